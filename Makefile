@@ -1,0 +1,42 @@
+# Every target bootstraps what it needs: .venv (Python packages) and node_modules
+# (solc, OpenZeppelin Contracts, anvil) are created when missing or out of date.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: run test lint bench compile deps clean
+
+deps: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+compile: deps
+	$(PY) -m scripts.compile
+
+run: deps
+	$(PY) -m scripts.run
+
+test: deps
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff check node_adapter credential_service wallet_sdk scripts tests
+	$(VENV)/bin/ruff format --check node_adapter credential_service wallet_sdk scripts tests
+	$(VENV)/bin/mypy
+
+bench: deps
+	$(PY) -m scripts.bench
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

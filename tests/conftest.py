@@ -1,0 +1,6 @@
+"""Root of the test suite: fixtures live in plugin modules, one per area, so each area owns its own."""
+
+pytest_plugins = [
+    "tests.fixtures.chain",
+    "tests.fixtures.database",
+]

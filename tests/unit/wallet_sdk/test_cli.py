@@ -1,0 +1,94 @@
+"""The hrss-wallet command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tests.unit.wallet_sdk.conftest import ASSETS
+from wallet_sdk import Keystore
+from wallet_sdk.cli import main
+
+
+def _passfile(tmp_path: Path) -> Path:
+    path = tmp_path / "pass.txt"
+    path.write_text("s3cret\n")
+    return path
+
+
+def test_keystore_create_generate_list(tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = tmp_path / "k.json"
+    secret = _passfile(tmp_path)
+    result = runner.invoke(
+        main, ["keystore", "create", str(store), "--passphrase-file", str(secret)]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        main,
+        [
+            "keystore",
+            "generate",
+            str(store),
+            "--curve",
+            "p-256",
+            "--kid",
+            "a",
+            "--passphrase-file",
+            str(secret),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["crv"] == "P-256"
+    result = runner.invoke(main, ["keystore", "list", str(store), "--passphrase-file", str(secret)])
+    assert result.output.startswith("a\tP-256\t")
+
+
+def test_keystore_wrong_passphrase_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = tmp_path / "k.json"
+    Keystore.create(store, "right", scrypt_n=2**10)
+    result = runner.invoke(main, ["keystore", "list", str(store)], input="wrong\n")
+    assert result.exit_code == 2
+    assert "wrong passphrase" in result.output
+
+
+def _document_for_example(tmp_path: Path) -> tuple[Path, Path]:
+    # The example receipt is for digest_of(3) = sha256(b"document 3").
+    document = tmp_path / "doc.txt"
+    document.write_bytes(b"document 3")
+    return ASSETS / "anchor-receipt-1.example.json", document
+
+
+def test_verify_receipt_offline_passes(tmp_path: Path) -> None:
+    receipt, document = _document_for_example(tmp_path)
+    result = CliRunner().invoke(main, ["verify-receipt", str(receipt), str(document)])
+    assert result.exit_code == 0, result.output
+    assert "3. merkle_path: passed" in result.output
+
+
+def test_verify_receipt_wrong_document_exit_1(tmp_path: Path) -> None:
+    receipt, document = _document_for_example(tmp_path)
+    document.write_bytes(b"document 4")
+    result = CliRunner().invoke(main, ["verify-receipt", str(receipt), str(document)])
+    assert result.exit_code == 1
+    assert "FAILED at document_digest" in result.output
+
+
+def test_verify_receipt_malformed_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "r.json"
+    bad.write_text("{}")
+    result = CliRunner().invoke(main, ["verify-receipt", str(bad), str(bad)])
+    assert result.exit_code == 2
+    assert "required property" in result.output
+
+
+def test_qr_terminal_and_png(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["qr", "hrss:test"]).exit_code == 0
+    png = tmp_path / "q.png"
+    result = runner.invoke(main, ["qr", "hrss:test", "--png", str(png)])
+    assert result.exit_code == 0
+    assert png.read_bytes().startswith(b"\x89PNG")

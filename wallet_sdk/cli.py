@@ -1,0 +1,148 @@
+"""``hrss-wallet``: keystore, receipt and QR commands for cardholders and verifiers.
+
+Passphrases are prompted for (hidden) or read from a file given with ``--passphrase-file``;
+the command never reads them from the environment. Exit status: 0 success, 1 verification
+failed, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import click
+
+from wallet_sdk.errors import VerificationError, WalletError
+from wallet_sdk.jose import Curve
+from wallet_sdk.keystore import Keystore
+from wallet_sdk.qr import render_qr_png, render_qr_text
+from wallet_sdk.receipt import AnchorReceipt, ReceiptVerification, verify_receipt_offline
+
+__all__ = ["main"]
+
+_CURVES = {curve.value.lower(): curve for curve in Curve}
+
+
+def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
+    if passphrase_file is not None:
+        return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+    value: str = click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def _fail(err: WalletError) -> None:
+    click.echo(f"error: {err}", err=True)
+    raise SystemExit(2)
+
+
+_passphrase_option = click.option(
+    "--passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the passphrase from this file instead of prompting.",
+)
+
+
+@click.group()
+def main() -> None:
+    """Wallet tools for hrss-trust: keys, anchor receipts, QR codes."""
+
+
+@main.group()
+def keystore() -> None:
+    """Manage an encrypted keystore file."""
+
+
+@keystore.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_passphrase_option
+def keystore_create(path: Path, passphrase_file: Path | None) -> None:
+    """Create an empty keystore at PATH."""
+    try:
+        Keystore.create(path, _passphrase(passphrase_file, confirm=True))
+    except WalletError as err:
+        _fail(err)
+    click.echo(f"created {path}")
+
+
+@keystore.command("generate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--curve", type=click.Choice(sorted(_CURVES)), default="ed25519", show_default=True)
+@click.option("--kid", help="Key id (default: the RFC 7638 thumbprint).")
+@_passphrase_option
+def keystore_generate(
+    path: Path, curve: str, kid: str | None, passphrase_file: Path | None
+) -> None:
+    """Generate a key into the keystore and print its public JWK."""
+    try:
+        store = Keystore.load(path, _passphrase(passphrase_file, confirm=False))
+        key = store.generate_key(_CURVES[curve], kid=kid)
+    except WalletError as err:
+        _fail(err)
+    click.echo(json.dumps(key.public_jwk(), sort_keys=True))
+
+
+@keystore.command("list")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_passphrase_option
+def keystore_list(path: Path, passphrase_file: Path | None) -> None:
+    """List key ids, curves and public-key fingerprints."""
+    try:
+        store = Keystore.load(path, _passphrase(passphrase_file, confirm=False))
+    except WalletError as err:
+        _fail(err)
+    for entry in store.entries():
+        click.echo(f"{entry.kid}\t{entry.curve.value}\t{json.dumps(entry.public_jwk)}")
+
+
+def _print_report(report: ReceiptVerification) -> None:
+    for number, check in enumerate(report.checks, start=1):
+        click.echo(f"{number}. {check.name}: {check.status.value} - {check.detail}")
+
+
+@main.command("verify-receipt")
+@click.argument("receipt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_receipt_command(receipt: Path, document: Path) -> None:
+    """Check offline that DOCUMENT is in the Merkle batch RECEIPT names.
+
+    This does not check the chain: it proves inclusion in the batch root only.
+    """
+    digest = hashlib.sha256()
+    with document.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    try:
+        parsed = AnchorReceipt.parse(receipt.read_bytes())
+        report = verify_receipt_offline(parsed, digest.digest())
+    except VerificationError as err:
+        if err.report is not None:
+            _print_report(err.report)
+        click.echo(f"FAILED at {err.check}: {err.message}", err=True)
+        raise SystemExit(1) from err
+    except WalletError as err:
+        _fail(err)
+    _print_report(report)
+    click.echo("offline checks passed (root anchoring not checked)")
+
+
+@main.command("qr")
+@click.argument("text")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path))
+def qr_command(text: str, png_path: Path | None) -> None:
+    """Show TEXT as a QR code in the terminal, or write it as PNG."""
+    try:
+        if png_path is not None:
+            png_path.write_bytes(render_qr_png(text))
+            click.echo(f"wrote {png_path}")
+        else:
+            click.echo(render_qr_text(text))
+    except WalletError as err:
+        _fail(err)
+
+
+# Cardholder wallet commands (init, whoami, login, consent, credential, sign-digest).
+from wallet_sdk._wallet_cli import WALLET_COMMANDS  # noqa: E402
+
+for _command in WALLET_COMMANDS:
+    main.add_command(_command)

@@ -1,0 +1,61 @@
+"""Exceptions raised by `wallet_sdk`.
+
+Every public function of the package raises only subclasses of `WalletError`; errors from
+`cryptography`, `json` or `jsonschema` are wrapped with ``from err`` at the boundary.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wallet_sdk.receipt import ReceiptVerification
+
+__all__ = [
+    "FormatError",
+    "KeystoreError",
+    "SignatureError",
+    "UnsupportedAlgorithmError",
+    "VerificationError",
+    "WalletError",
+]
+
+
+class WalletError(Exception):
+    """Root of every exception raised by `wallet_sdk`."""
+
+
+class FormatError(WalletError):
+    """Input could not be parsed into a well-formed object (receipt, JWK, JSON, QR text)."""
+
+
+class UnsupportedAlgorithmError(WalletError):
+    """An algorithm was named that this version does not implement (e.g. SM3)."""
+
+
+class KeystoreError(WalletError):
+    """A keystore could not be created, read, decrypted or written.
+
+    A wrong passphrase and a tampered file give the same error on purpose: AES-GCM cannot
+    tell them apart, and an attacker should not learn which it was.
+    """
+
+
+class SignatureError(WalletError):
+    """A signature could not be produced (key without private part, key and algorithm differ)."""
+
+
+class VerificationError(WalletError):
+    """A verification failed; `check` names the first check that failed.
+
+    `report` carries the whole step-by-step report when the verifier produces one
+    (see `wallet_sdk.receipt.verify_receipt`), otherwise it is ``None``.
+    """
+
+    def __init__(
+        self, check: str, message: str, *, report: ReceiptVerification | None = None
+    ) -> None:
+        super().__init__(f"{check}: {message}")
+        self.check = check
+        self.message = message
+        self.report = report

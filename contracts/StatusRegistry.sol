@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ITrustRegistry, Status} from "./Types.sol";
+
+/// @title StatusRegistry
+/// @notice Status list of issued credentials: registration (Active), suspension, reinstatement
+/// and terminal revocation, each with a reason code and kept as history so that a verifier can
+/// ask for the status "as of" any time.
+/// @dev Credential ids are random 32-byte values chosen by the issuer; they carry no personal data.
+contract StatusRegistry {
+    /// @dev Header, two slots: `issuer`, then registration time, change count and current status.
+    /// Registration is history entry 0 and is not stored again, so registering costs two slots.
+    struct Credential {
+        bytes32 issuer;
+        uint64 registeredAt;
+        uint32 changes;
+        Status status;
+        uint16 reason;
+    }
+
+    /// @dev One slot.
+    struct Change {
+        Status status;
+        uint16 reason;
+        uint64 at;
+    }
+
+    /// @notice The trust registry that decides who may register and change status.
+    ITrustRegistry public immutable trustRegistry;
+
+    mapping(bytes32 credentialId => Credential) private _credentials;
+    mapping(bytes32 credentialId => mapping(uint256 index => Change)) private _changes;
+
+    event StatusChanged(
+        bytes32 indexed credentialId, bytes32 indexed issuer, uint8 status, uint16 reason, uint64 at
+    );
+
+    error ZeroAddress();
+    error ZeroId();
+    error EmptyBatch();
+    error NotController(bytes32 id, address account);
+    error EntityNotActive(bytes32 id);
+    error CredentialExists(bytes32 credentialId);
+    error UnknownCredential(bytes32 credentialId);
+    error InvalidStatus(uint8 status);
+    error StatusUnchanged(bytes32 credentialId, uint8 status);
+    error CredentialRevoked(bytes32 credentialId);
+    error HistoryIndexOutOfRange(bytes32 credentialId, uint256 index);
+
+    /// @param trustRegistry_ Address of the deployed `TrustRegistry`.
+    constructor(address trustRegistry_) {
+        if (trustRegistry_ == address(0)) revert ZeroAddress();
+        trustRegistry = ITrustRegistry(trustRegistry_);
+    }
+
+    /// @notice Registers newly issued credentials of `issuer` as Active.
+    /// @dev Reverts with `NotController`, `EntityNotActive`, `EmptyBatch`, `ZeroId` or
+    /// `CredentialExists`.
+    /// @param issuer Issuing entity; the caller must be one of its controllers and it must be active.
+    /// @param credentialIds Fresh credential ids.
+    function register(bytes32 issuer, bytes32[] calldata credentialIds) external {
+        if (!trustRegistry.isController(issuer, msg.sender)) revert NotController(issuer, msg.sender);
+        if (!trustRegistry.isActive(issuer)) revert EntityNotActive(issuer);
+        if (credentialIds.length == 0) revert EmptyBatch();
+        uint64 at = uint64(block.timestamp);
+        for (uint256 i = 0; i < credentialIds.length; ++i) {
+            bytes32 id = credentialIds[i];
+            if (id == bytes32(0)) revert ZeroId();
+            Credential storage c = _credentials[id];
+            if (c.issuer != bytes32(0)) revert CredentialExists(id);
+            c.issuer = issuer;
+            c.registeredAt = at;
+            c.status = Status.Active;
+            emit StatusChanged(id, issuer, uint8(Status.Active), 0, at);
+        }
+    }
+
+    /// @notice Suspends, reinstates or revokes a credential. Revocation is terminal.
+    /// @dev The issuer's accreditor may act too, so a credential can be revoked even when its
+    /// issuer is suspended or unresponsive. Reverts with `UnknownCredential`, `NotController`,
+    /// `InvalidStatus`, `CredentialRevoked` or `StatusUnchanged`.
+    /// @param credentialId Credential to change.
+    /// @param status New `Status` (Active, Suspended or Revoked).
+    /// @param reason Application-defined reason code.
+    function setStatus(bytes32 credentialId, uint8 status, uint16 reason) external {
+        Credential storage c = _credentials[credentialId];
+        bytes32 issuer = c.issuer;
+        if (issuer == bytes32(0)) revert UnknownCredential(credentialId);
+        if (!trustRegistry.isController(issuer, msg.sender)) {
+            (,, bytes32 accreditor,) = trustRegistry.entity(issuer);
+            if (!trustRegistry.isController(accreditor, msg.sender)) revert NotController(issuer, msg.sender);
+        }
+        if (status < uint8(Status.Active) || status > uint8(Status.Revoked)) revert InvalidStatus(status);
+        if (c.status == Status.Revoked) revert CredentialRevoked(credentialId);
+        if (uint8(c.status) == status) revert StatusUnchanged(credentialId, status);
+        uint64 at = uint64(block.timestamp);
+        _changes[credentialId][c.changes] = Change({status: Status(status), reason: reason, at: at});
+        c.changes += 1;
+        c.status = Status(status);
+        c.reason = reason;
+        emit StatusChanged(credentialId, issuer, status, reason, at);
+    }
+
+    /// @notice Status and reason code of a credential at time `t`; `None` before registration.
+    function statusAt(bytes32 credentialId, uint64 t) external view returns (uint8 status, uint16 reason) {
+        Credential storage c = _credentials[credentialId];
+        if (c.issuer == bytes32(0) || t < c.registeredAt) return (uint8(Status.None), 0);
+        mapping(uint256 => Change) storage changes = _changes[credentialId];
+        // Binary search for the last change with `at <= t`; changes are stored in time order.
+        uint256 low = 0;
+        uint256 high = c.changes;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (changes[mid].at > t) high = mid;
+            else low = mid + 1;
+        }
+        if (high == 0) return (uint8(Status.Active), 0);
+        Change storage ch = changes[high - 1];
+        return (uint8(ch.status), ch.reason);
+    }
+
+    /// @notice Current status and reason code of a credential; `None` when unknown.
+    function currentStatus(bytes32 credentialId) external view returns (uint8 status, uint16 reason) {
+        Credential storage c = _credentials[credentialId];
+        return (uint8(c.status), c.reason);
+    }
+
+    /// @notice Issuer of a credential; zero when unknown.
+    function issuerOf(bytes32 credentialId) external view returns (bytes32) {
+        return _credentials[credentialId].issuer;
+    }
+
+    /// @notice Number of history entries, registration included; 0 when unknown.
+    function historyLength(bytes32 credentialId) external view returns (uint256) {
+        Credential storage c = _credentials[credentialId];
+        return c.issuer == bytes32(0) ? 0 : uint256(c.changes) + 1;
+    }
+
+    /// @notice History entry `index` (0 is the registration). Reverts with `HistoryIndexOutOfRange`.
+    function historyAt(bytes32 credentialId, uint256 index)
+        external
+        view
+        returns (uint8 status, uint16 reason, uint64 at)
+    {
+        Credential storage c = _credentials[credentialId];
+        if (c.issuer == bytes32(0) || index > c.changes) revert HistoryIndexOutOfRange(credentialId, index);
+        if (index == 0) return (uint8(Status.Active), 0, c.registeredAt);
+        Change storage ch = _changes[credentialId][index - 1];
+        return (uint8(ch.status), ch.reason, ch.at);
+    }
+}

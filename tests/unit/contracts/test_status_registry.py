@@ -1,0 +1,186 @@
+"""StatusRegistry: registration, suspension, reinstatement, terminal revocation, history."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .conftest import (
+    ACTIVE,
+    GUANGDONG,
+    ISSUER_ID,
+    NONE,
+    REVOKED,
+    SUSPENDED,
+    World,
+    artifact,
+    expect_revert,
+)
+
+S = "StatusRegistry"
+T = "TrustRegistry"
+ZERO32 = b"\x00" * 32
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def _register(world: World, count: int = 1) -> list[bytes]:
+    ids = [os.urandom(32) for _ in range(count)]
+    world.tx(S, world.issuer, "register", ISSUER_ID, ids)
+    return ids
+
+
+def test_register_makes_credentials_active(world: World):
+    ids = [os.urandom(32) for _ in range(3)]
+    receipt = world.tx(S, world.issuer, "register", ISSUER_ID, ids)
+    at = world.time_of(receipt)
+    events = [e.args for e in receipt.events if e.name == "StatusChanged"]
+    assert [dict(e) for e in events] == [
+        {"credentialId": i, "issuer": ISSUER_ID, "status": ACTIVE, "reason": 0, "at": at}
+        for i in ids
+    ]
+    for credential_id in ids:
+        assert world.call(S, "currentStatus", credential_id) == (ACTIVE, 0)
+        assert world.call(S, "statusAt", credential_id, at) == (ACTIVE, 0)
+        assert world.call(S, "statusAt", credential_id, at - 1) == (NONE, 0)
+        assert world.call(S, "issuerOf", credential_id) == ISSUER_ID
+        assert world.call(S, "historyLength", credential_id) == 1
+        assert world.call(S, "historyAt", credential_id, 0) == (ACTIVE, 0, at)
+
+
+def test_unknown_credentials_have_no_status(world: World):
+    unknown = os.urandom(32)
+    assert world.call(S, "currentStatus", unknown) == (NONE, 0)
+    assert world.call(S, "statusAt", unknown, world.now()) == (NONE, 0)
+    assert world.call(S, "issuerOf", unknown) == ZERO32
+    assert world.call(S, "historyLength", unknown) == 0
+    with expect_revert("HistoryIndexOutOfRange", (unknown, 0)):
+        world.call(S, "historyAt", unknown, 0)
+
+
+def test_register_rejects_unauthorised_accounts(world: World):
+    for signer in (world.stranger, world.province, world.employer):
+        with expect_revert("NotController", (ISSUER_ID, signer.address)):
+            world.tx(S, signer, "register", ISSUER_ID, [os.urandom(32)])
+
+
+@pytest.mark.parametrize("target", [ISSUER_ID, GUANGDONG])
+def test_register_rejects_a_suspended_issuer_or_province(world: World, target):
+    accreditor = world.ministry if target == GUANGDONG else world.province
+    world.tx(T, accreditor, "setEntityStatus", target, SUSPENDED, 0)
+    with expect_revert("EntityNotActive", (ISSUER_ID,)):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [os.urandom(32)])
+
+
+def test_register_rejects_empty_batch_zero_id_and_duplicates(world: World):
+    with expect_revert("EmptyBatch", ()):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [])
+    with expect_revert("ZeroId", ()):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [os.urandom(32), ZERO32])
+    (existing,) = _register(world)
+    with expect_revert("CredentialExists", (existing,)):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [existing])
+    fresh = os.urandom(32)
+    with expect_revert("CredentialExists", (fresh,)):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [fresh, fresh])
+
+
+def test_status_history_answers_as_of_any_time(world: World):
+    (credential_id,) = _register(world)
+    t0 = world.now()
+    world.advance(100)
+    suspended = world.tx(S, world.issuer, "setStatus", credential_id, SUSPENDED, 11)
+    t1 = world.time_of(suspended)
+    event = suspended.event("StatusChanged").args
+    assert dict(event) == {
+        "credentialId": credential_id,
+        "issuer": ISSUER_ID,
+        "status": SUSPENDED,
+        "reason": 11,
+        "at": t1,
+    }
+    world.advance(100)
+    t2 = world.time_of(world.tx(S, world.issuer, "setStatus", credential_id, ACTIVE, 12))
+    world.advance(100)
+    t3 = world.time_of(world.tx(S, world.issuer, "setStatus", credential_id, REVOKED, 13))
+
+    expected = [
+        (t0 - 1, (NONE, 0)),
+        (t0, (ACTIVE, 0)),
+        (t1 - 1, (ACTIVE, 0)),
+        (t1, (SUSPENDED, 11)),
+        (t2 - 1, (SUSPENDED, 11)),
+        (t2, (ACTIVE, 12)),
+        (t3 - 1, (ACTIVE, 12)),
+        (t3, (REVOKED, 13)),
+        (t3 + 10**6, (REVOKED, 13)),
+    ]
+    assert [world.call(S, "statusAt", credential_id, t) for t, _ in expected] == [
+        s for _, s in expected
+    ]
+    assert world.call(S, "currentStatus", credential_id) == (REVOKED, 13)
+    assert world.call(S, "historyLength", credential_id) == 4
+    assert [world.call(S, "historyAt", credential_id, i) for i in range(4)] == [
+        (ACTIVE, 0, t0),
+        (SUSPENDED, 11, t1),
+        (ACTIVE, 12, t2),
+        (REVOKED, 13, t3),
+    ]
+    with expect_revert("HistoryIndexOutOfRange", (credential_id, 4)):
+        world.call(S, "historyAt", credential_id, 4)
+
+
+def test_revoked_is_terminal(world: World):
+    (credential_id,) = _register(world)
+    world.tx(S, world.issuer, "setStatus", credential_id, REVOKED, 1)
+    for status in (ACTIVE, SUSPENDED, REVOKED):
+        with expect_revert("CredentialRevoked", (credential_id,)):
+            world.tx(S, world.issuer, "setStatus", credential_id, status, 0)
+        with expect_revert("CredentialRevoked", (credential_id,)):
+            world.tx(S, world.province, "setStatus", credential_id, status, 0)
+
+
+def test_the_accreditor_may_act_even_on_a_suspended_issuer(world: World):
+    (credential_id,) = _register(world)
+    world.tx(T, world.province, "setEntityStatus", ISSUER_ID, SUSPENDED, 0)
+    world.tx(S, world.province, "setStatus", credential_id, SUSPENDED, 5)
+    # The issuer's own controller can still revoke while the issuer is suspended.
+    world.tx(S, world.issuer, "setStatus", credential_id, REVOKED, 6)
+    assert world.call(S, "currentStatus", credential_id) == (REVOKED, 6)
+
+
+def test_set_status_rejects_unauthorised_accounts(world: World):
+    (credential_id,) = _register(world)
+    # The Ministry is the province's accreditor, not the issuer's: authority is one level only.
+    for signer in (world.stranger, world.employer, world.ministry):
+        with expect_revert("NotController", (ISSUER_ID, signer.address)):
+            world.tx(S, signer, "setStatus", credential_id, SUSPENDED, 0)
+
+
+def test_set_status_rejects_unknown_credential(world: World):
+    unknown = os.urandom(32)
+    with expect_revert("UnknownCredential", (unknown,)):
+        world.tx(S, world.issuer, "setStatus", unknown, SUSPENDED, 0)
+
+
+@pytest.mark.parametrize("status", [NONE, 4, 200])
+def test_set_status_rejects_invalid_status(world: World, status):
+    (credential_id,) = _register(world)
+    with expect_revert("InvalidStatus", (status,)):
+        world.tx(S, world.issuer, "setStatus", credential_id, status, 0)
+
+
+def test_set_status_rejects_no_op(world: World):
+    (credential_id,) = _register(world)
+    with expect_revert("StatusUnchanged", (credential_id, ACTIVE)):
+        world.tx(S, world.issuer, "setStatus", credential_id, ACTIVE, 0)
+    world.tx(S, world.issuer, "setStatus", credential_id, SUSPENDED, 0)
+    with expect_revert("StatusUnchanged", (credential_id, SUSPENDED)):
+        world.tx(S, world.issuer, "setStatus", credential_id, SUSPENDED, 1)
+
+
+def test_trust_registry_is_exposed_and_constructor_rejects_zero(world: World):
+    assert world.call(S, "trustRegistry") == world.addresses[T]
+    art = artifact(S)
+    with expect_revert("ZeroAddress", ()):
+        world.chain.deploy(world.stranger, art["abi"], art["bytecode"], (ZERO_ADDRESS,))

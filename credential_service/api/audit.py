@@ -1,0 +1,69 @@
+"""ASGI middleware that records every state-changing request in the audit trail: who (the
+authenticated organisation, or ``anonymous``), what (method and path), when, and the outcome
+(status and error code). The entry is written before the response leaves, so no change is
+acknowledged unrecorded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from credential_service.services.audit import append_audit_entry
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class AuditTrailMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        request_id = str(uuid.uuid4())
+        recorded = False
+
+        async def record(status: int) -> None:
+            nonlocal recorded
+            recorded = True
+            context = scope["app"].state.context
+            await run_in_threadpool(
+                _append,
+                context.engine,
+                actor=str(state.get("actor") or "anonymous"),
+                action=str(scope["method"]),
+                target=str(scope.get("path", "")),
+                outcome="success" if status < 400 else "failure",
+                status_code=status,
+                error_code=state.get("error_code"),
+                request_id=request_id,
+            )
+
+        async def send_recorded(message: Message) -> None:
+            if message["type"] == "http.response.start" and not recorded:
+                await record(int(message["status"]))
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode("ascii")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recorded)
+        except Exception:
+            if not recorded:
+                state.setdefault("error_code", "internal_error")
+                await record(500)
+            raise
+
+
+def _append(engine: Any, **fields: Any) -> None:
+    with Session(engine) as session:
+        append_audit_entry(session=session, now=datetime.now(UTC), **fields)

@@ -1,0 +1,116 @@
+"""The one place that maps errors to HTTP: status by error family, body ``{code, message,
+detail}``; token endpoint errors also carry the RFC 6749 section 5.2 ``error``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from credential_service.errors import (
+    ClientAuthenticationFailed,
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    InvalidInput,
+    LedgerRejected,
+    LedgerUnavailable,
+    NotAuthenticated,
+    NotFound,
+    ServiceError,
+    TokenRequestError,
+)
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/v1/auth/token"
+
+_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (ClientAuthenticationFailed, 401),
+    (TokenRequestError, 400),
+    (NotAuthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 400),
+    (LedgerRejected, 409),
+    (LedgerUnavailable, 503),
+)
+
+_HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.REQUEST_BODY_TOO_LARGE,
+}
+
+
+def _body(request: Request, code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    request.state.error_code = code
+    return {"code": code, "message": message, "detail": detail}
+
+
+def status_of(error: ServiceError) -> int:
+    for family, status in _STATUS:
+        if isinstance(error, family):
+            return status
+    return 500
+
+
+async def handle_service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    status = status_of(exc)
+    body = _body(request, exc.code, exc.message, exc.detail)
+    headers: dict[str, str] = {}
+    if isinstance(exc, TokenRequestError):
+        body = {"error": exc.oauth_error, "error_description": exc.message, **body}
+        headers["Cache-Control"] = "no-store"
+    elif isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if status >= 500:
+        log.warning("service error %s: %s", exc.code, exc.message)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in exc.errors()
+    ]
+    if request.url.path == TOKEN_PATH:
+        # OAuth clients expect RFC 6749 section 5.2 errors from the token endpoint
+        message = "the token request is not valid"
+        body = _body(request, ErrorCode.INVALID_TOKEN_REQUEST, message, detail)
+        body = {"error": "invalid_request", "error_description": message, **body}
+        return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
+    body = _body(request, ErrorCode.VALIDATION_FAILED, "the request is not valid", detail)
+    return JSONResponse(body, status_code=422)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    body = _body(request, code, str(exc.detail), None)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = _body(request, ErrorCode.INTERNAL_ERROR, "internal error", None)
+    return JSONResponse(body, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, handle_service_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,60 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from credential_service.api.audit import AuditTrailMiddleware
+from credential_service.api.body_limit import BodySizeLimitMiddleware
+from credential_service.api.errors import install_error_handlers
+from credential_service.api.routes import auth, consents, health, login, me, organisations
+from credential_service.api.routes import credentials, vc_api
+from credential_service.api.routes import evidence, labour_contracts
+from credential_service.context import ServiceContext
+from credential_service.core.config import Settings
+
+
+def create_app(settings: Settings, *, context: ServiceContext | None = None) -> FastAPI:
+    """The HTTP application. Without ``context`` the app opens one at startup (database
+    migrated, keystore unlocked, chain connected, Ministry present) and closes it at shutdown;
+    with one, the caller owns it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if context is not None:
+            yield
+            return
+        opened = await run_in_threadpool(ServiceContext.open, settings)
+        app.state.context = opened
+        try:
+            yield
+        finally:
+            await run_in_threadpool(opened.close)
+
+    app = FastAPI(
+        title="hrss-trust credential service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    if context is not None:
+        app.state.context = context
+    install_error_handlers(app)
+    # added first = innermost: the audit trail also records refused oversized bodies
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditTrailMiddleware)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(organisations.router)
+    app.include_router(login.router)
+    app.include_router(consents.router)
+    app.include_router(me.router)
+    app.include_router(credentials.router)
+    app.include_router(vc_api.router)
+    app.include_router(labour_contracts.router)
+    app.include_router(evidence.router)
+    return app

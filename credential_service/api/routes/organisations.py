@@ -1,0 +1,126 @@
+"""Organisations: accreditation, status, keys. Every route checks scope and tenant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from credential_service.api.deps import CurrentOrg, LedgerDep, NowDep, SessionDep, require_scope
+from credential_service.models import (
+    CREDIT_CODE_PATTERN,
+    OrganisationCreate,
+    OrganisationKeyCreate,
+    OrganisationKeyPublic,
+    OrganisationPublic,
+    OrganisationStatusChange,
+)
+from credential_service.services import organisations as service
+
+router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
+
+CreditCode = Annotated[
+    str, Path(pattern=CREDIT_CODE_PATTERN, description="unified social credit code")
+]
+_read = Depends(require_scope("organisations:read"))
+_accredit = Depends(require_scope("organisations:accredit"))
+_status = Depends(require_scope("organisations:status"))
+_keys = Depends(require_scope("keys:write"))
+
+
+@router.get("/me", response_model=OrganisationPublic, dependencies=[_read])
+def read_own_organisation(session: SessionDep, actor: CurrentOrg) -> OrganisationPublic:
+    """The calling organisation."""
+    return service.to_public(session=session, organisation=actor)
+
+
+@router.get("", response_model=list[OrganisationPublic], dependencies=[_read])
+def list_accredited_organisations(
+    session: SessionDep, actor: CurrentOrg
+) -> list[OrganisationPublic]:
+    """The organisations the caller accredited."""
+    return [
+        service.to_public(session=session, organisation=o)
+        for o in service.list_accredited(session=session, actor=actor)
+    ]
+
+
+@router.post("", response_model=OrganisationPublic, status_code=201, dependencies=[_accredit])
+def accredit_organisation(
+    body: OrganisationCreate,
+    session: SessionDep,
+    ledger: LedgerDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> OrganisationPublic:
+    """Accredit an organisation under the caller (Ministry: provinces; province: issuers,
+    employers, data users and courts of its region), on chain and here."""
+    created = service.accredit_organisation(
+        session=session, ledger=ledger, accreditor=actor, request=body, now=now
+    )
+    return service.to_public(session=session, organisation=created)
+
+
+@router.get("/{credit_code}", response_model=OrganisationPublic, dependencies=[_read])
+def read_organisation(
+    credit_code: CreditCode, session: SessionDep, actor: CurrentOrg
+) -> OrganisationPublic:
+    """One organisation: the caller or one it accredited."""
+    found = service.get_organisation(session=session, actor=actor, credit_code=credit_code)
+    return service.to_public(session=session, organisation=found)
+
+
+@router.post("/{credit_code}/status", response_model=OrganisationPublic, dependencies=[_status])
+def change_organisation_status(
+    credit_code: CreditCode,
+    body: OrganisationStatusChange,
+    session: SessionDep,
+    ledger: LedgerDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> OrganisationPublic:
+    """Suspend, reinstate or revoke (final) an organisation the caller accredited."""
+    changed = service.change_organisation_status(
+        session=session,
+        ledger=ledger,
+        accreditor=actor,
+        credit_code=credit_code,
+        change=body,
+        now=now,
+    )
+    return service.to_public(session=session, organisation=changed)
+
+
+@router.get("/{credit_code}/keys", response_model=list[OrganisationKeyPublic], dependencies=[_read])
+def list_organisation_keys(
+    credit_code: CreditCode, session: SessionDep, actor: CurrentOrg
+) -> list[OrganisationKeyPublic]:
+    organisation, keys = service.list_keys(session=session, actor=actor, credit_code=credit_code)
+    return [service.key_to_public(organisation=organisation, key=k) for k in keys]
+
+
+@router.post(
+    "/{credit_code}/keys",
+    response_model=OrganisationKeyPublic,
+    status_code=201,
+    dependencies=[_keys],
+)
+def register_organisation_key(
+    credit_code: CreditCode,
+    body: OrganisationKeyCreate,
+    session: SessionDep,
+    ledger: LedgerDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> OrganisationKeyPublic:
+    """Register an Ed25519 or P-256 public JWK for the caller or an organisation it
+    accredited; on chain its keyId is the RFC 7638 thumbprint."""
+    organisation, key = service.register_organisation_key(
+        session=session,
+        ledger=ledger,
+        actor=actor,
+        credit_code=credit_code,
+        request=body,
+        now=now,
+    )
+    return service.key_to_public(organisation=organisation, key=key)

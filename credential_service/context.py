@@ -1,0 +1,93 @@
+"""Everything a running service holds: settings, database engine, keystore, chain ledger and
+its own token-signing key. The HTTP app and the demo bootstrap share one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from credential_service.core.config import Settings
+from credential_service.errors import ConfigurationError
+from credential_service.keystore import FileKeystore
+from credential_service.models import Organisation
+from credential_service.persistence import create_database_engine, migrate
+from credential_service.services.ledger import TrustLedger
+from credential_service.services.organisations import ensure_ministry
+from credential_service.services.tokens import ServiceTokenKey, TokenPolicy
+from wallet_sdk import Curve
+
+if TYPE_CHECKING:
+    from node_adapter import Chain
+
+TOKEN_SIGNING_KEY = "service/token-signing"
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    engine: Engine
+    keystore: FileKeystore
+    ledger: TrustLedger
+    token_key: ServiceTokenKey
+    token_policy: TokenPolicy
+
+    @classmethod
+    def open(cls, settings: Settings, *, chain: Chain | None = None) -> ServiceContext:
+        """Migrate the database, unlock the keystore, connect the chain (deploying the
+        registries if needed) and make sure the Ministry exists.
+
+        Raises ``KeystoreError``, ``ConfigurationError``, ``LedgerUnavailable``,
+        ``LedgerRejected``.
+        """
+        from credential_service.chain import NodeTrustLedger
+
+        engine = create_database_engine(settings.database_url)
+        migrate(engine)
+        keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
+        ledger = NodeTrustLedger.connect(settings=settings, keystore=keystore, chain=chain)
+        with Session(engine) as session:
+            if ledger.freshly_deployed and session.exec(select(Organisation.id)).first():
+                # A new registry deployment (e.g. a fresh in-process chain) under a database
+                # that mirrors an older one: every organisation here would be missing on chain.
+                engine.dispose()
+                raise ConfigurationError(
+                    "the database mirrors another registry deployment; set "
+                    "HRSS_DEPLOYMENT_PATH to that deployment or start from an empty database"
+                )
+            ensure_ministry(
+                session=session,
+                ledger=ledger,
+                credit_code=settings.ministry_credit_code,
+                name=settings.ministry_name,
+                region=settings.ministry_region,
+                now=datetime.now(UTC),
+            )
+        return cls(
+            settings=settings,
+            engine=engine,
+            keystore=keystore,
+            ledger=ledger,
+            token_key=_token_key(keystore),
+            token_policy=TokenPolicy(
+                issuer=settings.issuer_url,
+                token_endpoint=settings.token_endpoint,
+                access_token_lifetime=timedelta(seconds=settings.access_token_lifetime_seconds),
+                assertion_max_lifetime=timedelta(
+                    seconds=settings.client_assertion_max_lifetime_seconds
+                ),
+                leeway=timedelta(seconds=settings.clock_skew_seconds),
+            ),
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _token_key(keystore: FileKeystore) -> ServiceTokenKey:
+    seed = keystore.ensure(TOKEN_SIGNING_KEY, Curve.ED25519).private_bytes()
+    return ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.from_private_bytes(seed))

@@ -1,0 +1,117 @@
+"""Service settings: the only module that reads the environment.
+
+Every setting is read from an ``HRSS_``-prefixed variable; the database URL also answers to the
+conventional ``DATABASE_URL``. Secrets have no default outside dev mode: building ``Settings``
+raises ``pydantic.ValidationError`` when one is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_KEYSTORE_PASSPHRASE = "hrss-dev-only-insecure-passphrase"
+
+
+class DatabaseSettings(BaseSettings):
+    """The database alone: enough for ``hrss audit verify``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HRSS_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    database_url: str = Field(
+        default="sqlite:///var/hrss.db",
+        validation_alias=AliasChoices("HRSS_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
+    """SQLAlchemy URL: ``sqlite:///path`` (default, WAL) or ``postgresql+psycopg://...``."""
+
+
+class Settings(DatabaseSettings):
+    """Configuration of one service process."""
+
+    dev_mode: bool = False
+    """Dev mode allows the in-process chain and a fixed keystore passphrase; never in production."""
+
+    chain_rpc_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    """JSON-RPC URLs of chain nodes, comma separated, tried in order. Empty means the in-process
+    chain, which only dev mode allows."""
+
+    deployment_path: Path | None = None
+    """JSON file of the deployed registry addresses (``node_adapter.Deployment``). When it is
+    missing the service deploys the registries and writes it."""
+
+    keystore_path: Path = Path("var/service.keystore")
+    """Encrypted file keystore of the service's own keys and organisations' controller keys."""
+
+    keystore_passphrase: SecretStr | None = None
+
+    issuer_url: str = "http://localhost:8000"
+    """Public base URL of the service: issuer of access tokens; ``{issuer_url}/v1/auth/token``
+    is the token endpoint and the audience client assertions must name."""
+
+    access_token_lifetime_seconds: int = Field(default=300, ge=30, le=3600)
+    client_assertion_max_lifetime_seconds: int = Field(default=300, ge=30, le=3600)
+    clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    ministry_credit_code: str = "11100000000013127D"
+    ministry_name: str = "Ministry of Human Resources and Social Security"
+    ministry_region: int = Field(default=100000, ge=100000, le=999999)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_urls(cls, data: object) -> object:
+        if isinstance(data, dict):
+            urls = data.get("chain_rpc_urls")
+            if isinstance(urls, str):
+                data = {
+                    **data,
+                    "chain_rpc_urls": tuple(u.strip() for u in urls.split(",") if u.strip()),
+                }
+        return data
+
+    @model_validator(mode="after")
+    def _require_secrets_outside_dev(self) -> Self:
+        if not self.dev_mode:
+            if self.keystore_passphrase is None:
+                raise ValueError("HRSS_KEYSTORE_PASSPHRASE is required outside dev mode")
+            if not self.chain_rpc_urls:
+                raise ValueError("HRSS_CHAIN_RPC_URLS is required outside dev mode")
+        return self
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer_url.rstrip('/')}/v1/auth/token"
+
+    @property
+    def passphrase(self) -> str:
+        """The keystore passphrase; the fixed dev passphrase in dev mode when none is set."""
+        if self.keystore_passphrase is not None:
+            return self.keystore_passphrase.get_secret_value()
+        return DEV_KEYSTORE_PASSPHRASE
+
+
+class AnchoringSettings(BaseSettings):
+    """The anchoring worker (``HRSS_ANCHORING_*``); the rest comes from `Settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="HRSS_ANCHORING_", extra="ignore", frozen=True)
+
+    worker_name: str = Field(default="anchoring-1", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """Lease owner name, and the keystore entry ``anchoring/<name>`` of its anchoring account.
+    Give every worker its own; a restarted worker resumes its own leases at once."""
+    entity_credit_code: str | None = None
+    """Organisation whose anchoring account the worker's account becomes when it is not one yet
+    (its controller key must be in the keystore). Default: the Ministry."""
+    batch_size: int = Field(default=100_000, ge=1, le=4_294_967_295)
+    max_age_seconds: float = Field(default=2.0, ge=0)
+    poll_interval_seconds: float = Field(default=0.2, gt=0)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    backoff_cap_seconds: float = Field(default=30.0, gt=0)
+    confirmations: int = Field(default=0, ge=0)
+    rollback_window_blocks: int = Field(default=64, ge=0)
+    faults: str | None = None
+    """Test hook: ``point=pause|crash,...`` (see ``credential_service.anchoring.batcher``)."""

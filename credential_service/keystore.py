@@ -1,0 +1,90 @@
+"""The service keystore: named private keys, encrypted at rest.
+
+A thin wrapper over ``wallet_sdk.Keystore`` (scrypt + AES-256-GCM, one file, mode 0600):
+entries are named (``service/token-signing``, ``service/deployer``, ``controller/<credit
+code>``, ``client/<credit code>``) and the name is the entry's ``kid``. Errors of the wallet
+keystore are re-raised as ``credential_service.errors.KeystoreError``.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from credential_service.errors import ErrorCode, KeystoreError
+from wallet_sdk import Curve, Jwk, WalletError
+from wallet_sdk import Keystore as WalletKeystore
+
+DEFAULT_SCRYPT_N = 2**15
+
+
+class FileKeystore:
+    """Named private keys in one encrypted file.
+
+    Raises ``KeystoreError``: ``keystore_locked`` when the file cannot be opened (wrong
+    passphrase, tampered or unreadable file; indistinguishable by design),
+    ``key_not_in_keystore`` for an unknown name, ``key_exists`` when a name is taken.
+    """
+
+    def __init__(self, store: WalletKeystore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> FileKeystore:
+        """Open ``path``, creating an empty keystore there when it does not exist."""
+        try:
+            if path.exists():
+                return cls(WalletKeystore.load(path, passphrase))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return cls(WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n))
+        except WalletError as err:
+            raise KeystoreError(
+                f"cannot open keystore {path}: {err}", code=ErrorCode.KEYSTORE_LOCKED
+            ) from err
+
+    def __contains__(self, name: str) -> bool:
+        return any(entry.kid == name for entry in self._store.entries())
+
+    def names(self) -> list[str]:
+        return sorted(entry.kid for entry in self._store.entries())
+
+    def get(self, name: str) -> Jwk:
+        """The private key stored under ``name``."""
+        if name not in self:
+            raise KeystoreError(f"no key named {name!r}", code=ErrorCode.KEY_NOT_IN_KEYSTORE)
+        try:
+            return self._store.get(name)
+        except WalletError as err:
+            raise KeystoreError(f"keystore entry {name!r} is corrupt") from err
+
+    def secret(self, name: str) -> bytes:
+        """The raw private key under ``name`` (Ed25519 seed or EC scalar)."""
+        try:
+            return self.get(name).private_bytes()
+        except WalletError as err:
+            raise KeystoreError(f"keystore entry {name!r} is corrupt") from err
+
+    def generate(self, name: str, curve: Curve) -> Jwk:
+        """Generate and store a key on ``curve`` under ``name`` (never replaced)."""
+        with self._lock:
+            if name in self:
+                raise KeystoreError(f"key {name!r} already exists", code=ErrorCode.KEY_EXISTS)
+            try:
+                return self._store.generate_key(curve, kid=name)
+            except WalletError as err:
+                raise KeystoreError(f"cannot store key {name!r}: {err}") from err
+
+    def ensure(self, name: str, curve: Curve) -> Jwk:
+        """The key under ``name``, generated on ``curve`` first if missing."""
+        with self._lock:
+            if name not in self:
+                try:
+                    return self._store.generate_key(curve, kid=name)
+                except WalletError as err:
+                    raise KeystoreError(f"cannot store key {name!r}: {err}") from err
+        return self.get(name)

@@ -1,0 +1,1 @@
+"""Domain services: plain functions with keyword-only arguments; no HTTP, no FastAPI."""

@@ -1,0 +1,401 @@
+"""Accreditation of organisations and registration of their keys, on chain and mirrored in
+the database.
+
+The chain is written first and the database row committed after it; an accreditation that
+reached the chain but not the database is completed by retrying the same request.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from credential_service.jwk import OrganisationPublicKey, parse_public_jwk
+from credential_service.models import (
+    CREDIT_CODE_PATTERN,
+    KeyAlgorithm,
+    Organisation,
+    OrganisationCreate,
+    OrganisationKey,
+    OrganisationKeyCreate,
+    OrganisationKeyPublic,
+    OrganisationKind,
+    OrganisationPublic,
+    OrganisationStatus,
+    OrganisationStatusChange,
+    as_utc,
+)
+from credential_service.services.ledger import TrustLedger, organisation_ledger_id
+
+_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+ACCREDITABLE: dict[OrganisationKind, frozenset[OrganisationKind]] = {
+    OrganisationKind.MINISTRY: frozenset({OrganisationKind.PROVINCE}),
+    OrganisationKind.PROVINCE: frozenset(
+        {
+            OrganisationKind.ISSUER,
+            OrganisationKind.EMPLOYER,
+            OrganisationKind.DATA_USER,
+            OrganisationKind.COURT,
+        }
+    ),
+}
+
+
+def credit_code_check_character(first17: str) -> str:
+    """The GB 32100-2015 check character of the first 17 characters of a credit code."""
+    total = sum(_CODE_ALPHABET.index(c) * w for c, w in zip(first17, _CODE_WEIGHTS, strict=True))
+    return _CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(code: str) -> str:
+    """Raise ``InvalidInput`` (``credit_code_invalid``) unless ``code`` is a well-formed unified
+    social credit code with a correct check character."""
+    if (
+        not re.fullmatch(CREDIT_CODE_PATTERN, code)
+        or credit_code_check_character(code[:17]) != code[17]
+    ):
+        raise InvalidInput(
+            "not a valid unified social credit code", code=ErrorCode.CREDIT_CODE_INVALID
+        )
+    return code
+
+
+def find_organisation(*, session: Session, credit_code: str) -> Organisation | None:
+    return session.exec(select(Organisation).where(Organisation.credit_code == credit_code)).first()
+
+
+def _visible(*, session: Session, actor: Organisation, credit_code: str) -> Organisation:
+    """The organisation ``credit_code`` if ``actor`` is it or its accreditor.
+
+    Raises ``NotFound`` when it does not exist and ``Forbidden`` (``tenant_forbidden``) when it
+    belongs to another tenant.
+    """
+    target = find_organisation(session=session, credit_code=credit_code)
+    if target is None:
+        raise NotFound("no such organisation", code=ErrorCode.ORGANISATION_NOT_FOUND)
+    if target.id != actor.id and target.accreditor_id != actor.id:
+        raise Forbidden(
+            "this organisation belongs to another tenant", code=ErrorCode.TENANT_FORBIDDEN
+        )
+    return target
+
+
+def to_public(*, session: Session, organisation: Organisation) -> OrganisationPublic:
+    accreditor = (
+        session.get(Organisation, organisation.accreditor_id)
+        if organisation.accreditor_id is not None
+        else None
+    )
+    return OrganisationPublic(
+        name=organisation.name,
+        credit_code=organisation.credit_code,
+        kind=OrganisationKind(organisation.kind),
+        region=organisation.region,
+        status=OrganisationStatus(organisation.status),
+        status_reason=organisation.status_reason,
+        accreditor=accreditor.credit_code if accreditor else None,
+        ledger_id=organisation.ledger_id,
+        controller_address=organisation.controller_address,
+        created_at=as_utc(organisation.created_at),
+        updated_at=as_utc(organisation.updated_at),
+    )
+
+
+def key_to_public(*, organisation: Organisation, key: OrganisationKey) -> OrganisationKeyPublic:
+    return OrganisationKeyPublic(
+        key_id=key.key_id,
+        alg=KeyAlgorithm(key.alg),
+        organisation=organisation.credit_code,
+        jwk=key.public_jwk,
+        valid_from=as_utc(key.valid_from),
+        valid_until=as_utc(key.valid_until) if key.valid_until else None,
+        created_at=as_utc(key.created_at),
+    )
+
+
+def ensure_ministry(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    credit_code: str,
+    name: str,
+    region: int,
+    now: datetime,
+) -> Organisation:
+    """The Ministry row, created on first start. The Ministry itself is accredited by the
+    registry's constructor, so nothing is written on chain here."""
+    existing = find_organisation(session=session, credit_code=credit_code)
+    if existing is not None:
+        return existing
+    ministry = Organisation(
+        credit_code=validate_credit_code(credit_code),
+        name=name,
+        kind=OrganisationKind.MINISTRY,
+        region=region,
+        status=OrganisationStatus.ACTIVE,
+        ledger_id="0x" + organisation_ledger_id(credit_code).hex(),
+        controller_address=ledger.controller_address(credit_code=credit_code),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ministry)
+    session.commit()
+    session.refresh(ministry)
+    return ministry
+
+
+def get_organisation(*, session: Session, actor: Organisation, credit_code: str) -> Organisation:
+    """Read one organisation: the caller itself or one it accredited."""
+    return _visible(session=session, actor=actor, credit_code=credit_code)
+
+
+def list_accredited(*, session: Session, actor: Organisation) -> list[Organisation]:
+    """The organisations ``actor`` accredited, oldest first."""
+    return list(
+        session.exec(
+            select(Organisation)
+            .where(Organisation.accreditor_id == actor.id)
+            .order_by(col(Organisation.id))
+        ).all()
+    )
+
+
+def accredit_organisation(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    accreditor: Organisation,
+    request: OrganisationCreate,
+    now: datetime,
+) -> Organisation:
+    """Accredit a new organisation under ``accreditor``, on chain and in the database, and
+    register its first keys.
+
+    Raises ``Forbidden`` (``accreditation_not_allowed``) when the accreditor may not accredit
+    this kind, ``InvalidInput`` (``credit_code_invalid``, ``region_outside_province``,
+    ``jwk_invalid``), ``Conflict`` (``organisation_exists``, ``key_exists``), and the
+    ledger's errors.
+    """
+    # 1. the accreditation tree: Ministry -> Province -> everything else
+    allowed = ACCREDITABLE.get(OrganisationKind(accreditor.kind), frozenset())
+    if request.kind not in allowed:
+        raise Forbidden(
+            f"a {accreditor.kind} may not accredit a {request.kind}",
+            code=ErrorCode.ACCREDITATION_NOT_ALLOWED,
+        )
+    # 2. identity and region
+    validate_credit_code(request.credit_code)
+    if accreditor.kind == OrganisationKind.PROVINCE and (
+        request.region // 10000 != accreditor.region // 10000
+    ):
+        raise InvalidInput(
+            f"region {request.region} is outside province {accreditor.region}",
+            code=ErrorCode.REGION_OUTSIDE_PROVINCE,
+        )
+    # 3. keys parsed before anything is written
+    keys = [parse_public_jwk(jwk) for jwk in request.keys]
+    if len({k.key_id for k in keys}) != len(keys):
+        raise InvalidInput("the same key is listed twice", code=ErrorCode.JWK_INVALID)
+    if find_organisation(session=session, credit_code=request.credit_code) is not None:
+        raise Conflict("organisation already accredited", code=ErrorCode.ORGANISATION_EXISTS)
+    for key in keys:
+        _ensure_key_is_new(session=session, key=key)
+    # 4. chain first (a retry after a lost database write finds the entity there already)
+    controller = ledger.controller_address(credit_code=request.credit_code)
+    if ledger.entity_status(credit_code=request.credit_code) is None:
+        ledger.accredit(
+            accreditor=accreditor.credit_code,
+            credit_code=request.credit_code,
+            kind=request.kind,
+            region=request.region,
+            controller=controller,
+        )
+    organisation = Organisation(
+        credit_code=request.credit_code,
+        name=request.name,
+        kind=request.kind,
+        region=request.region,
+        accreditor_id=accreditor.id,
+        status=OrganisationStatus.ACTIVE,
+        ledger_id="0x" + organisation_ledger_id(request.credit_code).hex(),
+        controller_address=controller,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(organisation)
+    try:
+        session.flush()
+    except IntegrityError as err:
+        session.rollback()
+        raise Conflict(
+            "organisation already accredited", code=ErrorCode.ORGANISATION_EXISTS
+        ) from err
+    for key in keys:
+        _register_key(
+            session=session,
+            ledger=ledger,
+            organisation=organisation,
+            key=key,
+            valid_from=now,
+            valid_until=None,
+            now=now,
+        )
+    session.commit()
+    session.refresh(organisation)
+    return organisation
+
+
+_TRANSITIONS: dict[OrganisationStatus, frozenset[OrganisationStatus]] = {
+    OrganisationStatus.ACTIVE: frozenset(
+        {OrganisationStatus.SUSPENDED, OrganisationStatus.REVOKED}
+    ),
+    OrganisationStatus.SUSPENDED: frozenset(
+        {OrganisationStatus.ACTIVE, OrganisationStatus.REVOKED}
+    ),
+    OrganisationStatus.REVOKED: frozenset(),
+}
+
+
+def change_organisation_status(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    accreditor: Organisation,
+    credit_code: str,
+    change: OrganisationStatusChange,
+    now: datetime,
+) -> Organisation:
+    """Suspend, reinstate or revoke an organisation; only its accreditor may.
+
+    Raises ``NotFound``, ``Forbidden`` (``tenant_forbidden`` when the caller is not the
+    accreditor), ``Conflict`` (``status_transition_invalid``; revocation is final) and the
+    ledger's errors.
+    """
+    target = find_organisation(session=session, credit_code=credit_code)
+    if target is None:
+        raise NotFound("no such organisation", code=ErrorCode.ORGANISATION_NOT_FOUND)
+    if target.accreditor_id != accreditor.id:
+        raise Forbidden(
+            "only the accreditor may change this organisation's status",
+            code=ErrorCode.TENANT_FORBIDDEN,
+        )
+    current = OrganisationStatus(target.status)
+    if change.status not in _TRANSITIONS[current]:
+        raise Conflict(
+            f"cannot change status from {current} to {change.status}",
+            code=ErrorCode.STATUS_TRANSITION_INVALID,
+        )
+    ledger.set_status(
+        accreditor=accreditor.credit_code,
+        credit_code=credit_code,
+        status=change.status,
+        reason=change.reason,
+    )
+    target.status = change.status
+    target.status_reason = change.reason
+    target.updated_at = now
+    session.add(target)
+    session.commit()
+    session.refresh(target)
+    return target
+
+
+def list_keys(
+    *, session: Session, actor: Organisation, credit_code: str
+) -> tuple[Organisation, list[OrganisationKey]]:
+    organisation = _visible(session=session, actor=actor, credit_code=credit_code)
+    keys = session.exec(
+        select(OrganisationKey)
+        .where(OrganisationKey.organisation_id == organisation.id)
+        .order_by(col(OrganisationKey.id))
+    ).all()
+    return organisation, list(keys)
+
+
+def register_organisation_key(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    actor: Organisation,
+    credit_code: str,
+    request: OrganisationKeyCreate,
+    now: datetime,
+) -> tuple[Organisation, OrganisationKey]:
+    """Register a public key for an organisation (by itself or its accreditor), on chain
+    with ``keyId`` = the RFC 7638 thumbprint.
+
+    Raises ``InvalidInput`` (``jwk_invalid``, ``jwk_private_material``,
+    ``key_validity_invalid``), ``Conflict`` (``key_exists``), ``NotFound``, ``Forbidden``.
+    """
+    organisation = _visible(session=session, actor=actor, credit_code=credit_code)
+    key = parse_public_jwk(request.jwk)
+    valid_from = as_utc(request.valid_from) if request.valid_from else now
+    valid_until = as_utc(request.valid_until) if request.valid_until else None
+    if valid_until is not None and valid_until <= valid_from:
+        raise InvalidInput(
+            "valid_until must be after valid_from", code=ErrorCode.KEY_VALIDITY_INVALID
+        )
+    if valid_from.timestamp() < 0 or (valid_until and valid_until.timestamp() >= 2**64):
+        raise InvalidInput("validity out of range", code=ErrorCode.KEY_VALIDITY_INVALID)
+    _ensure_key_is_new(session=session, key=key)
+    stored = _register_key(
+        session=session,
+        ledger=ledger,
+        organisation=organisation,
+        key=key,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        now=now,
+    )
+    session.commit()
+    session.refresh(stored)
+    return organisation, stored
+
+
+def _ensure_key_is_new(*, session: Session, key: OrganisationPublicKey) -> None:
+    exists = session.exec(
+        select(OrganisationKey.id).where(OrganisationKey.key_id == key.key_id)
+    ).first()
+    if exists is not None:
+        raise Conflict("this key is already registered", code=ErrorCode.KEY_EXISTS)
+
+
+def _register_key(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    organisation: Organisation,
+    key: OrganisationPublicKey,
+    valid_from: datetime,
+    valid_until: datetime | None,
+    now: datetime,
+) -> OrganisationKey:
+    ledger.register_key(
+        credit_code=organisation.credit_code,
+        key=key,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    assert organisation.id is not None
+    stored = OrganisationKey(
+        organisation_id=organisation.id,
+        key_id=key.key_id,
+        alg=key.alg,
+        public_jwk=key.jwk,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        created_at=now,
+    )
+    session.add(stored)
+    try:
+        session.flush()
+    except IntegrityError as err:
+        session.rollback()
+        raise Conflict("this key is already registered", code=ErrorCode.KEY_EXISTS) from err
+    return stored

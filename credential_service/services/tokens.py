@@ -1,0 +1,329 @@
+"""OAuth2 client credentials with ``private_key_jwt`` (RFC 7523) and the service's own access
+tokens.
+
+A client proves possession of a key registered for it by signing an assertion; the service
+answers with a short-lived EdDSA access token signed by its own Ed25519 key. Algorithms are
+pinned on both sides: the client's by its registered key, the service's to ``EdDSA``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from credential_service.errors import (
+    ClientAuthenticationFailed,
+    ErrorCode,
+    InvalidScope,
+    NotAuthenticated,
+    TokenRequestError,
+    UnsupportedGrantType,
+)
+from credential_service.jwk import parse_public_jwk, public_jwk_of, thumbprint
+from credential_service.models import (
+    AccessTokenPublic,
+    KeyAlgorithm,
+    Organisation,
+    OrganisationKey,
+    OrganisationKind,
+    OrganisationStatus,
+    PublicJwk,
+    UsedAssertion,
+    as_utc,
+)
+from credential_service.services.organisations import find_organisation
+
+GRANT_TYPE = "client_credentials"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ACCESS_TOKEN_TYPE = "at+jwt"
+_ALLOWED_ASSERTION_ALGS = frozenset(a.value for a in KeyAlgorithm)
+
+SCOPES_BY_ROLE: dict[OrganisationKind, frozenset[str]] = {
+    OrganisationKind.MINISTRY: frozenset(
+        {"organisations:read", "organisations:accredit", "organisations:status", "keys:write"}
+    ),
+    OrganisationKind.PROVINCE: frozenset(
+        {"organisations:read", "organisations:accredit", "organisations:status", "keys:write"}
+    ),
+    OrganisationKind.ISSUER: frozenset(
+        {"organisations:read", "keys:write", "credentials:issue", "credentials:status"}
+    ),
+    OrganisationKind.EMPLOYER: frozenset({"organisations:read", "keys:write", "contracts:write"}),
+    OrganisationKind.DATA_USER: frozenset({"organisations:read", "keys:write", "consents:check"}),
+    OrganisationKind.COURT: frozenset({"organisations:read", "keys:write", "evidence:verify"}),
+}
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """Who we are and how long things live; built from ``Settings``."""
+
+    issuer: str
+    token_endpoint: str
+    access_token_lifetime: timedelta
+    assertion_max_lifetime: timedelta
+    leeway: timedelta
+
+    @property
+    def audience(self) -> str:
+        """Audience of the access tokens: the API under the issuer."""
+        return f"{self.issuer.rstrip('/')}/v1"
+
+
+@dataclass(frozen=True)
+class ServiceTokenKey:
+    """The service's Ed25519 token-signing key and its ``kid`` (RFC 7638 thumbprint)."""
+
+    private_key: ed25519.Ed25519PrivateKey
+
+    @property
+    def kid(self) -> str:
+        return thumbprint(public_jwk_of(self.private_key))
+
+
+@dataclass(frozen=True)
+class IssuedAccessToken:
+    client_id: str
+    response: AccessTokenPublic
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated organisation behind an access token."""
+
+    organisation_id: int
+    credit_code: str
+    role: OrganisationKind
+    scopes: frozenset[str]
+
+
+def _reject(message: str, code: ErrorCode) -> ClientAuthenticationFailed:
+    return ClientAuthenticationFailed(message, code=code)
+
+
+def issue_access_token(
+    *,
+    session: Session,
+    policy: TokenPolicy,
+    token_key: ServiceTokenKey,
+    grant_type: str | None,
+    client_assertion_type: str | None,
+    client_assertion: str | None,
+    client_id: str | None,
+    scope: str | None,
+    now: datetime,
+) -> IssuedAccessToken:
+    """Authenticate a client by its assertion and issue an access token.
+
+    Raises ``UnsupportedGrantType``, ``TokenRequestError`` (missing or wrong parameters),
+    ``InvalidScope``, and ``ClientAuthenticationFailed`` with one code per reason (see
+    ``ErrorCode.ASSERTION_*`` and ``ErrorCode.CLIENT_*``).
+    """
+    # 1. the request itself
+    if grant_type != GRANT_TYPE:
+        raise UnsupportedGrantType(f"grant_type must be {GRANT_TYPE}")
+    if client_assertion_type != CLIENT_ASSERTION_TYPE:
+        raise TokenRequestError(f"client_assertion_type must be {CLIENT_ASSERTION_TYPE}")
+    if not client_assertion:
+        raise TokenRequestError("client_assertion is required")
+    # 2. the algorithm, before anything else is believed
+    try:
+        header = jwt.get_unverified_header(client_assertion)
+        claims: dict[str, Any] = jwt.decode(client_assertion, options={"verify_signature": False})
+    except jwt.InvalidTokenError as err:
+        raise _reject("the client assertion is not a JWT", ErrorCode.ASSERTION_MALFORMED) from err
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg.lower() == "none":
+        raise _reject("unsigned client assertions are refused", ErrorCode.ASSERTION_ALG_NONE)
+    if alg not in _ALLOWED_ASSERTION_ALGS:
+        raise _reject(f"algorithm {alg} is not allowed", ErrorCode.ASSERTION_ALG_NOT_ALLOWED)
+    # 3. iss = sub = client_id
+    issuer, subject = claims.get("iss"), claims.get("sub")
+    if not isinstance(issuer, str) or issuer != subject or (client_id and client_id != issuer):
+        raise _reject("iss and sub must both be the client_id", ErrorCode.ASSERTION_ISSUER_MISMATCH)
+    organisation = find_organisation(session=session, credit_code=issuer)
+    if organisation is None or organisation.id is None:
+        raise _reject("unknown client", ErrorCode.CLIENT_UNKNOWN)
+    # 4. a key registered for this client, valid now, of the algorithm the header names
+    candidates = _registered_keys(
+        session=session, organisation=organisation, alg=alg, kid=header.get("kid"), now=now
+    )
+    if not candidates:
+        raise _reject(
+            "no key registered for this client matches the assertion",
+            ErrorCode.ASSERTION_KEY_NOT_REGISTERED,
+        )
+    # 5. signature and claims, algorithm pinned by the registered key
+    verified = _verify_assertion(
+        client_assertion, candidates=candidates, client_id=issuer, policy=policy, now=now
+    )
+    expires = int(verified["exp"])
+    if expires - int(verified["iat"]) > policy.assertion_max_lifetime.total_seconds():
+        raise _reject(
+            "the assertion lives longer than allowed", ErrorCode.ASSERTION_LIFETIME_TOO_LONG
+        )
+    jti = verified.get("jti")
+    if not isinstance(jti, str) or not 0 < len(jti) <= 255:
+        raise _reject("jti must be a string of 1 to 255 characters", ErrorCode.ASSERTION_MALFORMED)
+    # 6. the organisation's standing
+    if organisation.status == OrganisationStatus.SUSPENDED:
+        raise _reject("the organisation is suspended", ErrorCode.CLIENT_SUSPENDED)
+    if organisation.status != OrganisationStatus.ACTIVE:
+        raise _reject("the organisation is revoked", ErrorCode.CLIENT_REVOKED)
+    # 7. scopes
+    role = OrganisationKind(organisation.kind)
+    allowed = SCOPES_BY_ROLE[role]
+    requested = frozenset(scope.split()) if scope else allowed
+    if not requested or not requested <= allowed:
+        raise InvalidScope(
+            "requested scope exceeds the client's role", detail=sorted(requested - allowed)
+        )
+    # 8. one use per jti: a unique row until the assertion expires
+    _consume_jti(session=session, client_id=issuer, jti=jti, expires=expires, now=now)
+    lifetime = int(policy.access_token_lifetime.total_seconds())
+    token = jwt.encode(
+        {
+            "iss": policy.issuer,
+            "sub": organisation.credit_code,
+            "aud": policy.audience,
+            "client_id": organisation.credit_code,
+            "role": role.value,
+            "scope": " ".join(sorted(requested)),
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + lifetime,
+            "jti": uuid.uuid4().hex,
+        },
+        token_key.private_key,
+        algorithm="EdDSA",
+        headers={"kid": token_key.kid, "typ": ACCESS_TOKEN_TYPE},
+    )
+    return IssuedAccessToken(
+        client_id=organisation.credit_code,
+        response=AccessTokenPublic(
+            access_token=token, expires_in=lifetime, scope=" ".join(sorted(requested))
+        ),
+    )
+
+
+def _registered_keys(
+    *, session: Session, organisation: Organisation, alg: str, kid: object, now: datetime
+) -> list[OrganisationKey]:
+    query = select(OrganisationKey).where(
+        OrganisationKey.organisation_id == organisation.id, OrganisationKey.alg == alg
+    )
+    if kid is not None:
+        query = query.where(OrganisationKey.key_id == str(kid))
+    return [
+        key
+        for key in session.exec(query.order_by(col(OrganisationKey.id))).all()
+        if as_utc(key.valid_from) <= now
+        and (key.valid_until is None or now < as_utc(key.valid_until))
+    ]
+
+
+def _verify_assertion(
+    assertion: str,
+    *,
+    candidates: list[OrganisationKey],
+    client_id: str,
+    policy: TokenPolicy,
+    now: datetime,
+) -> dict[str, Any]:
+    for key in candidates:
+        public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
+        try:
+            return jwt.decode(
+                assertion,
+                key=public,
+                algorithms=[key.alg],
+                audience=[policy.token_endpoint, policy.issuer],
+                issuer=client_id,
+                leeway=policy.leeway,
+                options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.ExpiredSignatureError as err:
+            raise _reject("the assertion has expired", ErrorCode.ASSERTION_EXPIRED) from err
+        except jwt.InvalidAudienceError as err:
+            raise _reject(
+                "the assertion is not addressed to this token endpoint",
+                ErrorCode.ASSERTION_WRONG_AUDIENCE,
+            ) from err
+        except (jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError) as err:
+            raise _reject(
+                "the assertion is not valid yet", ErrorCode.ASSERTION_NOT_YET_VALID
+            ) from err
+        except jwt.InvalidTokenError as err:
+            raise _reject(
+                f"the assertion is invalid: {err}", ErrorCode.ASSERTION_MALFORMED
+            ) from err
+    raise _reject(
+        "the assertion's signature does not verify", ErrorCode.ASSERTION_SIGNATURE_INVALID
+    )
+
+
+def _consume_jti(
+    *, session: Session, client_id: str, jti: str, expires: int, now: datetime
+) -> None:
+    # Expired assertions are refused by their exp already, so their jti rows can go.
+    session.exec(
+        delete(UsedAssertion).where(col(UsedAssertion.expires_at) < now - timedelta(minutes=5))
+    )
+    expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
+    session.add(UsedAssertion(client_id=client_id, jti=jti, expires_at=expires_at))
+    try:
+        session.commit()
+    except IntegrityError as err:
+        session.rollback()
+        raise _reject("this assertion was used already", ErrorCode.ASSERTION_REPLAYED) from err
+
+
+def authenticate_access_token(
+    *, session: Session, policy: TokenPolicy, token_key: ServiceTokenKey, token: str
+) -> Principal:
+    """The principal behind one of our access tokens.
+
+    Raises ``NotAuthenticated`` for every failure alike: bad signature, other algorithm,
+    wrong audience or issuer, expired, unknown or no longer active organisation.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("typ") != ACCESS_TOKEN_TYPE:
+            raise NotAuthenticated()
+        claims = jwt.decode(
+            token,
+            key=token_key.private_key.public_key(),
+            algorithms=["EdDSA"],
+            audience=policy.audience,
+            issuer=policy.issuer,
+            leeway=policy.leeway,
+            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+        )
+    except jwt.InvalidTokenError as err:
+        raise NotAuthenticated() from err
+    subject, scope = claims.get("sub"), claims.get("scope")
+    if not isinstance(subject, str) or not isinstance(scope, str):
+        raise NotAuthenticated()
+    organisation = find_organisation(session=session, credit_code=subject)
+    if (
+        organisation is None
+        or organisation.id is None
+        or organisation.status != OrganisationStatus.ACTIVE
+    ):
+        raise NotAuthenticated()
+    role = OrganisationKind(organisation.kind)
+    return Principal(
+        organisation_id=organisation.id,
+        credit_code=organisation.credit_code,
+        role=role,
+        scopes=frozenset(scope.split()) & SCOPES_BY_ROLE[role],
+    )

@@ -1,0 +1,166 @@
+"""A running service per database backend for the session: fresh database, fresh keystore,
+registries freshly deployed on an in-process chain, demo organisations bootstrapped."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from credential_service import Settings, create_app
+from credential_service.bootstrap import DemoCredential, bootstrap_demo, load_client_key
+from credential_service.context import ServiceContext
+from credential_service.keystore import FileKeystore
+from credential_service.models import OrganisationKind
+from credential_service.services.organisations import credit_code_check_character
+from node_adapter import Chain
+from tests.fixtures.database import BACKENDS
+from wallet_sdk import Curve, Jwk
+
+ISSUER_URL = "http://testserver"
+TOKEN_URL = f"{ISSUER_URL}/v1/auth/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_BODY = 64 * 1024
+
+
+@pytest.fixture(scope="session")
+def service_chain() -> Chain:
+    """One in-process EVM for the session; every service deploys its own registries on it."""
+    return Chain.embedded()
+
+
+def fresh_credit_code(region: int, prefix: str = "91") -> str:
+    body = f"{prefix}{region:06d}{secrets.choice('ABCDEFGH')}{secrets.randbelow(10**8):08d}"
+    return body + credit_code_check_character(body)
+
+
+def sign_assertion(
+    jwk: dict[str, str],
+    *,
+    client_id: str,
+    audience: str = TOKEN_URL,
+    lifetime: int = 60,
+    issued_at: int | None = None,
+    jti: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """A client assertion signed with the private JWK ``jwk``."""
+    key = Jwk.from_jwk(jwk)
+    now = int(time.time()) if issued_at is None else issued_at
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": jti or uuid.uuid4().hex,
+        **(extra or {}),
+    }
+    algorithm = "EdDSA" if key.curve is Curve.ED25519 else "ES256"
+    return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": jwk["kid"]})
+
+
+@dataclass
+class Service:
+    backend: str
+    context: ServiceContext
+    client: TestClient
+    credentials: dict[OrganisationKind, DemoCredential]
+    clients_keystore: FileKeystore
+    by_id: dict[str, DemoCredential]
+
+    def credential(self, role: OrganisationKind, index: int = 0) -> DemoCredential:
+        return [c for c in self.by_id.values() if c.role == role][index]
+
+    def private_jwk(self, client_id: str) -> dict[str, str]:
+        return load_client_key(self.clients_keystore, client_id)
+
+    def assertion(self, client_id: str, **kwargs: Any) -> str:
+        return sign_assertion(self.private_jwk(client_id), client_id=client_id, **kwargs)
+
+    def token_request(self, client_id: str, *, assertion: str | None = None, **form: str) -> Any:
+        data = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion or self.assertion(client_id),
+            **form,
+        }
+        return self.client.post("/v1/auth/token", data=data)
+
+    def token(self, client_id: str, **form: str) -> str:
+        response = self.token_request(client_id, **form)
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    def headers(self, client_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(client_id)}"}
+
+
+def open_service(
+    *, backend: str, database_url: str, directory: Path, chain: Chain
+) -> tuple[ServiceContext, Settings]:
+    settings = Settings(
+        dev_mode=True,
+        database_url=database_url,
+        keystore_path=directory / "service.keystore",
+        keystore_passphrase=SecretStr("integration-test-passphrase"),
+        issuer_url=ISSUER_URL,
+        max_body_bytes=MAX_BODY,
+    )
+    return ServiceContext.open(settings, chain=chain), settings
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def service_backend(request: pytest.FixtureRequest) -> str:
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture(scope="session")
+def service(
+    service_backend: str,
+    database_url_factory: Callable[[str], str],
+    tmp_path_factory: pytest.TempPathFactory,
+    service_chain: Chain,
+) -> Iterator[Service]:
+    directory = tmp_path_factory.mktemp("service")
+    context, settings = open_service(
+        backend=service_backend,
+        database_url=database_url_factory(service_backend),
+        directory=directory,
+        chain=service_chain,
+    )
+    credentials = bootstrap_demo(
+        context, client_keystore_path=directory / "clients.keystore", client_passphrase="demo"
+    )
+    clients_keystore = FileKeystore.open(directory / "clients.keystore", "demo")
+    app = create_app(settings, context=context)
+    with TestClient(app, base_url=ISSUER_URL) as client:
+        yield Service(
+            backend=service_backend,
+            context=context,
+            client=client,
+            credentials={c.role: c for c in reversed(credentials)},  # first of each role
+            clients_keystore=clients_keystore,
+            by_id={c.client_id: c for c in credentials},
+        )
+    context.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` keep these tests on one worker, so the session-scoped
+    services (one bootstrap per backend) are built once, not once per worker."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("credential_service"))

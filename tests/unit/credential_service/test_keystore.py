@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from credential_service.errors import ErrorCode, KeystoreError
+from credential_service.keystore import FileKeystore
+from wallet_sdk import Curve
+
+
+def test_keys_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "ks"
+    keystore = FileKeystore.open(path, "pw", scrypt_n=2**10)
+    stored = keystore.generate("controller/X", Curve.SECP256K1)
+    assert (
+        keystore.ensure("controller/X", Curve.SECP256K1).private_bytes() == stored.private_bytes()
+    )
+    reopened = FileKeystore.open(path, "pw")
+    assert reopened.secret("controller/X") == stored.private_bytes()
+    assert reopened.names() == ["controller/X"]
+    assert path.stat().st_mode & 0o077 == 0
+    assert stored.private_jwk()["d"] not in path.read_text()
+
+
+def test_wrong_passphrase_is_refused(tmp_path: Path) -> None:
+    FileKeystore.open(tmp_path / "ks", "pw", scrypt_n=2**10)
+    with pytest.raises(KeystoreError) as caught:
+        FileKeystore.open(tmp_path / "ks", "other")
+    assert caught.value.code == ErrorCode.KEYSTORE_LOCKED
+
+
+def test_tampered_entry_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ks"
+    FileKeystore.open(path, "pw", scrypt_n=2**10).generate("a", Curve.ED25519)
+    document = json.loads(path.read_text())
+    document["keys"][0]["public_jwk"]["x"] = document["keys"][0]["public_jwk"]["x"][::-1]
+    path.write_text(json.dumps(document))
+    with pytest.raises(KeystoreError, match=r"cannot be decrypted|corrupt"):
+        FileKeystore.open(path, "pw").get("a")
+
+
+def test_names_are_written_once_and_must_exist(tmp_path: Path) -> None:
+    keystore = FileKeystore.open(tmp_path / "ks", "pw", scrypt_n=2**10)
+    keystore.generate("a", Curve.ED25519)
+    with pytest.raises(KeystoreError) as exists:
+        keystore.generate("a", Curve.ED25519)
+    assert exists.value.code == ErrorCode.KEY_EXISTS
+    with pytest.raises(KeystoreError) as missing:
+        keystore.get("b")
+    assert missing.value.code == ErrorCode.KEY_NOT_IN_KEYSTORE

@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.chain",
     "tests.fixtures.database",
+    "tests.fixtures.anchoring",
 ]

@@ -1,0 +1,45 @@
+"""Enumerations shared with the contracts (`contracts/Types.sol`)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["CredentialStatus", "EntityStatus", "KeyAlgorithm", "Kind"]
+
+
+class Kind(IntEnum):
+    """Kind of an accredited entity in `TrustRegistry`."""
+
+    NONE = 0
+    MINISTRY = 1
+    PROVINCE = 2
+    ISSUER = 3
+    EMPLOYER = 4
+    DATA_USER = 5
+    COURT = 6
+
+
+class EntityStatus(IntEnum):
+    """Status of an entity in `TrustRegistry`; `REVOKED` is terminal."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REVOKED = 3
+
+
+class CredentialStatus(IntEnum):
+    """Status of a credential in `StatusRegistry`; `REVOKED` is terminal."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REVOKED = 3
+
+
+class KeyAlgorithm(IntEnum):
+    """Key algorithm codes of `TrustRegistry.registerKey`."""
+
+    EDDSA = 1  # Ed25519, 32-byte raw public key
+    ES256 = 2  # P-256, 65-byte uncompressed SEC1 point
+    ES256K = 3  # secp256k1, 65-byte uncompressed SEC1 point

@@ -1,0 +1,91 @@
+"""Typed client of `StatusRegistry`: credential status with reason codes and history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._client import ZERO32, ContractClient, as_enum, bytes32, uint
+from .chain import BlockId, TxReceipt
+from .enums import CredentialStatus
+from .signer import Signer
+
+__all__ = ["StatusChange", "StatusRecord", "StatusRegistryClient"]
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """A credential's status and the reason code of the change that set it."""
+
+    status: CredentialStatus
+    reason: int
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of a credential's status history."""
+
+    status: CredentialStatus
+    reason: int
+    at: int
+
+
+class StatusRegistryClient(ContractClient):
+    """`StatusRegistry`. Writes raise `TransactionReverted` on a rejected transition."""
+
+    contract_name = "StatusRegistry"
+
+    def register(
+        self, signer: Signer, *, issuer: bytes, credential_ids: Sequence[bytes]
+    ) -> TxReceipt:
+        """Register new credentials of `issuer` as Active."""
+        return self._transact(
+            signer,
+            "register",
+            [bytes32("issuer", issuer), [bytes32("credential_id", c) for c in credential_ids]],
+        )
+
+    def set_status(
+        self, signer: Signer, *, credential_id: bytes, status: CredentialStatus, reason: int = 0
+    ) -> TxReceipt:
+        """Suspend, reactivate or revoke a credential."""
+        return self._transact(
+            signer,
+            "setStatus",
+            [
+                bytes32("credential_id", credential_id),
+                uint("status", int(status), 8),
+                uint("reason", reason, 16),
+            ],
+        )
+
+    def status_at(self, credential_id: bytes, t: int, *, block: BlockId = "latest") -> StatusRecord:
+        """The status at time `t` (`NONE` before registration or when unknown)."""
+        status, reason = self._call(
+            "statusAt", [bytes32("credential_id", credential_id), uint("t", t, 64)], block
+        )
+        return StatusRecord(as_enum(CredentialStatus, status), int(reason))
+
+    def current_status(self, credential_id: bytes, *, block: BlockId = "latest") -> StatusRecord:
+        """The status now."""
+        value = self._call("currentStatus", [bytes32("credential_id", credential_id)], block)
+        if isinstance(value, tuple):
+            return StatusRecord(as_enum(CredentialStatus, value[0]), int(value[1]))
+        return StatusRecord(as_enum(CredentialStatus, value), 0)
+
+    def issuer_of(self, credential_id: bytes, *, block: BlockId = "latest") -> bytes | None:
+        """The issuer that registered the credential, `None` when unknown."""
+        value = bytes(self._call("issuerOf", [bytes32("credential_id", credential_id)], block))
+        return None if value == ZERO32 else value
+
+    def history(
+        self, credential_id: bytes, *, block: BlockId = "latest"
+    ) -> tuple[StatusChange, ...]:
+        """Every status change of the credential, oldest first."""
+        cid = bytes32("credential_id", credential_id)
+        length = int(self._call("historyLength", [cid], block))
+        changes = []
+        for i in range(length):
+            status, reason, at = self._call("historyAt", [cid, i], block)
+            changes.append(StatusChange(as_enum(CredentialStatus, status), int(reason), int(at)))
+        return tuple(changes)

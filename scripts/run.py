@@ -1,0 +1,128 @@
+"""`make run`: the whole service on this machine with embedded defaults.
+
+1. anvil on 127.0.0.1 with its state in `var/chain/anvil-state.json` (kept across runs);
+2. the registries deployed once (addresses in `var/deployment.json`);
+3. the demo organisations bootstrapped on chain and in the SQLite database `var/hrss.db`, their
+   client keys in the encrypted keystore `var/demo-clients.keystore`;
+4. an anchoring worker process;
+5. the API and the verification page on 127.0.0.1, until Ctrl-C.
+
+Running it again resumes the same chain, database and keys. Everything is configured through
+the `HRSS_*` environment variables that `credential_service.core.config` reads; this script
+sets the local defaults for itself and the worker process it starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _local_environment(var: Path, *, api_port: int, chain_url: str) -> dict[str, str]:
+    return {
+        "HRSS_DEV_MODE": "true",
+        "HRSS_DATABASE_URL": f"sqlite:///{var / 'hrss.db'}",
+        "HRSS_CHAIN_RPC_URLS": chain_url,
+        "HRSS_DEPLOYMENT_PATH": str(var / "deployment.json"),
+        "HRSS_KEYSTORE_PATH": str(var / "service.keystore"),
+        "HRSS_ISSUER_URL": f"http://127.0.0.1:{api_port}",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--var", type=Path, default=REPO / "var", help="state directory")
+    parser.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1")
+    parser.add_argument("--chain-port", type=int, default=8545, help="anvil port on 127.0.0.1")
+    parser.add_argument(
+        "--no-worker", action="store_true", help="do not start the anchoring worker"
+    )
+    args = parser.parse_args(argv)
+
+    from node_adapter import AnvilProcess
+
+    var: Path = args.var.resolve()
+    (var / "chain").mkdir(parents=True, exist_ok=True)
+    print(f"starting anvil on 127.0.0.1:{args.chain_port} (state {var / 'chain'})", flush=True)
+    anvil = AnvilProcess.start(
+        port=args.chain_port,
+        state_file=var / "chain" / "anvil-state.json",
+        state_interval=5,
+    )
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        os.environ.update(_local_environment(var, api_port=args.port, chain_url=anvil.url))
+
+        import uvicorn
+
+        from credential_service.api.main import create_app
+        from credential_service.bootstrap import bootstrap_demo
+        from credential_service.context import ServiceContext
+        from credential_service.core.config import Settings
+
+        settings = Settings()
+        context = ServiceContext.open(settings)
+        credentials = bootstrap_demo(
+            context,
+            client_keystore_path=var / "demo-clients.keystore",
+            client_passphrase=settings.passphrase,
+        )
+        if not args.no_worker:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "credential_service.anchoring.worker"],
+                cwd=REPO,
+                env=os.environ.copy(),
+            )
+        base = f"http://127.0.0.1:{args.port}"
+        deployment = context.ledger.deployment
+        hrss = REPO / ".venv" / "bin" / "hrss"
+        print(
+            "\n".join(
+                [
+                    "",
+                    "hrss-trust is running (dev mode: fixed keystore passphrase, local chain)",
+                    f"  API                {base}",
+                    f"  OpenAPI            {base}/docs",
+                    f"  verification page  {base}/verify",
+                    f"  chain (anvil)      {anvil.url}  chain id {deployment.chain_id}",
+                    f"  TrustRegistry      {deployment.trust_registry}",
+                    f"  AnchorRegistry     {deployment.anchor_registry}",
+                    f"  StatusRegistry     {deployment.status_registry}",
+                    f"  ConsentRegistry    {deployment.consent_registry}",
+                    f"  database           {settings.database_url}",
+                    "",
+                    "demo organisations (client_id = unified social credit code):",
+                    *(f"  {c}" for c in credentials),
+                    "",
+                    "get an access token (private_key_jwt, RFC 7523) for a demo client:",
+                    f"  HRSS_DEV_MODE=true {hrss} demo token {credentials[-1].client_id} "
+                    f"--url {base} --client-keystore {var / 'demo-clients.keystore'}",
+                    "",
+                ]
+            ),
+            flush=True,
+        )
+        app = create_app(settings, context=context)
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
+        context.close()
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        anvil.stop()
+        time.sleep(0.1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Credentials: issuance (issuers, bulk), status (issuer or its accreditor), issuer signing
+keys, credential-type accreditation (provinces), verification reports (any organisation)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from credential_service.anchoring.service import anchor_status
+from credential_service.api.deps import (
+    ContextDep,
+    CurrentOrg,
+    CurrentPrincipal,
+    NowDep,
+    SessionDep,
+    require_scope,
+)
+from credential_service.credentials import service
+from credential_service.credentials.models import (
+    CredentialRecord,
+    CredentialStatusChange,
+    CredentialStatusPublic,
+    CredentialTypePublic,
+    IssueCredentialsRequest,
+    IssueCredentialsResponse,
+    KeyRevocation,
+    SigningKeyPublic,
+    TypeAccreditation,
+    VerifyCredentialBody,
+    VerifyPresentationBody,
+)
+from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.errors import ErrorCode, Forbidden, NotFound
+from credential_service.models import CREDIT_CODE_PATTERN
+from credential_service.services.tokens import Principal
+
+router = APIRouter(tags=["credentials"])
+
+_runtime_lock = threading.Lock()
+
+
+def get_credential_runtime(request: Request, context: ContextDep) -> CredentialRuntime:
+    """Built once per app (tests may set ``app.state.credential_runtime`` beforehand)."""
+    existing: CredentialRuntime | None = getattr(request.app.state, "credential_runtime", None)
+    if existing is None:
+        with _runtime_lock:
+            existing = getattr(request.app.state, "credential_runtime", None)
+            if existing is None:
+                existing = CredentialRuntime.from_service(context)
+                request.app.state.credential_runtime = existing
+    return existing
+
+
+RuntimeDep = Annotated[CredentialRuntime, Depends(get_credential_runtime)]
+CredentialId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="credential id")]
+KeyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$", description="JWK thumbprint")]
+CreditCode = Annotated[str, Path(pattern=CREDIT_CODE_PATTERN)]
+TypeTerm = Annotated[str, Path(pattern=r"^[A-Z][A-Za-z0-9]{0,63}$")]
+_issue = Depends(require_scope("credentials:issue"))
+_accredit = Depends(require_scope("organisations:accredit"))
+
+
+def _require_status_scope(principal: CurrentPrincipal) -> Principal:
+    """Issuers change their credentials' status; provinces those of issuers they accredited."""
+    if not principal.scopes & {"credentials:status", "organisations:status"}:
+        raise Forbidden("this needs the credentials:status scope", code=ErrorCode.SCOPE_MISSING)
+    return principal
+
+
+_status = Depends(_require_status_scope)
+
+
+@router.post(
+    "/v1/credentials",
+    response_model=IssueCredentialsResponse,
+    status_code=201,
+    dependencies=[_issue],
+)
+def issue_credentials(
+    body: IssueCredentialsRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> IssueCredentialsResponse:
+    """Issue up to 1000 credentials (``vc+jwt`` or ``vc+sd-jwt``) of types the caller is
+    accredited for on chain now; each gets a status entry and is queued for anchoring."""
+    issued = service.issue_credentials(
+        session=session, runtime=runtime, issuer=actor, requests=body.credentials, now=now
+    )
+    return IssueCredentialsResponse(credentials=issued)
+
+
+@router.post("/v1/credentials/verify")
+def verify_credential(
+    body: VerifyCredentialBody, runtime: RuntimeDep, _actor: CurrentOrg
+) -> dict[str, Any]:
+    """The step-by-step verification report of a credential (``verified`` true or false)."""
+    return service.verify_credential(
+        runtime=runtime, token=body.credential, as_of=body.as_of, receipt=body.anchor_receipt
+    )
+
+
+@router.post("/v1/presentations/verify")
+def verify_presentation(
+    body: VerifyPresentationBody, runtime: RuntimeDep, _actor: CurrentOrg
+) -> dict[str, Any]:
+    """The verification report of a presentation bound to the caller's nonce and audience."""
+    return service.verify_presentation(
+        runtime=runtime,
+        token=body.presentation,
+        nonce=body.nonce,
+        audience=body.audience,
+        as_of=body.as_of,
+        receipts=body.anchor_receipts,
+    )
+
+
+@router.get(
+    "/v1/credentials/{credential_id}/status",
+    response_model=CredentialStatusPublic,
+    dependencies=[_status],
+)
+def read_credential_status(
+    credential_id: CredentialId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> CredentialStatusPublic:
+    """The credential's status on chain (issuer or its accreditor)."""
+    return service.credential_status(
+        session=session, runtime=runtime, actor=actor, credential_id=credential_id, now=now
+    )
+
+
+@router.post(
+    "/v1/credentials/{credential_id}/status",
+    response_model=CredentialStatusPublic,
+    dependencies=[_status],
+)
+def change_credential_status(
+    credential_id: CredentialId,
+    body: CredentialStatusChange,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> CredentialStatusPublic:
+    """Suspend, reinstate or revoke, with a reason code."""
+    return service.change_credential_status(
+        session=session,
+        runtime=runtime,
+        actor=actor,
+        credential_id=credential_id,
+        change=body,
+        now=now,
+    )
+
+
+@router.get("/v1/credentials/{credential_id}/receipt", dependencies=[_status])
+def read_anchor_receipt(
+    credential_id: CredentialId, session: SessionDep, actor: CurrentOrg
+) -> dict[str, Any]:
+    """The credential's anchoring state and, once confirmed, its anchor receipt."""
+    record = session.get(CredentialRecord, credential_id.lower())
+    if record is None or record.organisation_id != actor.id or record.anchor_item_id is None:
+        raise NotFound("no such credential", code=ErrorCode.CREDENTIAL_NOT_FOUND)
+    found = anchor_status(
+        session.connection(), organisation_id=record.organisation_id, item_id=record.anchor_item_id
+    )
+    return {
+        "id": record.id,
+        "state": str(found.state),
+        "receipt": None if found.receipt is None else found.receipt.to_dict(),
+    }
+
+
+@router.get("/v1/credentials/keys", response_model=list[SigningKeyPublic], dependencies=[_issue])
+def list_signing_keys(
+    session: SessionDep, runtime: RuntimeDep, actor: CurrentOrg
+) -> list[SigningKeyPublic]:
+    """The caller's credential-signing keys."""
+    return service.list_signing_keys(session=session, runtime=runtime, issuer=actor)
+
+
+@router.post("/v1/credentials/keys/rotate", response_model=SigningKeyPublic, dependencies=[_issue])
+def rotate_signing_key(
+    session: SessionDep, runtime: RuntimeDep, actor: CurrentOrg, now: NowDep
+) -> SigningKeyPublic:
+    """Register a new signing key from now and end the current key's validity."""
+    return service.rotate_signing_key(session=session, runtime=runtime, issuer=actor, now=now)
+
+
+@router.post(
+    "/v1/credentials/keys/{key_id}/revoke", response_model=SigningKeyPublic, dependencies=[_status]
+)
+def revoke_signing_key(
+    key_id: KeyId,
+    body: KeyRevocation,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> SigningKeyPublic:
+    """Revoke a compromised key from a time (possibly in the past)."""
+    return service.revoke_signing_key(
+        session=session,
+        runtime=runtime,
+        actor=actor,
+        key_id=key_id,
+        revoked_at=body.revoked_at,
+        now=now,
+    )
+
+
+@router.get("/v1/credential-types", response_model=list[CredentialTypePublic])
+def list_credential_types(runtime: RuntimeDep, _actor: CurrentOrg) -> list[CredentialTypePublic]:
+    """The credential types and their JSON Schemas."""
+    return [
+        CredentialTypePublic(
+            term=t.term,
+            vct=t.vct,
+            title=t.title,
+            type_id="0x" + t.type_id.hex(),
+            personal_identifiers=list(t.personal_identifiers),
+            schema=dict(t.schema),
+        )
+        for t in runtime.types
+    ]
+
+
+@router.put("/v1/credential-types/{term}/issuers/{credit_code}", dependencies=[_accredit])
+def accredit_credential_type(
+    term: TypeTerm,
+    credit_code: CreditCode,
+    body: TypeAccreditation,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+) -> dict[str, Any]:
+    """Allow or disallow an issuer the caller accredited to issue a type, on chain."""
+    return service.accredit_credential_type(
+        session=session,
+        runtime=runtime,
+        actor=actor,
+        issuer_credit_code=credit_code,
+        term=term,
+        allowed=body.allowed,
+    )

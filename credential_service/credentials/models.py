@@ -1,0 +1,156 @@
+"""Tables and API models of credential issuance.
+
+The service keeps no personal data of a credential: the signed token goes back to the caller
+(who hands it to the cardholder); the table holds its id, type, digest, signing key, status
+and anchoring item. Signing keys are named entries of the service keystore; the table records
+their on-chain identity and lifecycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+
+class CredentialState(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class CredentialRecord(SQLModel, table=True):
+    """One issued credential (no subject data)."""
+
+    __tablename__ = "credential"
+
+    id: str = Field(sa_column=Column(String(66), primary_key=True))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    credential_type: str = Field(sa_column=Column(String(64), nullable=False))
+    format: str = Field(sa_column=Column(String(16), nullable=False))
+    digest: str = Field(sa_column=Column(String(66), nullable=False))
+    key_id: str = Field(sa_column=Column(String(64), nullable=False))
+    issued_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state_reason: int = 0
+    anchor_item_id: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary(16), nullable=True)
+    )
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SigningKeyRecord(SQLModel, table=True):
+    """A credential-signing key of an issuer, held in the service keystore."""
+
+    __tablename__ = "credential_signing_key"
+
+    key_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    keystore_name: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    alg: str = Field(sa_column=Column(String(16), nullable=False))
+    valid_from: int = Field(sa_column=Column(BigInteger, nullable=False))
+    valid_until: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    revoked_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# ----------------------------------------------------------------------------------- API
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CredentialRequest(_Strict):
+    """One credential to issue."""
+
+    type: str = PydanticField(
+        min_length=1, max_length=64, description="e.g. VocationalSkillCertificate"
+    )
+    format: Literal["vc+jwt", "vc+sd-jwt"] = "vc+jwt"
+    subject: dict[str, Any]
+    holder_jwk: dict[str, str] | None = None
+    disclosable: list[str] = PydanticField(default_factory=list, max_length=32)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    training_file: dict[str, Any] | None = None
+
+
+class IssueCredentialsRequest(_Strict):
+    credentials: list[CredentialRequest] = PydanticField(min_length=1, max_length=1000)
+
+
+class IssuedCredentialPublic(BaseModel):
+    id: str
+    type: str
+    format: str
+    credential: str
+    digest: str
+    key_id: str
+    issued_at: int
+    anchor_item_id: str | None
+
+
+class IssueCredentialsResponse(BaseModel):
+    credentials: list[IssuedCredentialPublic]
+
+
+class CredentialStatusChange(_Strict):
+    status: CredentialState
+    reason: int = PydanticField(default=0, ge=0, le=65535)
+
+
+class CredentialStatusPublic(BaseModel):
+    id: str
+    type: str
+    status: str
+    reason: int
+    as_of: int
+    issuer: str
+
+
+class VerifyCredentialBody(_Strict):
+    credential: str = PydanticField(min_length=1, max_length=65536)
+    as_of: datetime | None = None
+    anchor_receipt: dict[str, Any] | None = None
+
+
+class VerifyPresentationBody(_Strict):
+    presentation: str = PydanticField(min_length=1, max_length=262144)
+    nonce: str = PydanticField(min_length=1, max_length=256)
+    audience: str = PydanticField(min_length=1, max_length=512)
+    as_of: datetime | None = None
+    anchor_receipts: list[dict[str, Any]] = PydanticField(default_factory=list, max_length=64)
+
+
+class SigningKeyPublic(BaseModel):
+    key_id: str
+    alg: str
+    jwk: dict[str, str]
+    valid_from: int
+    valid_until: int | None
+    revoked_at: int | None
+
+
+class KeyRevocation(_Strict):
+    revoked_at: datetime
+
+
+class TypeAccreditation(_Strict):
+    allowed: bool = True
+
+
+class CredentialTypePublic(BaseModel):
+    term: str
+    vct: str
+    title: str
+    type_id: str
+    personal_identifiers: list[str]
+    schema_: dict[str, Any] = PydanticField(alias="schema")
+
+    model_config = ConfigDict(populate_by_name=True)

@@ -1,0 +1,107 @@
+"""What credential issuance and verification need from a running service: the chain and its
+registries, the keystore, the credential types, and a chain-state cache that follows new
+blocks so verification makes no RPC call per credential."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from credential_service.errors import ConfigurationError
+from credential_service.keystore import FileKeystore
+from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer
+from wallet_sdk.credentials import (
+    CachedTrustState,
+    CredentialTypeRegistry,
+    CredentialVerifier,
+    DirectTrustView,
+    StatusRegistryRef,
+    TrustStateError,
+    default_registry,
+)
+
+if TYPE_CHECKING:
+    from credential_service.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FOLLOW_INTERVAL = 1.0
+"""Seconds between reads of new blocks: about one QBFT block time."""
+
+
+@dataclass
+class CredentialRuntime:
+    """Chain handles and caches shared by every credential request of one service."""
+
+    chain: Chain
+    deployment: Deployment
+    keystore: FileKeystore
+    types: CredentialTypeRegistry
+    trust_state: CachedTrustState
+    direct: DirectTrustView
+    clients: RegistryClients
+    verifier: CredentialVerifier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.verifier = CredentialVerifier(self.trust_state, types=self.types)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        chain: Chain,
+        deployment: Deployment,
+        keystore: FileKeystore,
+        types: CredentialTypeRegistry | None = None,
+        follow_interval: float | None = DEFAULT_FOLLOW_INTERVAL,
+    ) -> CredentialRuntime:
+        """Load the chain state from the registries' events and (unless `follow_interval` is
+        ``None``) keep following new blocks. Raises ``ConfigurationError`` when the chain
+        cannot be read."""
+        try:
+            state = CachedTrustState.from_chain(chain, deployment)
+            clients = deployment.clients(chain)
+        except (TrustStateError, ChainError) as err:
+            raise ConfigurationError(f"cannot load the credential trust state: {err}") from err
+        if follow_interval is not None:
+            state.follow(interval=follow_interval)
+        return cls(
+            chain=chain,
+            deployment=deployment,
+            keystore=keystore,
+            types=types if types is not None else default_registry(),
+            trust_state=state,
+            direct=DirectTrustView(chain, deployment),
+            clients=clients,
+        )
+
+    @classmethod
+    def from_service(
+        cls, context: ServiceContext, *, follow_interval: float | None = DEFAULT_FOLLOW_INTERVAL
+    ) -> CredentialRuntime:
+        """Build from a running service's ledger (chain and deployment) and keystore."""
+        chain: Chain | None = getattr(context.ledger, "chain", None)
+        deployment: Deployment | None = getattr(context.ledger, "deployment", None)
+        path = context.settings.deployment_path
+        if deployment is None and path is not None and path.exists():
+            deployment = Deployment.load(path)
+        if chain is None or deployment is None:
+            raise ConfigurationError("the registry deployment is not known")
+        return cls.open(
+            chain=chain,
+            deployment=deployment,
+            keystore=context.keystore,
+            follow_interval=follow_interval,
+        )
+
+    @property
+    def status_registry(self) -> StatusRegistryRef:
+        return StatusRegistryRef(self.deployment.chain_id, self.deployment.status_registry)
+
+    def controller(self, credit_code: str) -> Signer:
+        """The custodied controller account of an organisation (``controller/<code>``)."""
+        return Signer.from_key(self.keystore.secret(f"controller/{credit_code}"))
+
+    def close(self) -> None:
+        self.trust_state.stop()

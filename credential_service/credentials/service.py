@@ -1,0 +1,601 @@
+"""Credential issuance, status and issuer keys: domain functions (no HTTP here).
+
+Issuance signs with the issuer's credential-signing key from the service keystore (registered
+in `TrustRegistry` before first use), only for types the issuer is accredited for on chain at
+that moment, registers every credential in `StatusRegistry` (one transaction per batch) and
+submits its digest to the anchoring outbox. Chain first, database after: a credential id on
+chain with no row here is an orphan nobody holds, never a credential without status.
+
+Every function takes keyword-only arguments and raises only `ServiceError` subclasses:
+`InvalidInput`, `Forbidden`, `NotFound`, `LedgerRejected`, `LedgerUnavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlmodel import Session, col, select
+
+from credential_service.anchoring.outbox import NewItem
+from credential_service.anchoring.service import submit_digests
+from credential_service.credentials.models import (
+    CredentialRecord,
+    CredentialRequest,
+    CredentialState,
+    CredentialStatusChange,
+    CredentialStatusPublic,
+    IssuedCredentialPublic,
+    SigningKeyPublic,
+    SigningKeyRecord,
+)
+from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.errors import (
+    ErrorCode,
+    Forbidden,
+    InvalidInput,
+    LedgerRejected,
+    LedgerUnavailable,
+    NotFound,
+)
+from credential_service.models import Organisation, OrganisationKind, OrganisationStatus, utc_now
+from credential_service.observability import record_verification
+from node_adapter import (
+    ChainError,
+    ChainUnavailable,
+    CredentialStatus,
+    KeyAlgorithm,
+    TransactionReverted,
+)
+from wallet_sdk import FormatError, WalletError
+from wallet_sdk.credentials import (
+    VC_SD_JWT_TYP,
+    CredentialType,
+    IssuanceError,
+    IssuedCredential,
+    issue_sd_jwt,
+    issue_vc_jwt,
+)
+from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.merkle import HashAlgorithm
+from wallet_sdk.receipt import AnchorReceipt
+
+__all__ = [
+    "STATUS_BATCH",
+    "accredit_credential_type",
+    "change_credential_status",
+    "credential_status",
+    "current_signing_key",
+    "issue_credentials",
+    "list_signing_keys",
+    "parse_receipt",
+    "revoke_signing_key",
+    "rotate_signing_key",
+    "verify_credential",
+    "verify_presentation",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATUS_BATCH = 200
+"""Credentials registered in `StatusRegistry` per transaction."""
+_CHAIN_ALG = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
+_TO_CHAIN_STATUS = {
+    CredentialState.ACTIVE: CredentialStatus.ACTIVE,
+    CredentialState.SUSPENDED: CredentialStatus.SUSPENDED,
+    CredentialState.REVOKED: CredentialStatus.REVOKED,
+}
+_FROM_CHAIN_STATUS = {0: "unknown", 1: "active", 2: "suspended", 3: "revoked"}
+
+
+def _chain(what: str, op: Callable[[], T]) -> T:
+    try:
+        return op()
+    except TransactionReverted as err:
+        raise LedgerRejected(
+            f"the chain refused to {what}: {err.reason}",
+            detail={"error": err.error_name, "reason": err.reason},
+        ) from err
+    except ChainUnavailable as err:
+        raise LedgerUnavailable(f"no chain node answers ({what})") from err
+    except ChainError as err:
+        raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
+
+
+def _entity_id(organisation: Organisation) -> bytes:
+    return bytes.fromhex(organisation.ledger_id.removeprefix("0x"))
+
+
+def _chain_time(runtime: CredentialRuntime, now: datetime) -> int:
+    # Issue times are compared with block timestamps on chain; a chain whose clock runs ahead
+    # of ours (development chains) must not make fresh accreditations look like the future.
+    head = _chain("read the chain head", lambda: runtime.chain.block().timestamp)
+    return max(int(now.timestamp()), head)
+
+
+def _require_active_issuer(issuer: Organisation) -> None:
+    if issuer.kind != OrganisationKind.ISSUER:
+        raise Forbidden("only issuers issue credentials", code=ErrorCode.TENANT_FORBIDDEN)
+    if issuer.status != OrganisationStatus.ACTIVE:
+        raise Forbidden(f"issuer is {issuer.status}", code=ErrorCode.ISSUER_NOT_ACCREDITED)
+
+
+# ------------------------------------------------------------------------------- signing keys
+
+
+def _key_name(issuer: Organisation, serial: int) -> str:
+    return f"credential-signing/{issuer.credit_code}/{serial}"
+
+
+def current_signing_key(
+    *, session: Session, runtime: CredentialRuntime, issuer: Organisation, at: int
+) -> tuple[SigningKeyRecord, Jwk]:
+    """The issuer's signing key valid at `at`; a first key is generated and registered on
+    chain when the issuer has none."""
+    rows = session.exec(
+        select(SigningKeyRecord)
+        .where(SigningKeyRecord.organisation_id == issuer.id)
+        .order_by(col(SigningKeyRecord.valid_from).desc())
+    ).all()
+    for row in rows:
+        if row.revoked_at is None and row.valid_until is None and row.valid_from <= at:
+            return row, runtime.keystore.get(row.keystore_name)
+    return _new_signing_key(
+        session=session, runtime=runtime, issuer=issuer, valid_from=at, serial=len(rows)
+    )
+
+
+def _new_signing_key(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    valid_from: int,
+    serial: int,
+    curve: Curve = Curve.ED25519,
+) -> tuple[SigningKeyRecord, Jwk]:
+    name = _key_name(issuer, serial)
+    key = runtime.keystore.ensure(name, curve)
+    controller = runtime.controller(issuer.credit_code)
+    existing = _chain(
+        "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
+    )
+    if existing is None:
+        _chain(
+            "register a signing key",
+            lambda: runtime.clients.trust_registry.register_key(
+                controller,
+                id=_entity_id(issuer),
+                key_id=key.thumbprint(),
+                alg=_CHAIN_ALG[key.curve],
+                public_key=key.raw_public_key(),
+                valid_from=valid_from,
+            ),
+        )
+    assert issuer.id is not None
+    row = SigningKeyRecord(
+        key_id=key.thumbprint_b64(),
+        organisation_id=issuer.id,
+        keystore_name=name,
+        alg=key.algorithm.value,
+        valid_from=valid_from,
+        created_at=utc_now(),
+    )
+    session.add(row)
+    session.commit()
+    return row, key
+
+
+def _key_public(row: SigningKeyRecord, key: Jwk) -> SigningKeyPublic:
+    return SigningKeyPublic(
+        key_id=row.key_id,
+        alg=row.alg,
+        jwk=key.public().with_kid(row.key_id).public_jwk(),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        revoked_at=row.revoked_at,
+    )
+
+
+def list_signing_keys(
+    *, session: Session, runtime: CredentialRuntime, issuer: Organisation
+) -> list[SigningKeyPublic]:
+    """Every signing key of the issuer, newest first."""
+    rows = session.exec(
+        select(SigningKeyRecord)
+        .where(SigningKeyRecord.organisation_id == issuer.id)
+        .order_by(col(SigningKeyRecord.valid_from).desc())
+    ).all()
+    return [_key_public(row, runtime.keystore.get(row.keystore_name)) for row in rows]
+
+
+def rotate_signing_key(
+    *, session: Session, runtime: CredentialRuntime, issuer: Organisation, now: datetime
+) -> SigningKeyPublic:
+    """Routine rotation: a new key registered from now, the old key's validity ended now.
+    Credentials signed under the old key keep verifying as of their issue time."""
+    _require_active_issuer(issuer)
+    at = _chain_time(runtime, now)
+    old_row, old_key = current_signing_key(session=session, runtime=runtime, issuer=issuer, at=at)
+    count = len(
+        session.exec(
+            select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == issuer.id)
+        ).all()
+    )
+    new_row, new_key = _new_signing_key(
+        session=session, runtime=runtime, issuer=issuer, valid_from=at + 1, serial=count
+    )
+    controller = runtime.controller(issuer.credit_code)
+    _chain(
+        "end a key's validity",
+        lambda: runtime.clients.trust_registry.end_key_validity(
+            controller, key_id=old_key.thumbprint(), valid_until=at + 1
+        ),
+    )
+    old_row.valid_until = at + 1
+    session.add(old_row)
+    session.commit()
+    return _key_public(new_row, new_key)
+
+
+def revoke_signing_key(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    actor: Organisation,
+    key_id: str,
+    revoked_at: datetime,
+    now: datetime,
+) -> SigningKeyPublic:
+    """Compromise: revoke a key from `revoked_at` (may lie in the past), by its issuer or the
+    issuer's accreditor. Credentials signed at or after that time stop verifying. When the
+    issuer's current key is revoked, the next issuance generates a new one."""
+    row = session.get(SigningKeyRecord, key_id)
+    if row is None:
+        raise NotFound("no such signing key", code=ErrorCode.SIGNING_KEY_NOT_FOUND)
+    issuer = session.get(Organisation, row.organisation_id)
+    if issuer is None or not _may_manage(actor, issuer):
+        raise NotFound("no such signing key", code=ErrorCode.SIGNING_KEY_NOT_FOUND)
+    key = runtime.keystore.get(row.keystore_name)
+    signer = runtime.controller(actor.credit_code)
+    at = int(revoked_at.timestamp())
+    _chain(
+        "revoke a key",
+        lambda: runtime.clients.trust_registry.revoke_key(
+            signer, key_id=key.thumbprint(), revoked_at=at
+        ),
+    )
+    row.revoked_at = at if row.revoked_at is None else min(row.revoked_at, at)
+    session.add(row)
+    session.commit()
+    return _key_public(row, key)
+
+
+def _may_manage(actor: Organisation, issuer: Organisation) -> bool:
+    """The issuer itself or its accreditor (the province)."""
+    return actor.id == issuer.id or (
+        issuer.accreditor_id is not None and actor.id == issuer.accreditor_id
+    )
+
+
+# ------------------------------------------------------------------------------- issuance
+
+
+def _credential_type(runtime: CredentialRuntime, term: str) -> CredentialType:
+    try:
+        return runtime.types.get(term)
+    except FormatError as err:
+        raise InvalidInput(
+            f"unknown credential type {term!r}",
+            code=ErrorCode.CREDENTIAL_TYPE_UNKNOWN,
+            detail={"known": sorted(t.term for t in runtime.types)},
+        ) from err
+
+
+def _holder_key(request: CredentialRequest, index: int) -> Jwk | None:
+    if request.holder_jwk is None:
+        if request.format == VC_SD_JWT_TYP:
+            raise InvalidInput(
+                "an SD-JWT credential needs the holder's public key (holder_jwk)",
+                code=ErrorCode.VALIDATION_FAILED,
+                detail={"index": index},
+            )
+        return None
+    if "d" in request.holder_jwk:
+        raise InvalidInput(
+            "holder_jwk carries a private key",
+            code=ErrorCode.JWK_PRIVATE_MATERIAL,
+            detail={"index": index},
+        )
+    try:
+        return Jwk.from_jwk(request.holder_jwk)
+    except WalletError as err:
+        raise InvalidInput(
+            f"holder_jwk: {err}", code=ErrorCode.JWK_INVALID, detail={"index": index}
+        ) from err
+
+
+def issue_credentials(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    requests: Sequence[CredentialRequest],
+    now: datetime,
+) -> list[IssuedCredentialPublic]:
+    """Issue a batch of credentials (see the module docstring).
+
+    All or nothing for the signing part: every request is validated and signed before anything
+    is sent to the chain. Raises `InvalidInput` (unknown type, subject not matching the type's
+    schema, bad holder key), `Forbidden` (not an active issuer, or not accredited on chain for
+    a type right now), `LedgerRejected`/`LedgerUnavailable`.
+    """
+    _require_active_issuer(issuer)
+    assert issuer.id is not None
+    entity = _entity_id(issuer)
+    issued_at = _chain_time(runtime, now)
+    types = {request.type: _credential_type(runtime, request.type) for request in requests}
+    for term, credential_type in types.items():
+        type_id = credential_type.type_id
+        accredited = _chain(
+            "read an accreditation",
+            partial(runtime.direct.is_accredited_for, entity, type_id, issued_at),
+        )
+        if not accredited:
+            raise Forbidden(
+                f"the issuer is not accredited on chain for {term}",
+                code=ErrorCode.ISSUER_NOT_ACCREDITED,
+                detail={"type": term, "type_id": "0x" + credential_type.type_id.hex()},
+            )
+    key_row, key = current_signing_key(
+        session=session, runtime=runtime, issuer=issuer, at=issued_at
+    )
+    signed: list[IssuedCredential] = []
+    for index, request in enumerate(requests):
+        credential_type = types[request.type]
+        holder_key = _holder_key(request, index)
+        extra = {"trainingFile": request.training_file} if request.training_file else None
+        common: dict[str, Any] = {
+            "credential_type": credential_type,
+            "subject": request.subject,
+            "issuer_id": entity,
+            "key": key,
+            "status_registry": runtime.status_registry,
+            "issued_at": issued_at,
+            "valid_from": int(request.valid_from.timestamp()) if request.valid_from else None,
+            "valid_until": int(request.valid_until.timestamp()) if request.valid_until else None,
+        }
+        try:
+            if request.format == VC_SD_JWT_TYP:
+                assert holder_key is not None
+                if extra:
+                    raise IssuanceError("training file entries are issued as vc+jwt")
+                signed.append(
+                    issue_sd_jwt(holder_key=holder_key, disclosable=request.disclosable, **common)
+                )
+            else:
+                signed.append(issue_vc_jwt(holder_key=holder_key, extra_claims=extra, **common))
+        except IssuanceError as err:
+            raise InvalidInput(
+                str(err), code=ErrorCode.CREDENTIAL_SUBJECT_INVALID, detail={"index": index}
+            ) from err
+
+    controller = runtime.controller(issuer.credit_code)
+    for start in range(0, len(signed), STATUS_BATCH):
+        chunk = [c.credential_id for c in signed[start : start + STATUS_BATCH]]
+        _chain(
+            "register credential statuses",
+            partial(
+                runtime.clients.status_registry.register,
+                controller,
+                issuer=entity,
+                credential_ids=chunk,
+            ),
+        )
+    submitted = submit_digests(
+        session.connection(),
+        organisation_id=issuer.id,
+        algorithm=HashAlgorithm.SHA256.value,
+        items=[NewItem(digest=c.digest, document_type=f"credential:{c.format}") for c in signed],
+    )
+    updated = utc_now()
+    results = []
+    for credential, anchor in zip(signed, submitted, strict=True):
+        session.add(
+            CredentialRecord(
+                id="0x" + credential.credential_id.hex(),
+                organisation_id=issuer.id,
+                credential_type=credential.credential_type,
+                format=credential.format,
+                digest="0x" + credential.digest.hex(),
+                key_id=key_row.key_id,
+                issued_at=issued_at,
+                state=CredentialState.ACTIVE,
+                anchor_item_id=anchor.id,
+                updated_at=updated,
+            )
+        )
+        results.append(
+            IssuedCredentialPublic(
+                id="0x" + credential.credential_id.hex(),
+                type=credential.credential_type,
+                format=credential.format,
+                credential=credential.token,
+                digest="0x" + credential.digest.hex(),
+                key_id=key_row.key_id,
+                issued_at=issued_at,
+                anchor_item_id=anchor.id.hex(),
+            )
+        )
+    session.commit()
+    return results
+
+
+# ------------------------------------------------------------------------------- status
+
+
+def _visible_credential(
+    *, session: Session, actor: Organisation, credential_id: str
+) -> tuple[CredentialRecord, Organisation]:
+    record = session.get(CredentialRecord, credential_id.lower())
+    issuer = None if record is None else session.get(Organisation, record.organisation_id)
+    if record is None or issuer is None or not _may_manage(actor, issuer):
+        # Another tenant's credential is indistinguishable from a missing one.
+        raise NotFound("no such credential", code=ErrorCode.CREDENTIAL_NOT_FOUND)
+    return record, issuer
+
+
+def change_credential_status(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    actor: Organisation,
+    credential_id: str,
+    change: CredentialStatusChange,
+    now: datetime,
+) -> CredentialStatusPublic:
+    """Suspend, reinstate or revoke a credential, with a reason code, by its issuer or the
+    issuer's accreditor. Revocation is final (`LedgerRejected` after it)."""
+    record, issuer = _visible_credential(session=session, actor=actor, credential_id=credential_id)
+    signer = runtime.controller(actor.credit_code)
+    _chain(
+        "change a credential's status",
+        lambda: runtime.clients.status_registry.set_status(
+            signer,
+            credential_id=bytes.fromhex(record.id.removeprefix("0x")),
+            status=_TO_CHAIN_STATUS[change.status],
+            reason=change.reason,
+        ),
+    )
+    record.state = change.status
+    record.state_reason = change.reason
+    record.updated_at = utc_now()
+    session.add(record)
+    session.commit()
+    return CredentialStatusPublic(
+        id=record.id,
+        type=record.credential_type,
+        status=change.status.value,
+        reason=change.reason,
+        as_of=_chain_time(runtime, now),
+        issuer=issuer.credit_code,
+    )
+
+
+def credential_status(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    actor: Organisation,
+    credential_id: str,
+    now: datetime,
+) -> CredentialStatusPublic:
+    """The status on chain (through the cached chain state) now."""
+    record, issuer = _visible_credential(session=session, actor=actor, credential_id=credential_id)
+    at = _chain_time(runtime, now)
+    status, reason = runtime.trust_state.credential_status_at(
+        bytes.fromhex(record.id.removeprefix("0x")), at
+    )
+    return CredentialStatusPublic(
+        id=record.id,
+        type=record.credential_type,
+        status=_FROM_CHAIN_STATUS.get(status, "unknown"),
+        reason=reason,
+        as_of=at,
+        issuer=issuer.credit_code,
+    )
+
+
+def accredit_credential_type(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    actor: Organisation,
+    issuer_credit_code: str,
+    term: str,
+    allowed: bool,
+) -> dict[str, Any]:
+    """Allow (or disallow) an issuer to issue a credential type from now on; only the issuer's
+    accreditor (its province) may."""
+    credential_type = _credential_type(runtime, term)
+    issuer = session.exec(
+        select(Organisation).where(Organisation.credit_code == issuer_credit_code)
+    ).first()
+    if issuer is None or issuer.accreditor_id != actor.id:
+        raise NotFound(
+            "no such organisation accredited by the caller", code=ErrorCode.ORGANISATION_NOT_FOUND
+        )
+    if issuer.kind != OrganisationKind.ISSUER:
+        raise InvalidInput(
+            "only issuers are accredited for credential types",
+            code=ErrorCode.ACCREDITATION_NOT_ALLOWED,
+        )
+    signer = runtime.controller(actor.credit_code)
+    _chain(
+        "set a credential type",
+        lambda: runtime.clients.trust_registry.set_credential_type(
+            signer, id=_entity_id(issuer), credential_type=credential_type.type_id, allowed=allowed
+        ),
+    )
+    return {
+        "issuer": issuer.credit_code,
+        "type": credential_type.term,
+        "type_id": "0x" + credential_type.type_id.hex(),
+        "allowed": allowed,
+    }
+
+
+# ------------------------------------------------------------------------------- verification
+
+
+def parse_receipt(data: Mapping[str, Any]) -> AnchorReceipt:
+    """An anchor receipt from a request body. Raises `InvalidInput`."""
+    try:
+        return AnchorReceipt.parse(data)
+    except WalletError as err:
+        raise InvalidInput(f"anchor receipt: {err}", code=ErrorCode.VALIDATION_FAILED) from err
+
+
+def verify_credential(
+    *,
+    runtime: CredentialRuntime,
+    token: str,
+    as_of: datetime | None,
+    receipt: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The verification report of one credential (never raises for an invalid credential:
+    the report says why)."""
+    parsed = parse_receipt(receipt) if receipt is not None else None
+    report = runtime.verifier.verify_credential(
+        token,
+        as_of=int(as_of.timestamp()) if as_of else None,
+        anchor_receipt=parsed,
+        strict=False,
+    )
+    return record_verification("credential", report.to_dict())  # metrics by check
+
+
+def verify_presentation(
+    *,
+    runtime: CredentialRuntime,
+    token: str,
+    nonce: str,
+    audience: str,
+    as_of: datetime | None,
+    receipts: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The verification report of a presentation (SD-JWT with key binding, or vp+jwt);
+    receipts are matched to credentials by the digest they prove."""
+    report = runtime.verifier.verify_presentation(
+        token,
+        nonce=nonce,
+        audience=audience,
+        as_of=int(as_of.timestamp()) if as_of else None,
+        anchor_receipts=[parse_receipt(r) for r in receipts],
+        strict=False,
+    )
+    return record_verification("presentation", report.to_dict())  # metrics by check

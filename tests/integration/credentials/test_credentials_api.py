@@ -1,0 +1,338 @@
+"""Credential issuance, status, keys and verification through the HTTP API (FastAPI + SQLModel
+service on an in-process chain), and the W3C VC API paths."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.models import OrganisationKind
+from tests.integration.credential_service.conftest import Service
+from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, training_subject
+from wallet_sdk.credentials import (
+    TrainingFile,
+    present_sd_jwt,
+    present_vc_jwt,
+    verify_training_file,
+)
+from wallet_sdk.jose import Curve, Jwk
+
+AUDIENCE = "https://rsj.zj.example/verify"
+
+
+def client_of(service: Service, role: OrganisationKind) -> str:
+    return service.credential(role).client_id
+
+
+def post(service: Service, client_id: str, path: str, body: Any) -> Any:
+    return service.client.post(path, json=body, headers=service.headers(client_id))
+
+
+@pytest.fixture(scope="module")
+def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]:
+    """The demo school accredited (by Guangdong) for diplomas and training records."""
+    province = client_of(service, OrganisationKind.PROVINCE)
+    school = client_of(service, OrganisationKind.ISSUER)
+    for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
+        response = service.client.put(
+            f"/v1/credential-types/{term}/issuers/{school}",
+            json={"allowed": True},
+            headers=service.headers(province),
+        )
+        assert response.status_code == 200, response.text
+    return {"province": province, "school": school}
+
+
+def issue(service: Service, client_id: str, *requests: dict[str, Any]) -> Any:
+    return post(service, client_id, "/v1/credentials", {"credentials": list(requests)})
+
+
+def verify(
+    service: Service, runtime: CredentialRuntime, client_id: str, token: str, **extra: Any
+) -> dict[str, Any]:
+    runtime.trust_state.refresh()
+    response = post(service, client_id, "/v1/credentials/verify", {"credential": token, **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def failed_check(report: dict[str, Any]) -> str | None:
+    return next((c["check"] for c in report["checks"] if c["status"] == "failed"), None)
+
+
+def test_issue_in_bulk_and_verify(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    school, court = accredited["school"], client_of(service, OrganisationKind.COURT)
+    holder = Jwk.generate(Curve.ED25519)
+    response = issue(
+        service,
+        school,
+        {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT},
+        {
+            "type": "TechnicalSchoolDiploma",
+            "subject": {**DIPLOMA_SUBJECT, "diplomaNumber": "D2"},
+            "format": "vc+sd-jwt",
+            "holder_jwk": holder.public_jwk(),
+            "disclosable": ["programme"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    issued = response.json()["credentials"]
+    assert [c["format"] for c in issued] == ["vc+jwt", "vc+sd-jwt"]
+    assert all(c["anchor_item_id"] for c in issued)
+    report = verify(service, runtime, court, issued[0]["credential"])
+    assert report["verified"], report
+    assert [c["check"] for c in report["checks"]][:5] == [
+        "format",
+        "algorithm_allowlist",
+        "issuer_accredited",
+        "key_valid",
+        "signature",
+    ]
+    # The service keeps no subject data.
+    from sqlmodel import Session
+
+    from credential_service.credentials.models import CredentialRecord
+
+    with Session(service.context.engine) as session:
+        row = session.get(CredentialRecord, issued[0]["id"])
+        assert row is not None and "王" not in repr(row.model_dump())
+
+    presentation = present_sd_jwt(
+        issued[1]["credential"],
+        disclose=["programme"],
+        holder_key=holder,
+        nonce="n-1",
+        audience=AUDIENCE,
+        issued_at=int(time.time()),
+    )
+    response = post(
+        service,
+        court,
+        "/v1/presentations/verify",
+        {"presentation": presentation, "nonce": "n-1", "audience": AUDIENCE},
+    )
+    assert response.status_code == 200 and response.json()["verified"], response.text
+    subject = response.json()["credentials"][0]["credential"]["subject"]
+    assert subject["programme"] == "高级工班" and "idNumber" not in subject
+    wrong = post(
+        service,
+        court,
+        "/v1/presentations/verify",
+        {"presentation": presentation, "nonce": "n-2", "audience": AUDIENCE},
+    ).json()
+    assert not wrong["verified"] and failed_check(wrong["credentials"][0]) == "holder_binding"
+
+
+def test_only_accredited_types_and_valid_subjects(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    school = accredited["school"]
+    response = issue(
+        service, school, {"type": "VocationalSkillCertificate", "subject": SKILL_SUBJECT}
+    )
+    assert response.status_code == 403 and response.json()["code"] == "issuer_not_accredited"
+    response = issue(service, school, {"type": "NoSuchType", "subject": {}})
+    assert response.status_code == 400 and response.json()["code"] == "credential_type_unknown"
+    response = issue(
+        service,
+        school,
+        {"type": "TechnicalSchoolDiploma", "subject": {**DIPLOMA_SUBJECT, "programme": "x"}},
+    )
+    assert response.status_code == 400 and response.json()["code"] == "credential_subject_invalid"
+    employer = client_of(service, OrganisationKind.EMPLOYER)
+    response = issue(
+        service, employer, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT}
+    )
+    assert response.status_code == 403 and response.json()["code"] == "scope_missing"
+
+
+def test_suspend_reinstate_revoke_by_issuer_and_accreditor(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    school, province = accredited["school"], accredited["province"]
+    court = client_of(service, OrganisationKind.COURT)
+    credential = issue(
+        service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT}
+    ).json()["credentials"][0]
+    path = f"/v1/credentials/{credential['id']}/status"
+    response = post(service, school, path, {"status": "suspended", "reason": 12})
+    assert response.status_code == 200 and response.json()["status"] == "suspended", response.text
+    report = verify(service, runtime, court, credential["credential"])
+    assert not report["verified"] and failed_check(report) == "status"
+    assert post(service, province, path, {"status": "active", "reason": 13}).status_code == 200
+    assert verify(service, runtime, court, credential["credential"])["verified"]
+    assert post(service, province, path, {"status": "revoked", "reason": 99}).status_code == 200
+    runtime.trust_state.refresh()
+    status = service.client.get(path, headers=service.headers(school)).json()
+    assert status["status"] == "revoked" and status["reason"] == 99
+    report = verify(service, runtime, court, credential["credential"])
+    assert failed_check(report) == "status" and "revoked" in str(report["checks"])
+    # Revocation is final; other tenants see nothing.
+    response = post(service, school, path, {"status": "active", "reason": 1})
+    assert response.status_code == 409 and response.json()["code"] == "chain_rejected"
+    other_province = service.credential(OrganisationKind.PROVINCE, 1).client_id
+    response = post(service, other_province, path, {"status": "suspended", "reason": 1})
+    assert response.status_code == 404 and response.json()["code"] == "credential_not_found"
+
+
+def test_rotation_and_compromise(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    school, court = accredited["school"], client_of(service, OrganisationKind.COURT)
+    before = issue(
+        service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT}
+    ).json()["credentials"][0]
+    response = post(service, school, "/v1/credentials/keys/rotate", {})
+    assert response.status_code == 200, response.text
+    new_key = response.json()
+    assert new_key["key_id"] != before["key_id"]
+    keys = service.client.get("/v1/credentials/keys", headers=service.headers(school)).json()
+    old = next(k for k in keys if k["key_id"] == before["key_id"])
+    assert old["valid_until"] is not None
+    service.context.ledger.chain.mine(2)  # type: ignore[attr-defined]
+    after = issue(
+        service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT}
+    ).json()["credentials"][0]
+    assert after["key_id"] == new_key["key_id"]
+    assert verify(service, runtime, court, before["credential"])["verified"]
+    assert verify(service, runtime, court, after["credential"])["verified"]
+    # The new key is compromised from just after `after` was issued.
+    revoked_at = datetime.fromtimestamp(after["issued_at"] + 1, UTC)
+    response = post(
+        service,
+        school,
+        f"/v1/credentials/keys/{new_key['key_id']}/revoke",
+        {"revoked_at": revoked_at.isoformat()},
+    )
+    assert response.status_code == 200, response.text
+    forged = issue(service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT})
+    assert forged.status_code == 201, forged.text  # a fresh key is made for the next issuance
+    assert forged.json()["credentials"][0]["key_id"] not in (new_key["key_id"], before["key_id"])
+    assert verify(service, runtime, court, after["credential"])["verified"]
+
+
+def test_training_file_through_the_service(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    school = accredited["school"]
+    training_file = TrainingFile("file-zj-001")
+    for course, hours, end in (("电工", 40, "2025-05-01"), ("焊工", 24, "2026-02-01")):
+        response = issue(
+            service,
+            school,
+            {
+                "type": "TrainingRecord",
+                "subject": training_subject(course, hours, end),
+                "training_file": training_file.next_link().to_claim(),
+            },
+        )
+        assert response.status_code == 201, response.text
+        training_file = training_file.append(response.json()["credentials"][0]["credential"])
+    runtime.trust_state.refresh()
+    report = verify_training_file(training_file, runtime.verifier)
+    assert report.verified_hours == 64 and dict(report.hours_by_period) == {"2025": 40, "2026": 24}
+
+
+def test_vc_api_issue_and_verify(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    school, court = accredited["school"], client_of(service, OrganisationKind.COURT)
+    holder = Jwk.generate(Curve.ED25519)
+    unsecured = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "TechnicalSchoolDiploma"],
+        "credentialSubject": DIPLOMA_SUBJECT,
+        "validUntil": (datetime.now(UTC) + timedelta(days=3650)).isoformat(),
+    }
+    response = post(
+        service,
+        school,
+        "/credentials/issue",
+        {"credential": unsecured, "options": {"holderJwk": holder.public_jwk()}},
+    )
+    assert response.status_code == 201, response.text
+    enveloped = response.json()["verifiableCredential"]
+    assert enveloped["type"] == "EnvelopedVerifiableCredential"
+    assert enveloped["id"].startswith("data:application/vc+jwt,ey")
+    runtime.trust_state.refresh()
+    result = post(service, court, "/credentials/verify", {"verifiableCredential": enveloped}).json()
+    assert result["verified"] and result["problemDetails"] == [], result
+    tampered = dict(enveloped, id=enveloped["id"][:-4] + "AAAA")
+    result = post(service, court, "/credentials/verify", {"verifiableCredential": tampered}).json()
+    assert not result["verified"] and result["problemDetails"][0]["title"] == "signature"
+    assert result["problemDetails"][0]["type"].endswith("#CRYPTOGRAPHIC_SECURITY_ERROR")
+    # Presentations: vp+jwt enveloped, challenge = nonce, domain = audience.
+    token = enveloped["id"].split(",", 1)[1]
+    vp = present_vc_jwt(
+        [token], holder_key=holder, nonce="c-1", audience=AUDIENCE, issued_at=int(time.time())
+    )
+    body = {
+        "verifiablePresentation": {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "data:application/vp+jwt," + vp,
+            "type": "EnvelopedVerifiablePresentation",
+        },
+        "options": {"challenge": "c-1", "domain": AUDIENCE},
+    }
+    result = post(service, court, "/presentations/verify", body).json()
+    assert result["verified"] and result["results"]["holder"]["valid"], result
+    body["options"]["challenge"] = "c-2"
+    result = post(service, court, "/presentations/verify", body).json()
+    assert not result["verified"] and result["results"]["challenge"]["valid"] is False
+    # Embedded-proof credentials are not accepted.
+    response = post(service, court, "/credentials/verify", {"verifiableCredential": unsecured})
+    assert response.status_code == 400 and response.json()["code"] == "validation_failed"
+
+
+def test_commitments_anchored_through_the_pipeline(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str], batcher: Any
+) -> None:
+    school, court = accredited["school"], client_of(service, OrganisationKind.COURT)
+    holder = Jwk.generate(Curve.ED25519)
+    issued = issue(
+        service, school,
+        {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT},
+        {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT, "format": "vc+sd-jwt",
+         "holder_jwk": holder.public_jwk()},
+    ).json()["credentials"]  # fmt: skip
+    path = f"/v1/credentials/{issued[0]['id']}/receipt"
+    pending = service.client.get(path, headers=service.headers(school)).json()
+    assert pending["receipt"] is None
+    batcher.drain()
+    receipts = []
+    for credential in issued:
+        body = service.client.get(
+            f"/v1/credentials/{credential['id']}/receipt", headers=service.headers(school)
+        ).json()
+        assert body["state"].endswith("confirmed") and body["receipt"] is not None, body
+        assert body["receipt"]["document_digest"] == credential["digest"]
+        receipts.append(body["receipt"])
+    report = verify(service, runtime, court, issued[0]["credential"], anchor_receipt=receipts[0])
+    assert report["verified"], report
+    anchoring = next(c for c in report["checks"] if c["check"] == "anchoring")
+    assert anchoring["status"] == "passed", anchoring
+    # A receipt for another credential proves nothing about this one.
+    report = verify(service, runtime, court, issued[0]["credential"], anchor_receipt=receipts[1])
+    assert failed_check(report) == "anchoring"
+    presentation = present_sd_jwt(
+        issued[1]["credential"], disclose=[], holder_key=holder, nonce="n-a",
+        audience=AUDIENCE, issued_at=int(time.time()),
+    )  # fmt: skip
+    response = post(service, court, "/v1/presentations/verify", {
+        "presentation": presentation, "nonce": "n-a", "audience": AUDIENCE,
+        "anchor_receipts": receipts,
+    }).json()  # fmt: skip
+    assert response["verified"], response
+    checks = {c["check"]: c["status"] for c in response["credentials"][0]["checks"]}
+    assert checks["anchoring"] == "passed" and checks["holder_binding"] == "passed"
+    # Another organisation cannot read the issuer's receipts.
+    other = client_of(service, OrganisationKind.EMPLOYER)
+    response = service.client.get(path, headers=service.headers(other))
+    assert response.status_code in (403, 404)

@@ -1,0 +1,127 @@
+"""Holder side: SD-JWT presentations with chosen disclosures and a key binding JWT, and
+``vp+jwt`` presentations of ``vc+jwt`` credentials, both bound to a verifier's nonce and
+audience."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from wallet_sdk.credentials._model import (
+    ENVELOPED_VC_PREFIX,
+    ENVELOPED_VC_TYPE,
+    KB_JWT_TYP,
+    VC_CONTEXT_V2,
+    VP_JWT_TYP,
+    canonical_json,
+    sha256_b64,
+)
+from wallet_sdk.errors import FormatError, SignatureError, WalletError
+from wallet_sdk.jose import Jwk, b64url_decode, sign_compact
+
+__all__ = [
+    "PresentationError",
+    "disclosed_claim_names",
+    "present_sd_jwt",
+    "present_vc_jwt",
+]
+
+
+class PresentationError(WalletError):
+    """A presentation could not be built (unknown claim, malformed credential, no private key)."""
+
+
+def _parse_disclosures(token: str) -> tuple[str, list[tuple[str, str]]]:
+    parts = token.split("~")
+    if len(parts) < 2 or parts[-1] != "":
+        raise PresentationError("not an SD-JWT issuance (<jwt>~<disclosures>~)")
+    named: list[tuple[str, str]] = []
+    for disclosure in parts[1:-1]:
+        try:
+            decoded = json.loads(b64url_decode(disclosure))
+        except (FormatError, ValueError) as err:
+            raise PresentationError("malformed disclosure") from err
+        if not isinstance(decoded, list) or len(decoded) != 3 or not isinstance(decoded[1], str):
+            raise PresentationError("only object-property disclosures are supported")
+        named.append((decoded[1], disclosure))
+    return parts[0], named
+
+
+def disclosed_claim_names(token: str) -> list[str]:
+    """Names of the claims an SD-JWT carries disclosures for. Raises `PresentationError`."""
+    return [name for name, _ in _parse_disclosures(token)[1]]
+
+
+def present_sd_jwt(
+    token: str,
+    *,
+    disclose: Collection[str],
+    holder_key: Jwk,
+    nonce: str,
+    audience: str,
+    issued_at: int,
+) -> str:
+    """An SD-JWT presentation ``<jwt>~<chosen disclosures>~<kb-jwt>`` (RFC 9901 §4.3).
+
+    The KB-JWT (``typ: kb+jwt``) carries ``iat``, ``aud``, ``nonce`` and ``sd_hash``, the
+    SHA-256 of everything before it. Raises `PresentationError` when a chosen claim has no
+    disclosure, or the holder key cannot sign.
+    """
+    jwt, named = _parse_disclosures(token)
+    available = {name for name, _ in named}
+    missing = set(disclose) - available
+    if missing:
+        raise PresentationError(f"no disclosure for {sorted(missing)}")
+    if not nonce or not audience:
+        raise PresentationError("nonce and audience are required")
+    chosen = [disclosure for name, disclosure in named if name in disclose]
+    presented = "~".join([jwt, *chosen]) + "~"
+    payload = {"aud": audience, "iat": issued_at, "nonce": nonce, "sd_hash": sha256_b64(presented)}
+    try:
+        kb_jwt = sign_compact(
+            canonical_json(payload), holder_key, headers={"typ": KB_JWT_TYP}, include_kid=False
+        )
+    except SignatureError as err:
+        raise PresentationError(f"cannot sign the key binding JWT: {err}") from err
+    return presented + kb_jwt
+
+
+def present_vc_jwt(
+    credentials: Sequence[str],
+    *,
+    holder_key: Jwk,
+    nonce: str,
+    audience: str,
+    issued_at: int,
+    lifetime: int = 300,
+    holder: str | None = None,
+) -> str:
+    """A ``vp+jwt`` presentation of ``vc+jwt`` credentials, each enveloped as an
+    ``EnvelopedVerifiableCredential`` with a ``data:application/vc+jwt,`` id, signed by the
+    holder key the credentials name in ``cnf``. Raises `PresentationError`."""
+    if not credentials:
+        raise PresentationError("a presentation needs at least one credential")
+    if not nonce or not audience:
+        raise PresentationError("nonce and audience are required")
+    enveloped = [
+        {"@context": VC_CONTEXT_V2, "id": ENVELOPED_VC_PREFIX + token, "type": ENVELOPED_VC_TYPE}
+        for token in credentials
+    ]
+    payload: dict[str, Any] = {
+        "@context": [VC_CONTEXT_V2],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": enveloped,
+        "nonce": nonce,
+        "aud": audience,
+        "iat": issued_at,
+        "exp": issued_at + lifetime,
+    }
+    if holder is not None:
+        payload["holder"] = holder
+    try:
+        return sign_compact(
+            canonical_json(payload), holder_key, headers={"typ": VP_JWT_TYP}, include_kid=False
+        )
+    except SignatureError as err:
+        raise PresentationError(f"cannot sign the presentation: {err}") from err

@@ -1,0 +1,1066 @@
+"""Verifying credentials and presentations against the chain: a pipeline of named checks.
+
+Every verification produces a report with each check passed, failed or skipped, and why. In
+strict mode (the default) a failure raises `CredentialVerificationError` (a
+`VerificationError`) naming the first failed check, with the report attached. Checks, in order:
+
+1. ``format``: the token parses (size limit, compact JWS or SD-JWT, JSON without duplicate
+   members), its ``typ`` is the expected one, the header carries no key material (``jwk``,
+   ``jku``, ``x5c``, ``x5u``) and no ``crit``, SD-JWT disclosures match their digests, and the
+   claims are a VC Data Model 2.0 credential of one registered type whose subject matches the
+   type's JSON Schema.
+2. ``algorithm_allowlist``: ``alg`` is in the verifier's allowlist (never ``none``, never
+   HMAC). The allowlist comes from the policy, never from the token.
+3. ``issuer_accredited``: the issuer is registered in `TrustRegistry`, and was active (with
+   its province) and accredited for this credential type at the issue time.
+4. ``key_valid``: ``kid`` names a key registered on chain to this issuer, valid at the issue
+   time (inside its window, not revoked, its entity active).
+5. ``signature``: the JWS verifies under that on-chain key, with the algorithm pinned by the
+   key's type (a header ``alg`` of another family is algorithm confusion).
+6. ``status``: the credential's entry names the trusted `StatusRegistry`, was registered there
+   by the issuer, and is active at the "as of" time (not suspended, not revoked).
+7. ``anchoring``: with an anchor receipt, it proves the credential's digest was anchored (via
+   `wallet_sdk.verify_receipt`), no earlier than the issue time claims, and before any key
+   revocation. Without one: skipped, or failed when the policy requires anchoring.
+8. ``validity_period``: issued no later than, valid from no later than, and not expired at the
+   "as of" time (with the policy's clock skew).
+9. ``holder_binding``: for presentations, the key binding JWT (SD-JWT) or the ``vp+jwt`` is
+   signed by the key in the credential's ``cnf``, names the verifier's nonce and audience, is
+   fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented disclosures. Skipped when
+   a bare credential is verified.
+
+Checks 3 and 4 read claims before the signature is checked because the key to check it with
+comes from the chain through them; a failed check 5 marks everything after it skipped.
+
+The issue time is the signer's claim. After a key is revoked for compromise, an attacker could
+backdate ``iat``; an anchor receipt (check 7) bounds that, which is why a policy may require it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from wallet_sdk.credentials._model import (
+    ENVELOPED_VC_PREFIX,
+    ENVELOPED_VC_TYPE,
+    KB_JWT_TYP,
+    STATUS_ENTRY_TYPE,
+    VC_CONTEXT_V2,
+    VC_JWT_TYP,
+    VC_SD_JWT_TYP,
+    VP_JWT_TYP,
+    StatusRegistryRef,
+    credential_digest,
+    credential_id_from_uri,
+    entity_id_from_uri,
+    parse_rfc3339,
+    sha256_b64,
+)
+from wallet_sdk.credentials.trust_state import TrustView
+from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry, default_registry
+from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.jose import (
+    DEFAULT_MAX_TOKEN_BYTES,
+    Curve,
+    Jwk,
+    JwsAlgorithm,
+    _verify_raw,
+    b64url_decode,
+)
+from wallet_sdk.receipt import AnchorReceipt, CheckResult, CheckStatus, verify_receipt
+
+__all__ = [
+    "CHECKS",
+    "CredentialReport",
+    "CredentialVerificationError",
+    "CredentialVerifier",
+    "PresentationReport",
+    "VerificationPolicy",
+    "VerifiedCredential",
+]
+
+CHECKS = (
+    "format",
+    "algorithm_allowlist",
+    "issuer_accredited",
+    "key_valid",
+    "signature",
+    "status",
+    "anchoring",
+    "validity_period",
+    "holder_binding",
+)
+_STATUS_NAMES = {0: "not registered", 1: "active", 2: "suspended", 3: "revoked"}
+_UNTRUSTED_HEADERS = ("jwk", "jku", "x5c", "x5u", "x5t", "x5t#S256")
+_KEY_ALGORITHMS: dict[int, tuple[Curve, JwsAlgorithm]] = {
+    1: (Curve.ED25519, JwsAlgorithm.EDDSA),
+    2: (Curve.P256, JwsAlgorithm.ES256),
+    3: (Curve.SECP256K1, JwsAlgorithm.ES256K),
+}
+
+
+class CredentialVerificationError(VerificationError):
+    """A credential or presentation failed verification; ``check`` names the first failed
+    check and ``credential_report`` carries the whole report."""
+
+    def __init__(
+        self, check: str, message: str, report: CredentialReport | PresentationReport
+    ) -> None:
+        super().__init__(check, message)
+        self.credential_report = report
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """What a verifier accepts. Raises `FormatError` when built with an empty or unknown
+    algorithm allowlist (an empty allowlist never means "allow all")."""
+
+    algorithms: frozenset[JwsAlgorithm] = frozenset({JwsAlgorithm.EDDSA, JwsAlgorithm.ES256})
+    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
+    clock_skew: int = 60
+    max_presentation_age: int = 300
+    require_anchoring: bool = False
+    validate_schema: bool = True
+
+    def __post_init__(self) -> None:
+        try:
+            algorithms = frozenset(JwsAlgorithm(a) for a in self.algorithms)
+        except ValueError as err:
+            raise FormatError(f"unsupported algorithm in allowlist: {err}") from err
+        if not algorithms:
+            raise FormatError("the algorithm allowlist is empty")
+        object.__setattr__(self, "algorithms", algorithms)
+        if self.max_token_bytes <= 0 or self.clock_skew < 0 or self.max_presentation_age <= 0:
+            raise FormatError("limits must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCredential:
+    """What a verified credential says (subject claims limited to those disclosed)."""
+
+    format: str
+    credential_id: bytes
+    issuer_id: bytes
+    credential_type: str
+    type_id: bytes
+    issued_at: int
+    valid_from: int
+    valid_until: int | None
+    key_id: bytes
+    digest: bytes
+    subject: Mapping[str, Any]
+    claims: Mapping[str, Any] = field(repr=False)
+    holder_key: Jwk | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialReport:
+    """Step-by-step report of one credential verification, checks in `CHECKS` order."""
+
+    format: str | None
+    as_of: int
+    checks: tuple[CheckResult, ...]
+    credential: VerifiedCredential | None
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed (skipped checks were not applicable)."""
+        return bool(self.checks) and all(c.status is not CheckStatus.FAILED for c in self.checks)
+
+    @property
+    def first_failure(self) -> CheckResult | None:
+        """The first failed check, or ``None``."""
+        return next((c for c in self.checks if c.status is CheckStatus.FAILED), None)
+
+    def check(self, name: str) -> CheckResult:
+        """The result of check `name`. Raises `KeyError` when it was not run."""
+        for result in self.checks:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready report."""
+        credential = self.credential
+        return {
+            "verified": self.passed,
+            "format": self.format,
+            "as_of": self.as_of,
+            "checks": [
+                {"check": c.name, "status": c.status.value, "detail": c.detail} for c in self.checks
+            ],
+            "credential": None
+            if credential is None
+            else {
+                "id": "0x" + credential.credential_id.hex(),
+                "issuer": "0x" + credential.issuer_id.hex(),
+                "type": credential.credential_type,
+                "issued_at": credential.issued_at,
+                "subject": dict(credential.subject),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PresentationReport:
+    """Report of a presentation: the envelope's own checks (``vp+jwt`` only) and one report per
+    credential presented."""
+
+    format: str | None
+    envelope: tuple[CheckResult, ...]
+    credentials: tuple[CredentialReport, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when the envelope and every credential passed."""
+        return (
+            bool(self.credentials)
+            and all(c.status is not CheckStatus.FAILED for c in self.envelope)
+            and all(report.passed for report in self.credentials)
+        )
+
+    @property
+    def first_failure(self) -> CheckResult | None:
+        """The first failed check, envelope first."""
+        for result in self.envelope:
+            if result.status is CheckStatus.FAILED:
+                return result
+        for report in self.credentials:
+            if report.first_failure is not None:
+                return report.first_failure
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready report."""
+        return {
+            "verified": self.passed,
+            "format": self.format,
+            "checks": [
+                {"check": c.name, "status": c.status.value, "detail": c.detail}
+                for c in self.envelope
+            ],
+            "credentials": [report.to_dict() for report in self.credentials],
+        }
+
+
+class _Failed(Exception):
+    pass
+
+
+_sodium_sign_open: Callable[[bytes, bytes], bytes] | None
+try:  # libsodium verifies Ed25519 about twice as fast as OpenSSL; optional
+    from nacl.bindings import (  # type: ignore[import-not-found,unused-ignore]
+        crypto_sign_open as _sodium_open,
+    )
+    from nacl.exceptions import (  # type: ignore[import-not-found,unused-ignore]
+        BadSignatureError as _SodiumBadSignature,
+    )
+
+    _sodium_sign_open = _sodium_open
+except ImportError:  # pragma: no cover - depends on the environment
+    _sodium_sign_open = None
+
+ED25519_BACKEND = (
+    "libsodium (PyNaCl)" if _sodium_sign_open is not None else "OpenSSL (cryptography)"
+)
+"""Which library checks Ed25519 credential signatures in this process."""
+
+
+def _verify_signature(
+    key: Jwk, raw_public_key: bytes, signing_input: bytes, signature: bytes
+) -> None:
+    """The issuer signature under the on-chain key. Ed25519 goes to libsodium when PyNaCl is
+    installed (it also refuses small-order keys and points, which OpenSSL accepts: stricter
+    only); anything else, or no PyNaCl, to `wallet_sdk.jose`."""
+    if _sodium_sign_open is not None and key.curve is Curve.ED25519:
+        if len(signature) != 64:
+            raise _Failed("an EdDSA signature is 64 bytes")
+        try:
+            _sodium_sign_open(signature + signing_input, raw_public_key)
+        except (_SodiumBadSignature, ValueError, TypeError) as err:
+            raise _Failed("signature does not verify") from err
+        return
+    _verify_raw(key, signing_input, signature)
+
+
+_ReceiptLookup = Callable[[bytes, bytes], AnchorReceipt | None]
+
+
+def _receipt_lookup(
+    receipts: Mapping[bytes, AnchorReceipt] | Collection[AnchorReceipt],
+) -> _ReceiptLookup:
+    """Receipts by credential id (a mapping) or by the digest each proves (a collection)."""
+    if isinstance(receipts, Mapping):
+        by_id = dict(receipts)
+        return lambda credential_id, _digest: by_id.get(credential_id)
+    by_digest = {bytes.fromhex(r.document_digest[2:]): r for r in receipts}
+    return lambda _credential_id, digest: by_digest.get(digest)
+
+
+@dataclass
+class _Binding:
+    """How the holder proved possession: an SD-JWT key binding JWT or a ``vp+jwt``."""
+
+    kind: str  # "kb+jwt" or "vp+jwt"
+    token: str
+    nonce: str
+    audience: str
+    now: int
+    presented: str = ""  # SD-JWT: the part the sd_hash covers
+
+
+@dataclass
+class _State:
+    token: str
+    expected_format: str | None
+    header: dict[str, Any] = field(default_factory=dict)
+    jwt: str = ""
+    claims: dict[str, Any] = field(default_factory=dict)
+    credential_type: CredentialType | None = None
+    issuer_id: bytes = b""
+    credential_id: bytes = b""
+    issued_at: int = 0
+    valid_from: int = 0
+    valid_until: int | None = None
+    key_id: bytes = b""
+    key: Jwk | None = None
+    format: str | None = None
+    holder_key: Jwk | None = None
+    kb_jwt: str | None = None
+    presented: str = ""
+    signature: bytes = b""
+    key_raw: bytes = b""
+    _digest: bytes = b""
+
+    def digest(self) -> bytes:
+        if not self._digest:
+            self._digest = credential_digest(self.jwt)
+        return self._digest
+
+    status_ref: StatusRegistryRef | None = None
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self.results: list[CheckResult] = []
+        self.failed: set[str] = set()
+
+    def run(self, name: str, check: Callable[[], str | None], *, after: Collection[str]) -> None:
+        blocked = [dep for dep in after if dep in self.failed] if self.failed else None
+        if blocked:
+            self.failed.add(name)
+            self.results.append(
+                CheckResult(name, CheckStatus.SKIPPED, f"not run: {', '.join(blocked)} failed")
+            )
+            return
+        try:
+            detail = check()
+        except _Failed as err:
+            self.failed.add(name)
+            self.results.append(CheckResult(name, CheckStatus.FAILED, str(err)))
+            return
+        except VerificationError as err:
+            self.failed.add(name)
+            self.results.append(CheckResult(name, CheckStatus.FAILED, err.message))
+            return
+        except WalletError as err:
+            self.failed.add(name)
+            self.results.append(CheckResult(name, CheckStatus.FAILED, str(err)))
+            return
+        except Exception as err:  # a chain view failure fails the check: fail closed
+            self.failed.add(name)
+            self.results.append(
+                CheckResult(name, CheckStatus.FAILED, f"{type(err).__name__}: {err}")
+            )
+            return
+        if detail is None:
+            self.results.append(CheckResult(name, CheckStatus.SKIPPED, "not applicable"))
+        elif detail.startswith("not applicable"):
+            self.results.append(CheckResult(name, CheckStatus.SKIPPED, detail))
+        else:
+            self.results.append(CheckResult(name, CheckStatus.PASSED, detail))
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Failed(f"duplicate JSON member {key!r}")
+        result[key] = value
+    return result
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data, object_pairs_hook=_reject_duplicates)
+    except (ValueError, RecursionError) as err:
+        raise _Failed(f"{what} is not valid JSON") from err
+    if not isinstance(value, dict):
+        raise _Failed(f"{what} must be a JSON object")
+    return value
+
+
+_B64URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _decode_segment(segment: str, what: str) -> bytes:
+    """Strict unpadded base64url, as `wallet_sdk.jose.b64url_decode` accepts it (alphabet, no
+    padding, canonical final character), without re-encoding the whole segment to check."""
+    remainder = len(segment) % 4
+    if remainder == 1 or not _B64URL_SEGMENT.fullmatch(segment):
+        raise _Failed(f"{what}: not unpadded base64url")
+    if remainder:
+        # The unused low bits of the last character must be zero (canonical encoding).
+        unused = 0b1111 if remainder == 2 else 0b11
+        if _B64URL_ALPHABET.index(segment[-1]) & unused:
+            raise _Failed(f"{what}: non-canonical base64url")
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as err:
+        raise _Failed(f"{what}: not unpadded base64url") from err
+
+
+def _split_jws(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise _Failed("a compact JWS has exactly three segments")
+    header = _json_object(_decode_segment(parts[0], "header"), "header")
+    payload = _json_object(_decode_segment(parts[1], "payload"), "payload")
+    return header, payload, _decode_segment(parts[2], "signature")
+
+
+def _check_header(header: Mapping[str, Any], typ: str) -> None:
+    embedded = [name for name in _UNTRUSTED_HEADERS if name in header]
+    if embedded:
+        raise _Failed(
+            f"header carries key material {embedded}: not trusted, keys come only from "
+            "TrustRegistry"
+        )
+    if "crit" in header or "b64" in header:
+        raise _Failed("critical header extensions are not supported")
+    if header.get("typ") != typ:
+        raise _Failed(f"typ {header.get('typ')!r} is not {typ!r}")
+
+
+def _int_claim(claims: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
+    value = claims.get(name)
+    if value is None and not required:
+        return None
+    if type(value) is not int or value < 0:
+        raise _Failed(f"claim {name!r} must be a non-negative integer")
+    return value
+
+
+def _jwk_from_chain(algorithm: int, public_key: bytes) -> Jwk:
+    try:
+        curve, _ = _KEY_ALGORITHMS[algorithm]
+    except KeyError as err:
+        raise _Failed(f"key algorithm {algorithm} is not supported") from err
+    try:
+        if curve is Curve.ED25519:
+            return Jwk(curve, ed25519.Ed25519PublicKey.from_public_bytes(public_key))
+        ec_curve = ec.SECP256R1() if curve is Curve.P256 else ec.SECP256K1()
+        return Jwk(curve, ec.EllipticCurvePublicKey.from_encoded_point(ec_curve, public_key))
+    except ValueError as err:
+        raise _Failed("the registered public key is malformed") from err
+
+
+def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dict[str, Any]:
+    """RFC 9901 §7.1 steps 3-5: replace digests by disclosed claims, reject leftovers."""
+    if payload.get("_sd_alg", "sha-256") != "sha-256":
+        raise _Failed(f"_sd_alg {payload.get('_sd_alg')!r} is not sha-256")
+    by_digest: dict[str, list[Any]] = {}
+    for disclosure in disclosures:
+        try:
+            decoded = json.loads(_decode_segment(disclosure, "disclosure"))
+        except ValueError as err:
+            raise _Failed("a disclosure is not base64url JSON") from err
+        if not isinstance(decoded, list) or len(decoded) not in (2, 3):
+            raise _Failed("a disclosure is a JSON array of 2 or 3 elements")
+        if not isinstance(decoded[0], str):
+            raise _Failed("a disclosure salt must be a string")
+        digest = sha256_b64(disclosure)
+        if digest in by_digest:
+            raise _Failed("the same disclosure is given twice")
+        by_digest[digest] = decoded
+    used: set[str] = set()
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            result: dict[str, Any] = {}
+            for key, value in node.items():
+                if key in ("_sd", "_sd_alg"):
+                    continue
+                result[key] = walk(value)
+            digests = node.get("_sd", [])
+            if not isinstance(digests, list):
+                raise _Failed("_sd must be an array")
+            for digest in digests:
+                if not isinstance(digest, str):
+                    raise _Failed("_sd entries must be strings")
+                disclosed = by_digest.get(digest)
+                if disclosed is None:
+                    continue
+                if digest in used:
+                    raise _Failed("a digest appears twice")
+                used.add(digest)
+                if len(disclosed) != 3 or not isinstance(disclosed[1], str):
+                    raise _Failed("an object disclosure has [salt, name, value]")
+                name = disclosed[1]
+                if name in ("_sd", "...") or name in result:
+                    raise _Failed(f"disclosure of {name!r} would overwrite a claim")
+                result[name] = walk(disclosed[2])
+            return result
+        if isinstance(node, list):
+            items: list[Any] = []
+            for element in node:
+                if isinstance(element, dict) and set(element) == {"..."}:
+                    digest = element["..."]
+                    disclosed = by_digest.get(digest) if isinstance(digest, str) else None
+                    if disclosed is None:
+                        continue
+                    if digest in used:
+                        raise _Failed("a digest appears twice")
+                    used.add(digest)
+                    if len(disclosed) != 2:
+                        raise _Failed("an array element disclosure has [salt, value]")
+                    items.append(walk(disclosed[1]))
+                else:
+                    items.append(walk(element))
+            return items
+        return node
+
+    resolved = walk(payload)
+    unused = set(by_digest) - used
+    if unused:
+        raise _Failed(f"{len(unused)} disclosure(s) match no digest in the credential")
+    if not isinstance(resolved, dict):
+        raise _Failed("payload must be an object")
+    return resolved
+
+
+class CredentialVerifier:
+    """Verifies credentials and presentations against a `TrustView` (cached or direct).
+
+    Thread-safe; keeps a small cache of public keys built from the chain (a ``kid`` names one
+    key forever). Raises only `CredentialVerificationError` (strict mode).
+    """
+
+    def __init__(
+        self,
+        trust: TrustView,
+        *,
+        types: CredentialTypeRegistry | None = None,
+        policy: VerificationPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.trust = trust
+        self.types = types if types is not None else default_registry()
+        self.policy = policy if policy is not None else VerificationPolicy()
+        self._clock = clock
+        self._keys: dict[bytes, Jwk] = {}
+        self._allowed_algorithms = frozenset(a.value for a in self.policy.algorithms)
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def verify_credential(
+        self,
+        token: str,
+        *,
+        as_of: int | None = None,
+        anchor_receipt: AnchorReceipt | None = None,
+        strict: bool = True,
+    ) -> CredentialReport:
+        """Verify a ``vc+jwt`` or an SD-JWT (``vc+sd-jwt``, without key binding) as of
+        `as_of` (unix seconds; default now: the later of the clock and the chain head read).
+
+        Raises `CredentialVerificationError` naming the first failed check when `strict`;
+        otherwise returns the report either way."""
+        now = self._now()
+        report = self._verify(
+            token,
+            None,
+            as_of=now if as_of is None else as_of,
+            receipt_for=lambda _id, _digest: anchor_receipt,
+            binding=None,
+        )
+        if strict:
+            _raise_if_failed(report)
+        return report
+
+    def verify_presentation(
+        self,
+        token: str,
+        *,
+        nonce: str,
+        audience: str,
+        as_of: int | None = None,
+        anchor_receipts: Mapping[bytes, AnchorReceipt] | Collection[AnchorReceipt] = (),
+        strict: bool = True,
+    ) -> PresentationReport:
+        """Verify an SD-JWT presentation with key binding, or a ``vp+jwt`` of enveloped
+        ``vc+jwt`` credentials, bound to the verifier's `nonce` and `audience`.
+
+        `anchor_receipts` maps credential ids to receipts, or is a collection of receipts
+        matched to credentials by the digest they prove. Raises
+        `CredentialVerificationError` when `strict` and anything failed.
+        """
+        now = self._now()
+        as_of = now if as_of is None else as_of
+        receipts = _receipt_lookup(anchor_receipts)
+        if not isinstance(token, str):
+            token = ""
+        if "~" in token:
+            report = self._verify_sd_presentation(token, nonce, audience, now, as_of, receipts)
+        else:
+            report = self._verify_vp_jwt(token, nonce, audience, now, as_of, receipts)
+        if strict:
+            _raise_if_failed(report)
+        return report
+
+    def _now(self) -> int:
+        # A chain whose clock runs ahead of ours (development chains) would otherwise make
+        # fresh credentials look not yet registered; the chain's view of "now" wins.
+        head_time = getattr(self.trust, "head_time", 0)
+        return max(int(self._clock()), head_time if isinstance(head_time, int) else 0)
+
+    # -- presentations ----------------------------------------------------------------------
+
+    def _verify_sd_presentation(
+        self,
+        token: str,
+        nonce: str,
+        audience: str,
+        now: int,
+        as_of: int,
+        receipts: _ReceiptLookup,
+    ) -> PresentationReport:
+        cut = token.rfind("~")
+        binding = _Binding(
+            kind=KB_JWT_TYP,
+            token=token[cut + 1 :],
+            nonce=nonce,
+            audience=audience,
+            now=now,
+            presented=token[: cut + 1],
+        )
+        report = self._verify(
+            token, VC_SD_JWT_TYP, as_of=as_of, receipt_for=receipts, binding=binding
+        )
+        return PresentationReport(VC_SD_JWT_TYP, (), (report,))
+
+    def _verify_vp_jwt(
+        self,
+        token: str,
+        nonce: str,
+        audience: str,
+        now: int,
+        as_of: int,
+        receipts: _ReceiptLookup,
+    ) -> PresentationReport:
+        runner = _Runner()
+        inner: list[str] = []
+
+        def check_envelope() -> str:
+            if len(token) > self.policy.max_token_bytes:
+                raise _Failed(f"token is longer than {self.policy.max_token_bytes} bytes")
+            header, payload, _ = _split_jws(token)
+            _check_header(header, VP_JWT_TYP)
+            types = payload.get("type")
+            if not isinstance(types, list) or "VerifiablePresentation" not in types:
+                raise _Failed("type must include VerifiablePresentation")
+            context = payload.get("@context")
+            if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
+                raise _Failed(f"@context must start with {VC_CONTEXT_V2}")
+            entries = payload.get("verifiableCredential")
+            if not isinstance(entries, list) or not entries:
+                raise _Failed("verifiableCredential must be a non-empty array")
+            for entry in entries:
+                if (
+                    not isinstance(entry, dict)
+                    or entry.get("type") != ENVELOPED_VC_TYPE
+                    or not isinstance(entry.get("id"), str)
+                    or not entry["id"].startswith(ENVELOPED_VC_PREFIX)
+                ):
+                    raise _Failed(
+                        "each credential must be an EnvelopedVerifiableCredential with a "
+                        "data:application/vc+jwt, id"
+                    )
+                inner.append(entry["id"][len(ENVELOPED_VC_PREFIX) :])
+            return f"vp+jwt with {len(inner)} enveloped credential(s)"
+
+        runner.run("format", check_envelope, after=())
+        if runner.failed:
+            return PresentationReport(VP_JWT_TYP, tuple(runner.results), ())
+        binding = _Binding(VP_JWT_TYP, token, nonce, audience, now)
+        reports = []
+        for credential_token in inner:
+            report = self._verify(
+                credential_token, VC_JWT_TYP, as_of=as_of, receipt_for=receipts, binding=binding
+            )
+            reports.append(report)
+        return PresentationReport(VP_JWT_TYP, tuple(runner.results), tuple(reports))
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def _verify(
+        self,
+        token: str,
+        expected_format: str | None,
+        *,
+        as_of: int,
+        receipt_for: _ReceiptLookup,
+        binding: _Binding | None,
+    ) -> CredentialReport:
+        state = _State(
+            token=token if isinstance(token, str) else "", expected_format=expected_format
+        )
+        if binding is not None and binding.kind == KB_JWT_TYP:
+            state.token = binding.presented
+            state.kb_jwt = binding.token
+        runner = _Runner()
+        policy = self.policy
+        trust = self.trust
+        allowed_algorithms = self._allowed_algorithms
+
+        # 1. format
+        def check_format() -> str:
+            self._parse(state, original=token)
+            assert state.credential_type is not None
+            return (
+                f"{state.format} {state.credential_type.term} credential "
+                f"0x{state.credential_id.hex()}"
+            )
+
+        # 2. algorithm allowlist
+        def check_algorithm() -> str:
+            alg = state.header.get("alg")
+            if not isinstance(alg, str):
+                raise _Failed("header has no 'alg'")
+            if alg.lower() == "none":
+                raise _Failed("alg 'none' is never accepted")
+            if alg not in allowed_algorithms:
+                raise _Failed(f"alg {alg!r} is not in the allowlist {sorted(policy.algorithms)}")
+            return f"alg {alg} allowed"
+
+        # 3. issuer accredited for the type at issue time
+        def check_issuer() -> str:
+            assert state.credential_type is not None
+            issuer, t = state.issuer_id, state.issued_at
+            if not trust.entity_registered(issuer):
+                raise _Failed(f"issuer 0x{issuer.hex()} is not registered in TrustRegistry")
+            if not trust.entity_active_at(issuer, t):
+                raise _Failed(
+                    f"issuer 0x{issuer.hex()} (or its province) was not active at {t} "
+                    "(suspended or revoked)"
+                )
+            if not trust.is_accredited_for(issuer, state.credential_type.type_id, t):
+                raise _Failed(
+                    f"issuer 0x{issuer.hex()} was not accredited for "
+                    f"{state.credential_type.term} at {t}"
+                )
+            return f"issuer accredited for {state.credential_type.term} at {t}"
+
+        # 4. key valid at issue time
+        def check_key() -> str:
+            key_id, t = state.key_id, state.issued_at
+            record = trust.key(key_id)
+            if record is None:
+                raise _Failed("kid names no key registered in TrustRegistry")
+            if record.entity_id != state.issuer_id:
+                raise _Failed(
+                    f"kid names a key of entity 0x{record.entity_id.hex()}, not of the issuer"
+                )
+            if t < record.valid_from:
+                raise _Failed(f"key valid only from {record.valid_from}, issued at {t}")
+            if record.valid_until and t >= record.valid_until:
+                raise _Failed(
+                    f"key validity ended at {record.valid_until} (rotated); issued at {t}"
+                )
+            if record.revoked_at and t >= record.revoked_at:
+                raise _Failed(f"key revoked from {record.revoked_at} (compromise); issued at {t}")
+            if not trust.is_key_valid_at(key_id, t):
+                raise _Failed(f"key not valid at {t}: its entity was not active")
+            state.key = self._key(key_id, record.algorithm, record.public_key)
+            state.key_raw = record.public_key
+            return f"key {state.header.get('kid')} valid at {t}"
+
+        # 5. signature under the on-chain key, algorithm pinned by the key
+        def check_signature() -> str:
+            key = state.key
+            assert key is not None
+            alg = state.header.get("alg")
+            if alg != key.algorithm.value:
+                raise _Failed(
+                    f"alg {alg!r} does not match the registered {key.curve} key "
+                    "(algorithm confusion)"
+                )
+            # Header, size and typ were checked by `format` on these very bytes, the algorithm
+            # just above, so only the signature itself remains (no second parse).
+            signing_input = state.jwt[: state.jwt.rindex(".")].encode("ascii")
+            _verify_signature(key, state.key_raw, signing_input, state.signature)
+            return f"{alg} signature verifies under the registered key"
+
+        # 6. status at the as-of time
+        def check_status() -> str:
+            ref = state.status_ref
+            assert ref is not None
+            registries = trust.registries
+            if ref.chain_id != registries.chain_id or ref.address != registries.status_registry:
+                raise _Failed(f"status entry names {ref.caip10}, not the trusted StatusRegistry")
+            issuer = trust.credential_issuer(state.credential_id)
+            if issuer is None:
+                raise _Failed("credential is not registered in StatusRegistry")
+            if issuer != state.issuer_id:
+                raise _Failed("credential was registered by another issuer")
+            status, reason = trust.credential_status_at(state.credential_id, as_of)
+            if status != 1:
+                name = _STATUS_NAMES.get(status, str(status))
+                raise _Failed(f"credential is {name} as of {as_of} (reason {reason})")
+            return f"active as of {as_of}"
+
+        # 7. anchoring
+        def check_anchoring() -> str:
+            receipt = receipt_for(state.credential_id, state.digest())
+            if receipt is None:
+                if policy.require_anchoring:
+                    raise _Failed("an anchor receipt is required and none was given")
+                return "not applicable: no anchor receipt given"
+            registries = trust.registries
+            verify_receipt(
+                receipt,
+                state.digest(),
+                trust,
+                anchor_registry=registries.anchor_registry,
+                trust_registry=registries.trust_registry,
+            )
+            if receipt.block_time + policy.clock_skew < state.issued_at:
+                raise _Failed(
+                    f"anchored at {receipt.block_time}, before its claimed issue time "
+                    f"{state.issued_at}"
+                )
+            record = trust.key(state.key_id)
+            if record is not None and record.revoked_at and receipt.block_time >= record.revoked_at:
+                raise _Failed("anchored after the signing key was revoked")
+            return f"digest anchored in block {receipt.block_number} at {receipt.block_time}"
+
+        # 8. validity period
+        def check_validity() -> str:
+            skew = policy.clock_skew
+            if state.issued_at > as_of + skew:
+                raise _Failed(f"issued at {state.issued_at}, after {as_of}")
+            if state.valid_from > as_of + skew:
+                raise _Failed(f"not yet valid: valid from {state.valid_from}, as of {as_of}")
+            if state.valid_until is not None and state.valid_until <= as_of - skew:
+                raise _Failed(f"expired: valid until {state.valid_until}, as of {as_of}")
+            return f"valid as of {as_of}"
+
+        # 9. holder binding
+        def check_binding() -> str:
+            if binding is None:
+                return (
+                    "not applicable: a credential alone; holder binding is checked on presentations"
+                )
+            self._check_binding(state, binding)
+            return f"{binding.kind} by the credential's holder key, nonce and audience match"
+
+        runner.run("format", check_format, after=())
+        runner.run("algorithm_allowlist", check_algorithm, after=("format",))
+        runner.run("issuer_accredited", check_issuer, after=("format",))
+        runner.run("key_valid", check_key, after=("format", "algorithm_allowlist"))
+        runner.run("signature", check_signature, after=("key_valid",))
+        downstream = ("signature",)
+        runner.run("status", check_status, after=downstream)
+        runner.run("anchoring", check_anchoring, after=downstream)
+        runner.run("validity_period", check_validity, after=downstream)
+        runner.run("holder_binding", check_binding, after=downstream)
+        credential = None
+        if not runner.failed and state.credential_type is not None:
+            credential = VerifiedCredential(
+                format=state.format or "",
+                credential_id=state.credential_id,
+                issuer_id=state.issuer_id,
+                credential_type=state.credential_type.term,
+                type_id=state.credential_type.type_id,
+                issued_at=state.issued_at,
+                valid_from=state.valid_from,
+                valid_until=state.valid_until,
+                key_id=state.key_id,
+                digest=state.digest(),
+                subject=dict(state.claims.get("credentialSubject", {})),
+                claims=state.claims,
+                holder_key=state.holder_key,
+            )
+        return CredentialReport(
+            format=state.format, as_of=as_of, checks=tuple(runner.results), credential=credential
+        )
+
+    def _key(self, key_id: bytes, algorithm: int, public_key: bytes) -> Jwk:
+        cached = self._keys.get(key_id)
+        if cached is None:
+            cached = _jwk_from_chain(algorithm, public_key)
+            if len(self._keys) < 100_000:
+                self._keys[key_id] = cached
+        return cached
+
+    def _parse(self, state: _State, *, original: str) -> None:
+        token = state.token
+        if not isinstance(original, str) or not original:
+            raise _Failed("token must be a non-empty string")
+        if len(original) > self.policy.max_token_bytes:
+            raise _Failed(f"token is longer than {self.policy.max_token_bytes} bytes")
+        if "~" in token:
+            if state.kb_jwt is None and not token.endswith("~"):
+                raise _Failed(
+                    "an SD-JWT with a key binding JWT is a presentation: use verify_presentation"
+                )
+            parts = token.split("~")
+            jwt, disclosures = parts[0], parts[1:-1]
+            fmt = VC_SD_JWT_TYP
+        else:
+            if state.kb_jwt is not None:
+                raise _Failed("not an SD-JWT presentation")
+            jwt, disclosures, fmt = token, [], VC_JWT_TYP
+        if state.expected_format is not None and fmt != state.expected_format:
+            raise _Failed(f"expected a {state.expected_format}, got a {fmt}")
+        header, payload, signature = _split_jws(jwt)
+        _check_header(header, fmt)
+        state.header, state.jwt, state.format, state.signature = header, jwt, fmt, signature
+        if fmt == VC_SD_JWT_TYP:
+            claims = _resolve_disclosures(payload, disclosures)
+        else:
+            if "_sd_alg" in payload:
+                # SD-JWT digests in a vc+jwt would hide claims from JOSE-only verifiers.
+                raise _Failed("a vc+jwt must not carry selective disclosure digests")
+            claims = payload
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise _Failed("header has no 'kid' naming the issuer's registered key")
+        try:
+            key_id = b64url_decode(kid)
+        except FormatError as err:
+            raise _Failed("kid is not a base64url JWK thumbprint") from err
+        if len(key_id) != 32:
+            raise _Failed("kid is not a SHA-256 JWK thumbprint")
+        state.key_id = key_id
+        self._parse_claims(state, claims, partial=fmt == VC_SD_JWT_TYP)
+
+    def _parse_claims(self, state: _State, claims: dict[str, Any], *, partial: bool) -> None:
+        try:
+            context = claims.get("@context")
+            if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
+                raise _Failed(f"@context must start with {VC_CONTEXT_V2}")
+            types = claims.get("type")
+            if not isinstance(types, list) or "VerifiableCredential" not in types:
+                raise _Failed("type must include VerifiableCredential")
+            credential_type = self.types.from_vc_types(types)
+            issuer = claims.get("issuer")
+            if isinstance(issuer, dict):
+                issuer = issuer.get("id")
+            issuer_id = entity_id_from_uri(issuer)
+            if "iss" in claims and claims["iss"] != issuer:
+                raise _Failed("iss differs from issuer")
+            credential_id = credential_id_from_uri(claims.get("id"))
+            if "jti" in claims and claims["jti"] != claims["id"]:
+                raise _Failed("jti differs from id")
+            if "vct" in claims and claims["vct"] != credential_type.vct:
+                raise _Failed("vct differs from the credential type")
+            issued_at = _int_claim(claims, "iat", required=True)
+            assert issued_at is not None
+            valid_from = parse_rfc3339(claims["validFrom"]) if "validFrom" in claims else issued_at
+            nbf = _int_claim(claims, "nbf")
+            if nbf is not None:
+                valid_from = max(valid_from, nbf)
+            valid_until = parse_rfc3339(claims["validUntil"]) if "validUntil" in claims else None
+            exp = _int_claim(claims, "exp")
+            if exp is not None:
+                valid_until = exp if valid_until is None else min(valid_until, exp)
+            subject = claims.get("credentialSubject")
+            if not isinstance(subject, dict):
+                raise _Failed("credentialSubject must be an object")
+            if self.policy.validate_schema:
+                credential_type.validate_subject(subject, partial=partial)
+            status = claims.get("credentialStatus")
+            if not isinstance(status, dict) or status.get("type") != STATUS_ENTRY_TYPE:
+                raise _Failed(f"credentialStatus must be a {STATUS_ENTRY_TYPE}")
+            if status.get("credentialId") != "0x" + credential_id.hex():
+                raise _Failed("credentialStatus names another credential")
+            state.status_ref = StatusRegistryRef.parse(status.get("statusRegistry"))
+            cnf = claims.get("cnf")
+            if cnf is not None:
+                if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+                    raise _Failed("cnf must hold a jwk")
+                if "d" in cnf["jwk"]:
+                    raise _Failed("cnf jwk carries a private key")
+                state.holder_key = Jwk.from_jwk(cnf["jwk"])
+        except FormatError as err:
+            raise _Failed(str(err)) from err
+        except (KeyError, TypeError) as err:
+            raise _Failed(f"malformed credential: {err}") from err
+        state.claims = claims
+        state.credential_type = credential_type
+        state.issuer_id = issuer_id
+        state.credential_id = credential_id
+        state.issued_at = issued_at
+        state.valid_from = valid_from
+        state.valid_until = valid_until
+
+    def _check_binding(self, state: _State, binding: _Binding) -> None:
+        holder_key = state.holder_key
+        if holder_key is None:
+            raise _Failed("the credential names no holder key (cnf)")
+        if holder_key.algorithm not in self.policy.algorithms:
+            raise _Failed(f"holder key algorithm {holder_key.algorithm} is not allowed")
+        expected_typ = binding.kind
+        token = binding.token
+        if len(token) > self.policy.max_token_bytes:
+            raise _Failed(f"binding JWT is longer than {self.policy.max_token_bytes} bytes")
+        header, payload, signature = _split_jws(token)
+        _check_header(header, expected_typ)
+        alg = header.get("alg")
+        if alg != holder_key.algorithm.value:
+            raise _Failed(f"binding JWT alg {alg!r} is not the holder key's {holder_key.algorithm}")
+        signing_input = token[: token.rindex(".")].encode("ascii")
+        _verify_signature(holder_key, holder_key.raw_public_key(), signing_input, signature)
+        nonce, aud = payload.get("nonce"), payload.get("aud")
+        if not isinstance(nonce, str) or not hmac.compare_digest(
+            nonce.encode(), str(binding.nonce).encode()
+        ):
+            raise _Failed("nonce does not match the verifier's nonce")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if binding.audience not in audiences:
+            raise _Failed(f"audience {aud!r} is not {binding.audience!r}")
+        iat = _int_claim(payload, "iat", required=True)
+        assert iat is not None
+        skew = self.policy.clock_skew
+        if iat > binding.now + skew:
+            raise _Failed("presentation issued in the future")
+        if iat < binding.now - self.policy.max_presentation_age:
+            raise _Failed("presentation is too old")
+        exp = _int_claim(payload, "exp")
+        if exp is not None and exp <= binding.now - skew:
+            raise _Failed("presentation has expired")
+        if binding.kind == KB_JWT_TYP:
+            sd_hash = payload.get("sd_hash")
+            expected = sha256_b64(binding.presented)
+            if not isinstance(sd_hash, str) or not hmac.compare_digest(sd_hash, expected):
+                raise _Failed("sd_hash does not cover the presented SD-JWT and disclosures")
+
+
+def _raise_if_failed(report: CredentialReport | PresentationReport) -> None:
+    failure = report.first_failure
+    if failure is not None:
+        raise CredentialVerificationError(failure.name, failure.detail, report)
+    if not report.passed:
+        raise CredentialVerificationError("format", "nothing was verified", report)

@@ -7,6 +7,8 @@ common error body (``request_body_too_large``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -21,23 +23,29 @@ class RequestBodyTooLarge(HTTPException):
 
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = max_body_bytes
+        # Paths with their own limit (file uploads), which then enforce the usual one for
+        # other bodies themselves.
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.limit)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            error = RequestBodyTooLarge(self.limit)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            error = RequestBodyTooLarge(limit)
             scope.setdefault("state", {})["error_code"] = ErrorCode.REQUEST_BODY_TOO_LARGE
             response = JSONResponse(
                 {
                     "code": ErrorCode.REQUEST_BODY_TOO_LARGE,
                     "message": error.detail,
-                    "detail": {"limit": self.limit},
+                    "detail": {"limit": limit},
                 },
                 status_code=413,
                 headers={"Connection": "close"},
@@ -51,8 +59,8 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise RequestBodyTooLarge(self.limit)
+                if received > limit:
+                    raise RequestBodyTooLarge(limit)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_KEYSTORE_PASSPHRASE = "hrss-dev-only-insecure-passphrase"
@@ -61,6 +61,34 @@ class Settings(DatabaseSettings):
     ministry_credit_code: str = "11100000000013127D"
     ministry_name: str = "Ministry of Human Resources and Social Security"
     ministry_region: int = Field(default=100000, ge=100000, le=999999)
+
+    # --- observability and hardening (credential_service.observability, api.hardening) ---
+    log_level: str = Field(default="INFO", pattern=r"^(?i:debug|info|warning|error|critical)$")
+    log_json: bool = True
+    """One JSON object a log line (request id included); secrets and personal data redacted."""
+    access_log: bool = True
+    """One log line per request (method, route template, status, duration, request id)."""
+    metrics_enabled: bool = True
+    """Serve ``GET /metrics`` (Prometheus text format); keep it off the public listener."""
+    rate_limit_per_second: float | None = Field(default=None, ge=0)
+    """Sustained requests a second per authenticated client and process; 0 turns it off.
+    Unset: 100, or off in dev mode."""
+    rate_limit_burst: int = Field(default=200, ge=1)
+    anonymous_rate_limit_per_second: float | None = Field(default=None, ge=0)
+    """Sustained requests a second per peer address without a valid token; 0 turns it off.
+    Unset: 20, or off in dev mode."""
+    anonymous_rate_limit_burst: int = Field(default=40, ge=1)
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    """Origins allowed to call the API from a browser, comma separated. Empty: CORS off."""
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    # --- end of observability and hardening ---
 
     @model_validator(mode="before")
     @classmethod

@@ -4,6 +4,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import credential_service.anchoring.models  # (registers the anchoring tables)
 import credential_service.models  # noqa: F401  (registers the tables)
 
 connection = context.config.attributes.get("connection")

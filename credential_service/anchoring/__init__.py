@@ -1,0 +1,39 @@
+"""Anchoring: document digests batched into Merkle trees whose roots go to `AnchorRegistry`.
+
+- `service`: submit digests, read an item's state and receipt (what the API and CLI call);
+- `outbox`: the database side (bulk inserts, sealing, leases, state changes);
+- `batcher`: seal → anchor → confirm → receipts, with crash recovery and rollback handling;
+- `chain`: the `AnchorLedger` port over `node_adapter`;
+- `worker`: the worker process (``python -m credential_service.anchoring.worker``).
+"""
+
+from credential_service.anchoring.batcher import Batcher, BatchPolicy, FaultPoints, PassReport
+from credential_service.anchoring.chain import NodeAnchorLedger
+from credential_service.anchoring.ledger import AnchorLedger
+from credential_service.anchoring.models import AnchorState, BatchState
+from credential_service.anchoring.outbox import Inclusion, NewItem
+from credential_service.anchoring.service import (
+    AnchorStatus,
+    SubmittedDigest,
+    anchor_status,
+    anchor_status_by_digest,
+    submit_digests,
+)
+
+__all__ = [
+    "AnchorLedger",
+    "AnchorState",
+    "AnchorStatus",
+    "BatchPolicy",
+    "BatchState",
+    "Batcher",
+    "FaultPoints",
+    "Inclusion",
+    "NewItem",
+    "NodeAnchorLedger",
+    "PassReport",
+    "SubmittedDigest",
+    "anchor_status",
+    "anchor_status_by_digest",
+    "submit_digests",
+]

@@ -1,0 +1,242 @@
+"""``hrss anchor``, ``hrss verify-receipt`` and ``hrss worker``.
+
+``hrss anchor`` hashes files locally (nothing but digests leaves the machine), submits the
+digests to a running service and, with ``--wait``, writes each file's receipt next to it as
+``<file>.anchor-receipt.json``. ``hrss verify-receipt`` checks a file against its receipt with
+nothing but a chain node: it never calls the service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+from tqdm import tqdm
+
+__all__ = ["anchor_command", "verify_receipt_command", "worker_command"]
+
+_CHUNK = 1024 * 1024
+_SUBMIT_BATCH = 5_000
+RECEIPT_SUFFIX = ".anchor-receipt.json"
+
+
+def _client(service: str, token: str) -> httpx.Client:
+    """HTTP client for the service (tests replace it with the app's test client)."""
+    return httpx.Client(
+        base_url=service.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
+def hash_file(path: Path, progress: tqdm | None = None) -> bytes:
+    """SHA-256 of a file, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            if progress is not None:
+                progress.update(len(chunk))
+    return digest.digest()
+
+
+def _fail(response: httpx.Response) -> click.ClickException:
+    try:
+        body = response.json()
+        message = f"{body.get('code')}: {body.get('message')}"
+    except ValueError:
+        message = response.text[:200]
+    return click.ClickException(f"the service answered {response.status_code}: {message}")
+
+
+@click.command("anchor")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--service", "service_url", required=True, help="Service base URL.")
+@click.option("--token", required=True, help="Access token (POST /v1/auth/token).")
+@click.option("--document-type", default="document", show_default=True)
+@click.option(
+    "--wait",
+    type=float,
+    default=None,
+    help="Wait up to this many seconds for the receipts and write <file>.anchor-receipt.json.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def anchor_command(
+    files: Sequence[Path],
+    service_url: str,
+    token: str,
+    document_type: str,
+    wait: float | None,
+    quiet: bool,
+) -> None:
+    """Anchor FILES: hash them here, submit the digests, optionally wait for the receipts.
+
+    Prints one JSON line per file: path, digest, anchor id (and receipt path with --wait).
+    """
+    total = sum(path.stat().st_size for path in files)
+    digests: list[bytes] = []
+    with tqdm(
+        total=total, unit="B", unit_scale=True, desc="hashing", disable=quiet, file=sys.stderr
+    ) as progress:
+        for path in files:
+            digests.append(hash_file(path, progress))
+    ids: list[str] = []
+    with _client(service_url, token) as client:
+        for start in range(0, len(digests), _SUBMIT_BATCH):
+            chunk = digests[start : start + _SUBMIT_BATCH]
+            response = client.post(
+                "/v1/anchors",
+                json={"document_type": document_type, "digests": ["0x" + d.hex() for d in chunk]},
+            )
+            if response.status_code != 202:
+                raise _fail(response)
+            ids += [item["id"] for item in response.json()["items"]]
+        receipts: dict[str, dict[str, Any]] = {}
+        if wait is not None:
+            receipts = _wait_for_receipts(client, ids, timeout=wait, quiet=quiet)
+    for path, digest, anchor_id in zip(files, digests, ids, strict=True):
+        line: dict[str, Any] = {"file": str(path), "digest": "0x" + digest.hex(), "id": anchor_id}
+        if anchor_id in receipts:
+            target = path.with_name(path.name + RECEIPT_SUFFIX)
+            target.write_text(json.dumps(receipts[anchor_id], indent=2) + "\n", encoding="utf-8")
+            line["receipt"] = str(target)
+        click.echo(json.dumps(line))
+    if wait is not None and len(receipts) < len(set(ids)):
+        raise click.ClickException(
+            f"{len(set(ids)) - len(receipts)} receipts not ready after {wait} s; "
+            "run again later (submitting again is harmless)"
+        )
+
+
+def _wait_for_receipts(
+    client: httpx.Client, ids: list[str], *, timeout: float, quiet: bool
+) -> dict[str, dict[str, Any]]:
+    receipts: dict[str, dict[str, Any]] = {}
+    waiting = list(dict.fromkeys(ids))
+    deadline = time.monotonic() + timeout
+    with tqdm(total=len(waiting), desc="receipts", disable=quiet, file=sys.stderr) as progress:
+        while waiting and time.monotonic() < deadline:
+            still: list[str] = []
+            for anchor_id in waiting:
+                response = client.get(f"/v1/anchors/{anchor_id}")
+                if response.status_code != 200:
+                    raise _fail(response)
+                receipt = response.json().get("receipt")
+                if receipt is None:
+                    still.append(anchor_id)
+                    continue
+                receipts[anchor_id] = receipt
+                progress.update(1)
+            waiting = still
+            if waiting:
+                time.sleep(0.5)
+    return receipts
+
+
+@click.command("verify-receipt")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("receipt_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rpc-url", "rpc_urls", multiple=True, help="Chain node URL (repeat for failover).")
+@click.option(
+    "--deployment",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployment JSON naming the registries you trust.",
+)
+@click.option("--anchor-registry", help="Trusted AnchorRegistry address (else --deployment).")
+@click.option("--trust-registry", help="Trusted TrustRegistry address (else --deployment).")
+@click.option("--offline", is_flag=True, help="Only the checks that need no chain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify_receipt_command(
+    file: Path,
+    receipt_path: Path,
+    rpc_urls: tuple[str, ...],
+    deployment: Path | None,
+    anchor_registry: str | None,
+    trust_registry: str | None,
+    offline: bool,
+    as_json: bool,
+) -> None:
+    """Verify that FILE is the document anchored by RECEIPT, against a chain node only.
+
+    Exit status: 0 verified, 1 a check failed (named in the report), 2 unusable input.
+    """
+    from wallet_sdk.errors import FormatError, VerificationError
+    from wallet_sdk.receipt import AnchorReceipt, verify_receipt, verify_receipt_offline
+
+    try:
+        receipt = AnchorReceipt.parse(receipt_path.read_bytes())
+    except FormatError as err:
+        click.echo(f"not an anchor receipt: {err}", err=True)
+        sys.exit(2)
+    digest = hash_file(file)
+    try:
+        if offline:
+            report = verify_receipt_offline(receipt, digest)
+        else:
+            anchor_address, trust_address = _trusted_registries(
+                deployment, anchor_registry, trust_registry
+            )
+            if not rpc_urls:
+                raise click.UsageError("--rpc-url is required (or use --offline)")
+            from wallet_sdk.chain_view import NodeChainView
+
+            report = verify_receipt(
+                receipt,
+                digest,
+                NodeChainView.from_urls(list(rpc_urls)),
+                anchor_registry=anchor_address,
+                trust_registry=trust_address,
+            )
+    except VerificationError as err:
+        assert err.report is not None
+        report = err.report
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "verified": report.passed,
+                    "checks": [
+                        {"name": c.name, "status": c.status.value, "detail": c.detail}
+                        for c in report.checks
+                    ],
+                }
+            )
+        )
+    else:
+        for check in report.checks:
+            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[check.status.value]
+            click.echo(f"{mark} {check.name}: {check.detail}")
+        click.echo("VERIFIED" if report.passed else "NOT VERIFIED")
+    sys.exit(0 if report.passed else 1)
+
+
+def _trusted_registries(
+    deployment: Path | None, anchor_registry: str | None, trust_registry: str | None
+) -> tuple[str, str]:
+    if deployment is not None:
+        from node_adapter import ChainError, Deployment
+
+        try:
+            loaded = Deployment.load(deployment)
+        except ChainError as err:
+            raise click.UsageError(str(err)) from err
+        anchor_registry = anchor_registry or loaded.anchor_registry
+        trust_registry = trust_registry or loaded.trust_registry
+    if not anchor_registry or not trust_registry:
+        raise click.UsageError("name the trusted registries: --deployment or both addresses")
+    return anchor_registry, trust_registry
+
+
+@click.command("worker")
+def worker_command() -> None:
+    """Run an anchoring worker (configured by HRSS_* and HRSS_ANCHORING_* variables)."""
+    from credential_service.anchoring.worker import main as worker_main
+
+    sys.exit(worker_main())

@@ -1,0 +1,274 @@
+"""Anchoring as the API and CLI see it: submit digests, read an item's state and receipt.
+
+Domain functions with keyword-only arguments over a SQLAlchemy `Connection` (the caller owns
+the transaction); no HTTP here. They raise `InvalidInput` for unacceptable content and
+`NotFound` for an item the organisation does not have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from credential_service.anchoring.batcher import batch_ref_of
+from credential_service.anchoring.models import AnchorState, BatchState
+from credential_service.anchoring.outbox import (
+    BATCH,
+    ITEM,
+    PROOF,
+    NewItem,
+    insert_items,
+    item_id_for,
+)
+from credential_service.errors import ErrorCode, InvalidInput, NotFound
+from credential_service.models import as_utc
+from wallet_sdk.merkle import HashAlgorithm, InclusionProof
+from wallet_sdk.receipt import AnchorReceipt
+
+__all__ = [
+    "ALGORITHMS",
+    "MAX_DIGESTS_PER_REQUEST",
+    "AnchorStatus",
+    "StreamingDigest",
+    "anchor_status",
+    "parse_digest",
+    "submit_digests",
+]
+
+ALGORITHMS = frozenset({HashAlgorithm.SHA256.value})
+"""Document digest algorithms accepted (SM3 is reserved in `wallet_sdk.merkle`)."""
+MAX_DIGESTS_PER_REQUEST = 10_000
+MAX_COMMITMENTS = 16
+_HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_DOCUMENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
+
+
+def parse_digest(text: str) -> bytes:
+    """32 bytes from 64 hex digits (``0x`` optional). Raises `InvalidInput` otherwise."""
+    if not isinstance(text, str) or not _HEX32.match(text):
+        raise InvalidInput(
+            "a digest is 64 hex digits", code=ErrorCode.VALIDATION_FAILED, detail={"digest": text}
+        )
+    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+
+
+def check_algorithm(algorithm: str) -> str:
+    if algorithm not in ALGORITHMS:
+        raise InvalidInput(
+            f"unsupported digest algorithm {algorithm!r}",
+            code=ErrorCode.VALIDATION_FAILED,
+            detail={"algorithm": algorithm, "supported": sorted(ALGORITHMS)},
+        )
+    return algorithm
+
+
+def check_document_type(document_type: str) -> str:
+    if not _DOCUMENT_TYPE.match(document_type):
+        raise InvalidInput(
+            "document_type is 1-64 characters of a-z, 0-9, _ . : -",
+            code=ErrorCode.VALIDATION_FAILED,
+            detail={"document_type": document_type},
+        )
+    return document_type
+
+
+def check_commitments(commitments: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Salted metadata commitments: up to 16 hex-encoded 32-byte values, normalised."""
+    if commitments is None:
+        return None
+    if len(commitments) > MAX_COMMITMENTS:
+        raise InvalidInput(
+            f"at most {MAX_COMMITMENTS} commitments per document",
+            code=ErrorCode.VALIDATION_FAILED,
+        )
+    return tuple("0x" + parse_digest(value).hex() for value in commitments)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedDigest:
+    id: bytes
+    digest: bytes
+
+
+def submit_digests(
+    connection: Connection,
+    *,
+    organisation_id: int,
+    algorithm: str,
+    items: Sequence[NewItem],
+) -> list[SubmittedDigest]:
+    """Queue `items` for anchoring; return each one's id in input order.
+
+    Idempotent per (organisation, algorithm, digest): a digest already submitted keeps its id,
+    state and receipt. Raises `InvalidInput` for an unsupported algorithm, more than
+    `MAX_DIGESTS_PER_REQUEST` items, or none.
+    """
+    check_algorithm(algorithm)
+    if not items:
+        raise InvalidInput("no digest to anchor", code=ErrorCode.VALIDATION_FAILED)
+    if len(items) > MAX_DIGESTS_PER_REQUEST:
+        raise InvalidInput(
+            f"at most {MAX_DIGESTS_PER_REQUEST} digests per request",
+            code=ErrorCode.VALIDATION_FAILED,
+            detail={"submitted": len(items)},
+        )
+    ids = insert_items(
+        connection,
+        organisation_id=organisation_id,
+        algorithm=algorithm,
+        items=items,
+    )
+    return [SubmittedDigest(item_id, item.digest) for item_id, item in zip(ids, items, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorStatus:
+    """One item: where it is in the outbox and, once confirmed, its receipt."""
+
+    id: bytes
+    algorithm: str
+    digest: bytes
+    document_type: str
+    commitments: tuple[str, ...] | None
+    state: AnchorState
+    submitted_at: datetime
+    batch_id: bytes | None
+    receipt: AnchorReceipt | None
+
+
+_STATUS_COLUMNS = (
+    ITEM.c.id,
+    ITEM.c.algorithm,
+    ITEM.c.digest,
+    ITEM.c.document_type,
+    ITEM.c.commitments,
+    ITEM.c.submitted_at,
+    ITEM.c.batch_id,
+    BATCH.c.state,
+    BATCH.c.root,
+    BATCH.c.leaf_count,
+    BATCH.c.chain_id,
+    BATCH.c.registry_address,
+    BATCH.c.transaction_hash,
+    BATCH.c.block_number,
+    BATCH.c.block_hash,
+    BATCH.c.block_time,
+    BATCH.c.anchored_by,
+    BATCH.c.entity_id,
+    PROOF.c.leaf_index,
+    PROOF.c.path,
+)
+
+
+def _status_query() -> Any:
+    return (
+        select(*_STATUS_COLUMNS)
+        .select_from(ITEM)
+        .outerjoin(BATCH, BATCH.c.id == ITEM.c.batch_id)
+        .outerjoin(PROOF, PROOF.c.item_id == ITEM.c.id)
+    )
+
+
+def _receipt_of(row: Any) -> AnchorReceipt | None:
+    if row.state != BatchState.CONFIRMED.value or row.path is None:
+        return None
+    path = bytes(row.path)
+    return AnchorReceipt.create(
+        document_digest=bytes(row.digest),
+        proof=InclusionProof(
+            leaf_index=row.leaf_index,
+            tree_size=row.leaf_count,
+            path=tuple(path[i : i + 32] for i in range(0, len(path), 32)),
+        ),
+        root=bytes(row.root),
+        chain_id=row.chain_id,
+        registry=row.registry_address,
+        transaction_hash=bytes(row.transaction_hash),
+        block_number=row.block_number,
+        block_hash=bytes(row.block_hash),
+        block_time=row.block_time,
+        anchored_by=row.anchored_by,
+        entity_id=bytes(row.entity_id),
+        batch_ref=batch_ref_of(bytes(row.batch_id)),
+        algorithm=HashAlgorithm.from_name(row.algorithm),
+    )
+
+
+def _status_of(row: Any) -> AnchorStatus:
+    return AnchorStatus(
+        id=bytes(row.id),
+        algorithm=row.algorithm,
+        digest=bytes(row.digest),
+        document_type=row.document_type,
+        commitments=None if row.commitments is None else tuple(row.commitments),
+        state=AnchorState.of_batch(row.state),
+        submitted_at=as_utc(row.submitted_at),
+        batch_id=None if row.batch_id is None else bytes(row.batch_id),
+        receipt=_receipt_of(row),
+    )
+
+
+def anchor_status(connection: Connection, *, organisation_id: int, item_id: bytes) -> AnchorStatus:
+    """The item `item_id` of this organisation. Raises `NotFound` when there is none (an
+    item of another organisation is indistinguishable from a missing one)."""
+    row = connection.execute(
+        _status_query().where(ITEM.c.id == item_id, ITEM.c.organisation_id == organisation_id)
+    ).first()
+    if row is None:
+        raise NotFound(
+            "no such anchor", code=ErrorCode.NOT_FOUND, detail={"id": str(uuid.UUID(bytes=item_id))}
+        )
+    return _status_of(row)
+
+
+def anchor_status_by_digest(
+    connection: Connection, *, organisation_id: int, algorithm: str, digest: bytes
+) -> AnchorStatus:
+    """The item of this organisation for `digest`. Raises `NotFound` when never submitted."""
+    check_algorithm(algorithm)
+    return anchor_status(
+        connection,
+        organisation_id=organisation_id,
+        item_id=item_id_for(organisation_id, algorithm, digest),
+    )
+
+
+def anchor_statuses(
+    connection: Connection, *, organisation_id: int, item_ids: Iterable[bytes]
+) -> list[AnchorStatus]:
+    """Several items at once (unknown ids are left out)."""
+    wanted = list(item_ids)
+    result: list[AnchorStatus] = []
+    for start in range(0, len(wanted), 500):
+        rows = connection.execute(
+            _status_query().where(
+                ITEM.c.id.in_(wanted[start : start + 500]),
+                ITEM.c.organisation_id == organisation_id,
+            )
+        ).all()
+        result.extend(_status_of(row) for row in rows)
+    return result
+
+
+class StreamingDigest:
+    """SHA-256 over data that arrives in chunks (an upload, a file read piece by piece)."""
+
+    __slots__ = ("_hash", "size")
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def digest(self) -> bytes:
+        return self._hash.digest()

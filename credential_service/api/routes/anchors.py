@@ -1,0 +1,411 @@
+"""Anchoring: submit digests or files, read states and receipts, verify a receipt.
+
+``POST /v1/anchors`` takes either JSON (up to 10,000 digests) or ``multipart/form-data`` with
+one or more files, which are hashed while they stream in (nothing is buffered, whatever the
+size). It answers 202 at once with the ids; the anchoring worker does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from credential_service.anchoring import service
+from credential_service.anchoring.outbox import NewItem
+from credential_service.api.body_limit import RequestBodyTooLarge
+from credential_service.api.deps import ContextDep, CurrentPrincipal, SessionDep
+from credential_service.errors import ConfigurationError, ErrorCode, InvalidInput
+from credential_service.observability import record_verification
+from wallet_sdk.errors import FormatError, VerificationError
+from wallet_sdk.receipt import AnchorReceipt, verify_receipt
+
+router = APIRouter(prefix="/v1/anchors", tags=["anchors"])
+
+MAX_UPLOAD_BYTES = 4 * 1024**3
+"""Largest multipart upload to ``POST /v1/anchors`` (the JSON form keeps the service's limit)."""
+MAX_FILES_PER_UPLOAD = 1_000
+_MAX_FIELD_BYTES = 4_096
+_HEX32 = r"^(0x)?[0-9a-fA-F]{64}$"
+
+
+# ---------------------------------------------------------------------------- wire models
+
+
+class DigestItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    digest: str = Field(pattern=_HEX32)
+    commitments: list[Annotated[str, Field(pattern=_HEX32)]] | None = Field(
+        default=None, max_length=service.MAX_COMMITMENTS
+    )
+
+
+class AnchorRequest(BaseModel):
+    """Digests to anchor: ``digests`` (hex), or ``items`` when some carry salted metadata
+    commitments (HMAC-SHA256 values, never the metadata itself)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    algorithm: Literal["sha-256"] = "sha-256"
+    document_type: str = Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
+    digests: list[Annotated[str, Field(pattern=_HEX32)]] = Field(
+        default_factory=list, max_length=service.MAX_DIGESTS_PER_REQUEST
+    )
+    items: list[DigestItem] = Field(
+        default_factory=list, max_length=service.MAX_DIGESTS_PER_REQUEST
+    )
+
+
+class SubmittedAnchor(BaseModel):
+    id: uuid.UUID
+    digest: str
+    filename: str | None = None
+    size: int | None = None
+
+
+class AnchorSubmission(BaseModel):
+    algorithm: str
+    document_type: str
+    count: int
+    items: list[SubmittedAnchor]
+
+
+class AnchorPublic(BaseModel):
+    id: uuid.UUID
+    algorithm: str
+    digest: str
+    document_type: str
+    commitments: list[str] | None
+    state: Literal["submitted", "batched", "sent", "confirmed"]
+    submitted_at: datetime
+    batch_id: uuid.UUID | None
+    receipt: dict[str, Any] | None = Field(
+        description="hrss-anchor-receipt/1, once the state is confirmed"
+    )
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    receipt: dict[str, Any]
+    digest: str = Field(pattern=_HEX32, description="SHA-256 of the document, hex")
+
+
+class CheckPublic(BaseModel):
+    name: str
+    status: Literal["passed", "failed", "skipped"]
+    detail: str
+
+
+class VerificationPublic(BaseModel):
+    verified: bool
+    failed_check: str | None
+    checks: list[CheckPublic]
+
+
+def _public(status: service.AnchorStatus) -> AnchorPublic:
+    return AnchorPublic(
+        id=uuid.UUID(bytes=status.id),
+        algorithm=status.algorithm,
+        digest="0x" + status.digest.hex(),
+        document_type=status.document_type,
+        commitments=None if status.commitments is None else list(status.commitments),
+        state=status.state.value,
+        submitted_at=status.submitted_at,
+        batch_id=None if status.batch_id is None else uuid.UUID(bytes=status.batch_id),
+        receipt=None if status.receipt is None else status.receipt.to_dict(),
+    )
+
+
+# ---------------------------------------------------------------------------- submission
+
+_SUBMIT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": AnchorRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["document_type", "file"],
+                    "properties": {
+                        "document_type": {"type": "string"},
+                        "algorithm": {"type": "string", "enum": ["sha-256"]},
+                        "file": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=AnchorSubmission,
+    openapi_extra=_SUBMIT_DOC,
+    summary="Queue digests or files for anchoring",
+)
+async def submit_anchors(
+    request: Request, session: SessionDep, context: ContextDep, principal: CurrentPrincipal
+) -> Response:
+    """Queue document digests (JSON) or files (multipart, hashed while streaming) for anchoring.
+    Idempotent per (organisation, digest): a digest sent again keeps its id."""
+    content_type = request.headers.get("content-type", "")
+    files: list[tuple[str | None, int | None]] = []
+    if content_type.startswith("multipart/form-data"):
+        algorithm, document_type, uploads = await _hash_upload(request, content_type)
+        items = [NewItem(digest, document_type) for _, _, digest in uploads]
+        files = [(name, size) for name, size, _ in uploads]
+    elif content_type.split(";")[0].strip() in ("application/json", ""):
+        body = await _read_limited(request, context.settings.max_body_bytes)
+        try:
+            parsed = AnchorRequest.model_validate_json(body)
+        except ValidationError as err:
+            raise RequestValidationError(err.errors(include_url=False)) from err
+        algorithm, document_type = parsed.algorithm, parsed.document_type
+        items = [NewItem(service.parse_digest(d), document_type) for d in parsed.digests]
+        items += [
+            NewItem(
+                service.parse_digest(i.digest),
+                document_type,
+                service.check_commitments(i.commitments),
+            )
+            for i in parsed.items
+        ]
+    else:
+        raise InvalidInput(
+            "send application/json or multipart/form-data",
+            code=ErrorCode.VALIDATION_FAILED,
+            detail={"content_type": content_type},
+        )
+
+    def store() -> list[service.SubmittedDigest]:
+        stored = service.submit_digests(
+            session.connection(),
+            organisation_id=principal.organisation_id,
+            algorithm=algorithm,
+            items=items,
+        )
+        session.commit()
+        return stored
+
+    # The database work of 10,000 rows must not hold up the event loop.
+    submitted = await run_in_threadpool(store)
+    names = files or [(None, None)] * len(submitted)
+    # Built by hand: validating 10,000 response objects would cost more than storing them.
+    payload = {
+        "algorithm": algorithm,
+        "document_type": document_type,
+        "count": len(submitted),
+        "items": [
+            _submitted_item(s, filename, size)
+            for s, (filename, size) in zip(submitted, names, strict=True)
+        ],
+    }
+    return Response(
+        json.dumps(payload, separators=(",", ":")), status_code=202, media_type="application/json"
+    )
+
+
+def _submitted_item(
+    submitted: service.SubmittedDigest, filename: str | None, size: int | None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": str(uuid.UUID(bytes=submitted.id)),
+        "digest": "0x" + submitted.digest.hex(),
+    }
+    if filename is not None:
+        item.update(filename=filename, size=size)
+    return item
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            # Multipart uploads may be large on this path; a JSON body keeps the usual limit.
+            raise RequestBodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _hash_upload(
+    request: Request, content_type: str
+) -> tuple[str, str, list[tuple[str | None, int, bytes]]]:
+    """Hash every file part as it streams; return (algorithm, document type, files)."""
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise InvalidInput("multipart body without boundary", code=ErrorCode.VALIDATION_FAILED)
+    fields: dict[str, str] = {}
+    uploads: list[tuple[str | None, int, bytes]] = []
+    state: dict[str, Any] = {}
+
+    def on_part_begin() -> None:
+        state.update(headers={}, field=b"", value=b"", hasher=None, data=b"", name=None)
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["field"].decode("latin-1").lower()] = state["value"]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        disposition = state["headers"].get("content-disposition", b"")
+        _, params = parse_options_header(disposition)
+        state["name"] = params.get(b"name", b"").decode("utf-8", "replace")
+        filename = params.get(b"filename")
+        if filename is not None:
+            if len(uploads) >= MAX_FILES_PER_UPLOAD:
+                raise InvalidInput(
+                    f"at most {MAX_FILES_PER_UPLOAD} files per upload",
+                    code=ErrorCode.VALIDATION_FAILED,
+                )
+            state["hasher"] = service.StreamingDigest()
+            state["filename"] = filename.decode("utf-8", "replace")
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        hasher = state["hasher"]
+        if hasher is not None:
+            hasher.update(data[start:end])
+            return
+        state["data"] += data[start:end]
+        if len(state["data"]) > _MAX_FIELD_BYTES:
+            raise InvalidInput("form field too long", code=ErrorCode.VALIDATION_FAILED)
+
+    def on_part_end() -> None:
+        hasher = state["hasher"]
+        if hasher is not None:
+            uploads.append((state["filename"], hasher.size, hasher.digest()))
+        else:
+            fields[state["name"]] = state["data"].decode("utf-8", "replace")
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except InvalidInput:
+        raise
+    except Exception as err:  # python-multipart's parse errors have no common root
+        raise InvalidInput(
+            f"malformed multipart body: {err}", code=ErrorCode.VALIDATION_FAILED
+        ) from err
+    if not uploads:
+        raise InvalidInput("no file in the upload", code=ErrorCode.VALIDATION_FAILED)
+    algorithm = service.check_algorithm(fields.get("algorithm", "sha-256"))
+    document_type = service.check_document_type(fields.get("document_type", ""))
+    return algorithm, document_type, uploads
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@router.get("", response_model=AnchorPublic, summary="Look an anchor up by document digest")
+def find_anchor(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    digest: Annotated[str, Query(pattern=_HEX32, description="hex digest of the document")],
+    algorithm: Annotated[Literal["sha-256"], Query()] = "sha-256",
+) -> AnchorPublic:
+    """The caller's anchor of `digest`: state and, once confirmed, the receipt."""
+    return _public(
+        service.anchor_status_by_digest(
+            session.connection(),
+            organisation_id=principal.organisation_id,
+            algorithm=algorithm,
+            digest=service.parse_digest(digest),
+        )
+    )
+
+
+@router.get("/{anchor_id}", response_model=AnchorPublic, summary="One anchor")
+def read_anchor(
+    anchor_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> AnchorPublic:
+    """State and, once confirmed, the receipt. Another organisation's anchor is a 404."""
+    return _public(
+        service.anchor_status(
+            session.connection(), organisation_id=principal.organisation_id, item_id=anchor_id.bytes
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+@router.post("/verify", response_model=VerificationPublic, summary="Verify an anchor receipt")
+def verify_anchor_receipt(body: VerifyRequest, context: ContextDep) -> VerificationPublic:
+    """Run `wallet_sdk`'s receipt checks against the chain this service uses, with its own
+    AnchorRegistry and TrustRegistry as the trusted ones. The same checks run without the
+    service (``hrss verify-receipt``). A malformed receipt is a 400; a receipt that fails a
+    check is a 200 with ``verified: false`` and the check named."""
+    from wallet_sdk.chain_view import NodeChainView
+
+    try:
+        receipt = AnchorReceipt.parse(body.receipt)
+    except FormatError as err:
+        raise InvalidInput(
+            f"not an anchor receipt: {err}", code=ErrorCode.VALIDATION_FAILED
+        ) from err
+    ledger = context.ledger
+    chain = getattr(ledger, "chain", None)
+    deployment = getattr(ledger, "deployment", None)
+    if chain is None or deployment is None:
+        raise ConfigurationError("the registry deployment is not known")
+    try:
+        report = verify_receipt(
+            receipt,
+            service.parse_digest(body.digest),
+            NodeChainView(chain),
+            anchor_registry=deployment.anchor_registry,
+            trust_registry=deployment.trust_registry,
+        )
+    except VerificationError as err:
+        assert err.report is not None
+        report = err.report
+    failure = report.first_failure
+    record_verification(  # metrics by check
+        "anchor_receipt",
+        {
+            "verified": report.passed,
+            "checks": [{"check": c.name, "status": c.status.value} for c in report.checks],
+        },
+    )
+    return VerificationPublic(
+        verified=report.passed,
+        failed_check=None if failure is None else failure.name,
+        checks=[
+            CheckPublic(name=c.name, status=c.status.value, detail=c.detail) for c in report.checks
+        ],
+    )

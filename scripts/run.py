@@ -75,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
             client_passphrase=settings.passphrase,
         )
         if not args.no_worker:
+            from credential_service.anchoring.worker import anchoring_key_name
+            from credential_service.core.config import AnchoringSettings
+            from wallet_sdk import Curve
+
+            # The worker and the API share the keystore file: create the worker's key here,
+            # through the API's keystore, so no later write of the API drops it.
+            context.keystore.ensure(
+                anchoring_key_name(AnchoringSettings().worker_name), Curve.SECP256K1
+            )
             worker = subprocess.Popen(
                 [sys.executable, "-m", "credential_service.anchoring.worker"],
                 cwd=REPO,

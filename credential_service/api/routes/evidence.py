@@ -1,0 +1,79 @@
+"""Evidence verification for courts and arbitration commissions: the page at ``/verify`` and
+``POST /v1/evidence/verify``. Both are public: verifying reads only the chain and what the
+clerk uploads, and discloses nothing the service holds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from credential_service.api.routes.labour_contracts import DeskDep
+from credential_service.errors import ErrorCode, InvalidInput, NotFound
+from credential_service.observability import record_verification
+from credential_service.web import STATIC_FILES, static_file
+from wallet_sdk.evidence import verify_evidence
+
+router = APIRouter(tags=["evidence"])
+
+# The page loads its own script and style only; nothing inline, nothing from elsewhere.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def _static(name: str) -> Response:
+    try:
+        content = static_file(name).read_bytes()
+    except KeyError as err:
+        raise NotFound("no such file", code=ErrorCode.NOT_FOUND) from err
+    return Response(
+        content=content,
+        media_type=STATIC_FILES[name],
+        headers={**PAGE_HEADERS, "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/verify", include_in_schema=False)
+def verification_page() -> Response:
+    """The verification page for court clerks (Chinese; ``?lang=en`` for English)."""
+    return _static("verify.html")
+
+
+@router.get("/verify/static/{name}", include_in_schema=False)
+def verification_asset(name: str) -> Response:
+    return _static(name)
+
+
+@router.post("/v1/evidence/verify")
+def verify(
+    desk: DeskDep,
+    package: Annotated[UploadFile, File(description="hrss-evidence/1 JSON")],
+    document: Annotated[UploadFile | None, File(description="the contract document")] = None,
+) -> Any:
+    """Verify an evidence package, and the document when given, against the chain: the
+    report of named checks, verdict and timeline (`wallet_sdk.evidence.verify_evidence`)."""
+    package_bytes = package.file.read()
+    if not package_bytes:
+        raise InvalidInput("the evidence package is empty", code=ErrorCode.VALIDATION_FAILED)
+    document_bytes = document.file.read() if document is not None else None
+    report = verify_evidence(
+        package_bytes,
+        document_bytes,
+        desk.chain,
+        anchor_registry=desk.anchor_registry,
+        trust_registry=desk.trust_registry,
+        strict=False,
+    )
+    result = record_verification("evidence", report.to_dict())  # metrics by check
+    return JSONResponse(result, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})

@@ -1,0 +1,415 @@
+"""Electronic labour contracts: employers (``contracts:write``) upload, sign, amend, renew and
+terminate; employees (cardholder token) review, sign and terminate; both fetch the document,
+the evidence package and its printable report."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from credential_service.api.deps import (
+    ContextDep,
+    CurrentCardholder,
+    CurrentOrg,
+    NowDep,
+    SessionDep,
+    require_scope,
+)
+from credential_service.errors import ErrorCode, Forbidden, InvalidInput
+from credential_service.labour import service
+from credential_service.labour.models import (
+    ContractPublic,
+    ContractTerms,
+    LabourContract,
+    NewVersionTerms,
+    SignatureSubmission,
+    TerminationRequest,
+)
+from credential_service.labour.report import render_report_pdf
+from credential_service.labour.service import LabourDesk
+from credential_service.login.service import Cardholder
+from wallet_sdk.evidence import Role, verify_evidence
+
+router = APIRouter(tags=["labour contracts"])
+
+ContractId = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+_employer = Depends(require_scope("contracts:write"))
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def get_labour_desk(request: Request, context: ContextDep) -> LabourDesk:
+    """Built once per app (tests may set ``app.state.labour_desk`` beforehand)."""
+    desk: LabourDesk | None = getattr(request.app.state, "labour_desk", None)
+    if desk is None:
+        desk = service.desk_of_service(context)
+        request.app.state.labour_desk = desk
+    return desk
+
+
+DeskDep = Annotated[LabourDesk, Depends(get_labour_desk)]
+
+
+def _seconds(now: Any) -> int:
+    return int(now.timestamp())
+
+
+def _parse(model: Any, text: str) -> Any:
+    try:
+        return model.model_validate(json.loads(text))
+    except (ValueError, ValidationError) as err:
+        raise InvalidInput(f"invalid terms: {err}", code=ErrorCode.VALIDATION_FAILED) from err
+
+
+def _public(session: Session, desk: LabourDesk, contract: LabourContract, terms: bool) -> Any:
+    return service.contract_public(
+        session=session, desk=desk, contract=contract, include_key_terms=terms
+    )
+
+
+def _cardholder(cardholder: Cardholder) -> str:
+    if "me:read" not in cardholder.scopes:
+        raise Forbidden("this needs the me:read scope", code=ErrorCode.SCOPE_MISSING)
+    return cardholder.address
+
+
+def _document_response(row: Any) -> Response:
+    return Response(
+        content=bytes(row.document),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="contract-v{row.version}"',
+            "X-Document-Media-Type": row.media_type,
+            "X-Document-Digest": row.document_digest,
+            **_NO_STORE,
+        },
+    )
+
+
+def _evidence_response(
+    session: Session, desk: LabourDesk, contract: LabourContract, disclose: bool, now: int
+) -> Response:
+    package = service.evidence_package(
+        session=session, desk=desk, contract=contract, disclose_key_terms=disclose, now=now
+    )
+    return Response(
+        content=package.to_json(),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{contract.id}.json"',
+            **_NO_STORE,
+        },
+    )
+
+
+def _report_response(
+    session: Session, desk: LabourDesk, contract: LabourContract, base_url: str, now: int
+) -> Response:
+    package = service.evidence_package(
+        session=session, desk=desk, contract=contract, disclose_key_terms=False, now=now
+    )
+    report = verify_evidence(
+        package,
+        None,
+        desk.chain,
+        anchor_registry=desk.anchor_registry,
+        trust_registry=desk.trust_registry,
+        strict=False,
+    )
+    pdf = render_report_pdf(package, report, base_url=base_url, now=now)
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{contract.id}.pdf"',
+            **_NO_STORE,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- employers
+
+
+@router.post(
+    "/v1/labour-contracts", status_code=201, response_model=ContractPublic, dependencies=[_employer]
+)
+def create_contract(
+    session: SessionDep,
+    desk: DeskDep,
+    employer: CurrentOrg,
+    now: NowDep,
+    document: Annotated[UploadFile, File(description="the contract document (PDF or any file)")],
+    terms: Annotated[
+        str, Form(description="JSON: employee_holder, employee_did, hr_operator, key_terms")
+    ],
+) -> Any:
+    """Upload a contract; the employer's ``employer_signed`` record is then pending."""
+    contract = service.create_contract(
+        session=session,
+        desk=desk,
+        employer=employer,
+        terms=_parse(ContractTerms, terms),
+        document=document.file.read(),
+        media_type=document.content_type or "application/octet-stream",
+        filename=document.filename or "contract",
+        now=_seconds(now),
+    )
+    return _public(session, desk, contract, True)
+
+
+@router.get("/v1/labour-contracts", response_model=list[ContractPublic], dependencies=[_employer])
+def list_contracts(session: SessionDep, desk: DeskDep, employer: CurrentOrg) -> Any:
+    return [
+        _public(session, desk, c, False)
+        for c in service.list_for_employer(session=session, employer=employer)
+    ]
+
+
+def _employer_contract(session: Session, employer: Any, contract_id: str) -> LabourContract:
+    return service.contract_for_employer(
+        session=session, employer=employer, contract_id=contract_id
+    )
+
+
+@router.get(
+    "/v1/labour-contracts/{contract_id}", response_model=ContractPublic, dependencies=[_employer]
+)
+def get_contract(
+    session: SessionDep, desk: DeskDep, employer: CurrentOrg, contract_id: ContractId
+) -> Any:
+    return _public(session, desk, _employer_contract(session, employer, contract_id), True)
+
+
+@router.post(
+    "/v1/labour-contracts/{contract_id}/signature",
+    response_model=ContractPublic,
+    dependencies=[_employer],
+)
+def employer_signature(
+    session: SessionDep,
+    desk: DeskDep,
+    employer: CurrentOrg,
+    now: NowDep,
+    contract_id: ContractId,
+    body: SignatureSubmission,
+) -> Any:
+    """The employer's signature of its pending record (offer or termination)."""
+    contract = service.submit_signature(
+        session=session,
+        desk=desk,
+        contract=_employer_contract(session, employer, contract_id),
+        role=Role.EMPLOYER,
+        jws=body.jws,
+        now=_seconds(now),
+    )
+    return _public(session, desk, contract, False)
+
+
+@router.post(
+    "/v1/labour-contracts/{contract_id}/versions",
+    status_code=201,
+    response_model=ContractPublic,
+    dependencies=[_employer],
+)
+def new_version(
+    session: SessionDep,
+    desk: DeskDep,
+    employer: CurrentOrg,
+    now: NowDep,
+    contract_id: ContractId,
+    document: Annotated[UploadFile, File()],
+    terms: Annotated[str, Form(description="JSON: relation, hr_operator, key_terms")],
+) -> Any:
+    """Amend (变更) or renew (续订) an effective contract with a new document version."""
+    contract = service.prepare_new_version(
+        session=session,
+        desk=desk,
+        employer=employer,
+        contract_id=contract_id,
+        terms=_parse(NewVersionTerms, terms),
+        document=document.file.read(),
+        media_type=document.content_type or "application/octet-stream",
+        filename=document.filename or "contract",
+        now=_seconds(now),
+    )
+    return _public(session, desk, contract, True)
+
+
+@router.post(
+    "/v1/labour-contracts/{contract_id}/termination",
+    response_model=ContractPublic,
+    dependencies=[_employer],
+)
+def employer_termination(
+    session: SessionDep,
+    desk: DeskDep,
+    employer: CurrentOrg,
+    now: NowDep,
+    contract_id: ContractId,
+    body: TerminationRequest,
+) -> Any:
+    """Prepare the employer's termination record (then sign it at ``/signature``)."""
+    contract = service.prepare_termination(
+        session=session,
+        contract=_employer_contract(session, employer, contract_id),
+        by=Role.EMPLOYER,
+        request=body,
+        now=_seconds(now),
+    )
+    return _public(session, desk, contract, False)
+
+
+@router.get("/v1/labour-contracts/{contract_id}/document", dependencies=[_employer])
+def employer_document(
+    session: SessionDep,
+    employer: CurrentOrg,
+    contract_id: ContractId,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    contract = _employer_contract(session, employer, contract_id)
+    return _document_response(
+        service.document_of(session=session, contract=contract, version=version)
+    )
+
+
+@router.get("/v1/labour-contracts/{contract_id}/evidence", dependencies=[_employer])
+def employer_evidence(
+    session: SessionDep,
+    desk: DeskDep,
+    employer: CurrentOrg,
+    now: NowDep,
+    contract_id: ContractId,
+    disclose_key_terms: bool = False,
+) -> Response:
+    """The ``hrss-evidence/1`` package (JSON file)."""
+    contract = _employer_contract(session, employer, contract_id)
+    return _evidence_response(session, desk, contract, disclose_key_terms, _seconds(now))
+
+
+@router.get("/v1/labour-contracts/{contract_id}/report.pdf", dependencies=[_employer])
+def employer_report(
+    request: Request,
+    session: SessionDep,
+    desk: DeskDep,
+    context: ContextDep,
+    employer: CurrentOrg,
+    now: NowDep,
+    contract_id: ContractId,
+) -> Response:
+    """The printable report, with a QR code to the verification page."""
+    contract = _employer_contract(session, employer, contract_id)
+    return _report_response(session, desk, contract, context.settings.issuer_url, _seconds(now))
+
+
+# ---------------------------------------------------------------------------- employees
+
+
+def _employee_contract(
+    session: Session, cardholder: Cardholder, contract_id: str
+) -> LabourContract:
+    return service.contract_for_employee(
+        session=session, holder=_cardholder(cardholder), contract_id=contract_id
+    )
+
+
+@router.get("/v1/me/labour-contracts", response_model=list[ContractPublic])
+def my_contracts(session: SessionDep, desk: DeskDep, cardholder: CurrentCardholder) -> Any:
+    holder = _cardholder(cardholder)
+    return [
+        _public(session, desk, c, False)
+        for c in service.list_for_employee(session=session, holder=holder)
+    ]
+
+
+@router.get("/v1/me/labour-contracts/{contract_id}", response_model=ContractPublic)
+def my_contract(
+    session: SessionDep, desk: DeskDep, cardholder: CurrentCardholder, contract_id: ContractId
+) -> Any:
+    """The contract to review, key terms included (decrypted for its parties only)."""
+    return _public(session, desk, _employee_contract(session, cardholder, contract_id), True)
+
+
+@router.post("/v1/me/labour-contracts/{contract_id}/signature", response_model=ContractPublic)
+def employee_signature(
+    session: SessionDep,
+    desk: DeskDep,
+    cardholder: CurrentCardholder,
+    now: NowDep,
+    contract_id: ContractId,
+    body: SignatureSubmission,
+) -> Any:
+    """The employee's signature (from the wallet) of the pending record."""
+    contract = service.submit_signature(
+        session=session,
+        desk=desk,
+        contract=_employee_contract(session, cardholder, contract_id),
+        role=Role.EMPLOYEE,
+        jws=body.jws,
+        now=_seconds(now),
+    )
+    return _public(session, desk, contract, False)
+
+
+@router.post("/v1/me/labour-contracts/{contract_id}/termination", response_model=ContractPublic)
+def employee_termination(
+    session: SessionDep,
+    desk: DeskDep,
+    cardholder: CurrentCardholder,
+    now: NowDep,
+    contract_id: ContractId,
+    body: TerminationRequest,
+) -> Any:
+    """Prepare the employee's termination record (then sign it at ``/signature``)."""
+    contract = service.prepare_termination(
+        session=session,
+        contract=_employee_contract(session, cardholder, contract_id),
+        by=Role.EMPLOYEE,
+        request=body,
+        now=_seconds(now),
+    )
+    return _public(session, desk, contract, False)
+
+
+@router.get("/v1/me/labour-contracts/{contract_id}/document")
+def my_document(
+    session: SessionDep,
+    cardholder: CurrentCardholder,
+    contract_id: ContractId,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    contract = _employee_contract(session, cardholder, contract_id)
+    return _document_response(
+        service.document_of(session=session, contract=contract, version=version)
+    )
+
+
+@router.get("/v1/me/labour-contracts/{contract_id}/evidence")
+def my_evidence(
+    session: SessionDep,
+    desk: DeskDep,
+    cardholder: CurrentCardholder,
+    now: NowDep,
+    contract_id: ContractId,
+    disclose_key_terms: bool = False,
+) -> Response:
+    contract = _employee_contract(session, cardholder, contract_id)
+    return _evidence_response(session, desk, contract, disclose_key_terms, _seconds(now))
+
+
+@router.get("/v1/me/labour-contracts/{contract_id}/report.pdf")
+def my_report(
+    session: SessionDep,
+    desk: DeskDep,
+    context: ContextDep,
+    cardholder: CurrentCardholder,
+    now: NowDep,
+    contract_id: ContractId,
+) -> Response:
+    contract = _employee_contract(session, cardholder, contract_id)
+    return _report_response(session, desk, contract, context.settings.issuer_url, _seconds(now))

@@ -1,0 +1,788 @@
+"""Electronic labour contracts (电子劳动合同), after the 2021 MOHRSS signing guideline: the
+employer uploads and signs, the employee reviews and signs in the wallet, the contract takes
+effect only when both have signed; amendment, renewal and termination follow, each a signed
+record anchored on chain; both parties can fetch the contract and its evidence at any time.
+
+Every action is two steps: the service *prepares* the record the acting party must sign
+(``pending``), then the party *submits* its signature. The party chooses the signing time
+(the JWS ``iat``, within `MAX_CLOCK_SKEW` of the service's clock); the service rebuilds the
+record with it, checks the signature (an employer's key must be registered to it on chain and
+valid now), stores the event and submits its event digest for anchoring.
+
+Domain functions with keyword-only arguments over a `Session`; no HTTP here. They raise
+`InvalidInput`, `NotFound` (a contract of another tenant is indistinguishable from a missing
+one), `Conflict` (the action does not fit the contract's state) and `Forbidden`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlmodel import Session, col, select
+
+from credential_service.anchoring.models import AnchorState
+from credential_service.anchoring.outbox import NewItem
+from credential_service.anchoring.service import anchor_statuses, submit_digests
+from credential_service.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+)
+from credential_service.labour.models import (
+    ContractPublic,
+    ContractState,
+    ContractTerms,
+    EventPublic,
+    LabourContract,
+    LabourContractEvent,
+    LabourContractVersion,
+    NewVersionTerms,
+    PendingSignature,
+    TerminationRequest,
+    VersionPublic,
+)
+from credential_service.models import Organisation, as_utc
+from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.evidence import (
+    AccreditationLink,
+    ContractDocument,
+    EmployerRef,
+    EventKind,
+    EventRecord,
+    EventSignature,
+    EvidenceChainView,
+    EvidenceEvent,
+    EvidencePackage,
+    KeyTerms,
+    KeyTermsDisclosure,
+    Relation,
+    Role,
+    verify_event_signature,
+    verify_evidence,
+)
+from wallet_sdk.jose import b64url_decode
+from wallet_sdk.receipt import AnchorReceipt
+
+if TYPE_CHECKING:
+    from credential_service.context import ServiceContext
+
+__all__ = [
+    "DOCUMENT_TYPE",
+    "MAX_CLOCK_SKEW",
+    "MAX_DOCUMENT_BYTES",
+    "LabourDesk",
+    "contract_for_employee",
+    "contract_for_employer",
+    "contract_public",
+    "create_contract",
+    "document_of",
+    "evidence_package",
+    "list_for_employee",
+    "list_for_employer",
+    "prepare_new_version",
+    "prepare_termination",
+    "submit_signature",
+]
+
+DOCUMENT_TYPE = "labour_contract_event"
+MAX_CLOCK_SKEW = 300
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+GENERATOR = "hrss-trust credential service 0.1.0"
+_KEY_TERMS_INFO = b"hrss-labour-key-terms/1"
+_KINDS = {1: "ministry", 2: "province", 3: "issuer", 4: "employer", 5: "data_user", 6: "court"}
+_STATUSES = {0: "none", 1: "active", 2: "suspended", 3: "revoked"}
+_ROLES = ("employer", "province", "ministry")
+
+
+@dataclass(frozen=True)
+class LabourDesk:
+    """What the workflow needs besides the database: the chain (read only), the trusted
+    registries, and the secret that seals key terms at rest. Built by the API layer."""
+
+    chain: EvidenceChainView
+    chain_id: int
+    trust_registry: str
+    anchor_registry: str
+    key_terms_secret: bytes
+    chain_time: Callable[[], int]
+    """Timestamp of the chain's latest block: keys are checked valid at the later of it and
+    the service's clock (an in-process chain runs ahead of the wall clock)."""
+
+    def sealing_key(self) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_TERMS_INFO).derive(
+            self.key_terms_secret
+        )
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _not_found(contract_id: str) -> NotFound:
+    return NotFound("no such labour contract", code=ErrorCode.NOT_FOUND, detail={"id": contract_id})
+
+
+def _conflict(message: str) -> Conflict:
+    return Conflict(message, code=ErrorCode.STATUS_TRANSITION_INVALID)
+
+
+def _seal(desk: LabourDesk, contract_id: str, version: int, terms: KeyTerms) -> bytes:
+    nonce = os.urandom(12)
+    aad = f"{contract_id}:{version}".encode()
+    plaintext = json.dumps(terms.to_dict(), sort_keys=True, ensure_ascii=False).encode()
+    return nonce + AESGCM(desk.sealing_key()).encrypt(nonce, plaintext, aad)
+
+
+def _unseal(desk: LabourDesk, row: LabourContractVersion) -> KeyTerms:
+    aad = f"{row.contract_id}:{row.version}".encode()
+    sealed = bytes(row.key_terms_sealed)
+    try:
+        plaintext = AESGCM(desk.sealing_key()).decrypt(sealed[:12], sealed[12:], aad)
+    except InvalidTag as err:
+        raise ServiceError("the sealed key terms cannot be opened") from err
+    data = json.loads(plaintext)
+    return KeyTerms(terms=data["terms"], salt=bytes.fromhex(data["salt"][2:]))
+
+
+def _key_terms(values: Mapping[str, str | int]) -> KeyTerms:
+    try:
+        return KeyTerms.new(values)
+    except FormatError as err:
+        raise InvalidInput(str(err), code=ErrorCode.VALIDATION_FAILED) from err
+
+
+def _check_document(document: bytes, media_type: str, filename: str) -> None:
+    if not document:
+        raise InvalidInput("the contract document is empty", code=ErrorCode.VALIDATION_FAILED)
+    if len(document) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput("the contract document is too large", code=ErrorCode.VALIDATION_FAILED)
+    if len(media_type) > 127 or len(filename) > 255:
+        raise InvalidInput("media type or file name too long", code=ErrorCode.VALIDATION_FAILED)
+
+
+def _versions(session: Session, contract_id: str) -> list[LabourContractVersion]:
+    return list(
+        session.exec(
+            select(LabourContractVersion)
+            .where(LabourContractVersion.contract_id == contract_id)
+            .order_by(col(LabourContractVersion.version))
+        ).all()
+    )
+
+
+def _events(session: Session, contract_id: str) -> list[LabourContractEvent]:
+    return list(
+        session.exec(
+            select(LabourContractEvent)
+            .where(LabourContractEvent.contract_id == contract_id)
+            .order_by(col(LabourContractEvent.sequence))
+        ).all()
+    )
+
+
+def _version(session: Session, contract_id: str, version: int) -> LabourContractVersion:
+    row = session.exec(
+        select(LabourContractVersion).where(
+            LabourContractVersion.contract_id == contract_id,
+            LabourContractVersion.version == version,
+        )
+    ).first()
+    if row is None:
+        raise _not_found(contract_id)
+    return row
+
+
+def _record_template(
+    session: Session, contract: LabourContract, event: EventKind, version: int, **extra: Any
+) -> dict[str, Any]:
+    """The record to sign, as a dict; ``at`` is filled in from the signature's ``iat``."""
+    events = _events(session, contract.id)
+    row = _version(session, contract.id, version)
+    return {
+        "type": "hrss-labour-event/1",
+        "contract_id": contract.id,
+        "sequence": len(events),
+        "previous": events[-1].record_digest if events else None,
+        "event": event.value,
+        "version": version,
+        "document_digest": row.document_digest,
+        "key_terms_commitment": row.key_terms_commitment,
+        "at": 0,
+        **extra,
+    }
+
+
+def _set_pending(contract: LabourContract, role: Role, template: dict[str, Any], now: int) -> None:
+    contract.pending = {"role": role.value, "record": template, "prepared_at": now}
+    contract.updated_at = _utc(now)
+
+
+def _offer_template(
+    session: Session,
+    contract: LabourContract,
+    employer: Organisation,
+    version: LabourContractVersion,
+) -> dict[str, Any]:
+    supersedes = None
+    if version.version > 1:
+        offer = next(
+            e
+            for e in _events(session, contract.id)
+            if e.event == EventKind.EMPLOYER_SIGNED and e.version == version.version - 1
+        )
+        supersedes = offer.record_digest
+    return _record_template(
+        session,
+        contract,
+        EventKind.EMPLOYER_SIGNED,
+        version.version,
+        employer=employer.ledger_id,
+        hr_operator=version.hr_operator,
+        employee=contract.employee_did,
+        relation=version.relation,
+        supersedes=supersedes,
+    )
+
+
+# ---------------------------------------------------------------------------- actions
+
+
+def create_contract(
+    *,
+    session: Session,
+    desk: LabourDesk,
+    employer: Organisation,
+    terms: ContractTerms,
+    document: bytes,
+    media_type: str,
+    filename: str,
+    now: int,
+) -> LabourContract:
+    """A new contract (version 1) with its document stored and key terms sealed; the
+    employer's ``employer_signed`` record is pending. Raises `InvalidInput`."""
+    _check_document(document, media_type, filename)
+    key_terms = _key_terms(terms.key_terms)
+    contract = LabourContract(
+        id=str(uuid.uuid4()),
+        employer_id=employer.id,  # type: ignore[arg-type]
+        employee_holder=terms.employee_holder.lower(),
+        employee_did=terms.employee_did,
+        state=ContractState.AWAITING_EMPLOYER,
+        latest_version=1,
+        created_at=_utc(now),
+        updated_at=_utc(now),
+    )
+    version = _new_version_row(
+        desk,
+        contract.id,
+        1,
+        Relation.ORIGINAL,
+        terms.hr_operator,
+        key_terms,
+        document,
+        media_type,
+        filename,
+        now,
+    )
+    session.add(contract)
+    session.add(version)
+    session.flush()
+    _set_pending(
+        contract, Role.EMPLOYER, _offer_template(session, contract, employer, version), now
+    )
+    session.commit()
+    session.refresh(contract)
+    return contract
+
+
+def _new_version_row(
+    desk: LabourDesk,
+    contract_id: str,
+    number: int,
+    relation: Relation,
+    hr_operator: str,
+    key_terms: KeyTerms,
+    document: bytes,
+    media_type: str,
+    filename: str,
+    now: int,
+) -> LabourContractVersion:
+    return LabourContractVersion(
+        contract_id=contract_id,
+        version=number,
+        relation=relation.value,
+        hr_operator=hr_operator,
+        document=document,
+        document_digest=_hex(hashlib.sha256(document).digest()),
+        media_type=media_type or "application/octet-stream",
+        filename=filename or f"contract-v{number}",
+        key_terms_sealed=_seal(desk, contract_id, number, key_terms),
+        key_terms_commitment=_hex(key_terms.commitment()),
+        created_at=_utc(now),
+    )
+
+
+def prepare_new_version(
+    *,
+    session: Session,
+    desk: LabourDesk,
+    employer: Organisation,
+    contract_id: str,
+    terms: NewVersionTerms,
+    document: bytes,
+    media_type: str,
+    filename: str,
+    now: int,
+) -> LabourContract:
+    """An amendment or renewal of the effective contract: the next version, linked to the one
+    before, pending the employer's signature. Raises `Conflict` unless the contract is
+    effective with nothing pending."""
+    contract = contract_for_employer(session=session, employer=employer, contract_id=contract_id)
+    if contract.state != ContractState.EFFECTIVE or contract.pending is not None:
+        raise _conflict("only an effective contract with nothing pending can be amended")
+    _check_document(document, media_type, filename)
+    number = contract.latest_version + 1
+    version = _new_version_row(
+        desk,
+        contract.id,
+        number,
+        Relation(terms.relation),
+        terms.hr_operator,
+        _key_terms(terms.key_terms),
+        document,
+        media_type,
+        filename,
+        now,
+    )
+    session.add(version)
+    contract.latest_version = number
+    session.flush()
+    _set_pending(
+        contract, Role.EMPLOYER, _offer_template(session, contract, employer, version), now
+    )
+    session.add(contract)
+    session.commit()
+    session.refresh(contract)
+    return contract
+
+
+def prepare_termination(
+    *,
+    session: Session,
+    contract: LabourContract,
+    by: Role,
+    request: TerminationRequest,
+    now: int,
+) -> LabourContract:
+    """A termination by `by` (解除/终止, with its reason), pending that party's signature.
+    Raises `Conflict` unless the contract is effective (a pending amendment is dropped)."""
+    if contract.state != ContractState.EFFECTIVE or contract.effective_version is None:
+        raise _conflict("only an effective contract can be terminated")
+    latest = contract.latest_version
+    if latest != contract.effective_version:
+        # An amendment or renewal is pending: it lapses. Its document is dropped only when the
+        # employer never signed it; a signed offer stays part of the evidence.
+        if not any(e.version == latest for e in _events(session, contract.id)):
+            session.delete(_version(session, contract.id, latest))
+            contract.latest_version = contract.effective_version
+    template = _record_template(
+        session,
+        contract,
+        EventKind.TERMINATED,
+        contract.effective_version,
+        terminated_by=by.value,
+        reason_code=request.reason_code,
+        reason=request.reason,
+        effective_date=request.effective_date,
+    )
+    _set_pending(contract, by, template, now)
+    session.add(contract)
+    session.commit()
+    session.refresh(contract)
+    return contract
+
+
+def _signing_time(jws: str, now: int) -> int:
+    try:
+        payload = json.loads(b64url_decode(jws.split(".")[1]))
+        at = payload["iat"]
+    except (WalletError, ValueError, KeyError, IndexError, TypeError) as err:
+        raise InvalidInput(
+            "the signature is not a readable compact JWS", code=ErrorCode.VALIDATION_FAILED
+        ) from err
+    if type(at) is not int or abs(at - now) > MAX_CLOCK_SKEW:
+        raise InvalidInput(
+            f"the signing time must be within {MAX_CLOCK_SKEW} s of now",
+            code=ErrorCode.VALIDATION_FAILED,
+        )
+    return at
+
+
+def submit_signature(
+    *,
+    session: Session,
+    desk: LabourDesk,
+    contract: LabourContract,
+    role: Role,
+    jws: str,
+    now: int,
+) -> LabourContract:
+    """Accept `role`'s signature of the pending record: verify it, store the event, submit its
+    event digest for anchoring, and move the contract on (an employer's offer then waits for
+    the employee). Raises `Conflict` when nothing is pending for `role`, `InvalidInput` when
+    the signature does not verify (``detail`` names the failed check)."""
+    pending = contract.pending
+    if pending is None or pending["role"] != role.value:
+        raise _conflict(f"no record is waiting for the {role.value}'s signature")
+    employer = session.get(Organisation, contract.employer_id)
+    assert employer is not None  # a foreign key
+    at = _signing_time(jws, now)
+    events = _events(session, contract.id)
+    if events and at < events[-1].record["at"]:
+        raise InvalidInput(
+            "the signing time precedes the previous event", code=ErrorCode.VALIDATION_FAILED
+        )
+    try:
+        record = EventRecord.from_dict({**pending["record"], "at": at})
+        if role is Role.EMPLOYER:
+            kid = json.loads(b64url_decode(jws.split(".")[0])).get("kid", "")
+            key_id = _hex(b64url_decode(kid))
+            signer = employer.ledger_id
+        else:
+            key_id, signer = contract.employee_did + "#0", contract.employee_did
+        signature = EventSignature(role=role, signer=signer, key_id=key_id, jws=jws)
+        verify_event_signature(
+            record,
+            signature,
+            desk.chain,
+            trust_registry=desk.trust_registry,
+            employer=bytes.fromhex(employer.ledger_id[2:]),
+            employee=contract.employee_did,
+            at=max(now, desk.chain_time()),
+        )
+    except VerificationError as err:
+        raise InvalidInput(
+            f"the signature does not verify: {err.message}",
+            code=ErrorCode.VALIDATION_FAILED,
+            detail={"check": err.check},
+        ) from err
+    except (WalletError, ValueError, TypeError, AttributeError) as err:
+        raise InvalidInput(
+            f"the signature is malformed: {err}", code=ErrorCode.VALIDATION_FAILED
+        ) from err
+    event = EvidenceEvent(record=record, signature=signature, receipt=None)
+    [submitted] = submit_digests(
+        session.connection(),
+        organisation_id=employer.id,  # type: ignore[arg-type]
+        algorithm="sha-256",
+        items=[NewItem(event.event_digest, DOCUMENT_TYPE)],
+    )
+    session.add(
+        LabourContractEvent(
+            contract_id=contract.id,
+            sequence=record.sequence,
+            version=record.version,
+            event=record.event.value,
+            record=record.to_dict(),
+            record_digest=_hex(event.record_digest),
+            signature=signature.to_dict(),
+            event_digest=_hex(event.event_digest),
+            anchor_item_id=submitted.id,
+            created_at=_utc(now),
+        )
+    )
+    contract.pending = None
+    if record.event is EventKind.EMPLOYER_SIGNED:
+        if contract.effective_version is None:
+            contract.state = ContractState.AWAITING_EMPLOYEE
+        session.flush()
+        template = _record_template(
+            session,
+            contract,
+            EventKind.EMPLOYEE_SIGNED,
+            record.version,
+            employee=contract.employee_did,
+            offer=_hex(event.record_digest),
+        )
+        _set_pending(contract, Role.EMPLOYEE, template, now)
+    elif record.event is EventKind.EMPLOYEE_SIGNED:
+        contract.state = ContractState.EFFECTIVE
+        contract.effective_version = record.version
+    else:
+        contract.state = ContractState.TERMINATED
+    contract.updated_at = _utc(now)
+    session.add(contract)
+    session.commit()
+    session.refresh(contract)
+    return contract
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def contract_for_employer(
+    *, session: Session, employer: Organisation, contract_id: str
+) -> LabourContract:
+    """The contract if `employer` is its employer. Raises `NotFound` otherwise."""
+    contract = session.get(LabourContract, contract_id)
+    if contract is None or contract.employer_id != employer.id:
+        raise _not_found(contract_id)
+    return contract
+
+
+def contract_for_employee(*, session: Session, holder: str, contract_id: str) -> LabourContract:
+    """The contract if the cardholder `holder` is its employee. Raises `NotFound` otherwise."""
+    contract = session.get(LabourContract, contract_id)
+    if contract is None or contract.employee_holder != holder.lower():
+        raise _not_found(contract_id)
+    return contract
+
+
+def list_for_employer(*, session: Session, employer: Organisation) -> list[LabourContract]:
+    return list(
+        session.exec(
+            select(LabourContract)
+            .where(LabourContract.employer_id == employer.id)
+            .order_by(col(LabourContract.created_at))
+        ).all()
+    )
+
+
+def list_for_employee(*, session: Session, holder: str) -> list[LabourContract]:
+    return list(
+        session.exec(
+            select(LabourContract)
+            .where(LabourContract.employee_holder == holder.lower())
+            .order_by(col(LabourContract.created_at))
+        ).all()
+    )
+
+
+def document_of(
+    *, session: Session, contract: LabourContract, version: int | None = None
+) -> LabourContractVersion:
+    """A version's stored document (the latest version by default). Raises `NotFound`."""
+    return _version(session, contract.id, version or contract.latest_version)
+
+
+def _receipts(
+    session: Session, employer_id: int, events: list[LabourContractEvent]
+) -> dict[bytes, tuple[AnchorState, AnchorReceipt | None]]:
+    statuses = anchor_statuses(
+        session.connection(),
+        organisation_id=employer_id,
+        item_ids=[bytes(e.anchor_item_id) for e in events],
+    )
+    return {status.id: (status.state, status.receipt) for status in statuses}
+
+
+def contract_public(
+    *, session: Session, desk: LabourDesk, contract: LabourContract, include_key_terms: bool
+) -> ContractPublic:
+    """The contract as a party sees it (key terms decrypted only when asked)."""
+    employer = session.get(Organisation, contract.employer_id)
+    assert employer is not None
+    versions = _versions(session, contract.id)
+    events = _events(session, contract.id)
+    receipts = _receipts(session, contract.employer_id, events)
+    pending = None
+    if contract.pending is not None:
+        template = contract.pending["record"]
+        pending = PendingSignature(
+            role=contract.pending["role"],
+            record=template,
+            purpose=f"labour-contract:{template['event']}",
+        )
+    return ContractPublic(
+        contract_id=contract.id,
+        employer=employer.credit_code,
+        employer_name=employer.name,
+        employee_holder=contract.employee_holder,
+        employee_did=contract.employee_did,
+        state=ContractState(contract.state),
+        effective_version=contract.effective_version,
+        latest_version=contract.latest_version,
+        versions=[
+            VersionPublic(
+                version=v.version,
+                relation=v.relation,
+                document_digest=v.document_digest,
+                media_type=v.media_type,
+                filename=v.filename,
+                size=len(v.document),
+                key_terms_commitment=v.key_terms_commitment,
+                hr_operator=v.hr_operator,
+            )
+            for v in versions
+        ],
+        events=[_event_public(e, receipts.get(bytes(e.anchor_item_id))) for e in events],
+        pending=pending,
+        key_terms={v.version: _unseal(desk, v).to_dict() for v in versions}
+        if include_key_terms
+        else None,
+        created_at=as_utc(contract.created_at),
+        updated_at=as_utc(contract.updated_at),
+    )
+
+
+def _event_public(
+    event: LabourContractEvent, anchor: tuple[AnchorState, AnchorReceipt | None] | None
+) -> EventPublic:
+    receipt = None if anchor is None else anchor[1]
+    return EventPublic(
+        sequence=event.sequence,
+        version=event.version,
+        event=event.event,
+        record_digest=event.record_digest,
+        event_digest=event.event_digest,
+        signer_role=event.signature["role"],
+        anchor_state="unknown" if anchor is None else anchor[0].value,
+        block_number=None if receipt is None else receipt.block_number,
+        block_time=None if receipt is None else receipt.block_time,
+    )
+
+
+def _accreditation_path(desk: LabourDesk, employer_id: bytes, now: int) -> list[AccreditationLink]:
+    path = []
+    current = employer_id
+    for role in _ROLES:
+        entity = desk.chain.entity(desk.trust_registry, current)
+        if entity is None:
+            break
+        path.append(
+            AccreditationLink(
+                role=role,
+                entity_id=_hex(current),
+                kind=_KINDS.get(entity.kind, "none"),
+                region=entity.region,
+                status=_STATUSES.get(
+                    desk.chain.entity_status_at(desk.trust_registry, current, now), "none"
+                ),
+            )
+        )
+        current = bytes(entity.parent)
+    return path
+
+
+def evidence_package(
+    *,
+    session: Session,
+    desk: LabourDesk,
+    contract: LabourContract,
+    disclose_key_terms: bool,
+    now: int,
+) -> EvidencePackage:
+    """The ``hrss-evidence/1`` package of the contract as it stands: every signed event with
+    its receipt (``null`` while anchoring is pending), the documents' digests, the employer's
+    accreditation path read from the chain now, and the verifier's own report. With
+    `disclose_key_terms` the key terms and their salts are included (a party's choice).
+    Raises `Conflict` while no event has been signed yet."""
+    employer = session.get(Organisation, contract.employer_id)
+    assert employer is not None
+    events = _events(session, contract.id)
+    if not events:
+        raise _conflict("nothing has been signed yet: there is no evidence")
+    receipts = _receipts(session, contract.employer_id, events)
+    signed_versions = {e.version for e in events}
+    versions = [v for v in _versions(session, contract.id) if v.version in signed_versions]
+    package = EvidencePackage(
+        generated_at=now,
+        generator=GENERATOR,
+        chain_id=desk.chain_id,
+        trust_registry=desk.trust_registry,
+        anchor_registry=desk.anchor_registry,
+        contract_id=contract.id,
+        employer=EmployerRef(employer.ledger_id, employer.credit_code, employer.name),
+        employee=contract.employee_did,
+        documents=tuple(
+            ContractDocument(
+                v.version, v.document_digest, v.media_type, v.filename, len(v.document)
+            )
+            for v in versions
+        ),
+        events=tuple(
+            EvidenceEvent(
+                record=EventRecord.from_dict(e.record),
+                signature=EventSignature.from_dict(e.signature),
+                receipt=(receipts.get(bytes(e.anchor_item_id)) or (None, None))[1],
+            )
+            for e in events
+        ),
+        accreditation_path=tuple(
+            _accreditation_path(desk, bytes.fromhex(employer.ledger_id[2:]), now)
+        ),
+        key_terms=tuple(KeyTermsDisclosure(v.version, _unseal(desk, v)) for v in versions)
+        if disclose_key_terms
+        else (),
+        status=contract.state,
+    )
+    report = verify_evidence(
+        package,
+        None,
+        desk.chain,
+        anchor_registry=desk.anchor_registry,
+        trust_registry=desk.trust_registry,
+        strict=False,
+    )
+    return _with_report(package, report.to_dict(), now)
+
+
+def _with_report(package: EvidencePackage, summary: dict[str, Any], now: int) -> EvidencePackage:
+    return replace(
+        package,
+        report={
+            "verdict": summary["verdict"],
+            "first_failure": summary["first_failure"],
+            "checks": summary["checks"],
+            "contract_status": summary["contract_status"],
+            "verified_at": now,
+            "note": "the generator's own verification; verify again with hrss verify-evidence",
+        },
+    )
+
+
+KEY_TERMS_SECRET = "service/labour-key-terms"
+
+
+def desk_of_service(context: ServiceContext) -> LabourDesk:
+    """The `LabourDesk` of a running `ServiceContext`: its chain and deployment, and the
+    key-terms secret kept in its keystore (created on first use). Raises
+    `ConfigurationError` when the ledger has no deployment."""
+    from credential_service.chain import NodeTrustLedger
+    from credential_service.errors import ConfigurationError
+    from wallet_sdk.evidence.chain import NodeEvidenceChainView
+    from wallet_sdk.jose import Curve
+
+    ledger = context.ledger
+    if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
+        raise ConfigurationError("labour contracts need a deployed chain ledger")
+    deployment = ledger.deployment
+    secret = context.keystore.ensure(KEY_TERMS_SECRET, Curve.ED25519).private_bytes()
+    return LabourDesk(
+        chain=NodeEvidenceChainView(ledger.chain),
+        chain_id=deployment.chain_id,
+        trust_registry=deployment.trust_registry,
+        anchor_registry=deployment.anchor_registry,
+        key_terms_secret=secret,
+        chain_time=lambda: ledger.chain.block().timestamp,
+    )

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.labour.harness import LabourService, open_labour_service
+
+
+@pytest.fixture(scope="module")
+def labour_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabourService]:
+    yield from open_labour_service(tmp_path_factory.mktemp("labour-service"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep these tests on one xdist worker, so the module's service is built once."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("labour"))

@@ -1,0 +1,237 @@
+"""A running service with the labour-contract routes on its own in-process chain: the demo
+employer (its P-256 client key is its registered signing key), cardholder wallets that log in
+by QR, and an anchoring batcher the test drives. Shared by the integration, e2e and browser
+tests."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from credential_service import Settings, create_app
+from credential_service.anchoring.batcher import Batcher, BatchPolicy
+from credential_service.anchoring.chain import NodeAnchorLedger
+from credential_service.anchoring.worker import _ensure_anchoring_account
+from credential_service.bootstrap import bootstrap_demo, load_client_key
+from credential_service.context import ServiceContext
+from credential_service.keystore import FileKeystore
+from credential_service.models import OrganisationKind
+from node_adapter import Chain, Signer
+from wallet_sdk.evidence import EventRecord, sign_as_employee, sign_as_employer
+from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.wallet import Wallet
+
+ISSUER_URL = "http://testserver"
+TOKEN_URL = f"{ISSUER_URL}/v1/auth/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+WALLET_AUDIENCE = "urn:hrss:wallet"
+DOCUMENT = (
+    "劳动合同书 (固定期限)\n甲方: 深圳市示例科技有限公司\n乙方: 王小明\n"
+    "岗位: 后端工程师; 期限: 2027-01-01 至 2029-12-31; 月工资: 人民币 25,000 元\n"
+).encode()
+KEY_TERMS = {
+    "position": "后端工程师",
+    "term": "2027-01-01/2029-12-31",
+    "monthly_wage_fen": 2_500_000,
+}
+
+
+def _assertion(jwk: dict[str, str], client_id: str) -> str:
+    key = Jwk.from_jwk(jwk)
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": TOKEN_URL,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    algorithm = "EdDSA" if key.curve is Curve.ED25519 else "ES256"
+    return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": jwk["kid"]})
+
+
+@dataclass
+class LabourService:
+    context: ServiceContext
+    settings: Settings
+    client: TestClient
+    chain: Chain
+    employer: str  # client id = credit code
+    employer_jwk: dict[str, str]
+    batcher: Batcher
+    directory: Path
+    trust: dict[str, list[Jwk]] = field(default_factory=dict)
+    _wallets: int = 0
+
+    @property
+    def employer_key(self) -> Jwk:
+        return Jwk.from_jwk(self.employer_jwk)
+
+    @property
+    def employer_entity(self) -> bytes:
+        from wallet_sdk.evidence import employer_entity_id
+
+        return employer_entity_id(self.employer)
+
+    def employer_headers(self) -> dict[str, str]:
+        response = self.client.post(
+            "/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": _assertion(self.employer_jwk, self.employer),
+            },
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def wallet(self) -> Wallet:
+        self._wallets += 1
+        return Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
+
+    def login(self, wallet: Wallet) -> dict[str, str]:
+        challenge = self.client.post("/v1/login/challenges")
+        assert challenge.status_code == 201, challenge.text
+        answer = wallet.answer_login(
+            challenge.json()["qr"],
+            trusted_keys=self.trust,
+            audience=WALLET_AUDIENCE,
+            now=int(time.time()),
+        )
+        token = self.client.post("/v1/login/responses", json={"response": answer})
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    # -- the workflow, as the parties' clients do it ------------------------------------
+
+    def upload(self, wallet: Wallet, document: bytes = DOCUMENT, **terms: Any) -> dict[str, Any]:
+        body = {
+            "employee_holder": wallet.address,
+            "employee_did": wallet.did,
+            "hr_operator": "人事经理 陈静 (HR-007)",
+            "key_terms": KEY_TERMS,
+            **terms,
+        }
+        response = self.client.post(
+            "/v1/labour-contracts",
+            files={"document": ("contract.pdf", document, "application/pdf")},
+            data={"terms": json.dumps(body, ensure_ascii=False)},
+            headers=self.employer_headers(),
+        )
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def pending_record(self, contract: dict[str, Any]) -> EventRecord:
+        """The pending record, signed "now" by the chain's clock (the in-process chain runs
+        ahead of the wall clock; the service accepts 300 s either way)."""
+        assert contract["pending"] is not None, contract
+        at = max(int(time.time()), self.chain.block().timestamp)
+        return EventRecord.from_dict({**contract["pending"]["record"], "at": at})
+
+    def employer_signs(self, contract: dict[str, Any], key: Jwk | None = None) -> Any:
+        record = self.pending_record(contract)
+        signature = sign_as_employer(
+            record, key=key or self.employer_key, entity_id=self.employer_entity
+        )
+        return self.client.post(
+            f"/v1/labour-contracts/{contract['contract_id']}/signature",
+            json={"jws": signature.jws},
+            headers=self.employer_headers(),
+        )
+
+    def employee_signs(self, contract_id: str, wallet: Wallet) -> Any:
+        headers = self.login(wallet)
+        review = self.client.get(f"/v1/me/labour-contracts/{contract_id}", headers=headers)
+        assert review.status_code == 200, review.text
+        record = self.pending_record(review.json())
+        signature = sign_as_employee(record, wallet=wallet)
+        return self.client.post(
+            f"/v1/me/labour-contracts/{contract_id}/signature",
+            json={"jws": signature.jws},
+            headers=headers,
+        )
+
+    def signed_contract(self, wallet: Wallet, document: bytes = DOCUMENT) -> str:
+        contract = self.upload(wallet, document)
+        response = self.employer_signs(contract)
+        assert response.status_code == 200, response.text
+        response = self.employee_signs(contract["contract_id"], wallet)
+        assert response.status_code == 200, response.text
+        self.batcher.drain()
+        return str(contract["contract_id"])
+
+    def evidence(self, contract_id: str) -> bytes:
+        response = self.client.get(
+            f"/v1/labour-contracts/{contract_id}/evidence", headers=self.employer_headers()
+        )
+        assert response.status_code == 200, response.text
+        return response.content
+
+
+def open_labour_service(directory: Path, chain: Chain | None = None) -> Iterator[LabourService]:
+    chain = chain if chain is not None else Chain.embedded()
+    settings = Settings(
+        dev_mode=True,
+        database_url=f"sqlite:///{directory / 'hrss.db'}",
+        keystore_path=directory / "service.keystore",
+        keystore_passphrase=SecretStr("labour-test-passphrase"),
+        deployment_path=directory / "deployment.json",
+        issuer_url=ISSUER_URL,
+        max_body_bytes=4 * 1024 * 1024,
+    )
+    context = ServiceContext.open(settings, chain=chain)
+    credentials = bootstrap_demo(
+        context, client_keystore_path=directory / "clients.keystore", client_passphrase="demo"
+    )
+    clients = FileKeystore.open(directory / "clients.keystore", "demo")
+    employer = next(c.client_id for c in credentials if c.role == OrganisationKind.EMPLOYER)
+    deployment = context.ledger.deployment  # type: ignore[attr-defined]
+    signer = Signer.from_key(
+        context.keystore.ensure("anchoring/labour-test", Curve.SECP256K1).private_bytes()
+    )
+    _ensure_anchoring_account(
+        chain=chain,
+        deployment=deployment,
+        keystore=context.keystore,
+        signer=signer,
+        credit_code=settings.ministry_credit_code,
+    )
+    batcher = Batcher(
+        engine=context.engine,
+        ledger=NodeAnchorLedger(
+            chain=chain, registry_address=deployment.anchor_registry, signer=signer
+        ),
+        owner="labour-test",
+        policy=BatchPolicy(max_age=timedelta(0)),
+    )
+    app = create_app(settings, context=context)
+    with TestClient(app, base_url=ISSUER_URL) as client:
+        service = LabourService(
+            context=context,
+            settings=settings,
+            client=client,
+            chain=chain,
+            employer=employer,
+            employer_jwk=load_client_key(clients, employer),
+            batcher=batcher,
+            directory=directory,
+        )
+        trust = client.get("/v1/consents/trust")
+        assert trust.status_code == 200, trust.text
+        service.trust = {
+            issuer: [Jwk.from_jwk(k) for k in keys] for issuer, keys in trust.json().items()
+        }
+        yield service
+    context.close()

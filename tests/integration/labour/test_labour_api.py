@@ -1,0 +1,298 @@
+"""The labour-contract workflow through the HTTP API: two-party signing, anchoring of every
+event, amendment and termination, tenant checks, key terms sealed at rest, the evidence
+package, the printable report and the verification endpoint and page."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.integration.labour.harness import DOCUMENT, LabourService
+from wallet_sdk.evidence import EventRecord, sign_as_employee, sign_as_employer
+from wallet_sdk.jose import Curve, Jwk
+
+
+def _verify(service: LabourService, package: bytes, document: bytes | None) -> dict[str, Any]:
+    files: dict[str, Any] = {"package": ("evidence.json", package, "application/json")}
+    if document is not None:
+        files["document"] = ("contract.pdf", document, "application/pdf")
+    response = service.client.post("/v1/evidence/verify", files=files)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_contract_takes_effect_only_when_both_parties_signed(labour_service: LabourService) -> None:
+    service = labour_service
+    wallet = service.wallet()
+    contract = service.upload(wallet)
+    assert contract["state"] == "awaiting_employer_signature"
+    assert contract["pending"]["role"] == "employer"
+    signed = service.employer_signs(contract)
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["state"] == "awaiting_employee_signature"
+    service.batcher.drain()
+    package = service.evidence(contract["contract_id"])
+    report = _verify(service, package, DOCUMENT)
+    assert report["verdict"] == "not_effective"
+    assert report["first_failure"] == "both_parties_signed"
+    assert report["version_status"] == "awaiting_employee_signature"
+
+    accepted = service.employee_signs(contract["contract_id"], wallet)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["state"] == "effective"
+    service.batcher.drain()
+    report = _verify(service, service.evidence(contract["contract_id"]), DOCUMENT)
+    assert report["verdict"] == "verified"
+    assert [e["event"] for e in report["timeline"]] == ["employer_signed", "employee_signed"]
+    assert all(e["block_number"] is not None for e in report["timeline"])
+
+
+def test_signature_by_an_unregistered_key_is_refused(labour_service: LabourService) -> None:
+    service = labour_service
+    contract = service.upload(service.wallet())
+    response = service.employer_signs(contract, key=Jwk.generate(Curve.P256))
+    assert response.status_code == 400
+    assert response.json()["detail"] == {"check": "signer_keys"}
+    assert "not registered" in response.json()["message"]
+
+
+def test_employee_signature_from_another_wallet_is_refused(labour_service: LabourService) -> None:
+    service = labour_service
+    wallet, intruder = service.wallet(), service.wallet()
+    contract = service.upload(wallet)
+    assert service.employer_signs(contract).status_code == 200
+    headers = service.login(wallet)
+    review = service.client.get(
+        f"/v1/me/labour-contracts/{contract['contract_id']}", headers=headers
+    ).json()
+    record = service.pending_record(review)
+    forged = sign_as_employee(
+        EventRecord.from_dict({**record.to_dict(), "employee": intruder.did}), wallet=intruder
+    )
+    response = service.client.post(
+        f"/v1/me/labour-contracts/{contract['contract_id']}/signature",
+        json={"jws": forged.jws},
+        headers=headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"]["check"] in ("signatures", "signer_keys")
+
+
+def test_signing_time_far_from_now_is_refused(labour_service: LabourService) -> None:
+    service = labour_service
+    contract = service.upload(service.wallet())
+    record = EventRecord.from_dict({**contract["pending"]["record"], "at": int(time.time()) - 3600})
+    signature = sign_as_employer(
+        record, key=service.employer_key, entity_id=service.employer_entity
+    )
+    response = service.client.post(
+        f"/v1/labour-contracts/{contract['contract_id']}/signature",
+        json={"jws": signature.jws},
+        headers=service.employer_headers(),
+    )
+    assert response.status_code == 400
+    assert "signing time" in response.json()["message"]
+
+
+def test_only_the_named_employee_sees_the_contract(labour_service: LabourService) -> None:
+    service = labour_service
+    wallet, stranger = service.wallet(), service.wallet()
+    contract_id = service.upload(wallet)["contract_id"]
+    mine = service.client.get(
+        f"/v1/me/labour-contracts/{contract_id}", headers=service.login(wallet)
+    )
+    assert mine.status_code == 200
+    assert mine.json()["key_terms"]["1"]["terms"]["position"] == "后端工程师"
+    other = service.client.get(
+        f"/v1/me/labour-contracts/{contract_id}", headers=service.login(stranger)
+    )
+    assert other.status_code == 404
+    listed = service.client.get("/v1/me/labour-contracts", headers=service.login(stranger))
+    assert listed.status_code == 200 and listed.json() == []
+    anonymous = service.client.get(f"/v1/labour-contracts/{contract_id}")
+    assert anonymous.status_code == 401
+
+
+def test_key_terms_are_sealed_at_rest(labour_service: LabourService) -> None:
+    service = labour_service
+    contract_id = service.upload(service.wallet())["contract_id"]
+    with service.context.engine.connect() as connection:
+        sealed = connection.execute(
+            text("SELECT key_terms_sealed FROM labour_contract_version WHERE contract_id = :id"),
+            {"id": contract_id},
+        ).scalar_one()
+    assert "后端工程师".encode() not in bytes(sealed)
+    assert b"2500000" not in bytes(sealed)
+
+
+def test_amendment_then_termination_are_anchored_and_shown(labour_service: LabourService) -> None:
+    service = labour_service
+    wallet = service.wallet()
+    contract_id = service.signed_contract(wallet)
+    amended = DOCUMENT + "补充条款: 自 2028-01-01 起月工资调整为 28,000 元\n".encode()
+    response = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("amendment.pdf", amended, "application/pdf")},
+        data={
+            "terms": json.dumps(
+                {
+                    "relation": "amendment",
+                    "hr_operator": "人事经理 陈静",
+                    "key_terms": {"monthly_wage_fen": 2_800_000},
+                }
+            )
+        },
+        headers=service.employer_headers(),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["state"] == "effective"  # version 1 stays in force meanwhile
+    assert service.employer_signs(response.json()).status_code == 200
+    assert service.employee_signs(contract_id, wallet).status_code == 200
+
+    headers = service.login(wallet)
+    prepared = service.client.post(
+        f"/v1/me/labour-contracts/{contract_id}/termination",
+        json={
+            "reason_code": "employee-notice",
+            "reason": "劳动者提前三十日以书面形式通知解除",
+            "effective_date": "2028-06-30",
+        },
+        headers=headers,
+    )
+    assert prepared.status_code == 200, prepared.text
+    record = service.pending_record(prepared.json())
+    signature = sign_as_employee(record, wallet=wallet)
+    done = service.client.post(
+        f"/v1/me/labour-contracts/{contract_id}/signature",
+        json={"jws": signature.jws},
+        headers=headers,
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "terminated"
+    service.batcher.drain()
+
+    evidence = service.client.get(
+        f"/v1/me/labour-contracts/{contract_id}/evidence", headers=headers
+    )
+    assert evidence.status_code == 200
+    old = _verify(service, evidence.content, DOCUMENT)
+    new = _verify(service, evidence.content, amended)
+    assert (old["verdict"], old["version_status"]) == ("verified", "superseded")
+    assert (new["verdict"], new["version_status"]) == ("verified", "terminated")
+    last = new["timeline"][-1]
+    assert (last["event"], last["role"]) == ("terminated", "employee")
+    assert "书面形式通知解除" in last["detail"] and last["block_number"] is not None
+    # both parties fetch the same document
+    document = service.client.get(
+        f"/v1/me/labour-contracts/{contract_id}/document?version=2", headers=headers
+    )
+    assert document.content == amended
+    employer_copy = service.client.get(
+        f"/v1/labour-contracts/{contract_id}/document?version=2",
+        headers=service.employer_headers(),
+    )
+    assert employer_copy.content == amended
+
+
+def test_nothing_can_follow_a_termination(labour_service: LabourService) -> None:
+    service = labour_service
+    wallet = service.wallet()
+    contract_id = service.signed_contract(wallet)
+    headers = service.employer_headers()
+    body = {
+        "reason_code": "mutual-agreement",
+        "reason": "协商一致解除",
+        "effective_date": "2028-01-31",
+    }
+    prepared = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/termination", json=body, headers=headers
+    )
+    assert prepared.status_code == 200
+    assert service.employer_signs(prepared.json()).status_code == 200
+    again = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/termination", json=body, headers=headers
+    )
+    assert again.status_code == 409
+
+
+def test_no_evidence_before_anything_is_signed(labour_service: LabourService) -> None:
+    service = labour_service
+    contract_id = service.upload(service.wallet())["contract_id"]
+    response = service.client.get(
+        f"/v1/labour-contracts/{contract_id}/evidence", headers=service.employer_headers()
+    )
+    assert response.status_code == 409
+
+
+def test_printable_report_is_a_pdf(labour_service: LabourService) -> None:
+    service = labour_service
+    contract_id = service.signed_contract(service.wallet())
+    response = service.client.get(
+        f"/v1/labour-contracts/{contract_id}/report.pdf", headers=service.employer_headers()
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_verification_page_is_served_with_security_headers(labour_service: LabourService) -> None:
+    client = labour_service.client
+    page = client.get("/verify")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "电子劳动合同证据核验" in page.text
+    for name in ("verify.js", "verify.css"):
+        assert client.get(f"/verify/static/{name}").status_code == 200
+    assert client.get("/verify/static/secret.txt").status_code == 404
+
+
+def test_verify_endpoint_reports_malformed_packages(labour_service: LabourService) -> None:
+    report = _verify(labour_service, b'{"version": "hrss-evidence/1"}', None)
+    assert report["verdict"] == "failed"
+    assert report["first_failure"] == "format"
+
+
+def test_termination_lets_a_pending_amendment_lapse(labour_service: LabourService) -> None:
+    service = labour_service
+    wallet = service.wallet()
+    contract_id = service.signed_contract(wallet)
+    offered = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("renewal.pdf", DOCUMENT + b"renewal", "application/pdf")},
+        data={
+            "terms": json.dumps(
+                {"relation": "renewal", "hr_operator": "HR", "key_terms": {"term": "2030/2032"}}
+            )
+        },
+        headers=service.employer_headers(),
+    )
+    assert offered.status_code == 201, offered.text
+    assert service.employer_signs(offered.json()).status_code == 200  # the employee never signs
+    headers = service.employer_headers()
+    prepared = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/termination",
+        json={
+            "reason_code": "expiry",
+            "reason": "劳动合同期满终止",
+            "effective_date": "2029-12-31",
+        },
+        headers=headers,
+    )
+    assert prepared.status_code == 200, prepared.text
+    assert service.employer_signs(prepared.json()).status_code == 200
+    service.batcher.drain()
+    report = _verify(service, service.evidence(contract_id), DOCUMENT)
+    assert (report["verdict"], report["version_status"]) == ("verified", "terminated")
+    assert [e["event"] for e in report["timeline"]][-2:] == ["employer_signed", "terminated"]
+    renewal = _verify(service, service.evidence(contract_id), DOCUMENT + b"renewal")
+    assert renewal["verdict"] == "not_effective"

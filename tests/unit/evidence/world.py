@@ -1,0 +1,290 @@
+"""A labour contract built by hand on a chain, without the service: an employer accredited
+under a province with a registered key, an employee wallet, lifecycle events signed by the
+right party and anchored by a Merkle batch. A factory shared by unit, integration and e2e
+tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from node_adapter import (
+    AnchorRegistryClient,
+    Deployment,
+    KeyAlgorithm,
+    Kind,
+    Signer,
+    TrustRegistryClient,
+)
+from wallet_sdk.evidence import (
+    AccreditationLink,
+    ContractDocument,
+    EmployerRef,
+    EventKind,
+    EventRecord,
+    EventSignature,
+    EvidenceEvent,
+    EvidencePackage,
+    KeyTerms,
+    KeyTermsDisclosure,
+    Relation,
+    Role,
+    employer_entity_id,
+    sign_as_employee,
+    sign_as_employer,
+)
+from wallet_sdk.evidence.chain import NodeEvidenceChainView
+from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.merkle import MerkleTree
+from wallet_sdk.receipt import AnchorReceipt
+from wallet_sdk.wallet import Wallet
+
+EMPLOYER_CREDIT_CODE = "91110105MA01ABCD13"
+EMPLOYER_NAME = "北京示例科技有限公司"
+TERMS = {
+    "position": "软件工程师 software engineer",
+    "term": "2027-01-01/2029-12-31",
+    "monthly_wage_fen": 2_500_000,
+    "workplace": "北京市朝阳区",
+}
+
+
+@dataclass
+class LabourWorld:
+    """Registries (the `deployment` fixture's `Registries`) with an employer under province A."""
+
+    registries: Any  # tests.fixtures.chain.Registries
+    wallet: Wallet
+    employer_key: Jwk
+    employer_id: bytes
+    province_id: bytes
+    anchorer: Signer
+    view: NodeEvidenceChainView
+
+    @classmethod
+    def build(cls, registries: Any, wallet_dir: Path) -> LabourWorld:
+        s = registries.signers
+        province = registries.accredit_province("province-a")
+        employer_id = employer_entity_id(EMPLOYER_CREDIT_CODE)
+        registries.trust.accredit(
+            s.province_a,
+            id=employer_id,
+            kind=Kind.EMPLOYER,
+            region=110105,
+            parent=province,
+            controllers=[s.employer.address],
+        )
+        key = Jwk.generate(Curve.ED25519)
+        now = registries.now()
+        registries.trust.register_key(
+            s.employer,
+            id=employer_id,
+            key_id=key.thumbprint(),
+            alg=KeyAlgorithm.EDDSA,
+            public_key=key.raw_public_key(),
+            valid_from=now - 3600,
+        )
+        registries.trust.set_anchoring_account(
+            s.employer, id=employer_id, account=s.anchorer.address, enabled=True
+        )
+        wallet = Wallet.create(wallet_dir, "employee passphrase", scrypt_n=2**10)
+        return cls(
+            registries=registries,
+            wallet=wallet,
+            employer_key=key,
+            employer_id=employer_id,
+            province_id=province,
+            anchorer=s.anchorer,
+            view=NodeEvidenceChainView(registries.chain),
+        )
+
+    @property
+    def deployment(self) -> Deployment:
+        return self.registries.deployment
+
+    @property
+    def trust(self) -> TrustRegistryClient:
+        return self.registries.trust
+
+    def now(self) -> int:
+        return int(self.registries.now())
+
+    def contract(self, **kwargs: Any) -> ContractBuilder:
+        return ContractBuilder(world=self, **kwargs)
+
+    def verify_kwargs(self) -> dict[str, Any]:
+        return {
+            "anchor_registry": self.deployment.anchor_registry,
+            "trust_registry": self.deployment.trust_registry,
+        }
+
+
+@dataclass
+class ContractBuilder:
+    """Builds one contract's events; `anchor()` anchors the pending ones in one batch."""
+
+    world: LabourWorld
+    contract_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    events: list[EvidenceEvent] = field(default_factory=list)
+    documents: dict[int, bytes] = field(default_factory=dict)
+    terms: dict[int, KeyTerms] = field(default_factory=dict)
+
+    def _previous(self) -> str | None:
+        return None if not self.events else "0x" + self.events[-1].record_digest.hex()
+
+    def _add(self, record: EventRecord, signature: EventSignature) -> EventRecord:
+        self.events.append(EvidenceEvent(record=record, signature=signature, receipt=None))
+        return record
+
+    def _common(self, kind: EventKind, version: int) -> dict[str, Any]:
+        return {
+            "contract_id": self.contract_id,
+            "sequence": len(self.events),
+            "previous": self._previous(),
+            "event": kind,
+            "version": version,
+            "document_digest": "0x" + hashlib.sha256(self.documents[version]).hexdigest(),
+            "key_terms_commitment": "0x" + self.terms[version].commitment().hex(),
+            "at": self.world.now(),
+        }
+
+    def offer(
+        self,
+        document: bytes,
+        *,
+        terms: dict[str, Any] | None = None,
+        relation: Relation = Relation.ORIGINAL,
+        key: Jwk | None = None,
+    ) -> EventRecord:
+        version = len(self.documents) + 1
+        self.documents[version] = document
+        self.terms[version] = KeyTerms.new(terms or TERMS)
+        supersedes = None
+        if version > 1:
+            previous_offer = next(
+                e.record
+                for e in self.events
+                if e.record.event is EventKind.EMPLOYER_SIGNED and e.record.version == version - 1
+            )
+            supersedes = "0x" + previous_offer.digest().hex()
+        record = EventRecord(
+            **self._common(EventKind.EMPLOYER_SIGNED, version),
+            employer="0x" + self.world.employer_id.hex(),
+            hr_operator="人事专员 李娜 (HR-0042)",
+            employee=self.world.wallet.did,
+            relation=relation,
+            supersedes=supersedes,
+        )
+        signature = sign_as_employer(
+            record, key=key or self.world.employer_key, entity_id=self.world.employer_id
+        )
+        return self._add(record, signature)
+
+    def accept(self) -> EventRecord:
+        version = len(self.documents)
+        offer = next(
+            e.record
+            for e in self.events
+            if e.record.event is EventKind.EMPLOYER_SIGNED and e.record.version == version
+        )
+        record = EventRecord(
+            **self._common(EventKind.EMPLOYEE_SIGNED, version),
+            employee=self.world.wallet.did,
+            offer="0x" + offer.digest().hex(),
+        )
+        return self._add(record, sign_as_employee(record, wallet=self.world.wallet))
+
+    def terminate(self, *, by: Role = Role.EMPLOYER, reason: str = "协商一致解除") -> EventRecord:
+        version = len(self.documents)
+        record = EventRecord(
+            **self._common(EventKind.TERMINATED, version),
+            terminated_by=by,
+            reason_code="mutual-agreement",
+            reason=reason,
+            effective_date="2027-06-30",
+        )
+        if by is Role.EMPLOYER:
+            signature = sign_as_employer(
+                record, key=self.world.employer_key, entity_id=self.world.employer_id
+            )
+        else:
+            signature = sign_as_employee(record, wallet=self.world.wallet)
+        return self._add(record, signature)
+
+    def anchor(self) -> None:
+        pending = [i for i, e in enumerate(self.events) if e.receipt is None]
+        if not pending:
+            return
+        digests = [self.events[i].event_digest for i in pending] + [os.urandom(32)]
+        tree = MerkleTree.build(digests)
+        batch_ref = os.urandom(32)
+        registry = AnchorRegistryClient(
+            self.world.registries.chain, self.world.deployment.anchor_registry
+        )
+        tx = registry.anchor(
+            self.world.anchorer, root=tree.root, leaf_count=tree.size, batch_ref=batch_ref
+        )
+        block = self.world.registries.chain.block(tx.block_number)
+        for leaf, index in enumerate(pending):
+            receipt = AnchorReceipt.create(
+                document_digest=digests[leaf],
+                proof=tree.proof(leaf),
+                root=tree.root,
+                chain_id=self.world.registries.chain.chain_id,
+                registry=self.world.deployment.anchor_registry,
+                transaction_hash=bytes.fromhex(tx.tx_hash.removeprefix("0x")),
+                block_number=tx.block_number,
+                block_hash=block.hash,
+                block_time=block.timestamp,
+                anchored_by=self.world.anchorer.address,
+                entity_id=self.world.employer_id,
+                batch_ref=batch_ref,
+            )
+            event = self.events[index]
+            self.events[index] = EvidenceEvent(event.record, event.signature, receipt)
+
+    def package(self, *, disclose_terms: bool = False) -> EvidencePackage:
+        world = self.world
+        path = [
+            AccreditationLink(
+                "employer", "0x" + world.employer_id.hex(), "employer", 110105, "active"
+            ),
+            AccreditationLink(
+                "province", "0x" + world.province_id.hex(), "province", 110000, "active"
+            ),
+            AccreditationLink(
+                "ministry", "0x" + world.registries.ministry_id.hex(), "ministry", 100000, "active"
+            ),
+        ]
+        return EvidencePackage(
+            generated_at=world.now(),
+            generator="tests",
+            chain_id=world.registries.chain.chain_id,
+            trust_registry=world.deployment.trust_registry,
+            anchor_registry=world.deployment.anchor_registry,
+            contract_id=self.contract_id,
+            employer=EmployerRef(
+                "0x" + world.employer_id.hex(), EMPLOYER_CREDIT_CODE, EMPLOYER_NAME
+            ),
+            employee=world.wallet.did,
+            documents=tuple(
+                ContractDocument(
+                    v,
+                    "0x" + hashlib.sha256(d).hexdigest(),
+                    "application/pdf",
+                    f"contract-v{v}.pdf",
+                    len(d),
+                )
+                for v, d in self.documents.items()
+            ),
+            events=tuple(self.events),
+            accreditation_path=tuple(path),
+            key_terms=tuple(KeyTermsDisclosure(v, t) for v, t in self.terms.items())
+            if disclose_terms
+            else (),
+            status="generated by tests",
+        )

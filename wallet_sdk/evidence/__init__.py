@@ -1,0 +1,82 @@
+"""Evidence for electronic labour contracts (电子劳动合同): lifecycle records, the evidence
+package (``hrss-evidence/1``) and its verification against the chain alone.
+
+The service builds packages; courts, arbitration commissions and either party verify them
+with `verify_evidence` (or ``hrss verify-evidence``) without calling the service. The chain
+side goes through `EvidenceChainView`; `wallet_sdk.evidence.chain.NodeEvidenceChainView`
+implements it over `node_adapter` and is not imported here.
+"""
+
+from wallet_sdk.evidence._package import (
+    EVIDENCE_VERSION,
+    AccreditationLink,
+    ContractDocument,
+    EmployerRef,
+    EvidenceEvent,
+    EvidencePackage,
+    KeyTermsDisclosure,
+)
+from wallet_sdk.evidence._records import (
+    DIGEST_SIGNATURE_TYP,
+    EVENT_RECORD_TYPE,
+    EventKind,
+    EventRecord,
+    EventSignature,
+    KeyTerms,
+    Relation,
+    Role,
+    canonical_json,
+    employer_entity_id,
+    event_digest,
+    key_terms_commitment,
+    sign_as_employee,
+    sign_as_employer,
+)
+from wallet_sdk.evidence._verify import (
+    EVIDENCE_CHECKS,
+    ContractStatus,
+    EntityRecord,
+    EvidenceChainView,
+    EvidenceReport,
+    EvidenceVerificationError,
+    RegisteredKeyRecord,
+    TimelineEntry,
+    Verdict,
+    verify_event_signature,
+    verify_evidence,
+)
+
+__all__ = [
+    "DIGEST_SIGNATURE_TYP",
+    "EVENT_RECORD_TYPE",
+    "EVIDENCE_CHECKS",
+    "EVIDENCE_VERSION",
+    "AccreditationLink",
+    "ContractDocument",
+    "ContractStatus",
+    "EmployerRef",
+    "EntityRecord",
+    "EventKind",
+    "EventRecord",
+    "EventSignature",
+    "EvidenceChainView",
+    "EvidenceEvent",
+    "EvidencePackage",
+    "EvidenceReport",
+    "EvidenceVerificationError",
+    "KeyTerms",
+    "KeyTermsDisclosure",
+    "RegisteredKeyRecord",
+    "Relation",
+    "Role",
+    "TimelineEntry",
+    "Verdict",
+    "canonical_json",
+    "employer_entity_id",
+    "event_digest",
+    "key_terms_commitment",
+    "sign_as_employee",
+    "sign_as_employer",
+    "verify_event_signature",
+    "verify_evidence",
+]

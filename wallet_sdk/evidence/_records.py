@@ -1,0 +1,453 @@
+"""Labour-contract lifecycle records (``hrss-labour-event/1``), their digests and signatures.
+
+A contract's history is a hash chain of event records. Each record is a JSON object whose
+canonical form (sorted keys, no whitespace, UTF-8; RFC 8785 for the strings and integers used
+here) is hashed with SHA-256 into its *record digest*. Exactly one party signs each record's
+digest:
+
+``employer_signed``  the employer, with a key registered to it in `TrustRegistry` (the record
+                     names the document, the key-terms commitment, the HR operator acting for
+                     the employer and the employee's ``did:jwk``);
+``employee_signed``  the employee, in the wallet, with the ``did:jwk`` the offer names;
+``terminated``       the party ending the contract (either of the two).
+
+A signature is a compact JWS (``typ`` ``hrss-digest-sig+jwt``, the wallet's digest-signature
+format) whose claims are ``{"iss", "digest_alg", "digest", "purpose", "iat"}``. The *event
+digest* binds the record digest and the signature together; it is what is anchored, so the
+anchor's block time bounds when the signature existed.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eth_utils.crypto import keccak
+
+from wallet_sdk.errors import FormatError, SignatureError
+from wallet_sdk.jose import Jwk, b64url_encode, sign_compact
+
+__all__ = [
+    "DIGEST_SIGNATURE_TYP",
+    "EVENT_RECORD_TYPE",
+    "EventKind",
+    "EventRecord",
+    "EventSignature",
+    "KeyTerms",
+    "Relation",
+    "Role",
+    "canonical_json",
+    "employer_entity_id",
+    "event_digest",
+    "key_terms_commitment",
+    "sign_as_employee",
+    "sign_as_employer",
+]
+
+EVENT_RECORD_TYPE = "hrss-labour-event/1"
+EVENT_SEAL_TYPE = "hrss-labour-event-seal/1"
+DIGEST_SIGNATURE_TYP = "hrss-digest-sig+jwt"  # the wallet's format (`wallet_sdk.wallet`)
+PURPOSE_PREFIX = "labour-contract:"
+_HEX32 = re.compile(r"0x[0-9a-f]{64}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_REASON_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+_UINT64_MAX = 2**64 - 1
+_MAX_TEXT = 2000
+
+
+class EventKind(enum.StrEnum):
+    """Kinds of lifecycle event."""
+
+    EMPLOYER_SIGNED = "employer_signed"
+    EMPLOYEE_SIGNED = "employee_signed"
+    TERMINATED = "terminated"
+
+
+class Relation(enum.StrEnum):
+    """How a contract version relates to the one before it."""
+
+    ORIGINAL = "original"
+    AMENDMENT = "amendment"  # 变更
+    RENEWAL = "renewal"  # 续订
+
+
+class Role(enum.StrEnum):
+    """The two parties of a labour contract."""
+
+    EMPLOYER = "employer"
+    EMPLOYEE = "employee"
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no whitespace, UTF-8. Floats are refused (amounts
+    are strings or integers), so the encoding is unambiguous.
+
+    Raises `FormatError` for values JSON cannot carry.
+    """
+    _reject_floats(value)
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as err:
+        raise FormatError(f"value is not canonical JSON: {err}") from err
+    return text.encode("utf-8")
+
+
+def _reject_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise FormatError("floats are not allowed in canonical records")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _reject_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_floats(item)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _require_hex32(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _HEX32.fullmatch(value):
+        raise FormatError(f"{name} must be 0x followed by 64 lowercase hex digits")
+    return value
+
+
+def _require_text(name: str, value: object, *, limit: int = _MAX_TEXT) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise FormatError(f"{name} must be a non-empty string of at most {limit} characters")
+    return value
+
+
+def employer_entity_id(credit_code: str) -> bytes:
+    """The `TrustRegistry` id of an organisation: ``keccak256("hrss:org:" + credit code)``."""
+    return bytes(keccak(b"hrss:org:" + credit_code.encode("ascii")))
+
+
+# ------------------------------------------------------------------------------ key terms
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTerms:
+    """The key terms of a contract version (position, term, wage...) and the salt of their
+    commitment. Values are strings or integers. Kept encrypted by the service; disclosed to a
+    court only when a party chooses to.
+
+    Raises `FormatError` when the terms are empty, values are neither strings nor integers,
+    or the salt is not 32 bytes.
+    """
+
+    terms: Mapping[str, str | int]
+    salt: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.terms, Mapping) or not self.terms:
+            raise FormatError("key terms must be a non-empty object")
+        for name, value in self.terms.items():
+            if not isinstance(name, str) or not name:
+                raise FormatError("key term names are non-empty strings")
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise FormatError(f"key term {name!r} must be a string or an integer")
+        if not isinstance(self.salt, bytes) or len(self.salt) != 32:
+            raise FormatError("the key-terms salt is 32 bytes")
+
+    @classmethod
+    def new(cls, terms: Mapping[str, str | int]) -> KeyTerms:
+        """Key terms with a fresh random salt."""
+        return cls(terms=dict(terms), salt=secrets.token_bytes(32))
+
+    def commitment(self) -> bytes:
+        """HMAC-SHA256 keyed by the salt over the canonical terms: a wage or a position has
+        little entropy, so a plain hash could be reversed by guessing."""
+        return key_terms_commitment(self.terms, self.salt)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"salt": _hex(self.salt), "terms": dict(self.terms)}
+
+
+def key_terms_commitment(terms: Mapping[str, str | int], salt: bytes) -> bytes:
+    """``HMAC-SHA256(salt, canonical_json(terms))``."""
+    return hmac.new(salt, canonical_json(dict(terms)), hashlib.sha256).digest()
+
+
+# ------------------------------------------------------------------------------ records
+
+
+_COMMON = (
+    "type",
+    "contract_id",
+    "sequence",
+    "previous",
+    "event",
+    "version",
+    "document_digest",
+    "key_terms_commitment",
+    "at",
+)
+_SPECIFIC: dict[EventKind, tuple[str, ...]] = {
+    EventKind.EMPLOYER_SIGNED: ("employer", "hr_operator", "employee", "relation", "supersedes"),
+    EventKind.EMPLOYEE_SIGNED: ("employee", "offer"),
+    EventKind.TERMINATED: ("terminated_by", "reason_code", "reason", "effective_date"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One lifecycle event of a labour contract, validated when built.
+
+    Common members: ``contract_id`` (UUID), ``sequence`` (0, 1, ... over the whole contract),
+    ``previous`` (record digest of the event before, ``None`` for the first), ``version`` of
+    the contract the event concerns (1, 2, ... one per amendment or renewal), that version's
+    ``document_digest`` and ``key_terms_commitment``, and ``at``, the signer's time (Unix
+    seconds). The members of each kind are listed in ``_SPECIFIC``. Raises `FormatError`.
+    """
+
+    contract_id: str
+    sequence: int
+    previous: str | None
+    event: EventKind
+    version: int
+    document_digest: str
+    key_terms_commitment: str
+    at: int
+    employer: str | None = None
+    hr_operator: str | None = None
+    employee: str | None = None
+    relation: Relation | None = None
+    supersedes: str | None = None
+    offer: str | None = None
+    terminated_by: Role | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    effective_date: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.contract_id, str) or not _UUID.fullmatch(self.contract_id):
+            raise FormatError("contract_id must be a lowercase UUID")
+        for name, low in (("sequence", 0), ("version", 1), ("at", 0)):
+            value = getattr(self, name)
+            if type(value) is not int or not low <= value <= _UINT64_MAX:
+                raise FormatError(f"{name} must be an integer >= {low}")
+        try:
+            object.__setattr__(self, "event", EventKind(self.event))
+        except ValueError as err:
+            raise FormatError(f"unknown event {self.event!r}") from err
+        if (self.sequence == 0) != (self.previous is None):
+            raise FormatError("previous is null exactly for the first event")
+        if self.previous is not None:
+            _require_hex32("previous", self.previous)
+        _require_hex32("document_digest", self.document_digest)
+        _require_hex32("key_terms_commitment", self.key_terms_commitment)
+        allowed = set(_SPECIFIC[self.event])
+        for name in ("employer", "hr_operator", "employee", "relation", "supersedes", "offer"):
+            if name not in allowed and getattr(self, name) is not None:
+                raise FormatError(f"{name} does not belong to a {self.event} record")
+        for name in ("terminated_by", "reason_code", "reason", "effective_date"):
+            if name not in allowed and getattr(self, name) is not None:
+                raise FormatError(f"{name} does not belong to a {self.event} record")
+        if self.event is EventKind.EMPLOYER_SIGNED:
+            self._check_offer()
+        elif self.event is EventKind.EMPLOYEE_SIGNED:
+            _require_did(self.employee)
+            _require_hex32("offer", self.offer)
+        else:
+            self._check_termination()
+
+    def _check_offer(self) -> None:
+        _require_hex32("employer", self.employer)
+        _require_text("hr_operator", self.hr_operator, limit=200)
+        _require_did(self.employee)
+        try:
+            relation = Relation(self.relation)  # type: ignore[arg-type]
+        except ValueError as err:
+            raise FormatError(f"unknown relation {self.relation!r}") from err
+        object.__setattr__(self, "relation", relation)
+        if (relation is Relation.ORIGINAL) != (self.version == 1):
+            raise FormatError("version 1 is the original; later versions amend or renew")
+        if (self.supersedes is None) != (self.version == 1):
+            raise FormatError("supersedes names the previous version's offer from version 2 on")
+        if self.supersedes is not None:
+            _require_hex32("supersedes", self.supersedes)
+
+    def _check_termination(self) -> None:
+        try:
+            object.__setattr__(self, "terminated_by", Role(self.terminated_by))  # type: ignore[arg-type]
+        except ValueError as err:
+            raise FormatError("terminated_by must be employer or employee") from err
+        if not isinstance(self.reason_code, str) or not _REASON_CODE.fullmatch(self.reason_code):
+            raise FormatError("reason_code is 1-64 characters of a-z, 0-9, _ . -")
+        _require_text("reason", self.reason)
+        if not isinstance(self.effective_date, str) or not _DATE.fullmatch(self.effective_date):
+            raise FormatError("effective_date is YYYY-MM-DD")
+
+    @property
+    def signer_role(self) -> Role:
+        """Which party signs this record."""
+        if self.event is EventKind.EMPLOYER_SIGNED:
+            return Role.EMPLOYER
+        if self.event is EventKind.EMPLOYEE_SIGNED:
+            return Role.EMPLOYEE
+        assert self.terminated_by is not None  # checked when built
+        return Role(self.terminated_by)
+
+    @property
+    def purpose(self) -> str:
+        """The ``purpose`` claim a signature of this record carries."""
+        return PURPOSE_PREFIX + self.event.value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON members: common ones plus the kind's own."""
+        result: dict[str, Any] = {"type": EVENT_RECORD_TYPE}
+        for name in (*_COMMON[1:], *_SPECIFIC[self.event]):
+            value = getattr(self, name)
+            result[name] = value.value if isinstance(value, enum.Enum) else value
+        return result
+
+    def canonical(self) -> bytes:
+        """Canonical JSON bytes of the record."""
+        return canonical_json(self.to_dict())
+
+    def digest(self) -> bytes:
+        """The record digest: SHA-256 over the canonical JSON."""
+        return hashlib.sha256(self.canonical()).digest()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EventRecord:
+        """Parse a record; unknown or missing members are rejected. Raises `FormatError`."""
+        if not isinstance(data, Mapping):
+            raise FormatError("a record is a JSON object")
+        if data.get("type") != EVENT_RECORD_TYPE:
+            raise FormatError(f"record type must be {EVENT_RECORD_TYPE!r}")
+        try:
+            kind = EventKind(str(data.get("event")))
+        except ValueError as err:
+            raise FormatError(f"unknown event {data.get('event')!r}") from err
+        expected = {*_COMMON, *_SPECIFIC[kind]}
+        if set(data) != expected:
+            extra = sorted(set(data) - expected)
+            missing = sorted(expected - set(data))
+            raise FormatError(f"record members: unexpected {extra}, missing {missing}")
+        fields = {name: value for name, value in data.items() if name != "type"}
+        return cls(**fields)
+
+
+def _require_did(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("did:jwk:") or len(value) > 512:
+        raise FormatError("the employee is named by a did:jwk")
+    return value
+
+
+# ------------------------------------------------------------------------------ signatures
+
+
+@dataclass(frozen=True, slots=True)
+class EventSignature:
+    """A party's signature of an event record.
+
+    ``signer`` is the employer's entity id (0x hex) or the employee's ``did:jwk``; ``key_id``
+    the employer's registered key id (RFC 7638 thumbprint, 0x hex) or ``<did>#0``.
+    Raises `FormatError` when a member is malformed.
+    """
+
+    role: Role
+    signer: str
+    key_id: str
+    jws: str
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "role", Role(self.role))
+        except ValueError as err:
+            raise FormatError(f"unknown signer role {self.role!r}") from err
+        if self.role is Role.EMPLOYER:
+            _require_hex32("signer", self.signer)
+            _require_hex32("key_id", self.key_id)
+        else:
+            _require_did(self.signer)
+            if self.key_id != self.signer + "#0":
+                raise FormatError("an employee key id is '<did>#0'")
+        if not isinstance(self.jws, str) or self.jws.count(".") != 2 or len(self.jws) > 16384:
+            raise FormatError("jws must be a compact JWS")
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "role": self.role.value,
+            "signer": self.signer,
+            "key_id": self.key_id,
+            "jws": self.jws,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EventSignature:
+        if not isinstance(data, Mapping) or set(data) != {"role", "signer", "key_id", "jws"}:
+            raise FormatError("a signature has exactly role, signer, key_id and jws")
+        return cls(**dict(data))
+
+
+def event_digest(record_digest: bytes, jws: str) -> bytes:
+    """The digest anchored for an event: SHA-256 over the canonical seal
+    ``{"type": "hrss-labour-event-seal/1", "record_digest": "0x..", "signature": jws}``."""
+    seal = {"type": EVENT_SEAL_TYPE, "record_digest": _hex(record_digest), "signature": jws}
+    return hashlib.sha256(canonical_json(seal)).digest()
+
+
+def signature_claims(record: EventRecord, signer: str) -> dict[str, Any]:
+    """The claims a signature of `record` by `signer` carries."""
+    return {
+        "iss": signer,
+        "digest_alg": "sha-256",
+        "digest": record.digest().hex(),
+        "purpose": record.purpose,
+        "iat": record.at,
+    }
+
+
+def sign_as_employer(record: EventRecord, *, key: Jwk, entity_id: bytes) -> EventSignature:
+    """The employer's signature of `record` with its registered private `key`.
+
+    The JWS ``kid`` is the key's RFC 7638 thumbprint (base64url), the key id under which the
+    key is registered on chain. Raises `SignatureError` when the record is not the employer's
+    to sign or the key has no private part.
+    """
+    if record.signer_role is not Role.EMPLOYER:
+        raise SignatureError(f"the employer does not sign a {record.event} record of the employee")
+    if not isinstance(entity_id, bytes) or len(entity_id) != 32:
+        raise SignatureError("entity_id is 32 bytes")
+    signer = _hex(entity_id)
+    payload = canonical_json(signature_claims(record, signer))
+    jws = sign_compact(
+        payload,
+        key,
+        headers={"typ": DIGEST_SIGNATURE_TYP, "kid": b64url_encode(key.thumbprint())},
+    )
+    return EventSignature(role=Role.EMPLOYER, signer=signer, key_id=_hex(key.thumbprint()), jws=jws)
+
+
+class DigestSigner(Protocol):
+    """What `sign_as_employee` needs of a wallet (`wallet_sdk.wallet.Wallet` is one)."""
+
+    @property
+    def did(self) -> str: ...
+
+    def sign_digest(self, digest: bytes, *, now: int, purpose: str = ...) -> Any: ...
+
+
+def sign_as_employee(record: EventRecord, *, wallet: DigestSigner) -> EventSignature:
+    """The employee's signature of `record`, made by the wallet's ``did:jwk`` key over the
+    record digest (``Wallet.sign_digest``). Raises `SignatureError` when the record is not the
+    employee's to sign or names another ``did``."""
+    if record.signer_role is not Role.EMPLOYEE:
+        raise SignatureError(f"the employee does not sign a {record.event} record of the employer")
+    if record.event is EventKind.EMPLOYEE_SIGNED and record.employee != wallet.did:
+        raise SignatureError("the record names another employee")
+    signed = wallet.sign_digest(record.digest(), now=record.at, purpose=record.purpose)
+    jws = str(signed.jws)
+    return EventSignature(role=Role.EMPLOYEE, signer=wallet.did, key_id=wallet.did + "#0", jws=jws)

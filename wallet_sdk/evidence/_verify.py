@@ -1,0 +1,869 @@
+"""Verifying an evidence package against the chain alone: a pipeline of named checks."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.evidence._package import EvidencePackage
+from wallet_sdk.evidence._records import (
+    DIGEST_SIGNATURE_TYP,
+    EventKind,
+    EventRecord,
+    EventSignature,
+    Role,
+    employer_entity_id,
+    signature_claims,
+)
+from wallet_sdk.jose import Curve, Jwk, b64url_decode, b64url_encode, verify_compact
+from wallet_sdk.receipt import ChainView, CheckResult, CheckStatus, verify_receipt
+
+__all__ = [
+    "EVIDENCE_CHECKS",
+    "ContractStatus",
+    "EntityRecord",
+    "EvidenceChainView",
+    "EvidenceReport",
+    "EvidenceVerificationError",
+    "RegisteredKeyRecord",
+    "TimelineEntry",
+    "Verdict",
+    "verify_event_signature",
+    "verify_evidence",
+]
+
+EVIDENCE_CHECKS: tuple[str, ...] = (
+    "format",
+    "document",
+    "event_chain",
+    "signer_keys",
+    "signatures",
+    "anchoring",
+    "key_validity",
+    "accreditation",
+    "key_terms",
+    "lifecycle",
+    "both_parties_signed",
+)
+"""Names of the evidence checks, in the order `verify_evidence` runs and reports them."""
+
+DEFAULT_MAX_CLOCK_SKEW = 300
+_KIND_MINISTRY, _KIND_PROVINCE, _KIND_EMPLOYER = 1, 2, 4
+_KIND_NAMES = {
+    0: "none",
+    1: "ministry",
+    2: "province",
+    3: "issuer",
+    4: "employer",
+    5: "data_user",
+    6: "court",
+}
+_STATUS_NAMES = {0: "none", 1: "active", 2: "suspended", 3: "revoked"}
+_ZERO32 = bytes(32)
+
+
+# ------------------------------------------------------------------------------ chain view
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredKeyRecord:
+    """A key as `TrustRegistry.getKey` returns it (``valid_until``/``revoked_at`` 0: never)."""
+
+    entity_id: bytes
+    alg: int
+    public_key: bytes
+    valid_from: int
+    valid_until: int
+    revoked_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """An entity as `TrustRegistry.entity` returns it."""
+
+    kind: int
+    region: int
+    parent: bytes
+    status: int
+
+
+@runtime_checkable
+class EvidenceChainView(ChainView, Protocol):
+    """The read-only chain view evidence verification needs: `ChainView` plus key and
+    entity lookups in `TrustRegistry`. `wallet_sdk.evidence.chain.NodeEvidenceChainView`
+    implements it over `node_adapter`. Any exception it raises fails the calling check."""
+
+    def registered_key(self, trust_registry: str, key_id: bytes) -> RegisteredKeyRecord | None:
+        """The key `key_id`, or ``None`` when it was never registered."""
+        ...
+
+    def is_key_valid_at(self, trust_registry: str, key_id: bytes, t: int) -> bool:
+        """Whether the key was valid at `t` (window, revocation, owner active)."""
+        ...
+
+    def entity(self, trust_registry: str, entity_id: bytes) -> EntityRecord | None:
+        """The entity, or ``None`` when it was never accredited."""
+        ...
+
+    def entity_status_at(self, trust_registry: str, entity_id: bytes, t: int) -> int:
+        """The entity's own status code at `t` (0 none, 1 active, 2 suspended, 3 revoked)."""
+        ...
+
+
+# ------------------------------------------------------------------------------ report
+
+
+class Verdict(enum.StrEnum):
+    """The one-word answer for a court clerk."""
+
+    VERIFIED = "verified"
+    NOT_EFFECTIVE = "not_effective"  # authentic evidence of a contract not signed by both
+    FAILED = "failed"
+
+
+class ContractStatus(enum.StrEnum):
+    """Status of a contract, or of one version of it."""
+
+    AWAITING_EMPLOYEE = "awaiting_employee_signature"
+    EFFECTIVE = "effective"
+    SUPERSEDED = "superseded"
+    TERMINATED = "terminated"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One event as a court reads it: who did what, when they said, and the chain's time."""
+
+    sequence: int
+    event: str
+    version: int
+    role: str
+    signer: str
+    claimed_at: int
+    block_number: int | None
+    block_time: int | None
+    transaction_hash: str | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "event": self.event,
+            "version": self.version,
+            "role": self.role,
+            "signer": self.signer,
+            "claimed_at": self.claimed_at,
+            "block_number": self.block_number,
+            "block_time": self.block_time,
+            "transaction_hash": self.transaction_hash,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceReport:
+    """Step-by-step report of an evidence verification.
+
+    ``verdict`` is `Verdict.VERIFIED` only when every check passed (``document`` and
+    ``key_terms`` are skipped, not failed, when no document or disclosure was given: see
+    ``document_checked``); `Verdict.NOT_EFFECTIVE` when the evidence is authentic but the
+    contract version was never signed by the employee; `Verdict.FAILED` otherwise.
+    """
+
+    checks: tuple[CheckResult, ...]
+    verdict: Verdict
+    contract_id: str | None = None
+    employer_name: str | None = None
+    employer_credit_code: str | None = None
+    employer_entity_id: str | None = None
+    employee: str | None = None
+    document_checked: bool = False
+    document_digest: str | None = None
+    subject_version: int | None = None
+    version_status: ContractStatus = ContractStatus.UNKNOWN
+    contract_status: ContractStatus = ContractStatus.UNKNOWN
+    effective_at: int | None = None
+    timeline: tuple[TimelineEntry, ...] = ()
+    accreditation: tuple[Mapping[str, Any], ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.VERIFIED
+
+    @property
+    def first_failure(self) -> CheckResult | None:
+        """The first check that failed, or ``None``."""
+        return next((c for c in self.checks if c.status is CheckStatus.FAILED), None)
+
+    def check(self, name: str) -> CheckResult:
+        """The result of check `name`. Raises `KeyError` for an unknown name."""
+        for result in self.checks:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the verification page and ``hrss verify-evidence --json``)."""
+        failure = self.first_failure
+        return {
+            "verdict": self.verdict.value,
+            "first_failure": None if failure is None else failure.name,
+            "checks": [
+                {"name": c.name, "status": c.status.value, "detail": c.detail} for c in self.checks
+            ],
+            "contract_id": self.contract_id,
+            "employer": {
+                "name": self.employer_name,
+                "credit_code": self.employer_credit_code,
+                "entity_id": self.employer_entity_id,
+            },
+            "employee": self.employee,
+            "document_checked": self.document_checked,
+            "document_digest": self.document_digest,
+            "subject_version": self.subject_version,
+            "version_status": self.version_status.value,
+            "contract_status": self.contract_status.value,
+            "effective_at": self.effective_at,
+            "timeline": [entry.to_dict() for entry in self.timeline],
+            "accreditation": [dict(link) for link in self.accreditation],
+        }
+
+
+class EvidenceVerificationError(VerificationError):
+    """An evidence package did not verify; ``check`` names the first failed check and
+    ``evidence_report`` carries the whole report."""
+
+    def __init__(self, check: str, message: str, report: EvidenceReport) -> None:
+        super().__init__(check, message)
+        self.evidence_report = report
+
+
+# ------------------------------------------------------------------------------ pipeline
+
+
+class _Failed(Exception):
+    """Internal: a check failed with this reason."""
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self.results: list[CheckResult] = []
+        self.failed: set[str] = set()
+
+    def run(self, name: str, check: Callable[[], str], *, after: tuple[str, ...] = ()) -> None:
+        blocked = [dep for dep in after if dep in self.failed]
+        if blocked:
+            self.failed.add(name)
+            self.results.append(
+                CheckResult(name, CheckStatus.SKIPPED, f"not run: {', '.join(blocked)} failed")
+            )
+            return
+        status = CheckStatus.PASSED
+        try:
+            detail = check()
+        except _Skip as skip:
+            self.results.append(CheckResult(name, CheckStatus.SKIPPED, str(skip)))
+            return
+        except _Failed as err:
+            status, detail = CheckStatus.FAILED, str(err)
+        except VerificationError as err:
+            status, detail = CheckStatus.FAILED, f"{err.check}: {err.message}"
+        except WalletError as err:
+            status, detail = CheckStatus.FAILED, str(err)
+        except Exception as err:  # a chain view that cannot answer fails closed
+            status, detail = CheckStatus.FAILED, f"chain query failed: {type(err).__name__}: {err}"
+        if status is CheckStatus.FAILED:
+            self.failed.add(name)
+        self.results.append(CheckResult(name, status, detail))
+
+
+class _Skip(Exception):
+    """Internal: the check does not apply (no document, no disclosure)."""
+
+
+@dataclass
+class _Anchor:
+    block_number: int
+    block_time: int
+    transaction_hash: str
+
+
+@dataclass
+class _Lifecycle:
+    offers: dict[int, int] = field(default_factory=dict)  # version -> sequence of the offer
+    acceptances: dict[int, int] = field(default_factory=dict)
+    effective_version: int | None = None
+    termination: int | None = None  # sequence
+
+    def version_status(self, version: int) -> ContractStatus:
+        if version not in self.acceptances:
+            return ContractStatus.AWAITING_EMPLOYEE
+        if self.termination is not None and self.effective_version == version:
+            return ContractStatus.TERMINATED
+        if self.effective_version is not None and self.effective_version > version:
+            return ContractStatus.SUPERSEDED
+        return ContractStatus.EFFECTIVE
+
+    def contract_status(self) -> ContractStatus:
+        if self.termination is not None:
+            return ContractStatus.TERMINATED
+        if self.effective_version is not None:
+            return ContractStatus.EFFECTIVE
+        return ContractStatus.AWAITING_EMPLOYEE
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _unhex(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+def _key_from_chain(record: RegisteredKeyRecord, key_id: bytes) -> Jwk:
+    raw = bytes(record.public_key)
+    if record.alg == 1 and len(raw) == 32:
+        jwk: dict[str, str] = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
+    elif record.alg == 2 and len(raw) == 65 and raw[0] == 4:
+        jwk = {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": b64url_encode(raw[1:33]),
+            "y": b64url_encode(raw[33:]),
+        }
+    else:
+        raise _Failed(f"key {_hex(key_id)} has algorithm code {record.alg}, not EdDSA or ES256")
+    try:
+        key = Jwk.from_jwk(jwk)
+    except FormatError as err:
+        raise _Failed(f"key {_hex(key_id)} on chain is not a valid public key") from err
+    if not hmac.compare_digest(key.thumbprint(), key_id):
+        raise _Failed(f"key {_hex(key_id)} on chain does not hash to its key id")
+    return key
+
+
+def _key_from_did(did: str) -> Jwk:
+    try:
+        members = json.loads(b64url_decode(did.removeprefix("did:jwk:")))
+        key = Jwk.from_jwk(members)
+    except (WalletError, ValueError) as err:
+        raise _Failed(f"{did[:40]}... is not a readable did:jwk") from err
+    if key.curve is not Curve.ED25519 or key.has_private:
+        raise _Failed("an employee signs with an Ed25519 did:jwk public key")
+    return key
+
+
+def _check_jws(record: EventRecord, signature: EventSignature, key: Jwk, label: str) -> None:
+    try:
+        verified = verify_compact(
+            signature.jws, key, algorithms=(key.algorithm,), typ=DIGEST_SIGNATURE_TYP
+        )
+        claims = verified.payload_json()
+    except VerificationError as err:
+        raise _Failed(f"{label}: {err.check}: {err.message}") from err
+    expected_kid = (
+        b64url_encode(_unhex(signature.key_id))
+        if signature.role is Role.EMPLOYER
+        else signature.key_id
+    )
+    if verified.header.get("kid") != expected_kid:
+        raise _Failed(f"{label}: JWS kid does not name the signing key")
+    if claims != signature_claims(record, signature.signer):
+        raise _Failed(f"{label}: the signature is over another record, purpose or time")
+
+
+def _employer_key(
+    chain: EvidenceChainView,
+    trust_registry: str,
+    signature: EventSignature,
+    employer: bytes,
+    label: str,
+) -> Jwk:
+    key_id = _unhex(signature.key_id)
+    record = chain.registered_key(trust_registry, key_id)
+    if record is None:
+        raise _Failed(f"{label}: signing key {signature.key_id} is not registered in TrustRegistry")
+    if not hmac.compare_digest(bytes(record.entity_id), employer):
+        raise _Failed(
+            f"{label}: key {signature.key_id} is registered to entity "
+            f"{_hex(record.entity_id)}, not to the employer"
+        )
+    return _key_from_chain(record, key_id)
+
+
+def verify_event_signature(
+    record: EventRecord,
+    signature: EventSignature,
+    chain: EvidenceChainView,
+    *,
+    trust_registry: str,
+    employer: bytes,
+    employee: str,
+    at: int,
+) -> None:
+    """Check one party's signature of one record as it is submitted (the service does this
+    before it accepts and anchors an event): the right party signed, an employer key is
+    registered to `employer` and valid at `at`, an employee signs with `employee`'s
+    ``did:jwk``, and the JWS verifies over this record.
+
+    Raises `VerificationError` whose ``check`` is ``signer``, ``signer_keys``,
+    ``key_validity`` or ``signatures``. A chain view that cannot answer raises through.
+    """
+    label = f"{record.event.value} record"
+    if signature.role is not record.signer_role:
+        raise VerificationError(
+            "signer", f"a {record.event.value} record is signed by the {record.signer_role.value}"
+        )
+    expected = _hex(employer) if signature.role is Role.EMPLOYER else employee
+    if signature.signer != expected:
+        raise VerificationError("signer", "the signer is not the party the contract names")
+    try:
+        if signature.role is Role.EMPLOYER:
+            key = _employer_key(chain, trust_registry, signature, employer, label)
+        else:
+            key = _key_from_did(signature.signer)
+    except _Failed as err:
+        raise VerificationError("signer_keys", str(err)) from err
+    if signature.role is Role.EMPLOYER and not chain.is_key_valid_at(
+        trust_registry, _unhex(signature.key_id), at
+    ):
+        raise VerificationError("key_validity", f"key {signature.key_id} is not valid now")
+    try:
+        _check_jws(record, signature, key, label)
+    except _Failed as err:
+        raise VerificationError("signatures", str(err)) from err
+
+
+def _event_label(index: int, record: EventRecord) -> str:
+    return f"event {index} ({record.event.value}, version {record.version})"
+
+
+def verify_evidence(
+    package: EvidencePackage | str | bytes | Mapping[str, Any],
+    document: bytes | None,
+    chain: EvidenceChainView,
+    *,
+    anchor_registry: str,
+    trust_registry: str,
+    strict: bool = True,
+    max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
+) -> EvidenceReport:
+    """Verify an evidence package, and optionally the contract document, against the chain.
+
+    `anchor_registry` and `trust_registry` are the registries the verifier trusts; the
+    package's own ``chain`` member is never used. Checks, in order:
+
+    1. ``format``: the package parses (JSON Schema, typed records, signatures, receipts; its
+       stated digests are the recomputed ones).
+    2. ``document``: the document's SHA-256 is the digest of one of the versions; that
+       version is the one the rest of the report speaks about. Skipped without a document.
+    3. ``event_chain``: events are numbered 0, 1, ... each naming the digest of the one before
+       (a hash chain: none removed, inserted or reordered); all name this contract, its
+       employer (whose id is the hash of its credit code) and employee, and each version's
+       listed document; each is signed by the party its kind requires.
+    4. ``signer_keys``: each employer signature's key is registered in `TrustRegistry` to
+       this employer, with a supported algorithm (an unregistered key fails here); each
+       employee signature's key is the ``did:jwk`` the contract names.
+    5. ``signatures``: every JWS verifies, with the algorithm pinned by the key, over exactly
+       this record's digest, purpose and time.
+    6. ``anchoring``: every event digest is anchored (`verify_receipt` against the trusted
+       AnchorRegistry), in sequence order, and no signature claims a time after its anchor
+       (beyond `max_clock_skew`).
+    7. ``key_validity``: every employer key was valid both at the claimed signing time and
+       at the anchoring block time (not before its window, not expired, not revoked).
+    8. ``accreditation``: the employer is an Employer accredited under a Province under the
+       Ministry, active with its whole path at every anchoring time of its signatures.
+    9. ``key_terms``: disclosed key terms match their version's commitment. Skipped when no
+       terms are disclosed.
+    10. ``lifecycle``: the events follow the contract's lifecycle (offer, acceptance,
+        amendment or renewal of an effective version, termination of an effective one).
+    11. ``both_parties_signed``: the version in question was signed by both parties, so it
+        took effect (at the anchoring time of the employee's signature).
+
+    Returns the report. With `strict` (the default) raises `EvidenceVerificationError`
+    naming the first failed check unless the verdict is `Verdict.VERIFIED`; with
+    ``strict=False`` the report is always returned. A chain view that cannot answer fails
+    the check that asked.
+    """
+    runner = _Runner()
+    parsed: list[EvidencePackage] = []
+    subject: list[int] = []
+    keys: dict[int, Jwk] = {}
+    anchors: dict[int, _Anchor] = {}
+    lifecycle = _Lifecycle()
+    accreditation: list[dict[str, Any]] = []
+    document_digest = None if document is None else hashlib.sha256(document).digest()
+
+    def check_format() -> str:
+        parsed.append(
+            package if isinstance(package, EvidencePackage) else EvidencePackage.parse(package)
+        )
+        pkg = parsed[0]
+        return f"hrss-evidence/1 package of contract {pkg.contract_id}: {len(pkg.events)} events"
+
+    def pkg() -> EvidencePackage:
+        return parsed[0]
+
+    def check_document() -> str:
+        if document_digest is None:
+            raise _Skip("no document given: only the package was verified")
+        for doc in pkg().documents:
+            if hmac.compare_digest(_unhex(doc.digest), document_digest):
+                subject.append(doc.version)
+                return f"SHA-256 {_hex(document_digest)} is version {doc.version} ({doc.filename})"
+        raise _Failed(
+            f"the document's SHA-256 {_hex(document_digest)} matches no version in this "
+            "package: it is not the signed contract (altered or another file)"
+        )
+
+    def check_event_chain() -> str:
+        p = pkg()
+        if _hex(employer_entity_id(p.employer.credit_code)) != p.employer.entity_id:
+            raise _Failed("the employer's entity id is not the hash of its credit code")
+        documents = {doc.version: doc for doc in p.documents}
+        if len(documents) != len(p.documents):
+            raise _Failed("a version is listed twice in documents")
+        previous: bytes | None = None
+        for index, event in enumerate(p.events):
+            record, signature = event.record, event.signature
+            label = _event_label(index, record)
+            if record.sequence != index:
+                raise _Failed(f"event {index} has sequence {record.sequence}")
+            if record.contract_id != p.contract_id:
+                raise _Failed(f"{label} belongs to contract {record.contract_id}")
+            expected_previous = None if previous is None else _hex(previous)
+            if record.previous != expected_previous:
+                raise _Failed(f"{label} does not follow the event before it (hash chain broken)")
+            doc = documents.get(record.version)
+            if doc is None or doc.digest != record.document_digest:
+                raise _Failed(f"{label} names a document not listed for version {record.version}")
+            if record.event is EventKind.EMPLOYER_SIGNED:
+                if record.employer != p.employer.entity_id or record.employee != p.employee:
+                    raise _Failed(f"{label} names other parties than the package")
+            if signature.role is not record.signer_role:
+                raise _Failed(f"{label} must be signed by the {record.signer_role.value}")
+            expected_signer = (
+                p.employer.entity_id if signature.role is Role.EMPLOYER else p.employee
+            )
+            if signature.signer != expected_signer:
+                raise _Failed(f"{label} is signed by {signature.signer[:48]}, not a party")
+            previous = event.record_digest
+        return f"{len(p.events)} events chained by digest, each signed by the right party"
+
+    def check_signer_keys() -> str:
+        employer_id = _unhex(pkg().employer.entity_id)
+        registered = set()
+        for index, event in enumerate(pkg().events):
+            signature = event.signature
+            if signature.role is Role.EMPLOYEE:
+                keys[index] = _key_from_did(signature.signer)
+                continue
+            label = _event_label(index, event.record)
+            keys[index] = _employer_key(chain, trust_registry, signature, employer_id, label)
+            registered.add(signature.key_id)
+        return f"employer keys registered on chain: {', '.join(sorted(registered)) or 'none'}"
+
+    def check_signatures() -> str:
+        for index, event in enumerate(pkg().events):
+            _check_jws(
+                event.record, event.signature, keys[index], _event_label(index, event.record)
+            )
+        return f"{len(pkg().events)} signatures verify over their records"
+
+    def check_anchoring() -> str:
+        last_time = -1
+        for index, event in enumerate(pkg().events):
+            label = _event_label(index, event.record)
+            receipt = event.receipt
+            if receipt is None:
+                raise _Failed(f"{label} is not anchored yet (no receipt)")
+            try:
+                verify_receipt(
+                    receipt,
+                    event.event_digest,
+                    chain,
+                    anchor_registry=anchor_registry,
+                    trust_registry=trust_registry,
+                )
+            except VerificationError as err:
+                raise _Failed(f"{label}: receipt {err.check}: {err.message}") from err
+            if receipt.block_time < last_time:
+                raise _Failed(f"{label} was anchored before the event preceding it")
+            if event.record.at > receipt.block_time + max_clock_skew:
+                raise _Failed(f"{label} claims a signing time after its anchoring")
+            last_time = receipt.block_time
+            anchors[index] = _Anchor(
+                receipt.block_number, receipt.block_time, receipt.transaction_hash
+            )
+        blocks = sorted({a.block_number for a in anchors.values()})
+        return f"{len(anchors)} events anchored in blocks {', '.join(map(str, blocks))}"
+
+    def employer_events() -> list[int]:
+        return [i for i, e in enumerate(pkg().events) if e.signature.role is Role.EMPLOYER]
+
+    def check_key_validity() -> str:
+        for index in employer_events():
+            event = pkg().events[index]
+            key_id = _unhex(event.signature.key_id)
+            label = _event_label(index, event.record)
+            anchor = anchors[index]
+            if chain.is_key_valid_at(trust_registry, key_id, event.record.at) is not True:
+                raise _Failed(
+                    f"{label}: key {event.signature.key_id} was not valid at the claimed "
+                    f"signing time {event.record.at}"
+                )
+            if chain.is_key_valid_at(trust_registry, key_id, anchor.block_time) is not True:
+                raise _Failed(
+                    f"{label}: key {event.signature.key_id} was not valid when the signature "
+                    f"was anchored (block {anchor.block_number}, time {anchor.block_time})"
+                )
+        return "every employer key was valid at signing and at anchoring"
+
+    def check_accreditation() -> str:
+        p = pkg()
+        employer_id = _unhex(p.employer.entity_id)
+        path: list[tuple[str, bytes, EntityRecord]] = []
+        current = employer_id
+        for role, kind in (
+            ("employer", _KIND_EMPLOYER),
+            ("province", _KIND_PROVINCE),
+            ("ministry", _KIND_MINISTRY),
+        ):
+            entity = chain.entity(trust_registry, current)
+            if entity is None:
+                raise _Failed(f"{role} {_hex(current)} is not in TrustRegistry")
+            if entity.kind != kind:
+                raise _Failed(
+                    f"{role} {_hex(current)} is a {_KIND_NAMES.get(entity.kind, '?')}, not a {role}"
+                )
+            path.append((role, current, entity))
+            current = bytes(entity.parent)
+        if current != _ZERO32:
+            raise _Failed("the ministry has a parent: not the root of the accreditation tree")
+        stated = [(link.role, link.entity_id) for link in p.accreditation_path]
+        observed = [(role, _hex(entity_id)) for role, entity_id, _ in path]
+        if stated != observed:
+            raise _Failed("the package's accreditation path differs from the chain's")
+        times = [anchors[i].block_time for i in employer_events()]
+        for t in times:
+            if chain.is_active_at(trust_registry, employer_id, t) is not True:
+                raise _Failed(f"the employer or its accreditor was not active at time {t}")
+        first = min(times) if times else None
+        for role, entity_id, entity in path:
+            status = (
+                None if first is None else chain.entity_status_at(trust_registry, entity_id, first)
+            )
+            accreditation.append(
+                {
+                    "role": role,
+                    "entity_id": _hex(entity_id),
+                    "kind": _KIND_NAMES.get(entity.kind, "unknown"),
+                    "region": entity.region,
+                    "status_at_signing": _STATUS_NAMES.get(status, "unknown")
+                    if status is not None
+                    else None,
+                    "status_now": _STATUS_NAMES.get(entity.status, "unknown"),
+                }
+            )
+        return (
+            f"employer → province → ministry, all active at {len(times)} employer signing time(s)"
+        )
+
+    def check_key_terms() -> str:
+        p = pkg()
+        if not p.key_terms:
+            raise _Skip("no key terms disclosed: their commitments were not opened")
+        commitments = {e.record.version: e.record.key_terms_commitment for e in p.events}
+        for disclosure in p.key_terms:
+            expected = commitments.get(disclosure.version)
+            if expected is None:
+                raise _Failed(f"key terms disclosed for unknown version {disclosure.version}")
+            if not hmac.compare_digest(_unhex(expected), disclosure.key_terms.commitment()):
+                raise _Failed(
+                    f"the disclosed key terms of version {disclosure.version} are not the "
+                    "signed ones"
+                )
+        return f"key terms of version(s) {', '.join(str(d.version) for d in p.key_terms)} match"
+
+    def check_lifecycle() -> str:
+        _walk_lifecycle(pkg(), lifecycle)
+        return f"contract {lifecycle.contract_status().value}"
+
+    def check_both_signed() -> str:
+        version = subject[0] if subject else max(lifecycle.offers, default=1)
+        if not subject:
+            subject.append(version)
+        if version not in lifecycle.acceptances:
+            raise _Failed(
+                f"version {version} was signed by the employer only: the employee has not "
+                "signed, so it is not effective"
+            )
+        sequence = lifecycle.acceptances[version]
+        anchor = anchors.get(sequence)
+        when = (
+            "" if anchor is None else f" at block {anchor.block_number} (time {anchor.block_time})"
+        )
+        return f"version {version} signed by employer and employee; effective{when}"
+
+    runner.run("format", check_format)
+    after_format = ("format",)
+    runner.run("document", check_document, after=after_format)
+    runner.run("event_chain", check_event_chain, after=after_format)
+    runner.run("signer_keys", check_signer_keys, after=("event_chain",))
+    runner.run("signatures", check_signatures, after=("signer_keys",))
+    runner.run("anchoring", check_anchoring, after=("event_chain",))
+    runner.run("key_validity", check_key_validity, after=("signer_keys", "anchoring"))
+    runner.run("accreditation", check_accreditation, after=("event_chain", "anchoring"))
+    runner.run("key_terms", check_key_terms, after=("event_chain",))
+    runner.run("lifecycle", check_lifecycle, after=("event_chain",))
+    runner.run("both_parties_signed", check_both_signed, after=("lifecycle", "document"))
+
+    report = _report(
+        runner.results,
+        parsed[0] if parsed else None,
+        subject[0] if subject else None,
+        lifecycle,
+        anchors,
+        accreditation,
+        document_digest,
+    )
+    if strict and report.verdict is not Verdict.VERIFIED:
+        failure = report.first_failure
+        assert failure is not None  # a verdict other than verified has a failed check
+        raise EvidenceVerificationError(failure.name, failure.detail, report)
+    return report
+
+
+def _walk_lifecycle(p: EvidencePackage, state: _Lifecycle) -> None:
+    offers: dict[int, EventRecord] = {}
+    pending: int | None = None
+    for index, event in enumerate(p.events):
+        record = event.record
+        label = _event_label(index, record)
+        if state.termination is not None:
+            raise _Failed(f"{label} comes after the contract was terminated")
+        if record.event is EventKind.EMPLOYER_SIGNED:
+            if pending is not None:
+                raise _Failed(f"{label}: version {pending} still awaits the employee")
+            if record.version != len(offers) + 1:
+                raise _Failed(f"{label}: versions are offered in order 1, 2, ...")
+            if record.version > 1:
+                if state.effective_version != record.version - 1:
+                    raise _Failed(f"{label}: only an effective version can be amended or renewed")
+                if record.supersedes != _hex(offers[record.version - 1].digest()):
+                    raise _Failed(f"{label} does not link to the offer of the version before")
+            offers[record.version] = record
+            state.offers[record.version] = index
+            pending = record.version
+            continue
+        offer = offers.get(record.version)
+        if offer is None:
+            raise _Failed(f"{label} concerns a version never offered")
+        if (record.document_digest, record.key_terms_commitment) != (
+            offer.document_digest,
+            offer.key_terms_commitment,
+        ):
+            raise _Failed(f"{label} names another document or other key terms than the offer")
+        if record.event is EventKind.EMPLOYEE_SIGNED:
+            if pending != record.version:
+                raise _Failed(f"{label}: version {record.version} is not awaiting the employee")
+            if record.offer != _hex(offer.digest()) or record.employee != offer.employee:
+                raise _Failed(f"{label} does not accept this version's offer")
+            state.acceptances[record.version] = index
+            state.effective_version = record.version
+            pending = None
+        else:
+            if state.effective_version != record.version:
+                raise _Failed(f"{label}: only the effective version can be terminated")
+            state.termination = index
+
+
+def _report(
+    results: list[CheckResult],
+    package: EvidencePackage | None,
+    subject: int | None,
+    lifecycle: _Lifecycle,
+    anchors: Mapping[int, _Anchor],
+    accreditation: list[dict[str, Any]],
+    document_digest: bytes | None,
+) -> EvidenceReport:
+    failed = [r.name for r in results if r.status is CheckStatus.FAILED]
+    if not failed:
+        verdict = Verdict.VERIFIED
+    elif failed == ["both_parties_signed"]:
+        verdict = Verdict.NOT_EFFECTIVE
+    else:
+        verdict = Verdict.FAILED
+    by_name = {r.name: r for r in results}
+    lifecycle_known = by_name["lifecycle"].status is CheckStatus.PASSED
+    if package is None:
+        return EvidenceReport(
+            checks=tuple(results),
+            verdict=verdict,
+            document_checked=document_digest is not None,
+            document_digest=None if document_digest is None else _hex(document_digest),
+        )
+    timeline = []
+    for index, event in enumerate(package.events):
+        record = event.record
+        anchor = anchors.get(index)
+        if record.event is EventKind.EMPLOYER_SIGNED:
+            assert record.relation is not None
+            detail = f"relation={record.relation.value}; hr_operator={record.hr_operator}"
+        elif record.event is EventKind.TERMINATED:
+            detail = (
+                f"reason_code={record.reason_code}; reason={record.reason}; "
+                f"effective_date={record.effective_date}"
+            )
+        else:
+            detail = "accepted the offer"
+        signer = (
+            package.employer.name if event.signature.role is Role.EMPLOYER else package.employee
+        )
+        timeline.append(
+            TimelineEntry(
+                sequence=record.sequence,
+                event=record.event.value,
+                version=record.version,
+                role=event.signature.role.value,
+                signer=signer,
+                claimed_at=record.at,
+                block_number=None if anchor is None else anchor.block_number,
+                block_time=None if anchor is None else anchor.block_time,
+                transaction_hash=None if anchor is None else anchor.transaction_hash,
+                detail=detail,
+            )
+        )
+    version = (
+        subject if subject is not None else (max(lifecycle.offers) if lifecycle.offers else None)
+    )
+    effective_at = None
+    if version is not None and version in lifecycle.acceptances:
+        anchor = anchors.get(lifecycle.acceptances[version])
+        effective_at = None if anchor is None else anchor.block_time
+    return EvidenceReport(
+        checks=tuple(results),
+        verdict=verdict,
+        contract_id=package.contract_id,
+        employer_name=package.employer.name,
+        employer_credit_code=package.employer.credit_code,
+        employer_entity_id=package.employer.entity_id,
+        employee=package.employee,
+        document_checked=document_digest is not None,
+        document_digest=None if document_digest is None else _hex(document_digest),
+        subject_version=version,
+        version_status=lifecycle.version_status(version)
+        if lifecycle_known and version is not None
+        else ContractStatus.UNKNOWN,
+        contract_status=lifecycle.contract_status() if lifecycle_known else ContractStatus.UNKNOWN,
+        effective_at=effective_at,
+        timeline=tuple(timeline),
+        accreditation=tuple(accreditation),
+    )

@@ -46,8 +46,10 @@ def _table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         lines.append(
             "| {section} | {benchmark} | {value} | {baseline} | {unit} | {note} |".format(
-                **{k: str(r.get(k, "")).replace("|", "\\|") for k in
-                   ("section", "benchmark", "value", "baseline", "unit", "note")}
+                **{
+                    k: str(r.get(k, "")).replace("|", "\\|")
+                    for k in ("section", "benchmark", "value", "baseline", "unit", "note")
+                }
             )
         )
     return "\n".join(lines)

@@ -73,10 +73,16 @@ def run() -> list[dict[str, Any]]:
         issuer, id=_entity("issuer"), account=issuer.address, enabled=True
     )
 
-    anchor = c.anchor_registry.anchor(issuer, root=_value("root"), leaf_count=100_000, batch_ref=_value("batch"))
+    anchor = c.anchor_registry.anchor(
+        issuer, root=_value("root"), leaf_count=100_000, batch_ref=_value("batch")
+    )
     ids = [_value(f"credential-{i}") for i in range(100)]
-    register_one = c.status_registry.register(issuer, issuer=_entity("issuer"), credential_ids=ids[:1])
-    register_many = c.status_registry.register(issuer, issuer=_entity("issuer"), credential_ids=ids[1:])
+    register_one = c.status_registry.register(
+        issuer, issuer=_entity("issuer"), credential_ids=ids[:1]
+    )
+    register_many = c.status_registry.register(
+        issuer, issuer=_entity("issuer"), credential_ids=ids[1:]
+    )
     set_status = c.status_registry.set_status(
         issuer, credential_id=ids[0], status=CredentialStatus.SUSPENDED, reason=1
     )
@@ -93,7 +99,9 @@ def run() -> list[dict[str, Any]]:
         nonce=1,
     )
     domain, types, message = c.consent_registry.consent_typed_data(grant)
-    granted = c.consent_registry.grant(relayer, grant, holder.sign_typed_data(domain, types, message))
+    granted = c.consent_registry.grant(
+        relayer, grant, holder.sign_typed_data(domain, types, message)
+    )
     consent_id = c.consent_registry.consent_id(grant)
     domain, types, message = c.consent_registry.withdrawal_typed_data(consent_id, 2)
     withdrawn = c.consent_registry.withdraw(

@@ -1,4 +1,4 @@
-"""Root of the test suite: fixtures live in plugin modules, one per area, so each area owns its own."""
+"""Root of the test suite: fixtures live in plugin modules, one per area, each owning its own."""
 
 pytest_plugins = [
     "tests.fixtures.chain",

@@ -11,11 +11,25 @@ from starlette.concurrency import run_in_threadpool
 from credential_service.api.audit import AuditTrailMiddleware
 from credential_service.api.body_limit import BodySizeLimitMiddleware
 from credential_service.api.errors import install_error_handlers
-from credential_service.api.routes import auth, consents, health, login, me, organisations
-from credential_service.api.routes import credentials, vc_api
-from credential_service.api.routes import evidence, labour_contracts
+from credential_service.api.hardening import install_hardening, rate_limit_policy
+from credential_service.api.observability import install_observability
+from credential_service.api.routes import (
+    anchors,
+    auth,
+    consents,
+    credentials,
+    evidence,
+    health,
+    labour_contracts,
+    login,
+    me,
+    organisations,
+    vc_api,
+)
 from credential_service.context import ServiceContext
 from credential_service.core.config import Settings
+
+DOCUMENT_UPLOAD_BYTES = 32 * 1024 * 1024
 
 
 def create_app(settings: Settings, *, context: ServiceContext | None = None) -> FastAPI:
@@ -45,8 +59,24 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
         app.state.context = context
     install_error_handlers(app)
     # added first = innermost: the audit trail also records refused oversized bodies
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        path_limits={
+            "/v1/anchors": anchors.MAX_UPLOAD_BYTES,
+            # contract documents and evidence packages with their document are files
+            "/v1/labour-contracts": DOCUMENT_UPLOAD_BYTES,
+            "/v1/evidence/verify": DOCUMENT_UPLOAD_BYTES,
+        },
+    )
     app.add_middleware(AuditTrailMiddleware)
+    # outside the audit trail: rate limits, CORS, security headers, then request ids + metrics
+    install_hardening(
+        app, policy=rate_limit_policy(settings), cors_allow_origins=settings.cors_allow_origins
+    )
+    install_observability(
+        app, metrics_enabled=settings.metrics_enabled, access_log=settings.access_log
+    )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(organisations.router)
@@ -57,4 +87,5 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
     app.include_router(vc_api.router)
     app.include_router(labour_contracts.router)
     app.include_router(evidence.router)
+    app.include_router(anchors.router)
     return app

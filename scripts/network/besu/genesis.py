@@ -69,7 +69,9 @@ def main() -> None:
         + "\n"
     )
     enodes = [
-        f"enode://{v['enode_public_key']}@{v.get('host', '127.0.0.1')}:{v.get('p2p_port', P2P_PORT + i)}"
+        "enode://{}@{}:{}".format(
+            v["enode_public_key"], v.get("host", "127.0.0.1"), v.get("p2p_port", P2P_PORT + i)
+        )
         for i, v in enumerate(validators)
     ]
     (HERE / "static-nodes.json").write_text(json.dumps(enodes, indent=2) + "\n")

@@ -1,0 +1,781 @@
+"""The fault campaign: ``python -m scripts.faults [--documents N] [--credentials M] [--seed S]``.
+
+Loopback only, bounded (every wait has a deadline). Runs the real processes: anvil (state
+file, dumped every second), the service (``uvicorn``, 2 workers) and 2 anchoring workers
+(``python -m credential_service.anchoring.worker``) on one database: a throwaway PostgreSQL
+database when the server at ``HRSS_BENCH_POSTGRES_URL`` answers, SQLite otherwise.
+
+1. **Credentials**: the demo school issues M credentials through ``POST /v1/credentials``
+   (100 a request) while an API worker process is SIGKILLed and the service's PostgreSQL
+   backends are terminated (``pg_terminate_backend``: the PostgreSQL server itself is shared
+   on this machine and is NOT restarted; a terminated backend is what every client sees of a
+   server restart). The client retries a request that got no answer or a 5xx; only 201
+   answers count as accepted.
+2. **Documents**: N digests through ``POST /v1/anchors`` (1,000 a request; submission is
+   idempotent by digest, so a retry is safe) while, at random points, an anchoring worker is
+   SIGKILLed and restarted (twice), anvil is SIGKILLed and restarted from its state file
+   (losing up to a second of blocks: a rollback the workers must notice), an API worker is
+   SIGKILLed, and the database backends are terminated again.
+3. **Disk full** (SQLite): a service process whose file size limit (``RLIMIT_FSIZE``, the
+   SQLite file and its WAL) is a couple of MiB above its size takes digests until it refuses;
+   then it restarts without the limit and an anchoring worker drains the queue.
+
+Then it checks, from the database and the chain: every accepted item is in the outbox
+(nothing lost), confirmed, in exactly one batch whose root is on chain exactly where the batch
+says (anchored once, not twice), every receipt checks offline and one per batch online
+(`wallet_sdk.verify_receipt`), and every accepted credential verifies through the API. Prints
+the tally; exits 1 when a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import resource
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from scripts.bench_http import (
+    DIPLOMA_SUBJECT,
+    REPO,
+    Service,
+    _database,
+    _free_port,
+    access_token,
+    prepare,
+    service_environment,
+    start_service,
+)
+
+ANCHOR_BATCH = 1_000
+CREDENTIAL_BATCH = 100
+RECOVERY_LIMIT = 5
+"""Answers that are 5xx or missing, in a row, after which the service counts as not having
+recovered from a fault."""
+
+
+def _say(message: str) -> None:
+    print(f"# faults: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):  # not a reaped-late zombie
+            found.append(int(entry))
+    return found
+
+
+@dataclass
+class AnchoringWorker:
+    name: str
+    environment: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "credential_service.anchoring.worker"],
+                cwd=REPO,
+                env={**os.environ, **self.environment, "HRSS_ANCHORING_WORKER_NAME": self.name},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def terminate_backends(database_url: str) -> int:
+    """``pg_terminate_backend`` every other session of the service's database; the number."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.database,),
+        ).fetchall()
+    return sum(1 for (done,) in rows if done)
+
+
+# ---------------------------------------------------------------------------- tally
+
+
+@dataclass
+class Tally:
+    faults: list[str] = field(default_factory=list)
+    requests: Counter[str] = field(default_factory=Counter)
+    checks: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    directory: Path | None = None
+    logs: dict[str, str] = field(default_factory=dict)
+    failing_in_a_row: Counter[str] = field(default_factory=Counter)
+
+    def keep_logs(self) -> None:
+        """The tails of every process log, for the report when something failed."""
+        if self.directory is None:
+            return
+        for path in sorted(self.directory.rglob("*.log")):
+            lines = path.read_text(errors="replace").strip().splitlines()
+            errors = [line for line in lines if '"ERROR"' in line or "Error" in line]
+            self.logs[str(path.relative_to(self.directory))] = "\n".join(
+                [line[:1500] for line in errors[:3]] + ["..."] + lines[-8:]
+            )
+
+    def fault(self, started: float, what: str) -> None:
+        self.faults.append(f"t={time.monotonic() - started:5.1f}s {what}")
+        _say(what)
+
+    def problem(self, message: str) -> None:
+        if len(self.problems) < 20:
+            self.problems.append(message)
+        _say(f"PROBLEM: {message}")
+
+    def print(self) -> None:
+        print("\nfault campaign\n")
+        print("faults injected:")
+        for fault in self.faults:
+            print(f"  {fault}")
+        print("\nrequests:", dict(sorted(self.requests.items())))
+        print("\n| check | result |\n|---|---|")
+        for name, value in self.checks.items():
+            print(f"| {name} | {value} |")
+        print(f"\n{'FAILED' if self.problems else 'OK'}: {len(self.problems)} problem(s)")
+        for problem in self.problems:
+            print(f"  - {problem}")
+        if self.problems:
+            for name, tail in self.logs.items():
+                print(f"\n--- {name} (last lines)\n{tail}")
+
+
+# ---------------------------------------------------------------------------- client side
+
+
+def _post_retrying(
+    client: httpx.Client,
+    tally: Tally,
+    kind: str,
+    url: str,
+    *,
+    json_body: Any,
+    headers: dict[str, str],
+    accept: int,
+    deadline: float,
+    idempotent: bool,
+) -> Any | None:
+    """POST until answered `accept` (returned body) or a 4xx (None). Transport errors and 5xx
+    are retried when `idempotent`; otherwise the first such failure is given up on (the
+    request may or may not have been applied: it is not counted as accepted)."""
+    while time.monotonic() < deadline:
+        if tally.failing_in_a_row[kind] == RECOVERY_LIMIT:
+            tally.problem(
+                f"{kind}: {RECOVERY_LIMIT} failures in a row: the service did not recover"
+            )
+        try:
+            response = client.post(url, json=json_body, headers=headers)
+        except httpx.HTTPError as err:
+            tally.failing_in_a_row[kind] += 1
+            tally.requests[f"{kind}:transport:{type(err).__name__}"] += 1
+            if not idempotent:
+                return None
+            time.sleep(0.2)
+            continue
+        tally.requests[f"{kind}:{response.status_code}"] += 1
+        if response.status_code >= 500:
+            tally.failing_in_a_row[kind] += 1
+        else:
+            tally.failing_in_a_row[kind] = 0
+        if response.status_code == accept:
+            return response.json()
+        if response.status_code >= 500 or response.status_code == 429:
+            if not idempotent:
+                return None
+            time.sleep(0.2)
+            continue
+        tally.problem(f"{kind}: {response.status_code} {response.text[:200]}")
+        return None
+    tally.problem(f"{kind}: gave up at the deadline")
+    return None
+
+
+@dataclass
+class World:
+    service: Service
+    tokens: dict[str, str]
+    school_id: str
+
+
+def _tokens(service: Service, directory: Path, credentials: list[Any]) -> World:
+    from credential_service.keystore import FileKeystore
+    from credential_service.models import OrganisationKind
+
+    keystore = FileKeystore.open(directory / "clients.keystore", "bench")
+    by_role: dict[Any, str] = {}
+    for credential in credentials:
+        by_role.setdefault(credential.role, credential.client_id)
+    with httpx.Client(timeout=30) as client:
+        tokens = {
+            role.value: access_token(
+                client, issuer_url=service.base, keystore=keystore, client_id=client_id
+            )
+            for role, client_id in by_role.items()
+        }
+        school_id = by_role[OrganisationKind.ISSUER]
+        response = client.put(
+            f"{service.base}/v1/credential-types/TechnicalSchoolDiploma/issuers/{school_id}",
+            json={"allowed": True},
+            headers={"Authorization": f"Bearer {tokens['province']}"},
+        )
+        response.raise_for_status()
+    return World(service=service, tokens=tokens, school_id=school_id)
+
+
+def issue_credentials(world: World, tally: Tally, count: int, deadline: float) -> list[str]:
+    accepted: list[str] = []
+    headers = {"Authorization": f"Bearer {world.tokens['issuer']}"}
+    with httpx.Client(timeout=60) as client:
+        for start in range(0, count, CREDENTIAL_BATCH):
+            n = min(CREDENTIAL_BATCH, count - start)
+            body = {
+                "credentials": [
+                    {
+                        "type": "TechnicalSchoolDiploma",
+                        "subject": {**DIPLOMA_SUBJECT, "diplomaNumber": f"F{start + i:09d}"},
+                    }
+                    for i in range(n)
+                ]
+            }
+            answer = _post_retrying(
+                client, tally, "credentials", f"{world.service.base}/v1/credentials",
+                json_body=body, headers=headers, accept=201, deadline=deadline,
+                idempotent=False,
+            )  # fmt: skip
+            if answer is not None:
+                accepted += [c["credential"] for c in answer["credentials"]]
+    return accepted
+
+
+def submit_documents(
+    world: World, tally: Tally, digests: list[str], deadline: float
+) -> dict[str, str]:
+    """digest → accepted item id."""
+    accepted: dict[str, str] = {}
+    headers = {"Authorization": f"Bearer {world.tokens['employer']}"}
+    with httpx.Client(timeout=60) as client:
+        for start in range(0, len(digests), ANCHOR_BATCH):
+            chunk = digests[start : start + ANCHOR_BATCH]
+            answer = _post_retrying(
+                client, tally, "anchors", f"{world.service.base}/v1/anchors",
+                json_body={"document_type": "labour-contract", "digests": chunk},
+                headers=headers, accept=202, deadline=deadline, idempotent=True,
+            )  # fmt: skip
+            if answer is not None:
+                for item in answer["items"]:
+                    accepted[item["digest"].removeprefix("0x")] = item["id"]
+    return accepted
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def wait_confirmed(engine: Any, item_ids: list[bytes], deadline: float) -> int:
+    """Wait until every item is in a confirmed batch; the number still unconfirmed."""
+    from sqlalchemy import select
+
+    from credential_service.anchoring.outbox import BATCH, ITEM
+
+    remaining = list(item_ids)
+    while True:
+        still: list[bytes] = []
+        with engine.connect() as connection:
+            for start in range(0, len(remaining), 5_000):
+                chunk = remaining[start : start + 5_000]
+                confirmed = {
+                    bytes(row[0])
+                    for row in connection.execute(
+                        select(ITEM.c.id)
+                        .join(BATCH, BATCH.c.id == ITEM.c.batch_id)
+                        .where(ITEM.c.id.in_(chunk), BATCH.c.state == "confirmed")
+                    )
+                }
+                still += [i for i in chunk if i not in confirmed]
+        remaining = still
+        if not remaining or time.monotonic() > deadline:
+            return len(remaining)
+        _say(f"{len(remaining)} items not confirmed yet")
+        time.sleep(2)
+
+
+def check_anchoring(
+    engine: Any, chain_url: str, deployment_path: Path, accepted: dict[bytes, bytes], tally: Tally
+) -> None:
+    """`accepted`: item id → digest. Nothing lost, anchored once, receipts verify."""
+    from sqlalchemy import func, select
+
+    from credential_service.anchoring.outbox import BATCH, ITEM, PROOF
+    from credential_service.anchoring.service import anchor_statuses
+    from node_adapter import AnchorRegistryClient, Chain, Deployment
+    from wallet_sdk import VerificationError, verify_receipt, verify_receipt_offline
+    from wallet_sdk.chain_view import NodeChainView
+
+    ids = list(accepted)
+    with engine.connect() as connection:
+        present: dict[bytes, tuple[int, bytes | None]] = {}
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start : start + 5_000]
+            for row in connection.execute(
+                select(ITEM.c.id, ITEM.c.organisation_id, ITEM.c.batch_id).where(
+                    ITEM.c.id.in_(chunk)
+                )
+            ):
+                present[bytes(row[0])] = (int(row[1]), None if row[2] is None else bytes(row[2]))
+        lost = [i for i in ids if i not in present]
+        tally.checks["accepted items lost"] = len(lost)
+        if lost:
+            tally.problem(f"{len(lost)} accepted items are not in the outbox")
+        batches = {bytes(row.id): row for row in connection.execute(select(BATCH)).all()}
+        proofs = connection.execute(
+            select(func.count()).select_from(PROOF).where(PROOF.c.item_id.in_(ids[:50_000]))
+        ).scalar_one()
+        by_org: dict[int, list[bytes]] = {}
+        for item_id, (organisation, _) in present.items():
+            by_org.setdefault(organisation, []).append(item_id)
+        receipts = []
+        for organisation, item_ids in by_org.items():
+            receipts += anchor_statuses(connection, organisation_id=organisation, item_ids=item_ids)
+    unconfirmed = [s for s in receipts if s.receipt is None]
+    tally.checks["accepted items confirmed"] = f"{len(receipts) - len(unconfirmed)}/{len(ids)}"
+    if unconfirmed:
+        tally.problem(f"{len(unconfirmed)} accepted items have no receipt")
+    tally.checks["proof rows (first 50,000 items)"] = proofs
+    chain = Chain.from_urls([chain_url])
+    deployment = Deployment.load(deployment_path)
+    registry = AnchorRegistryClient(chain, deployment.anchor_registry)
+    used = {batch_id for _, batch_id in present.values() if batch_id is not None}
+    twice = 0
+    for batch_id in used:
+        row = batches[batch_id]
+        record = registry.anchor_of(bytes(row.root))
+        if record is None:
+            tally.problem(f"batch {batch_id.hex()} root is not on chain")
+            continue
+        if row.block_number is not None and record.block_number != row.block_number:
+            twice += 1
+            tally.problem(
+                f"batch {batch_id.hex()}: database says block {row.block_number}, "
+                f"chain says {record.block_number}"
+            )
+    roots = Counter(bytes(batches[b].root) for b in used)
+    twice += sum(1 for n in roots.values() if n > 1)
+    tally.checks["batches used / distinct roots"] = f"{len(used)} / {len(roots)}"
+    tally.checks["anchored more than once"] = twice
+    offline_failed = 0
+    for status in receipts:
+        if status.receipt is None:
+            continue
+        try:
+            verify_receipt_offline(status.receipt, accepted[status.id])
+        except VerificationError:
+            offline_failed += 1
+    tally.checks["receipts verified offline"] = (
+        f"{len(receipts) - len(unconfirmed) - offline_failed}"
+    )
+    if offline_failed:
+        tally.problem(f"{offline_failed} receipts fail offline")
+    view = NodeChainView(chain)
+    online_ok = online_failed = 0
+    seen: set[bytes | None] = set()
+    for status in receipts:
+        if status.receipt is None or status.batch_id in seen:
+            continue
+        seen.add(status.batch_id)
+        try:
+            verify_receipt(
+                status.receipt,
+                accepted[status.id],
+                view,
+                anchor_registry=deployment.anchor_registry,
+                trust_registry=deployment.trust_registry,
+            )
+            online_ok += 1
+        except VerificationError as err:
+            online_failed += 1
+            tally.problem(f"receipt of batch {status.batch_id!r} fails online: {err}")
+    tally.checks["receipts verified online (one per batch)"] = (
+        f"{online_ok} ok, {online_failed} failed"
+    )
+
+
+def check_credentials(world: World, credentials: list[str], tally: Tally) -> None:
+    headers = {"Authorization": f"Bearer {world.tokens['court']}"}
+    ok = failed = 0
+    with httpx.Client(timeout=30) as client:
+        for token in credentials:
+            for _ in range(5):
+                try:
+                    response = client.post(
+                        f"{world.service.base}/v1/credentials/verify",
+                        json={"credential": token},
+                        headers=headers,
+                    )
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+                    continue
+                if response.status_code < 500:
+                    break
+                time.sleep(0.5)
+            report = response.json()
+            if response.status_code == 200 and report.get("verified"):
+                ok += 1
+            else:
+                failed += 1
+                if failed <= 3:
+                    bad = [c for c in report.get("checks", []) if c.get("status") == "failed"]
+                    tally.problem(f"credential does not verify: {bad or report}")
+    tally.checks["accepted credentials verified"] = f"{ok}/{len(credentials)}"
+    if failed > 3:
+        tally.problem(f"{failed} credentials in all do not verify")
+
+
+# ---------------------------------------------------------------------------- disk full
+
+
+def disk_full(
+    directory: Path, chain_url: str, tally: Tally, *, digests: int, headroom: int
+) -> None:
+    """A SQLite service with a file size limit: take digests until refused, then restart it
+    without the limit and drain with one anchoring worker; every accepted item anchored."""
+    from credential_service.persistence import create_database_engine
+
+    directory.mkdir()
+    port = _free_port()
+    environment = service_environment(
+        database_url=f"sqlite:///{directory / 'hrss.db'}",
+        chain_url=chain_url,
+        directory=directory,
+        port=port,
+    )
+    environment["HRSS_LOG_LEVEL"] = "WARNING"
+    credentials = prepare(environment, directory)
+    database = directory / "hrss.db"
+    limit = database.stat().st_size + headroom
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    service = start_service(environment, port=port, directory=directory, preexec_fn=limited)
+    world = _tokens(service, directory, credentials)
+    headers = {"Authorization": f"Bearer {world.tokens['employer']}"}
+    accepted: dict[bytes, bytes] = {}
+    statuses: Counter[str] = Counter()
+    refused_in_a_row = 0
+    with httpx.Client(timeout=30) as client:
+        for _ in range(0, digests, ANCHOR_BATCH):
+            chunk = [secrets.token_bytes(32) for _ in range(ANCHOR_BATCH)]
+            try:
+                response = client.post(
+                    f"{service.base}/v1/anchors",
+                    json={"document_type": "disk-full", "digests": [d.hex() for d in chunk]},
+                    headers=headers,
+                )
+            except httpx.HTTPError as err:
+                statuses[f"transport:{type(err).__name__}"] += 1
+                refused_in_a_row += 1
+            else:
+                statuses[str(response.status_code)] += 1
+                if response.status_code == 202:
+                    refused_in_a_row = 0
+                    by_digest = {d.hex(): d for d in chunk}
+                    for item in response.json()["items"]:
+                        accepted[uuid.UUID(item["id"]).bytes] = by_digest[
+                            item["digest"].removeprefix("0x")
+                        ]
+                else:
+                    refused_in_a_row += 1
+            if refused_in_a_row >= 3:
+                break
+        alive = service.process.poll() is None
+        health: int | str = "no answer"
+        with contextlib.suppress(httpx.HTTPError):
+            health = client.get(f"{service.base}/healthz").status_code
+    service.stop()
+    tally.checks["disk full: answers while full"] = dict(statuses)
+    tally.checks["disk full: service alive and healthy when full"] = f"{alive}, {health}"
+    if refused_in_a_row < 3:
+        tally.problem(f"disk full: the limit of {limit} bytes was never reached")
+    # restart without the limit, drain, check
+    service = start_service(environment, port=port, directory=directory)
+    worker = AnchoringWorker(
+        "disk-full-1",
+        {
+            **environment,
+            "HRSS_ANCHORING_BATCH_SIZE": "5000",
+            "HRSS_ANCHORING_MAX_AGE_SECONDS": "0.2",
+            "HRSS_ANCHORING_POLL_INTERVAL_SECONDS": "0.1",
+        },
+        directory / "worker.log",
+    )
+    worker.start()
+    engine = create_database_engine(environment["HRSS_DATABASE_URL"])
+    try:
+        left = wait_confirmed(engine, list(accepted), time.monotonic() + 120)
+        tally.checks["disk full: accepted before full / confirmed after restart"] = (
+            f"{len(accepted)} / {len(accepted) - left}"
+        )
+        if left:
+            tally.problem(f"disk full: {left} accepted items not confirmed after restart")
+    finally:
+        worker.stop()
+        service.stop()
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------- the campaign
+
+
+def campaign(
+    *, documents: int, credentials: int, seed: int, disk_full_digests: int = 20_000
+) -> Tally:
+    from credential_service.persistence import create_database_engine
+    from node_adapter import AnvilProcess
+
+    rng = random.Random(seed)
+    tally = Tally()
+    tally.checks["seed"] = seed
+    with tempfile.TemporaryDirectory(prefix="hrss-faults-") as tmp:
+        directory = Path(tmp)
+        tally.directory = directory
+        state = directory / "anvil-state.json"
+        node = AnvilProcess.start(
+            state_file=state, state_interval=1, log_path=directory / "anvil.log"
+        )
+        anvil_port = node.port
+        workers: list[AnchoringWorker] = []
+        service: Service | None = None
+        try:
+            with _database(directory) as (database_url, database_name):
+                tally.checks["database"] = database_name
+                postgres = database_name == "PostgreSQL"
+                port = _free_port()
+                environment = service_environment(
+                    database_url=database_url, chain_url=node.url, directory=directory, port=port
+                )
+                environment["HRSS_LOG_LEVEL"] = "WARNING"
+                _say(f"preparing ({database_name}, anvil on {node.url})")
+                demo = prepare(environment, directory)
+                service = start_service(environment, port=port, directory=directory)
+                world = _tokens(service, directory, demo)
+                started = time.monotonic()
+
+                def kill_api_worker() -> None:
+                    assert service is not None
+                    pids = children_of(service.process.pid)
+                    if pids:
+                        victim = rng.choice(pids)
+                        os.kill(victim, signal.SIGKILL)
+                        tally.fault(started, f"SIGKILL API worker {victim}")
+
+                def cut_database() -> None:
+                    if postgres:
+                        n = terminate_backends(database_url)
+                        tally.fault(started, f"pg_terminate_backend: {n} backends")
+
+                # --- phase 1: credentials, with an API worker killed and the database cut
+                _say(f"phase 1: {credentials} credentials")
+                injector = _Injector(
+                    rng, [kill_api_worker, cut_database], window=(0.05, max(0.5, credentials / 400))
+                )
+                injector.start()
+                issued = issue_credentials(world, tally, credentials, time.monotonic() + 600)
+                injector.join()
+                tally.checks["credentials accepted (201)"] = f"{len(issued)}/{credentials}"
+                # make the chain state durable before killing anvil later
+                node.stop()
+                node = AnvilProcess.start(port=anvil_port, state_file=state, state_interval=1,
+                                          log_path=directory / "anvil.log")  # fmt: skip
+
+                # --- phase 2: documents, with workers, anvil, API and database faults
+                worker_env = {
+                    **environment,
+                    "HRSS_ANCHORING_BATCH_SIZE": str(max(1_000, documents // 20)),
+                    "HRSS_ANCHORING_MAX_AGE_SECONDS": "0.5",
+                    "HRSS_ANCHORING_POLL_INTERVAL_SECONDS": "0.1",
+                    "HRSS_ANCHORING_LEASE_SECONDS": "10",
+                    "HRSS_ANCHORING_BACKOFF_CAP_SECONDS": "2",
+                }
+                workers = [
+                    AnchoringWorker(f"anchoring-{i}", worker_env, directory / f"worker-{i}.log")
+                    for i in (1, 2)
+                ]
+                for worker in workers:
+                    worker.start()
+
+                def kill_worker() -> None:
+                    worker = rng.choice(workers)
+                    worker.kill()
+                    tally.fault(started, f"SIGKILL anchoring worker {worker.name}")
+                    time.sleep(rng.uniform(0.2, 1.5))
+                    worker.start()
+                    tally.fault(started, f"restarted anchoring worker {worker.name}")
+
+                def kill_anvil() -> None:
+                    nonlocal node
+                    node.kill()
+                    tally.fault(started, "SIGKILL anvil")
+                    time.sleep(rng.uniform(0.5, 1.5))
+                    node = AnvilProcess.start(port=anvil_port, state_file=state, state_interval=1,
+                                              log_path=directory / "anvil.log")  # fmt: skip
+                    tally.fault(started, "restarted anvil from its state file")
+
+                digests = [secrets.token_hex(32) for _ in range(documents)]
+                expected = max(1.0, documents / 4_000)
+                _say(f"phase 2: {documents} documents (~{expected:.0f} s)")
+                injector = _Injector(
+                    rng,
+                    [kill_worker, kill_anvil, kill_worker, kill_api_worker, cut_database],
+                    window=(0.2, expected),
+                )
+                injector.start()
+                accepted_documents = submit_documents(world, tally, digests, time.monotonic() + 900)
+                injector.join()
+                tally.checks["documents accepted (202)"] = f"{len(accepted_documents)}/{documents}"
+
+                # --- wait, then check
+                engine = create_database_engine(database_url)
+                try:
+                    from sqlalchemy import select
+
+                    from credential_service.anchoring.outbox import ITEM
+
+                    with engine.connect() as connection:
+                        all_items = {
+                            bytes(row[0]): bytes(row[1])
+                            for row in connection.execute(select(ITEM.c.id, ITEM.c.digest))
+                        }
+                    accepted_ids = {
+                        uuid.UUID(item_id).bytes: bytes.fromhex(digest)
+                        for digest, item_id in accepted_documents.items()
+                    }
+                    # credentials are queued for anchoring too: check every item in the outbox
+                    everything = {**all_items, **accepted_ids}
+                    _say(f"waiting for {len(everything)} items to be confirmed")
+                    left = wait_confirmed(
+                        engine, list(everything), time.monotonic() + max(120, documents / 500)
+                    )
+                    tally.checks["items not confirmed at the deadline"] = left
+                    check_anchoring(
+                        engine, node.url, Path(environment["HRSS_DEPLOYMENT_PATH"]), everything,
+                        tally,
+                    )  # fmt: skip
+                finally:
+                    engine.dispose()
+                _say(f"verifying {len(issued)} credentials")
+                check_credentials(world, issued, tally)
+                for worker in workers:
+                    worker.stop()
+                service.stop()
+                service = None
+            # --- phase 3: disk full
+            _say("phase 3: SQLite disk full")
+            disk_full(
+                directory / "disk-full", node.url, tally, digests=disk_full_digests,
+                headroom=2 * 2**20,
+            )  # fmt: skip
+        finally:
+            for worker in workers:
+                worker.kill()
+            if service is not None:
+                service.stop()
+            node.stop()
+            tally.keep_logs()
+    return tally
+
+
+class _Injector(threading.Thread):
+    """Runs each fault once, at a random time within `window` seconds, in random order."""
+
+    def __init__(
+        self, rng: random.Random, faults: list[Callable[[], None]], *, window: tuple[float, float]
+    ) -> None:
+        super().__init__(daemon=True)
+        self.schedule = sorted((rng.uniform(*window), fault) for fault in faults)
+
+    def run(self) -> None:
+        started = time.monotonic()
+        for at, fault in self.schedule:
+            delay = at - (time.monotonic() - started)
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                fault()
+            except Exception as err:  # report, keep injecting
+                _say(f"fault injection failed: {err!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--credentials", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--disk-full-digests", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    started = time.perf_counter()
+    tally = campaign(
+        documents=args.documents,
+        credentials=args.credentials,
+        seed=seed,
+        disk_full_digests=args.disk_full_digests,
+    )
+    tally.checks["duration"] = f"{time.perf_counter() - started:.0f} s"
+    tally.print()
+    return 1 if tally.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

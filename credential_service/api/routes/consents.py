@@ -1,0 +1,146 @@
+"""Data-use consent: requests (data users), grants and withdrawals (cardholders, relayed on
+chain), the check before every use (data users), and the wallet's trust document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path
+
+from credential_service.api.deps import (
+    ConsentContextDep,
+    CurrentCardholder,
+    CurrentOrg,
+    NowDep,
+    SessionDep,
+    require_scope,
+)
+from credential_service.consent import service
+from credential_service.consent.models import (
+    ConsentCheckPublic,
+    ConsentCheckRequest,
+    ConsentPublic,
+    ConsentReceiptPublic,
+    ConsentRequestCreate,
+    ConsentRequestPublic,
+)
+from credential_service.errors import ErrorCode, Forbidden
+from credential_service.login.service import Cardholder
+
+router = APIRouter(tags=["consents"])
+
+ConsentId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="consent id")]
+_data_user = Depends(require_scope("consents:check"))
+
+
+def _require(cardholder: Cardholder, scope: str) -> None:
+    if scope not in cardholder.scopes:
+        raise Forbidden(f"this needs the {scope} scope", code=ErrorCode.SCOPE_MISSING)
+
+
+@router.get("/v1/consents/trust")
+def wallet_trust(consent: ConsentContextDep) -> dict[str, list[dict[str, str]]]:
+    """The keys wallets trust for this service's QR payloads and receipts,
+    ``{issuer: [public JWK]}`` (the ``hrss-wallet --trust`` file)."""
+    return consent.signer.trust()
+
+
+@router.post(
+    "/v1/consent-requests",
+    response_model=ConsentRequestPublic,
+    status_code=201,
+    dependencies=[_data_user],
+)
+def create_consent_request(
+    body: ConsentRequestCreate,
+    session: SessionDep,
+    consent: ConsentContextDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> ConsentRequestPublic:
+    """A data user asks for consent; the answer carries the request as a signed QR payload."""
+    return service.create_consent_request(
+        session=session,
+        ledger=consent.ledger,
+        signer=consent.signer,
+        data_user=actor,
+        create=body,
+        now=int(now.timestamp()),
+    )
+
+
+@router.post("/v1/consents/check", response_model=ConsentCheckPublic, dependencies=[_data_user])
+def check_consent(
+    body: ConsentCheckRequest,
+    session: SessionDep,
+    consent: ConsentContextDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> ConsentCheckPublic:
+    """Before every use: allowed or denied, with the reason, from the chain at the latest
+    block. Every check is logged and shown to the cardholder."""
+    return service.check_consent(
+        session=session,
+        ledger=consent.ledger,
+        data_user=actor,
+        consent_id=bytes.fromhex(body.consent_id[2:]),
+        purpose=body.purpose,
+        now=int(now.timestamp()),
+    )
+
+
+@router.get("/v1/consents", response_model=list[ConsentPublic], dependencies=[_data_user])
+def list_consents(session: SessionDep, actor: CurrentOrg) -> list[ConsentPublic]:
+    """The consents granted to the calling data user (and no one else's)."""
+    return service.list_data_user_consents(session=session, data_user=actor)
+
+
+@router.get("/v1/consents/{consent_id}", response_model=ConsentPublic, dependencies=[_data_user])
+def read_consent(consent_id: ConsentId, session: SessionDep, actor: CurrentOrg) -> ConsentPublic:
+    """One consent granted to the calling data user; 404 for anyone else's."""
+    return service.get_data_user_consent(
+        session=session, data_user=actor, consent_id=bytes.fromhex(consent_id[2:])
+    )
+
+
+@router.post("/v1/consents", response_model=ConsentReceiptPublic, status_code=201)
+def grant_consent(
+    body: Annotated[dict[str, Any], Body()],
+    session: SessionDep,
+    consent: ConsentContextDep,
+    cardholder: CurrentCardholder,
+    now: NowDep,
+) -> ConsentReceiptPublic:
+    """Relay the cardholder's signed grant (``SignedConsent`` JSON) to ``ConsentRegistry``;
+    the service pays the gas. Answers with the signed grant receipt."""
+    _require(cardholder, "consents:grant")
+    return service.relay_grant(
+        session=session,
+        ledger=consent.ledger,
+        signer=consent.signer,
+        holder=cardholder.address,
+        payload=body,
+        now=int(now.timestamp()),
+    )
+
+
+@router.post("/v1/consents/{consent_id}/withdrawal", response_model=ConsentReceiptPublic)
+def withdraw_consent(
+    consent_id: ConsentId,
+    body: Annotated[dict[str, Any], Body()],
+    session: SessionDep,
+    consent: ConsentContextDep,
+    cardholder: CurrentCardholder,
+    now: NowDep,
+) -> ConsentReceiptPublic:
+    """Relay the cardholder's signed withdrawal; it takes effect from its block."""
+    _require(cardholder, "consents:withdraw")
+    return service.relay_withdrawal(
+        session=session,
+        ledger=consent.ledger,
+        signer=consent.signer,
+        holder=cardholder.address,
+        consent_id=bytes.fromhex(consent_id[2:]),
+        payload=body,
+        now=int(now.timestamp()),
+    )

@@ -1,0 +1,72 @@
+"""What the consent and login routes need from a running service: the consent ledger (the
+service's relayer account on ``ConsentRegistry``) and the key that signs QR payloads and
+receipts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from credential_service.consent.ledger import ConsentLedger, NodeConsentLedger
+from credential_service.consent.service import CONSENT_SIGNING_KEY, ConsentSigner
+from credential_service.errors import ConfigurationError
+from node_adapter import Chain, ChainError, Deployment, Signer
+from wallet_sdk.jose import Curve
+
+if TYPE_CHECKING:
+    from credential_service.context import ServiceContext
+
+__all__ = ["CONSENT_RELAYER_KEY", "ConsentContext"]
+
+log = logging.getLogger(__name__)
+
+CONSENT_RELAYER_KEY = "service/consent-relayer"
+_RELAYER_FUNDING_WEI = 10**20
+
+
+@dataclass(frozen=True)
+class ConsentContext:
+    ledger: ConsentLedger
+    signer: ConsentSigner
+
+    @classmethod
+    def for_chain(
+        cls, *, chain: Chain, deployment: Deployment, relayer: Signer, signer: ConsentSigner
+    ) -> ConsentContext:
+        """A context on `deployment`'s ``ConsentRegistry``; `relayer` pays the gas."""
+        registry = deployment.clients(chain).consent_registry
+        return cls(
+            ledger=NodeConsentLedger(chain=chain, registry=registry, relayer=relayer),
+            signer=signer,
+        )
+
+    @classmethod
+    def from_service(cls, context: ServiceContext) -> ConsentContext:
+        """Build from a running service: its chain, its registry deployment (the ledger's
+        ``deployment`` or the configured deployment file) and keys from its keystore
+        (created on first use; the relayer is funded on development chains).
+
+        Raises ``ConfigurationError`` when the deployment cannot be found.
+        """
+        chain: Chain | None = getattr(context.ledger, "chain", None)
+        deployment: Deployment | None = getattr(context.ledger, "deployment", None)
+        path = context.settings.deployment_path
+        if deployment is None and path is not None and path.exists():
+            deployment = Deployment.load(path)
+        if chain is None or deployment is None:
+            raise ConfigurationError("the consent registry deployment is not known")
+        keystore = context.keystore
+        relayer = Signer.from_key(
+            keystore.ensure(CONSENT_RELAYER_KEY, Curve.SECP256K1).private_bytes()
+        )
+        try:
+            if chain.balance(relayer.address) == 0:
+                chain.fund(relayer.address, _RELAYER_FUNDING_WEI)
+        except ChainError:
+            log.info("no development account to fund the consent relayer; assuming zero gas")
+        signer = ConsentSigner(
+            issuer=context.settings.issuer_url,
+            key=keystore.ensure(CONSENT_SIGNING_KEY, Curve.ED25519),
+        )
+        return cls.for_chain(chain=chain, deployment=deployment, relayer=relayer, signer=signer)

@@ -1,0 +1,191 @@
+"""The port through which the consent domain reads and writes ``ConsentRegistry``, and its
+implementation over ``node_adapter``: the service's relayer account pays the gas, so a
+cardholder never needs any.
+
+Every method raises ``LedgerUnavailable`` when no node answers and ``LedgerRejected`` (with the
+contract's error name in ``detail``) when the contract reverts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from credential_service.errors import ErrorCode, LedgerRejected, LedgerUnavailable
+from node_adapter import (
+    Chain,
+    ChainError,
+    ChainUnavailable,
+    ConsentGrant,
+    ConsentRegistryClient,
+    Signer,
+    TransactionReverted,
+    TxReceipt,
+)
+from wallet_sdk.consent import GrantTerms, RegistryDomain
+
+__all__ = ["ChainTime", "ConsentLedger", "NodeConsentLedger", "OnChainConsent", "RelayedTx"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChainTime:
+    """A block: its number and timestamp (unix seconds)."""
+
+    block_number: int
+    block_time: int
+
+
+@dataclass(frozen=True)
+class RelayedTx:
+    """A mined, successful relay transaction."""
+
+    tx_hash: str
+    block_number: int
+    block_time: int
+
+
+@dataclass(frozen=True)
+class OnChainConsent:
+    """``consentOf`` as the registry stores it; ``withdrawn_at == 0`` while not withdrawn."""
+
+    holder: str
+    grantee: bytes
+    purpose_hash: bytes
+    scope_hash: bytes
+    not_before: int
+    not_after: int
+    withdrawn_at: int
+
+
+class ConsentLedger(Protocol):
+    """Reads and writes of ``ConsentRegistry``."""
+
+    @property
+    def domain(self) -> RegistryDomain:
+        """The registry's EIP-712 domain (chain id, address)."""
+        ...
+
+    def latest(self) -> ChainTime:
+        """The latest block."""
+        ...
+
+    def grant(self, *, terms: GrantTerms, signature: bytes) -> RelayedTx:
+        """Relay a holder-signed grant."""
+        ...
+
+    def withdraw(self, *, consent_id: bytes, nonce: int, signature: bytes) -> RelayedTx:
+        """Relay a holder-signed withdrawal."""
+        ...
+
+    def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
+        """The consent as of `block`; ``None`` when unknown."""
+        ...
+
+    def is_valid(
+        self, *, consent_id: bytes, grantee: bytes, purpose_hash: bytes, at: int, block: int
+    ) -> bool:
+        """``isValid`` evaluated on the state of `block`."""
+        ...
+
+    def nonce_used(self, *, holder: str, nonce: int) -> bool:
+        """Whether the holder has used `nonce`."""
+        ...
+
+
+def _guarded(what: str, op: Callable[[], T]) -> T:
+    try:
+        return op()
+    except TransactionReverted as err:
+        raise LedgerRejected(
+            f"the chain refused to {what}: {err.reason}",
+            code=ErrorCode.CHAIN_REJECTED,
+            detail={"error": err.error_name, "reason": err.reason},
+        ) from err
+    except ChainUnavailable as err:
+        raise LedgerUnavailable(f"no chain node answers ({what})") from err
+    except ChainError as err:
+        raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
+
+
+class NodeConsentLedger:
+    """``ConsentLedger`` over a ``node_adapter.Chain``; `relayer` pays the gas."""
+
+    def __init__(self, *, chain: Chain, registry: ConsentRegistryClient, relayer: Signer) -> None:
+        self._chain = chain
+        self._registry = registry
+        self._relayer = relayer
+        self._lock = threading.Lock()
+        self._domain = RegistryDomain(chain_id=chain.chain_id, address=registry.address)
+
+    @property
+    def domain(self) -> RegistryDomain:
+        return self._domain
+
+    def latest(self) -> ChainTime:
+        block = _guarded("read the latest block", lambda: self._chain.block("latest"))
+        return ChainTime(block_number=block.number, block_time=block.timestamp)
+
+    def _relayed(self, what: str, send: Callable[[], TxReceipt]) -> RelayedTx:
+        # One relay at a time: the relayer's nonce and the order of grants stay simple.
+        with self._lock:
+            receipt = _guarded(what, send)
+        number = receipt.block_number
+        block = _guarded("read a block", lambda: self._chain.block(number))
+        return RelayedTx(tx_hash=receipt.tx_hash, block_number=number, block_time=block.timestamp)
+
+    def grant(self, *, terms: GrantTerms, signature: bytes) -> RelayedTx:
+        grant = ConsentGrant(
+            holder=terms.holder,
+            grantee=terms.grantee,
+            purpose_hash=terms.purpose_hash,
+            scope_hash=terms.scope_hash,
+            not_before=terms.not_before,
+            not_after=terms.not_after,
+            nonce=terms.nonce,
+        )
+        return self._relayed(
+            "relay a consent grant", lambda: self._registry.grant(self._relayer, grant, signature)
+        )
+
+    def withdraw(self, *, consent_id: bytes, nonce: int, signature: bytes) -> RelayedTx:
+        return self._relayed(
+            "relay a consent withdrawal",
+            lambda: self._registry.withdraw(self._relayer, consent_id, nonce, signature),
+        )
+
+    def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
+        record = _guarded(
+            "read a consent", lambda: self._registry.consent_of(consent_id, block=block)
+        )
+        if record is None:
+            return None
+        return OnChainConsent(
+            holder=record.holder,
+            grantee=record.grantee,
+            purpose_hash=record.purpose_hash,
+            scope_hash=record.scope_hash,
+            not_before=record.not_before,
+            not_after=record.not_after,
+            withdrawn_at=record.withdrawn_at,
+        )
+
+    def is_valid(
+        self, *, consent_id: bytes, grantee: bytes, purpose_hash: bytes, at: int, block: int
+    ) -> bool:
+        return _guarded(
+            "check a consent",
+            lambda: self._registry.is_valid(
+                consent_id=consent_id,
+                grantee=grantee,
+                purpose_hash=purpose_hash,
+                at=at,
+                block=block,
+            ),
+        )
+
+    def nonce_used(self, *, holder: str, nonce: int) -> bool:
+        return _guarded("read a nonce", lambda: self._registry.nonce_used(holder, nonce))

@@ -1,0 +1,61 @@
+"""The login challenge table and the wire models of the login API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlalchemy import BigInteger, Column, String, Text
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "CardholderTokenPublic",
+    "LoginChallenge",
+    "LoginChallengePublic",
+    "LoginPoll",
+    "LoginResponseSubmit",
+]
+
+
+class LoginChallenge(SQLModel, table=True):
+    """One QR login challenge. ``used_at`` is set once, atomically: a second answer fails.
+
+    ``poll_secret_hash`` lets the screen that showed the QR (and only it) collect the token;
+    the token waits in ``pending_token`` until collected once, then is erased.
+    """
+
+    __tablename__ = "login_challenge"
+
+    challenge_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    nonce: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    poll_secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    used_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    holder: str | None = Field(default=None, sa_column=Column(String(42), nullable=True))
+    pending_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoginChallengePublic(_Wire):
+    challenge_id: str
+    qr: str
+    expires_at: int
+    poll_secret: str
+
+
+class LoginResponseSubmit(_Wire):
+    response: str = PydanticField(min_length=1, max_length=8192)
+
+
+class LoginPoll(_Wire):
+    poll_secret: str = PydanticField(min_length=1, max_length=128)
+
+
+class CardholderTokenPublic(_Wire):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    holder: str

@@ -1,0 +1,199 @@
+"""A running service with the consent routes, on its own in-process chain, for the consent
+integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from credential_service import Settings, create_app
+from credential_service.bootstrap import bootstrap_demo, load_client_key
+from credential_service.context import ServiceContext
+from credential_service.keystore import FileKeystore
+from credential_service.models import OrganisationKind
+from credential_service.services.organisations import credit_code_check_character
+from node_adapter import Chain
+from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.wallet import Wallet
+
+ISSUER_URL = "http://testserver"
+TOKEN_URL = f"{ISSUER_URL}/v1/auth/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+WALLET_AUDIENCE = "urn:hrss:wallet"
+
+# The scenario's personal data: it may travel through the service, never onto the chain.
+PERSON_NAME = "张三丰"
+PERSON_ID_NUMBER = "11010119900307123X"
+PERSON_PHONE = "13800138000"
+SUBJECT_REFERENCE = f"{PERSON_NAME} {PERSON_ID_NUMBER} {PERSON_PHONE}"
+
+
+def _assertion(jwk: dict[str, str], client_id: str) -> str:
+    key = Jwk.from_jwk(jwk)
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": TOKEN_URL,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    algorithm = "EdDSA" if key.curve is Curve.ED25519 else "ES256"
+    return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": jwk["kid"]})
+
+
+@dataclass
+class ConsentService:
+    """The service under test and helpers to act as data users and cardholders."""
+
+    context: ServiceContext
+    client: TestClient
+    chain: Chain
+    keys: dict[str, dict[str, str]]
+    data_users: list[str]
+    trust: dict[str, list[Jwk]]
+    directory: Path
+    _wallets: int = field(default=0)
+
+    def org_headers(self, client_id: str) -> dict[str, str]:
+        response = self.client.post(
+            "/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": _assertion(self.keys[client_id], client_id),
+            },
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def wallet(self) -> Wallet:
+        self._wallets += 1
+        return Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
+
+    def login(self, wallet: Wallet) -> dict[str, str]:
+        """QR login: challenge → wallet answer → cardholder token."""
+        challenge = self.client.post("/v1/login/challenges")
+        assert challenge.status_code == 201, challenge.text
+        answer = wallet.answer_login(
+            challenge.json()["qr"],
+            trusted_keys=self.trust,
+            audience=WALLET_AUDIENCE,
+            now=int(time.time()),
+        )
+        token = self.client.post("/v1/login/responses", json={"response": answer})
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def request_consent(self, data_user: str, **overrides: Any) -> dict[str, Any]:
+        body = {
+            "purposes": ["recruitment", "skill-verification"],
+            "data_categories": ["identity", "skill-certificate"],
+            "duration_seconds": 30 * 24 * 3600,
+            "contact": "privacy@data-user.example.cn",
+            "notice": "Checking the welding certificate of the applicant.",
+            "subject_reference": SUBJECT_REFERENCE,
+            **overrides,
+        }
+        response = self.client.post(
+            "/v1/consent-requests", json=body, headers=self.org_headers(data_user)
+        )
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def check(self, data_user: str, consent_id: str, purpose: str = "recruitment") -> Any:
+        return self.client.post(
+            "/v1/consents/check",
+            json={"consent_id": consent_id, "purpose": purpose},
+            headers=self.org_headers(data_user),
+        )
+
+
+def _fresh_credit_code(region: int) -> str:
+    body = f"12{region:06d}{secrets.choice('ABCDEFGH')}{secrets.randbelow(10**8):08d}"
+    return body + credit_code_check_character(body)
+
+
+def _second_data_user(client: TestClient, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    key = Jwk.generate(Curve.ED25519)
+    public = {k: v for k, v in key.public_jwk().items() if k in ("kty", "crv", "x")}
+    code = _fresh_credit_code(330100)
+    response = client.post(
+        "/v1/organisations",
+        json={
+            "name": "杭州某人力资源服务公司",
+            "credit_code": code,
+            "kind": "data_user",
+            "region": 330100,
+            "keys": [public],
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    private = key.private_jwk()
+    private["kid"] = key.thumbprint_b64()
+    return code, private
+
+
+def open_consent_service(directory: Path, chain: Chain | None = None) -> Iterator[ConsentService]:
+    """A service on `chain` (default: a fresh in-process chain) with its own registries."""
+    chain = chain if chain is not None else Chain.embedded()
+    settings = Settings(
+        dev_mode=True,
+        database_url=f"sqlite:///{directory / 'hrss.db'}",
+        keystore_path=directory / "service.keystore",
+        keystore_passphrase=SecretStr("consent-test-passphrase"),
+        deployment_path=directory / "deployment.json",
+        issuer_url=ISSUER_URL,
+    )
+    context = ServiceContext.open(settings, chain=chain)
+    credentials = bootstrap_demo(
+        context, client_keystore_path=directory / "clients.keystore", client_passphrase="demo"
+    )
+    clients = FileKeystore.open(directory / "clients.keystore", "demo")
+    keys = {c.client_id: load_client_key(clients, c.client_id) for c in credentials}
+    data_user = next(c.client_id for c in credentials if c.role == OrganisationKind.DATA_USER)
+    province = next(
+        c.client_id
+        for c in credentials
+        if c.role == OrganisationKind.PROVINCE and c.client_id[2:4] == "33"
+    )
+    app = create_app(settings, context=context)
+    with TestClient(app, base_url=ISSUER_URL) as client:
+        service = ConsentService(
+            context=context,
+            client=client,
+            chain=chain,
+            keys=keys,
+            data_users=[data_user],
+            trust={},
+            directory=directory,
+        )
+        second, second_key = _second_data_user(client, service.org_headers(province))
+        service.keys[second] = second_key
+        service.data_users.append(second)
+        trust = client.get("/v1/consents/trust")
+        assert trust.status_code == 200, trust.text
+        service.trust = {
+            issuer: [Jwk.from_jwk(k) for k in keys_] for issuer, keys_ in trust.json().items()
+        }
+        yield service
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def consent_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsentService]:
+    yield from open_consent_service(tmp_path_factory.mktemp("consent-service"))

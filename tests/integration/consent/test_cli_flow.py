@@ -1,0 +1,65 @@
+"""hrss-wallet against the running service: QR login, grant and withdrawal relayed with
+``--service`` (the CLI's HTTP calls are routed into the test client)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.integration.consent.harness import ISSUER_URL, ConsentService
+from wallet_sdk.cli import main
+
+
+def test_login_grant_and_withdraw_from_the_command_line(
+    consent_service: ConsentService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = consent_service
+    data_user = service.data_users[0]
+
+    def post(url: str, *, json: Any, headers: dict[str, str], timeout: float) -> Any:
+        return service.client.post(url.removeprefix(ISSUER_URL), json=json, headers=headers)
+
+    monkeypatch.setattr("wallet_sdk._wallet_cli.httpx.post", post)
+    runner = CliRunner()
+    secret = tmp_path / "pass.txt"
+    secret.write_text("cli passphrase\n")
+    trust = tmp_path / "trust.json"
+    trust.write_text(service.client.get("/v1/consents/trust").text)
+    wallet = ["--wallet", str(tmp_path / "w"), "--passphrase-file", str(secret)]
+    assert runner.invoke(main, ["init", *wallet, "--scrypt-n", "1024"]).exit_code == 0
+
+    challenge = service.client.post("/v1/login/challenges").json()
+    login = runner.invoke(
+        main, ["login", *wallet, "--trust", str(trust), challenge["qr"], "--service", ISSUER_URL]
+    )
+    assert login.exit_code == 0, login.output
+    token = json.loads(login.output)["access_token"]
+
+    qr = service.request_consent(data_user)["qr"]
+    grant = runner.invoke(
+        main,
+        [
+            *("consent", "grant", *wallet, "--trust", str(trust), qr),
+            *("--service", ISSUER_URL, "--token", token),
+        ],
+    )
+    assert grant.exit_code == 0, grant.output
+    consent_id = json.loads(grant.output)["consent_id"]
+    assert service.check(data_user, consent_id).json()["allowed"] is True
+
+    withdraw = runner.invoke(
+        main,
+        ["consent", "withdraw", *wallet, consent_id, "--service", ISSUER_URL, "--token", token],
+    )
+    assert withdraw.exit_code == 0, withdraw.output
+    assert service.check(data_user, consent_id).json()["reason"] == "withdrawn"
+
+    replay = runner.invoke(
+        main,
+        ["login", *wallet, "--trust", str(trust), challenge["qr"], "--service", ISSUER_URL],
+    )
+    assert replay.exit_code == 1 and "login_challenge_replayed" in replay.output

@@ -1,0 +1,135 @@
+"""Cardholder tokens and login challenges, without HTTP."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlmodel import Session
+
+from credential_service.consent.service import ConsentSigner
+from credential_service.errors import ClientAuthenticationFailed, NotAuthenticated
+from credential_service.login.service import (
+    authenticate_cardholder_token,
+    collect_login_token,
+    complete_login,
+    create_login_challenge,
+)
+from credential_service.services.tokens import (
+    ServiceTokenKey,
+    TokenPolicy,
+    authenticate_access_token,
+)
+from tests.unit.consent.conftest import NOW
+from wallet_sdk.wallet import Wallet
+
+POLICY = TokenPolicy(
+    issuer="https://hrss.example",
+    token_endpoint="https://hrss.example/v1/auth/token",
+    access_token_lifetime=timedelta(minutes=5),
+    assertion_max_lifetime=timedelta(minutes=5),
+    leeway=timedelta(seconds=30),
+)
+KEY = ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.generate())
+
+
+def _login(session: Session, signer: ConsentSigner, wallet: Wallet, *, now: int = NOW):  # type: ignore[no-untyped-def]
+    challenge = create_login_challenge(session=session, signer=signer, now=now)
+    answer = wallet.answer_login(
+        challenge.qr,
+        trusted_keys={signer.issuer: [signer.key.public()]},
+        audience="urn:hrss:wallet",
+        now=now,
+    )
+    return challenge, answer
+
+
+def test_cardholder_token_is_not_an_organisation_token(
+    session: Session, signer: ConsentSigner, tmp_path: Path
+) -> None:
+    wallet = Wallet.create(tmp_path / "w", "pass", scrypt_n=2**10)
+    now = int(time.time())  # pyjwt judges exp by the real clock
+    _, answer = _login(session, signer, wallet, now=now)
+    issued = complete_login(
+        session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=now
+    )
+    cardholder = authenticate_cardholder_token(
+        policy=POLICY, token_key=KEY, token=issued.access_token
+    )
+    assert cardholder.address == wallet.address and "me:read" in cardholder.scopes
+    with pytest.raises(NotAuthenticated):
+        authenticate_access_token(
+            session=session, policy=POLICY, token_key=KEY, token=issued.access_token
+        )
+    org_like = jwt.encode(
+        jwt.decode(issued.access_token, options={"verify_signature": False}),
+        KEY.private_key,
+        algorithm="EdDSA",
+        headers={"typ": "at+jwt", "kid": KEY.kid},
+    )
+    for token in (org_like, "not.a.token"):
+        with pytest.raises(NotAuthenticated):
+            authenticate_cardholder_token(policy=POLICY, token_key=KEY, token=token)
+
+
+def test_challenge_is_answered_once_and_collected_once(
+    session: Session, signer: ConsentSigner, tmp_path: Path
+) -> None:
+    wallet = Wallet.create(tmp_path / "w", "pass", scrypt_n=2**10)
+    challenge, answer = _login(session, signer, wallet)
+    assert (
+        collect_login_token(
+            session=session,
+            challenge_id=challenge.challenge_id,
+            poll_secret=challenge.poll_secret,
+            now=NOW,
+        )
+        is None
+    )
+    complete_login(
+        session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=NOW
+    )
+    with pytest.raises(ClientAuthenticationFailed) as caught:
+        complete_login(
+            session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=NOW
+        )
+    assert caught.value.code == "login_challenge_replayed"
+    collected = collect_login_token(
+        session=session,
+        challenge_id=challenge.challenge_id,
+        poll_secret=challenge.poll_secret,
+        now=NOW,
+    )
+    assert collected is not None and collected.holder == wallet.address
+    with pytest.raises(NotAuthenticated):
+        collect_login_token(
+            session=session,
+            challenge_id=challenge.challenge_id,
+            poll_secret=challenge.poll_secret,
+            now=NOW,
+        )
+
+
+def test_expired_challenge_fails(session: Session, signer: ConsentSigner, tmp_path: Path) -> None:
+    wallet = Wallet.create(tmp_path / "w", "pass", scrypt_n=2**10)
+    challenge, _ = _login(session, signer, wallet)
+    late = wallet.answer_login(
+        challenge.qr,
+        trusted_keys={signer.issuer: [signer.key.public()]},
+        audience="urn:hrss:wallet",
+        now=challenge.expires_at - 5,
+    )
+    with pytest.raises(ClientAuthenticationFailed) as caught:
+        complete_login(
+            session=session,
+            policy=POLICY,
+            token_key=KEY,
+            signer=signer,
+            response=late,
+            now=challenge.expires_at + 60,
+        )
+    assert caught.value.code == "login_challenge_expired"

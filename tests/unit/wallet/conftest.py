@@ -1,0 +1,77 @@
+"""Factories for the wallet and consent-format tests."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wallet_sdk.consent import ConsentRequest, Controller, RegistryDomain
+from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.wallet import Wallet
+
+NOW = 1_760_000_000
+SERVICE = "https://hrss.example.gov.cn"
+REGISTRY = RegistryDomain(chain_id=1337, address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def service_key() -> Jwk:
+    return Jwk.generate(Curve.ED25519)
+
+
+@pytest.fixture
+def trusted(service_key: Jwk) -> dict[str, list[Jwk]]:
+    return {SERVICE: [service_key.public()]}
+
+
+@pytest.fixture
+def make_controller() -> Callable[..., Controller]:
+    def make(**overrides: Any) -> Controller:
+        fields: dict[str, Any] = {
+            "ledger_id": secrets.token_bytes(32),
+            "credit_code": "91110000600037341L",
+            "name": "Example Recruitment Co., Ltd.",
+            "contact": "privacy@recruit.example.cn",
+        }
+        fields.update(overrides)
+        return Controller(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_request(make_controller: Callable[..., Controller]) -> Callable[..., ConsentRequest]:
+    def make(**overrides: Any) -> ConsentRequest:
+        fields: dict[str, Any] = {
+            "controller": make_controller(),
+            "purposes": ["recruitment", "skill-verification"],
+            "data_categories": ["identity", "skill-certificate"],
+            "duration_seconds": 30 * 24 * 3600,
+            "legal_basis": "pipl-art13-consent",
+            "registry": REGISTRY,
+            "now": NOW,
+            "notice": "We check your skill certificate for the welder position.",
+            "subject_reference": "张三 applicant 2026-117",
+        }
+        fields.update(overrides)
+        return ConsentRequest.new(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_wallet(tmp_path: Path) -> Callable[..., Wallet]:
+    counter = iter(range(1000))
+
+    def make(**kwargs: Any) -> Wallet:
+        directory = tmp_path / f"wallet-{next(counter)}"
+        if "holder_private_key" in kwargs:
+            return Wallet.import_key(directory, PASSPHRASE, scrypt_n=2**10, **kwargs)
+        return Wallet.create(directory, PASSPHRASE, scrypt_n=2**10)
+
+    return make

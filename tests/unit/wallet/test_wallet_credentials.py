@@ -1,0 +1,135 @@
+"""Credentials in the wallet: received only when bound to its key, verified against the chain,
+presented with chosen disclosures, nonce and audience."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
+from wallet_sdk.cli import main
+from wallet_sdk.credentials import CredentialVerificationError, disclosed_claim_names
+from wallet_sdk.errors import FormatError
+from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.wallet import Wallet
+
+MakeWallet = Callable[..., Wallet]
+AUDIENCE = "https://rsj.sh.example/verify"
+
+
+@pytest.fixture(scope="module")
+def world() -> TrustWorld:
+    return TrustWorld.build()
+
+
+@pytest.fixture(scope="module")
+def assessor(world: TrustWorld) -> DemoIssuer:
+    return world.add_issuer(
+        "assessor", province="guangdong", region=440300, types=["VocationalSkillCertificate"]
+    )
+
+
+def _issue(world: TrustWorld, assessor: DemoIssuer, holder: Jwk, *, sd: bool) -> str:
+    extra = {"disclosable": ["level", "occupationCode"]} if sd else {}
+    issued = world.issue(
+        assessor, "VocationalSkillCertificate", SKILL_SUBJECT, sd=sd, holder_key=holder, **extra
+    )
+    return issued.token
+
+
+def test_sd_jwt_presentation_with_chosen_disclosures(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
+) -> None:
+    wallet = make_wallet()
+    token = _issue(world, assessor, wallet.credential_key, sd=True)
+    stored = wallet.receive_credential(token, format="vc+sd-jwt", now=world.now())
+    verifier = world.verifier()
+    assert wallet.verify_credential(stored.credential_id, verifier=verifier, as_of=world.now())
+    presentation = wallet.present(
+        [stored.credential_id], nonce="n-1", audience=AUDIENCE, now=int(time.time()),
+        disclose=["level"],
+    )  # fmt: skip
+    assert disclosed_claim_names(presentation.rsplit("~", 1)[0] + "~") == ["level"]
+    report = verifier.verify_presentation(
+        presentation, nonce="n-1", audience=AUDIENCE, as_of=world.now()
+    )
+    assert report is not None
+    with pytest.raises(CredentialVerificationError):
+        verifier.verify_presentation(
+            presentation, nonce="n-2", audience=AUDIENCE, as_of=world.now()
+        )
+
+
+def test_vc_jwt_presentation(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
+) -> None:
+    wallet = make_wallet()
+    token = _issue(world, assessor, wallet.credential_key, sd=False)
+    stored = wallet.receive_credential(token, format="vc+jwt", now=world.now())
+    presentation = wallet.present(
+        [stored.credential_id], nonce="n-9", audience=AUDIENCE, now=int(time.time())
+    )
+    world.verifier().verify_presentation(
+        presentation, nonce="n-9", audience=AUDIENCE, as_of=world.now()
+    )
+
+
+def test_credential_for_another_holder_is_refused(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
+) -> None:
+    token = _issue(world, assessor, Jwk.generate(Curve.ED25519), sd=True)
+    with pytest.raises(FormatError, match="another holder key"):
+        make_wallet().receive_credential(token, format="vc+sd-jwt", now=world.now())
+
+
+def test_credentials_are_kept_sealed_and_removed(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
+) -> None:
+    wallet = make_wallet()
+    token = _issue(world, assessor, wallet.credential_key, sd=False)
+    stored = wallet.receive_credential(token, format="vc+jwt", now=world.now())
+    assert Wallet.open(wallet.directory, "correct horse battery staple").credentials() == (stored,)
+    assert SKILL_SUBJECT["idNumber"].encode() not in (wallet.directory / "store.json").read_bytes()
+    with pytest.raises(FormatError, match="already"):
+        wallet.receive_credential(token, format="vc+jwt", now=world.now())
+    with pytest.raises(FormatError, match="vc"):
+        wallet.receive_credential(token, format="mdoc", now=world.now())
+    with pytest.raises(FormatError, match="readable"):
+        wallet.receive_credential("garbage", format="vc+jwt", now=world.now())
+    wallet.remove_credential(stored.credential_id)
+    assert wallet.credentials() == ()
+    with pytest.raises(FormatError, match="no credential"):
+        wallet.present([stored.credential_id], nonce="n", audience=AUDIENCE, now=1)
+
+
+def test_credential_commands(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer, tmp_path: Path
+) -> None:
+    wallet = make_wallet()
+    secret = tmp_path / "pass.txt"
+    secret.write_text("correct horse battery staple\n")
+    token_file = tmp_path / "credential.txt"
+    token_file.write_text(_issue(world, assessor, wallet.credential_key, sd=True))
+    options = ["--wallet", str(wallet.directory), "--passphrase-file", str(secret)]
+    runner = CliRunner()
+    received = runner.invoke(
+        main, ["credential", "receive", *options, str(token_file), "--format", "vc+sd-jwt"]
+    )
+    assert received.exit_code == 0, received.output
+    credential_id = received.output.strip()
+    assert credential_id in runner.invoke(main, ["credential", "list", *options]).output
+    presented = runner.invoke(
+        main,
+        [
+            *("credential", "present", *options, credential_id),
+            *("--nonce", "n-7", "--audience", AUDIENCE, "--disclose", "level"),
+        ],
+    )
+    assert presented.exit_code == 0, presented.output
+    world.verifier().verify_presentation(
+        presented.output.strip(), nonce="n-7", audience=AUDIENCE, as_of=world.now()
+    )

@@ -1,0 +1,394 @@
+"""``hrss-wallet`` commands over a cardholder `Wallet`: identity, QR login, consent, credentials
+and document signatures. Registered on the main group by `wallet_sdk.cli`.
+
+Every command takes ``--wallet DIR``. Trusted service keys come from a JSON file
+``{"<issuer>": [<public JWK>, ...]}`` given with ``--trust``. With ``--service URL`` the command
+also talks to the credential service; without it, it prints what it would send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from wallet_sdk.consent import ConsentRequest
+from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.jose import Jwk
+from wallet_sdk.wallet import Wallet
+
+__all__ = ["WALLET_COMMANDS"]
+
+_TIMEOUT = 10.0
+
+
+def _read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
+    if passphrase_file is not None:
+        return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+    value: str = click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def _fail(err: Exception, status: int = 2) -> None:
+    click.echo(f"error: {err}", err=True)
+    raise SystemExit(status)
+
+
+def _open(wallet_dir: Path, passphrase_file: Path | None) -> Wallet:
+    try:
+        return Wallet.open(wallet_dir, _read_passphrase(passphrase_file))
+    except WalletError as err:
+        _fail(err)
+        raise  # unreachable
+
+
+def _trusted(path: Path) -> Mapping[str, Sequence[Jwk]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise FormatError("the trust file must map issuers to lists of JWKs")
+        return {issuer: [Jwk.from_jwk(k).public() for k in keys] for issuer, keys in data.items()}
+    except (ValueError, TypeError, WalletError) as err:
+        _fail(FormatError(f"unreadable trust file {path}: {err}"))
+        raise
+
+
+def _now(now: int | None) -> int:
+    return int(time.time()) if now is None else now
+
+
+def _post(url: str, body: Mapping[str, Any], token: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.post(url, json=dict(body), headers=headers, timeout=_TIMEOUT)
+    except httpx.HTTPError as err:
+        _fail(FormatError(f"cannot reach {url}: {err}"))
+    if response.status_code >= 400:
+        click.echo(response.text, err=True)
+        raise SystemExit(1)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+_wallet_option = click.option(
+    "--wallet",
+    "wallet_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Wallet directory.",
+)
+_pass_option = click.option(
+    "--passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the passphrase from this file instead of prompting.",
+)
+_trust_option = click.option(
+    "--trust",
+    "trust_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON {"issuer": [JWK, ...]} of trusted service keys.',
+)
+_now_option = click.option("--now", type=int, hidden=True, help="Unix time (tests).")
+
+
+@click.command("init")
+@_wallet_option
+@_pass_option
+@click.option(
+    "--import-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Hex secp256k1 holder key to import instead of generating one.",
+)
+@click.option("--scrypt-n", type=int, default=2**15, hidden=True)
+def init_command(
+    wallet_dir: Path, passphrase_file: Path | None, import_key_file: Path | None, scrypt_n: int
+) -> None:
+    """Create a wallet: holder address for consents, did:jwk for credentials."""
+    passphrase = _read_passphrase(passphrase_file, confirm=True)
+    try:
+        if import_key_file is not None:
+            raw = bytes.fromhex(import_key_file.read_text().strip().removeprefix("0x"))
+            wallet = Wallet.import_key(
+                wallet_dir, passphrase, holder_private_key=raw, scrypt_n=scrypt_n
+            )
+        else:
+            wallet = Wallet.create(wallet_dir, passphrase, scrypt_n=scrypt_n)
+    except (WalletError, ValueError) as err:
+        _fail(err)
+        return
+    _echo_json({"address": wallet.address, "did": wallet.did})
+
+
+@click.command("whoami")
+@_wallet_option
+@_pass_option
+def whoami_command(wallet_dir: Path, passphrase_file: Path | None) -> None:
+    """Print the holder address and did:jwk."""
+    wallet = _open(wallet_dir, passphrase_file)
+    _echo_json({"address": wallet.address, "did": wallet.did})
+
+
+@click.command("login")
+@_wallet_option
+@_pass_option
+@_trust_option
+@click.argument("qr_text")
+@click.option("--service", "service_url", help="Post the answer to this service.")
+@_now_option
+def login_command(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    trust_file: Path,
+    qr_text: str,
+    service_url: str | None,
+    now: int | None,
+) -> None:
+    """Answer a scanned login QR (电子社保卡扫码登录); print the answer or the token."""
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        answer = wallet.answer_login(
+            qr_text,
+            trusted_keys=_trusted(trust_file),
+            audience="urn:hrss:wallet",
+            now=_now(now),
+        )
+    except VerificationError as err:
+        _fail(err, 1)
+        return
+    if service_url is None:
+        click.echo(answer)
+        return
+    _echo_json(_post(f"{service_url.rstrip('/')}/v1/login/responses", {"response": answer}))
+
+
+@click.group("consent")
+def consent_group() -> None:
+    """Review, grant, withdraw and list data-use consents."""
+
+
+def _describe(request: ConsentRequest) -> None:
+    controller = request.controller
+    click.echo(f"Data user:      {controller.name} ({controller.credit_code})")
+    click.echo(f"Contact:        {controller.contact}")
+    click.echo("Purposes:")
+    for purpose in request.purposes:
+        click.echo(f"  - {purpose.value}: {purpose.label}")
+    click.echo("Data:           " + ", ".join(c.value for c in request.data_categories))
+    click.echo(f"Duration:       {request.duration_seconds // 86400} days")
+    click.echo(f"Legal basis:    {request.legal_basis.value} ({request.jurisdiction})")
+    click.echo(f"Withdraw:       {request.withdrawal_method}")
+    if request.subject_reference:
+        click.echo(f"About:          {request.subject_reference}")
+    if request.notice:
+        click.echo(f"Notice:         {request.notice}")
+
+
+@consent_group.command("review")
+@_wallet_option
+@_pass_option
+@_trust_option
+@click.argument("qr_text")
+@_now_option
+def consent_review(
+    wallet_dir: Path, passphrase_file: Path | None, trust_file: Path, qr_text: str, now: int | None
+) -> None:
+    """Verify a consent-request QR and show what it asks."""
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        request = wallet.review_consent(qr_text, trusted_keys=_trusted(trust_file), now=_now(now))
+    except VerificationError as err:
+        _fail(err, 1)
+        return
+    _describe(request)
+
+
+@consent_group.command("grant")
+@_wallet_option
+@_pass_option
+@_trust_option
+@click.argument("qr_text")
+@click.option("--purpose", "purposes", multiple=True, help="Grant only these purposes.")
+@click.option("--category", "categories", multiple=True, help="Grant only these categories.")
+@click.option("--days", type=int, help="Grant for fewer days than asked.")
+@click.option("--service", "service_url", help="Relay the grant through this service.")
+@click.option("--token", help="Cardholder access token (from `login`).")
+@_now_option
+def consent_grant(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    trust_file: Path,
+    qr_text: str,
+    purposes: tuple[str, ...],
+    categories: tuple[str, ...],
+    days: int | None,
+    service_url: str | None,
+    token: str | None,
+    now: int | None,
+) -> None:
+    """Sign an EIP-712 grant for a consent-request QR; print it or relay it."""
+    wallet = _open(wallet_dir, passphrase_file)
+    at = _now(now)
+    try:
+        request = wallet.review_consent(qr_text, trusted_keys=_trusted(trust_file), now=at)
+        signed = wallet.grant_consent(
+            request,
+            now=at,
+            purposes=purposes or None,
+            data_categories=categories or None,
+            not_after=at + days * 86400 if days else None,
+        )
+    except VerificationError as err:
+        _fail(err, 1)
+        return
+    except WalletError as err:
+        _fail(err)
+        return
+    if service_url is None:
+        _echo_json(signed.to_json())
+        return
+    _echo_json(_post(f"{service_url.rstrip('/')}/v1/consents", signed.to_json(), token))
+
+
+@consent_group.command("withdraw")
+@_wallet_option
+@_pass_option
+@click.argument("consent_id")
+@click.option("--service", "service_url", help="Relay the withdrawal through this service.")
+@click.option("--token", help="Cardholder access token (from `login`).")
+def consent_withdraw(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    consent_id: str,
+    service_url: str | None,
+    token: str | None,
+) -> None:
+    """Sign the withdrawal of CONSENT_ID (0x-hex); print it or relay it."""
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        withdrawal = wallet.withdraw_consent(bytes.fromhex(consent_id.removeprefix("0x")))
+    except (WalletError, ValueError) as err:
+        _fail(err)
+        return
+    if service_url is None:
+        _echo_json(withdrawal.to_json())
+        return
+    url = f"{service_url.rstrip('/')}/v1/consents/{consent_id}/withdrawal"
+    _echo_json(_post(url, withdrawal.to_json(), token))
+
+
+@consent_group.command("list")
+@_wallet_option
+@_pass_option
+def consent_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
+    """List the consents this wallet signed."""
+    wallet = _open(wallet_dir, passphrase_file)
+    for stored in wallet.consents():
+        state = "withdrawn" if stored.withdrawal is not None else "granted"
+        purposes = ",".join(p.value for p in stored.consent.opening.purposes)
+        click.echo(
+            f"0x{stored.consent_id.hex()}\t{state}\t{stored.request.controller.name}\t{purposes}"
+        )
+
+
+@click.group("credential")
+def credential_group() -> None:
+    """Keep and list credentials."""
+
+
+@credential_group.command("receive")
+@_wallet_option
+@_pass_option
+@click.argument("token_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["vc+jwt", "vc+sd-jwt"]), default="vc+jwt")
+@_now_option
+def credential_receive(
+    wallet_dir: Path, passphrase_file: Path | None, token_file: Path, fmt: str, now: int | None
+) -> None:
+    """Keep the credential in TOKEN_FILE."""
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        stored = wallet.receive_credential(
+            token_file.read_text().strip(), format=fmt, now=_now(now)
+        )
+    except WalletError as err:
+        _fail(err)
+        return
+    click.echo(stored.credential_id)
+
+
+@credential_group.command("list")
+@_wallet_option
+@_pass_option
+def credential_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
+    """List the credentials in the wallet."""
+    for stored in _open(wallet_dir, passphrase_file).credentials():
+        click.echo(f"{stored.credential_id}\t{stored.format}\t{stored.received_at}")
+
+
+@credential_group.command("present")
+@_wallet_option
+@_pass_option
+@click.argument("credential_ids", nargs=-1, required=True)
+@click.option("--nonce", required=True, help="The verifier's nonce.")
+@click.option("--audience", required=True, help="The verifier's identifier.")
+@click.option("--disclose", multiple=True, help="SD-JWT claims to disclose (default none).")
+@_now_option
+def credential_present(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    credential_ids: tuple[str, ...],
+    nonce: str,
+    audience: str,
+    disclose: tuple[str, ...],
+    now: int | None,
+) -> None:
+    """Print a presentation of CREDENTIAL_IDS bound to the verifier's nonce and audience."""
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        click.echo(
+            wallet.present(
+                list(credential_ids),
+                nonce=nonce,
+                audience=audience,
+                now=_now(now),
+                disclose=disclose,
+            )
+        )
+    except WalletError as err:
+        _fail(err)
+
+
+@click.command("sign-digest")
+@_wallet_option
+@_pass_option
+@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_now_option
+def sign_digest_command(
+    wallet_dir: Path, passphrase_file: Path | None, document: Path, now: int | None
+) -> None:
+    """Sign the SHA-256 digest of DOCUMENT (e.g. a labour contract) with the did:jwk key."""
+    wallet = _open(wallet_dir, passphrase_file)
+    digest = hashlib.sha256(document.read_bytes()).digest()
+    signature = wallet.sign_digest(digest, now=_now(now))
+    _echo_json({"signer": signature.signer, "digest": digest.hex(), "jws": signature.jws})
+
+
+WALLET_COMMANDS: tuple[click.Command, ...] = (
+    init_command,
+    whoami_command,
+    login_command,
+    consent_group,
+    credential_group,
+    sign_digest_command,
+)

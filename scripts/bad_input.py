@@ -626,6 +626,10 @@ def oversized_bodies(service: RunningService) -> Tally:
     limit = service.max_body
     auth = next(iter(service.headers_by_role.values()))
     big = b"x" * (limit + 1)
+    try:
+        from credential_service.api.main import DOCUMENT_UPLOAD_BYTES as upload_limit
+    except ImportError:  # an app factory with one limit for every path
+        upload_limit = limit
 
     def chunked(size: int) -> Iterator[bytes]:
         sent = 0
@@ -647,8 +651,12 @@ def oversized_bodies(service: RunningService) -> Tally:
         ("chunked form to /v1/auth/token",
          lambda: client.post("/v1/auth/token", content=chunked(4 * limit),
                              headers={"Content-Type": "application/x-www-form-urlencoded"})),
-        ("multipart to /v1/evidence/verify",
-         lambda: client.post("/v1/evidence/verify", files={"package": ("p.json", big)})),
+        ("streamed multipart to /v1/evidence/verify (its own, larger limit)",
+         lambda: client.post("/v1/evidence/verify", content=chunked(upload_limit + 1),
+                             headers={"Content-Type": "multipart/form-data; boundary=x"})),
+        ("streamed multipart to /v1/labour-contracts (its own, larger limit)",
+         lambda: client.post("/v1/labour-contracts", content=chunked(upload_limit + 1),
+                             headers={**auth, "Content-Type": "multipart/form-data; boundary=x"})),
         ("JSON digests to /v1/anchors",
          lambda: client.post("/v1/anchors", content=big,
                              headers={**auth, "Content-Type": "application/json"})),

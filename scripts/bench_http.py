@@ -545,7 +545,13 @@ def _http_rows(rates: tuple[int, ...], seconds: float, backend: str) -> list[dic
 
 
 def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """This process's peak resident set (VmHWM). Not ``ru_maxrss``: that one survives
+    ``execve`` and would report the forking parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _pending_insert_main(args: argparse.Namespace) -> int:

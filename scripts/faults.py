@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import resource
@@ -90,6 +91,18 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid and fields[0] not in ("Z", "X"):  # not a reaped-late zombie
             found.append(int(entry))
     return found
+
+
+def api_workers(master: int) -> list[int]:
+    """The uvicorn worker processes under `master` (not its multiprocessing resource
+    tracker); uvicorn replaces a worker that dies."""
+    workers = []
+    for pid in children_of(master):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"spawn_main" in f.read():
+                    workers.append(pid)
+    return workers
 
 
 @dataclass
@@ -160,9 +173,16 @@ class Tally:
             return
         for path in sorted(self.directory.rglob("*.log")):
             lines = path.read_text(errors="replace").strip().splitlines()
-            errors = [line for line in lines if '"ERROR"' in line or "Error" in line]
+            kinds: Counter[str] = Counter()
+            for line in lines:
+                with contextlib.suppress(ValueError, AttributeError):
+                    entry = json.loads(line)
+                    if entry.get("exception"):
+                        kinds[entry["exception"].strip().splitlines()[-1][:300]] += 1
+                    elif entry.get("level") in ("WARNING", "ERROR"):
+                        kinds[str(entry.get("message"))[:300]] += 1
             self.logs[str(path.relative_to(self.directory))] = "\n".join(
-                [line[:1500] for line in errors[:3]] + ["..."] + lines[-8:]
+                [f"{n} x {kind}" for kind, n in kinds.most_common(6)] + ["..."] + lines[-4:]
             )
 
     def fault(self, started: float, what: str) -> None:
@@ -186,7 +206,8 @@ class Tally:
         print(f"\n{'FAILED' if self.problems else 'OK'}: {len(self.problems)} problem(s)")
         for problem in self.problems:
             print(f"  - {problem}")
-        if self.problems:
+        server_errors = any(":5" in key for key in self.requests)
+        if self.problems or server_errors:
             for name, tail in self.logs.items():
                 print(f"\n--- {name} (last lines)\n{tail}")
 
@@ -226,6 +247,11 @@ def _post_retrying(
         tally.requests[f"{kind}:{response.status_code}"] += 1
         if response.status_code >= 500:
             tally.failing_in_a_row[kind] += 1
+            samples = tally.logs.setdefault(f"{kind}: 5xx answers (first 3)", "")
+            if samples.count("\n") < 3:
+                tally.logs[f"{kind}: 5xx answers (first 3)"] = (
+                    samples + f"{response.status_code} {response.text[:400]}\n"
+                )
         else:
             tally.failing_in_a_row[kind] = 0
         if response.status_code == accept:
@@ -449,32 +475,48 @@ def check_anchoring(
     )
 
 
+def service_restarts(tally: Tally) -> int:
+    return sum(1 for fault in tally.faults if "supervisor: the service exited" in fault)
+
+
 def check_credentials(world: World, credentials: list[str], tally: Tally) -> None:
+    """Every accepted credential verifies through the API (each retried for up to 30 s while
+    the service has no answer, e.g. a worker being replaced)."""
     headers = {"Authorization": f"Bearer {world.tokens['court']}"}
-    ok = failed = 0
+    ok = failed = unanswered = 0
     with httpx.Client(timeout=30) as client:
         for token in credentials:
-            for _ in range(5):
+            if unanswered > 3:
+                tally.problem("the service stopped answering: credential checks abandoned")
+                break
+            report: dict[str, Any] = {}
+            status = 0
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
                 try:
                     response = client.post(
                         f"{world.service.base}/v1/credentials/verify",
                         json={"credential": token},
                         headers=headers,
                     )
-                except httpx.HTTPError:
+                except httpx.HTTPError as err:
+                    tally.requests[f"verify:transport:{type(err).__name__}"] += 1
                     time.sleep(0.5)
                     continue
-                if response.status_code < 500:
+                status = response.status_code
+                tally.requests[f"verify:{status}"] += 1
+                if status < 500:
+                    report = response.json()
                     break
                 time.sleep(0.5)
-            report = response.json()
-            if response.status_code == 200 and report.get("verified"):
+            unanswered = unanswered + 1 if status == 0 else 0
+            if status == 200 and report.get("verified"):
                 ok += 1
             else:
                 failed += 1
                 if failed <= 3:
                     bad = [c for c in report.get("checks", []) if c.get("status") == "failed"]
-                    tally.problem(f"credential does not verify: {bad or report}")
+                    tally.problem(f"credential does not verify ({status}): {bad or report}")
     tally.checks["accepted credentials verified"] = f"{ok}/{len(credentials)}"
     if failed > 3:
         tally.problem(f"{failed} credentials in all do not verify")
@@ -595,6 +637,7 @@ def campaign(
         anvil_port = node.port
         workers: list[AnchoringWorker] = []
         service: Service | None = None
+        supervisor: _Supervisor | None = None
         try:
             with _database(directory) as (database_url, database_name):
                 tally.checks["database"] = database_name
@@ -609,10 +652,18 @@ def campaign(
                 service = start_service(environment, port=port, directory=directory)
                 world = _tokens(service, directory, demo)
                 started = time.monotonic()
+                supervisor = _Supervisor(
+                    service,
+                    environment=environment,
+                    directory=directory,
+                    tally=tally,
+                    started=started,
+                )
+                supervisor.start()
 
                 def kill_api_worker() -> None:
-                    assert service is not None
-                    pids = children_of(service.process.pid)
+                    assert supervisor is not None
+                    pids = api_workers(supervisor.service.process.pid)
                     if pids:
                         victim = rng.choice(pids)
                         os.kill(victim, signal.SIGKILL)
@@ -716,6 +767,9 @@ def campaign(
                 check_credentials(world, issued, tally)
                 for worker in workers:
                     worker.stop()
+                service = supervisor.stop()
+                supervisor = None
+                tally.checks["service restarts by the supervisor"] = service_restarts(tally)
                 service.stop()
                 service = None
             # --- phase 3: disk full
@@ -725,13 +779,66 @@ def campaign(
                 headroom=2 * 2**20,
             )  # fmt: skip
         finally:
+            # every step on its own: one failing must not leave the other processes running
             for worker in workers:
-                worker.kill()
+                with contextlib.suppress(Exception):
+                    worker.kill()
+            if supervisor is not None:
+                with contextlib.suppress(Exception):
+                    service = supervisor.stop()
             if service is not None:
-                service.stop()
-            node.stop()
+                with contextlib.suppress(Exception):
+                    service.stop()
+            with contextlib.suppress(Exception):
+                node.stop()
             tally.keep_logs()
     return tally
+
+
+class _Supervisor(threading.Thread):
+    """What systemd or Kubernetes does in production: start the service again when its
+    master process exits (uvicorn stops altogether when a replacement worker fails to start,
+    e.g. while the chain is unreachable)."""
+
+    def __init__(
+        self,
+        service: Service,
+        *,
+        environment: dict[str, str],
+        directory: Path,
+        tally: Tally,
+        started: float,
+    ) -> None:
+        super().__init__(daemon=True)
+        self.service = service
+        self.environment = environment
+        self.directory = directory
+        self.tally = tally
+        self.started = started
+        self.restarts = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(0.5):
+            code = self.service.process.poll()
+            if code is None:
+                continue
+            self.restarts += 1
+            tail = self.service.log_path.read_text(errors="replace").splitlines()[-40:]
+            reason = next((line for line in tail if "failed to start" in line), f"exit {code}")
+            self.tally.fault(self.started, f"supervisor: the service exited ({reason.strip()})")
+            try:
+                self.service = start_service(
+                    self.environment, port=self.service.port, directory=self.directory
+                )
+                self.tally.fault(self.started, "supervisor: service started again")
+            except Exception as err:  # keep supervising; the checks will report the outage
+                self.tally.problem(f"supervisor could not start the service: {err}")
+
+    def stop(self) -> Service:
+        self._halt.set()
+        self.join()
+        return self.service
 
 
 class _Injector(threading.Thread):

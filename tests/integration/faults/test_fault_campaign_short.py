@@ -1,0 +1,33 @@
+"""The fault campaign (``python -m scripts.faults``), short: a few thousand documents and a
+hundred credentials through the real processes (uvicorn with 2 workers, 2 anchoring workers,
+anvil, PostgreSQL when it answers), with every fault injected once or twice, then the SQLite
+disk-full phase. The full campaign runs the same code with 100,000 documents and 10,000
+credentials."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts import faults
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow, pytest.mark.xdist_group("faults")]
+
+
+def test_nothing_accepted_is_lost_or_anchored_twice_under_faults() -> None:
+    tally = faults.campaign(
+        documents=3_000, credentials=100, seed=20261128, disk_full_digests=20_000
+    )
+    tally.print()
+    assert tally.problems == []
+    injected = "\n".join(tally.faults)
+    for fault in ("SIGKILL anchoring worker", "SIGKILL anvil", "SIGKILL API worker"):
+        assert fault in injected
+    checks = tally.checks
+    assert checks["documents accepted (202)"] == "3000/3000"
+    assert checks["accepted items lost"] == 0
+    assert checks["anchored more than once"] == 0
+    assert checks["items not confirmed at the deadline"] == 0
+    issued = checks["credentials accepted (201)"].split("/")[0]
+    assert checks["accepted credentials verified"] == f"{issued}/{issued}"
+    # the full disk is refused with an error answer, never acknowledged
+    assert {"500", "503", "507"} & set(checks["disk full: answers while full"])

@@ -8,7 +8,11 @@ keystore are re-raised as ``credential_service.errors.KeystoreError``.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from credential_service.errors import ErrorCode, KeystoreError
@@ -26,9 +30,45 @@ class FileKeystore:
     ``key_not_in_keystore`` for an unknown name, ``key_exists`` when a name is taken.
     """
 
-    def __init__(self, store: WalletKeystore) -> None:
+    def __init__(self, store: WalletKeystore, *, passphrase: str | None = None) -> None:
         self._store = store
         self._lock = threading.Lock()
+        # Several processes (API workers, anchoring workers) share one keystore file. A key
+        # another process added is found by reloading the file on a miss, and every write is
+        # a read-modify-write under an exclusive file lock, so no process drops another's key.
+        self._passphrase = passphrase
+        self._stamp = self._file_stamp()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self._store.path)
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def _reload_if_changed(self) -> None:
+        if self._passphrase is None or self._file_stamp() == self._stamp:
+            return
+        try:
+            self._store = WalletKeystore.load(self._store.path, self._passphrase)
+        except WalletError as err:
+            raise KeystoreError(
+                f"cannot reload keystore {self._store.path}: {err}", code=ErrorCode.KEYSTORE_LOCKED
+            ) from err
+        self._stamp = self._file_stamp()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """This thread and this process alone write the file, from its newest content."""
+        lock_path = self._store.path.with_name(self._store.path.name + ".lock")
+        with self._lock, open(lock_path, "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                self._reload_if_changed()
+                yield
+                self._stamp = self._file_stamp()
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     @property
     def path(self) -> Path:
@@ -39,9 +79,11 @@ class FileKeystore:
         """Open ``path``, creating an empty keystore there when it does not exist."""
         try:
             if path.exists():
-                return cls(WalletKeystore.load(path, passphrase))
+                return cls(WalletKeystore.load(path, passphrase), passphrase=passphrase)
             path.parent.mkdir(parents=True, exist_ok=True)
-            return cls(WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n))
+            return cls(
+                WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n), passphrase=passphrase
+            )
         except WalletError as err:
             raise KeystoreError(
                 f"cannot open keystore {path}: {err}", code=ErrorCode.KEYSTORE_LOCKED
@@ -54,7 +96,11 @@ class FileKeystore:
         return sorted(entry.kid for entry in self._store.entries())
 
     def get(self, name: str) -> Jwk:
-        """The private key stored under ``name``."""
+        """The private key stored under ``name`` (reloading the file when another process may
+        have added it)."""
+        if name not in self:
+            with self._lock:
+                self._reload_if_changed()
         if name not in self:
             raise KeystoreError(f"no key named {name!r}", code=ErrorCode.KEY_NOT_IN_KEYSTORE)
         try:
@@ -71,7 +117,7 @@ class FileKeystore:
 
     def generate(self, name: str, curve: Curve) -> Jwk:
         """Generate and store a key on ``curve`` under ``name`` (never replaced)."""
-        with self._lock:
+        with self._exclusive():
             if name in self:
                 raise KeystoreError(f"key {name!r} already exists", code=ErrorCode.KEY_EXISTS)
             try:
@@ -81,7 +127,7 @@ class FileKeystore:
 
     def ensure(self, name: str, curve: Curve) -> Jwk:
         """The key under ``name``, generated on ``curve`` first if missing."""
-        with self._lock:
+        with self._exclusive():
             if name not in self:
                 try:
                     return self._store.generate_key(curve, kid=name)

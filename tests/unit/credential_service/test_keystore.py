@@ -50,3 +50,40 @@ def test_names_are_written_once_and_must_exist(tmp_path: Path) -> None:
     with pytest.raises(KeystoreError) as missing:
         keystore.get("b")
     assert missing.value.code == ErrorCode.KEY_NOT_IN_KEYSTORE
+
+
+def test_a_key_added_by_another_process_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "shared.keystore"
+    first = FileKeystore.open(path, "pass", scrypt_n=2**10)
+    second = FileKeystore.open(path, "pass", scrypt_n=2**10)
+    created = first.generate("credential-signing/A/1", Curve.ED25519)
+    assert second.get("credential-signing/A/1").thumbprint() == created.thumbprint()
+
+
+def test_writers_sharing_a_file_keep_each_others_keys(tmp_path: Path) -> None:
+    path = tmp_path / "shared.keystore"
+    first = FileKeystore.open(path, "pass", scrypt_n=2**10)
+    second = FileKeystore.open(path, "pass", scrypt_n=2**10)
+    first.generate("one", Curve.ED25519)
+    second.generate("two", Curve.P256)
+    first.ensure("three", Curve.SECP256K1)
+    reopened = FileKeystore.open(path, "pass")
+    assert {"one", "two", "three"} <= set(reopened.names())
+
+
+def test_concurrent_writers_in_separate_processes_lose_no_key(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = tmp_path / "shared.keystore"
+    FileKeystore.open(path, "pass", scrypt_n=2**10)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pool.starmap(_add_keys, [(str(path), "a"), (str(path), "b")])
+    names = set(FileKeystore.open(path, "pass").names())
+    assert {f"{w}/{i}" for w in "ab" for i in range(5)} <= names
+
+
+def _add_keys(path: str, writer: str) -> None:
+    keystore = FileKeystore.open(Path(path), "pass")
+    for i in range(5):
+        keystore.generate(f"{writer}/{i}", Curve.ED25519)

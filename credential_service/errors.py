@@ -63,6 +63,8 @@ class ErrorCode(StrEnum):
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
     CONFIGURATION_INVALID = "configuration_invalid"
     NOT_READY = "not_ready"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    STORAGE_FULL = "storage_full"
     # consent and cardholder login (credential_service.consent, credential_service.login)
     CONSENT_REQUEST_NOT_FOUND = "consent_request_not_found"
     CONSENT_REQUEST_EXPIRED = "consent_request_expired"

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.errors import (
@@ -103,6 +104,19 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (a restarted server, a terminated connection) or its disk is
+    full: the request was not carried out, and a retry later may succeed. Never a 500."""
+    assert isinstance(exc, OperationalError)
+    if "full" in str(exc.orig).lower():
+        code, message = ErrorCode.STORAGE_FULL, "the service's storage is full; try again later"
+    else:
+        code, message = ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable; try again"
+    log.warning("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+    body = _body(request, code, message, None)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
 async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = _body(request, ErrorCode.INTERNAL_ERROR, "internal error", None)
@@ -113,4 +127,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, handle_service_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(OperationalError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected_error)

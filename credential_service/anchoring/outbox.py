@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, or_, select, update
@@ -35,8 +37,10 @@ __all__ = [
     "SealedBatch",
     "claim_batch",
     "confirm_batch",
+    "insert_digests",
     "insert_items",
     "item_id_for",
+    "item_ids_for",
     "mark_sending",
     "mark_sent",
     "retry_later",
@@ -64,6 +68,27 @@ def item_id_for(organisation_id: int, algorithm: str, digest: bytes) -> bytes:
     raw[6] = (raw[6] & 0x0F) | 0x80
     raw[8] = (raw[8] & 0x3F) | 0x80
     return bytes(raw)
+
+
+# The version and variant bits of `item_id_for`, as masks over one 16-byte id.
+_ID_KEEP = bytes.fromhex("ffffffffffff0fff3fffffffffffffff")
+_ID_SET = bytes.fromhex("00000000000080008000000000000000")
+
+
+def item_ids_for(organisation_id: int, algorithm: str, digests: Sequence[bytes]) -> list[bytes]:
+    """`item_id_for` of every digest, in order; the same ids, computed in bulk."""
+    if not digests:
+        return []
+    prefix = b"%s%d\x00%s\x00" % (_ITEM_ID_TAG, organisation_id, algorithm.encode())
+    sha256 = hashlib.sha256
+    heads = b"".join([sha256(prefix + digest).digest()[:16] for digest in digests])
+    # The version and variant bits of all ids at once, as one big-integer AND/OR: per-id
+    # bytearray edits cost more than the hashing.
+    count = len(digests)
+    keep = int.from_bytes(_ID_KEEP * count, "big")
+    set_bits = int.from_bytes(_ID_SET * count, "big")
+    ids = ((int.from_bytes(heads, "big") & keep) | set_bits).to_bytes(16 * count, "big")
+    return [ids[start : start + 16] for start in range(0, 16 * count, 16)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,26 +174,97 @@ def insert_items(
     Items already present for this organisation are left as they are (the first submission's
     document type and commitments stand). Runs in the caller's transaction.
     """
-    ids = [item_id_for(organisation_id, algorithm, item.digest) for item in items]
-    rows = [
-        (
-            item_id,
-            organisation_id,
-            algorithm,
-            item.digest,
-            item.document_type,
-            None if item.commitments is None else json.dumps(list(item.commitments)),
+    digests = [item.digest for item in items]
+    dumps = json.dumps
+    return _insert_digests(
+        connection,
+        organisation_id=organisation_id,
+        algorithm=algorithm,
+        digests=digests,
+        document_types=[item.document_type for item in items],
+        commitments=[None if i.commitments is None else dumps(list(i.commitments)) for i in items],
+    )
+
+
+def insert_digests(
+    connection: Connection,
+    *,
+    organisation_id: int,
+    algorithm: str,
+    document_type: str,
+    digests: Sequence[bytes],
+) -> list[bytes]:
+    """`insert_items` for digests of one document type without commitments, with no object
+    per item: the shape of a bulk submission."""
+    return _insert_digests(
+        connection,
+        organisation_id=organisation_id,
+        algorithm=algorithm,
+        digests=digests,
+        document_types=repeat(document_type),
+        commitments=repeat(None),
+    )
+
+
+def _insert_digests(
+    connection: Connection,
+    *,
+    organisation_id: int,
+    algorithm: str,
+    digests: Sequence[bytes],
+    document_types: Iterable[str],
+    commitments: Iterable[str | None],
+) -> list[bytes]:
+    ids = item_ids_for(organisation_id, algorithm, digests)
+    rows = list(
+        zip(
+            ids,
+            repeat(organisation_id),
+            repeat(algorithm),
+            digests,
+            document_types,
+            commitments,
+            strict=False,  # the `repeat` columns are endless; `zip` stops with the ids
         )
-        for item_id, item in zip(ids, items, strict=True)
-    ]
+    )
+    # In key order the primary-key index is filled page by page rather than at random. The
+    # sort is stable, so of a digest sent twice in one request the first still stands.
+    rows.sort(key=itemgetter(0))
     _insert_new_items(connection, rows)
     return ids
 
 
-_INSERT_ITEMS_SQLITE = (
-    "INSERT INTO anchor_item (id, organisation_id, algorithm, digest, document_type, commitments)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
+_ITEM_COLUMNS = "id, organisation_id, algorithm, digest, document_type, commitments"
+# SQLite: multi-row VALUES, 100 rows a statement (at most 600 parameters, under every SQLite's
+# limit of 999): a third faster than one row a statement through ``executemany``.
+_SQLITE_ROWS_PER_INSERT = 100
+
+
+def _insert_sqlite(
+    cursor: Any, table: str, columns: str, rows: Sequence[tuple[Any, ...]], *, suffix: str = ""
+) -> None:
+    """INSERT `rows` into `table` (`columns`, a constant of this module) with multi-row VALUES."""
+    if not rows:
+        return
+    width = len(rows[0])
+
+    def statement(count: int) -> str:
+        group = "(" + ", ".join(["?"] * width) + ")"
+        # Only constants and "?" placeholders go into the text; every value is bound.
+        return f"INSERT INTO {table} ({columns}) VALUES {','.join([group] * count)}{suffix}"  # noqa: S608
+
+    values = [value for row in rows for value in row]
+    step = width * _SQLITE_ROWS_PER_INSERT
+    full = len(values) - len(values) % step
+    if full:
+        cursor.executemany(
+            statement(_SQLITE_ROWS_PER_INSERT),
+            [values[at : at + step] for at in range(0, full, step)],
+        )
+    if full < len(values):
+        cursor.execute(statement(len(rows) % _SQLITE_ROWS_PER_INSERT), values[full:])
+
+
 # PostgreSQL: COPY into a per-session staging table, then one INSERT ... ON CONFLICT DO NOTHING
 # (COPY itself cannot skip duplicates). Twice as fast as INSERT ... SELECT FROM unnest(...).
 _STAGE_ITEMS_POSTGRESQL = (
@@ -190,7 +286,9 @@ def _insert_new_items(connection: Connection, rows: list[tuple[Any, ...]]) -> No
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if dialect == "sqlite":
-            cursor.executemany(_INSERT_ITEMS_SQLITE, rows)
+            _insert_sqlite(
+                cursor, "anchor_item", _ITEM_COLUMNS, rows, suffix=" ON CONFLICT DO NOTHING"
+            )
         elif dialect == "postgresql":
             cursor.execute(_STAGE_ITEMS_POSTGRESQL)
             with cursor.copy(_COPY_ITEMS_POSTGRESQL) as copy:
@@ -452,12 +550,14 @@ def confirm_batch(
         )
         if tree.root != bytes(batch.root):
             raise RuntimeError(f"batch {batch_id.hex()}: its leaves no longer give its root")
-        connection.execute(delete(PROOF).where(PROOF.c.batch_id == batch_id))
         join = b"".join
         records = [
             (item_id, batch_id, proof.leaf_index, join(proof.path))
             for (item_id, _), proof in zip(rows, tree.proofs(), strict=True)
         ]
+        # The paths are computed before the first write: on SQLite that write takes the
+        # database lock, which submissions wait for.
+        connection.execute(delete(PROOF).where(PROOF.c.batch_id == batch_id))
         _insert_proofs(connection, records)
         _require(
             connection.execute(
@@ -489,11 +589,7 @@ def _insert_proofs(connection: Connection, rows: list[tuple[bytes, bytes, int, b
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(
-                "INSERT INTO anchor_proof (item_id, batch_id, leaf_index, path) "
-                "VALUES (?, ?, ?, ?)",
-                rows,
-            )
+            _insert_sqlite(cursor, "anchor_proof", "item_id, batch_id, leaf_index, path", rows)
     finally:
         cursor.close()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -16,7 +18,16 @@ from credential_service.errors import ErrorCode, Forbidden, NotAuthenticated
 from credential_service.login.service import Cardholder, authenticate_cardholder_token
 from credential_service.models import Organisation
 from credential_service.services.ledger import TrustLedger
-from credential_service.services.tokens import Principal, authenticate_access_token
+from credential_service.services.tokens import (
+    OrganisationStanding,
+    OrganisationStandingCache,
+    Principal,
+    VerifiedTokenCache,
+    authenticate_access_token,
+    decode_access_token,
+    principal_of,
+    read_standing,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/token")
 
@@ -71,6 +82,93 @@ def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def standing_cache(request: Request) -> OrganisationStandingCache:
+    """The app's organisation-standing cache (one per app, so per worker process; tests may
+    set ``app.state.standing_cache`` beforehand)."""
+    cache: OrganisationStandingCache | None = getattr(request.app.state, "standing_cache", None)
+    if cache is None:
+        cache = OrganisationStandingCache()
+        request.app.state.standing_cache = cache
+    return cache
+
+
+def _verified_tokens(request: Request, context: ServiceContext) -> VerifiedTokenCache:
+    cache: VerifiedTokenCache | None = getattr(request.app.state, "verified_tokens", None)
+    if cache is None:
+        cache = VerifiedTokenCache(leeway=context.token_policy.leeway)
+        request.app.state.verified_tokens = cache
+    return cache
+
+
+def _read_standing(context: ServiceContext, credit_code: str) -> OrganisationStanding | None:
+    with Session(context.engine, expire_on_commit=False) as session:
+        return read_standing(session=session, credit_code=credit_code)
+
+
+async def _refresh_standing(
+    request: Request, context: ServiceContext, credit_code: str
+) -> OrganisationStanding | None:
+    """Read one organisation's standing into the cache, once for all the requests that miss
+    it together (when an entry expires under load, every request in flight misses at once and
+    would otherwise each take a database connection)."""
+    pending: dict[str, asyncio.Future[OrganisationStanding | None]] | None = getattr(
+        request.app.state, "standing_reads", None
+    )
+    if pending is None:
+        pending = request.app.state.standing_reads = {}
+    read = pending.get(credit_code)
+    if read is None:
+        cache = standing_cache(request)
+
+        async def load() -> OrganisationStanding | None:
+            try:
+                found = await run_in_threadpool(_read_standing, context, credit_code)
+                if found is not None:
+                    cache.put(found)
+                return found
+            finally:
+                pending.pop(credit_code, None)
+
+        read = pending[credit_code] = asyncio.ensure_future(load())
+    # shielded: a waiter whose client went away must not cancel the read the others await
+    return await asyncio.shield(read)
+
+
+async def get_cached_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The organisation behind the bearer token, for read-only routes on the hot path
+    (verification); one opaque 401 for every failure.
+
+    Runs on the event loop: the token check is CPU only (and done once per token, then its
+    claims are kept until it expires), and the organisation's standing comes
+    from `OrganisationStandingCache`, so a suspension or revocation made by another worker is
+    seen within its TTL (2 s; in this worker at once). Only a cache miss reads the database,
+    in the thread pool. Routes that change state use `CurrentPrincipal`/`CurrentOrg`, which
+    read the database on every request.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    context: ServiceContext = request.app.state.context
+    verified = _verified_tokens(request, context)
+    claims = verified.get(credentials.credentials)
+    if claims is None:
+        claims = decode_access_token(
+            policy=context.token_policy, token_key=context.token_key, token=credentials.credentials
+        )
+        verified.put(credentials.credentials, claims)
+    standing = standing_cache(request).get(claims.subject)
+    if standing is None:
+        standing = await _refresh_standing(request, context, claims.subject)
+    principal = principal_of(claims=claims, standing=standing)
+    request.state.actor = principal.credit_code
+    return principal
+
+
+CachedPrincipal = Annotated[Principal, Depends(get_cached_principal)]
 
 
 def get_current_org(principal: CurrentPrincipal, session: SessionDep) -> Organisation:

@@ -8,9 +8,12 @@ pinned on both sides: the client's by its registered key, the service's to ``EdD
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import jwt
@@ -84,9 +87,13 @@ class ServiceTokenKey:
 
     private_key: ed25519.Ed25519PrivateKey
 
-    @property
+    @cached_property
     def kid(self) -> str:
         return thumbprint(public_jwk_of(self.private_key))
+
+    @cached_property
+    def public_key(self) -> ed25519.Ed25519PublicKey:
+        return self.private_key.public_key()
 
 
 @dataclass(frozen=True)
@@ -287,13 +294,122 @@ def _consume_jti(
         raise _reject("this assertion was used already", ErrorCode.ASSERTION_REPLAYED) from err
 
 
-def authenticate_access_token(
-    *, session: Session, policy: TokenPolicy, token_key: ServiceTokenKey, token: str
-) -> Principal:
-    """The principal behind one of our access tokens.
+@dataclass(frozen=True)
+class OrganisationStanding:
+    """What authenticating a token needs to know of an organisation: its id, role, status."""
 
-    Raises ``NotAuthenticated`` for every failure alike: bad signature, other algorithm,
-    wrong audience or issuer, expired, unknown or no longer active organisation.
+    organisation_id: int
+    credit_code: str
+    role: OrganisationKind
+    status: OrganisationStatus
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> OrganisationStanding | None:
+        if organisation.id is None:
+            return None
+        return cls(
+            organisation_id=organisation.id,
+            credit_code=organisation.credit_code,
+            role=OrganisationKind(organisation.kind),
+            status=OrganisationStatus(organisation.status),
+        )
+
+
+def read_standing(*, session: Session, credit_code: str) -> OrganisationStanding | None:
+    """The organisation's standing as the database has it now, ``None`` when unknown."""
+    organisation = find_organisation(session=session, credit_code=credit_code)
+    return None if organisation is None else OrganisationStanding.of(organisation)
+
+
+class OrganisationStandingCache:
+    """Organisations' standing per credit code, kept for at most `ttl` seconds.
+
+    Authenticating a verification request needs only whether the organisation behind a token
+    is still active; reading that from the database on every request costs more than the
+    verification itself. A status change made in this process is seen at once (the route that
+    makes it calls `forget`); one made by another worker process is seen within `ttl`. Access
+    tokens live minutes, so this bounds how long a suspension takes to bite far below that.
+    Unknown organisations are not cached.
+    """
+
+    def __init__(self, *, ttl: float = 2.0, max_entries: int = 10_000) -> None:
+        if not 0 < ttl <= 2.0:
+            raise ValueError("the standing cache TTL must be in (0, 2] seconds")
+        self.ttl = ttl
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[float, OrganisationStanding]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, credit_code: str, *, now: float | None = None) -> OrganisationStanding | None:
+        """The cached standing, ``None`` when absent or older than the TTL."""
+        entry = self._entries.get(credit_code)
+        if entry is None:
+            return None
+        if (time.monotonic() if now is None else now) >= entry[0]:
+            return None
+        return entry[1]
+
+    def put(self, standing: OrganisationStanding, *, now: float | None = None) -> None:
+        expires = (time.monotonic() if now is None else now) + self.ttl
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[standing.credit_code] = (expires, standing)
+
+    def forget(self, credit_code: str) -> None:
+        """Drop one organisation, so its next request reads the database."""
+        with self._lock:
+            self._entries.pop(credit_code, None)
+
+
+@dataclass(frozen=True)
+class AccessTokenClaims:
+    """The claims of one of our access tokens whose signature and lifetime check out."""
+
+    subject: str
+    scope: str
+    expires_at: int
+
+
+class VerifiedTokenCache:
+    """Claims of access tokens whose signature and claims verified, by the token's exact text.
+
+    A token's claims cannot change, so re-checking its signature on every request proves
+    nothing new; only its expiry moves, and `get` checks that with the same leeway as the
+    full check. Bounded: when full it starts over.
+    """
+
+    def __init__(self, *, leeway: timedelta, max_entries: int = 10_000) -> None:
+        self._leeway = leeway.total_seconds()
+        self._max_entries = max_entries
+        self._entries: dict[str, AccessTokenClaims] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, *, now: float | None = None) -> AccessTokenClaims | None:
+        """The cached claims, ``None`` when absent or expired."""
+        claims = self._entries.get(token)
+        if claims is None:
+            return None
+        if (time.time() if now is None else now) >= claims.expires_at + self._leeway:
+            with self._lock:
+                self._entries.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: AccessTokenClaims) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[token] = claims
+
+
+def decode_access_token(
+    *, policy: TokenPolicy, token_key: ServiceTokenKey, token: str
+) -> AccessTokenClaims:
+    """Check one of our access tokens without touching the database (CPU only).
+
+    Raises ``NotAuthenticated`` for every failure alike: bad signature, other algorithm or
+    ``typ``, wrong audience or issuer, expired, missing claims.
     """
     try:
         header = jwt.get_unverified_header(token)
@@ -301,7 +417,7 @@ def authenticate_access_token(
             raise NotAuthenticated()
         claims = jwt.decode(
             token,
-            key=token_key.private_key.public_key(),
+            key=token_key.public_key,
             algorithms=["EdDSA"],
             audience=policy.audience,
             issuer=policy.issuer,
@@ -310,20 +426,40 @@ def authenticate_access_token(
         )
     except jwt.InvalidTokenError as err:
         raise NotAuthenticated() from err
-    subject, scope = claims.get("sub"), claims.get("scope")
-    if not isinstance(subject, str) or not isinstance(scope, str):
+    subject, scope, expires = claims.get("sub"), claims.get("scope"), claims.get("exp")
+    if not isinstance(subject, str) or not isinstance(scope, str) or not isinstance(expires, int):
         raise NotAuthenticated()
-    organisation = find_organisation(session=session, credit_code=subject)
+    return AccessTokenClaims(subject=subject, scope=scope, expires_at=expires)
+
+
+def principal_of(*, claims: AccessTokenClaims, standing: OrganisationStanding | None) -> Principal:
+    """The principal, when the organisation named by the token is known and active.
+
+    Raises ``NotAuthenticated`` otherwise (unknown, suspended, revoked alike).
+    """
     if (
-        organisation is None
-        or organisation.id is None
-        or organisation.status != OrganisationStatus.ACTIVE
+        standing is None
+        or standing.credit_code != claims.subject
+        or standing.status != OrganisationStatus.ACTIVE
     ):
         raise NotAuthenticated()
-    role = OrganisationKind(organisation.kind)
     return Principal(
-        organisation_id=organisation.id,
-        credit_code=organisation.credit_code,
-        role=role,
-        scopes=frozenset(scope.split()) & SCOPES_BY_ROLE[role],
+        organisation_id=standing.organisation_id,
+        credit_code=standing.credit_code,
+        role=standing.role,
+        scopes=frozenset(claims.scope.split()) & SCOPES_BY_ROLE[standing.role],
+    )
+
+
+def authenticate_access_token(
+    *, session: Session, policy: TokenPolicy, token_key: ServiceTokenKey, token: str
+) -> Principal:
+    """The principal behind one of our access tokens.
+
+    Raises ``NotAuthenticated`` for every failure alike: bad signature, other algorithm,
+    wrong audience or issuer, expired, unknown or no longer active organisation.
+    """
+    claims = decode_access_token(policy=policy, token_key=token_key, token=token)
+    return principal_of(
+        claims=claims, standing=read_standing(session=session, credit_code=claims.subject)
     )

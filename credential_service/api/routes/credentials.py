@@ -7,9 +7,11 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 
 from credential_service.anchoring.service import anchor_status
 from credential_service.api.deps import (
+    CachedPrincipal,
     ContextDep,
     CurrentOrg,
     CurrentPrincipal,
@@ -17,6 +19,7 @@ from credential_service.api.deps import (
     SessionDep,
     require_scope,
 )
+from credential_service.context import ServiceContext
 from credential_service.credentials import service
 from credential_service.credentials.models import (
     CredentialRecord,
@@ -54,6 +57,19 @@ def get_credential_runtime(request: Request, context: ContextDep) -> CredentialR
 
 
 RuntimeDep = Annotated[CredentialRuntime, Depends(get_credential_runtime)]
+
+
+async def get_ready_runtime(request: Request) -> CredentialRuntime:
+    """`get_credential_runtime` without a thread-pool hop once the runtime exists (building it
+    reads the chain, so that first time runs in the thread pool)."""
+    existing: CredentialRuntime | None = getattr(request.app.state, "credential_runtime", None)
+    if existing is not None:
+        return existing
+    context: ServiceContext = request.app.state.context
+    return await run_in_threadpool(get_credential_runtime, request, context)
+
+
+ReadyRuntimeDep = Annotated[CredentialRuntime, Depends(get_ready_runtime)]
 CredentialId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="credential id")]
 KeyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$", description="JWK thumbprint")]
 CreditCode = Annotated[str, Path(pattern=CREDIT_CODE_PATTERN)]
@@ -93,9 +109,14 @@ def issue_credentials(
     return IssueCredentialsResponse(credentials=issued)
 
 
+# The two verification routes run on the event loop: the verifier reads only the cached chain
+# state (CPU, microseconds) and the caller is authenticated from a short-lived cache, so a
+# thread-pool hop and a database session per request would cost more than the work itself.
+
+
 @router.post("/v1/credentials/verify")
-def verify_credential(
-    body: VerifyCredentialBody, runtime: RuntimeDep, _actor: CurrentOrg
+async def verify_credential(
+    body: VerifyCredentialBody, runtime: ReadyRuntimeDep, _actor: CachedPrincipal
 ) -> dict[str, Any]:
     """The step-by-step verification report of a credential (``verified`` true or false)."""
     return service.verify_credential(
@@ -104,8 +125,8 @@ def verify_credential(
 
 
 @router.post("/v1/presentations/verify")
-def verify_presentation(
-    body: VerifyPresentationBody, runtime: RuntimeDep, _actor: CurrentOrg
+async def verify_presentation(
+    body: VerifyPresentationBody, runtime: ReadyRuntimeDep, _actor: CachedPrincipal
 ) -> dict[str, Any]:
     """The verification report of a presentation bound to the caller's nonce and audience."""
     return service.verify_presentation(

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
-from credential_service.api.deps import CurrentOrg, LedgerDep, NowDep, SessionDep, require_scope
+from credential_service.api.deps import (
+    CurrentOrg,
+    LedgerDep,
+    NowDep,
+    SessionDep,
+    require_scope,
+    standing_cache,
+)
 from credential_service.models import (
     CREDIT_CODE_PATTERN,
     OrganisationCreate,
@@ -72,6 +79,7 @@ def read_organisation(
 
 @router.post("/{credit_code}/status", response_model=OrganisationPublic, dependencies=[_status])
 def change_organisation_status(
+    request: Request,
     credit_code: CreditCode,
     body: OrganisationStatusChange,
     session: SessionDep,
@@ -88,6 +96,7 @@ def change_organisation_status(
         change=body,
         now=now,
     )
+    standing_cache(request).forget(changed.credit_code)  # this worker sees it at once
     return service.to_public(session=session, organisation=changed)
 
 

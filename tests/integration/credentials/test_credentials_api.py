@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.models import OrganisationKind
-from tests.integration.credential_service.conftest import Service
+from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
+from credential_service.services.tokens import OrganisationStandingCache
+from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, training_subject
 from wallet_sdk.credentials import (
     TrainingFile,
@@ -336,3 +338,91 @@ def test_commitments_anchored_through_the_pipeline(
     other = client_of(service, OrganisationKind.EMPLOYER)
     response = service.client.get(path, headers=service.headers(other))
     assert response.status_code in (403, 404)
+
+
+def _new_verifier(service: Service) -> tuple[str, dict[str, str]]:
+    """A fresh employer under Guangdong (any organisation may verify), with a held token."""
+    province = client_of(service, OrganisationKind.PROVINCE)
+    key = Jwk.generate(Curve.ED25519)
+    code = fresh_credit_code(440100)
+    public = {k: v for k, v in key.public_jwk().items() if k in ("kty", "crv", "x")}
+    created = service.client.post(
+        "/v1/organisations",
+        json={
+            "name": "临时核验单位",
+            "credit_code": code,
+            "kind": "employer",
+            "region": 440100,
+            "keys": [public],
+        },
+        headers=service.headers(province),
+    )
+    assert created.status_code == 201, created.text
+    jwk = key.private_jwk() | {"kid": key.thumbprint_b64()}
+    token = service.token_request(code, assertion=sign_assertion(jwk, client_id=code))
+    assert token.status_code == 200, token.text
+    return code, {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _verify_as(service: Service, headers: dict[str, str]) -> int:
+    response = service.client.post(
+        "/v1/credentials/verify", json={"credential": "not.a.credential"}, headers=headers
+    )
+    status: int = response.status_code
+    if status == 401:
+        assert response.json()["code"] == "unauthenticated"
+    return status
+
+
+def _set_status_in_database(service: Service, code: str, status: OrganisationStatus) -> None:
+    """As another worker process would: behind this process's back."""
+    with Session(service.context.engine) as session:
+        organisation = session.exec(
+            select(Organisation).where(Organisation.credit_code == code)
+        ).one()
+        organisation.status = status
+        session.add(organisation)
+        session.commit()
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked"])
+def test_verification_refuses_a_token_once_its_organisation_is_not_active(
+    service: Service, runtime: CredentialRuntime, status: str
+) -> None:
+    province = client_of(service, OrganisationKind.PROVINCE)
+    code, held = _new_verifier(service)
+    assert _verify_as(service, held) == 200  # the standing is cached now
+    changed = service.client.post(
+        f"/v1/organisations/{code}/status",
+        json={"status": status, "reason": 7},
+        headers=service.headers(province),
+    )
+    assert changed.status_code == 200, changed.text
+    # changed in this process: the cache entry is dropped, the token is refused at once
+    assert _verify_as(service, held) == 401
+    presentation = service.client.post(
+        "/v1/presentations/verify",
+        json={"presentation": "x.y.z", "nonce": "n", "audience": AUDIENCE},
+        headers=held,
+    )
+    assert presentation.status_code == 401
+
+
+def test_verification_sees_another_workers_suspension_within_the_cache_ttl(
+    service: Service, runtime: CredentialRuntime
+) -> None:
+    app_state = service.client.app.state  # type: ignore[attr-defined]
+    previous = getattr(app_state, "standing_cache", None)
+    app_state.standing_cache = OrganisationStandingCache(ttl=0.3)
+    try:
+        code, held = _new_verifier(service)
+        assert _verify_as(service, held) == 200
+        _set_status_in_database(service, code, OrganisationStatus.SUSPENDED)
+        assert _verify_as(service, held) == 200  # within the TTL, as documented
+        time.sleep(0.35)
+        assert _verify_as(service, held) == 401
+        _set_status_in_database(service, code, OrganisationStatus.ACTIVE)
+        time.sleep(0.35)  # a reinstatement is seen after the TTL likewise
+        assert _verify_as(service, held) == 200
+    finally:
+        app_state.standing_cache = previous

@@ -7,9 +7,9 @@ database when the server at ``HRSS_BENCH_POSTGRES_URL`` answers, SQLite otherwis
 
 1. **Credentials**: the demo school issues M credentials through ``POST /v1/credentials``
    (100 a request) while an API worker process is SIGKILLed and the service's PostgreSQL
-   backends are terminated (``pg_terminate_backend``: the PostgreSQL server itself is shared
-   on this machine and is NOT restarted; a terminated backend is what every client sees of a
-   server restart). The client retries a request that got no answer or a 5xx; only 201
+   backends are terminated (``pg_terminate_backend``, what every client sees of a server
+   restart), or, with ``--restart-postgres``, the local server itself is restarted
+   (``pg_ctlcluster ... restart``; never in the test suite, which shares the server). The client retries a request that got no answer or a 5xx; only 201
    answers count as accepted.
 2. **Documents**: N digests through ``POST /v1/anchors`` (1,000 a request; submission is
    idempotent by digest, so a retry is safe) while, at random points, an anchoring worker is
@@ -618,8 +618,26 @@ def disk_full(
 # ---------------------------------------------------------------------------- the campaign
 
 
+def restart_postgres() -> None:
+    """Restart the local PostgreSQL server (``pg_ctlcluster``; loopback, this machine only).
+    Everything else using the server sees its connections drop, so the test suite never
+    asks for this; the full campaign does with ``--restart-postgres``."""
+    versions = sorted(p.name for p in Path("/etc/postgresql").iterdir())
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 def campaign(
-    *, documents: int, credentials: int, seed: int, disk_full_digests: int = 20_000
+    *,
+    documents: int,
+    credentials: int,
+    seed: int,
+    disk_full_digests: int = 20_000,
+    restart_database: bool = False,
 ) -> Tally:
     from credential_service.persistence import create_database_engine
     from node_adapter import AnvilProcess
@@ -670,7 +688,10 @@ def campaign(
                         tally.fault(started, f"SIGKILL API worker {victim}")
 
                 def cut_database() -> None:
-                    if postgres:
+                    if postgres and restart_database:
+                        restart_postgres()
+                        tally.fault(started, "PostgreSQL server restarted")
+                    elif postgres:
                         n = terminate_backends(database_url)
                         tally.fault(started, f"pg_terminate_backend: {n} backends")
 
@@ -870,6 +891,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--credentials", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--disk-full-digests", type=int, default=20_000)
+    parser.add_argument(
+        "--restart-postgres",
+        action="store_true",
+        help="restart the local PostgreSQL server mid-run instead of terminating the "
+        "service's connections (drops every other client of the server too)",
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     started = time.perf_counter()
@@ -878,6 +905,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials=args.credentials,
         seed=seed,
         disk_full_digests=args.disk_full_digests,
+        restart_database=args.restart_postgres,
     )
     tally.checks["duration"] = f"{time.perf_counter() - started:.0f} s"
     tally.print()

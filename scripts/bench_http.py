@@ -225,12 +225,14 @@ def _database(directory: Path, backend: str = "postgres") -> Iterator[tuple[str,
         yield f"sqlite:///{directory / 'hrss.db'}", "SQLite (WAL)"
         return
     name = f"hrss_bench_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield url.set(database=name).render_as_string(hide_password=False), "PostgreSQL"
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        # a fresh connection: the fault campaign may have restarted the server meanwhile
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass

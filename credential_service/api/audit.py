@@ -5,14 +5,17 @@ acknowledged unrecorded."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credential_service.errors import ErrorCode
 from credential_service.services.audit import append_audit_entry
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -63,13 +66,27 @@ class AuditTrailMiddleware:
                 request_id=request_id,
             )
 
+        replaced = False
+
         async def send_recorded(message: Message) -> None:
+            nonlocal replaced
             if message["type"] == "http.response.start" and not recorded:
-                await record(int(message["status"]))
+                try:
+                    await record(int(message["status"]))
+                except OperationalError:
+                    # The audit row could not be written (database restarting, disk full): the
+                    # answer must not acknowledge an unrecorded change, so it becomes a 503.
+                    replaced = True
+                    await send(_unavailable_start(request_id))
+                    return
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode("ascii")),
                 ]
+            if replaced:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
+                return
             await send(message)
 
         try:
@@ -79,6 +96,28 @@ class AuditTrailMiddleware:
                 state.setdefault("error_code", "internal_error")
                 await record(500)
             raise
+
+
+_UNAVAILABLE_BODY = json.dumps(
+    {
+        "code": ErrorCode.DATABASE_UNAVAILABLE.value,
+        "message": "the request could not be recorded in the audit trail; try again",
+        "detail": None,
+    }
+).encode()
+
+
+def _unavailable_start(request_id: str) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(_UNAVAILABLE_BODY)).encode()),
+            (b"retry-after", b"1"),
+            (b"x-request-id", request_id.encode("ascii")),
+        ],
+    }
 
 
 def _append(engine: Any, **fields: Any) -> None:

@@ -226,6 +226,9 @@ class CachedTrustState:
 
     def _reset(self) -> None:
         self._entities: dict[bytes, _Entity] = {}
+        # entity_active_at answers, cleared by every event applied: one verification asks the
+        # same question three times (issuer, accreditation, key).
+        self._active_memo: dict[tuple[bytes, int], bool] = {}
         self._types: dict[tuple[bytes, bytes], _History] = {}
         self._keys: dict[bytes, RegisteredKey] = {}
         self._anchoring: dict[str, _History] = {}
@@ -323,6 +326,7 @@ class CachedTrustState:
         block_time: int | None,
         public_keys: Mapping[bytes, RegisteredKey | None],
     ) -> None:
+        self._active_memo = {}
         args = event.args
         name = event.name
         address = str(event.address).lower()
@@ -404,15 +408,27 @@ class CachedTrustState:
         return 0 if value is None else int(value[0])
 
     def entity_active_at(self, entity_id: bytes, t: int) -> bool:
+        memo_key = (bytes(entity_id), t)
+        answer = self._active_memo.get(memo_key)
+        if answer is not None:
+            return answer
         with self._lock:
-            current = bytes(entity_id)
-            for _ in range(8):  # the tree is three levels deep
-                if current == _ZERO32:
-                    return True
-                if self._status_at(current, t) != ACTIVE:
-                    return False
-                current = self._entities[current].parent
-            return False
+            answer = self._entity_active_at(memo_key[0], t)
+            memo = self._active_memo
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[memo_key] = answer
+            return answer
+
+    def _entity_active_at(self, entity_id: bytes, t: int) -> bool:
+        current = entity_id
+        for _ in range(8):  # the tree is three levels deep
+            if current == _ZERO32:
+                return True
+            if self._status_at(current, t) != ACTIVE:
+                return False
+            current = self._entities[current].parent
+        return False
 
     def is_accredited_for(self, entity_id: bytes, type_id: bytes, t: int) -> bool:
         with self._lock:

@@ -38,11 +38,9 @@ backdate ``iat``; an anchor receipt (check 7) bounds that, which is why a policy
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hmac
 import json
-import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -75,7 +73,6 @@ from wallet_sdk.jose import (
     Jwk,
     JwsAlgorithm,
     _verify_raw,
-    b64url_decode,
 )
 from wallet_sdk.receipt import AnchorReceipt, CheckResult, CheckStatus, verify_receipt
 
@@ -336,6 +333,7 @@ class _State:
     key: Jwk | None = None
     format: str | None = None
     holder_key: Jwk | None = None
+    holder_raw: bytes = b""
     kb_jwt: str | None = None
     presented: str = ""
     signature: bytes = b""
@@ -392,17 +390,25 @@ class _Runner:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Failed(f"duplicate JSON member {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Failed(f"duplicate JSON member {key!r}")
+            seen.add(key)
     return result
 
 
+# One decoder for every token: `json.loads` with a hook builds a new decoder per call.
+_JSON_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates)
+
+
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    """A JSON object from UTF-8 bytes (RFC 7515 and RFC 8259 allow no other encoding),
+    rejecting duplicate members."""
     try:
-        value = json.loads(data, object_pairs_hook=_reject_duplicates)
+        value = _JSON_DECODER.decode(data.decode("utf-8"))
     except (ValueError, RecursionError) as err:
         raise _Failed(f"{what} is not valid JSON") from err
     if not isinstance(value, dict):
@@ -410,23 +416,29 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-_B64URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# base64url to standard base64 for `binascii` in strict mode; the characters base64url does
+# not have ("+", "/", "=") become ones strict mode rejects, so the translation stays exact.
+_B64URL_TO_STD = bytes.maketrans(b"-_+/=", b"+/-_!")
 
 
 def _decode_segment(segment: str, what: str) -> bytes:
     """Strict unpadded base64url, as `wallet_sdk.jose.b64url_decode` accepts it (alphabet, no
     padding, canonical final character), without re-encoding the whole segment to check."""
     remainder = len(segment) % 4
-    if remainder == 1 or not _B64URL_SEGMENT.fullmatch(segment):
+    if remainder == 1:
         raise _Failed(f"{what}: not unpadded base64url")
     if remainder:
         # The unused low bits of the last character must be zero (canonical encoding).
         unused = 0b1111 if remainder == 2 else 0b11
-        if _B64URL_ALPHABET.index(segment[-1]) & unused:
+        index = _B64URL_ALPHABET.find(segment[-1])
+        if index < 0:
+            raise _Failed(f"{what}: not unpadded base64url")
+        if index & unused:
             raise _Failed(f"{what}: non-canonical base64url")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        standard = segment.encode("ascii").translate(_B64URL_TO_STD)
+        return binascii.a2b_base64(standard + b"=" * (-remainder % 4), strict_mode=True)
     except (binascii.Error, ValueError) as err:
         raise _Failed(f"{what}: not unpadded base64url") from err
 
@@ -483,7 +495,7 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
     by_digest: dict[str, list[Any]] = {}
     for disclosure in disclosures:
         try:
-            decoded = json.loads(_decode_segment(disclosure, "disclosure"))
+            decoded = json.loads(_decode_segment(disclosure, "disclosure").decode("utf-8"))
         except ValueError as err:
             raise _Failed("a disclosure is not base64url JSON") from err
         if not isinstance(decoded, list) or len(decoded) not in (2, 3):
@@ -502,7 +514,8 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
             for key, value in node.items():
                 if key in ("_sd", "_sd_alg"):
                     continue
-                result[key] = walk(value)
+                # Scalars carry no digests: only containers are walked.
+                result[key] = walk(value) if isinstance(value, dict | list) else value
             digests = node.get("_sd", [])
             if not isinstance(digests, list):
                 raise _Failed("_sd must be an array")
@@ -537,7 +550,7 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
                         raise _Failed("an array element disclosure has [salt, value]")
                     items.append(walk(disclosed[1]))
                 else:
-                    items.append(walk(element))
+                    items.append(walk(element) if isinstance(element, dict | list) else element)
             return items
         return node
 
@@ -570,6 +583,7 @@ class CredentialVerifier:
         self.policy = policy if policy is not None else VerificationPolicy()
         self._clock = clock
         self._keys: dict[bytes, Jwk] = {}
+        self._holder_keys: dict[tuple[tuple[str, str], ...], tuple[Jwk, bytes]] = {}
         self._allowed_algorithms = frozenset(a.value for a in self.policy.algorithms)
 
     # -- public API ----------------------------------------------------------------------------
@@ -914,6 +928,22 @@ class CredentialVerifier:
                 self._keys[key_id] = cached
         return cached
 
+    def _holder_key(self, jwk: dict[str, Any]) -> tuple[Jwk, bytes]:
+        """The ``cnf`` key and its raw bytes, imported (and checked) by `Jwk.from_jwk` once
+        per distinct JWK: a holder presents the same key again and again."""
+        members = tuple(sorted(jwk.items()))
+        if not all(type(value) is str for _, value in members):
+            key = Jwk.from_jwk(jwk)  # a malformed JWK: let the import reject it
+            return key, key.raw_public_key()
+        cached = self._holder_keys.get(members)
+        if cached is None:
+            key = Jwk.from_jwk(jwk)
+            cached = (key, key.raw_public_key())
+            if len(self._holder_keys) >= 10_000:
+                self._holder_keys.clear()
+            self._holder_keys[members] = cached
+        return cached
+
     def _parse(self, state: _State, *, original: str) -> None:
         token = state.token
         if not isinstance(original, str) or not original:
@@ -947,10 +977,7 @@ class CredentialVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise _Failed("header has no 'kid' naming the issuer's registered key")
-        try:
-            key_id = b64url_decode(kid)
-        except FormatError as err:
-            raise _Failed("kid is not a base64url JWK thumbprint") from err
+        key_id = _decode_segment(kid, "kid is not a base64url JWK thumbprint")
         if len(key_id) != 32:
             raise _Failed("kid is not a SHA-256 JWK thumbprint")
         state.key_id = key_id
@@ -1003,7 +1030,7 @@ class CredentialVerifier:
                     raise _Failed("cnf must hold a jwk")
                 if "d" in cnf["jwk"]:
                     raise _Failed("cnf jwk carries a private key")
-                state.holder_key = Jwk.from_jwk(cnf["jwk"])
+                state.holder_key, state.holder_raw = self._holder_key(cnf["jwk"])
         except FormatError as err:
             raise _Failed(str(err)) from err
         except (KeyError, TypeError) as err:
@@ -1032,7 +1059,7 @@ class CredentialVerifier:
         if alg != holder_key.algorithm.value:
             raise _Failed(f"binding JWT alg {alg!r} is not the holder key's {holder_key.algorithm}")
         signing_input = token[: token.rindex(".")].encode("ascii")
-        _verify_signature(holder_key, holder_key.raw_public_key(), signing_input, signature)
+        _verify_signature(holder_key, state.holder_raw, signing_input, signature)
         nonce, aud = payload.get("nonce"), payload.get("aud")
         if not isinstance(nonce, str) or not hmac.compare_digest(
             nonce.encode(), str(binding.nonce).encode()

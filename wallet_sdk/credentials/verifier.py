@@ -44,7 +44,8 @@ import json
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from json.scanner import make_scanner
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -99,6 +100,7 @@ CHECKS = (
 )
 _STATUS_NAMES = {0: "not registered", 1: "active", 2: "suspended", 3: "revoked"}
 _UNTRUSTED_HEADERS = ("jwk", "jku", "x5c", "x5u", "x5t", "x5t#S256")
+_UNTRUSTED_HEADER_SET = frozenset(_UNTRUSTED_HEADERS)
 _KEY_ALGORITHMS: dict[int, tuple[Curve, JwsAlgorithm]] = {
     1: (Curve.ED25519, JwsAlgorithm.EDDSA),
     2: (Curve.P256, JwsAlgorithm.ES256),
@@ -172,12 +174,15 @@ class CredentialReport:
     @property
     def passed(self) -> bool:
         """True when no check failed (skipped checks were not applicable)."""
-        return bool(self.checks) and all(c.status is not CheckStatus.FAILED for c in self.checks)
+        return bool(self.checks) and self.first_failure is None
 
     @property
     def first_failure(self) -> CheckResult | None:
         """The first failed check, or ``None``."""
-        return next((c for c in self.checks if c.status is CheckStatus.FAILED), None)
+        for result in self.checks:
+            if result.status is CheckStatus.FAILED:
+                return result
+        return None
 
     def check(self, name: str) -> CheckResult:
         """The result of check `name`. Raises `KeyError` when it was not run."""
@@ -348,45 +353,55 @@ class _State:
     status_ref: StatusRegistryRef | None = None
 
 
+_PASSED, _FAILED, _SKIPPED = CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.SKIPPED
+# `CheckResult` is a named tuple: building it through `tuple.__new__` skips the generated
+# Python-level `__new__`, which matters at nine results per credential.
+_result: Callable[[type[CheckResult], tuple[str, CheckStatus, str]], CheckResult] = tuple.__new__
+
+
 class _Runner:
+    __slots__ = ("failed", "results")
+
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
         self.failed: set[str] = set()
 
     def run(self, name: str, check: Callable[[], str | None], *, after: Collection[str]) -> None:
-        blocked = [dep for dep in after if dep in self.failed] if self.failed else None
-        if blocked:
-            self.failed.add(name)
-            self.results.append(
-                CheckResult(name, CheckStatus.SKIPPED, f"not run: {', '.join(blocked)} failed")
-            )
-            return
+        failed = self.failed
+        if failed:
+            blocked = [dep for dep in after if dep in failed]
+            if blocked:
+                failed.add(name)
+                self.results.append(
+                    _result(CheckResult, (name, _SKIPPED, f"not run: {', '.join(blocked)} failed"))
+                )
+                return
         try:
             detail = check()
         except _Failed as err:
-            self.failed.add(name)
-            self.results.append(CheckResult(name, CheckStatus.FAILED, str(err)))
+            failed.add(name)
+            self.results.append(_result(CheckResult, (name, _FAILED, str(err))))
             return
         except VerificationError as err:
-            self.failed.add(name)
-            self.results.append(CheckResult(name, CheckStatus.FAILED, err.message))
+            failed.add(name)
+            self.results.append(_result(CheckResult, (name, _FAILED, err.message)))
             return
         except WalletError as err:
-            self.failed.add(name)
-            self.results.append(CheckResult(name, CheckStatus.FAILED, str(err)))
+            failed.add(name)
+            self.results.append(_result(CheckResult, (name, _FAILED, str(err))))
             return
         except Exception as err:  # a chain view failure fails the check: fail closed
-            self.failed.add(name)
+            failed.add(name)
             self.results.append(
-                CheckResult(name, CheckStatus.FAILED, f"{type(err).__name__}: {err}")
+                _result(CheckResult, (name, _FAILED, f"{type(err).__name__}: {err}"))
             )
             return
         if detail is None:
-            self.results.append(CheckResult(name, CheckStatus.SKIPPED, "not applicable"))
+            self.results.append(_result(CheckResult, (name, _SKIPPED, "not applicable")))
         elif detail.startswith("not applicable"):
-            self.results.append(CheckResult(name, CheckStatus.SKIPPED, detail))
+            self.results.append(_result(CheckResult, (name, _SKIPPED, detail)))
         else:
-            self.results.append(CheckResult(name, CheckStatus.PASSED, detail))
+            self.results.append(_result(CheckResult, (name, _PASSED, detail)))
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -402,14 +417,25 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # One decoder for every token: `json.loads` with a hook builds a new decoder per call.
 _JSON_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates)
+# Its scanner (the C one when available), with the same hook, for the fast path below.
+_JSON_SCAN: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, _JSON_DECODER))
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     """A JSON object from UTF-8 bytes (RFC 7515 and RFC 8259 allow no other encoding),
     rejecting duplicate members."""
     try:
-        value = _JSON_DECODER.decode(data.decode("utf-8"))
-    except (ValueError, RecursionError) as err:
+        text = data.decode("utf-8")
+        if text[:1] == "{" and text[-1:] == "}":
+            # The common shape, no surrounding whitespace: the C scanner directly, without
+            # `JSONDecoder.decode`'s two whitespace matches. Anything after the object that
+            # the scanner did not consume goes to the full decoder, which rejects it.
+            value, end = _JSON_SCAN(text, 0)
+            if end != len(text):
+                value = _JSON_DECODER.decode(text)
+        else:
+            value = _JSON_DECODER.decode(text)
+    except (ValueError, RecursionError, StopIteration) as err:
         raise _Failed(f"{what} is not valid JSON") from err
     if not isinstance(value, dict):
         raise _Failed(f"{what} must be a JSON object")
@@ -453,8 +479,8 @@ def _split_jws(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
 
 
 def _check_header(header: Mapping[str, Any], typ: str) -> None:
-    embedded = [name for name in _UNTRUSTED_HEADERS if name in header]
-    if embedded:
+    if not _UNTRUSTED_HEADER_SET.isdisjoint(header):
+        embedded = [name for name in _UNTRUSTED_HEADERS if name in header]
         raise _Failed(
             f"header carries key material {embedded}: not trusted, keys come only from "
             "TrustRegistry"
@@ -583,6 +609,8 @@ class CredentialVerifier:
         self.policy = policy if policy is not None else VerificationPolicy()
         self._clock = clock
         self._keys: dict[bytes, Jwk] = {}
+        # A few issuer keys sign everything: each ``kid`` is decoded and checked once.
+        self._kids: dict[str, bytes] = {}
         self._holder_keys: dict[tuple[tuple[str, str], ...], tuple[Jwk, bytes]] = {}
         self._allowed_algorithms = frozenset(a.value for a in self.policy.algorithms)
 
@@ -601,11 +629,10 @@ class CredentialVerifier:
 
         Raises `CredentialVerificationError` naming the first failed check when `strict`;
         otherwise returns the report either way."""
-        now = self._now()
         report = self._verify(
             token,
             None,
-            as_of=now if as_of is None else as_of,
+            as_of=self._now() if as_of is None else as_of,
             receipt_for=lambda _id, _digest: anchor_receipt,
             binding=None,
         )
@@ -977,9 +1004,14 @@ class CredentialVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise _Failed("header has no 'kid' naming the issuer's registered key")
-        key_id = _decode_segment(kid, "kid is not a base64url JWK thumbprint")
-        if len(key_id) != 32:
-            raise _Failed("kid is not a SHA-256 JWK thumbprint")
+        key_id = self._kids.get(kid)
+        if key_id is None:
+            key_id = _decode_segment(kid, "kid is not a base64url JWK thumbprint")
+            if len(key_id) != 32:
+                raise _Failed("kid is not a SHA-256 JWK thumbprint")
+            if len(self._kids) >= 10_000:
+                self._kids.clear()
+            self._kids[kid] = key_id
         state.key_id = key_id
         self._parse_claims(state, claims, partial=fmt == VC_SD_JWT_TYP)
 
@@ -1089,5 +1121,6 @@ def _raise_if_failed(report: CredentialReport | PresentationReport) -> None:
     failure = report.first_failure
     if failure is not None:
         raise CredentialVerificationError(failure.name, failure.detail, report)
-    if not report.passed:
+    # No check failed, so `passed` reduces to "something was verified".
+    if not (report.checks if isinstance(report, CredentialReport) else report.passed):
         raise CredentialVerificationError("format", "nothing was verified", report)

@@ -17,13 +17,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import jsonschema
 from eth_utils.address import is_checksum_address, to_checksum_address
 
+from wallet_sdk._strict_json import load_object, schema_validator
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.merkle import HashAlgorithm, InclusionProof, leaf_hash, verify_inclusion
 
@@ -66,16 +66,8 @@ _MAX_RECEIPT_TEXT = 64 * 1024
 _ZERO32 = bytes(32)
 
 
-@cache
 def _validator() -> jsonschema.protocols.Validator:
-    text = (
-        resources.files("wallet_sdk")
-        .joinpath("schemas/anchor-receipt-1.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return schema_validator("anchor-receipt-1.schema.json")
 
 
 @lru_cache(maxsize=4096)
@@ -97,23 +89,6 @@ def _hex32(value: bytes) -> str:
 
 def _unhex(value: str) -> bytes:
     return bytes.fromhex(value[2:])
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise FormatError(f"duplicate member {key!r}")
-        result[key] = value
-    return result
-
-
-def _reject_float(text: str) -> float:
-    raise FormatError(f"non-integer number {text!r}")
-
-
-def _reject_constant(text: str) -> float:
-    raise FormatError(f"non-standard number {text!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,27 +203,14 @@ class AnchorReceipt:
         the schema are rejected. Raises `FormatError` (and nothing else) on any malformed
         input.
         """
-        if isinstance(data, str | bytes):
-            if len(data) > _MAX_RECEIPT_TEXT:
-                raise FormatError(f"receipt text is larger than {_MAX_RECEIPT_TEXT} bytes")
-            try:
-                decoded = json.loads(
-                    data,
-                    object_pairs_hook=_reject_duplicates,
-                    parse_float=_reject_float,
-                    parse_constant=_reject_constant,
-                )
-            except (ValueError, RecursionError) as err:
-                raise FormatError(f"receipt is not valid JSON: {err}") from err
-        else:
-            decoded = data
-        if not isinstance(decoded, Mapping):
-            raise FormatError("receipt must be a JSON object")
-        errors = sorted(_validator().iter_errors(decoded), key=lambda e: list(e.path))
-        if errors:
-            first = errors[0]
-            where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-            raise FormatError(f"receipt does not match the v1 schema at {where}: {first.message}")
+        decoded = load_object(
+            data,
+            what="receipt",
+            size_label="receipt text",
+            max_bytes=_MAX_RECEIPT_TEXT,
+            validator=_validator(),
+            schema_label="the v1 schema",
+        )
         fields = dict(decoded)
         fields["path"] = tuple(fields["path"])
         return cls(**fields)

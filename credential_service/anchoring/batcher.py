@@ -384,7 +384,8 @@ class Batcher:
                 self._engine, batch.id, owner=self._owner, error=error, at=self._clock() + delay
             )
         except LeaseLost:
-            pass
+            # Another worker holds the batch now; its retry schedule is that worker's to set.
+            log.info("batch %s: lease lost while deferring it", batch.id.hex())
 
     # ------------------------------------------------------------------ rollbacks
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, or_, select, update
 
 from credential_service.anchoring.models import AnchorBatch, AnchorItem, AnchorProof, BatchState
+from credential_service.errors import ConfigurationError
 from wallet_sdk.merkle import HashAlgorithm, MerkleTree
 
 __all__ = [
@@ -298,7 +299,7 @@ def _insert_new_items(connection: Connection, rows: list[tuple[Any, ...]]) -> No
             # Emptied for a second call in the same transaction (commit empties it anyway).
             cursor.execute("DELETE FROM anchor_item_stage")
         else:
-            raise NotImplementedError(f"anchoring runs on SQLite and PostgreSQL, not {dialect}")
+            raise ConfigurationError(f"anchoring runs on SQLite and PostgreSQL, not {dialect}")
     finally:
         cursor.close()
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import jsonschema
 
+from wallet_sdk._strict_json import load_object, schema_validator
 from wallet_sdk.errors import FormatError
 from wallet_sdk.evidence._records import (
     EventRecord,
@@ -38,29 +37,8 @@ MAX_PACKAGE_BYTES = 4 * 1024 * 1024
 _MAX_EVENTS = 256
 
 
-@cache
 def _validator() -> jsonschema.protocols.Validator:
-    text = (
-        resources.files("wallet_sdk")
-        .joinpath("schemas/evidence-1.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise FormatError(f"duplicate member {key!r}")
-        result[key] = value
-    return result
-
-
-def _reject_number(text: str) -> Any:
-    raise FormatError(f"non-integer number {text!r}")
+    return schema_validator("evidence-1.schema.json")
 
 
 def _hex(value: bytes) -> str:
@@ -220,27 +198,14 @@ class EvidencePackage:
         typed object, and the digests the package states are recomputed. Duplicate members,
         floats and oversized input are rejected. Raises `FormatError` only.
         """
-        if isinstance(data, str | bytes):
-            if len(data) > MAX_PACKAGE_BYTES:
-                raise FormatError(f"package is larger than {MAX_PACKAGE_BYTES} bytes")
-            try:
-                decoded = json.loads(
-                    data,
-                    object_pairs_hook=_reject_duplicates,
-                    parse_float=_reject_number,
-                    parse_constant=_reject_number,
-                )
-            except (ValueError, RecursionError) as err:
-                raise FormatError(f"package is not valid JSON: {err}") from err
-        else:
-            decoded = data
-        if not isinstance(decoded, Mapping):
-            raise FormatError("package must be a JSON object")
-        errors = sorted(_validator().iter_errors(decoded), key=lambda e: list(e.absolute_path))
-        if errors:
-            first = errors[0]
-            where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-            raise FormatError(f"package does not match the schema at {where}: {first.message}")
+        decoded = load_object(
+            data,
+            what="package",
+            size_label="package",
+            max_bytes=MAX_PACKAGE_BYTES,
+            validator=_validator(),
+            schema_label="the schema",
+        )
         return cls._from_valid(decoded)
 
     @classmethod

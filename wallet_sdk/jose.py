@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from wallet_sdk._strict_json import reject_duplicates
 from wallet_sdk.errors import FormatError, SignatureError, VerificationError
 
 __all__ = [
@@ -315,18 +316,9 @@ def _raw_public(curve: Curve, key: PublicKey) -> bytes:
     )
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise FormatError(f"duplicate member {key!r}")
-        result[key] = value
-    return result
-
-
 def _loads_object(text: str | bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates)
+        value = json.loads(text, object_pairs_hook=reject_duplicates)
     except FormatError:
         raise
     except (ValueError, RecursionError) as err:

@@ -167,10 +167,11 @@ class NodeTrustLedger:
     def _fund_deployer(self) -> None:
         # Development chains pay gas: give the deployer a balance from a dev account. On a
         # zero-gas permissioned network there is no dev account and nothing to do.
-        try:
-            if self._chain.balance(self._deployer.address) == 0:
-                self._chain.fund(self._deployer.address, 10**21)
-        except ChainError:
+        funded = _guarded(
+            "fund the deployer",
+            lambda: self._chain.fund_if_empty(self._deployer.address, 10**21),
+        )
+        if not funded:
             log.info("no development account to fund the deployer; assuming a zero-gas chain")
 
     def _signer(self, credit_code: str) -> Signer:

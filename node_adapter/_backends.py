@@ -6,6 +6,7 @@ chain-level meaning of errors (reverts, nonces) is left to `chain.py`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Hashable, Sequence
@@ -20,6 +21,8 @@ from .errors import ChainError, ChainUnavailable, ConfigurationError
 T = TypeVar("T")
 
 log = logging.getLogger("node_adapter")
+
+_EMBEDDED_SERIALS = itertools.count(1)
 
 # Errors meaning "this node could not be reached or did not answer": try the next URL.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -66,13 +69,16 @@ class TesterBackend:
         self.tester = EthereumTester(self._backend)
         self.w3 = Web3(EthereumTesterProvider(self.tester))
         self._lock = threading.RLock()
+        self._serial = next(_EMBEDDED_SERIALS)
 
     def run(self, op: Callable[[Web3], T]) -> T:
         with self._lock:
             return op(self.w3)
 
     def identity(self) -> Hashable:
-        return ("embedded", id(self))
+        # Never id(self): a collected backend's id is handed to the next one, and with it the
+        # nonces tracked for the old chain.
+        return ("embedded", self._serial)
 
     def set_next_block_timestamp(self, timestamp: int) -> None:
         with self._lock:

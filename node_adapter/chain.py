@@ -161,6 +161,7 @@ def _is_nonce_conflict(message: str) -> bool:
             "replacement_underpriced",
             "nonce has already been used",
             "known transaction",
+            "invalid transaction nonce",
         )
     )
 
@@ -837,6 +838,19 @@ class Chain:
         """Send `wei` to `address` from the first development account (dev chains only)."""
         funder = Signer.from_key(self._backend.dev_keys()[0])
         return self.send_value(funder, address, wei)
+
+    def fund_if_empty(self, address: str, wei: int) -> bool:
+        """On a development chain, send `wei` to `address` when its balance is zero; returns
+        whether the chain has a development account at all. On a chain without one (a zero-gas
+        permissioned network) nothing is sent and False is returned. A failed transfer raises:
+        it is never mistaken for a chain without development accounts."""
+        try:
+            funder = Signer.from_key(self._backend.dev_keys()[0])
+        except (ChainError, IndexError):
+            return False
+        if self.balance(address) == 0:
+            self.send_value(funder, address, wei)
+        return True
 
     def set_next_block_timestamp(self, timestamp: int) -> None:
         """Make the next mined block carry `timestamp` (unix seconds, after the latest block)."""

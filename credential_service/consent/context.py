@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from credential_service.consent.ledger import ConsentLedger, NodeConsentLedger
 from credential_service.consent.service import CONSENT_SIGNING_KEY, ConsentSigner
 from credential_service.errors import ConfigurationError
-from node_adapter import Chain, ChainError, Deployment, Signer
+from node_adapter import Chain, Deployment, Signer
 from wallet_sdk.jose import Curve
 
 if TYPE_CHECKING:
@@ -60,10 +60,7 @@ class ConsentContext:
         relayer = Signer.from_key(
             keystore.ensure(CONSENT_RELAYER_KEY, Curve.SECP256K1).private_bytes()
         )
-        try:
-            if chain.balance(relayer.address) == 0:
-                chain.fund(relayer.address, _RELAYER_FUNDING_WEI)
-        except ChainError:
+        if not chain.fund_if_empty(relayer.address, _RELAYER_FUNDING_WEI):
             log.info("no development account to fund the consent relayer; assuming zero gas")
         signer = ConsentSigner(
             issuer=context.settings.issuer_url,

@@ -223,6 +223,14 @@ def test_zero_gas_price_chain_uses_legacy_zero_price(start_anvil: StartAnvil) ->
     assert chain.balance(pauper.address) == 0
 
 
+def test_a_node_without_development_accounts_is_not_funded_from(start_anvil: StartAnvil) -> None:
+    node = start_anvil(gas_price=0, base_fee=0, extra_args=("--accounts", "0"))
+    chain = Chain.from_urls([node.url])
+    pauper = Signer.generate()
+    assert chain.fund_if_empty(pauper.address, 10**18) is False
+    assert chain.balance(pauper.address) == 0
+
+
 def test_eip1559_fees_on_default_anvil(anvil: AnvilProcess) -> None:
     chain = Chain.from_urls([anvil.url])
     signer = chain.dev_signers(6)[5]

@@ -3,6 +3,8 @@ checked receipts, decoded reverts, time control, snapshots, and errors kept in `
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from node_adapter import (
@@ -144,6 +146,24 @@ def test_fund_and_balance(chain: Chain) -> None:
     assert chain.balance(fresh.address) == 0
     chain.fund(fresh.address, 10**18)
     assert chain.balance(fresh.address) == 10**18
+
+
+def test_fund_if_empty_tops_up_only_an_empty_account(chain: Chain) -> None:
+    fresh = Signer.generate()
+    assert chain.fund_if_empty(fresh.address, 10**18) is True
+    assert chain.balance(fresh.address) == 10**18
+    assert chain.fund_if_empty(fresh.address, 5) is True
+    assert chain.balance(fresh.address) == 10**18
+
+
+def test_embedded_chains_made_one_after_another_keep_their_own_nonces() -> None:
+    """CPython hands a collected object's id to the next one: nonces tracked for a dropped
+    in-process chain must never be used on a new one (seen as "Expected 0, but got 1")."""
+    for _ in range(20):
+        chain = Chain.embedded()
+        chain.fund(Signer.generate().address, 1)
+        del chain
+        gc.collect()
 
 
 def test_dev_signers_beyond_the_builtin_accounts_are_funded(chain: Chain) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,12 +148,14 @@ def _second_data_user(client: TestClient, headers: dict[str, str]) -> tuple[str,
     return code, private
 
 
-def open_consent_service(directory: Path, chain: Chain | None = None) -> Iterator[ConsentService]:
+def open_consent_service(
+    directory: Path, chain: Chain | None = None, *, database_url: str | None = None
+) -> Iterator[ConsentService]:
     """A service on `chain` (default: a fresh in-process chain) with its own registries."""
     chain = chain if chain is not None else Chain.embedded()
     settings = Settings(
         dev_mode=True,
-        database_url=f"sqlite:///{directory / 'hrss.db'}",
+        database_url=database_url or f"sqlite:///{directory / 'hrss.db'}",
         keystore_path=directory / "service.keystore",
         keystore_passphrase=SecretStr("consent-test-passphrase"),
         deployment_path=directory / "deployment.json",
@@ -195,5 +197,13 @@ def open_consent_service(directory: Path, chain: Chain | None = None) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def consent_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsentService]:
-    yield from open_consent_service(tmp_path_factory.mktemp("consent-service"))
+def consent_service(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_backend: str,
+    database_url_factory: Callable[[str], str],
+) -> Iterator[ConsentService]:
+    """The consent service of a test module, once on SQLite and once on PostgreSQL."""
+    yield from open_consent_service(
+        tmp_path_factory.mktemp("consent-service"),
+        database_url=database_url_factory(database_backend),
+    )

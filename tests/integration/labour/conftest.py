@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -8,8 +8,16 @@ from tests.integration.labour.harness import LabourService, open_labour_service
 
 
 @pytest.fixture(scope="module")
-def labour_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabourService]:
-    yield from open_labour_service(tmp_path_factory.mktemp("labour-service"))
+def labour_service(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_backend: str,
+    database_url_factory: Callable[[str], str],
+) -> Iterator[LabourService]:
+    """The labour-contract service of a test module, once on SQLite and once on PostgreSQL."""
+    yield from open_labour_service(
+        tmp_path_factory.mktemp("labour-service"),
+        database_url=database_url_factory(database_backend),
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

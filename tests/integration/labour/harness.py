@@ -180,11 +180,13 @@ class LabourService:
         return response.content
 
 
-def open_labour_service(directory: Path, chain: Chain | None = None) -> Iterator[LabourService]:
+def open_labour_service(
+    directory: Path, chain: Chain | None = None, *, database_url: str | None = None
+) -> Iterator[LabourService]:
     chain = chain if chain is not None else Chain.embedded()
     settings = Settings(
         dev_mode=True,
-        database_url=f"sqlite:///{directory / 'hrss.db'}",
+        database_url=database_url or f"sqlite:///{directory / 'hrss.db'}",
         keystore_path=directory / "service.keystore",
         keystore_passphrase=SecretStr("labour-test-passphrase"),
         deployment_path=directory / "deployment.json",

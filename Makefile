@@ -7,15 +7,24 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint bench compile deps clean
+.PHONY: run test lint bench compile deps clean lock
 
 deps: $(STAMP_PY) $(STAMP_NODE)
 
-$(STAMP_PY): pyproject.toml
+$(STAMP_PY): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
+
+# Resolve the newest versions pyproject.toml allows, in a scratch environment, and pin them.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q --upgrade pip
+	.venv-lock/bin/pip install -q -e '.[dev]'
+	(echo "# Versions the test suite last passed with (make lock rewrites it from a fresh resolve)."; \
+	 .venv-lock/bin/pip freeze --exclude-editable) > constraints.txt
+	rm -rf .venv-lock
 
 $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -27,6 +27,7 @@ from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.core.config import AnchoringSettings, Settings
 from credential_service.errors import ConfigurationError, LedgerUnavailable, ServiceError
 from credential_service.keystore import FileKeystore
+from credential_service.observability import configure_logging, register_secret
 from credential_service.persistence import create_database_engine
 from credential_service.services.ledger import organisation_ledger_id
 from node_adapter import Chain, ChainError, Deployment, Signer, TrustRegistryClient
@@ -161,13 +162,16 @@ def _fund(chain: Chain, keystore: FileKeystore, address: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one worker until SIGTERM/SIGINT. Exit status 2 on a configuration error."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings()
         anchoring = AnchoringSettings()
     except ValidationError as err:
         print(f"configuration error: {err}", file=sys.stderr)
         return 2
+    # the API's logging: one redacting JSON object a line, the passphrase known as a secret
+    configure_logging(level=settings.log_level, json_format=settings.log_json)
+    if settings.keystore_passphrase is not None:
+        register_secret(settings.keystore_passphrase.get_secret_value())
     worker: AnchoringWorker | None = None
     stop = threading.Event()
 
@@ -190,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if worker is None:
         return 0
-    print(f"anchoring worker {anchoring.worker_name} ready", file=sys.stderr, flush=True)
+    log.info("anchoring worker %s ready", anchoring.worker_name)
     started = time.monotonic()
     try:
         worker.run(stop)

@@ -3,6 +3,7 @@ exactly once, the work split between them (SELECT ... FOR UPDATE SKIP LOCKED and
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 
@@ -66,3 +67,10 @@ def test_two_workers_on_postgresql_anchor_10000_documents_each_exactly_once(
     # One Anchored event per batch root; receipts of one item in 20 checked (building all
     # 10,000 receipt objects costs more than the rest of the test).
     assert_each_anchored_once_and_verifies(engine, environment.registries, ids[::20])
+    # Both workers logged as the API does: one JSON object a line, nothing else.
+    for worker in workers:
+        lines = worker.output().splitlines()
+        assert any("ready" in line for line in lines)
+        for line in lines:
+            entry = json.loads(line)
+            assert {"time", "level", "logger", "message", "request_id"} <= entry.keys(), line

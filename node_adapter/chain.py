@@ -843,9 +843,12 @@ class Chain:
         """On a development chain, send `wei` to `address` when its balance is zero; returns
         whether the chain has a development account at all. On a chain without one (a zero-gas
         permissioned network) nothing is sent and False is returned. A failed transfer raises:
-        it is never mistaken for a chain without development accounts."""
+        it is never mistaken for a chain without development accounts, nor is a node that does
+        not answer (`ChainUnavailable`)."""
         try:
             funder = Signer.from_key(self._backend.dev_keys()[0])
+        except ChainUnavailable:
+            raise
         except (ChainError, IndexError):
             return False
         if self.balance(address) == 0:

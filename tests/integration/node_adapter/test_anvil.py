@@ -231,6 +231,12 @@ def test_a_node_without_development_accounts_is_not_funded_from(start_anvil: Sta
     assert chain.balance(pauper.address) == 0
 
 
+def test_funding_through_a_dead_node_is_unavailable_not_a_zero_gas_chain() -> None:
+    chain = Chain.from_urls([_dead_url()], timeout=2.0)
+    with pytest.raises(ChainUnavailable):
+        chain.fund_if_empty(Signer.generate().address, 10**18)
+
+
 def test_eip1559_fees_on_default_anvil(anvil: AnvilProcess) -> None:
     chain = Chain.from_urls([anvil.url])
     signer = chain.dev_signers(6)[5]

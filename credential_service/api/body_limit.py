@@ -7,6 +7,7 @@ common error body (``request_body_too_large``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
@@ -29,14 +30,30 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.limit = max_body_bytes
         # Paths with their own limit (file uploads), which then enforce the usual one for
-        # other bodies themselves.
-        self.path_limits = dict(path_limits or {})
+        # other bodies themselves. A path is exact or a route template whose ``{name}``
+        # segments match one path segment each.
+        self.path_limits = {p: n for p, n in (path_limits or {}).items() if "{" not in p}
+        self.template_limits = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(p)) + "$"), n)
+            for p, n in (path_limits or {}).items()
+            if "{" in p
+        ]
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a request path."""
+        exact = self.path_limits.get(path)
+        if exact is not None:
+            return exact
+        for pattern, limit in self.template_limits:
+            if pattern.match(path):
+                return limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.path_limits.get(scope["path"], self.limit)
+        limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             error = RequestBodyTooLarge(limit)

@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
             "/v1/anchors": anchors.MAX_UPLOAD_BYTES,
             # contract documents and evidence packages with their document are files
             "/v1/labour-contracts": DOCUMENT_UPLOAD_BYTES,
+            "/v1/labour-contracts/{contract_id}/versions": DOCUMENT_UPLOAD_BYTES,
             "/v1/evidence/verify": DOCUMENT_UPLOAD_BYTES,
         },
     )

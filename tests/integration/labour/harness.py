@@ -71,6 +71,9 @@ class LabourService:
     employer_jwk: dict[str, str]
     batcher: Batcher
     directory: Path
+    province: str = ""  # the employer's province: client id and private JWK
+    province_jwk: dict[str, str] = field(default_factory=dict)
+    employer_region: int = 0
     trust: dict[str, list[Jwk]] = field(default_factory=dict)
     _wallets: int = 0
 
@@ -85,16 +88,44 @@ class LabourService:
         return employer_entity_id(self.employer)
 
     def employer_headers(self) -> dict[str, str]:
+        return self.organisation_headers(self.employer, self.employer_jwk)
+
+    def organisation_headers(self, client_id: str, jwk: dict[str, str]) -> dict[str, str]:
         response = self.client.post(
             "/v1/auth/token",
             data={
                 "grant_type": "client_credentials",
                 "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": _assertion(self.employer_jwk, self.employer),
+                "client_assertion": _assertion(jwk, client_id),
             },
         )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def second_employer(self) -> tuple[str, dict[str, str]]:
+        """Another employer of the same province, accredited through the API: (client id,
+        private JWK)."""
+        from tests.integration.credential_service.conftest import fresh_credit_code
+
+        key = Jwk.generate(Curve.P256)
+        public = {k: v for k, v in key.public_jwk().items() if k in ("kty", "crv", "x", "y")}
+        region = self.employer_region
+        code = fresh_credit_code(region)
+        response = self.client.post(
+            "/v1/organisations",
+            json={
+                "name": "另一家用人单位",
+                "credit_code": code,
+                "kind": "employer",
+                "region": region,
+                "keys": [public],
+            },
+            headers=self.organisation_headers(self.province, self.province_jwk),
+        )
+        assert response.status_code == 201, response.text
+        private = key.private_jwk()
+        private["kid"] = key.thumbprint_b64()
+        return code, private
 
     def wallet(self) -> Wallet:
         self._wallets += 1
@@ -199,6 +230,11 @@ def open_labour_service(
     )
     clients = FileKeystore.open(directory / "clients.keystore", "demo")
     employer = next(c.client_id for c in credentials if c.role == OrganisationKind.EMPLOYER)
+    province = next(
+        c.client_id
+        for c in credentials
+        if c.role == OrganisationKind.PROVINCE and c.client_id[2:4] == employer[2:4]
+    )
     deployment = context.ledger.deployment  # type: ignore[attr-defined]
     signer = Signer.from_key(
         context.keystore.ensure("anchoring/labour-test", Curve.SECP256K1).private_bytes()
@@ -229,6 +265,9 @@ def open_labour_service(
             employer_jwk=load_client_key(clients, employer),
             batcher=batcher,
             directory=directory,
+            province=province,
+            province_jwk=load_client_key(clients, province),
+            employer_region=int(employer[2:8]),  # a credit code carries its region
         )
         trust = client.get("/v1/consents/trust")
         assert trust.status_code == 200, trust.text

@@ -296,3 +296,76 @@ def test_termination_lets_a_pending_amendment_lapse(labour_service: LabourServic
     assert [e["event"] for e in report["timeline"]][-2:] == ["employer_signed", "terminated"]
     renewal = _verify(service, service.evidence(contract_id), DOCUMENT + b"renewal")
     assert renewal["verdict"] == "not_effective"
+
+
+def test_amendments_take_documents_as_large_as_first_uploads(
+    labour_service: LabourService,
+) -> None:
+    """A new version is a document like the first: the 32 MiB upload limit, not the 4 MiB
+    this service allows other bodies."""
+    service = labour_service
+    contract_id = service.signed_contract(service.wallet())
+    terms = json.dumps({"relation": "amendment", "hr_operator": "HR", "key_terms": {"wage": 9}})
+    large = DOCUMENT + b"\x00" * (6 * 1024 * 1024)
+    offered = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("amendment.pdf", large, "application/pdf")},
+        data={"terms": terms},
+        headers=service.employer_headers(),
+    )
+    assert offered.status_code == 201, offered.text
+    too_large = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("amendment.pdf", b"\x00" * (33 * 1024 * 1024), "application/pdf")},
+        data={"terms": terms},
+        headers=service.employer_headers(),
+    )
+    assert too_large.status_code == 413
+    assert too_large.json()["code"] == "request_body_too_large"
+    # other bodies keep the service's own limit
+    other = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/termination",
+        content=b"{" + b" " * (5 * 1024 * 1024) + b"}",
+        headers={**service.employer_headers(), "Content-Type": "application/json"},
+    )
+    assert other.status_code == 413
+
+
+def test_another_employer_can_neither_see_nor_touch_a_contract(
+    labour_service: LabourService,
+) -> None:
+    service = labour_service
+    contract_id = service.signed_contract(service.wallet())
+    other = service.organisation_headers(*service.second_employer())
+    mine = service.client.get("/v1/labour-contracts", headers=service.employer_headers())
+    assert contract_id in {c["contract_id"] for c in mine.json()}
+    theirs = service.client.get("/v1/labour-contracts", headers=other)
+    assert theirs.status_code == 200 and theirs.json() == []
+    for path in ("", "/document", "/evidence", "/report.pdf"):
+        response = service.client.get(f"/v1/labour-contracts/{contract_id}{path}", headers=other)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["code"] == "not_found"
+    termination = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/termination",
+        json={"reason_code": "expiry", "reason": "x", "effective_date": "2029-12-31"},
+        headers=other,
+    )
+    assert termination.status_code == 404
+    amendment = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("a.pdf", DOCUMENT + b"x", "application/pdf")},
+        data={
+            "terms": json.dumps(
+                {"relation": "amendment", "hr_operator": "HR", "key_terms": {"wage": 9}}
+            )
+        },
+        headers=other,
+    )
+    assert amendment.status_code == 404, amendment.text
+    # and the contract is as it was
+    after = service.client.get(
+        f"/v1/labour-contracts/{contract_id}", headers=service.employer_headers()
+    )
+    assert after.status_code == 200, after.text
+    assert (after.json()["state"], after.json()["latest_version"]) == ("effective", 1)
+    assert after.json()["pending"] is None

@@ -3,6 +3,9 @@ its own token-signing key. The HTTP app and the demo bootstrap share one."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -12,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from credential_service.core.config import Settings
-from credential_service.errors import ConfigurationError
+from credential_service.errors import ConfigurationError, LedgerUnavailable
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation
 from credential_service.persistence import create_database_engine, migrate
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from node_adapter import Chain
 
 TOKEN_SIGNING_KEY = "service/token-signing"
+
+log = logging.getLogger("credential_service.context")
 
 
 @dataclass
@@ -47,9 +52,13 @@ class ServiceContext:
         from credential_service.chain import NodeTrustLedger
 
         engine = create_database_engine(settings.database_url)
-        migrate(engine)
-        keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
-        ledger = NodeTrustLedger.connect(settings=settings, keystore=keystore, chain=chain)
+        try:
+            migrate(engine)
+            keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
+            ledger = NodeTrustLedger.connect(settings=settings, keystore=keystore, chain=chain)
+        except BaseException:
+            engine.dispose()
+            raise
         with Session(engine) as session:
             if ledger.freshly_deployed and session.exec(select(Organisation.id)).first():
                 # A new registry deployment (e.g. a fresh in-process chain) under a database
@@ -83,6 +92,28 @@ class ServiceContext:
                 leeway=timedelta(seconds=settings.clock_skew_seconds),
             ),
         )
+
+    @classmethod
+    def open_waiting_for_chain(
+        cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep
+    ) -> ServiceContext:
+        """`open`, retried with backoff (0.5 s doubling to 15 s) while no chain node answers,
+        for at most ``settings.chain_startup_wait_seconds``.
+
+        Raises what `open` raises; ``LedgerUnavailable`` once the wait is over.
+        """
+        deadline = time.monotonic() + settings.chain_startup_wait_seconds
+        delay = 0.5
+        while True:
+            try:
+                return cls.open(settings)
+            except LedgerUnavailable as err:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                log.warning("chain unreachable at startup (%s); retrying in %.1f s", err, delay)
+                sleep(min(delay, left))
+                delay = min(delay * 2, 15.0)
 
     def close(self) -> None:
         self.engine.dispose()

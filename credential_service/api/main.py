@@ -42,7 +42,7 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
         if context is not None:
             yield
             return
-        opened = await run_in_threadpool(ServiceContext.open, settings)
+        opened = await run_in_threadpool(ServiceContext.open_waiting_for_chain, settings)
         app.state.context = opened
         try:
             yield

@@ -44,6 +44,11 @@ class Settings(DatabaseSettings):
     """JSON file of the deployed registry addresses (``node_adapter.Deployment``). When it is
     missing the service deploys the registries and writes it."""
 
+    chain_startup_wait_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    """How long a starting process waits for an unreachable chain (retrying with backoff)
+    before it gives up. A process that starts during an outage serves once a node answers,
+    instead of exiting (which makes ``uvicorn --workers N`` stop altogether)."""
+
     keystore_path: Path = Path("var/service.keystore")
     """Encrypted file keystore of the service's own keys and organisations' controller keys."""
 

@@ -91,7 +91,7 @@ def test_worker_killed_at_a_step_and_restarted_anchors_every_item_exactly_once(
     ]
 
     restarted = environment.start("w1")
-    wait_until_anchored(engine, timeout=30, workers=[restarted])
+    wait_until_anchored(engine, timeout=90, workers=[restarted])
     restarted.stop()
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(BATCH)).scalar_one() == 1
@@ -109,12 +109,12 @@ def test_a_rollback_that_loses_the_anchor_is_detected_and_the_batch_anchored_aga
     before = chain.snapshot()
     ids = _submit(engine, 300)
     worker = environment.start("w1")
-    wait_until_anchored(engine, timeout=30, workers=[worker])
+    wait_until_anchored(engine, timeout=90, workers=[worker])
     assert len(environment.registries.anchored_events()) == 1
     chain.revert(before)  # the node drops the block with the anchoring transaction
     chain.mine(2)
     worker.wait_for("lost its anchor; anchoring again")
-    wait_until_anchored(engine, timeout=30, workers=[worker])
+    wait_until_anchored(engine, timeout=90, workers=[worker])
     worker.stop()
     with engine.connect() as connection:
         assert connection.execute(select(BATCH.c.rollbacks)).scalar_one() == 1

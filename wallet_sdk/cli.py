@@ -7,7 +7,6 @@ failed, 2 usage or input error.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -108,13 +107,14 @@ def verify_receipt_command(receipt: Path, document: Path) -> None:
 
     This does not check the chain: it proves inclusion in the batch root only.
     """
-    digest = hashlib.sha256()
-    with document.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     try:
         parsed = AnchorReceipt.parse(receipt.read_bytes())
-        report = verify_receipt_offline(parsed, digest.digest())
+        # the document is hashed with the receipt's algorithm (SHA-256 or SM3)
+        digest = parsed.algorithm.new()
+        with document.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        report = verify_receipt_offline(parsed, digest.digest(), algorithm=parsed.algorithm)
     except VerificationError as err:
         if err.report is not None:
             _print_report(err.report)

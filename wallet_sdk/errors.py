@@ -30,7 +30,8 @@ class FormatError(WalletError):
 
 
 class UnsupportedAlgorithmError(WalletError):
-    """An algorithm was named that this version does not implement (e.g. SM3)."""
+    """An algorithm was named that this version does not implement (e.g. SHA-512 for a
+    receipt, or SM3 where the platform has no SM3 at all)."""
 
 
 class KeystoreError(WalletError):

@@ -5,10 +5,16 @@ Leaves and inner nodes are domain-separated as in RFC 6962 §2.1 (and RFC 9162 �
     leaf hash = H(0x00 || leaf data)
     node hash = H(0x01 || left || right)
 
-In hrss-trust the leaf data is the document digest (32 bytes of SHA-256 over the document),
-so a document's leaf hash is ``SHA-256(0x00 || digest)``. `MerkleTree.build` enforces that
-length; `leaf_hash` and `MerkleTree.from_leaf_hashes` accept any leaf data, which is what the
-RFC 6962 / Certificate Transparency test vectors use.
+``H`` is the tree's `HashAlgorithm`: SHA-256 (FIPS 180-4) or SM3 (GB/T 32905-2016), both
+with 32-byte digests. One algorithm serves throughout a tree: the document digests that are
+its leaf data, the leaf hashes and the inner nodes. In hrss-trust the leaf data is the document
+digest, so a document's leaf hash is ``H(0x00 || H(document))``. `MerkleTree.build` enforces
+that length; `leaf_hash` and `MerkleTree.from_leaf_hashes` accept any leaf data, which is what
+the RFC 6962 / Certificate Transparency test vectors use.
+
+SM3 comes from OpenSSL through `hashlib` when the linked OpenSSL provides it (1.1.1 and later
+usually do), else from `cryptography`, whose wheels always carry it; both give the same digests
+(the GB/T 32905 vectors are in the tests, through both).
 
 A tree of ``n`` leaves has the RFC 6962 shape: split at the largest power of two smaller than
 ``n``. Pairing nodes level by level and carrying an unpaired last node up unchanged gives the
@@ -20,14 +26,19 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from itertools import chain, repeat
+from typing import Protocol
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 
 from wallet_sdk.errors import FormatError, UnsupportedAlgorithmError, VerificationError
 
 __all__ = [
     "HashAlgorithm",
+    "Hasher",
     "InclusionProof",
     "MerkleTree",
     "leaf_hash",
@@ -41,19 +52,84 @@ _NODE_PREFIX = b"\x01"
 _MAX_PATH_LENGTH = 64
 
 
-class HashAlgorithm(enum.Enum):
-    """Hash function of a Merkle tree; the value is the name written into receipts.
+class Hasher(Protocol):
+    """A running hash: feed it with `update`, read it with `digest` (as often as wanted)."""
 
-    Only SHA-256 is implemented. SM3 (GB/T 32905) is reserved so that a receipt naming it
-    is rejected with a clear `UnsupportedAlgorithmError` rather than misread.
-    """
+    def update(self, data: bytes, /) -> None:
+        """Add `data` to the hashed input."""
+        ...
+
+    def digest(self) -> bytes:
+        """Digest of everything added so far; the hasher can still be updated afterwards."""
+        ...
+
+
+_SM3_ABC = bytes.fromhex("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+
+
+class _CryptographySM3:
+    """SM3 through `cryptography` (its bundled OpenSSL), with `hashlib`'s interface."""
+
+    __slots__ = ("_context",)
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._context = hashes.Hash(hashes.SM3())
+        if data:
+            self._context.update(data)
+
+    def update(self, data: bytes, /) -> None:
+        self._context.update(data)
+
+    def digest(self) -> bytes:
+        # finalize() ends a context; finalising a copy keeps this one open, as hashlib does.
+        return self._context.copy().finalize()
+
+
+def _sm3_backend(algorithms_available: Set[str]) -> Callable[[bytes], Hasher] | None:
+    """The SM3 constructor to use: OpenSSL's through `hashlib` when `algorithms_available`
+    names it and it gives the GB/T 32905 digest of "abc", else `cryptography`'s; ``None``
+    when neither works (a FIPS-only OpenSSL, say)."""
+    if "sm3" in algorithms_available:
+        try:
+            empty = hashlib.new("sm3")
+        except ValueError:
+            pass
+        else:
+            probe = empty.copy()
+            probe.update(b"abc")
+            if probe.digest() == _SM3_ABC:
+
+                def openssl_sm3(data: bytes = b"") -> Hasher:
+                    # Copying a ready context skips OpenSSL 3's algorithm fetch, which
+                    # costs more than hashing 65 bytes: ``hashlib.new`` is twice as slow.
+                    hasher = empty.copy()
+                    hasher.update(data)
+                    return hasher
+
+                return openssl_sm3
+    try:
+        if _CryptographySM3(b"abc").digest() == _SM3_ABC:
+            return _CryptographySM3
+    except UnsupportedAlgorithm:
+        pass
+    return None
+
+
+_SM3 = _sm3_backend(hashlib.algorithms_available)
+
+
+class HashAlgorithm(enum.Enum):
+    """Hash function of a Merkle tree and of the documents in it; the value is the name
+    written into receipts and accepted by the service."""
 
     SHA256 = "sha-256"
+    """SHA-256 (FIPS 180-4)."""
     SM3 = "sm3"
+    """SM3 (GB/T 32905-2016), the hash of China's commercial cryptography standards (国密)."""
 
     @property
     def digest_size(self) -> int:
-        """Length in bytes of this algorithm's digests."""
+        """Length in bytes of this algorithm's digests (32 for both)."""
         return 32
 
     @classmethod
@@ -67,12 +143,28 @@ class HashAlgorithm(enum.Enum):
         except ValueError as err:
             raise UnsupportedAlgorithmError(f"unknown hash algorithm {name!r}") from err
 
-    def _hasher(self) -> Callable[[bytes], hashlib._Hash]:
+    def new(self) -> Hasher:
+        """A running hash of this algorithm, for data that arrives in pieces.
+
+        Raises `UnsupportedAlgorithmError` when no backend provides the algorithm.
+        """
+        return self._hasher()(b"")
+
+    def digest(self, data: bytes) -> bytes:
+        """Digest of `data`: what a document digest is for a document held in memory.
+
+        Raises `UnsupportedAlgorithmError` when no backend provides the algorithm.
+        """
+        return self._hasher()(data).digest()
+
+    def _hasher(self) -> Callable[[bytes], Hasher]:
         if self is HashAlgorithm.SHA256:
             return hashlib.sha256
-        raise UnsupportedAlgorithmError(
-            f"hash algorithm {self.value!r} is reserved but not implemented in this version"
-        )
+        if _SM3 is None:
+            raise UnsupportedAlgorithmError(
+                "SM3 is not available: neither hashlib's OpenSSL nor cryptography provides it"
+            )
+        return _SM3
 
 
 def leaf_hash(data: bytes, algorithm: HashAlgorithm = HashAlgorithm.SHA256) -> bytes:
@@ -268,7 +360,7 @@ class MerkleTree:
 
 
 def _root_from_path(
-    leaf: bytes, proof: InclusionProof, hasher: Callable[[bytes], hashlib._Hash]
+    leaf: bytes, proof: InclusionProof, hasher: Callable[[bytes], Hasher]
 ) -> bytes | None:
     # RFC 9162 §2.1.3.2: walk up from the leaf; None when the path has the wrong length.
     fn = proof.leaf_index

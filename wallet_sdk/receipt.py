@@ -5,6 +5,11 @@ to `AnchorRegistry`. `verify_receipt_offline` checks the part that needs no chai
 leaf hash, Merkle path); `verify_receipt` adds the on-chain checks through a `ChainView`, which
 `node_adapter` implements. Both run named checks in a fixed order and fail closed.
 
+A receipt's ``hash_algorithm`` (``sha-256`` or ``sm3``) is the one hash of the document
+digest, the leaf and every inner node. The verifier states which algorithm its digest is
+(SHA-256 unless told), and a receipt for another one fails the ``document_digest`` check: a
+receipt never chooses the algorithm it is checked with.
+
 Byte values are 0x-prefixed lowercase hex; addresses are EIP-55 checksummed. The format is
 defined by ``wallet_sdk/schemas/anchor-receipt-1.schema.json``.
 """
@@ -41,7 +46,7 @@ __all__ = [
 ]
 
 RECEIPT_VERSION = "hrss-anchor-receipt/1"
-_HASH_ALGORITHMS = frozenset({HashAlgorithm.SHA256.value})
+_HASH_ALGORITHMS = frozenset(algorithm.value for algorithm in HashAlgorithm)
 _BYTES32 = re.compile(r"0x[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32_FIELDS = (
@@ -375,26 +380,36 @@ class _Runner:
         return report
 
 
-def _run_offline(runner: _Runner, receipt: AnchorReceipt, document_digest: bytes) -> None:
+def _run_offline(
+    runner: _Runner, receipt: AnchorReceipt, document_digest: bytes, algorithm: HashAlgorithm
+) -> None:
     def check_digest() -> str:
+        if not isinstance(algorithm, HashAlgorithm):
+            raise _Failed(f"the digest's algorithm must be a HashAlgorithm, not {algorithm!r}")
         if not isinstance(document_digest, bytes) or len(document_digest) != 32:
             raise _Failed("document digest must be 32 bytes")
+        if receipt.hash_algorithm != algorithm.value:
+            raise _Failed(
+                f"receipt is for a digest of {receipt.hash_algorithm}, "
+                f"the digest given is of {algorithm.value}"
+            )
         if not hmac.compare_digest(_unhex(receipt.document_digest), document_digest):
             raise _Failed("receipt is for a different document digest")
-        return "receipt names this document's digest"
+        return f"receipt names this document's {algorithm.value} digest"
 
+    # Both run only after check_digest passed: `algorithm` is then the receipt's too.
     def check_leaf() -> str:
-        expected = leaf_hash(document_digest, receipt.algorithm)
+        expected = leaf_hash(document_digest, algorithm)
         if not hmac.compare_digest(_unhex(receipt.leaf_hash), expected):
             raise _Failed("leaf hash is not H(0x00 || document digest)")
-        return f"leaf hash recomputed with {receipt.hash_algorithm}"
+        return f"leaf hash recomputed with {algorithm.value}"
 
     def check_path() -> str:
         verify_inclusion(
             _unhex(receipt.leaf_hash),
             receipt.inclusion_proof(),
             receipt.root_bytes,
-            receipt.algorithm,
+            algorithm,
         )
         return f"leaf {receipt.leaf_index} of {receipt.tree_size} leads to root {receipt.root}"
 
@@ -403,16 +418,24 @@ def _run_offline(runner: _Runner, receipt: AnchorReceipt, document_digest: bytes
     runner.run("merkle_path", check_path, after=("leaf_hash",))
 
 
-def verify_receipt_offline(receipt: AnchorReceipt, document_digest: bytes) -> ReceiptVerification:
+def verify_receipt_offline(
+    receipt: AnchorReceipt,
+    document_digest: bytes,
+    *,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+) -> ReceiptVerification:
     """Check a receipt without the chain: digest, leaf hash and Merkle path.
 
-    This proves only that the document is in the batch whose root the receipt names; it says
-    nothing about whether that root was ever anchored. Returns the report when all checks
-    pass. Raises `VerificationError` naming the first failed check (``document_digest``,
-    ``leaf_hash`` or ``merkle_path``), with the full report attached as ``.report``.
+    `document_digest` is the document's digest under `algorithm` (for a document in hand,
+    ``algorithm.digest(document)``); a receipt for another algorithm fails
+    ``document_digest``. This proves only that the document is in the batch whose root the
+    receipt names; it says nothing about whether that root was ever anchored. Returns the
+    report when all checks pass. Raises `VerificationError` naming the first failed check
+    (``document_digest``, ``leaf_hash`` or ``merkle_path``), with the full report attached as
+    ``.report``.
     """
     runner = _Runner()
-    _run_offline(runner, receipt, document_digest)
+    _run_offline(runner, receipt, document_digest, algorithm)
     return runner.finish(receipt)
 
 
@@ -423,13 +446,19 @@ def verify_receipt(
     *,
     anchor_registry: str,
     trust_registry: str,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
 ) -> ReceiptVerification:
     """Verify a receipt completely: offline checks, then against the chain.
 
+    `document_digest` is the document's digest under `algorithm`, SHA-256 unless told; to
+    verify against the document itself, pass ``algorithm.digest(document)`` (or feed
+    ``algorithm.new()`` for a large file) with the same `algorithm`. The algorithm is the
+    verifier's choice: the receipt's ``hash_algorithm`` must be it.
+
     Checks, in order (each reported as passed, failed or skipped, with the reason):
 
-    1. ``document_digest``: the receipt names this digest.
-    2. ``leaf_hash``: its leaf hash is ``H(0x00 || digest)``.
+    1. ``document_digest``: the receipt is for a digest of `algorithm` and names this digest.
+    2. ``leaf_hash``: its leaf hash is ``H(0x00 || digest)``, ``H`` being `algorithm`.
     3. ``merkle_path``: the path leads from the leaf to the root.
     4. ``chain_id``: the chain is the one the receipt names.
     5. ``registry_address``: the receipt's registry is the AnchorRegistry the verifier trusts
@@ -448,7 +477,7 @@ def verify_receipt(
     `chain` fails the check that called it.
     """
     runner = _Runner()
-    _run_offline(runner, receipt, document_digest)
+    _run_offline(runner, receipt, document_digest, algorithm)
     record: list[AnchorRecord] = []
 
     def check_chain_id() -> str:

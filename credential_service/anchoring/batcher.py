@@ -4,7 +4,8 @@ and writes every item's audit path once the root is confirmed.
 One pass (`Batcher.run_once`) does, in order:
 
 1. **Seal** batches of up to ``max_leaves`` waiting items, or fewer once the oldest has waited
-   ``max_age``.
+   ``max_age``, for each digest algorithm in turn: a batch holds items of one algorithm only
+   (SHA-256 or SM3), and its tree is built with that algorithm.
 2. **Anchor** every batch that is due, one at a time under a lease:
    ``batched`` → (``sending`` written durably) → transaction → ``sent`` → ``confirmed`` with
    the paths, in one transaction.
@@ -47,6 +48,7 @@ from credential_service.anchoring.ledger import AnchorLedger
 from credential_service.anchoring.models import BatchState
 from credential_service.anchoring.outbox import BatchRecord, Inclusion, LeaseLost
 from credential_service.errors import LedgerRejected, LedgerUnavailable, ServiceError
+from wallet_sdk.merkle import HashAlgorithm
 
 __all__ = ["BatchPolicy", "Batcher", "FaultPoints", "PassReport", "batch_ref_of"]
 
@@ -82,7 +84,9 @@ class BatchPolicy:
     whose blocks are final)."""
     rollback_window: int = 64
     """Confirmed batches this many blocks deep or less are checked for rollbacks."""
-    algorithms: tuple[str, ...] = ("sha-256",)
+    algorithms: tuple[str, ...] = tuple(algorithm.value for algorithm in HashAlgorithm)
+    """Digest algorithms whose items this batcher seals (``sha-256`` and ``sm3``), each into
+    batches of its own. Items of an algorithm left out wait for a batcher that has it."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_leaves <= 2**32 - 1:
@@ -91,6 +95,12 @@ class BatchPolicy:
             raise ValueError("max_age must be >= 0 and lease > 0")
         if self.confirmations < 0 or self.rollback_window < 0:
             raise ValueError("confirmations and rollback_window must be >= 0")
+        known = [algorithm.value for algorithm in HashAlgorithm]
+        if not self.algorithms or len(set(self.algorithms)) != len(self.algorithms):
+            raise ValueError("algorithms must name at least one algorithm, none twice")
+        unknown = [name for name in self.algorithms if name not in known]
+        if unknown:
+            raise ValueError(f"unknown digest algorithms {unknown}; known: {known}")
 
     def backoff(self, attempts: int) -> timedelta:
         base = self.backoff_base.total_seconds() * (2 ** min(max(attempts - 1, 0), 16))

@@ -1,14 +1,14 @@
 """``hrss anchor``, ``hrss verify-receipt`` and ``hrss worker``.
 
-``hrss anchor`` hashes files locally (nothing but digests leaves the machine), submits the
-digests to a running service and, with ``--wait``, writes each file's receipt next to it as
-``<file>.anchor-receipt.json``. ``hrss verify-receipt`` checks a file against its receipt with
-nothing but a chain node: it never calls the service.
+``hrss anchor`` hashes files locally (nothing but digests leaves the machine) with SHA-256 or,
+with ``--algorithm sm3``, SM3 (GB/T 32905), submits the digests to a running service and, with
+``--wait``, writes each file's receipt next to it as ``<file>.anchor-receipt.json``.
+``hrss verify-receipt`` checks a file against its receipt with nothing but a chain node: it
+never calls the service.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -20,11 +20,15 @@ import click
 import httpx
 from tqdm import tqdm
 
+from wallet_sdk.errors import UnsupportedAlgorithmError
+from wallet_sdk.merkle import HashAlgorithm
+
 __all__ = ["anchor_command", "verify_receipt_command", "worker_command"]
 
 _CHUNK = 1024 * 1024
 _SUBMIT_BATCH = 5_000
 RECEIPT_SUFFIX = ".anchor-receipt.json"
+_ALGORITHM_NAMES = [algorithm.value for algorithm in HashAlgorithm]
 
 
 def _client(service: str, token: str) -> httpx.Client:
@@ -34,9 +38,17 @@ def _client(service: str, token: str) -> httpx.Client:
     )
 
 
-def hash_file(path: Path, progress: tqdm | None = None) -> bytes:
-    """SHA-256 of a file, read in 1 MiB pieces."""
-    digest = hashlib.sha256()
+def hash_file(
+    path: Path,
+    progress: tqdm | None = None,
+    *,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+) -> bytes:
+    """Digest of a file under `algorithm` (SHA-256 unless told), read in 1 MiB pieces.
+
+    Raises `OSError` when the file cannot be read.
+    """
+    digest = algorithm.new()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
@@ -62,6 +74,13 @@ def _fail(response: httpx.Response) -> click.ClickException:
 @click.option("--token", required=True, help="Access token (POST /v1/auth/token).")
 @click.option("--document-type", default="document", show_default=True)
 @click.option(
+    "--algorithm",
+    type=click.Choice(_ALGORITHM_NAMES),
+    default=HashAlgorithm.SHA256.value,
+    show_default=True,
+    help="Digest algorithm: sha-256, or sm3 (GB/T 32905) where SM3 is required.",
+)
+@click.option(
     "--wait",
     type=float,
     default=None,
@@ -73,27 +92,37 @@ def anchor_command(
     service_url: str,
     token: str,
     document_type: str,
+    algorithm: str,
     wait: float | None,
     quiet: bool,
 ) -> None:
     """Anchor FILES: hash them here, submit the digests, optionally wait for the receipts.
 
-    Prints one JSON line per file: path, digest, anchor id (and receipt path with --wait).
+    Prints one JSON line per file: path, algorithm, digest, anchor id (and receipt path with
+    --wait).
     """
+    hash_algorithm = HashAlgorithm(algorithm)
     total = sum(path.stat().st_size for path in files)
     digests: list[bytes] = []
     with tqdm(
         total=total, unit="B", unit_scale=True, desc="hashing", disable=quiet, file=sys.stderr
     ) as progress:
-        for path in files:
-            digests.append(hash_file(path, progress))
+        try:
+            for path in files:
+                digests.append(hash_file(path, progress, algorithm=hash_algorithm))
+        except UnsupportedAlgorithmError as err:
+            raise click.ClickException(str(err)) from err
     ids: list[str] = []
     with _client(service_url, token) as client:
         for start in range(0, len(digests), _SUBMIT_BATCH):
             chunk = digests[start : start + _SUBMIT_BATCH]
             response = client.post(
                 "/v1/anchors",
-                json={"document_type": document_type, "digests": ["0x" + d.hex() for d in chunk]},
+                json={
+                    "algorithm": algorithm,
+                    "document_type": document_type,
+                    "digests": ["0x" + d.hex() for d in chunk],
+                },
             )
             if response.status_code != 202:
                 raise _fail(response)
@@ -102,7 +131,12 @@ def anchor_command(
         if wait is not None:
             receipts = _wait_for_receipts(client, ids, timeout=wait, quiet=quiet)
     for path, digest, anchor_id in zip(files, digests, ids, strict=True):
-        line: dict[str, Any] = {"file": str(path), "digest": "0x" + digest.hex(), "id": anchor_id}
+        line: dict[str, Any] = {
+            "file": str(path),
+            "algorithm": algorithm,
+            "digest": "0x" + digest.hex(),
+            "id": anchor_id,
+        }
         if anchor_id in receipts:
             target = path.with_name(path.name + RECEIPT_SUFFIX)
             target.write_text(json.dumps(receipts[anchor_id], indent=2) + "\n", encoding="utf-8")
@@ -151,6 +185,12 @@ def _wait_for_receipts(
 )
 @click.option("--anchor-registry", help="Trusted AnchorRegistry address (else --deployment).")
 @click.option("--trust-registry", help="Trusted TrustRegistry address (else --deployment).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(_ALGORITHM_NAMES),
+    default=None,
+    help="Accept only receipts of this digest algorithm (else the receipt's, sha-256 or sm3).",
+)
 @click.option("--offline", is_flag=True, help="Only the checks that need no chain.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify_receipt_command(
@@ -160,12 +200,16 @@ def verify_receipt_command(
     deployment: Path | None,
     anchor_registry: str | None,
     trust_registry: str | None,
+    algorithm: str | None,
     offline: bool,
     as_json: bool,
 ) -> None:
     """Verify that FILE is the document anchored by RECEIPT, against a chain node only.
 
-    Exit status: 0 verified, 1 a check failed (named in the report), 2 unusable input.
+    FILE is hashed with the algorithm the receipt names (SHA-256 or SM3, the only ones a
+    receipt can name), or with --algorithm, in which case a receipt for the other algorithm
+    fails at document_digest. Exit status: 0 verified, 1 a check failed (named in the report),
+    2 unusable input.
     """
     from wallet_sdk.errors import FormatError, VerificationError
     from wallet_sdk.receipt import AnchorReceipt, verify_receipt, verify_receipt_offline
@@ -175,10 +219,17 @@ def verify_receipt_command(
     except FormatError as err:
         click.echo(f"not an anchor receipt: {err}", err=True)
         sys.exit(2)
-    digest = hash_file(file)
+    # A receipt can only name an algorithm this version implements (it is parsed strictly),
+    # and the file is hashed here: the receipt picks how to hash, not what the digest is.
+    hash_algorithm = receipt.algorithm if algorithm is None else HashAlgorithm(algorithm)
+    try:
+        digest = hash_file(file, algorithm=hash_algorithm)
+    except UnsupportedAlgorithmError as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
     try:
         if offline:
-            report = verify_receipt_offline(receipt, digest)
+            report = verify_receipt_offline(receipt, digest, algorithm=hash_algorithm)
         else:
             anchor_address, trust_address = _trusted_registries(
                 deployment, anchor_registry, trust_registry
@@ -193,6 +244,7 @@ def verify_receipt_command(
                 NodeChainView.from_urls(list(rpc_urls)),
                 anchor_registry=anchor_address,
                 trust_registry=trust_address,
+                algorithm=hash_algorithm,
             )
     except VerificationError as err:
         assert err.report is not None

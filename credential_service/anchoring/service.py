@@ -7,7 +7,6 @@ the transaction); no HTTP here. They raise `InvalidInput` for unacceptable conte
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -30,11 +29,12 @@ from credential_service.anchoring.outbox import (
 )
 from credential_service.errors import ErrorCode, InvalidInput, NotFound
 from credential_service.models import as_utc
-from wallet_sdk.merkle import HashAlgorithm, InclusionProof
+from wallet_sdk.merkle import HashAlgorithm, Hasher, InclusionProof
 from wallet_sdk.receipt import AnchorReceipt
 
 __all__ = [
     "ALGORITHMS",
+    "DEFAULT_ALGORITHM",
     "MAX_DIGESTS_PER_REQUEST",
     "AnchorStatus",
     "StreamingDigest",
@@ -45,8 +45,10 @@ __all__ = [
     "submit_digests_of_type",
 ]
 
-ALGORITHMS = frozenset({HashAlgorithm.SHA256.value})
-"""Document digest algorithms accepted (SM3 is reserved in `wallet_sdk.merkle`)."""
+ALGORITHMS = frozenset(algorithm.value for algorithm in HashAlgorithm)
+"""Document digest algorithms accepted: ``sha-256`` and ``sm3``. Items of each are sealed
+into batches of their own, whose trees use the same algorithm."""
+DEFAULT_ALGORITHM = HashAlgorithm.SHA256.value
 MAX_DIGESTS_PER_REQUEST = 10_000
 MAX_COMMITMENTS = 16
 _HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -109,6 +111,7 @@ def _parse_uniform_digests(texts: Sequence[str]) -> list[bytes] | None:
 
 
 def check_algorithm(algorithm: str) -> str:
+    """`algorithm` when it is one of `ALGORITHMS`. Raises `InvalidInput` otherwise."""
     if algorithm not in ALGORITHMS:
         raise InvalidInput(
             f"unsupported digest algorithm {algorithm!r}",
@@ -156,8 +159,9 @@ def submit_digests(
     """Queue `items` for anchoring; return each one's id in input order.
 
     Idempotent per (organisation, algorithm, digest): a digest already submitted keeps its id,
-    state and receipt. Raises `InvalidInput` for an unsupported algorithm, more than
-    `MAX_DIGESTS_PER_REQUEST` items, or none.
+    state and receipt; the same bytes under the other algorithm are another item. Raises
+    `InvalidInput` for an unsupported algorithm, more than `MAX_DIGESTS_PER_REQUEST` items, or
+    none.
     """
     _check_submission(algorithm, len(items))
     ids = insert_items(
@@ -305,7 +309,8 @@ def anchor_status(connection: Connection, *, organisation_id: int, item_id: byte
 def anchor_status_by_digest(
     connection: Connection, *, organisation_id: int, algorithm: str, digest: bytes
 ) -> AnchorStatus:
-    """The item of this organisation for `digest`. Raises `NotFound` when never submitted."""
+    """The item of this organisation for `digest` under `algorithm`. Raises `InvalidInput` for
+    an algorithm not in `ALGORITHMS`, `NotFound` when never submitted under it."""
     check_algorithm(algorithm)
     return anchor_status(
         connection,
@@ -332,12 +337,14 @@ def anchor_statuses(
 
 
 class StreamingDigest:
-    """SHA-256 over data that arrives in chunks (an upload, a file read piece by piece)."""
+    """The digest, under one algorithm, of data that arrives in chunks (an upload, a file read
+    piece by piece). Raises `InvalidInput` for an algorithm not in `ALGORITHMS`."""
 
-    __slots__ = ("_hash", "size")
+    __slots__ = ("_hash", "algorithm", "size")
 
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
+    def __init__(self, algorithm: str = DEFAULT_ALGORITHM) -> None:
+        self.algorithm = check_algorithm(algorithm)
+        self._hash: Hasher = HashAlgorithm(algorithm).new()
         self.size = 0
 
     def update(self, chunk: bytes) -> None:

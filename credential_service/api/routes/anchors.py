@@ -3,6 +3,10 @@
 ``POST /v1/anchors`` takes either JSON (up to 10,000 digests) or ``multipart/form-data`` with
 one or more files, which are hashed while they stream in (nothing is buffered, whatever the
 size). It answers 202 at once with the ids; the anchoring worker does the rest.
+
+Digests are SHA-256 or SM3 (GB/T 32905), named by ``algorithm`` (``sha-256`` unless given).
+An upload is hashed once, with the algorithm its ``algorithm`` field names, so that field
+must come before the first file; the same bytes under the two algorithms are two anchors.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from credential_service.api.deps import ContextDep, CurrentPrincipal, SessionDep
 from credential_service.errors import ConfigurationError, ErrorCode, InvalidInput
 from credential_service.observability import record_verification
 from wallet_sdk.errors import FormatError, VerificationError
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt, verify_receipt
 
 router = APIRouter(prefix="/v1/anchors", tags=["anchors"])
@@ -34,6 +39,10 @@ MAX_UPLOAD_BYTES = 4 * 1024**3
 MAX_FILES_PER_UPLOAD = 1_000
 _MAX_FIELD_BYTES = 4_096
 _HEX32 = r"^(0x)?[0-9a-fA-F]{64}$"
+
+DigestAlgorithm = Literal["sha-256", "sm3"]
+"""The names of `service.ALGORITHMS`, as the wire models and the OpenAPI schema list them."""
+_ALGORITHM_DOC = "Digest algorithm: SHA-256 or SM3 (GB/T 32905-2016)."
 
 
 # ---------------------------------------------------------------------------- wire models
@@ -54,7 +63,7 @@ class AnchorRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    algorithm: Literal["sha-256"] = "sha-256"
+    algorithm: DigestAlgorithm = Field(default="sha-256", description=_ALGORITHM_DOC)
     document_type: str = Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
     digests: list[Annotated[str, Field(pattern=_HEX32)]] = Field(
         default_factory=list, max_length=service.MAX_DIGESTS_PER_REQUEST
@@ -96,7 +105,12 @@ class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     receipt: dict[str, Any]
-    digest: str = Field(pattern=_HEX32, description="SHA-256 of the document, hex")
+    digest: str = Field(pattern=_HEX32, description="digest of the document, hex")
+    algorithm: DigestAlgorithm = Field(
+        default="sha-256",
+        description="Algorithm of `digest`; a receipt for another algorithm fails the "
+        "document_digest check.",
+    )
 
 
 class CheckPublic(BaseModel):
@@ -138,7 +152,12 @@ _SUBMIT_DOC = {
                     "required": ["document_type", "file"],
                     "properties": {
                         "document_type": {"type": "string"},
-                        "algorithm": {"type": "string", "enum": ["sha-256"]},
+                        "algorithm": {
+                            "type": "string",
+                            "enum": sorted(service.ALGORITHMS),
+                            "default": service.DEFAULT_ALGORITHM,
+                            "description": "Hashes every file; must come before the files.",
+                        },
                         "file": {
                             "type": "array",
                             "items": {"type": "string", "format": "binary"},
@@ -162,7 +181,7 @@ async def submit_anchors(
     request: Request, session: SessionDep, context: ContextDep, principal: CurrentPrincipal
 ) -> Response:
     """Queue document digests (JSON) or files (multipart, hashed while streaming) for anchoring.
-    Idempotent per (organisation, digest): a digest sent again keeps its id."""
+    Idempotent per (organisation, algorithm, digest): a digest sent again keeps its id."""
     content_type = request.headers.get("content-type", "")
     files: list[tuple[str | None, int | None]] = []
     items: list[NewItem] = []
@@ -288,7 +307,13 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 async def _hash_upload(
     request: Request, content_type: str
 ) -> tuple[str, str, list[tuple[str | None, int, bytes]]]:
-    """Hash every file part as it streams; return (algorithm, document type, files)."""
+    """Hash every file part as it streams; return (algorithm, document type, files).
+
+    Every file is hashed once, with the algorithm of the ``algorithm`` field, which therefore
+    has to arrive before the first file (``sha-256`` when no such field precedes it). Raises
+    `InvalidInput` for a malformed body, no file, an unsupported algorithm, or an
+    ``algorithm`` field given twice or after a file.
+    """
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
@@ -321,7 +346,9 @@ async def _hash_upload(
                     f"at most {MAX_FILES_PER_UPLOAD} files per upload",
                     code=ErrorCode.VALIDATION_FAILED,
                 )
-            state["hasher"] = service.StreamingDigest()
+            # The first file settles the algorithm: a field naming it later is refused.
+            algorithm = fields.setdefault("algorithm", service.DEFAULT_ALGORITHM)
+            state["hasher"] = service.StreamingDigest(algorithm)
             state["filename"] = filename.decode("utf-8", "replace")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -337,8 +364,18 @@ async def _hash_upload(
         hasher = state["hasher"]
         if hasher is not None:
             uploads.append((state["filename"], hasher.size, hasher.digest()))
-        else:
-            fields[state["name"]] = state["data"].decode("utf-8", "replace")
+            return
+        name = state["name"]
+        if name == "algorithm" and "algorithm" in fields:
+            raise InvalidInput(
+                "the algorithm field must come before the files: each file is hashed as it "
+                "streams in, with one algorithm"
+                if uploads
+                else "the algorithm field is given twice",
+                code=ErrorCode.VALIDATION_FAILED,
+                detail={"field": "algorithm"},
+            )
+        fields[name] = state["data"].decode("utf-8", "replace")
 
     parser = MultipartParser(
         boundary,
@@ -364,7 +401,7 @@ async def _hash_upload(
         ) from err
     if not uploads:
         raise InvalidInput("no file in the upload", code=ErrorCode.VALIDATION_FAILED)
-    algorithm = service.check_algorithm(fields.get("algorithm", "sha-256"))
+    algorithm = service.check_algorithm(fields.get("algorithm", service.DEFAULT_ALGORITHM))
     document_type = service.check_document_type(fields.get("document_type", ""))
     return algorithm, document_type, uploads
 
@@ -377,9 +414,10 @@ def find_anchor(
     session: SessionDep,
     principal: CurrentPrincipal,
     digest: Annotated[str, Query(pattern=_HEX32, description="hex digest of the document")],
-    algorithm: Annotated[Literal["sha-256"], Query()] = "sha-256",
+    algorithm: Annotated[DigestAlgorithm, Query(description=_ALGORITHM_DOC)] = "sha-256",
 ) -> AnchorPublic:
-    """The caller's anchor of `digest`: state and, once confirmed, the receipt."""
+    """The caller's anchor of `digest` under `algorithm`: state and, once confirmed, the
+    receipt."""
     return _public(
         service.anchor_status_by_digest(
             session.connection(),
@@ -409,8 +447,9 @@ def read_anchor(
 def verify_anchor_receipt(body: VerifyRequest, context: ContextDep) -> VerificationPublic:
     """Run `wallet_sdk`'s receipt checks against the chain this service uses, with its own
     AnchorRegistry and TrustRegistry as the trusted ones. The same checks run without the
-    service (``hrss verify-receipt``). A malformed receipt is a 400; a receipt that fails a
-    check is a 200 with ``verified: false`` and the check named."""
+    service (``hrss verify-receipt``). `digest` is of `algorithm` (``sha-256`` unless given),
+    which the receipt must name. A malformed receipt is a 400; a receipt that fails a check is
+    a 200 with ``verified: false`` and the check named."""
     from wallet_sdk.chain_view import NodeChainView
 
     try:
@@ -431,6 +470,7 @@ def verify_anchor_receipt(body: VerifyRequest, context: ContextDep) -> Verificat
             NodeChainView(chain),
             anchor_registry=deployment.anchor_registry,
             trust_registry=deployment.trust_registry,
+            algorithm=HashAlgorithm(body.algorithm),
         )
     except VerificationError as err:
         assert err.report is not None

@@ -93,11 +93,12 @@ def test_proof_rejects_index_outside_tree() -> None:
         tree.leaf_hash(-1)
 
 
-def test_sm3_is_rejected_clearly() -> None:
-    with pytest.raises(UnsupportedAlgorithmError, match="'sm3' is reserved but not implemented"):
-        MerkleTree.build([digest_of(0)], algorithm=HashAlgorithm.SM3)
+def test_unknown_algorithms_are_rejected_clearly() -> None:
+    # SM3 is implemented now (tests/unit/wallet_sdk/test_sm3.py); other names stay refused.
     with pytest.raises(UnsupportedAlgorithmError, match="unknown hash algorithm 'md5'"):
         HashAlgorithm.from_name("md5")
+    with pytest.raises(UnsupportedAlgorithmError, match="unknown hash algorithm 'SM3'"):
+        HashAlgorithm.from_name("SM3")
 
 
 @pytest.mark.parametrize(

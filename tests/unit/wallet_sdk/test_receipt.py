@@ -92,7 +92,8 @@ def _mutated(make_batch: Any, **changes: Any) -> dict[str, Any]:
     ("changes", "message"),
     [
         ({"version": "hrss-anchor-receipt/2"}, "at version"),
-        ({"hash_algorithm": "sm3"}, "at hash_algorithm"),
+        ({"hash_algorithm": "sha-512"}, "at hash_algorithm"),
+        ({"hash_algorithm": "SM3"}, "at hash_algorithm"),
         ({"document_digest": "0x" + "AB" * 32}, "at document_digest"),
         ({"document_digest": "ab" * 32}, "at document_digest"),
         ({"leaf_hash": "0x" + "ab" * 31}, "at leaf_hash"),

@@ -8,7 +8,7 @@ persisted cursor with rollback detection, and a launcher for local anvil nodes.
 from .anchor_registry import AnchorRecord, AnchorRegistryClient
 from .anvil import ANVIL_DEV_KEYS, AnvilProcess, find_anvil_binary
 from .artifacts import ARTIFACTS_DIR, CONTRACT_NAMES, load_artifact
-from .chain import Block, Chain, DecodedEvent, RawLog, TxReceipt
+from .chain import Block, Chain, ChainTransaction, DecodedEvent, RawLog, TxReceipt
 from .consent_registry import (
     ConsentGrant,
     ConsentRecord,
@@ -45,6 +45,7 @@ __all__ = [
     "ChainError",
     "ChainRollback",
     "ChainTimeout",
+    "ChainTransaction",
     "ChainUnavailable",
     "ConfigurationError",
     "ConsentGrant",

@@ -32,7 +32,7 @@ from .errors import (
 )
 from .signer import Signer
 
-__all__ = ["Block", "Chain", "DecodedEvent", "RawLog", "TxReceipt"]
+__all__ = ["Block", "Chain", "ChainTransaction", "DecodedEvent", "RawLog", "TxReceipt"]
 
 log = logging.getLogger("node_adapter")
 
@@ -113,6 +113,25 @@ class TxReceipt:
             if e.name == name:
                 return e
         raise ChainError(f"transaction {self.tx_hash} emitted no {name} event")
+
+
+@dataclass(frozen=True)
+class ChainTransaction:
+    """A transaction as mined in a block: who sent what to whom.
+
+    `hash` is the 0x-hex transaction hash (as in `TxReceipt.tx_hash`), `index` its position in
+    the block, `to` the checksummed recipient (`None` for a contract creation), `input` the
+    calldata (for a creation: init code and constructor arguments). Failed transactions are
+    included: their input is on chain all the same.
+    """
+
+    hash: str
+    block_number: int
+    index: int
+    sender: str
+    to: str | None
+    input: bytes
+    nonce: int
 
 
 class _NonceSlot:
@@ -348,6 +367,43 @@ class Chain:
             )
 
         return self._run(op, f"eth_getBlockByNumber({number})")
+
+    def block_transactions(self, number: int) -> tuple[ChainTransaction, ...]:
+        """The transactions of block `number`, in block order (successful and failed alike).
+
+        Raises `ChainError` when there is no such block, `ChainUnavailable` when no node
+        answers.
+        """
+
+        def parse(tx: Any) -> ChainTransaction:
+            # JSON-RPC nodes use camelCase and name the calldata `input`, with `to` null for a
+            # creation; eth-tester uses snake_case, names it `data`, and gives `to` as "".
+            data = tx["input"] if "input" in tx else tx["data"]
+            index = tx["transactionIndex"] if "transactionIndex" in tx else tx["transaction_index"]
+            to = tx.get("to")
+            return ChainTransaction(
+                hash=_hex(tx["hash"]),
+                block_number=int(number),
+                index=int(index),
+                sender=Web3.to_checksum_address(tx["from"]),
+                to=Web3.to_checksum_address(to) if to else None,
+                input=bytes(HexBytes(data)),
+                nonce=int(tx["nonce"]),
+            )
+
+        def op(w3: Web3) -> tuple[ChainTransaction, ...] | None:
+            try:
+                b = w3.eth.get_block(number, full_transactions=True)
+            except BlockNotFound:
+                return None
+            if b is None:
+                return None
+            return tuple(parse(tx) for tx in b["transactions"])
+
+        found = self._run(op, f"eth_getBlockByNumber({number}, full)")
+        if found is None:
+            raise ChainError(f"block {number} not found")
+        return found
 
     def balance(self, address: str) -> int:
         """The balance of `address` in wei."""

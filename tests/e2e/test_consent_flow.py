@@ -1,17 +1,16 @@
 """End to end, through the HTTP API and the wallet SDK: a data user asks for consent, the
 cardholder logs in by QR, grants, the data user checks (allowed), the cardholder withdraws, and
 the next check is denied in the block of the withdrawal. Then every transaction and event on the
-chain is scanned for the scenario's personal data in any encoding: none may be there."""
+chain is scanned for the scenario's personal data in any encoding (`wallet_sdk.privacy`, the
+check any cardholder can run): none may be there."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
+from click.testing import CliRunner
 from eth_utils.crypto import keccak
 
 from node_adapter import (
@@ -30,8 +29,10 @@ from tests.integration.consent.harness import (
     ConsentService,
     open_consent_service,
 )
+from wallet_sdk.cli import main as cli
 from wallet_sdk.consent import ReceiptEvent, verify_consent_receipt_on_chain
 from wallet_sdk.consent_chain import NodeConsentView
+from wallet_sdk.privacy import PersonalValue, scan_chain_for
 from wallet_sdk.qr import render_qr_png
 
 
@@ -39,11 +40,13 @@ from wallet_sdk.qr import render_qr_png
 def consent_service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsentService]:
-    """The service on an in-process chain, and on a real anvil node over JSON-RPC."""
+    """The service on an in-process chain, and on a real anvil node over JSON-RPC: a node of
+    its own, whose clock no other test has moved (the scenario compares chain time with the
+    wall-clock validity of the consent)."""
     chain = None
     if request.param == "anvil":
-        node: AnvilProcess = request.getfixturevalue("anvil")
-        chain = Chain.from_urls([node.url], receipt_timeout=30.0)
+        start: Callable[..., AnvilProcess] = request.getfixturevalue("anvil_process_factory")
+        chain = Chain.from_urls([start().url], receipt_timeout=30.0)
     yield from open_consent_service(tmp_path_factory.mktemp("consent-e2e"), chain)
 
 
@@ -123,66 +126,47 @@ def _registry(service: ConsentService) -> ConsentRegistryClient:
     return deployment.clients(service.chain).consent_registry
 
 
-def _encodings(value: str) -> set[bytes]:
-    """`value` in every encoding a careless system might put on chain."""
-    texts = {value, value.upper(), value.lower()}
-    raw: set[bytes] = set()
-    for text in texts:
-        for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "gb18030"):
-            raw.add(text.encode(codec))
-    found = set(raw)
-    for data in raw:
-        digests = [
-            keccak(data),
-            hashlib.sha256(data).digest(),
-            hashlib.sha3_256(data).digest(),
-            hashlib.sha1(data).digest(),  # looked for, not used
-            hashlib.md5(data).digest(),
-        ]
-        for item in (data, *digests):
-            found.add(item)
-            found.add(item.hex().encode())
-            found.add(item.hex().upper().encode())
-            found.add(base64.b64encode(item))
-    return {n for n in found if len(n) >= 4}
-
-
-def _chain_blobs(chain: Chain) -> list[bytes]:
-    """Every transaction's input and every log's topics and data, from genesis to latest."""
-    latest = chain.block_number()
-    blobs: list[bytes] = []
-    for number in range(latest + 1):
-        # node_adapter offers no public reader of transaction inputs; this test needs one.
-        block: Any = chain._run(
-            lambda w3, n=number: w3.eth.get_block(n, full_transactions=True), "read a block"
-        )
-        for tx in block["transactions"]:
-            # JSON-RPC nodes name the calldata "input"; eth-tester names it "data".
-            blobs.append(bytes(tx["input"] if "input" in tx else tx["data"]))
-    for log in chain.get_logs(address=None, from_block=0, to_block=latest):
-        blobs.append(log.data)
-        blobs.extend(log.topics)
-    return blobs
-
-
-def _leaks(chain: Chain, values: list[str]) -> list[tuple[str, bytes]]:
-    haystack = b"\x00".join(_chain_blobs(chain))
-    return [(v, n) for v in values for n in _encodings(v) if n in haystack]
+# The scenario's personal data, as the public privacy check takes it.
+PERSONAL_DATA = [
+    PersonalValue.person_name(PERSON_NAME),
+    PersonalValue.id_number(PERSON_ID_NUMBER),
+    PersonalValue.phone(PERSON_PHONE),
+    PersonalValue.text("subject_reference", SUBJECT_REFERENCE),
+]
 
 
 def _assert_no_personal_data_on_chain(chain: Chain, *, positive: list[bytes]) -> None:
+    """Scan every transaction input and log from genesis with `wallet_sdk.privacy`."""
+    controls = [PersonalValue.binary(f"control-{i}", value) for i, value in enumerate(positive)]
+    report = scan_chain_for([*controls, *PERSONAL_DATA], chain)
+    assert report.from_block == 0 and report.to_block == chain.block_number()
     # The scan sees what the scenario did put on chain (else it would prove nothing)...
-    haystack = b"\x00".join(_chain_blobs(chain))
-    for value in positive:
-        assert value in haystack
+    for control in controls:
+        assert report.hits_for(control.label), f"{control.label} not seen: the scan is blind"
     # ...and none of the personal data, in any encoding.
-    leaked = _leaks(chain, [PERSON_NAME, PERSON_ID_NUMBER, PERSON_PHONE, SUBJECT_REFERENCE])
-    assert not leaked, f"personal data on chain: {leaked[:3]}"
+    leaked = [hit for hit in report.hits if not hit.label.startswith("control-")]
+    assert not leaked, "personal data on chain:\n" + "\n".join(h.describe() for h in leaked[:3])
+    assert all(value.forms > 100 for value in report.values[len(controls) :])
 
 
-def test_the_scan_catches_a_plain_hash_of_a_phone_number() -> None:
-    """The scanner's own check: a careless plain keccak256 of a phone number as an entity id."""
-    chain = Chain.embedded()
+@pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])
+def fresh_chain(
+    request: pytest.FixtureRequest, anvil_process_factory: Callable[..., AnvilProcess]
+) -> tuple[Chain, str | None]:
+    """A chain of its own (never the session's anvil: the leak below must not outlive the
+    test), with its node URL when it has one."""
+    if request.param == "embedded":
+        return Chain.embedded(), None
+    node = anvil_process_factory()
+    return Chain.from_urls([node.url], receipt_timeout=30.0), node.url
+
+
+def test_the_scan_catches_a_plain_hash_of_a_phone_number(
+    fresh_chain: tuple[Chain, str | None],
+) -> None:
+    """The scanner's own check: a careless plain keccak256 of a phone number as an entity id,
+    caught by the public API and by `hrss-wallet privacy-check`."""
+    chain, url = fresh_chain
     deployer, ministry = chain.dev_signers(2)
     ministry_id = keccak(text="hrss:test:ministry")
     deployment = deploy_registries(
@@ -193,8 +177,15 @@ def test_the_scan_catches_a_plain_hash_of_a_phone_number() -> None:
         ministry_controller=ministry.address,
     )
     trust = deployment.clients(chain).trust_registry
-    assert _leaks(chain, [PERSON_PHONE]) == []
-    trust.accredit(
+    phone = [PersonalValue.phone(PERSON_PHONE)]
+    assert scan_chain_for(phone, chain).clean
+    if url is not None:
+        clean = CliRunner().invoke(
+            cli, ["privacy-check", "--rpc-url", url, "--phone", PERSON_PHONE]
+        )
+        assert clean.exit_code == 0, clean.output
+
+    receipt = trust.accredit(
         ministry,
         id=keccak(PERSON_PHONE.encode()),
         kind=Kind.PROVINCE,
@@ -202,4 +193,18 @@ def test_the_scan_catches_a_plain_hash_of_a_phone_number() -> None:
         parent=ministry_id,
         controllers=[],
     )
-    assert (PERSON_PHONE, keccak(PERSON_PHONE.encode())) in _leaks(chain, [PERSON_PHONE])
+    report = scan_chain_for(phone, chain)
+    assert {(h.encoding, h.where, h.tx_hash) for h in report.hits} >= {
+        ("keccak256(utf-8)", "input", receipt.tx_hash),
+        ("keccak256(utf-8)", "topic", receipt.tx_hash),
+    }
+    assert all(h.block_number == receipt.block_number for h in report.hits)
+    if url is not None:
+        leaked = CliRunner().invoke(
+            cli,
+            ["privacy-check", "--rpc-url", url, "--values-file", "-"],
+            input=f"phone={PERSON_PHONE}\n",
+        )
+        assert leaked.exit_code == 1, leaked.output
+        assert "phone (138****8000) as keccak256(utf-8)" in leaked.output
+        assert receipt.tx_hash in leaked.output and PERSON_PHONE not in leaked.output

@@ -39,6 +39,7 @@ backdate ``iat``; an anchor receipt (check 7) bounds that, which is why a policy
 from __future__ import annotations
 
 import binascii
+import hashlib
 import hmac
 import json
 import time
@@ -59,7 +60,6 @@ from wallet_sdk.credentials._model import (
     VC_SD_JWT_TYP,
     VP_JWT_TYP,
     StatusRegistryRef,
-    credential_digest,
     credential_id_from_uri,
     entity_id_from_uri,
     parse_rfc3339,
@@ -74,6 +74,7 @@ from wallet_sdk.jose import (
     Jwk,
     JwsAlgorithm,
     _verify_raw,
+    b64url_encode,
 )
 from wallet_sdk.receipt import AnchorReceipt, CheckResult, CheckStatus, verify_receipt
 
@@ -259,22 +260,51 @@ class _Failed(Exception):
     pass
 
 
-_sodium_sign_open: Callable[[bytes, bytes], bytes] | None
+_sodium_verify: Callable[[bytes, bytes], bool] | None
 try:  # libsodium verifies Ed25519 about twice as fast as OpenSSL; optional
-    from nacl.bindings import (  # type: ignore[import-not-found,unused-ignore]
-        crypto_sign_open as _sodium_open,
-    )
+    import nacl.bindings  # type: ignore[import-not-found,unused-ignore]  # runs sodium_init()
     from nacl.exceptions import (  # type: ignore[import-not-found,unused-ignore]
         BadSignatureError as _SodiumBadSignature,
     )
 
-    _sodium_sign_open = _sodium_open
-except ImportError:  # pragma: no cover - depends on the environment
-    _sodium_sign_open = None
+    def _sodium_verify_wrapped(signed: bytes, raw_public_key: bytes) -> bool:
+        """PyNaCl's public binding, which also copies the message out."""
+        try:
+            nacl.bindings.crypto_sign_open(signed, raw_public_key)
+        except (_SodiumBadSignature, ValueError, TypeError):
+            return False
+        return True
 
-ED25519_BACKEND = (
-    "libsodium (PyNaCl)" if _sodium_sign_open is not None else "OpenSSL (cryptography)"
-)
+    _sodium_verify = _sodium_verify_wrapped
+    try:
+        # PyNaCl's `crypto_sign_open` allocates and copies out the whole message on every
+        # call; libsodium's own function accepts NULL for the message it would return (the
+        # check is the same `crypto_sign_verify_detached`), so it is called directly.
+        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]
+            ffi as _sodium_ffi,
+        )
+        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]
+            lib as _sodium_lib,
+        )
+
+        _sodium_open_raw = _sodium_lib.crypto_sign_open
+        _SODIUM_NULL = _sodium_ffi.NULL
+
+        def _sodium_verify_direct(signed: bytes, raw_public_key: bytes) -> bool:
+            """libsodium's ``crypto_sign_open`` without the output buffer. The caller
+            guarantees a 32-byte key and a 64-byte signature in front of the message."""
+            opened = _sodium_open_raw(
+                _SODIUM_NULL, _SODIUM_NULL, signed, len(signed), raw_public_key
+            )
+            return bool(opened == 0)
+
+        _sodium_verify = _sodium_verify_direct
+    except (ImportError, AttributeError):  # pragma: no cover - another PyNaCl layout
+        pass
+except ImportError:  # pragma: no cover - depends on the environment
+    _sodium_verify = None
+
+ED25519_BACKEND = "libsodium (PyNaCl)" if _sodium_verify is not None else "OpenSSL (cryptography)"
 """Which library checks Ed25519 credential signatures in this process."""
 
 
@@ -284,13 +314,14 @@ def _verify_signature(
     """The issuer signature under the on-chain key. Ed25519 goes to libsodium when PyNaCl is
     installed (it also refuses small-order keys and points, which OpenSSL accepts: stricter
     only); anything else, or no PyNaCl, to `wallet_sdk.jose`."""
-    if _sodium_sign_open is not None and key.curve is Curve.ED25519:
+    if _sodium_verify is not None and key.curve is Curve.ED25519:
         if len(signature) != 64:
             raise _Failed("an EdDSA signature is 64 bytes")
-        try:
-            _sodium_sign_open(signature + signing_input, raw_public_key)
-        except (_SodiumBadSignature, ValueError, TypeError) as err:
-            raise _Failed("signature does not verify") from err
+        # libsodium reads exactly 32 bytes of key: never hand it anything shorter.
+        if len(raw_public_key) != 32:
+            raise _Failed("an Ed25519 public key is 32 bytes")
+        if not _sodium_verify(signature + signing_input, raw_public_key):
+            raise _Failed("signature does not verify")
         return
     _verify_raw(key, signing_input, signature)
 
@@ -321,7 +352,7 @@ class _Binding:
     presented: str = ""  # SD-JWT: the part the sd_hash covers
 
 
-@dataclass
+@dataclass(slots=True)
 class _State:
     token: str
     expected_format: str | None
@@ -344,11 +375,28 @@ class _State:
     signature: bytes = b""
     key_raw: bytes = b""
     _digest: bytes = b""
+    _jwt_hash: Any = None
 
     def digest(self) -> bytes:
+        """`credential_digest` of the issuer-signed JWT, computed once."""
         if not self._digest:
-            self._digest = credential_digest(self.jwt)
+            # The hash state is kept: an SD-JWT presentation's sd_hash covers these same
+            # bytes followed by the disclosures, so they are hashed once for both.
+            self._jwt_hash = hashlib.sha256(self.jwt.encode("ascii"))
+            self._digest = self._jwt_hash.digest()
         return self._digest
+
+    def sd_hash(self, presented: str) -> str:
+        """base64url(SHA-256(`presented`)), as `sha256_b64`, reusing the JWT's hash state
+        when `presented` starts with the issuer-signed JWT (it always does when built by
+        `verify_presentation`)."""
+        jwt = self.jwt
+        if not jwt or not presented.startswith(jwt):
+            return sha256_b64(presented)
+        self.digest()
+        rest = self._jwt_hash.copy()
+        rest.update(presented[len(jwt) :].encode("ascii"))
+        return b64url_encode(rest.digest())
 
     status_ref: StatusRegistryRef | None = None
 
@@ -514,6 +562,9 @@ def _jwk_from_chain(algorithm: int, public_key: bytes) -> Jwk:
         raise _Failed("the registered public key is malformed") from err
 
 
+_ABSENT: Any = object()
+
+
 def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dict[str, Any]:
     """RFC 9901 §7.1 steps 3-5: replace digests by disclosed claims, reject leftovers."""
     if payload.get("_sd_alg", "sha-256") != "sha-256":
@@ -534,37 +585,44 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
         by_digest[digest] = decoded
     used: set[str] = set()
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            result: dict[str, Any] = {}
-            for key, value in node.items():
-                if key in ("_sd", "_sd_alg"):
-                    continue
-                # Scalars carry no digests: only containers are walked.
-                result[key] = walk(value) if isinstance(value, dict | list) else value
-            digests = node.get("_sd", [])
-            if not isinstance(digests, list):
-                raise _Failed("_sd must be an array")
-            for digest in digests:
-                if not isinstance(digest, str):
-                    raise _Failed("_sd entries must be strings")
-                disclosed = by_digest.get(digest)
-                if disclosed is None:
-                    continue
-                if digest in used:
-                    raise _Failed("a digest appears twice")
-                used.add(digest)
-                if len(disclosed) != 3 or not isinstance(disclosed[1], str):
-                    raise _Failed("an object disclosure has [salt, name, value]")
-                name = disclosed[1]
-                if name in ("_sd", "...") or name in result:
-                    raise _Failed(f"disclosure of {name!r} would overwrite a claim")
-                result[name] = walk(disclosed[2])
+    # Two walkers instead of one that tests every node's type twice: JSON has only these two
+    # containers, and scalars carry no digests, so only containers are descended into.
+    def walk_dict(node: dict[str, Any]) -> dict[str, Any]:
+        result = dict(node)
+        digests = result.pop("_sd", _ABSENT)
+        result.pop("_sd_alg", None)
+        for key, value in result.items():
+            # Replacing the value of an existing key leaves the dict's size and order alone.
+            if isinstance(value, dict):
+                result[key] = walk_dict(value)
+            elif isinstance(value, list):
+                result[key] = walk_list(value)
+        if digests is _ABSENT:
             return result
-        if isinstance(node, list):
-            items: list[Any] = []
-            for element in node:
-                if isinstance(element, dict) and set(element) == {"..."}:
+        if not isinstance(digests, list):
+            raise _Failed("_sd must be an array")
+        for digest in digests:
+            if not isinstance(digest, str):
+                raise _Failed("_sd entries must be strings")
+            disclosed = by_digest.get(digest)
+            if disclosed is None:
+                continue
+            if digest in used:
+                raise _Failed("a digest appears twice")
+            used.add(digest)
+            if len(disclosed) != 3 or not isinstance(disclosed[1], str):
+                raise _Failed("an object disclosure has [salt, name, value]")
+            name = disclosed[1]
+            if name in ("_sd", "...") or name in result:
+                raise _Failed(f"disclosure of {name!r} would overwrite a claim")
+            result[name] = walk(disclosed[2])
+        return result
+
+    def walk_list(node: list[Any]) -> list[Any]:
+        items: list[Any] = []
+        for element in node:
+            if isinstance(element, dict):
+                if len(element) == 1 and "..." in element:
                     digest = element["..."]
                     disclosed = by_digest.get(digest) if isinstance(digest, str) else None
                     if disclosed is None:
@@ -576,8 +634,18 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
                         raise _Failed("an array element disclosure has [salt, value]")
                     items.append(walk(disclosed[1]))
                 else:
-                    items.append(walk(element) if isinstance(element, dict | list) else element)
-            return items
+                    items.append(walk_dict(element))
+            elif isinstance(element, list):
+                items.append(walk_list(element))
+            else:
+                items.append(element)
+        return items
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return walk_dict(node)
+        if isinstance(node, list):
+            return walk_list(node)
         return node
 
     resolved = walk(payload)
@@ -608,7 +676,7 @@ class CredentialVerifier:
         self.types = types if types is not None else default_registry()
         self.policy = policy if policy is not None else VerificationPolicy()
         self._clock = clock
-        self._keys: dict[bytes, Jwk] = {}
+        self._keys: dict[tuple[bytes, bytes, int, bytes], tuple[Jwk, bytes]] = {}
         # A few issuer keys sign everything: each ``kid`` is decoded and checked once.
         self._kids: dict[str, bytes] = {}
         self._holder_keys: dict[tuple[tuple[str, str], ...], tuple[Jwk, bytes]] = {}
@@ -833,8 +901,9 @@ class CredentialVerifier:
                 raise _Failed(f"key revoked from {record.revoked_at} (compromise); issued at {t}")
             if not trust.is_key_valid_at(key_id, t):
                 raise _Failed(f"key not valid at {t}: its entity was not active")
-            state.key = self._key(key_id, record.algorithm, record.public_key)
-            state.key_raw = record.public_key
+            state.key, state.key_raw = self._key(
+                record.entity_id, key_id, record.algorithm, record.public_key
+            )
             return f"key {state.header.get('kid')} valid at {t}"
 
         # 5. signature under the on-chain key, algorithm pinned by the key
@@ -947,12 +1016,23 @@ class CredentialVerifier:
             format=state.format, as_of=as_of, checks=tuple(runner.results), credential=credential
         )
 
-    def _key(self, key_id: bytes, algorithm: int, public_key: bytes) -> Jwk:
-        cached = self._keys.get(key_id)
+    def _key(
+        self, entity_id: bytes, key_id: bytes, algorithm: int, public_key: bytes
+    ) -> tuple[Jwk, bytes]:
+        """The issuer key the chain registered, built once per distinct registration.
+
+        The cache holds key material only and is keyed by everything the chain says about the
+        key (issuer, ``kid``, algorithm, public bytes), so a key registered anew under the same
+        id is never answered from an old entry; whether the key may be used (validity window,
+        revocation, issuer status) is asked of the trust view on every verification, before
+        this lookup."""
+        cache_key = (entity_id, key_id, algorithm, public_key)
+        cached = self._keys.get(cache_key)
         if cached is None:
-            cached = _jwk_from_chain(algorithm, public_key)
-            if len(self._keys) < 100_000:
-                self._keys[key_id] = cached
+            cached = (_jwk_from_chain(algorithm, public_key), bytes(public_key))
+            if len(self._keys) >= 10_000:
+                self._keys.clear()
+            self._keys[cache_key] = cached
         return cached
 
     def _holder_key(self, jwk: dict[str, Any]) -> tuple[Jwk, bytes]:
@@ -1112,7 +1192,7 @@ class CredentialVerifier:
             raise _Failed("presentation has expired")
         if binding.kind == KB_JWT_TYP:
             sd_hash = payload.get("sd_hash")
-            expected = sha256_b64(binding.presented)
+            expected = state.sd_hash(binding.presented)
             if not isinstance(sd_hash, str) or not hmac.compare_digest(sd_hash, expected):
                 raise _Failed("sd_hash does not cover the presented SD-JWT and disclosures")
 

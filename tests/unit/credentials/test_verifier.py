@@ -309,7 +309,26 @@ def test_signature_check_without_libsodium(
     """The OpenSSL path (no PyNaCl installed) accepts and rejects the same tokens."""
     from wallet_sdk.credentials import verifier as module
 
-    monkeypatch.setattr(module, "_sodium_sign_open", None)
+    monkeypatch.setattr(module, "_sodium_verify", None)
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    verifier.trust.refresh()  # type: ignore[attr-defined]
+    assert verifier.verify_credential(issued.token, as_of=world.now()).passed
+    _, payload, _ = forge.split(issued.token)
+    payload["credentialSubject"]["major"] = "焊接"
+    rejected(verifier, forge.replace_payload(issued.token, payload), "signature", "does not verify")
+
+
+def test_signature_check_through_pynacl_public_binding(
+    world: TrustWorld,
+    school: DemoIssuer,
+    verifier: CredentialVerifier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PyNaCl's public `crypto_sign_open` (used when its internal layout differs) accepts and
+    rejects the same tokens as the direct libsodium call."""
+    from wallet_sdk.credentials import verifier as module
+
+    monkeypatch.setattr(module, "_sodium_verify", module._sodium_verify_wrapped)
     issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
     verifier.trust.refresh()  # type: ignore[attr-defined]
     assert verifier.verify_credential(issued.token, as_of=world.now()).passed

@@ -24,7 +24,7 @@ from credential_service.errors import (
 from credential_service.jwk import OrganisationPublicKey
 from credential_service.keystore import FileKeystore
 from credential_service.models import KeyAlgorithm, OrganisationKind, OrganisationStatus
-from credential_service.services.ledger import organisation_ledger_id
+from credential_service.services.ledger import KeyOnChain, organisation_ledger_id
 from node_adapter import (
     Chain,
     ChainError,
@@ -267,6 +267,35 @@ class NodeTrustLedger:
                     valid_from=int(valid_from.timestamp()),
                     valid_until=int(valid_until.timestamp()) if valid_until else 0,
                 ),
+            )
+
+    def key_on_chain(self, *, key_id: bytes) -> KeyOnChain | None:
+        record = _guarded("read a key", lambda: self.registry.get_key(key_id))
+        if record is None:
+            return None
+        return KeyOnChain(
+            entity_id=record.entity_id,
+            valid_from=record.valid_from,
+            valid_until=record.valid_until,
+            revoked_at=record.revoked_at,
+        )
+
+    def end_key_validity(self, *, actor: str, key_id: bytes, valid_until: int) -> None:
+        with self._lock:
+            signer = self._signer(actor)
+            _guarded(
+                "end a key's validity",
+                lambda: self.registry.end_key_validity(
+                    signer, key_id=key_id, valid_until=valid_until
+                ),
+            )
+
+    def revoke_key(self, *, actor: str, key_id: bytes, revoked_at: int) -> None:
+        with self._lock:
+            signer = self._signer(actor)
+            _guarded(
+                "revoke a key",
+                lambda: self.registry.revoke_key(signer, key_id=key_id, revoked_at=revoked_at),
             )
 
     def is_reachable(self) -> bool:

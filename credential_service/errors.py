@@ -85,6 +85,16 @@ class ErrorCode(StrEnum):
     CREDENTIAL_NOT_FOUND = "credential_not_found"
     SIGNING_KEY_NOT_FOUND = "signing_key_not_found"
     CREDENTIAL_MALFORMED = "credential_malformed"
+    # ending and revoking organisations' client keys (credential_service.services.organisations)
+    KEY_NOT_FOUND = "key_not_found"
+    LAST_ACTIVE_KEY = "last_active_key"
+    CLIENT_KEY_EXPIRED = "client_key_expired"
+    CLIENT_KEY_REVOKED = "client_key_revoked"
+    # idempotent issuance (the Idempotency-Key header)
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_IN_FLIGHT = "idempotency_key_in_flight"
+    IDEMPOTENCY_ANSWER_UNREADABLE = "idempotency_answer_unreadable"
 
 
 class ServiceError(Exception):
@@ -152,6 +162,13 @@ class Conflict(ServiceError):
     """The request contradicts the current state (HTTP 409)."""
 
     default_code = ErrorCode.ORGANISATION_EXISTS
+
+
+class Unprocessable(ServiceError):
+    """The request is valid on its own but cannot be carried out as sent, e.g. an idempotency
+    key already used for a different request (HTTP 422)."""
+
+    default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class LedgerUnavailable(ServiceError):

@@ -16,7 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credential_service.errors import ErrorCode
-from credential_service.services.audit import append_audit_entry
+from credential_service.services.audit import (
+    append_audit_entry,
+    audit_target,
+    collect_audit_notes,
+)
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # POSTs that change nothing (they carry a body, so they cannot be GETs). Auditing them made
@@ -49,6 +53,7 @@ class AuditTrailMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         request_id = str(state.get("request_id") or uuid.uuid4())  # set by api.observability
         recorded = False
+        notes: list[str] = []
 
         async def record(status: int) -> None:
             nonlocal recorded
@@ -59,7 +64,7 @@ class AuditTrailMiddleware:
                 context.engine,
                 actor=str(state.get("actor") or "anonymous"),
                 action=str(scope["method"]),
-                target=str(scope.get("path", "")),
+                target=audit_target(str(scope.get("path", "")), notes),
                 outcome="success" if status < 400 else "failure",
                 status_code=status,
                 error_code=state.get("error_code"),
@@ -90,7 +95,8 @@ class AuditTrailMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_recorded)
+            with collect_audit_notes() as notes:
+                await self.app(scope, receive, send_recorded)
         except Exception:
             if not recorded:
                 state.setdefault("error_code", "internal_error")

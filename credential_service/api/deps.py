@@ -145,9 +145,10 @@ async def get_cached_principal(
 
     Runs on the event loop: the token check is CPU only (and done once per token, then its
     claims are kept until it expires), and the organisation's standing comes
-    from `OrganisationStandingCache`, so a suspension or revocation made by another worker is
-    seen within its TTL (2 s; in this worker at once). Only a cache miss reads the database,
-    in the thread pool. Routes that change state use `CurrentPrincipal`/`CurrentOrg`, which
+    from `OrganisationStandingCache`, so a suspension or revocation, or a client key ended or
+    revoked, by another worker is seen within its TTL (2 s; in this worker at once). Only a
+    cache miss (or a token of a key the cached entry does not know) reads the database, in
+    the thread pool. Routes that change state use `CurrentPrincipal`/`CurrentOrg`, which
     read the database on every request.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -161,6 +162,8 @@ async def get_cached_principal(
         )
         verified.put(credentials.credentials, claims)
     standing = standing_cache(request).get(claims.subject)
+    if standing is not None and claims.client_key not in standing.key_ends:
+        standing = None  # a key registered after the entry was cached: read it anew
     if standing is None:
         standing = await _refresh_standing(request, context, claims.subject)
     principal = principal_of(claims=claims, standing=standing)

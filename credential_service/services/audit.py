@@ -4,12 +4,19 @@ Each row's ``hash`` is SHA-256 over the canonical JSON (sorted keys, no spaces, 
 its other columns, ``prev_hash`` included. Writers serialise on the single ``audit_head`` row:
 the first statement of an append is an UPDATE of that row, which holds its row lock on
 PostgreSQL and the database write lock on SQLite until the append commits.
+
+A domain function can add a short note to the entry of the request it serves
+(``note_for_audit``), e.g. that a retried change was already on chain and only mirrored; the
+HTTP layer collects the notes (``collect_audit_notes``) and appends them to the entry's target.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +27,33 @@ from credential_service.errors import AuditChainBroken, ErrorCode
 from credential_service.models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
+_notes: ContextVar[list[str] | None] = ContextVar("audit_notes", default=None)
+
+
+@contextmanager
+def collect_audit_notes() -> Iterator[list[str]]:
+    """Collect the notes that code running inside (in this context or contexts copied from
+    it, such as the thread pool's) adds with ``note_for_audit``."""
+    notes: list[str] = []
+    token = _notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _notes.reset(token)
+
+
+def note_for_audit(note: str) -> None:
+    """Add a note to the audit entry of the request being served; nothing outside a request."""
+    notes = _notes.get()
+    if notes is not None:
+        notes.append(note)
+
+
+def audit_target(path: str, notes: list[str]) -> str:
+    """The ``target`` column: the request path, then the notes in brackets."""
+    return path if not notes else f"{path} [{'; '.join(notes)}]"
+
+
 _HASHED_FIELDS = (
     "seq",
     "occurred_at",

@@ -6,7 +6,8 @@ accounts are custodied by the service and named by the organisation's credit cod
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from eth_hash.auto import keccak
@@ -18,6 +19,34 @@ from credential_service.models import OrganisationKind, OrganisationStatus
 def organisation_ledger_id(credit_code: str) -> bytes:
     """On-chain id of an organisation: keccak256(b"hrss:org:" + unified social credit code)."""
     return keccak(b"hrss:org:" + credit_code.encode("ascii"))
+
+
+def chain_time(value: datetime) -> int:
+    """A time as ``TrustRegistry`` stores it: whole unix seconds, rounded down."""
+    return int(value.timestamp())
+
+
+@dataclass(frozen=True)
+class KeyOnChain:
+    """A key as ``TrustRegistry`` holds it now. Times are unix seconds; ``valid_until`` and
+    ``revoked_at`` are 0 when unset."""
+
+    entity_id: bytes
+    valid_from: int
+    valid_until: int
+    revoked_at: int
+
+    @property
+    def ends_at(self) -> int | None:
+        """The first second the key is no longer valid (the earlier of the end of its window
+        and its revocation), ``None`` when open-ended."""
+        ends = [t for t in (self.valid_until, self.revoked_at) if t]
+        return min(ends) if ends else None
+
+    def mirrored_until(self) -> datetime | None:
+        """``ends_at`` as the database's ``organisation_key.valid_until``."""
+        ends = self.ends_at
+        return None if ends is None else datetime.fromtimestamp(ends, tz=UTC)
 
 
 class TrustLedger(Protocol):
@@ -58,5 +87,20 @@ class TrustLedger(Protocol):
         valid_from: datetime,
         valid_until: datetime | None,
     ) -> None: ...
+
+    def key_on_chain(self, *, key_id: bytes) -> KeyOnChain | None:
+        """The key ``key_id`` (32-byte RFC 7638 thumbprint) as the registry holds it, ``None``
+        when it was never registered."""
+        ...
+
+    def end_key_validity(self, *, actor: str, key_id: bytes, valid_until: int) -> None:
+        """Shorten a key's validity to ``valid_until`` (rotation), signed by the controller of
+        ``actor`` (the key's organisation or its accreditor)."""
+        ...
+
+    def revoke_key(self, *, actor: str, key_id: bytes, revoked_at: int) -> None:
+        """Revoke a key from ``revoked_at`` (compromise; may lie in the past), signed by the
+        controller of ``actor`` (the key's organisation or its accreditor)."""
+        ...
 
     def is_reachable(self) -> bool: ...

@@ -1,19 +1,28 @@
 """Accreditation of organisations and registration of their keys, on chain and mirrored in
 the database.
 
-The chain is written first and the database row committed after it; an accreditation that
-reached the chain but not the database is completed by retrying the same request.
+The chain is written first and the database row committed after it. Every change converges
+on retry: an accreditation, status change, key registration, key end or key revocation that
+reached the chain but not the database is completed by retrying the same request, which finds
+the change on chain, only mirrors it into the database and says so in the audit trail.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from credential_service.errors import (
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    InvalidInput,
+    LedgerRejected,
+    NotFound,
+)
 from credential_service.jwk import OrganisationPublicKey, parse_public_jwk
 from credential_service.models import (
     CREDIT_CODE_PATTERN,
@@ -29,7 +38,14 @@ from credential_service.models import (
     OrganisationStatusChange,
     as_utc,
 )
-from credential_service.services.ledger import TrustLedger, organisation_ledger_id
+from credential_service.services.audit import note_for_audit
+from credential_service.services.ledger import (
+    KeyOnChain,
+    TrustLedger,
+    chain_time,
+    organisation_ledger_id,
+)
+from wallet_sdk.jose import b64url_decode
 
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -273,6 +289,10 @@ def change_organisation_status(
 ) -> Organisation:
     """Suspend, reinstate or revoke an organisation; only its accreditor may.
 
+    When the chain has the requested status already (an earlier attempt reached the chain and
+    its database write was lost), nothing is sent: the status is mirrored into the database
+    and the audit entry says so.
+
     Raises ``NotFound``, ``Forbidden`` (``tenant_forbidden`` when the caller is not the
     accreditor), ``Conflict`` (``status_transition_invalid``; revocation is final) and the
     ledger's errors.
@@ -291,12 +311,15 @@ def change_organisation_status(
             f"cannot change status from {current} to {change.status}",
             code=ErrorCode.STATUS_TRANSITION_INVALID,
         )
-    ledger.set_status(
-        accreditor=accreditor.credit_code,
-        credit_code=credit_code,
-        status=change.status,
-        reason=change.reason,
-    )
+    if ledger.entity_status(credit_code=credit_code) == change.status:
+        note_for_audit(f"status {change.status} already on chain; mirrored into the database")
+    else:
+        ledger.set_status(
+            accreditor=accreditor.credit_code,
+            credit_code=credit_code,
+            status=change.status,
+            reason=change.reason,
+        )
     target.status = change.status
     target.status_reason = change.reason
     target.updated_at = now
@@ -376,12 +399,24 @@ def _register_key(
     valid_until: datetime | None,
     now: datetime,
 ) -> OrganisationKey:
-    ledger.register_key(
-        credit_code=organisation.credit_code,
-        key=key,
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
+    on_chain = ledger.key_on_chain(key_id=key.key_id_bytes)
+    if on_chain is None:
+        ledger.register_key(
+            credit_code=organisation.credit_code,
+            key=key,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+    elif on_chain.entity_id == organisation_ledger_id(organisation.credit_code):
+        # An earlier attempt registered it and lost its database write: the chain's validity
+        # is the truth (a retry without valid_from would otherwise start it later).
+        note_for_audit(f"key {key.key_id} already on chain; mirrored into the database")
+        valid_from = datetime.fromtimestamp(on_chain.valid_from, tz=UTC)
+        valid_until = on_chain.mirrored_until()
+    else:
+        raise Conflict(
+            "this key is registered on chain for another organisation", code=ErrorCode.KEY_EXISTS
+        )
     assert organisation.id is not None
     stored = OrganisationKey(
         organisation_id=organisation.id,
@@ -399,3 +434,199 @@ def _register_key(
         session.rollback()
         raise Conflict("this key is already registered", code=ErrorCode.KEY_EXISTS) from err
     return stored
+
+
+# ---------------------------------------------------------------------------- ending keys
+
+
+def _find_key(*, session: Session, organisation: Organisation, key_id: str) -> OrganisationKey:
+    """The key ``key_id`` of ``organisation``; ``NotFound`` (``key_not_found``) when it has no
+    such key (another organisation's key included)."""
+    key = session.exec(
+        select(OrganisationKey).where(
+            OrganisationKey.key_id == key_id, OrganisationKey.organisation_id == organisation.id
+        )
+    ).first()
+    if key is None:
+        raise NotFound("this organisation has no such key", code=ErrorCode.KEY_NOT_FOUND)
+    return key
+
+
+def _requested_time(value: datetime | None, *, now: datetime, name: str) -> datetime:
+    """``value`` in UTC (``now`` when absent); ``InvalidInput`` when it cannot be one."""
+    if value is None:
+        return now
+    try:
+        utc = as_utc(value)
+        utc.timestamp()
+    except (OverflowError, ValueError, OSError) as err:
+        raise InvalidInput(f"{name} out of range", code=ErrorCode.KEY_VALIDITY_INVALID) from err
+    return utc
+
+
+def _valid_at(key: OrganisationKey, now: datetime) -> bool:
+    return as_utc(key.valid_from) <= now and (
+        key.valid_until is None or now < as_utc(key.valid_until)
+    )
+
+
+def _ensure_not_last(
+    *,
+    session: Session,
+    organisation: Organisation,
+    key: OrganisationKey,
+    allow_last: bool,
+    now: datetime,
+) -> None:
+    """Refuse to end the organisation's last valid key unless ``allow_last``: without a valid
+    key it cannot obtain access tokens any more, and only its accreditor can register a new
+    one for it. A key that is no longer valid can always be revoked (backdating a compromise)."""
+    if allow_last or not _valid_at(key, now):
+        return
+    others = session.exec(
+        select(OrganisationKey).where(
+            OrganisationKey.organisation_id == organisation.id, OrganisationKey.id != key.id
+        )
+    ).all()
+    if not any(_valid_at(other, now) for other in others):
+        raise Conflict(
+            "this is the organisation's last valid key; pass allow_last to end it anyway",
+            code=ErrorCode.LAST_ACTIVE_KEY,
+        )
+
+
+def _key_on_chain(
+    *, ledger: TrustLedger, organisation: Organisation, key: OrganisationKey
+) -> KeyOnChain:
+    on_chain = ledger.key_on_chain(key_id=b64url_decode(key.key_id))
+    if on_chain is None or on_chain.entity_id != organisation_ledger_id(organisation.credit_code):
+        # The chain is written before the database, so this means another deployment.
+        raise LedgerRejected(
+            "the key is not registered on chain for this organisation",
+            code=ErrorCode.CHAIN_REJECTED,
+            detail={"key_id": key.key_id},
+        )
+    return on_chain
+
+
+def _mirror(*, session: Session, key: OrganisationKey, on_chain: KeyOnChain) -> OrganisationKey:
+    key.valid_until = on_chain.mirrored_until()
+    session.add(key)
+    session.commit()
+    session.refresh(key)
+    return key
+
+
+def end_organisation_key(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    actor: Organisation,
+    credit_code: str,
+    key_id: str,
+    valid_until: datetime | None,
+    allow_last: bool,
+    now: datetime,
+) -> tuple[Organisation, OrganisationKey]:
+    """End a key's validity at ``valid_until`` (default now; never in the past): rotation, by
+    the organisation itself or its accreditor. Signatures made before that time still verify
+    "as of" then; access tokens obtained with the key stop working at that time.
+
+    Idempotent: a key that already ends at or before that time (on chain) is left as it is and
+    the database mirrors the chain.
+
+    Raises ``NotFound`` (``organisation_not_found``, ``key_not_found``), ``Forbidden``
+    (``tenant_forbidden``), ``InvalidInput`` (``key_validity_invalid``), ``Conflict``
+    (``last_active_key``) and the ledger's errors.
+    """
+    organisation = _visible(session=session, actor=actor, credit_code=credit_code)
+    key = _find_key(session=session, organisation=organisation, key_id=key_id)
+    until = _requested_time(valid_until, now=now, name="valid_until")
+    if until < now:
+        raise InvalidInput(
+            "valid_until lies in the past; revoke the key to end it from an earlier time",
+            code=ErrorCode.KEY_VALIDITY_INVALID,
+        )
+    if until.timestamp() >= 2**64:
+        raise InvalidInput("validity out of range", code=ErrorCode.KEY_VALIDITY_INVALID)
+    at = chain_time(until)
+    _ensure_not_last(
+        session=session, organisation=organisation, key=key, allow_last=allow_last, now=now
+    )
+    on_chain = _key_on_chain(ledger=ledger, organisation=organisation, key=key)
+    ends = on_chain.ends_at
+    if ends is not None and ends <= at:
+        note_for_audit(f"key {key.key_id} already ends at {ends} on chain; mirrored")
+    else:
+        if at <= on_chain.valid_from:
+            raise InvalidInput(
+                "a key cannot end before its validity starts; revoke it instead",
+                code=ErrorCode.KEY_VALIDITY_INVALID,
+            )
+        ledger.end_key_validity(
+            actor=actor.credit_code, key_id=b64url_decode(key_id), valid_until=at
+        )
+        on_chain = KeyOnChain(
+            entity_id=on_chain.entity_id,
+            valid_from=on_chain.valid_from,
+            valid_until=at,
+            revoked_at=on_chain.revoked_at,
+        )
+        note_for_audit(f"key {key.key_id} valid until {at}")
+    return organisation, _mirror(session=session, key=key, on_chain=on_chain)
+
+
+def revoke_organisation_key(
+    *,
+    session: Session,
+    ledger: TrustLedger,
+    actor: Organisation,
+    credit_code: str,
+    key_id: str,
+    compromised_at: datetime | None,
+    reason: int,
+    allow_last: bool,
+    now: datetime,
+) -> tuple[Organisation, OrganisationKey]:
+    """Revoke a key from ``compromised_at`` (default now; may lie in the past, never in the
+    future): compromise, by the organisation itself or its accreditor. On chain the key stops
+    verifying from that time; here its ``valid_until`` becomes that time, so assertions signed
+    with it are refused (``client_key_revoked``) and so are access tokens obtained with it.
+    The reason code is recorded in the audit trail (``TrustRegistry.revokeKey`` takes none).
+
+    Idempotent: a key already revoked on chain at or before that time is left as it is (an
+    earlier time moves the revocation earlier) and the database mirrors the chain.
+
+    Raises ``NotFound`` (``organisation_not_found``, ``key_not_found``), ``Forbidden``
+    (``tenant_forbidden``), ``InvalidInput`` (``key_validity_invalid``), ``Conflict``
+    (``last_active_key``) and the ledger's errors.
+    """
+    organisation = _visible(session=session, actor=actor, credit_code=credit_code)
+    key = _find_key(session=session, organisation=organisation, key_id=key_id)
+    since = _requested_time(compromised_at, now=now, name="compromised_at")
+    if since > now:
+        raise InvalidInput(
+            "compromised_at lies in the future; end the key's validity instead",
+            code=ErrorCode.KEY_VALIDITY_INVALID,
+        )
+    if since.timestamp() < 1:
+        raise InvalidInput("compromised_at out of range", code=ErrorCode.KEY_VALIDITY_INVALID)
+    at = chain_time(since)
+    _ensure_not_last(
+        session=session, organisation=organisation, key=key, allow_last=allow_last, now=now
+    )
+    on_chain = _key_on_chain(ledger=ledger, organisation=organisation, key=key)
+    if 0 < on_chain.revoked_at <= at:
+        note_for_audit(
+            f"key {key.key_id} already revoked from {on_chain.revoked_at} on chain; mirrored"
+        )
+    else:
+        ledger.revoke_key(actor=actor.credit_code, key_id=b64url_decode(key_id), revoked_at=at)
+        on_chain = KeyOnChain(
+            entity_id=on_chain.entity_id,
+            valid_from=on_chain.valid_from,
+            valid_until=on_chain.valid_until,
+            revoked_at=at,
+        )
+        note_for_audit(f"key {key.key_id} revoked from {at}, reason {reason}")
+    return organisation, _mirror(session=session, key=key, on_chain=on_chain)

@@ -4,6 +4,11 @@ tokens.
 A client proves possession of a key registered for it by signing an assertion; the service
 answers with a short-lived EdDSA access token signed by its own Ed25519 key. Algorithms are
 pinned on both sides: the client's by its registered key, the service's to ``EdDSA``.
+
+An access token names the client key it was obtained with (claim ``client_key``, the key's
+RFC 7638 thumbprint); every request checks that key is still valid, so ending or revoking a
+key also ends the tokens issued under it (at once in the worker that made the change, within
+``OrganisationStandingCache.ttl`` in the others).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -42,11 +48,14 @@ from credential_service.models import (
     UsedAssertion,
     as_utc,
 )
+from credential_service.services.ledger import TrustLedger
 from credential_service.services.organisations import find_organisation
+from wallet_sdk.jose import b64url_decode
 
 GRANT_TYPE = "client_credentials"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ACCESS_TOKEN_TYPE = "at+jwt"
+CLIENT_KEY_CLAIM = "client_key"
 _ALLOWED_ASSERTION_ALGS = frozenset(a.value for a in KeyAlgorithm)
 
 SCOPES_BY_ROLE: dict[OrganisationKind, frozenset[str]] = {
@@ -119,6 +128,7 @@ def _reject(message: str, code: ErrorCode) -> ClientAuthenticationFailed:
 def issue_access_token(
     *,
     session: Session,
+    ledger: TrustLedger,
     policy: TokenPolicy,
     token_key: ServiceTokenKey,
     grant_type: str | None,
@@ -132,7 +142,9 @@ def issue_access_token(
 
     Raises ``UnsupportedGrantType``, ``TokenRequestError`` (missing or wrong parameters),
     ``InvalidScope``, and ``ClientAuthenticationFailed`` with one code per reason (see
-    ``ErrorCode.ASSERTION_*`` and ``ErrorCode.CLIENT_*``).
+    ``ErrorCode.ASSERTION_*`` and ``ErrorCode.CLIENT_*``; an assertion signed by a key whose
+    validity was ended is ``client_key_expired``, by a revoked key ``client_key_revoked``, the
+    two told apart by ``ledger``, which raises ``LedgerUnavailable`` when no node answers).
     """
     # 1. the request itself
     if grant_type != GRANT_TYPE:
@@ -160,18 +172,26 @@ def issue_access_token(
     if organisation is None or organisation.id is None:
         raise _reject("unknown client", ErrorCode.CLIENT_UNKNOWN)
     # 4. a key registered for this client, valid now, of the algorithm the header names
-    candidates = _registered_keys(
-        session=session, organisation=organisation, alg=alg, kid=header.get("kid"), now=now
+    registered = _registered_keys(
+        session=session, organisation=organisation, alg=alg, kid=header.get("kid")
     )
+    candidates = [key for key in registered if _valid_at(key, now)]
+    ended = [key for key in registered if _ended_by(key, now)]
     if not candidates:
+        _refuse_if_signed_by_ended_key(client_assertion, ended=ended, ledger=ledger, now=now)
         raise _reject(
             "no key registered for this client matches the assertion",
             ErrorCode.ASSERTION_KEY_NOT_REGISTERED,
         )
     # 5. signature and claims, algorithm pinned by the registered key
-    verified = _verify_assertion(
-        client_assertion, candidates=candidates, client_id=issuer, policy=policy, now=now
-    )
+    try:
+        verified, client_key = _verify_assertion(
+            client_assertion, candidates=candidates, client_id=issuer, policy=policy, now=now
+        )
+    except ClientAuthenticationFailed as err:
+        if err.code == ErrorCode.ASSERTION_SIGNATURE_INVALID:
+            _refuse_if_signed_by_ended_key(client_assertion, ended=ended, ledger=ledger, now=now)
+        raise
     expires = int(verified["exp"])
     if expires - int(verified["iat"]) > policy.assertion_max_lifetime.total_seconds():
         raise _reject(
@@ -207,6 +227,7 @@ def issue_access_token(
             "iat": int(now.timestamp()),
             "exp": int(now.timestamp()) + lifetime,
             "jti": uuid.uuid4().hex,
+            CLIENT_KEY_CLAIM: client_key.key_id,
         },
         token_key.private_key,
         algorithm="EdDSA",
@@ -221,19 +242,55 @@ def issue_access_token(
 
 
 def _registered_keys(
-    *, session: Session, organisation: Organisation, alg: str, kid: object, now: datetime
+    *, session: Session, organisation: Organisation, alg: str, kid: object
 ) -> list[OrganisationKey]:
     query = select(OrganisationKey).where(
         OrganisationKey.organisation_id == organisation.id, OrganisationKey.alg == alg
     )
     if kid is not None:
         query = query.where(OrganisationKey.key_id == str(kid))
-    return [
-        key
-        for key in session.exec(query.order_by(col(OrganisationKey.id))).all()
-        if as_utc(key.valid_from) <= now
-        and (key.valid_until is None or now < as_utc(key.valid_until))
-    ]
+    return list(session.exec(query.order_by(col(OrganisationKey.id))).all())
+
+
+def _valid_at(key: OrganisationKey, now: datetime) -> bool:
+    return as_utc(key.valid_from) <= now and not _ended_by(key, now)
+
+
+def _ended_by(key: OrganisationKey, now: datetime) -> bool:
+    return key.valid_until is not None and as_utc(key.valid_until) <= now
+
+
+def _refuse_if_signed_by_ended_key(
+    assertion: str, *, ended: list[OrganisationKey], ledger: TrustLedger, now: datetime
+) -> None:
+    """Raise ``client_key_revoked`` / ``client_key_expired`` when the assertion's signature
+    verifies with a key whose validity has ended; return otherwise.
+
+    Only the signature is checked: the code tells a key holder why its key no longer works,
+    and nobody else learns anything about a key from it. The database keeps one end time for
+    both; the chain tells whether the key was revoked (compromise) or its validity ended.
+    """
+    for key in ended:
+        public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
+        try:
+            jwt.decode(
+                assertion,
+                key=public,
+                algorithms=[key.alg],
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except jwt.InvalidTokenError:
+            continue
+        on_chain = ledger.key_on_chain(key_id=b64url_decode(key.key_id))
+        if on_chain is not None and 0 < on_chain.revoked_at <= int(now.timestamp()):
+            raise _reject("the client key was revoked", ErrorCode.CLIENT_KEY_REVOKED)
+        raise _reject("the client key's validity has ended", ErrorCode.CLIENT_KEY_EXPIRED)
 
 
 def _verify_assertion(
@@ -243,11 +300,12 @@ def _verify_assertion(
     client_id: str,
     policy: TokenPolicy,
     now: datetime,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], OrganisationKey]:
+    """The verified claims and the key that verified them."""
     for key in candidates:
         public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
         try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 assertion,
                 key=public,
                 algorithms=[key.alg],
@@ -273,6 +331,7 @@ def _verify_assertion(
             raise _reject(
                 f"the assertion is invalid: {err}", ErrorCode.ASSERTION_MALFORMED
             ) from err
+        return claims, key
     raise _reject(
         "the assertion's signature does not verify", ErrorCode.ASSERTION_SIGNATURE_INVALID
     )
@@ -296,15 +355,20 @@ def _consume_jti(
 
 @dataclass(frozen=True)
 class OrganisationStanding:
-    """What authenticating a token needs to know of an organisation: its id, role, status."""
+    """What authenticating a token needs to know of an organisation: its id, role, status,
+    and when each of its client keys stops being valid (``key_ends``: key id to unix time,
+    ``None`` when open-ended)."""
 
     organisation_id: int
     credit_code: str
     role: OrganisationKind
     status: OrganisationStatus
+    key_ends: Mapping[str, float | None] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, organisation: Organisation) -> OrganisationStanding | None:
+    def of(
+        cls, organisation: Organisation, keys: Sequence[OrganisationKey] = ()
+    ) -> OrganisationStanding | None:
         if organisation.id is None:
             return None
         return cls(
@@ -312,13 +376,23 @@ class OrganisationStanding:
             credit_code=organisation.credit_code,
             role=OrganisationKind(organisation.kind),
             status=OrganisationStatus(organisation.status),
+            key_ends={
+                key.key_id: as_utc(key.valid_until).timestamp() if key.valid_until else None
+                for key in keys
+                if key.organisation_id == organisation.id
+            },
         )
 
 
 def read_standing(*, session: Session, credit_code: str) -> OrganisationStanding | None:
     """The organisation's standing as the database has it now, ``None`` when unknown."""
     organisation = find_organisation(session=session, credit_code=credit_code)
-    return None if organisation is None else OrganisationStanding.of(organisation)
+    if organisation is None:
+        return None
+    keys = session.exec(
+        select(OrganisationKey).where(OrganisationKey.organisation_id == organisation.id)
+    ).all()
+    return OrganisationStanding.of(organisation, keys)
 
 
 class OrganisationStandingCache:
@@ -369,6 +443,8 @@ class AccessTokenClaims:
     subject: str
     scope: str
     expires_at: int
+    client_key: str | None = None
+    """The client key the token was obtained with; every token we decode has one."""
 
 
 class VerifiedTokenCache:
@@ -409,7 +485,7 @@ def decode_access_token(
     """Check one of our access tokens without touching the database (CPU only).
 
     Raises ``NotAuthenticated`` for every failure alike: bad signature, other algorithm or
-    ``typ``, wrong audience or issuer, expired, missing claims.
+    ``typ``, wrong audience or issuer, expired, missing claims (``client_key`` included).
     """
     try:
         header = jwt.get_unverified_header(token)
@@ -427,15 +503,27 @@ def decode_access_token(
     except jwt.InvalidTokenError as err:
         raise NotAuthenticated() from err
     subject, scope, expires = claims.get("sub"), claims.get("scope"), claims.get("exp")
-    if not isinstance(subject, str) or not isinstance(scope, str) or not isinstance(expires, int):
+    client_key = claims.get(CLIENT_KEY_CLAIM)
+    if (
+        not isinstance(subject, str)
+        or not isinstance(scope, str)
+        or not isinstance(expires, int)
+        or not isinstance(client_key, str)
+    ):
         raise NotAuthenticated()
-    return AccessTokenClaims(subject=subject, scope=scope, expires_at=expires)
+    return AccessTokenClaims(
+        subject=subject, scope=scope, expires_at=expires, client_key=client_key
+    )
 
 
-def principal_of(*, claims: AccessTokenClaims, standing: OrganisationStanding | None) -> Principal:
-    """The principal, when the organisation named by the token is known and active.
+def principal_of(
+    *, claims: AccessTokenClaims, standing: OrganisationStanding | None, now: float | None = None
+) -> Principal:
+    """The principal, when the organisation named by the token is known and active and the
+    client key the token was obtained with is still valid at ``now`` (unix time; default the
+    clock).
 
-    Raises ``NotAuthenticated`` otherwise (unknown, suspended, revoked alike).
+    Raises ``NotAuthenticated`` otherwise (unknown, suspended, revoked, key ended alike).
     """
     if (
         standing is None
@@ -443,6 +531,12 @@ def principal_of(*, claims: AccessTokenClaims, standing: OrganisationStanding | 
         or standing.status != OrganisationStatus.ACTIVE
     ):
         raise NotAuthenticated()
+    if claims.client_key is not None:
+        if claims.client_key not in standing.key_ends:
+            raise NotAuthenticated()
+        ends = standing.key_ends[claims.client_key]
+        if ends is not None and (time.time() if now is None else now) >= ends:
+            raise NotAuthenticated()
     return Principal(
         organisation_id=standing.organisation_id,
         credit_code=standing.credit_code,

@@ -39,6 +39,7 @@ def token(
     exp, iat, jti) for a short-lived access token."""
     issued = issue_access_token(
         session=session,
+        ledger=context.ledger,
         policy=context.token_policy,
         token_key=context.token_key,
         grant_type=grant_type,

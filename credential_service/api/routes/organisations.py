@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from credential_service.api.deps import (
     CurrentOrg,
@@ -29,6 +31,37 @@ router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 CreditCode = Annotated[
     str, Path(pattern=CREDIT_CODE_PATTERN, description="unified social credit code")
 ]
+KeyId = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        description="the key's RFC 7638 thumbprint (SHA-256, base64url)",
+    ),
+]
+
+
+class KeyValidityEnd(BaseModel):
+    """Rotation: the key stops being valid at ``valid_until`` (default now; not in the
+    past). ``allow_last`` lets an organisation end its last valid key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    valid_until: datetime | None = None
+    allow_last: bool = False
+
+
+class KeyRevocation(BaseModel):
+    """Compromise: the key is untrusted from ``compromised_at`` (RFC 3339, default now; may
+    lie in the past, not in the future), for ``reason`` (a code, kept in the audit trail).
+    ``allow_last`` lets an organisation revoke its last valid key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: int = Field(default=0, ge=0, le=65535)
+    compromised_at: datetime | None = None
+    allow_last: bool = False
+
+
 _read = Depends(require_scope("organisations:read"))
 _accredit = Depends(require_scope("organisations:accredit"))
 _status = Depends(require_scope("organisations:status"))
@@ -115,6 +148,7 @@ def list_organisation_keys(
     dependencies=[_keys],
 )
 def register_organisation_key(
+    request: Request,
     credit_code: CreditCode,
     body: OrganisationKeyCreate,
     session: SessionDep,
@@ -132,4 +166,72 @@ def register_organisation_key(
         request=body,
         now=now,
     )
+    standing_cache(request).forget(organisation.credit_code)  # its tokens pass at once
+    return service.key_to_public(organisation=organisation, key=key)
+
+
+@router.post(
+    "/{credit_code}/keys/{key_id}/end",
+    response_model=OrganisationKeyPublic,
+    dependencies=[_keys],
+)
+def end_organisation_key(
+    request: Request,
+    credit_code: CreditCode,
+    key_id: KeyId,
+    body: KeyValidityEnd,
+    session: SessionDep,
+    ledger: LedgerDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> OrganisationKeyPublic:
+    """End a key's validity (rotation), on chain then here, for the caller or an organisation
+    it accredited. Assertions signed with it are then refused (``client_key_expired``) and so
+    are access tokens obtained with it. Ending a key that already ends by then changes nothing
+    and succeeds."""
+    organisation, key = service.end_organisation_key(
+        session=session,
+        ledger=ledger,
+        actor=actor,
+        credit_code=credit_code,
+        key_id=key_id,
+        valid_until=body.valid_until,
+        allow_last=body.allow_last,
+        now=now,
+    )
+    standing_cache(request).forget(organisation.credit_code)  # this worker sees it at once
+    return service.key_to_public(organisation=organisation, key=key)
+
+
+@router.post(
+    "/{credit_code}/keys/{key_id}/revoke",
+    response_model=OrganisationKeyPublic,
+    dependencies=[_keys],
+)
+def revoke_organisation_key(
+    request: Request,
+    credit_code: CreditCode,
+    key_id: KeyId,
+    body: KeyRevocation,
+    session: SessionDep,
+    ledger: LedgerDep,
+    actor: CurrentOrg,
+    now: NowDep,
+) -> OrganisationKeyPublic:
+    """Revoke a key from the time it was compromised, on chain then here, for the caller or an
+    organisation it accredited. Assertions signed with it are then refused
+    (``client_key_revoked``) and so are access tokens obtained with it. Revoking again from the
+    same or a later time changes nothing and succeeds; from an earlier time, moves it earlier."""
+    organisation, key = service.revoke_organisation_key(
+        session=session,
+        ledger=ledger,
+        actor=actor,
+        credit_code=credit_code,
+        key_id=key_id,
+        compromised_at=body.compromised_at,
+        reason=body.reason,
+        allow_last=body.allow_last,
+        now=now,
+    )
+    standing_cache(request).forget(organisation.credit_code)  # this worker sees it at once
     return service.key_to_public(organisation=organisation, key=key)

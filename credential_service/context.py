@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from node_adapter import Chain
 
 TOKEN_SIGNING_KEY = "service/token-signing"
+IDEMPOTENCY_SEALING_KEY = "service/idempotency-sealing"
 
 log = logging.getLogger("credential_service.context")
 
@@ -40,6 +41,8 @@ class ServiceContext:
     ledger: TrustLedger
     token_key: ServiceTokenKey
     token_policy: TokenPolicy
+    idempotency_secret: bytes
+    """Seals stored answers of idempotent requests (with each request's key)."""
 
     @classmethod
     def open(cls, settings: Settings, *, chain: Chain | None = None) -> ServiceContext:
@@ -91,6 +94,9 @@ class ServiceContext:
                 ),
                 leeway=timedelta(seconds=settings.clock_skew_seconds),
             ),
+            idempotency_secret=keystore.ensure(
+                IDEMPOTENCY_SEALING_KEY, Curve.ED25519
+            ).private_bytes(),
         )
 
     @classmethod

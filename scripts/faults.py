@@ -10,8 +10,11 @@ database when the server at ``HRSS_BENCH_POSTGRES_URL`` answers, SQLite otherwis
    backends are terminated (``pg_terminate_backend``, what every client sees of a server
    restart), or, with ``--restart-postgres``, the local server itself is restarted
    (``pg_ctlcluster ... restart``; never in the test suite, which shares the server).
-   Issuance is not idempotent, so a request that got no answer or a 5xx is not retried and
-   not counted: only 201 answers count as accepted.
+   Every request carries its own ``Idempotency-Key`` and, like a real client, is retried
+   with the same key after a 5xx, a 409 ``idempotency_key_in_flight``, a dropped connection
+   or a timeout, with exponential backoff, for up to a minute: a retry of a request the
+   service had carried out gets the stored answer (``Idempotent-Replayed: true``), so every
+   credential is accepted exactly once.
 2. **Documents**: N digests through ``POST /v1/anchors`` (1,000 a request; submission is
    idempotent by digest, so a retry is safe) while, at random points, an anchoring worker is
    SIGKILLed and restarted (twice), anvil is SIGKILLed and restarted from its state file
@@ -24,8 +27,10 @@ database when the server at ``HRSS_BENCH_POSTGRES_URL`` answers, SQLite otherwis
 Then it checks, from the database and the chain: every accepted item is in the outbox
 (nothing lost), confirmed, in exactly one batch whose root is on chain exactly where the batch
 says (anchored once, not twice), every receipt checks offline and one per batch online
-(`wallet_sdk.verify_receipt`), and every accepted credential verifies through the API. Prints
-the tally; exits 1 when a check failed.
+(`wallet_sdk.verify_receipt`), and every accepted credential verifies through the API; no
+idempotency key was answered with two different sets of credentials, and the credentials the
+database holds for the school are exactly the distinct ones accepted (none issued twice, none
+lost). Prints the tally; exits 1 when a check failed.
 """
 
 from __future__ import annotations
@@ -67,9 +72,17 @@ from scripts.bench_http import (
 ANCHOR_BATCH = 1_000
 CREDENTIAL_BATCH = 100
 RECOVERY_LIMIT = 30
-"""Answers that are 5xx or missing, in a row (0.5 s apart, so about 15 s), after which the
-service counts as not having recovered from a fault. A restarted PostgreSQL server takes a
+"""Answers that are 5xx or missing, in a row (at least 0.25 s apart, backing off), after which
+the service counts as not having recovered from a fault. A restarted PostgreSQL server takes a
 few seconds, during which the service answers 503 with Retry-After."""
+RETRY_BUDGET_SECONDS = 60.0
+"""How long a client keeps retrying one request (with the same idempotency key) before it
+gives up on it."""
+BACKOFF_FIRST_SECONDS = 0.25
+BACKOFF_CAP_SECONDS = 4.0
+CREDENTIAL_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+"""Per attempt: an issuance of 100 credentials takes well under a second on a healthy service;
+an attempt stuck behind a killed worker or a restarting database is abandoned and retried."""
 
 
 def _say(message: str) -> None:
@@ -168,6 +181,10 @@ class Tally:
     directory: Path | None = None
     logs: dict[str, str] = field(default_factory=dict)
     failing_in_a_row: Counter[str] = field(default_factory=Counter)
+    retried: Counter[str] = field(default_factory=Counter)
+    """Requests (not attempts) that needed at least one retry, by kind."""
+    retries: Counter[str] = field(default_factory=Counter)
+    """Attempts after the first, by kind."""
 
     def keep_logs(self) -> None:
         """The tails of every process log, for the report when something failed."""
@@ -202,6 +219,8 @@ class Tally:
         for fault in self.faults:
             print(f"  {fault}")
         print("\nrequests:", dict(sorted(self.requests.items())))
+        print("requests retried:", dict(sorted(self.retried.items())))
+        print("retry attempts:", dict(sorted(self.retries.items())))
         print("\n| check | result |\n|---|---|")
         for name, value in self.checks.items():
             print(f"| {name} | {value} |")
@@ -217,6 +236,21 @@ class Tally:
 # ---------------------------------------------------------------------------- client side
 
 
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter: up to 0.25 s, 0.5 s, 1 s, ... 4 s."""
+    ceiling: float = min(BACKOFF_CAP_SECONDS, BACKOFF_FIRST_SECONDS * 2.0 ** (attempt - 1))
+    return random.uniform(0.5, 1.0) * ceiling
+
+
+def _retryable(response: httpx.Response) -> bool:
+    if response.status_code >= 500 or response.status_code == 429:
+        return True
+    if response.status_code == 409:
+        with contextlib.suppress(ValueError, AttributeError):
+            return bool(response.json().get("code") == "idempotency_key_in_flight")
+    return False
+
+
 def _post_retrying(
     client: httpx.Client,
     tally: Tally,
@@ -227,12 +261,24 @@ def _post_retrying(
     headers: dict[str, str],
     accept: int,
     deadline: float,
-    idempotent: bool,
-) -> Any | None:
-    """POST until answered `accept` (returned body) or a 4xx (None). Transport errors and 5xx
-    are retried when `idempotent`; otherwise the first such failure is given up on (the
-    request may or may not have been applied: it is not counted as accepted)."""
-    while time.monotonic() < deadline:
+) -> httpx.Response | None:
+    """POST until answered `accept` (the response) or another 4xx (None, and a problem).
+
+    The request must be idempotent (anchoring is, by digest; issuance by the
+    ``Idempotency-Key`` in `headers`): transport errors (timeouts included), 5xx, 429 and 409
+    ``idempotency_key_in_flight`` are retried, the same request each time, with exponential
+    backoff, for up to `RETRY_BUDGET_SECONDS` and never past `deadline`."""
+    give_up = min(deadline, time.monotonic() + RETRY_BUDGET_SECONDS)
+    attempt = 0
+    while True:
+        if attempt:
+            if time.monotonic() >= give_up:
+                tally.problem(f"{kind}: no answer after {attempt} attempts; gave up")
+                return None
+            tally.retries[kind] += 1
+            if attempt == 1:
+                tally.retried[kind] += 1
+        attempt += 1
         if tally.failing_in_a_row[kind] == RECOVERY_LIMIT:
             tally.problem(
                 f"{kind}: {RECOVERY_LIMIT} failures in a row: the service did not recover"
@@ -242,9 +288,7 @@ def _post_retrying(
         except httpx.HTTPError as err:
             tally.failing_in_a_row[kind] += 1
             tally.requests[f"{kind}:transport:{type(err).__name__}"] += 1
-            if not idempotent:
-                return None
-            time.sleep(0.5)
+            time.sleep(_backoff(attempt))
             continue
         tally.requests[f"{kind}:{response.status_code}"] += 1
         if response.status_code >= 500:
@@ -257,16 +301,12 @@ def _post_retrying(
         else:
             tally.failing_in_a_row[kind] = 0
         if response.status_code == accept:
-            return response.json()
-        if response.status_code >= 500 or response.status_code == 429:
-            if not idempotent:
-                return None
-            time.sleep(0.5)
+            return response
+        if _retryable(response):
+            time.sleep(_backoff(attempt))
             continue
         tally.problem(f"{kind}: {response.status_code} {response.text[:200]}")
         return None
-    tally.problem(f"{kind}: gave up at the deadline")
-    return None
 
 
 @dataclass
@@ -301,10 +341,27 @@ def _tokens(service: Service, directory: Path, credentials: list[Any]) -> World:
     return World(service=service, tokens=tokens, school_id=school_id)
 
 
-def issue_credentials(world: World, tally: Tally, count: int, deadline: float) -> list[str]:
-    accepted: list[str] = []
-    headers = {"Authorization": f"Bearer {world.tokens['issuer']}"}
-    with httpx.Client(timeout=60) as client:
+@dataclass
+class Issuance:
+    """What the school's client saw: every 201 answer's credential ids by idempotency key
+    (a key answered twice must name the same credentials), and the accepted tokens."""
+
+    answers: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    tokens: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    replayed: int = 0
+    """Answers to retries that were replays (the service had carried out an attempt whose
+    answer the client never got)."""
+    repeats: int = 0
+    repeats_replayed: int = 0
+    """Deliberate repeats of an answered request, and those answered as replays."""
+
+
+def issue_credentials(world: World, tally: Tally, count: int, deadline: float) -> Issuance:
+    """The school issues `count` credentials, 100 a request, each request under its own
+    idempotency key and retried (see `_post_retrying`)."""
+    issuance = Issuance()
+    with httpx.Client(timeout=CREDENTIAL_TIMEOUT) as client:
         for start in range(0, count, CREDENTIAL_BATCH):
             n = min(CREDENTIAL_BATCH, count - start)
             body = {
@@ -316,14 +373,83 @@ def issue_credentials(world: World, tally: Tally, count: int, deadline: float) -
                     for i in range(n)
                 ]
             }
+            key = str(uuid.uuid4())
+            headers = {"Authorization": f"Bearer {world.tokens['issuer']}", "Idempotency-Key": key}
+            url = f"{world.service.base}/v1/credentials"
             answer = _post_retrying(
-                client, tally, "credentials", f"{world.service.base}/v1/credentials",
+                client, tally, "credentials", url,
                 json_body=body, headers=headers, accept=201, deadline=deadline,
-                idempotent=False,
             )  # fmt: skip
-            if answer is not None:
-                accepted += [c["credential"] for c in answer["credentials"]]
-    return accepted
+            if answer is None:
+                continue
+            credentials = answer.json()["credentials"]
+            ids = tuple(c["id"] for c in credentials)
+            issuance.answers.setdefault(key, []).append(ids)
+            issuance.replayed += answer.headers.get("idempotent-replayed") == "true"
+            issuance.tokens += [c["credential"] for c in credentials]
+            issuance.ids += ids
+            if len(ids) != n:
+                tally.problem(f"credentials: asked for {n}, answered {len(ids)}")
+            # a client that lost an answer would ask again: so does this one, once in a while,
+            # and must get the very same credentials
+            if start % (20 * CREDENTIAL_BATCH) == 0:
+                again = _post_retrying(
+                    client, tally, "credentials (replay)", url,
+                    json_body=body, headers=headers, accept=201, deadline=deadline,
+                )  # fmt: skip
+                issuance.repeats += 1
+                if again is not None:
+                    if again.headers.get("idempotent-replayed") == "true":
+                        issuance.repeats_replayed += 1
+                    else:
+                        tally.problem("credentials: a repeated request was not a replay")
+                    issuance.answers[key].append(
+                        tuple(c["id"] for c in again.json()["credentials"])
+                    )
+    return issuance
+
+
+def check_issuance(engine: Any, world: World, issuance: Issuance, tally: Tally) -> None:
+    """Exactly once: no key answered with two different sets of credentials, no credential
+    accepted twice, and the database holds exactly the accepted credentials of the school."""
+    from sqlalchemy import func, select
+    from sqlmodel import col
+
+    from credential_service.credentials.models import CredentialRecord
+    from credential_service.models import Organisation
+
+    conflicting = sum(1 for answers in issuance.answers.values() if len(set(answers)) > 1)
+    tally.checks["idempotency keys answered with different credentials"] = conflicting
+    if conflicting:
+        tally.problem(f"{conflicting} idempotency keys produced different credential ids")
+    distinct = set(issuance.ids)
+    tally.checks["credentials accepted / distinct"] = f"{len(issuance.ids)} / {len(distinct)}"
+    if len(distinct) != len(issuance.ids):
+        tally.problem(f"{len(issuance.ids) - len(distinct)} credentials were accepted twice")
+    with engine.connect() as connection:
+        organisation_id = connection.execute(
+            select(col(Organisation.id)).where(col(Organisation.credit_code) == world.school_id)
+        ).scalar_one()
+        stored = connection.execute(
+            select(func.count())
+            .select_from(CredentialRecord)
+            .where(col(CredentialRecord.organisation_id) == organisation_id)
+        ).scalar_one()
+        ids = list(distinct)
+        found = 0
+        for start in range(0, len(ids), 5_000):
+            found += connection.execute(
+                select(func.count())
+                .select_from(CredentialRecord)
+                .where(col(CredentialRecord.id).in_(ids[start : start + 5_000]))
+            ).scalar_one()
+    tally.checks["credentials in the database / accepted ones among them"] = f"{stored} / {found}"
+    if found != len(distinct):
+        tally.problem(f"{len(distinct) - found} accepted credentials are not in the database")
+    if stored != len(distinct):
+        tally.problem(
+            f"the database holds {stored} credentials of the school, {len(distinct)} accepted"
+        )
 
 
 def submit_documents(
@@ -338,10 +464,10 @@ def submit_documents(
             answer = _post_retrying(
                 client, tally, "anchors", f"{world.service.base}/v1/anchors",
                 json_body={"document_type": "labour-contract", "digests": chunk},
-                headers=headers, accept=202, deadline=deadline, idempotent=True,
+                headers=headers, accept=202, deadline=deadline,
             )  # fmt: skip
             if answer is not None:
-                for item in answer["items"]:
+                for item in answer.json()["items"]:
                     accepted[item["digest"].removeprefix("0x")] = item["id"]
     return accepted
 
@@ -633,6 +759,31 @@ def restart_postgres() -> None:
     )
 
 
+def whole_state(state: Path, *, attempts: int = 1) -> bytes | None:
+    """The anvil state file's bytes when it holds whole JSON (anvil rewrites it in place every
+    second, so a read may catch it mid-write: tried `attempts` times, 0.2 s apart)."""
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(0.2)
+        try:
+            data = state.read_bytes()
+            json.loads(data)
+        except (OSError, ValueError):
+            continue
+        return data
+    return None
+
+
+def restore_torn_state(state: Path, backup: bytes | None) -> bool:
+    """Put `backup` back when a SIGKILL tore the state file mid-write (anvil then refuses to
+    start); whether it did. The blocks after the backup are lost, a deeper rollback of the
+    kind the workers must notice anyway."""
+    if backup is None or whole_state(state) is not None:
+        return False
+    state.write_bytes(backup)
+    return True
+
+
 def campaign(
     *,
     documents: int,
@@ -703,9 +854,19 @@ def campaign(
                     rng, [kill_api_worker, cut_database], window=(0.05, max(0.5, credentials / 400))
                 )
                 injector.start()
-                issued = issue_credentials(world, tally, credentials, time.monotonic() + 600)
+                issuance = issue_credentials(world, tally, credentials, time.monotonic() + 600)
                 injector.join()
+                issued = issuance.tokens
                 tally.checks["credentials accepted (201)"] = f"{len(issued)}/{credentials}"
+                tally.checks["credential requests retried / retry attempts / replayed"] = (
+                    f"{tally.retried['credentials']} / {tally.retries['credentials']}"
+                    f" / {issuance.replayed}"
+                )
+                tally.checks["deliberate repeats answered by a replay"] = (
+                    f"{issuance.repeats_replayed}/{issuance.repeats}"
+                )
+                if len(issued) != credentials:
+                    tally.problem(f"{credentials - len(issued)} credentials never accepted")
                 # make the chain state durable before killing anvil later
                 node.stop()
                 node = AnvilProcess.start(port=anvil_port, state_file=state, state_interval=1,
@@ -737,9 +898,12 @@ def campaign(
 
                 def kill_anvil() -> None:
                     nonlocal node
+                    backup = whole_state(state, attempts=5)
                     node.kill()
                     tally.fault(started, "SIGKILL anvil")
                     time.sleep(rng.uniform(0.5, 1.5))
+                    if restore_torn_state(state, backup):
+                        tally.fault(started, "anvil state file torn by the kill: last whole copy")
                     node = AnvilProcess.start(port=anvil_port, state_file=state, state_interval=1,
                                               log_path=directory / "anvil.log")  # fmt: skip
                     tally.fault(started, "restarted anvil from its state file")
@@ -756,6 +920,9 @@ def campaign(
                 accepted_documents = submit_documents(world, tally, digests, time.monotonic() + 900)
                 injector.join()
                 tally.checks["documents accepted (202)"] = f"{len(accepted_documents)}/{documents}"
+                tally.checks["anchor requests retried / retry attempts"] = (
+                    f"{tally.retried['anchors']} / {tally.retries['anchors']}"
+                )
 
                 # --- wait, then check
                 engine = create_database_engine(database_url)
@@ -784,6 +951,7 @@ def campaign(
                         engine, node.url, Path(environment["HRSS_DEPLOYMENT_PATH"]), everything,
                         tally,
                     )  # fmt: skip
+                    check_issuance(engine, world, issuance, tally)
                 finally:
                     engine.dispose()
                 _say(f"verifying {len(issued)} credentials")

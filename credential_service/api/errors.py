@@ -24,6 +24,7 @@ from credential_service.errors import (
     NotFound,
     ServiceError,
     TokenRequestError,
+    Unprocessable,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ _STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (Unprocessable, 422),
     (InvalidInput, 400),
     (LedgerRejected, 409),
     (LedgerUnavailable, 503),

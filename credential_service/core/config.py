@@ -63,6 +63,10 @@ class Settings(DatabaseSettings):
     clock_skew_seconds: int = Field(default=30, ge=0, le=300)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
+    idempotency_key_ttl_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    """How long an ``Idempotency-Key`` of ``POST /v1/credentials`` is remembered (with the
+    answer it got, signed credentials included); expired keys are pruned lazily."""
+
     ministry_credit_code: str = "11100000000013127D"
     ministry_name: str = "Ministry of Human Resources and Social Security"
     ministry_region: int = Field(default=100000, ge=100000, le=999999)

@@ -3,7 +3,9 @@
 The service keeps no personal data of a credential: the signed token goes back to the caller
 (who hands it to the cardholder); the table holds its id, type, digest, signing key, status
 and anchoring item. Signing keys are named entries of the service keystore; the table records
-their on-chain identity and lifecycle.
+their on-chain identity and lifecycle. The one exception is `IdempotencyRecord`: the answer to
+an issuance request sent with an ``Idempotency-Key`` (the signed tokens included) is kept until
+the key expires (24 h by default), so that a retried request gets the very same credentials.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -57,6 +59,29 @@ class SigningKeyRecord(SQLModel, table=True):
     valid_until: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     revoked_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored answer to an issuance request that carried an ``Idempotency-Key``.
+
+    One row per (organisation, key), written in the transaction that writes the credentials
+    it answers for: either both exist or neither. ``key_hash`` is the SHA-256 (hex) of the
+    key (the key itself stays with the client), ``request_digest`` the SHA-256 (hex) of the
+    canonical request body, ``sealed_response`` the exact JSON text answered, sealed with
+    AES-256-GCM under a key derived from the service's sealing secret and the idempotency key
+    (the signed credentials in it carry personal data); ``expires_at`` is a Unix time after
+    which the key is forgotten (rows are pruned lazily).
+    """
+
+    __tablename__ = "credential_idempotency_key"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    key_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    request_digest: str = Field(sa_column=Column(String(64), nullable=False))
+    response_status: int = Field(sa_column=Column(Integer, nullable=False))
+    sealed_response: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
 
 
 # ----------------------------------------------------------------------------------- API

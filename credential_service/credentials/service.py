@@ -6,18 +6,35 @@ that moment, registers every credential in `StatusRegistry` (one transaction per
 submits its digest to the anchoring outbox. Chain first, database after: a credential id on
 chain with no row here is an orphan nobody holds, never a credential without status.
 
+Issuance with an idempotency key (`issue_credentials_idempotently`) stores its answer in the
+transaction that writes the credential rows, and answers a retry of the same request with it.
+
 Every function takes keyword-only arguments and raises only `ServiceError` subclasses:
-`InvalidInput`, `Forbidden`, `NotFound`, `LedgerRejected`, `LedgerUnavailable`.
+`InvalidInput`, `Forbidden`, `NotFound`, `Conflict`, `Unprocessable`, `LedgerRejected`,
+`LedgerUnavailable`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from credential_service.anchoring.outbox import NewItem
@@ -28,21 +45,26 @@ from credential_service.credentials.models import (
     CredentialState,
     CredentialStatusChange,
     CredentialStatusPublic,
+    IdempotencyRecord,
+    IssueCredentialsResponse,
     IssuedCredentialPublic,
     SigningKeyPublic,
     SigningKeyRecord,
 )
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.errors import (
+    Conflict,
     ErrorCode,
     Forbidden,
     InvalidInput,
     LedgerRejected,
     LedgerUnavailable,
     NotFound,
+    Unprocessable,
 )
 from credential_service.models import Organisation, OrganisationKind, OrganisationStatus, utc_now
 from credential_service.observability import record_verification
+from credential_service.services.audit import note_for_audit
 from node_adapter import (
     ChainError,
     ChainUnavailable,
@@ -64,14 +86,19 @@ from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
 __all__ = [
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
     "STATUS_BATCH",
+    "IssuanceAnswer",
     "accredit_credential_type",
     "change_credential_status",
+    "check_idempotency_key",
     "credential_status",
     "current_signing_key",
     "issue_credentials",
+    "issue_credentials_idempotently",
     "list_signing_keys",
     "parse_receipt",
+    "request_digest",
     "revoke_signing_key",
     "rotate_signing_key",
     "verify_credential",
@@ -334,6 +361,23 @@ def issue_credentials(
     schema, bad holder key), `Forbidden` (not an active issuer, or not accredited on chain for
     a type right now), `LedgerRejected`/`LedgerUnavailable`.
     """
+    results = _issue(session=session, runtime=runtime, issuer=issuer, requests=requests, now=now)
+    session.commit()
+    return results
+
+
+def _issue(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    requests: Sequence[CredentialRequest],
+    now: datetime,
+    before_chain: Callable[[], None] | None = None,
+) -> list[IssuedCredentialPublic]:
+    """`issue_credentials` up to, not including, the commit; `before_chain` runs once every
+    request is signed, before the first chain transaction (in the transaction that will
+    write the credential rows)."""
     _require_active_issuer(issuer)
     assert issuer.id is not None
     entity = _entity_id(issuer)
@@ -384,6 +428,8 @@ def issue_credentials(
                 str(err), code=ErrorCode.CREDENTIAL_SUBJECT_INVALID, detail={"index": index}
             ) from err
 
+    if before_chain is not None:
+        before_chain()
     controller = runtime.controller(issuer.credit_code)
     for start in range(0, len(signed), STATUS_BATCH):
         chunk = [c.credential_id for c in signed[start : start + STATUS_BATCH]]
@@ -431,8 +477,262 @@ def issue_credentials(
                 anchor_item_id=anchor.id.hex(),
             )
         )
-    session.commit()
     return results
+
+
+# ------------------------------------------------------------------------------- idempotency
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+_IDEMPOTENCY_KEY_CHARACTERS = frozenset(chr(c) for c in range(0x20, 0x7F))
+_in_flight: set[tuple[int, str]] = set()
+_in_flight_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class IssuanceAnswer:
+    """The answer to an issuance request: ``body`` is the exact JSON text, ``replayed`` says it
+    is the stored answer to an earlier request with the same idempotency key."""
+
+    status: int
+    body: str
+    replayed: bool
+
+
+class _AlreadyAnswered(Exception):
+    """Another request with the key committed while this one was being prepared."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__(record.key_hash)
+        self.record = record
+
+
+def check_idempotency_key(key: str) -> str:
+    """The key itself when it is 1 to 255 printable ASCII characters (``0x20``-``0x7E``).
+    Raises `InvalidInput` (``idempotency_key_invalid``) otherwise."""
+    if (
+        not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH
+        or not set(key) <= _IDEMPOTENCY_KEY_CHARACTERS
+    ):
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            code=ErrorCode.IDEMPOTENCY_KEY_INVALID,
+        )
+    return key
+
+
+def request_digest(requests: Sequence[CredentialRequest]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a parsed issuance request: keys sorted, no
+    whitespace, defaults filled in, so two bodies that mean the same request match."""
+    canonical = json.dumps(
+        {"credentials": [r.model_dump(mode="json") for r in requests]},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@contextmanager
+def _claim_in_process(organisation_id: int, key: str) -> Iterator[None]:
+    entry = (organisation_id, key)
+    with _in_flight_lock:
+        if entry in _in_flight:
+            raise _key_in_flight()
+        _in_flight.add(entry)
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(entry)
+
+
+def _key_in_flight() -> Conflict:
+    return Conflict(
+        "a request with this Idempotency-Key is still being processed; retry later",
+        code=ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT,
+    )
+
+
+def _claim_across_processes(session: Session, organisation_id: int, key: str) -> None:
+    """On PostgreSQL, a transaction-scoped advisory lock on (organisation, key): another
+    process working on the same key makes this one answer 409 rather than issue twice. (On
+    SQLite the primary key settles a race between processes at commit.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = hashlib.sha256(f"idempotency\0{organisation_id}\0{key}".encode()).digest()[:8]
+    taken = session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:lock)"),
+        {"lock": int.from_bytes(lock, "big", signed=True)},
+    ).scalar_one()
+    if not taken:
+        raise _key_in_flight()
+
+
+_SEALED_PREFIX = "v1."
+
+
+def idempotency_row_key(key: str) -> str:
+    """What the database keeps of an idempotency key: its SHA-256 (hex), never the key, which
+    stays with the client and is needed to open the stored answer."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _answer_cipher(secret: bytes, organisation_id: int, key: str) -> AESGCM:
+    derived = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"hrss-idempotency-answer/1",
+        info=organisation_id.to_bytes(8, "big") + key.encode(),
+    ).derive(secret)
+    return AESGCM(derived)
+
+
+def seal_answer(*, secret: bytes, organisation_id: int, key: str, digest: str, body: str) -> str:
+    """A stored answer sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
+    service's sealing secret, the organisation and the idempotency key, the request digest
+    bound as associated data. The signed credentials it holds carry personal data: the
+    database alone, or with the keystore but without the client's idempotency key, reveals
+    none of it."""
+    nonce = os.urandom(12)
+    sealed = _answer_cipher(secret, organisation_id, key).encrypt(
+        nonce, body.encode(), digest.encode()
+    )
+    return _SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _open_answer(record: IdempotencyRecord, *, secret: bytes, key: str) -> str:
+    try:
+        if not record.sealed_response.startswith(_SEALED_PREFIX):
+            raise ValueError("not a sealed answer")
+        raw = base64.urlsafe_b64decode(record.sealed_response[len(_SEALED_PREFIX) :])
+        cipher = _answer_cipher(secret, record.organisation_id, key)
+        return cipher.decrypt(raw[:12], raw[12:], record.request_digest.encode()).decode()
+    except (InvalidTag, ValueError) as err:
+        # the sealing secret was replaced (another keystore): the answer is lost for good
+        raise Conflict(
+            "the stored answer for this Idempotency-Key cannot be opened; use a new key",
+            code=ErrorCode.IDEMPOTENCY_ANSWER_UNREADABLE,
+        ) from err
+
+
+def _stored_answer(
+    session: Session, organisation_id: int, key: str, *, at: int | None
+) -> IdempotencyRecord | None:
+    """The stored answer for the key; only one that has not expired at `at` when given."""
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.organisation_id == organisation_id,
+        IdempotencyRecord.key_hash == idempotency_row_key(key),
+    )
+    if at is not None:
+        query = query.where(IdempotencyRecord.expires_at > at)
+    return session.exec(query).first()
+
+
+def _replay(record: IdempotencyRecord, digest: str, *, secret: bytes, key: str) -> IssuanceAnswer:
+    if record.request_digest != digest:
+        raise Unprocessable(
+            "this Idempotency-Key was used for a different request",
+            code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        )
+    body = _open_answer(record, secret=secret, key=key)
+    return IssuanceAnswer(status=record.response_status, body=body, replayed=True)
+
+
+def issue_credentials_idempotently(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    requests: Sequence[CredentialRequest],
+    now: datetime,
+    key: str,
+    ttl: timedelta,
+    sealing_secret: bytes,
+) -> IssuanceAnswer:
+    """`issue_credentials` at most once per (issuer, idempotency key) within `ttl`.
+
+    The first request with a key issues, and its answer is stored with the key and a digest
+    of the request in the transaction that writes the credentials; a failed issuance stores
+    nothing, so a retry issues afresh. A later request with the key and the same request gets
+    the stored answer (``replayed``), with nothing issued again. Keys of other organisations
+    never match. Expired keys of the issuer are deleted on the way. The stored answer is
+    sealed (`seal_answer`) with `sealing_secret` and the key; the row keeps only the key's
+    SHA-256.
+
+    Raises `InvalidInput` (``idempotency_key_invalid``), `Unprocessable`
+    (``idempotency_key_reused``: same key, different request), `Conflict`
+    (``idempotency_key_in_flight``: a request with the key is being processed), and whatever
+    `issue_credentials` raises.
+    """
+    check_idempotency_key(key)
+    _require_active_issuer(issuer)
+    assert issuer.id is not None
+    organisation_id = issuer.id
+    digest = request_digest(requests)
+    at = int(now.timestamp())
+    session.exec(
+        delete(IdempotencyRecord).where(
+            col(IdempotencyRecord.organisation_id) == organisation_id,
+            col(IdempotencyRecord.expires_at) <= at,
+        )
+    )
+    session.commit()
+    stored = _stored_answer(session, organisation_id, key, at=at)
+    if stored is not None:
+        return _replay(stored, digest, secret=sealing_secret, key=key)
+
+    def claim() -> None:
+        _claim_across_processes(session, organisation_id, key)
+        again = _stored_answer(session, organisation_id, key, at=at)
+        if again is not None:
+            raise _AlreadyAnswered(again)
+
+    with _claim_in_process(organisation_id, key):
+        try:
+            results = _issue(
+                session=session,
+                runtime=runtime,
+                issuer=issuer,
+                requests=requests,
+                now=now,
+                before_chain=claim,
+            )
+        except _AlreadyAnswered as done:
+            try:
+                # read before the rollback expires it
+                return _replay(done.record, digest, secret=sealing_secret, key=key)
+            finally:
+                session.rollback()
+        body = IssueCredentialsResponse(credentials=results).model_dump_json()
+        session.add(
+            IdempotencyRecord(
+                organisation_id=organisation_id,
+                key_hash=idempotency_row_key(key),
+                request_digest=digest,
+                response_status=201,
+                sealed_response=seal_answer(
+                    secret=sealing_secret,
+                    organisation_id=organisation_id,
+                    key=key,
+                    digest=digest,
+                    body=body,
+                ),
+                created_at=utc_now(),
+                expires_at=at + int(ttl.total_seconds()),
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another process committed the key first (SQLite has no advisory lock): its
+            # answer stands, and what this request did is rolled back (its status entries on
+            # chain stay orphans nobody holds).
+            session.rollback()
+            winner = _stored_answer(session, organisation_id, key, at=None)
+            if winner is None:
+                raise
+            return _replay(winner, digest, secret=sealing_secret, key=key)
+    return IssuanceAnswer(status=201, body=body, replayed=False)
 
 
 # ------------------------------------------------------------------------------- status
@@ -459,18 +759,31 @@ def change_credential_status(
     now: datetime,
 ) -> CredentialStatusPublic:
     """Suspend, reinstate or revoke a credential, with a reason code, by its issuer or the
-    issuer's accreditor. Revocation is final (`LedgerRejected` after it)."""
+    issuer's accreditor. Revocation is final (`LedgerRejected` after it).
+
+    When the chain has the requested status already and the database does not (an earlier
+    attempt's database write was lost), nothing is sent: the status is mirrored into the
+    database and the audit entry says so."""
     record, issuer = _visible_credential(session=session, actor=actor, credential_id=credential_id)
-    signer = runtime.controller(actor.credit_code)
-    _chain(
-        "change a credential's status",
-        lambda: runtime.clients.status_registry.set_status(
-            signer,
-            credential_id=bytes.fromhex(record.id.removeprefix("0x")),
-            status=_TO_CHAIN_STATUS[change.status],
-            reason=change.reason,
-        ),
+    chain_id = bytes.fromhex(record.id.removeprefix("0x"))
+    on_chain = _chain(
+        "read a credential's status",
+        lambda: runtime.clients.status_registry.current_status(chain_id),
     )
+    if record.state != change.status and on_chain.status == _TO_CHAIN_STATUS[change.status]:
+        # An earlier attempt's database write was lost: mirror the chain, send nothing.
+        note_for_audit(f"status {change.status} already on chain; mirrored into the database")
+    else:
+        signer = runtime.controller(actor.credit_code)
+        _chain(
+            "change a credential's status",
+            lambda: runtime.clients.status_registry.set_status(
+                signer,
+                credential_id=chain_id,
+                status=_TO_CHAIN_STATUS[change.status],
+                reason=change.reason,
+            ),
+        )
     record.state = change.status
     record.state_reason = change.reason
     record.updated_at = utc_now()

@@ -4,9 +4,10 @@ keys, credential-type accreditation (provinces), verification reports (any organ
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from credential_service.anchoring.service import anchor_status
@@ -88,6 +89,17 @@ def _require_status_scope(principal: CurrentPrincipal) -> Principal:
 _status = Depends(_require_status_scope)
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="1 to 255 printable ASCII characters, unique per request the client means; "
+        "a retry with the same key and body gets the first answer again, with "
+        "`Idempotent-Replayed: true`, and issues nothing",
+    ),
+]
+
+
 @router.post(
     "/v1/credentials",
     response_model=IssueCredentialsResponse,
@@ -98,15 +110,39 @@ def issue_credentials(
     body: IssueCredentialsRequest,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: ContextDep,
     actor: CurrentOrg,
     now: NowDep,
-) -> IssueCredentialsResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response | IssueCredentialsResponse:
     """Issue up to 1000 credentials (``vc+jwt`` or ``vc+sd-jwt``) of types the caller is
-    accredited for on chain now; each gets a status entry and is queued for anchoring."""
-    issued = service.issue_credentials(
-        session=session, runtime=runtime, issuer=actor, requests=body.credentials, now=now
+    accredited for on chain now; each gets a status entry and is queued for anchoring.
+
+    With an ``Idempotency-Key`` header the answer is stored for the key (24 h by default):
+    the same key and body answer it again, same credentials, with ``Idempotent-Replayed:
+    true``; the same key with another body is 422 ``idempotency_key_reused``; while a request
+    with the key is still being processed, 409 ``idempotency_key_in_flight``."""
+    if idempotency_key is None:
+        issued = service.issue_credentials(
+            session=session, runtime=runtime, issuer=actor, requests=body.credentials, now=now
+        )
+        return IssueCredentialsResponse(credentials=issued)
+    answer = service.issue_credentials_idempotently(
+        session=session,
+        runtime=runtime,
+        issuer=actor,
+        requests=body.credentials,
+        now=now,
+        key=idempotency_key,
+        ttl=timedelta(seconds=context.settings.idempotency_key_ttl_seconds),
+        sealing_secret=context.idempotency_secret,
     )
-    return IssueCredentialsResponse(credentials=issued)
+    return Response(
+        content=answer.body,
+        status_code=answer.status,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"} if answer.replayed else None,
+    )
 
 
 # The two verification routes run on the event loop: the verifier reads only the cached chain

@@ -28,6 +28,7 @@ from credential_service.api.routes import (
 )
 from credential_service.context import ServiceContext
 from credential_service.core.config import Settings
+from credential_service.services.tokens import OrganisationStandingCache
 
 DOCUMENT_UPLOAD_BYTES = 32 * 1024 * 1024
 
@@ -57,6 +58,8 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
     )
     if context is not None:
         app.state.context = context
+    # one per app, so per worker process; made here rather than by the first request using it
+    app.state.standing_cache = OrganisationStandingCache()
     install_error_handlers(app)
     # added first = innermost: the audit trail also records refused oversized bodies
     app.add_middleware(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,13 @@ AMENDED = DOCUMENT + "补充协议: 工作地点变更为广州市天河区\n".e
 
 
 def test_contract_lifecycle_and_evidence_that_outlives_the_service_database(
-    anvil: AnvilProcess, tmp_path: Path
+    anvil_process_factory: Callable[..., AnvilProcess], tmp_path: Path
 ) -> None:
     directory = tmp_path / "service"
     directory.mkdir()
+    # A node of its own: the signatures' times are the wall clock's, and the session's shared
+    # node may have had its clock moved ahead by other tests (key_validity would then fail).
+    anvil = anvil_process_factory()
     chain = Chain.from_urls([anvil.url], receipt_timeout=30.0)
     service_run = open_labour_service(directory, chain=chain)
     service = next(service_run)

@@ -112,11 +112,8 @@ def verify_receipt_command(receipt: Path, document: Path) -> None:
     try:
         parsed = AnchorReceipt.parse(receipt.read_bytes())
         # the document is hashed with the receipt's algorithm (SHA-256 or SM3)
-        digest = parsed.algorithm.new()
-        with document.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        report = verify_receipt_offline(parsed, digest.digest(), algorithm=parsed.algorithm)
+        digest = parsed.algorithm.digest_file(document)
+        report = verify_receipt_offline(parsed, digest, algorithm=parsed.algorithm)
     except VerificationError as err:
         if err.report is not None:
             _print_report(err.report)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from wallet_sdk.receipt import ReceiptVerification
 
 __all__ = [
+    "ChainReadError",
     "FormatError",
     "KeystoreError",
     "SignatureError",
@@ -40,6 +41,11 @@ class KeystoreError(WalletError):
     A wrong passphrase and a tampered file give the same error on purpose: AES-GCM cannot
     tell them apart, and an attacker should not learn which it was.
     """
+
+
+class ChainReadError(WalletError):
+    """The chain could not be read (no node answered, a block is missing): whatever was
+    reading it stopped and proves nothing. The reader's own error is chained (``from err``)."""
 
 
 class SignatureError(WalletError):

@@ -29,6 +29,7 @@ import hmac
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from itertools import chain, repeat
+from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -156,6 +157,21 @@ class HashAlgorithm(enum.Enum):
         Raises `UnsupportedAlgorithmError` when no backend provides the algorithm.
         """
         return self._hasher()(data).digest()
+
+    def digest_file(self, path: Path, on_chunk: Callable[[int], object] | None = None) -> bytes:
+        """Digest of a file, read in 1 MiB pieces (a large document never sits in memory);
+        `on_chunk` is told the size of each piece (a progress bar).
+
+        Raises `OSError` when the file cannot be read, `UnsupportedAlgorithmError` when no
+        backend provides the algorithm.
+        """
+        hasher = self.new()
+        with Path(path).open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+        return hasher.digest()
 
     def _hasher(self) -> Callable[[bytes], Hasher]:
         if self is HashAlgorithm.SHA256:

@@ -59,7 +59,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from eth_utils.crypto import keccak
 
-from wallet_sdk.errors import FormatError, WalletError
+from wallet_sdk.errors import ChainReadError, FormatError
 
 __all__ = [
     "DIGESTS",
@@ -83,11 +83,6 @@ _MIN_NEEDLE = 4
 _DEFAULT_WINDOW = 256
 
 T = TypeVar("T")
-
-
-class ChainReadError(WalletError):
-    """The chain could not be read (no node answered, a block is missing): the scan stopped
-    and proves nothing. The reader's own error is chained (``from err``)."""
 
 
 class ValueKind(enum.Enum):

@@ -25,7 +25,6 @@ from wallet_sdk.merkle import HashAlgorithm
 
 __all__ = ["anchor_command", "verify_receipt_command", "worker_command"]
 
-_CHUNK = 1024 * 1024
 _SUBMIT_BATCH = 5_000
 RECEIPT_SUFFIX = ".anchor-receipt.json"
 _ALGORITHM_NAMES = [algorithm.value for algorithm in HashAlgorithm]
@@ -48,13 +47,7 @@ def hash_file(
 
     Raises `OSError` when the file cannot be read.
     """
-    digest = algorithm.new()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            if progress is not None:
-                progress.update(len(chunk))
-    return digest.digest()
+    return algorithm.digest_file(path, None if progress is None else progress.update)
 
 
 def _fail(response: httpx.Response) -> click.ClickException:

@@ -20,7 +20,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,10 +28,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -64,6 +59,7 @@ from credential_service.errors import (
 )
 from credential_service.models import Organisation, OrganisationKind, OrganisationStatus, utc_now
 from credential_service.observability import record_verification
+from credential_service.sealing import SealBroken, open_sealed, seal
 from credential_service.services.audit import note_for_audit
 from node_adapter import (
     ChainError,
@@ -577,37 +573,42 @@ def idempotency_row_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _answer_cipher(secret: bytes, organisation_id: int, key: str) -> AESGCM:
-    derived = HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=b"hrss-idempotency-answer/1",
-        info=organisation_id.to_bytes(8, "big") + key.encode(),
-    ).derive(secret)
-    return AESGCM(derived)
+_ANSWER_SALT = b"hrss-idempotency-answer/1"
+
+
+def _answer_info(organisation_id: int, key: str) -> bytes:
+    return organisation_id.to_bytes(8, "big") + key.encode()
 
 
 def seal_answer(*, secret: bytes, organisation_id: int, key: str, digest: str, body: str) -> str:
-    """A stored answer sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
+    """A stored answer sealed (`credential_service.sealing`) under a key derived from the
     service's sealing secret, the organisation and the idempotency key, the request digest
     bound as associated data. The signed credentials it holds carry personal data: the
     database alone, or with the keystore but without the client's idempotency key, reveals
     none of it."""
-    nonce = os.urandom(12)
-    sealed = _answer_cipher(secret, organisation_id, key).encrypt(
-        nonce, body.encode(), digest.encode()
+    sealed = seal(
+        secret,
+        body.encode(),
+        info=_answer_info(organisation_id, key),
+        aad=digest.encode(),
+        salt=_ANSWER_SALT,
     )
-    return _SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+    return _SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode()
 
 
 def _open_answer(record: IdempotencyRecord, *, secret: bytes, key: str) -> str:
     try:
         if not record.sealed_response.startswith(_SEALED_PREFIX):
-            raise ValueError("not a sealed answer")
-        raw = base64.urlsafe_b64decode(record.sealed_response[len(_SEALED_PREFIX) :])
-        cipher = _answer_cipher(secret, record.organisation_id, key)
-        return cipher.decrypt(raw[:12], raw[12:], record.request_digest.encode()).decode()
-    except (InvalidTag, ValueError) as err:
+            raise SealBroken("not a sealed answer")
+        plain = open_sealed(
+            secret,
+            base64.urlsafe_b64decode(record.sealed_response[len(_SEALED_PREFIX) :]),
+            info=_answer_info(record.organisation_id, key),
+            aad=record.request_digest.encode(),
+            salt=_ANSWER_SALT,
+        )
+        return plain.decode()
+    except ValueError as err:  # SealBroken, or damaged base64
         # the sealing secret was replaced (another keystore): the answer is lost for good
         raise Conflict(
             "the stored answer for this Idempotency-Key cannot be opened; use a new key",

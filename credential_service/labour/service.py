@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, col, select
 
 from credential_service.anchoring.models import AnchorState
@@ -55,6 +50,7 @@ from credential_service.labour.models import (
     VersionPublic,
 )
 from credential_service.models import Organisation, as_utc
+from credential_service.sealing import SealBroken, open_sealed, seal
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence import (
     AccreditationLink,
@@ -121,11 +117,6 @@ class LabourDesk:
     """Timestamp of the chain's latest block: keys are checked valid at the later of it and
     the service's clock (an in-process chain runs ahead of the wall clock)."""
 
-    def sealing_key(self) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_TERMS_INFO).derive(
-            self.key_terms_secret
-        )
-
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -147,18 +138,18 @@ def _conflict(message: str) -> Conflict:
 
 
 def _seal(desk: LabourDesk, contract_id: str, version: int, terms: KeyTerms) -> bytes:
-    nonce = os.urandom(12)
-    aad = f"{contract_id}:{version}".encode()
     plaintext = json.dumps(terms.to_dict(), sort_keys=True, ensure_ascii=False).encode()
-    return nonce + AESGCM(desk.sealing_key()).encrypt(nonce, plaintext, aad)
+    aad = f"{contract_id}:{version}".encode()
+    return seal(desk.key_terms_secret, plaintext, info=_KEY_TERMS_INFO, aad=aad)
 
 
 def _unseal(desk: LabourDesk, row: LabourContractVersion) -> KeyTerms:
     aad = f"{row.contract_id}:{row.version}".encode()
-    sealed = bytes(row.key_terms_sealed)
     try:
-        plaintext = AESGCM(desk.sealing_key()).decrypt(sealed[:12], sealed[12:], aad)
-    except InvalidTag as err:
+        plaintext = open_sealed(
+            desk.key_terms_secret, bytes(row.key_terms_sealed), info=_KEY_TERMS_INFO, aad=aad
+        )
+    except SealBroken as err:
         raise ServiceError("the sealed key terms cannot be opened") from err
     data = json.loads(plaintext)
     return KeyTerms(terms=data["terms"], salt=bytes.fromhex(data["salt"][2:]))

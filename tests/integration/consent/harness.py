@@ -4,15 +4,12 @@ integration and end-to-end tests: data users with tokens, cardholder wallets tha
 
 from __future__ import annotations
 
-import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -22,14 +19,11 @@ from credential_service.bootstrap import bootstrap_demo, load_client_key
 from credential_service.context import ServiceContext
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
-from credential_service.services.organisations import credit_code_check_character
 from node_adapter import Chain
-from wallet_sdk.jose import Curve, Jwk
+from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
+from wallet_sdk.jose import Jwk
 from wallet_sdk.wallet import Wallet
 
-ISSUER_URL = "http://testserver"
-TOKEN_URL = f"{ISSUER_URL}/v1/auth/token"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 WALLET_AUDIENCE = "urn:hrss:wallet"
 
 # The scenario's personal data: it may travel through the service, never onto the chain.
@@ -37,21 +31,6 @@ PERSON_NAME = "张三丰"
 PERSON_ID_NUMBER = "11010119900307123X"
 PERSON_PHONE = "13800138000"
 SUBJECT_REFERENCE = f"{PERSON_NAME} {PERSON_ID_NUMBER} {PERSON_PHONE}"
-
-
-def _assertion(jwk: dict[str, str], client_id: str) -> str:
-    key = Jwk.from_jwk(jwk)
-    now = int(time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": TOKEN_URL,
-        "iat": now,
-        "exp": now + 60,
-        "jti": uuid.uuid4().hex,
-    }
-    algorithm = "EdDSA" if key.curve is Curve.ED25519 else "ES256"
-    return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": jwk["kid"]})
 
 
 @dataclass
@@ -68,16 +47,7 @@ class ConsentService:
     _wallets: int = field(default=0)
 
     def org_headers(self, client_id: str) -> dict[str, str]:
-        response = self.client.post(
-            "/v1/auth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": _assertion(self.keys[client_id], client_id),
-            },
-        )
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return bearer_headers(self.client, client_id, self.keys[client_id])
 
     def wallet(self) -> Wallet:
         self._wallets += 1
@@ -122,30 +92,10 @@ class ConsentService:
         )
 
 
-def _fresh_credit_code(region: int) -> str:
-    body = f"12{region:06d}{secrets.choice('ABCDEFGH')}{secrets.randbelow(10**8):08d}"
-    return body + credit_code_check_character(body)
-
-
 def _second_data_user(client: TestClient, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
-    key = Jwk.generate(Curve.ED25519)
-    public = {k: v for k, v in key.public_jwk().items() if k in ("kty", "crv", "x")}
-    code = _fresh_credit_code(330100)
-    response = client.post(
-        "/v1/organisations",
-        json={
-            "name": "杭州某人力资源服务公司",
-            "credit_code": code,
-            "kind": "data_user",
-            "region": 330100,
-            "keys": [public],
-        },
-        headers=headers,
+    return accredit_through_api(
+        client, headers, name="杭州某人力资源服务公司", kind="data_user", region=330100, prefix="12"
     )
-    assert response.status_code == 201, response.text
-    private = key.private_jwk()
-    private["kid"] = key.thumbprint_b64()
-    return code, private
 
 
 def open_consent_service(

@@ -3,15 +3,11 @@ registries freshly deployed on an in-process chain, demo organisations bootstrap
 
 from __future__ import annotations
 
-import secrets
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -21,14 +17,16 @@ from credential_service.bootstrap import DemoCredential, bootstrap_demo, load_cl
 from credential_service.context import ServiceContext
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
-from credential_service.services.organisations import credit_code_check_character
 from node_adapter import Chain
 from tests.fixtures.database import BACKENDS
-from wallet_sdk import Curve, Jwk
+from tests.fixtures.organisations import (  # noqa: F401  (re-exported for the tests here)
+    ASSERTION_TYPE,
+    ISSUER_URL,
+    TOKEN_URL,
+    fresh_credit_code,
+    sign_assertion,
+)
 
-ISSUER_URL = "http://testserver"
-TOKEN_URL = f"{ISSUER_URL}/v1/auth/token"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_BODY = 64 * 1024
 
 
@@ -36,37 +34,6 @@ MAX_BODY = 64 * 1024
 def service_chain() -> Chain:
     """One in-process EVM for the session; every service deploys its own registries on it."""
     return Chain.embedded()
-
-
-def fresh_credit_code(region: int, prefix: str = "91") -> str:
-    body = f"{prefix}{region:06d}{secrets.choice('ABCDEFGH')}{secrets.randbelow(10**8):08d}"
-    return body + credit_code_check_character(body)
-
-
-def sign_assertion(
-    jwk: dict[str, str],
-    *,
-    client_id: str,
-    audience: str = TOKEN_URL,
-    lifetime: int = 60,
-    issued_at: int | None = None,
-    jti: str | None = None,
-    extra: dict[str, Any] | None = None,
-) -> str:
-    """A client assertion signed with the private JWK ``jwk``."""
-    key = Jwk.from_jwk(jwk)
-    now = int(time.time()) if issued_at is None else issued_at
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "iat": now,
-        "exp": now + lifetime,
-        "jti": jti or uuid.uuid4().hex,
-        **(extra or {}),
-    }
-    algorithm = "EdDSA" if key.curve is Curve.ED25519 else "ES256"
-    return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": jwk["kid"]})
 
 
 @dataclass

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import jwt
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -27,13 +25,11 @@ from credential_service.context import ServiceContext
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain, Signer
+from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
 from wallet_sdk.evidence import EventRecord, sign_as_employee, sign_as_employer
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.wallet import Wallet
 
-ISSUER_URL = "http://testserver"
-TOKEN_URL = f"{ISSUER_URL}/v1/auth/token"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 WALLET_AUDIENCE = "urn:hrss:wallet"
 DOCUMENT = (
     "劳动合同书 (固定期限)\n甲方: 深圳市示例科技有限公司\n乙方: 王小明\n"
@@ -44,21 +40,6 @@ KEY_TERMS = {
     "term": "2027-01-01/2029-12-31",
     "monthly_wage_fen": 2_500_000,
 }
-
-
-def _assertion(jwk: dict[str, str], client_id: str) -> str:
-    key = Jwk.from_jwk(jwk)
-    now = int(time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": TOKEN_URL,
-        "iat": now,
-        "exp": now + 60,
-        "jti": uuid.uuid4().hex,
-    }
-    algorithm = "EdDSA" if key.curve is Curve.ED25519 else "ES256"
-    return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": jwk["kid"]})
 
 
 @dataclass
@@ -91,41 +72,19 @@ class LabourService:
         return self.organisation_headers(self.employer, self.employer_jwk)
 
     def organisation_headers(self, client_id: str, jwk: dict[str, str]) -> dict[str, str]:
-        response = self.client.post(
-            "/v1/auth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": _assertion(jwk, client_id),
-            },
-        )
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return bearer_headers(self.client, client_id, jwk)
 
     def second_employer(self) -> tuple[str, dict[str, str]]:
         """Another employer of the same province, accredited through the API: (client id,
         private JWK)."""
-        from tests.integration.credential_service.conftest import fresh_credit_code
-
-        key = Jwk.generate(Curve.P256)
-        public = {k: v for k, v in key.public_jwk().items() if k in ("kty", "crv", "x", "y")}
-        region = self.employer_region
-        code = fresh_credit_code(region)
-        response = self.client.post(
-            "/v1/organisations",
-            json={
-                "name": "另一家用人单位",
-                "credit_code": code,
-                "kind": "employer",
-                "region": region,
-                "keys": [public],
-            },
-            headers=self.organisation_headers(self.province, self.province_jwk),
+        return accredit_through_api(
+            self.client,
+            self.organisation_headers(self.province, self.province_jwk),
+            name="另一家用人单位",
+            kind="employer",
+            region=self.employer_region,
+            curve=Curve.P256,
         )
-        assert response.status_code == 201, response.text
-        private = key.private_jwk()
-        private["kid"] = key.thumbprint_b64()
-        return code, private
 
     def wallet(self) -> Wallet:
         self._wallets += 1

@@ -9,7 +9,7 @@ keystore are re-raised as ``credential_service.errors.KeystoreError``.
 from __future__ import annotations
 
 import fcntl
-import os
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +20,17 @@ from wallet_sdk import Curve, Jwk, WalletError
 from wallet_sdk import Keystore as WalletKeystore
 
 DEFAULT_SCRYPT_N = 2**15
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process using the keystore at ``path``."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 class FileKeystore:
@@ -36,18 +47,20 @@ class FileKeystore:
         # Several processes (API workers, anchoring workers) share one keystore file. A key
         # another process added is found by reloading the file on a miss, and every write is
         # a read-modify-write under an exclusive file lock, so no process drops another's key.
+        # "Changed" means the file's bytes differ from the bytes this object last read or
+        # wrote: a stat stamp (mtime, size) misses a write in the same clock tick, and one taken
+        # apart from the read can describe newer content than was loaded (a key was lost so).
         self._passphrase = passphrase
-        self._stamp = self._file_stamp()
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _is_behind(self) -> bool:
         try:
-            stat = os.stat(self._store.path)
+            current = self._store.path.read_bytes()
         except OSError:
-            return None
-        return (stat.st_mtime_ns, stat.st_size)
+            return False
+        return hashlib.sha256(current).digest() != self._store.content_digest
 
     def _reload_if_changed(self) -> None:
-        if self._passphrase is None or self._file_stamp() == self._stamp:
+        if self._passphrase is None or not self._is_behind():
             return
         try:
             self._store = WalletKeystore.load(self._store.path, self._passphrase)
@@ -55,20 +68,13 @@ class FileKeystore:
             raise KeystoreError(
                 f"cannot reload keystore {self._store.path}: {err}", code=ErrorCode.KEYSTORE_LOCKED
             ) from err
-        self._stamp = self._file_stamp()
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         """This thread and this process alone write the file, from its newest content."""
-        lock_path = self._store.path.with_name(self._store.path.name + ".lock")
-        with self._lock, open(lock_path, "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                self._reload_if_changed()
-                yield
-                self._stamp = self._file_stamp()
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        with self._lock, _file_lock(self._store.path):
+            self._reload_if_changed()
+            yield
 
     @property
     def path(self) -> Path:
@@ -78,12 +84,15 @@ class FileKeystore:
     def open(cls, path: Path, passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> FileKeystore:
         """Open ``path``, creating an empty keystore there when it does not exist."""
         try:
-            if path.exists():
-                return cls(WalletKeystore.load(path, passphrase), passphrase=passphrase)
             path.parent.mkdir(parents=True, exist_ok=True)
-            return cls(
-                WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n), passphrase=passphrase
-            )
+            # Under the file lock: two processes starting together must not both create it.
+            with _file_lock(path):
+                if path.exists():
+                    return cls(WalletKeystore.load(path, passphrase), passphrase=passphrase)
+                return cls(
+                    WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n),
+                    passphrase=passphrase,
+                )
         except WalletError as err:
             raise KeystoreError(
                 f"cannot open keystore {path}: {err}", code=ErrorCode.KEYSTORE_LOCKED

@@ -17,6 +17,7 @@ The file is written atomically (temporary file, fsync, rename) with mode 0600.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -76,7 +77,7 @@ class Keystore:
     unsafe permissions, I/O errors, duplicate or unknown key ids.
     """
 
-    __slots__ = ("_entries", "_key", "_n", "_path", "_salt", "_sealed")
+    __slots__ = ("_content_digest", "_entries", "_key", "_n", "_path", "_salt", "_sealed")
 
     def __init__(
         self,
@@ -94,6 +95,7 @@ class Keystore:
         self._n = n
         self._sealed = sealed
         self._entries = entries
+        self._content_digest = b""
 
     @classmethod
     def create(
@@ -171,6 +173,7 @@ class Keystore:
             raise KeystoreError(f"{target} is malformed: {err}") from err
         key = _derive(passphrase, salt, n)
         store = cls(target, key, salt, n, sealed, entries)
+        store._content_digest = hashlib.sha256(raw).digest()
         try:
             check = AESGCM(key).decrypt(
                 b64url_decode(sealed["nonce"]),
@@ -187,6 +190,13 @@ class Keystore:
     def path(self) -> Path:
         """Location of the keystore file."""
         return self._path
+
+    @property
+    def content_digest(self) -> bytes:
+        """SHA-256 of the file bytes this object last read or wrote: a writer sharing the file
+        with other processes compares it with the file's current bytes to know whether it is
+        behind (a stat stamp taken apart from the read can describe newer content)."""
+        return self._content_digest
 
     def entries(self) -> tuple[KeystoreEntry, ...]:
         """Public descriptions of the stored keys, in insertion order."""
@@ -287,6 +297,7 @@ class Keystore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp_name, self._path)
+            self._content_digest = hashlib.sha256(data).digest()
             if hasattr(os, "O_DIRECTORY"):
                 dir_fd = os.open(directory, os.O_DIRECTORY)
                 try:

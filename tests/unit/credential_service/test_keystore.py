@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -71,19 +72,42 @@ def test_writers_sharing_a_file_keep_each_others_keys(tmp_path: Path) -> None:
     assert {"one", "two", "three"} <= set(reopened.names())
 
 
+def test_a_write_in_the_same_clock_tick_and_of_the_same_size_is_not_overwritten(
+    tmp_path: Path,
+) -> None:
+    # Timestamps are coarse (a write within the same tick keeps the mtime), and two files with
+    # the same number of same-shaped keys have the same size: a (mtime, size) stamp cannot see
+    # such a change, and the next write dropped the other process's key.
+    path = tmp_path / "shared.keystore"
+    first = FileKeystore.open(path, "pass", scrypt_n=2**10)
+    first.generate("key/a", Curve.ED25519)
+    seen = os.stat(path)
+    other = tmp_path / "other"
+    other.mkdir()
+    rewritten = FileKeystore.open(other / "shared.keystore", "pass", scrypt_n=2**10)
+    rewritten.generate("key/b", Curve.ED25519)
+    os.replace(other / "shared.keystore", path)
+    os.utime(path, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    assert os.stat(path).st_size == seen.st_size
+
+    first.generate("key/c", Curve.ED25519)
+
+    assert set(FileKeystore.open(path, "pass").names()) == {"key/b", "key/c"}
+
+
 def test_concurrent_writers_in_separate_processes_lose_no_key(tmp_path: Path) -> None:
     import multiprocessing
 
     path = tmp_path / "shared.keystore"
     FileKeystore.open(path, "pass", scrypt_n=2**10)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(2) as pool:
-        pool.starmap(_add_keys, [(str(path), "a"), (str(path), "b")])
+    with context.Pool(3) as pool:
+        pool.starmap(_add_keys, [(str(path), writer) for writer in "abc"])
     names = set(FileKeystore.open(path, "pass").names())
-    assert {f"{w}/{i}" for w in "ab" for i in range(5)} <= names
+    assert {f"{w}/{i}" for w in "abc" for i in range(10)} <= names
 
 
 def _add_keys(path: str, writer: str) -> None:
     keystore = FileKeystore.open(Path(path), "pass")
-    for i in range(5):
+    for i in range(10):
         keystore.generate(f"{writer}/{i}", Curve.ED25519)

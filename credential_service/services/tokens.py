@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -406,11 +406,18 @@ class OrganisationStandingCache:
     Unknown organisations are not cached.
     """
 
-    def __init__(self, *, ttl: float = 2.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: float = 2.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not 0 < ttl <= 2.0:
             raise ValueError("the standing cache TTL must be in (0, 2] seconds")
         self.ttl = ttl
         self._max_entries = max_entries
+        self._clock = clock
         self._entries: dict[str, tuple[float, OrganisationStanding]] = {}
         self._lock = threading.Lock()
 
@@ -419,12 +426,12 @@ class OrganisationStandingCache:
         entry = self._entries.get(credit_code)
         if entry is None:
             return None
-        if (time.monotonic() if now is None else now) >= entry[0]:
+        if (self._clock() if now is None else now) >= entry[0]:
             return None
         return entry[1]
 
     def put(self, standing: OrganisationStanding, *, now: float | None = None) -> None:
-        expires = (time.monotonic() if now is None else now) + self.ttl
+        expires = (self._clock() if now is None else now) + self.ttl
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()

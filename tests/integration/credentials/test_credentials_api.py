@@ -413,16 +413,18 @@ def test_verification_sees_another_workers_suspension_within_the_cache_ttl(
 ) -> None:
     app_state = service.client.app.state  # type: ignore[attr-defined]
     previous = getattr(app_state, "standing_cache", None)
-    app_state.standing_cache = OrganisationStandingCache(ttl=0.3)
+    clock = [0.0]  # the cache's clock, moved by hand: a slow machine cannot outrun the TTL
+    app_state.standing_cache = OrganisationStandingCache(ttl=2.0, clock=lambda: clock[0])
     try:
         code, held = _new_verifier(service)
         assert _verify_as(service, held) == 200
         _set_status_in_database(service, code, OrganisationStatus.SUSPENDED)
+        clock[0] += 1.9
         assert _verify_as(service, held) == 200  # within the TTL, as documented
-        time.sleep(0.35)
+        clock[0] += 0.1
         assert _verify_as(service, held) == 401
         _set_status_in_database(service, code, OrganisationStatus.ACTIVE)
-        time.sleep(0.35)  # a reinstatement is seen after the TTL likewise
+        clock[0] += 2.0  # a reinstatement is seen after the TTL likewise
         assert _verify_as(service, held) == 200
     finally:
         app_state.standing_cache = previous

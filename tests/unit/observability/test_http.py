@@ -3,7 +3,10 @@ with the service's own middleware (the full service is exercised in tests/integr
 
 from __future__ import annotations
 
+import io
+import json
 import time
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -190,3 +193,42 @@ def test_metrics_report_the_anchoring_outbox(tmp_path: Any) -> None:
     assert 'hrss_anchoring_items{state="submitted"} 5' in text
     assert "# TYPE hrss_anchoring_batch_size_leaves histogram" in text
     engine.dispose()
+
+
+def _access_entries(stream: io.StringIO) -> list[dict[str, Any]]:
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [e for e in entries if e["logger"] == "credential_service.access"]
+
+
+def test_a_request_id_carrying_personal_data_is_replaced_and_never_logged(
+    captured: io.StringIO,
+) -> None:
+    app, _ = _app()
+    with TestClient(app) as client:
+        for given in ("11010519491231002X", "13812345678", "call-13812345678"):
+            response = client.get("/v1/things/1", headers={"X-Request-ID": given})
+            assert response.headers["x-request-id"] != given
+            assert len(response.headers["x-request-id"]) == 32
+    text = captured.getvalue()
+    assert "11010519491231002X" not in text and "13812345678" not in text
+    assert len(_access_entries(captured)) == 3
+
+
+def test_access_lines_carry_only_closed_set_fields(captured: io.StringIO) -> None:
+    app, _ = _app()
+    with TestClient(app) as client:
+        client.get("/v1/things/11010519491231002X", headers={"X-Request-ID": "trace-7"})
+        client.request("PROPFIND", "/v1/things/13812345678")
+        client.get("/nowhere/13812345678")
+    first, odd, unmatched = _access_entries(captured)
+    assert first["message"] == "GET /v1/things/{thing_id} 200"
+    assert first["route"] == "/v1/things/{thing_id}" and first["http_method"] == "GET"
+    assert first["status"] == 200 and first["request_id"] == "trace-7"
+    assert isinstance(first["duration_ms"], float) and first["error_code"] is None
+    # the time field keeps the shape datetime.isoformat gives (milliseconds, UTC offset)
+    assert datetime.fromisoformat(first["time"]).utcoffset() == timedelta(0)
+    assert len(first["time"]) == len("2026-11-28T20:24:45.517+00:00")
+    assert odd["http_method"] == "OTHER" and odd["message"].startswith("OTHER ")
+    assert unmatched["route"] == "<unmatched>" and unmatched["status"] == 404
+    text = captured.getvalue()
+    assert "11010519491231002X" not in text and "13812345678" not in text

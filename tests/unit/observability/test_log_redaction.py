@@ -9,12 +9,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 
 import jwt
 import pytest
 
-from credential_service.observability import configure_logging, redact, register_secret
+from credential_service.observability import redact, register_secret
 from credential_service.observability.logs import request_id_var
 from wallet_sdk import Curve, Jwk, sign_compact
 
@@ -23,22 +22,6 @@ ID_NUMBER_DIGITS = "440305199001011234"
 PHONE = "13812345678"
 PHONE_INTL = "+86 139-1234-5678"
 PASSPHRASE = "correct horse battery staple 42"
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    configure_logging(level="DEBUG", json_format=True, stream=stream)
-    try:
-        yield stream
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def _secrets() -> dict[str, str]:

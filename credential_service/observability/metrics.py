@@ -79,9 +79,14 @@ class _Metric:
         self._lock = threading.Lock()
 
     def _key(self, labels: dict[str, str]) -> tuple[str, ...]:
-        if set(labels) != set(self.labelnames):
+        # on every request several times: no sets, no generator
+        try:
+            values = [labels[n] for n in self.labelnames]
+        except KeyError:
+            values = None
+        if values is None or len(labels) != len(self.labelnames):
             raise ValueError(f"{self.name} takes labels {self.labelnames}, got {sorted(labels)}")
-        return tuple(str(labels[n]) for n in self.labelnames)
+        return tuple(map(str, values))
 
     def _pairs(self, key: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         return tuple(zip(self.labelnames, key, strict=True))

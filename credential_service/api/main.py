@@ -55,6 +55,9 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
         version="0.1.0",
         lifespan=lifespan,
         docs_url="/docs",
+        # Metrics and logs are our own (/metrics, JSON lines); FastAPI's OpenTelemetry
+        # instrumentation would only ask, on every request, whether a provider was set.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     if context is not None:
         app.state.context = context
@@ -82,12 +85,13 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
         app, metrics_enabled=settings.metrics_enabled, access_log=settings.access_log
     )
     app.include_router(health.router)
+    # Routes are matched in order: the verification routes, the hot path, come first.
+    app.include_router(credentials.router)
     app.include_router(auth.router)
     app.include_router(organisations.router)
     app.include_router(login.router)
     app.include_router(consents.router)
     app.include_router(me.router)
-    app.include_router(credentials.router)
     app.include_router(vc_api.router)
     app.include_router(labour_contracts.router)
     app.include_router(evidence.router)

@@ -12,12 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from credential_service.anchoring.service import anchor_status
 from credential_service.api.deps import (
-    CachedPrincipal,
+    BEARER_SECURITY,
     ContextDep,
     CurrentOrg,
     CurrentPrincipal,
     NowDep,
     SessionDep,
+    get_cached_principal,
     require_scope,
 )
 from credential_service.context import ServiceContext
@@ -150,9 +151,20 @@ def issue_credentials(
 # thread-pool hop and a database session per request would cost more than the work itself.
 
 
-@router.post("/v1/credentials/verify")
+async def get_verifying_runtime(request: Request) -> CredentialRuntime:
+    """The caller authenticated from the cache (`get_cached_principal`), then the runtime:
+    one dependency, because on the hot path each one FastAPI solves costs about as much as
+    the token check itself."""
+    await get_cached_principal(request)
+    return await get_ready_runtime(request)
+
+
+VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
+
+
+@router.post("/v1/credentials/verify", openapi_extra=BEARER_SECURITY)
 async def verify_credential(
-    body: VerifyCredentialBody, runtime: ReadyRuntimeDep, _actor: CachedPrincipal
+    body: VerifyCredentialBody, runtime: VerifyingRuntimeDep
 ) -> dict[str, Any]:
     """The step-by-step verification report of a credential (``verified`` true or false)."""
     return service.verify_credential(
@@ -160,9 +172,9 @@ async def verify_credential(
     )
 
 
-@router.post("/v1/presentations/verify")
+@router.post("/v1/presentations/verify", openapi_extra=BEARER_SECURITY)
 async def verify_presentation(
-    body: VerifyPresentationBody, runtime: ReadyRuntimeDep, _actor: CachedPrincipal
+    body: VerifyPresentationBody, runtime: VerifyingRuntimeDep
 ) -> dict[str, Any]:
     """The verification report of a presentation bound to the caller's nonce and audience."""
     return service.verify_presentation(

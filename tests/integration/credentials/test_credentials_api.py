@@ -428,3 +428,19 @@ def test_verification_sees_another_workers_suspension_within_the_cache_ttl(
         assert _verify_as(service, held) == 200
     finally:
         app_state.standing_cache = previous
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "bearer not-a-token", "Token x"],
+)
+@pytest.mark.parametrize("path", ["/v1/credentials/verify", "/v1/presentations/verify"])
+def test_verification_authenticates_before_it_reads_the_body(
+    service: Service, path: str, authorization: str | None
+) -> None:
+    # an anonymous caller learns nothing about the body's shape: 401 comes before any 422
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = service.client.post(path, json={"unexpected": [1, 2]}, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "unauthenticated"
+    assert response.headers["www-authenticate"].lower().startswith("bearer")

@@ -3,8 +3,9 @@
 `run()` (a section of ``make bench``) does, bounded in time and requests:
 
 1. **HTTP verification.** Starts anvil, deploys the registries and the demo organisations, then
-   the real service: ``uvicorn --factory credential_service.api.server:app_from_environment``
-   with 2 worker processes (uvloop, httptools) on 127.0.0.1, PostgreSQL when it answers at
+   the real service: ``python -m credential_service.api.serve`` with 2 uvicorn worker
+   processes (uvloop, httptools), each on its own ``SO_REUSEPORT`` socket, on 127.0.0.1,
+   PostgreSQL when it answers at
    ``HRSS_BENCH_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``;
    a throwaway database is created and dropped), SQLite otherwise. The demo school issues a
    ``vc+jwt`` diploma through the API. A SECOND PROCESS (``python -m scripts.bench_http load``)
@@ -311,10 +312,8 @@ def start_service(
 ) -> Service:
     log_path = directory / f"service-{port}.log"
     command = [
-        sys.executable, "-m", "uvicorn", "--factory",
-        "credential_service.api.server:app_from_environment",
+        sys.executable, "-m", "credential_service.api.serve",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log",
         "--backlog", "2048", "--timeout-graceful-shutdown", "5",
     ]  # fmt: skip
     # Through a pipe this process copies to the log file: a file size limit set by
@@ -510,7 +509,8 @@ def _http_rows(rates: tuple[int, ...], seconds: float, backend: str) -> list[dic
                     )
                     _run_load(port=port, request_file=request_file, rate=200, duration=1.0)
                     setup = (
-                        f"uvicorn, {WORKERS} workers, {database_name}, anvil; "
+                        f"{WORKERS} uvicorn workers on own SO_REUSEPORT sockets, "
+                        f"{database_name}, anvil; "
                         f"load from a second process, {CONNECTIONS} keep-alive connections, "
                         f"open loop, {seconds:.0f} s per rate"
                     )

@@ -1,7 +1,8 @@
 """The fault campaign: ``python -m scripts.faults [--documents N] [--credentials M] [--seed S]``.
 
 Loopback only, bounded (every wait has a deadline). Runs the real processes: anvil (state
-file, dumped every second), the service (``uvicorn``, 2 workers) and 2 anchoring workers
+file, dumped every second), the service (``credential_service.api.serve``, 2 uvicorn workers)
+and 2 anchoring workers
 (``python -m credential_service.anchoring.worker``) on one database: a throwaway PostgreSQL
 database when the server at ``HRSS_BENCH_POSTGRES_URL`` answers, SQLite otherwise.
 
@@ -110,7 +111,7 @@ def children_of(pid: int) -> list[int]:
 
 def api_workers(master: int) -> list[int]:
     """The uvicorn worker processes under `master` (not its multiprocessing resource
-    tracker); uvicorn replaces a worker that dies."""
+    tracker); the supervisor replaces a worker that dies."""
     workers = []
     for pid in children_of(master):
         with contextlib.suppress(OSError):
@@ -988,7 +989,7 @@ def campaign(
 
 class _Supervisor(threading.Thread):
     """What systemd or Kubernetes does in production: start the service again when its
-    master process exits (uvicorn stops altogether when a replacement worker fails to start,
+    master process exits (the service stops altogether when a worker fails to start,
     e.g. while the chain is unreachable)."""
 
     def __init__(

@@ -27,6 +27,7 @@ from credential_service.api.routes import (
     vc_api,
 )
 from credential_service.context import ServiceContext
+from credential_service.core import heap
 from credential_service.core.config import Settings
 from credential_service.services.tokens import OrganisationStandingCache
 
@@ -45,6 +46,10 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
             return
         opened = await run_in_threadpool(ServiceContext.open_waiting_for_chain, settings)
         app.state.context = opened
+        # a process serving its own context keeps its long-lived heap out of the collector's
+        # walks (again once the credential runtime is built); one given a context does not
+        app.state.settle_heap = True
+        heap.settle()
         try:
             yield
         finally:

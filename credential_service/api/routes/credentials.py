@@ -22,6 +22,7 @@ from credential_service.api.deps import (
     require_scope,
 )
 from credential_service.context import ServiceContext
+from credential_service.core import heap
 from credential_service.credentials import service
 from credential_service.credentials.models import (
     CredentialRecord,
@@ -55,6 +56,8 @@ def get_credential_runtime(request: Request, context: ContextDep) -> CredentialR
             if existing is None:
                 existing = CredentialRuntime.from_service(context)
                 request.app.state.credential_runtime = existing
+                if getattr(request.app.state, "settle_heap", False):
+                    heap.settle()
     return existing
 
 

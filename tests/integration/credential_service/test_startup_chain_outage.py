@@ -51,13 +51,18 @@ def test_a_process_started_during_a_chain_outage_serves_once_the_chain_is_back(
     started = time.monotonic()
     returning.start()
     try:
-        with TestClient(create_app(settings)) as client:  # startup waits for the chain
+        app = create_app(settings)
+        with TestClient(app) as client:  # startup waits for the chain
             waited = time.monotonic() - started
+            # the verification cache is built at startup, not by the first verification
+            runtime = getattr(app.state, "credential_runtime", None)
             ready = client.get("/readyz")
     finally:
         returning.join()
     assert waited >= 3.0
     assert ready.status_code == 200, ready.text
+    assert runtime is not None and runtime.trust_state.block_number >= 0
+    assert runtime.trust_state._thread is None or not runtime.trust_state._thread.is_alive()
 
 
 def test_past_the_wait_startup_gives_up_with_the_chain_error(tmp_path: Path) -> None:

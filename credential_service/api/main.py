@@ -100,6 +100,9 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
         },
     )
     app.add_middleware(AuditTrailMiddleware)
+    # Routes are matched in the order they were added: the verification routes, the hot
+    # path, come first, before even /metrics and the health checks.
+    app.include_router(credentials.router)
     # outside the audit trail: rate limits, CORS, security headers, then request ids + metrics
     install_hardening(
         app, policy=rate_limit_policy(settings), cors_allow_origins=settings.cors_allow_origins
@@ -108,8 +111,6 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
         app, metrics_enabled=settings.metrics_enabled, access_log=settings.access_log
     )
     app.include_router(health.router)
-    # Routes are matched in order: the verification routes, the hot path, come first.
-    app.include_router(credentials.router)
     app.include_router(auth.router)
     app.include_router(organisations.router)
     app.include_router(login.router)

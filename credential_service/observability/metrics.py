@@ -115,6 +115,14 @@ class Counter(_Metric):
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
 
+    def inc_labels(self, *values: str) -> None:
+        """`inc` by one with the label values in `labelnames` order: on the hot path, where
+        ten counts a request made building keyword dicts a measurable cost."""
+        if len(values) != len(self.labelnames):
+            raise ValueError(f"{self.name} takes labels {self.labelnames}, got {values}")
+        with self._lock:
+            self._values[values] = self._values.get(values, 0.0) + 1.0
+
     def value(self, **labels: str) -> float:
         return self._values.get(self._key(labels), 0.0)
 

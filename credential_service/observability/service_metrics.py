@@ -94,10 +94,10 @@ def record_verification(kind: str, report: _Report) -> _Report:
     Returns `report`. Never raises: a report of another shape is counted as
     ``verified="unknown"``."""
     try:
-        VERIFICATIONS.inc(kind=kind, verified=str(bool(report["verified"])).lower())
+        VERIFICATIONS.inc_labels(kind, "true" if report["verified"] else "false")
         for check in report.get("checks", ()):
             name = check["check"] if "check" in check else check["name"]
-            VERIFICATION_CHECKS.inc(kind=kind, check=str(name), status=str(check["status"]))
+            VERIFICATION_CHECKS.inc_labels(kind, str(name), str(check["status"]))
         for nested in report.get("credentials", ()) or ():
             record_verification(f"{kind}.credential", nested)
     except (KeyError, TypeError, AttributeError):

@@ -104,6 +104,47 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+# The two verification routes run on the event loop: the verifier reads only the cached chain
+# state (CPU, microseconds) and the caller is authenticated from a short-lived cache, so a
+# thread-pool hop and a database session per request would cost more than the work itself.
+
+
+async def get_verifying_runtime(request: Request) -> CredentialRuntime:
+    """The caller authenticated from the cache (`get_cached_principal`), then the runtime:
+    one dependency, because on the hot path each one FastAPI solves costs about as much as
+    the token check itself."""
+    await get_cached_principal(request)
+    return await get_ready_runtime(request)
+
+
+VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
+
+
+@router.post("/v1/credentials/verify", openapi_extra=BEARER_SECURITY)
+async def verify_credential(
+    body: VerifyCredentialBody, runtime: VerifyingRuntimeDep
+) -> dict[str, Any]:
+    """The step-by-step verification report of a credential (``verified`` true or false)."""
+    return service.verify_credential(
+        runtime=runtime, token=body.credential, as_of=body.as_of, receipt=body.anchor_receipt
+    )
+
+
+@router.post("/v1/presentations/verify", openapi_extra=BEARER_SECURITY)
+async def verify_presentation(
+    body: VerifyPresentationBody, runtime: VerifyingRuntimeDep
+) -> dict[str, Any]:
+    """The verification report of a presentation bound to the caller's nonce and audience."""
+    return service.verify_presentation(
+        runtime=runtime,
+        token=body.presentation,
+        nonce=body.nonce,
+        audience=body.audience,
+        as_of=body.as_of,
+        receipts=body.anchor_receipts,
+    )
+
+
 @router.post(
     "/v1/credentials",
     response_model=IssueCredentialsResponse,
@@ -146,47 +187,6 @@ def issue_credentials(
         status_code=answer.status,
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"} if answer.replayed else None,
-    )
-
-
-# The two verification routes run on the event loop: the verifier reads only the cached chain
-# state (CPU, microseconds) and the caller is authenticated from a short-lived cache, so a
-# thread-pool hop and a database session per request would cost more than the work itself.
-
-
-async def get_verifying_runtime(request: Request) -> CredentialRuntime:
-    """The caller authenticated from the cache (`get_cached_principal`), then the runtime:
-    one dependency, because on the hot path each one FastAPI solves costs about as much as
-    the token check itself."""
-    await get_cached_principal(request)
-    return await get_ready_runtime(request)
-
-
-VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
-
-
-@router.post("/v1/credentials/verify", openapi_extra=BEARER_SECURITY)
-async def verify_credential(
-    body: VerifyCredentialBody, runtime: VerifyingRuntimeDep
-) -> dict[str, Any]:
-    """The step-by-step verification report of a credential (``verified`` true or false)."""
-    return service.verify_credential(
-        runtime=runtime, token=body.credential, as_of=body.as_of, receipt=body.anchor_receipt
-    )
-
-
-@router.post("/v1/presentations/verify", openapi_extra=BEARER_SECURITY)
-async def verify_presentation(
-    body: VerifyPresentationBody, runtime: VerifyingRuntimeDep
-) -> dict[str, Any]:
-    """The verification report of a presentation bound to the caller's nonce and audience."""
-    return service.verify_presentation(
-        runtime=runtime,
-        token=body.presentation,
-        nonce=body.nonce,
-        audience=body.audience,
-        as_of=body.as_of,
-        receipts=body.anchor_receipts,
     )
 
 

@@ -90,3 +90,15 @@ def test_verification_reports_are_counted_by_check() -> None:
     record_verification("t", {"no": "shape"})
     assert VERIFICATION_CHECKS.value(kind="t", check="signature", status="failed") == before + 1
     assert VERIFICATIONS.value(kind="t", verified="unknown") >= 1
+
+
+def test_inc_labels_counts_under_the_same_series_as_inc() -> None:
+    registry = Registry()
+    counter = registry.counter("hrss_things", "Things.", ("kind", "outcome"))
+    counter.inc(kind="a", outcome="ok")
+    counter.inc_labels("a", "ok")
+    counter.inc_labels("b", "failed")
+    assert counter.value(kind="a", outcome="ok") == 2.0
+    assert counter.value(kind="b", outcome="failed") == 1.0
+    with pytest.raises(ValueError, match="takes labels"):
+        counter.inc_labels("a")

@@ -30,6 +30,8 @@ from multiprocessing.process import BaseProcess
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from credential_service.observability import configure_logging
+
 __all__ = ["bind_reuse_port", "main"]
 
 APP = "credential_service.api.server:app_from_environment"
@@ -102,8 +104,9 @@ class Supervisor:
                     code = 1
                     self.stopping.set()
                     break
-                _log.warning("worker %s died (exit code %s); replacing it", process.pid,
-                             process.exitcode)  # fmt: skip
+                _log.warning(
+                    "worker %s died (exit code %s); replacing it", process.pid, process.exitcode
+                )
                 self.processes[index] = self._start()
         for process in self.processes:
             if process.is_alive():
@@ -145,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
     )
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    configure_logging(level="INFO")  # JSON lines, as the workers write
     return Supervisor(config, workers=args.workers).run()
 
 

@@ -39,10 +39,14 @@ DOCUMENT_UPLOAD_BYTES = 32 * 1024 * 1024
 _log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, context: ServiceContext | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, context: ServiceContext | None = None, settle_heap: bool = False
+) -> FastAPI:
     """The HTTP application. Without ``context`` the app opens one at startup (database
     migrated, keystore unlocked, chain connected, Ministry present) and closes it at shutdown;
-    with one, the caller owns it."""
+    with one, the caller owns it. ``settle_heap`` (for a process that only serves, such as
+    `credential_service.api.server`'s) freezes the long-lived heap once startup is done, and
+    again once the credential runtime is built (`credential_service.core.heap.settle`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,10 +66,9 @@ def create_app(settings: Settings, *, context: ServiceContext | None = None) -> 
             _log.warning("credential runtime not built at startup: %s", err)
         else:
             app.state.credential_runtime = runtime
-        # a process serving its own context keeps its long-lived heap out of the collector's
-        # walks; one given a context (tests) does not
-        app.state.settle_heap = True
-        heap.settle()
+        if settle_heap:
+            app.state.settle_heap = True
+            heap.settle()
         try:
             yield
         finally:

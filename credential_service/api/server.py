@@ -24,4 +24,5 @@ def app_from_environment() -> FastAPI:
     configure_logging(level=settings.log_level, json_format=settings.log_json)
     if settings.keystore_passphrase is not None:
         register_secret(settings.keystore_passphrase.get_secret_value())
-    return create_app(settings)
+    # a process that only serves: its long-lived heap is kept out of the collector's walks
+    return create_app(settings, settle_heap=True)

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from credential_service.api.hardening import bearer_token
 from credential_service.consent.context import ConsentContext
 from credential_service.context import ServiceContext
 from credential_service.errors import ErrorCode, Forbidden, NotAuthenticated
@@ -152,9 +153,8 @@ async def get_cached_principal(request: Request) -> Principal:
     dependency: on the hot path each dependency FastAPI solves costs more than the token
     check (routes using this declare the scheme with `BEARER_SECURITY`).
     """
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.scope)
+    if token is None:
         raise NotAuthenticated()
     context: ServiceContext = request.app.state.context
     verified = _verified_tokens(request, context)

@@ -123,7 +123,8 @@ class _VerifiedSubjects:
         return subject
 
 
-def _bearer(scope: Scope) -> str | None:
+def bearer_token(scope: Scope) -> str | None:
+    """The credentials of a ``Bearer`` Authorization header, ``None`` without one."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, credentials = bytes(value).decode("latin-1").partition(" ")
@@ -154,7 +155,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         subject = None
-        token = _bearer(scope)
+        token = bearer_token(scope)
         if token is not None:
             subject = self.subjects.subject(token, scope["app"].state)
         if subject is not None:

@@ -111,7 +111,9 @@ class Counter(_Metric):
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         if amount < 0:
             raise ValueError("a counter only goes up")
-        key = self._key(labels)
+        self._add(self._key(labels), amount)
+
+    def _add(self, key: tuple[str, ...], amount: float) -> None:
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
 
@@ -120,8 +122,7 @@ class Counter(_Metric):
         ten counts a request made building keyword dicts a measurable cost."""
         if len(values) != len(self.labelnames):
             raise ValueError(f"{self.name} takes labels {self.labelnames}, got {values}")
-        with self._lock:
-            self._values[values] = self._values.get(values, 0.0) + 1.0
+        self._add(values, 1.0)
 
     def value(self, **labels: str) -> float:
         return self._values.get(self._key(labels), 0.0)

@@ -421,17 +421,17 @@ class OrganisationStandingCache:
         self._entries: dict[str, tuple[float, OrganisationStanding]] = {}
         self._lock = threading.Lock()
 
-    def get(self, credit_code: str, *, now: float | None = None) -> OrganisationStanding | None:
+    def get(self, credit_code: str) -> OrganisationStanding | None:
         """The cached standing, ``None`` when absent or older than the TTL."""
         entry = self._entries.get(credit_code)
         if entry is None:
             return None
-        if (self._clock() if now is None else now) >= entry[0]:
+        if self._clock() >= entry[0]:
             return None
         return entry[1]
 
-    def put(self, standing: OrganisationStanding, *, now: float | None = None) -> None:
-        expires = (self._clock() if now is None else now) + self.ttl
+    def put(self, standing: OrganisationStanding) -> None:
+        expires = self._clock() + self.ttl
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()

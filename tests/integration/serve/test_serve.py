@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from node_adapter.anvil import _free_port as free_port
+from scripts.faults import api_workers
 
 REPO = Path(__file__).resolve().parents[3]
 APPS = "tests.integration.serve.apps"
@@ -66,15 +67,7 @@ def _wait_serving(port: int, deadline: float = 60) -> None:
 
 
 def _workers(master: int) -> set[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    found = set()
-    for pid in children:
-        try:
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.add(int(pid))
-        except OSError:
-            continue
-    return found
+    return set(api_workers(master))
 
 
 @pytest.fixture

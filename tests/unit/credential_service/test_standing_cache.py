@@ -27,11 +27,15 @@ def standing(status: OrganisationStatus = OrganisationStatus.ACTIVE) -> Organisa
 
 
 def test_an_entry_lives_for_the_ttl_only() -> None:
-    cache = OrganisationStandingCache(ttl=2.0)
-    cache.put(standing(), now=100.0)
-    assert cache.get(CODE, now=101.9) == standing()
-    assert cache.get(CODE, now=102.0) is None
-    assert cache.get("91440100MA5ABCDE2Y", now=100.0) is None
+    now = [100.0]
+    cache = OrganisationStandingCache(ttl=2.0, clock=lambda: now[0])
+    cache.put(standing())
+    now[0] = 101.9
+    assert cache.get(CODE) == standing()
+    now[0] = 102.0
+    assert cache.get(CODE) is None
+    now[0] = 100.0
+    assert cache.get("91440100MA5ABCDE2Y") is None
 
 
 def test_forget_drops_an_entry_at_once() -> None:

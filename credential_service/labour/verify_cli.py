@@ -37,7 +37,10 @@ def _time(seconds: int | None) -> str:
 def _print_report(report: EvidenceReport) -> None:
     click.echo(f"verdict: {_VERDICTS[report.verdict]}")
     click.echo(f"contract: {report.contract_id}")
-    click.echo(f"employer: {report.employer_name} ({report.employer_credit_code})")
+    click.echo(f"employer: unified social credit code {report.employer_credit_code}")
+    click.echo(
+        f"employer name (stated in the package, NOT verified): {report.stated_employer_name}"
+    )
     click.echo(f"employee: {report.employee}")
     if report.document_checked:
         click.echo(f"document: {report.document_digest} (version {report.subject_version})")

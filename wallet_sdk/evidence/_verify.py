@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence._package import EvidencePackage
+from wallet_sdk.evidence._reasons import Reason
 from wallet_sdk.evidence._records import (
     DIGEST_SIGNATURE_TYP,
     EventKind,
@@ -151,6 +152,9 @@ class TimelineEntry:
     block_time: int | None
     transaction_hash: str | None
     detail: str
+    facts: tuple[tuple[str, str], ...] = ()
+    """The signed record's own fields behind ``detail`` (relation, HR operator; termination
+    reason code, reason and date), as name and value for a reader to label in its language."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +168,7 @@ class TimelineEntry:
             "block_time": self.block_time,
             "transaction_hash": self.transaction_hash,
             "detail": self.detail,
+            "facts": dict(self.facts),
         }
 
 
@@ -175,12 +180,19 @@ class EvidenceReport:
     ``key_terms`` are skipped, not failed, when no document or disclosure was given: see
     ``document_checked``); `Verdict.NOT_EFFECTIVE` when the evidence is authentic but the
     contract version was never signed by the employee; `Verdict.FAILED` otherwise.
+
+    Everything here was proved by the checks (signed records, chain state) except
+    ``stated_employer_name``: the name is not signed by anyone, so a package can carry any
+    name; a reader shows it only marked as unverified (the credit code, whose hash is the
+    employer's id on chain, identifies the employer). The package's own ``status``,
+    ``report`` and document file names are not used at all. ``reasons`` holds each check's
+    reason as a code with parameters (`Reason`), for display in the reader's language.
     """
 
     checks: tuple[CheckResult, ...]
     verdict: Verdict
     contract_id: str | None = None
-    employer_name: str | None = None
+    stated_employer_name: str | None = None
     employer_credit_code: str | None = None
     employer_entity_id: str | None = None
     employee: str | None = None
@@ -192,6 +204,7 @@ class EvidenceReport:
     effective_at: int | None = None
     timeline: tuple[TimelineEntry, ...] = ()
     accreditation: tuple[Mapping[str, Any], ...] = field(default=())
+    reasons: Mapping[str, Reason] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -216,14 +229,21 @@ class EvidenceReport:
             "verdict": self.verdict.value,
             "first_failure": None if failure is None else failure.name,
             "checks": [
-                {"name": c.name, "status": c.status.value, "detail": c.detail} for c in self.checks
+                {
+                    "name": c.name,
+                    "status": c.status.value,
+                    "detail": c.detail,
+                    **(self.reasons[c.name].to_dict() if c.name in self.reasons else {}),
+                }
+                for c in self.checks
             ],
             "contract_id": self.contract_id,
             "employer": {
-                "name": self.employer_name,
                 "credit_code": self.employer_credit_code,
                 "entity_id": self.employer_entity_id,
             },
+            # not signed, not verified: shown marked as such, or not at all
+            "unverified": {"employer_name": self.stated_employer_name},
             "employee": self.employee,
             "document_checked": self.document_checked,
             "document_digest": self.document_digest,
@@ -249,42 +269,51 @@ class EvidenceVerificationError(VerificationError):
 
 
 class _Failed(Exception):
-    """Internal: a check failed with this reason."""
+    """Internal: a check failed with this reason (its English text is the message)."""
+
+    def __init__(self, code: str, **params: str | int) -> None:
+        self.reason = Reason.of(code, **params)
+        super().__init__(self.reason.text())
 
 
 class _Runner:
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
+        self.reasons: dict[str, Reason] = {}
         self.failed: set[str] = set()
 
-    def run(self, name: str, check: Callable[[], str], *, after: tuple[str, ...] = ()) -> None:
+    def _record(self, name: str, status: CheckStatus, reason: Reason) -> None:
+        self.reasons[name] = reason
+        self.results.append(CheckResult(name, status, reason.text()))
+
+    def run(self, name: str, check: Callable[[], Reason], *, after: tuple[str, ...] = ()) -> None:
         blocked = [dep for dep in after if dep in self.failed]
         if blocked:
             self.failed.add(name)
-            self.results.append(
-                CheckResult(name, CheckStatus.SKIPPED, f"not run: {', '.join(blocked)} failed")
-            )
+            self._record(name, CheckStatus.SKIPPED, Reason.of("not_run", checks=", ".join(blocked)))
             return
         status = CheckStatus.PASSED
         try:
-            detail = check()
+            reason = check()
         except _Skip as skip:
-            self.results.append(CheckResult(name, CheckStatus.SKIPPED, str(skip)))
+            self._record(name, CheckStatus.SKIPPED, skip.reason)
             return
         except _Failed as err:
-            status, detail = CheckStatus.FAILED, str(err)
+            status, reason = CheckStatus.FAILED, err.reason
         except VerificationError as err:
-            status, detail = CheckStatus.FAILED, f"{err.check}: {err.message}"
+            reason = Reason.of("error.verification", check=err.check, message=err.message)
+            status = CheckStatus.FAILED
         except WalletError as err:
-            status, detail = CheckStatus.FAILED, str(err)
+            status, reason = CheckStatus.FAILED, Reason.of("error.other", message=str(err))
         except Exception as err:  # a chain view that cannot answer fails closed
-            status, detail = CheckStatus.FAILED, f"chain query failed: {type(err).__name__}: {err}"
+            error = f"{type(err).__name__}: {err}"
+            status, reason = CheckStatus.FAILED, Reason.of("chain.query_failed", error=error)
         if status is CheckStatus.FAILED:
             self.failed.add(name)
-        self.results.append(CheckResult(name, status, detail))
+        self._record(name, status, reason)
 
 
-class _Skip(Exception):
+class _Skip(_Failed):
     """Internal: the check does not apply (no document, no disclosure)."""
 
 
@@ -339,13 +368,13 @@ def _key_from_chain(record: RegisteredKeyRecord, key_id: bytes) -> Jwk:
             "y": b64url_encode(raw[33:]),
         }
     else:
-        raise _Failed(f"key {_hex(key_id)} has algorithm code {record.alg}, not EdDSA or ES256")
+        raise _Failed("key.bad_algorithm", key=_hex(key_id), alg=record.alg)
     try:
         key = Jwk.from_jwk(jwk)
     except FormatError as err:
-        raise _Failed(f"key {_hex(key_id)} on chain is not a valid public key") from err
+        raise _Failed("key.invalid", key=_hex(key_id)) from err
     if not hmac.compare_digest(key.thumbprint(), key_id):
-        raise _Failed(f"key {_hex(key_id)} on chain does not hash to its key id")
+        raise _Failed("key.thumbprint", key=_hex(key_id))
     return key
 
 
@@ -354,29 +383,29 @@ def _key_from_did(did: str) -> Jwk:
         members = json.loads(b64url_decode(did.removeprefix("did:jwk:")))
         key = Jwk.from_jwk(members)
     except (WalletError, ValueError) as err:
-        raise _Failed(f"{did[:40]}... is not a readable did:jwk") from err
+        raise _Failed("employee.unreadable_did", did=did[:40]) from err
     if key.curve is not Curve.ED25519 or key.has_private:
-        raise _Failed("an employee signs with an Ed25519 did:jwk public key")
+        raise _Failed("employee.key_type")
     return key
 
 
-def _check_jws(record: EventRecord, signature: EventSignature, key: Jwk, label: str) -> None:
+def _check_jws(record: EventRecord, signature: EventSignature, key: Jwk, label: _Label) -> None:
     try:
         verified = verify_compact(
             signature.jws, key, algorithms=(key.algorithm,), typ=DIGEST_SIGNATURE_TYP
         )
         claims = verified.payload_json()
     except VerificationError as err:
-        raise _Failed(f"{label}: {err.check}: {err.message}") from err
+        raise _Failed("signature.invalid", check=err.check, message=err.message, **label) from err
     expected_kid = (
         b64url_encode(_unhex(signature.key_id))
         if signature.role is Role.EMPLOYER
         else signature.key_id
     )
     if verified.header.get("kid") != expected_kid:
-        raise _Failed(f"{label}: JWS kid does not name the signing key")
+        raise _Failed("signature.kid", **label)
     if claims != signature_claims(record, signature.signer):
-        raise _Failed(f"{label}: the signature is over another record, purpose or time")
+        raise _Failed("signature.other_record", **label)
 
 
 def _employer_key(
@@ -384,16 +413,15 @@ def _employer_key(
     trust_registry: str,
     signature: EventSignature,
     employer: bytes,
-    label: str,
+    label: _Label,
 ) -> Jwk:
     key_id = _unhex(signature.key_id)
     record = chain.registered_key(trust_registry, key_id)
     if record is None:
-        raise _Failed(f"{label}: signing key {signature.key_id} is not registered in TrustRegistry")
+        raise _Failed("key.unregistered", key=signature.key_id, **label)
     if not hmac.compare_digest(bytes(record.entity_id), employer):
         raise _Failed(
-            f"{label}: key {signature.key_id} is registered to entity "
-            f"{_hex(record.entity_id)}, not to the employer"
+            "key.other_entity", key=signature.key_id, entity=_hex(record.entity_id), **label
         )
     return _key_from_chain(record, key_id)
 
@@ -416,7 +444,7 @@ def verify_event_signature(
     Raises `VerificationError` whose ``check`` is ``signer``, ``signer_keys``,
     ``key_validity`` or ``signatures``. A chain view that cannot answer raises through.
     """
-    label = f"{record.event.value} record"
+    label = _event_label(record.sequence, record)
     if signature.role is not record.signer_role:
         raise VerificationError(
             "signer", f"a {record.event.value} record is signed by the {record.signer_role.value}"
@@ -441,8 +469,12 @@ def verify_event_signature(
         raise VerificationError("signatures", str(err)) from err
 
 
-def _event_label(index: int, record: EventRecord) -> str:
-    return f"event {index} ({record.event.value}, version {record.version})"
+_Label = dict[str, str | int]
+
+
+def _event_label(index: int, record: EventRecord) -> _Label:
+    """The parameters that name an event in a reason (its ``{label}``)."""
+    return {"index": index, "event": record.event.value, "version": record.version}
 
 
 def verify_evidence(
@@ -501,63 +533,65 @@ def verify_evidence(
     accreditation: list[dict[str, Any]] = []
     document_digest = None if document is None else hashlib.sha256(document).digest()
 
-    def check_format() -> str:
-        parsed.append(
-            package if isinstance(package, EvidencePackage) else EvidencePackage.parse(package)
-        )
+    def check_format() -> Reason:
+        try:
+            parsed.append(
+                package if isinstance(package, EvidencePackage) else EvidencePackage.parse(package)
+            )
+        except FormatError as err:
+            raise _Failed("format.invalid", message=str(err)) from err
         pkg = parsed[0]
-        return f"hrss-evidence/1 package of contract {pkg.contract_id}: {len(pkg.events)} events"
+        return Reason.of("format.ok", contract=pkg.contract_id, events=len(pkg.events))
 
     def pkg() -> EvidencePackage:
         return parsed[0]
 
-    def check_document() -> str:
+    def check_document() -> Reason:
         if document_digest is None:
-            raise _Skip("no document given: only the package was verified")
+            raise _Skip("document.none")
+        digest = _hex(document_digest)
         for doc in pkg().documents:
             if hmac.compare_digest(_unhex(doc.digest), document_digest):
                 subject.append(doc.version)
-                return f"SHA-256 {_hex(document_digest)} is version {doc.version} ({doc.filename})"
-        raise _Failed(
-            f"the document's SHA-256 {_hex(document_digest)} matches no version in this "
-            "package: it is not the signed contract (altered or another file)"
-        )
+                # no filename: it is not signed, so a verified report must not repeat it
+                return Reason.of("document.match", digest=digest, version=doc.version)
+        raise _Failed("document.no_match", digest=digest)
 
-    def check_event_chain() -> str:
+    def check_event_chain() -> Reason:
         p = pkg()
         if _hex(employer_entity_id(p.employer.credit_code)) != p.employer.entity_id:
-            raise _Failed("the employer's entity id is not the hash of its credit code")
+            raise _Failed("event_chain.entity_id")
         documents = {doc.version: doc for doc in p.documents}
         if len(documents) != len(p.documents):
-            raise _Failed("a version is listed twice in documents")
+            raise _Failed("event_chain.duplicate_version")
         previous: bytes | None = None
         for index, event in enumerate(p.events):
             record, signature = event.record, event.signature
             label = _event_label(index, record)
             if record.sequence != index:
-                raise _Failed(f"event {index} has sequence {record.sequence}")
+                raise _Failed("event_chain.sequence", index=index, sequence=record.sequence)
             if record.contract_id != p.contract_id:
-                raise _Failed(f"{label} belongs to contract {record.contract_id}")
+                raise _Failed("event_chain.other_contract", contract=record.contract_id, **label)
             expected_previous = None if previous is None else _hex(previous)
             if record.previous != expected_previous:
-                raise _Failed(f"{label} does not follow the event before it (hash chain broken)")
+                raise _Failed("event_chain.broken", **label)
             doc = documents.get(record.version)
             if doc is None or doc.digest != record.document_digest:
-                raise _Failed(f"{label} names a document not listed for version {record.version}")
+                raise _Failed("event_chain.unlisted_document", **label)
             if record.event is EventKind.EMPLOYER_SIGNED:
                 if record.employer != p.employer.entity_id or record.employee != p.employee:
-                    raise _Failed(f"{label} names other parties than the package")
+                    raise _Failed("event_chain.other_parties", **label)
             if signature.role is not record.signer_role:
-                raise _Failed(f"{label} must be signed by the {record.signer_role.value}")
+                raise _Failed("event_chain.wrong_role", role=record.signer_role.value, **label)
             expected_signer = (
                 p.employer.entity_id if signature.role is Role.EMPLOYER else p.employee
             )
             if signature.signer != expected_signer:
-                raise _Failed(f"{label} is signed by {signature.signer[:48]}, not a party")
+                raise _Failed("event_chain.not_a_party", signer=signature.signer[:48], **label)
             previous = event.record_digest
-        return f"{len(p.events)} events chained by digest, each signed by the right party"
+        return Reason.of("event_chain.ok", events=len(p.events))
 
-    def check_signer_keys() -> str:
+    def check_signer_keys() -> Reason:
         employer_id = _unhex(pkg().employer.entity_id)
         registered = set()
         for index, event in enumerate(pkg().events):
@@ -568,22 +602,24 @@ def verify_evidence(
             label = _event_label(index, event.record)
             keys[index] = _employer_key(chain, trust_registry, signature, employer_id, label)
             registered.add(signature.key_id)
-        return f"employer keys registered on chain: {', '.join(sorted(registered)) or 'none'}"
+        if not registered:
+            return Reason.of("signer_keys.ok_none")
+        return Reason.of("signer_keys.ok", keys=", ".join(sorted(registered)))
 
-    def check_signatures() -> str:
+    def check_signatures() -> Reason:
         for index, event in enumerate(pkg().events):
             _check_jws(
                 event.record, event.signature, keys[index], _event_label(index, event.record)
             )
-        return f"{len(pkg().events)} signatures verify over their records"
+        return Reason.of("signatures.ok", events=len(pkg().events))
 
-    def check_anchoring() -> str:
+    def check_anchoring() -> Reason:
         last_time = -1
         for index, event in enumerate(pkg().events):
             label = _event_label(index, event.record)
             receipt = event.receipt
             if receipt is None:
-                raise _Failed(f"{label} is not anchored yet (no receipt)")
+                raise _Failed("anchoring.no_receipt", **label)
             try:
                 verify_receipt(
                     receipt,
@@ -593,22 +629,24 @@ def verify_evidence(
                     trust_registry=trust_registry,
                 )
             except VerificationError as err:
-                raise _Failed(f"{label}: receipt {err.check}: {err.message}") from err
+                raise _Failed(
+                    "anchoring.receipt", check=err.check, message=err.message, **label
+                ) from err
             if receipt.block_time < last_time:
-                raise _Failed(f"{label} was anchored before the event preceding it")
+                raise _Failed("anchoring.out_of_order", **label)
             if event.record.at > receipt.block_time + max_clock_skew:
-                raise _Failed(f"{label} claims a signing time after its anchoring")
+                raise _Failed("anchoring.claimed_after", **label)
             last_time = receipt.block_time
             anchors[index] = _Anchor(
                 receipt.block_number, receipt.block_time, receipt.transaction_hash
             )
         blocks = sorted({a.block_number for a in anchors.values()})
-        return f"{len(anchors)} events anchored in blocks {', '.join(map(str, blocks))}"
+        return Reason.of("anchoring.ok", events=len(anchors), blocks=", ".join(map(str, blocks)))
 
     def employer_events() -> list[int]:
         return [i for i, e in enumerate(pkg().events) if e.signature.role is Role.EMPLOYER]
 
-    def check_key_validity() -> str:
+    def check_key_validity() -> Reason:
         for index in employer_events():
             event = pkg().events[index]
             key_id = _unhex(event.signature.key_id)
@@ -616,17 +654,22 @@ def verify_evidence(
             anchor = anchors[index]
             if chain.is_key_valid_at(trust_registry, key_id, event.record.at) is not True:
                 raise _Failed(
-                    f"{label}: key {event.signature.key_id} was not valid at the claimed "
-                    f"signing time {event.record.at}"
+                    "key_validity.at_signing",
+                    key=event.signature.key_id,
+                    time=event.record.at,
+                    **label,
                 )
             if chain.is_key_valid_at(trust_registry, key_id, anchor.block_time) is not True:
                 raise _Failed(
-                    f"{label}: key {event.signature.key_id} was not valid when the signature "
-                    f"was anchored (block {anchor.block_number}, time {anchor.block_time})"
+                    "key_validity.at_anchoring",
+                    key=event.signature.key_id,
+                    block=anchor.block_number,
+                    time=anchor.block_time,
+                    **label,
                 )
-        return "every employer key was valid at signing and at anchoring"
+        return Reason.of("key_validity.ok")
 
-    def check_accreditation() -> str:
+    def check_accreditation() -> Reason:
         p = pkg()
         employer_id = _unhex(p.employer.entity_id)
         path: list[tuple[str, bytes, EntityRecord]] = []
@@ -638,23 +681,26 @@ def verify_evidence(
         ):
             entity = chain.entity(trust_registry, current)
             if entity is None:
-                raise _Failed(f"{role} {_hex(current)} is not in TrustRegistry")
+                raise _Failed("accreditation.missing", role=role, entity=_hex(current))
             if entity.kind != kind:
                 raise _Failed(
-                    f"{role} {_hex(current)} is a {_KIND_NAMES.get(entity.kind, '?')}, not a {role}"
+                    "accreditation.wrong_kind",
+                    role=role,
+                    entity=_hex(current),
+                    kind=_KIND_NAMES.get(entity.kind, "unknown"),
                 )
             path.append((role, current, entity))
             current = bytes(entity.parent)
         if current != _ZERO32:
-            raise _Failed("the ministry has a parent: not the root of the accreditation tree")
+            raise _Failed("accreditation.root")
         stated = [(link.role, link.entity_id) for link in p.accreditation_path]
         observed = [(role, _hex(entity_id)) for role, entity_id, _ in path]
         if stated != observed:
-            raise _Failed("the package's accreditation path differs from the chain's")
+            raise _Failed("accreditation.path_differs")
         times = [anchors[i].block_time for i in employer_events()]
         for t in times:
             if chain.is_active_at(trust_registry, employer_id, t) is not True:
-                raise _Failed(f"the employer or its accreditor was not active at time {t}")
+                raise _Failed("accreditation.inactive", time=t)
         first = min(times) if times else None
         for role, entity_id, entity in path:
             status = (
@@ -672,45 +718,41 @@ def verify_evidence(
                     "status_now": _STATUS_NAMES.get(entity.status, "unknown"),
                 }
             )
-        return (
-            f"employer → province → ministry, all active at {len(times)} employer signing time(s)"
-        )
+        return Reason.of("accreditation.ok", count=len(times))
 
-    def check_key_terms() -> str:
+    def check_key_terms() -> Reason:
         p = pkg()
         if not p.key_terms:
-            raise _Skip("no key terms disclosed: their commitments were not opened")
+            raise _Skip("key_terms.none")
         commitments = {e.record.version: e.record.key_terms_commitment for e in p.events}
         for disclosure in p.key_terms:
             expected = commitments.get(disclosure.version)
             if expected is None:
-                raise _Failed(f"key terms disclosed for unknown version {disclosure.version}")
+                raise _Failed("key_terms.unknown_version", version=disclosure.version)
             if not hmac.compare_digest(_unhex(expected), disclosure.key_terms.commitment()):
-                raise _Failed(
-                    f"the disclosed key terms of version {disclosure.version} are not the "
-                    "signed ones"
-                )
-        return f"key terms of version(s) {', '.join(str(d.version) for d in p.key_terms)} match"
+                raise _Failed("key_terms.mismatch", version=disclosure.version)
+        versions = ", ".join(str(d.version) for d in p.key_terms)
+        return Reason.of("key_terms.ok", versions=versions)
 
-    def check_lifecycle() -> str:
+    def check_lifecycle() -> Reason:
         _walk_lifecycle(pkg(), lifecycle)
-        return f"contract {lifecycle.contract_status().value}"
+        return Reason.of("lifecycle.ok", status=lifecycle.contract_status().value)
 
-    def check_both_signed() -> str:
+    def check_both_signed() -> Reason:
         version = subject[0] if subject else max(lifecycle.offers, default=1)
         if not subject:
             subject.append(version)
         if version not in lifecycle.acceptances:
-            raise _Failed(
-                f"version {version} was signed by the employer only: the employee has not "
-                "signed, so it is not effective"
-            )
-        sequence = lifecycle.acceptances[version]
-        anchor = anchors.get(sequence)
-        when = (
-            "" if anchor is None else f" at block {anchor.block_number} (time {anchor.block_time})"
+            raise _Failed("both_parties_signed.employer_only", version=version)
+        anchor = anchors.get(lifecycle.acceptances[version])
+        if anchor is None:
+            return Reason.of("both_parties_signed.ok", version=version)
+        return Reason.of(
+            "both_parties_signed.ok_at",
+            version=version,
+            block=anchor.block_number,
+            time=anchor.block_time,
         )
-        return f"version {version} signed by employer and employee; effective{when}"
 
     runner.run("format", check_format)
     after_format = ("format",)
@@ -726,7 +768,7 @@ def verify_evidence(
     runner.run("both_parties_signed", check_both_signed, after=("lifecycle", "document"))
 
     report = _report(
-        runner.results,
+        runner,
         parsed[0] if parsed else None,
         subject[0] if subject else None,
         lifecycle,
@@ -748,45 +790,45 @@ def _walk_lifecycle(p: EvidencePackage, state: _Lifecycle) -> None:
         record = event.record
         label = _event_label(index, record)
         if state.termination is not None:
-            raise _Failed(f"{label} comes after the contract was terminated")
+            raise _Failed("lifecycle.after_termination", **label)
         if record.event is EventKind.EMPLOYER_SIGNED:
             if pending is not None:
-                raise _Failed(f"{label}: version {pending} still awaits the employee")
+                raise _Failed("lifecycle.pending", pending=pending, **label)
             if record.version != len(offers) + 1:
-                raise _Failed(f"{label}: versions are offered in order 1, 2, ...")
+                raise _Failed("lifecycle.order", **label)
             if record.version > 1:
                 if state.effective_version != record.version - 1:
-                    raise _Failed(f"{label}: only an effective version can be amended or renewed")
+                    raise _Failed("lifecycle.amend_not_effective", **label)
                 if record.supersedes != _hex(offers[record.version - 1].digest()):
-                    raise _Failed(f"{label} does not link to the offer of the version before")
+                    raise _Failed("lifecycle.supersedes", **label)
             offers[record.version] = record
             state.offers[record.version] = index
             pending = record.version
             continue
         offer = offers.get(record.version)
         if offer is None:
-            raise _Failed(f"{label} concerns a version never offered")
+            raise _Failed("lifecycle.never_offered", **label)
         if (record.document_digest, record.key_terms_commitment) != (
             offer.document_digest,
             offer.key_terms_commitment,
         ):
-            raise _Failed(f"{label} names another document or other key terms than the offer")
+            raise _Failed("lifecycle.offer_mismatch", **label)
         if record.event is EventKind.EMPLOYEE_SIGNED:
             if pending != record.version:
-                raise _Failed(f"{label}: version {record.version} is not awaiting the employee")
+                raise _Failed("lifecycle.not_awaiting", **label)
             if record.offer != _hex(offer.digest()) or record.employee != offer.employee:
-                raise _Failed(f"{label} does not accept this version's offer")
+                raise _Failed("lifecycle.not_acceptance", **label)
             state.acceptances[record.version] = index
             state.effective_version = record.version
             pending = None
         else:
             if state.effective_version != record.version:
-                raise _Failed(f"{label}: only the effective version can be terminated")
+                raise _Failed("lifecycle.terminate_not_effective", **label)
             state.termination = index
 
 
 def _report(
-    results: list[CheckResult],
+    runner: _Runner,
     package: EvidencePackage | None,
     subject: int | None,
     lifecycle: _Lifecycle,
@@ -794,6 +836,7 @@ def _report(
     accreditation: list[dict[str, Any]],
     document_digest: bytes | None,
 ) -> EvidenceReport:
+    results = runner.results
     failed = [r.name for r in results if r.status is CheckStatus.FAILED]
     if not failed:
         verdict = Verdict.VERIFIED
@@ -807,6 +850,7 @@ def _report(
         return EvidenceReport(
             checks=tuple(results),
             verdict=verdict,
+            reasons=dict(runner.reasons),
             document_checked=document_digest is not None,
             document_digest=None if document_digest is None else _hex(document_digest),
         )
@@ -814,18 +858,22 @@ def _report(
     for index, event in enumerate(package.events):
         record = event.record
         anchor = anchors.get(index)
+        facts: tuple[tuple[str, str], ...] = ()
         if record.event is EventKind.EMPLOYER_SIGNED:
             assert record.relation is not None
-            detail = f"relation={record.relation.value}; hr_operator={record.hr_operator}"
+            facts = (("relation", record.relation.value), ("hr_operator", str(record.hr_operator)))
         elif record.event is EventKind.TERMINATED:
-            detail = (
-                f"reason_code={record.reason_code}; reason={record.reason}; "
-                f"effective_date={record.effective_date}"
+            facts = (
+                ("reason_code", str(record.reason_code)),
+                ("reason", str(record.reason)),
+                ("effective_date", str(record.effective_date)),
             )
-        else:
-            detail = "accepted the offer"
+        detail = "; ".join(f"{k}={v}" for k, v in facts) or "accepted the offer"
+        # the employer by its credit code (bound to its id on chain), never by its unsigned name
         signer = (
-            package.employer.name if event.signature.role is Role.EMPLOYER else package.employee
+            package.employer.credit_code
+            if event.signature.role is Role.EMPLOYER
+            else package.employee
         )
         timeline.append(
             TimelineEntry(
@@ -839,6 +887,7 @@ def _report(
                 block_time=None if anchor is None else anchor.block_time,
                 transaction_hash=None if anchor is None else anchor.transaction_hash,
                 detail=detail,
+                facts=facts,
             )
         )
     version = (
@@ -852,7 +901,7 @@ def _report(
         checks=tuple(results),
         verdict=verdict,
         contract_id=package.contract_id,
-        employer_name=package.employer.name,
+        stated_employer_name=package.employer.name,
         employer_credit_code=package.employer.credit_code,
         employer_entity_id=package.employer.entity_id,
         employee=package.employee,
@@ -866,4 +915,5 @@ def _report(
         effective_at=effective_at,
         timeline=tuple(timeline),
         accreditation=tuple(accreditation),
+        reasons=dict(runner.reasons),
     )

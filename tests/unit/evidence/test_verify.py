@@ -358,3 +358,48 @@ def test_report_serialises_for_the_page(world: LabourWorld) -> None:
     assert data["verdict"] == "verified"
     assert data["first_failure"] is None
     assert {c["name"] for c in data["checks"]} == set(EVIDENCE_CHECKS)
+
+
+def _edited(package: EvidencePackage) -> dict[str, Any]:
+    """The package with every unsigned member edited (#11.5): the employer's name, a
+    document's file name, the package's status and its embedded report."""
+    data = package.to_dict()
+    data["contract"]["employer"]["name"] = "伪造人力资源有限公司"
+    data["documents"][0]["filename"] = "forged-contract.pdf"
+    data["status"] = "forged-status-effective"
+    data["report"] = {"verdict": "forged-verdict", "employer": "伪造人力资源有限公司"}
+    return data
+
+
+FORGED = ("伪造人力资源有限公司", "forged-contract.pdf", "forged-status", "forged-verdict")
+
+
+def test_unsigned_package_members_are_never_reported_as_verified(world: LabourWorld) -> None:
+    report = _verify(world, _edited(_signed(world)))
+    # the edits touch nothing signed, so the evidence still verifies ...
+    assert report.verdict is Verdict.VERIFIED
+    proven = report.to_dict()
+    unverified = proven.pop("unverified")
+    # ... but nothing the report presents as proved carries an edited value
+    text = json.dumps(proven, ensure_ascii=False)
+    for forged in FORGED:
+        assert forged not in text
+    assert all(e.signer != "伪造人力资源有限公司" for e in report.timeline)
+    # the stated name is kept apart, under "unverified", for a reader to mark
+    assert unverified == {"employer_name": "伪造人力资源有限公司"}
+    assert report.stated_employer_name == "伪造人力资源有限公司"
+    assert report.timeline[0].signer == report.employer_credit_code
+
+
+def test_every_check_carries_a_reason_code_rendered_in_both_languages(
+    world: LabourWorld,
+) -> None:
+    report = _verify(world, _signed(world), DOCUMENT + b"tampered")
+    checks = report.to_dict()["checks"]
+    assert {c["name"] for c in checks} == set(EVIDENCE_CHECKS)
+    document = next(c for c in checks if c["name"] == "document")
+    assert document["code"] == "document.no_match"
+    assert document["detail"] == report.reasons["document"].text("en")
+    assert "与证据包中任何版本都不一致" in report.reasons["document"].text("zh")
+    blocked = next(c for c in checks if c["name"] == "both_parties_signed")
+    assert (blocked["code"], blocked["params"]) == ("not_run", {"checks": "document"})

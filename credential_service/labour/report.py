@@ -1,37 +1,84 @@
-"""The printable evidence report (PDF, reportlab) with a QR code (segno) leading to the
-verification page. The report is a reading aid: the evidence is the package, and the QR code
-sends a clerk to the page where the package and the document are verified against the chain.
+"""The printable evidence report: a PDF/A-3b file (reportlab, then pikepdf) for a court's
+paper file, with the evidence package attached inside it, so the paper and the proof travel
+as one file, and a QR code (segno) on the first page leading to the verification page.
+
+The report is a reading aid: the evidence is the attached package, verified against the chain.
+Every font is embedded (a subset of WenQuanYi Micro Hei, shipped by the PyPI package
+``paperang-p2-fonts-cjk``, never a system font), so any reader shows the same glyphs and the
+text can be extracted. It shows only what the verification proved; the employer's name, which
+nobody signs, is printed marked as stated in the package and not verified.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from importlib import resources
 from urllib.parse import urlencode
 
+import pikepdf
 import segno
+from PIL import ImageCms
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from wallet_sdk.evidence import EvidencePackage, EvidenceReport
 
-__all__ = ["render_report_pdf", "verification_url"]
+__all__ = ["ATTACHMENT_NAME", "REPORT_TITLE", "render_report_pdf", "verification_url"]
 
-_FONT = "STSong-Light"  # Adobe's CID font, built into reportlab: no font file to ship
+REPORT_TITLE = "电子劳动合同证据报告 Labour contract evidence report"
+ATTACHMENT_NAME = "evidence.json"
+"""The name under which the evidence package is attached to the PDF."""
+
+_FONT = "WenQuanYiMicroHei"
+_FONT_PACKAGE, _FONT_FILE = "paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"
+
 _VERDICTS = {
     "verified": "已验证 Verified",
     "not_effective": "证据真实·合同未生效 Authentic, NOT effective",
     "failed": "验证失败 FAILED",
 }
+_STATUSES = {
+    "awaiting_employee_signature": "待劳动者签署（未生效） awaiting the employee's signature",
+    "effective": "已生效 effective",
+    "superseded": "已被新版本取代 superseded",
+    "terminated": "已解除/终止 terminated",
+    "unknown": "未知 unknown",
+}
 _EVENTS = {
     "employer_signed": "用人单位签署 employer signed",
     "employee_signed": "劳动者签署 employee signed",
     "terminated": "解除/终止 terminated",
+}
+# Chinese for the identifiers a reason names (`wallet_sdk.evidence.Reason.text` terms).
+_ZH_TERMS = {
+    "status": {key: text.split(" ")[0] for key, text in _STATUSES.items()},
+    "event": {key: text.split(" ")[0] for key, text in _EVENTS.items()},
+    "role": {
+        "employer": "用人单位",
+        "employee": "劳动者",
+        "province": "省级人社厅",
+        "ministry": "人社部",
+    },
+}
+_RESULTS = {"passed": "通过 passed", "failed": "未通过 FAILED", "skipped": "未执行 skipped"}
+_CHECKS = {
+    "format": "证据包格式 package format",
+    "document": "合同文件摘要比对 document digest",
+    "event_chain": "事件哈希链 event hash chain",
+    "signer_keys": "签名密钥链上登记 signing keys on chain",
+    "signatures": "电子签名 signatures",
+    "anchoring": "上链存证 anchoring",
+    "key_validity": "密钥有效期 key validity",
+    "accreditation": "用人单位资质链 accreditation path",
+    "key_terms": "关键条款承诺 key-terms commitments",
+    "lifecycle": "合同生命周期 contract lifecycle",
+    "both_parties_signed": "双方均已签署 signed by both parties",
 }
 
 
@@ -52,52 +99,96 @@ def _escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_report_pdf(
-    package: EvidencePackage, report: EvidenceReport, *, base_url: str, now: int
-) -> bytes:
-    """A PDF of the package and its verification `report`, with a QR code to the page."""
+def _register_font() -> None:
     if _FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=_FONT, fontSize=9, leading=12)
-    title = ParagraphStyle("title", parent=styles["Title"], fontName=_FONT, fontSize=16)
-    heading = ParagraphStyle("h2", parent=styles["Heading2"], fontName=_FONT, fontSize=12)
+        path = resources.files(_FONT_PACKAGE).joinpath(_FONT_FILE)
+        with resources.as_file(path) as font_file:
+            pdfmetrics.registerFont(TTFont(_FONT, str(font_file), subfontIndex=0))
 
-    def p(text: object) -> Paragraph:
-        return Paragraph(_escape(text), body)
 
-    url = verification_url(base_url, package)
+def _grid(rows: list[list[Paragraph]], widths: list[float], *, header: bool = False) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    style = [
+        ("FONT", (0, 0), (-1, -1), _FONT),  # a table sets its cells' font: Helvetica by default
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _layout(package: EvidencePackage, report: EvidenceReport, *, url: str, now: int) -> bytes:
+    _register_font()
+    body = ParagraphStyle("body", fontName=_FONT, fontSize=8.5, leading=11.5)
+    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
+    title = ParagraphStyle("title", parent=body, fontSize=15, leading=20, spaceAfter=2 * mm)
+    heading = ParagraphStyle("h2", parent=body, fontSize=11, leading=15, spaceBefore=3 * mm)
+    warn = ParagraphStyle("warn", parent=body, textColor=colors.HexColor("#7a5300"))
+
+    def p(text: object, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(_escape(text), style)
+
     qr = io.BytesIO()
     segno.make(url, error="m").save(qr, kind="png", scale=4, border=2)
     qr.seek(0)
+    # The QR code and its caption on the first page, beside the verdict.
+    verdict = _VERDICTS.get(report.verdict.value, report.verdict.value)
+    top = Table(
+        [
+            [
+                [
+                    p(REPORT_TITLE, title),
+                    p(f"结论 Verdict: {verdict}", heading),
+                    p(f"合同编号 Contract: {package.contract_id}"),
+                    p(f"报告时间 Generated: {_time(now)}"),
+                ],
+                [
+                    Image(qr, width=32 * mm, height=32 * mm),
+                    p("扫码核验 Scan to verify", small),
+                ],
+            ]
+        ],
+        colWidths=[140 * mm, 40 * mm],
+    )
+    top.setStyle(
+        TableStyle([("FONT", (0, 0), (-1, -1), _FONT), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    )
+    story: list[object] = [top, Spacer(1, 3 * mm)]
 
-    story: list[object] = [
-        Paragraph("电子劳动合同证据报告 Labour contract evidence report", title),
-        Spacer(1, 4 * mm),
-    ]
+    subject = report.subject_version
     summary = [
-        [p("结论 Verdict"), p(_VERDICTS.get(report.verdict.value, report.verdict.value))],
-        [p("合同编号 Contract"), p(package.contract_id)],
-        [p("用人单位 Employer"), p(f"{package.employer.name} ({package.employer.credit_code})")],
-        [p("劳动者 Employee (DID)"), p(package.employee)],
-        [p("合同状态 Status"), p(report.contract_status.value)],
+        [p("统一社会信用代码 Credit code"), p(report.employer_credit_code or "—")],
+        [p("劳动者 Employee (DID)"), p(report.employee or "—")],
+        [p("所核验版本 Version"), p(subject if subject is not None else "—")],
+        [p("合同状态 Contract status"), p(_STATUSES[report.contract_status.value])],
         [p("生效时间 Effective at"), p(_time(report.effective_at))],
-        [p("报告时间 Generated"), p(_time(now))],
     ]
     for document in package.documents:
-        summary.append(
-            [p(f"文件 v{document.version} SHA-256"), p(f"{document.digest} ({document.filename})")]
-        )
-    table = Table(summary, colWidths=[45 * mm, 125 * mm])
-    table.setStyle(
-        TableStyle(
-            [("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
-        )
-    )
-    story += [table, Spacer(1, 4 * mm), Paragraph("时间线 Timeline", heading)]
+        summary.append([p(f"文件 v{document.version} SHA-256"), p(document.digest)])
+    story += [_grid(summary, [45 * mm, 135 * mm])]
+    # Nobody signs the name: print it apart and say so (the credit code above is proved).
+    story += [
+        Spacer(1, 2 * mm),
+        _grid(
+            [
+                [
+                    p("用人单位名称 Employer name", warn),
+                    p(
+                        f"{package.employer.name}（证据包自述，未经核验 stated in the package, "
+                        "NOT verified）",
+                        warn,
+                    ),
+                ]
+            ],
+            [45 * mm, 135 * mm],
+        ),
+        p("时间线 Timeline", heading),
+    ]
     rows = [
         [
-            p("#"),
+            p("序号 #"),
             p("事件 Event"),
             p("签署方 Signer"),
             p("自述时间 Claimed"),
@@ -110,42 +201,116 @@ def render_report_pdf(
             [
                 p(entry.sequence),
                 p(f"{_EVENTS.get(entry.event, entry.event)} v{entry.version}"),
-                p(entry.signer),
+                p(entry.signer, small),
                 p(_time(entry.claimed_at)),
                 p(entry.block_number or "—"),
                 p(_time(entry.block_time)),
             ]
         )
-    timeline = Table(rows, colWidths=[8 * mm, 38 * mm, 48 * mm, 28 * mm, 16 * mm, 32 * mm])
-    timeline.setStyle(
-        TableStyle(
+    story += [
+        _grid(rows, [12 * mm, 34 * mm, 50 * mm, 28 * mm, 16 * mm, 40 * mm], header=True),
+        p("核验步骤 Checks", heading),
+    ]
+    checks = [[p("检查项 Check"), p("结果 Result"), p("原因 Reason")]]
+    for check in report.checks:
+        reason = report.reasons.get(check.name)
+        why = (
+            check.detail
+            if reason is None
+            else f"{reason.text('zh', terms=_ZH_TERMS)}\n{reason.text('en')}"
+        )
+        checks.append(
             [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                p(_CHECKS.get(check.name, check.name)),
+                p(_RESULTS[check.status.value]),
+                Paragraph(_escape(why).replace("\n", "<br/>"), small),
             ]
         )
-    )
-    story += [timeline, Spacer(1, 4 * mm), Paragraph("核验步骤 Checks", heading)]
-    checks = [[p(c.name), p(c.status.value), p(c.detail)] for c in report.checks]
-    check_table = Table(checks, colWidths=[35 * mm, 18 * mm, 117 * mm])
-    check_table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
     story += [
-        check_table,
-        Spacer(1, 6 * mm),
-        Paragraph("扫码核验 Scan to verify", heading),
-        Image(qr, width=35 * mm, height=35 * mm),
-        p(url),
+        _grid(checks, [40 * mm, 22 * mm, 118 * mm], header=True),
+        Spacer(1, 4 * mm),
+        p(f"核验地址 Verification page: {url}", small),
         p(
-            "核验请使用合同文件与证据包（JSON），不依赖签约服务。Verify with the document and the "
-            "evidence package (JSON); the verification relies on the chain only."
+            f"证据包已作为附件 {ATTACHMENT_NAME} 嵌入本 PDF；核验请使用合同文件与该证据包，"
+            "只依据区块链，不依赖签约服务。The evidence package is attached to this PDF as "
+            f"{ATTACHMENT_NAME}; verify it with the document against the chain alone.",
+            small,
         ),
     ]
     out = io.BytesIO()
     SimpleDocTemplate(
         out,
         pagesize=A4,
-        title="Labour contract evidence report",
+        title=REPORT_TITLE,
+        author="hrss-trust",
+        subject=f"contract {package.contract_id}",
         leftMargin=15 * mm,
         rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        initialFontName=_FONT,  # else the canvas preamble references (unembedded) Helvetica
     ).build(story)
     return out.getvalue()
+
+
+def _srgb_profile() -> bytes:
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    data: bytes = profile.tobytes()
+    return data
+
+
+def _to_pdfa3(layout: bytes, package_json: bytes, *, now: int) -> bytes:
+    """Make the reportlab output PDF/A-3b: XMP identification, an sRGB output intent, and
+    the package as an associated file (``/AF``, relationship ``Source``)."""
+    stamp = datetime.fromtimestamp(now, UTC)
+    with pikepdf.open(io.BytesIO(layout)) as pdf:
+        icc = pikepdf.Stream(pdf, _srgb_profile())
+        icc[pikepdf.Name.N] = 3
+        pdf.Root[pikepdf.Name.OutputIntents] = pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.OutputIntent,
+                    S=pikepdf.Name.GTS_PDFA1,
+                    OutputConditionIdentifier="sRGB IEC61966-2.1",
+                    Info="sRGB IEC61966-2.1",
+                    DestOutputProfile=icc,
+                )
+            ]
+        )
+        attached = pikepdf.AttachedFileSpec(
+            pdf,
+            package_json,
+            description="hrss-evidence/1 evidence package",
+            filename=ATTACHMENT_NAME,
+            mime_type="application/json",
+            creation_date=_pdf_date(stamp),
+            mod_date=_pdf_date(stamp),
+            relationship=pikepdf.Name.Source,
+        )
+        pdf.attachments[ATTACHMENT_NAME] = attached
+        # PDF/A-3 names the attachment from the catalogue as an associated file as well
+        pdf.Root[pikepdf.Name.AF] = pikepdf.Array([pdf.attachments[ATTACHMENT_NAME].obj])
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["pdfaid:part"] = "3"
+            meta["pdfaid:conformance"] = "B"
+        out = io.BytesIO()
+        pdf.save(out, fix_metadata_version=False)
+    return out.getvalue()
+
+
+def _pdf_date(moment: datetime) -> str:
+    return moment.strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def render_report_pdf(
+    package: EvidencePackage, report: EvidenceReport, *, base_url: str, now: int
+) -> bytes:
+    """A PDF/A-3b report of the package and its verification `report`: the QR code to the
+    page on the first page, every font embedded, the package attached as ``evidence.json``.
+
+    Raises `ModuleNotFoundError` when the font package is not installed (a packaging
+    error, not an input error); any package and report render.
+    """
+    url = verification_url(base_url, package)
+    layout = _layout(package, report, url=url, now=now)
+    return _to_pdfa3(layout, package.to_json().encode("utf-8"), now=now)

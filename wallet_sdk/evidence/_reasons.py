@@ -11,6 +11,7 @@ is named by the parameters ``index``, ``event`` and ``version`` and shown throug
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -260,6 +261,7 @@ REASON_TEXTS: Final = MappingProxyType(
 names its parameters in braces."""
 
 Param = str | int
+_NO_TERMS: Mapping[str, Mapping[str, str]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +284,14 @@ class Reason:
         """The reason `code` with `params` (sorted, so equal reasons compare equal)."""
         return cls(code, tuple(sorted(params.items())))
 
-    def text(self, lang: str = "en") -> str:
-        """The reason in `lang` (``en`` or ``zh``), identifiers left untranslated.
+    def text(self, lang: str = "en", *, terms: Mapping[str, Mapping[str, str]] = _NO_TERMS) -> str:
+        """The reason in `lang` (``en`` or ``zh``). Identifier parameters (``event``,
+        ``status``, ...) are shown through `terms` (parameter name -> identifier -> text)
+        where it has them, else as they are.
 
         Raises `KeyError` for an unknown code or language, or a parameter the template lacks.
         """
-        values = dict(self.params)
+        values = {name: terms.get(name, {}).get(str(value), value) for name, value in self.params}
         template = REASON_TEXTS[self.code][lang]
         if "{label}" in template:
             values["label"] = REASON_TEXTS["_label"][lang].format_map(values)

@@ -27,14 +27,25 @@ const TEXT = {
               terminated: "已解除/终止", unknown: "未知" },
     result: { passed: "通过", failed: "未通过", skipped: "未执行" },
     events: { employer_signed: "用人单位签署", employee_signed: "劳动者签署", terminated: "解除/终止" },
-    roles: { employer: "用人单位", province: "省级人社厅", ministry: "人社部" },
+    roles: { employer: "用人单位", employee: "劳动者", province: "省级人社厅", ministry: "人社部" },
+    kinds: { none: "未登记", ministry: "人社部", province: "省级人社厅", issuer: "发证机构", employer: "用人单位",
+             data_user: "数据使用方", court: "仲裁/审判机构", unknown: "未知类型" },
+    entityStatus: { none: "未登记", active: "有效", suspended: "已暂停", revoked: "已撤销", unknown: "未知" },
+    facts: { relation: "签订方式", hr_operator: "经办人", reason_code: "解除原因代码", reason: "解除原因",
+             effective_date: "解除生效日期" },
+    relations: { original: "首次订立", amendment: "变更", renewal: "续订" },
+    acceptedOffer: "劳动者接受该版本",
+    noVersion: "该文件不是本合同的任何版本",
+    unverifiedTitle: "以下内容未经核验（证据包自述，无人签名，不能作为证据）",
+    unverified: { employer_name: "用人单位名称" },
+    reasonMissing: "（无法显示原因，原因代码：{code}）",
     checks: {
       format: "证据包格式", document: "合同文件摘要比对", event_chain: "事件哈希链完整",
       signer_keys: "签名密钥已在链上登记", signatures: "电子签名有效", anchoring: "上链存证（可信时间）",
       key_validity: "密钥在签署与上链时有效", accreditation: "用人单位资质链", key_terms: "关键条款承诺",
       lifecycle: "合同生命周期", both_parties_signed: "双方均已签署（合同生效）",
     },
-    summary: { contract: "合同编号", employer: "用人单位", creditCode: "统一社会信用代码", employee: "劳动者（DID）",
+    summary: { contract: "合同编号", creditCode: "用人单位统一社会信用代码", employee: "劳动者（DID）",
                version: "所核验版本", versionStatus: "该版本状态", contractStatus: "合同当前状态",
                effectiveAt: "生效时间（上链）", digest: "文件 SHA-256" },
     qrHint: "此报告对应合同 {contract}，文件 SHA-256 {digest}。请拖入合同文件与证据包进行核验。",
@@ -65,14 +76,25 @@ const TEXT = {
               superseded: "superseded by a later version", terminated: "terminated", unknown: "unknown" },
     result: { passed: "passed", failed: "FAILED", skipped: "skipped" },
     events: { employer_signed: "employer signed", employee_signed: "employee signed", terminated: "terminated" },
-    roles: { employer: "employer", province: "provincial HRSS department", ministry: "ministry" },
+    roles: { employer: "employer", employee: "employee", province: "provincial HRSS department", ministry: "ministry" },
+    kinds: { none: "not registered", ministry: "ministry", province: "provincial HRSS department", issuer: "issuer",
+             employer: "employer", data_user: "data user", court: "court", unknown: "unknown kind" },
+    entityStatus: { none: "not registered", active: "active", suspended: "suspended", revoked: "revoked", unknown: "unknown" },
+    facts: { relation: "relation", hr_operator: "HR operator", reason_code: "reason code", reason: "reason",
+             effective_date: "effective date" },
+    relations: { original: "original", amendment: "amendment", renewal: "renewal" },
+    acceptedOffer: "the employee accepted this version",
+    noVersion: "the file is none of this contract's versions",
+    unverifiedTitle: "Not verified (stated in the package, signed by no one, not evidence)",
+    unverified: { employer_name: "Employer name" },
+    reasonMissing: "(reason cannot be shown; reason code: {code})",
     checks: {
       format: "package format", document: "document digest", event_chain: "event hash chain",
       signer_keys: "signing keys registered on chain", signatures: "signatures", anchoring: "anchoring (trusted time)",
       key_validity: "keys valid at signing and anchoring", accreditation: "employer accreditation path",
       key_terms: "key-terms commitments", lifecycle: "contract lifecycle", both_parties_signed: "signed by both parties (effective)",
     },
-    summary: { contract: "Contract", employer: "Employer", creditCode: "Unified social credit code", employee: "Employee (DID)",
+    summary: { contract: "Contract", creditCode: "Employer's unified social credit code", employee: "Employee (DID)",
                version: "Version verified", versionStatus: "Status of this version", contractStatus: "Contract status now",
                effectiveAt: "Effective at (anchored)", digest: "Document SHA-256" },
     qrHint: "This report refers to contract {contract}, document SHA-256 {digest}. Drop the document and the evidence package to verify.",
@@ -84,8 +106,43 @@ const TEXT = {
 const params = new URLSearchParams(window.location.search);
 let lang = params.get("lang") === "en" ? "en" : "zh";
 let lastReport = null;
+let reasonTexts = {};  // the reason catalogue: code -> {en, zh}, from /verify/reasons.json
 
 function t(key) { return TEXT[lang][key]; }
+
+// Parameters that are identifiers the page translates; "time" is Unix seconds.
+const TRANSLATED_PARAMS = { event: "events", role: "roles", kind: "kinds", status: "status" };
+
+function fill(template, params) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in params)) return whole;
+    return String(params[name]);
+  });
+}
+
+function reasonText(check) {
+  const texts = reasonTexts[check.code];
+  if (!check.code || !texts) return fill(t("reasonMissing"), { code: check.code || "—" });
+  const params = {};
+  for (const [name, value] of Object.entries(check.params || {})) {
+    const table = TRANSLATED_PARAMS[name];
+    if (table) params[name] = t(table)[value] || value;
+    else if (name === "time") params[name] = formatTime(value);
+    else if (name === "checks") params[name] = String(value).split(", ").map((c) => t("checks")[c] || c).join("、");
+    else params[name] = value;
+  }
+  if (texts[lang].includes("{label}")) params.label = fill(reasonTexts._label[lang], params);
+  return fill(texts[lang], params);
+}
+
+function timelineDetail(entry) {
+  const facts = Object.entries(entry.facts || {});
+  if (!facts.length) return entry.event === "employee_signed" ? t("acceptedOffer") : "—";
+  return facts.map(([name, value]) => {
+    const shown = name === "relation" ? (t("relations")[value] || value) : value;
+    return (t("facts")[name] || name) + (lang === "zh" ? "：" : ": ") + shown;
+  }).join(lang === "zh" ? "；" : "; ");
+}
 
 function formatTime(seconds) {
   if (seconds === null || seconds === undefined) return "—";
@@ -123,12 +180,12 @@ function render(report) {
   const verdict = document.getElementById("verdict");
   verdict.className = "verdict " + report.verdict;
   verdict.dataset.verdict = report.verdict;
-  verdict.textContent = t("verdict")[report.verdict] + " (" + report.verdict + ")";
+  verdict.textContent = t("verdict")[report.verdict];
   const detail = document.getElementById("verdict-detail");
   const details = t("verdictDetail");
   if (report.verdict === "failed") {
     const failure = report.checks.find((c) => c.status === "failed");
-    detail.textContent = details.failed + (failure ? t("checks")[failure.name] + " [" + failure.name + "]: " + failure.detail : "");
+    detail.textContent = details.failed + (failure ? t("checks")[failure.name] + (lang === "zh" ? "：" : ": ") + reasonText(failure) : "");
   } else if (report.verdict === "verified" && !report.document_checked) {
     detail.textContent = details.verified_no_document;
   } else {
@@ -140,19 +197,36 @@ function render(report) {
   summary.replaceChildren();
   const s = t("summary");
   const status = t("status");
+  // A document that matched no version is about no version: say so, not "version 1, effective".
+  const noVersion = report.document_checked && report.subject_version === null;
   const rows = [
-    [s.contract, report.contract_id], [s.employer, report.employer && report.employer.name],
-    [s.creditCode, report.employer && report.employer.credit_code], [s.employee, report.employee],
-    [s.digest, report.document_digest], [s.version, report.subject_version],
-    [s.versionStatus, status[report.version_status]], [s.contractStatus, status[report.contract_status]],
-    [s.effectiveAt, formatTime(report.effective_at)],
+    ["contract", s.contract, report.contract_id],
+    ["credit-code", s.creditCode, report.employer && report.employer.credit_code],
+    ["employee", s.employee, report.employee], ["digest", s.digest, report.document_digest],
+    ["version", s.version, noVersion ? t("noVersion") : report.subject_version],
+    ["version-status", s.versionStatus, noVersion ? "—" : status[report.version_status]],
+    ["contract-status", s.contractStatus, status[report.contract_status]],
+    ["effective-at", s.effectiveAt, formatTime(report.effective_at)],
   ];
-  for (const [label, value] of rows) {
+  for (const [id, label, value] of rows) {
     const dt = document.createElement("dt"); dt.textContent = label;
     const dd = document.createElement("dd"); dd.textContent = value === null || value === undefined ? "—" : String(value);
+    dd.id = id;
     summary.append(dt, dd);
   }
-  summary.querySelectorAll("dd")[7].id = "contract-status";
+
+  // What the package states but nobody signed: shown apart, marked, never beside the verdict.
+  const unverified = document.getElementById("unverified");
+  const list = document.getElementById("unverified-list");
+  list.replaceChildren();
+  for (const [name, value] of Object.entries(report.unverified || {})) {
+    if (value === null || value === undefined) continue;
+    const dt = document.createElement("dt"); dt.textContent = t("unverified")[name] || name;
+    const dd = document.createElement("dd"); dd.textContent = String(value); dd.dataset.unverified = name;
+    list.append(dt, dd);
+  }
+  document.getElementById("unverified-title").textContent = t("unverifiedTitle");
+  unverified.hidden = !list.children.length;
 
   const timeline = document.querySelector("#timeline tbody");
   timeline.replaceChildren();
@@ -166,7 +240,7 @@ function render(report) {
     cell(row, formatTime(entry.claimed_at));
     cell(row, entry.block_number, "short");
     cell(row, formatTime(entry.block_time));
-    cell(row, entry.detail);
+    cell(row, timelineDetail(entry));
     timeline.appendChild(row);
   }
 
@@ -176,9 +250,10 @@ function render(report) {
     const row = document.createElement("tr");
     row.className = check.status;
     row.dataset.check = check.name;
-    cell(row, t("checks")[check.name] + " [" + check.name + "]");
+    cell(row, t("checks")[check.name] || check.name).title = check.name;
     cell(row, t("result")[check.status], "short status-" + check.status);
-    cell(row, check.detail);
+    const why = cell(row, reasonText(check), "reason");
+    why.dataset.code = check.code || "";
     checks.appendChild(row);
   }
 
@@ -189,8 +264,8 @@ function render(report) {
     cell(row, t("roles")[link.role] || link.role);
     cell(row, link.entity_id, "long");
     cell(row, link.region);
-    cell(row, link.status_at_signing);
-    cell(row, link.status_now);
+    cell(row, t("entityStatus")[link.status_at_signing] || link.status_at_signing);
+    cell(row, t("entityStatus")[link.status_now] || link.status_now);
     path.appendChild(row);
   }
   document.getElementById("result").hidden = false;
@@ -242,7 +317,16 @@ function wireDrop(zoneId, inputId, nameId) {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+async function loadReasons() {
+  try {
+    const response = await fetch("/verify/reasons.json");
+    if (response.ok) reasonTexts = await response.json();
+  } catch (err) {
+    reasonTexts = {};  // reasons then show their codes, never a wrong text
+  }
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
   wireDrop("drop-document", "document-input", "document-name");
   wireDrop("drop-package", "package-input", "package-name");
   document.getElementById("verify-form").addEventListener("submit", submit);
@@ -250,6 +334,7 @@ document.addEventListener("DOMContentLoaded", () => {
     lang = lang === "zh" ? "en" : "zh";
     applyLanguage();
   });
+  await loadReasons();
   applyLanguage();
   document.body.dataset.ready = "1";
 });

@@ -7,13 +7,16 @@ only is shown as not effective. Fails (never skips) in CI without Chromium."""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from credential_service import create_app
-from tests.e2e.browser import chromium_page, find_chromium, serve
+from tests.e2e.browser import Page, chromium_page, find_chromium, serve
 from tests.integration.labour.harness import DOCUMENT, LabourService, open_labour_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("labour-browser")]
@@ -101,6 +104,8 @@ def test_clerk_verifies_genuine_tampered_terminated_and_unsigned_contracts(
         assert "matches no version" in explanation
         page.evaluate("document.getElementById('lang-toggle').click()")
         assert "验证失败" in page.evaluate("document.getElementById('verdict').textContent")
+        explanation = page.evaluate("document.getElementById('verdict-detail').textContent")
+        assert "与证据包中任何版本都不一致" in explanation
 
         # 4. a terminated contract: the termination is in the timeline, the status says so
         page.evaluate("document.body.dataset.state = ''")
@@ -132,3 +137,122 @@ def test_clerk_verifies_genuine_tampered_terminated_and_unsigned_contracts(
         assert page.evaluate("document.querySelector('#checks tr.failed').dataset.check") == (
             "both_parties_signed"
         )
+
+
+FORGED_NAME = "伪造人力资源有限公司"
+# What a Chinese reason may still hold in Latin letters: hex values, DIDs, the format name,
+# the digest algorithm, UTC times. Anything else is English text on a Chinese page.
+_IDENTIFIERS = re.compile(r"0x[0-9a-f]+|did:jwk:[A-Za-z0-9_-]+|hrss-evidence/1|SHA-256|UTC")
+
+
+def _screenshot(page: Page, path: Path) -> None:
+    shot = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.stat().st_size > 10_000  # a rendered page, not an empty canvas
+
+
+def _reasons(page: Page) -> list[str]:
+    texts: list[str] = page.evaluate(
+        "[...document.querySelectorAll('#checks td.reason')].map(td => td.textContent)"
+    )
+    return texts
+
+
+def _shown_text(page: Page) -> str:
+    text: str = page.evaluate("document.getElementById('result').innerText")
+    return text
+
+
+def test_page_in_chinese_translates_every_reason_and_marks_unsigned_text(
+    labour_service: LabourService, tmp_path: Path
+) -> None:
+    """#13.3 and #11.5 on screen: a genuine and a tampered pair (and a package whose unsigned
+    members were edited), verified on the Chinese page; no check reason is in English, the
+    tampered file is not reported as a version, and the edited name is shown only under
+    "未经核验". Screenshots are written next to the test's files (``*.png``)."""
+    chromium = find_chromium()
+    service = labour_service
+    contract_id = service.signed_contract(service.wallet())
+    package = tmp_path / "evidence.json"
+    package.write_bytes(service.evidence(contract_id))
+    edited = json.loads(package.read_bytes())
+    edited["contract"]["employer"]["name"] = FORGED_NAME
+    edited["documents"][0]["filename"] = "forged-contract.pdf"
+    edited["status"] = "forged-status"
+    edited["report"] = {"verdict": "forged-verdict"}
+    edited_package = tmp_path / "edited.json"
+    edited_package.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
+    document = tmp_path / "contract.pdf"
+    document.write_bytes(DOCUMENT)
+    tampered = tmp_path / "contract-tampered.pdf"
+    tampered.write_bytes(DOCUMENT.replace(b"25,000", b"52,000"))
+    contract_text = contract_id
+
+    app = create_app(service.settings, context=service.context)
+    with serve(app) as base_url, chromium_page(chromium, tmp_path / "profile") as page:
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        page.navigate(f"{base_url}/verify")
+        page.wait_for("document.body && document.body.dataset.ready === '1'")
+
+        def verify(document_path: Path, package_path: Path) -> None:
+            page.evaluate("document.body.dataset.state = ''")
+            page.set_files("#document-input", document_path)
+            page.set_files("#package-input", package_path)
+            page.evaluate("document.getElementById('verify-button').click()")
+            page.wait_for("document.body.dataset.state === 'done'")
+
+        def assert_chinese(reasons: list[str]) -> None:
+            assert len(reasons) == 11
+            for reason in reasons:
+                latin = _IDENTIFIERS.sub("", reason.replace(contract_text, ""))
+                assert not re.search(r"[A-Za-z]{2,}", latin), reason
+                assert re.search(r"[\u4e00-\u9fff]", reason), reason
+
+        # 1. the genuine pair
+        verify(document, package)
+        assert page.evaluate("document.getElementById('verdict').textContent") == (
+            "已验证 · 证据真实有效"
+        )
+        assert_chinese(_reasons(page))
+        assert page.evaluate("document.getElementById('version').textContent") == "1"
+        _screenshot(page, tmp_path / "genuine-zh.png")
+
+        # 2. the tampered document: failed, in Chinese, and about no version
+        verify(tampered, package)
+        assert page.evaluate("document.getElementById('verdict').dataset.verdict") == "failed"
+        reasons = _reasons(page)
+        assert_chinese(reasons)
+        assert "与证据包中任何版本都不一致" in reasons[1]
+        assert "未执行" in reasons[-1]
+        shown = _shown_text(page)
+        assert "该文件不是本合同的任何版本" in shown
+        assert "已生效" not in page.evaluate(
+            "document.getElementById('version-status').textContent"
+        )
+        assert not re.search(
+            r"[A-Za-z]{2,}",
+            _IDENTIFIERS.sub(
+                "", page.evaluate("document.getElementById('verdict-detail').textContent")
+            ),
+        )
+        _screenshot(page, tmp_path / "tampered-zh.png")
+
+        # 3. unsigned members edited: still verified, but the edits are never shown as proved
+        verify(document, edited_package)
+        assert page.evaluate("document.getElementById('verdict').dataset.verdict") == "verified"
+        assert_chinese(_reasons(page))
+        proved = page.evaluate(
+            "[...document.querySelectorAll('#result > :not(#unverified)')]"
+            ".map(e => e.innerText).join('\\n')"
+        )
+        for forged in (FORGED_NAME, "forged-contract.pdf", "forged-status", "forged-verdict"):
+            assert forged not in proved
+        marked = page.evaluate("document.getElementById('unverified').innerText")
+        assert "未经核验" in marked and FORGED_NAME in marked
+        _screenshot(page, tmp_path / "edited-zh.png")

@@ -16,6 +16,7 @@ from wallet_sdk.evidence._package import (
     EvidencePackage,
     KeyTermsDisclosure,
 )
+from wallet_sdk.evidence._reasons import REASON_TEXTS, Reason
 from wallet_sdk.evidence._records import (
     DIGEST_SIGNATURE_TYP,
     EVENT_RECORD_TYPE,
@@ -51,6 +52,7 @@ __all__ = [
     "EVENT_RECORD_TYPE",
     "EVIDENCE_CHECKS",
     "EVIDENCE_VERSION",
+    "REASON_TEXTS",
     "AccreditationLink",
     "ContractDocument",
     "ContractStatus",
@@ -66,6 +68,7 @@ __all__ = [
     "EvidenceVerificationError",
     "KeyTerms",
     "KeyTermsDisclosure",
+    "Reason",
     "RegisteredKeyRecord",
     "Relation",
     "Role",

@@ -890,9 +890,12 @@ def _report(
                 facts=facts,
             )
         )
-    version = (
-        subject if subject is not None else (max(lifecycle.offers) if lifecycle.offers else None)
-    )
+    # A document that matched no version is about no version: the report must not speak of
+    # the latest one as if the file were it.
+    if subject is not None or document_digest is not None:
+        version = subject
+    else:
+        version = max(lifecycle.offers) if lifecycle.offers else None
     effective_at = None
     if version is not None and version in lifecycle.acceptances:
         anchor = anchors.get(lifecycle.acceptances[version])

@@ -13,7 +13,7 @@ from credential_service.api.routes.labour_contracts import DeskDep
 from credential_service.errors import ErrorCode, InvalidInput, NotFound
 from credential_service.observability import record_verification
 from credential_service.web import STATIC_FILES, static_file
-from wallet_sdk.evidence import verify_evidence
+from wallet_sdk.evidence import REASON_TEXTS, verify_evidence
 
 router = APIRouter(tags=["evidence"])
 
@@ -44,15 +44,24 @@ def _static(name: str) -> Response:
     )
 
 
-@router.get("/verify", include_in_schema=False)
+# HEAD answers as GET does (headers, no body): link checkers and proxies probe with it.
+@router.api_route("/verify", methods=["GET", "HEAD"], include_in_schema=False)
 def verification_page() -> Response:
     """The verification page for court clerks (Chinese; ``?lang=en`` for English)."""
     return _static("verify.html")
 
 
-@router.get("/verify/static/{name}", include_in_schema=False)
+@router.api_route("/verify/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 def verification_asset(name: str) -> Response:
     return _static(name)
+
+
+@router.api_route("/verify/reasons.json", methods=["GET", "HEAD"], include_in_schema=False)
+def verification_reasons() -> Response:
+    """The reason catalogue (`wallet_sdk.evidence.REASON_TEXTS`) the page translates each
+    check's reason code with, in Chinese and English."""
+    catalogue = {code: dict(texts) for code, texts in REASON_TEXTS.items()}
+    return JSONResponse(catalogue, headers={**PAGE_HEADERS, "Cache-Control": "no-cache"})
 
 
 @router.post("/v1/evidence/verify")

@@ -256,6 +256,23 @@ def test_verification_page_is_served_with_security_headers(labour_service: Labou
     assert client.get("/verify/static/secret.txt").status_code == 404
 
 
+def test_verification_page_answers_head_like_get(labour_service: LabourService) -> None:
+    client = labour_service.client
+    for path in ("/verify", "/verify/static/verify.js", "/verify/reasons.json"):
+        get, head = client.get(path), client.head(path)
+        assert (head.status_code, get.status_code) == (200, 200), path
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+        assert head.content == b""
+    assert client.head("/verify/static/secret.txt").status_code == 404
+
+
+def test_reason_catalogue_is_served_for_the_page(labour_service: LabourService) -> None:
+    catalogue = labour_service.client.get("/verify/reasons.json").json()
+    assert catalogue["document.no_match"]["zh"].startswith("文件 SHA-256 {digest}")
+    assert all(set(texts) == {"en", "zh"} for texts in catalogue.values())
+
+
 def test_verify_endpoint_reports_malformed_packages(labour_service: LabourService) -> None:
     report = _verify(labour_service, b'{"version": "hrss-evidence/1"}', None)
     assert report["verdict"] == "failed"

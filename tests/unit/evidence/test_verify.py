@@ -403,3 +403,5 @@ def test_every_check_carries_a_reason_code_rendered_in_both_languages(
     assert "与证据包中任何版本都不一致" in report.reasons["document"].text("zh")
     blocked = next(c for c in checks if c["name"] == "both_parties_signed")
     assert (blocked["code"], blocked["params"]) == ("not_run", {"checks": "document"})
+    # a file that is no version of the contract is not reported as "version 1, effective"
+    assert (report.subject_version, report.version_status) == (None, ContractStatus.UNKNOWN)

@@ -27,6 +27,7 @@ from credential_service.api.routes import (
     organisations,
     vc_api,
 )
+from credential_service.api.routes.docs import install_docs
 from credential_service.context import ServiceContext
 from credential_service.core import heap
 from credential_service.core.config import Settings
@@ -80,7 +81,9 @@ def create_app(
         title="hrss-trust credential service",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        # served from this process with their assets (routes/docs.py), not from a CDN
+        docs_url=None,
+        redoc_url=None,
         # Metrics and logs are our own (/metrics, JSON lines); FastAPI's OpenTelemetry
         # instrumentation would only ask, on every request, whether a provider was set.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -123,4 +126,5 @@ def create_app(
     app.include_router(labour_contracts.router)
     app.include_router(evidence.router)
     app.include_router(anchors.router)
+    install_docs(app)
     return app

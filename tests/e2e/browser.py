@@ -100,10 +100,11 @@ class Page:
 
 
 @contextmanager
-def chromium_page(binary: str, profile: Path) -> Iterator[Page]:
-    """A fresh headless Chromium (own profile) and a CDP session on its first page."""
+def chromium_page(binary: str, profile: Path, *extra_flags: str) -> Iterator[Page]:
+    """A fresh headless Chromium (own profile, `extra_flags` after ours) and a CDP session
+    on its first page."""
     process = subprocess.Popen(
-        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        [binary, *CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -291,10 +291,15 @@ def _to_pdfa3(layout: bytes, package_json: bytes, *, now: int) -> bytes:
         # PDF/A-3 names the attachment from the catalogue as an associated file as well
         pdf.Root[pikepdf.Name.AF] = pikepdf.Array([pdf.attachments[ATTACHMENT_NAME].obj])
         with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            # XMP must state what the document information dictionary states (and is
+            # written back over it on closing: without this the title would be lost)
+            if pikepdf.Name.Trapped in pdf.docinfo:
+                del pdf.docinfo[pikepdf.Name.Trapped]  # no XMP equivalent to keep it in step
+            meta.load_from_docinfo(pdf.docinfo)
             meta["pdfaid:part"] = "3"
             meta["pdfaid:conformance"] = "B"
         out = io.BytesIO()
-        pdf.save(out, fix_metadata_version=False)
+        pdf.save(out, fix_metadata_version=False, min_version="1.7")  # PDF/A-3 is PDF 1.7
     return out.getvalue()
 
 

@@ -4,7 +4,8 @@ A check's reason is carried as a `Reason` (a code from `REASON_TEXTS` and its pa
 a reader can show it in their own language: the verification page translates it in the
 browser from the catalogue, and the English ``detail`` of a `CheckResult` is rendered from
 the same catalogue. Parameters whose name is ``event``, ``role``, ``kind``, ``status`` or
-``checks`` hold identifiers the reader translates too; ``time`` holds Unix seconds; an event
+``checks`` hold identifiers the reader translates too; ``time`` holds Unix seconds (shown as
+UTC); an event
 is named by the parameters ``index``, ``event`` and ``version`` and shown through the
 ``{label}`` placeholder (the ``_label`` template).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Final
 
@@ -264,6 +266,10 @@ Param = str | int
 _NO_TERMS: Mapping[str, Mapping[str, str]] = MappingProxyType({})
 
 
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """Why a check ended as it did: a code from `REASON_TEXTS` and its parameters.
@@ -291,7 +297,12 @@ class Reason:
 
         Raises `KeyError` for an unknown code or language, or a parameter the template lacks.
         """
-        values = {name: terms.get(name, {}).get(str(value), value) for name, value in self.params}
+        values = {
+            name: _utc(value)
+            if name == "time" and isinstance(value, int)
+            else terms.get(name, {}).get(str(value), value)
+            for name, value in self.params
+        }
         template = REASON_TEXTS[self.code][lang]
         if "{label}" in template:
             values["label"] = REASON_TEXTS["_label"][lang].format_map(values)

@@ -41,3 +41,11 @@ def test_unknown_code_is_rejected() -> None:
 def test_missing_parameter_is_rejected_where_the_reason_is_made() -> None:
     with pytest.raises(KeyError, match="digest"):
         Reason.of("document.no_match")
+
+
+def test_times_are_shown_in_utc() -> None:
+    reason = Reason.of("accreditation.inactive", time=1796288973)
+    assert reason.text() == (
+        "the employer or its accreditor was not active at time 2026-12-03 09:09:33 UTC"
+    )
+    assert reason.to_dict()["params"] == {"time": 1796288973}

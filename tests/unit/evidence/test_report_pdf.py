@@ -19,6 +19,7 @@ from PIL import Image
 
 from credential_service.labour.report import (
     ATTACHMENT_NAME,
+    REPORT_TITLE,
     render_report_pdf,
     verification_url,
 )
@@ -95,6 +96,8 @@ def test_report_is_a_court_ready_pdf(world: LabourWorld, tmp_path: Path) -> None
     with pikepdf.open(pdf) as document:
         meta = document.open_metadata()
         assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("3", "B")
+        assert meta["dc:title"] == str(document.docinfo.Title) == REPORT_TITLE
+        assert document.pdf_version == "1.7"
         assert document.Root.OutputIntents[0].S == pikepdf.Name.GTS_PDFA1
         associated = document.Root.AF[0]
         assert associated.AFRelationship == pikepdf.Name.Source

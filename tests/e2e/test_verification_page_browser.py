@@ -223,6 +223,15 @@ def test_page_in_chinese_translates_every_reason_and_marks_unsigned_text(
         assert page.evaluate("document.getElementById('version').textContent") == "1"
         _screenshot(page, tmp_path / "genuine-zh.png")
 
+        # the same report in English: every reason in English, none left in Chinese
+        page.evaluate("document.getElementById('lang-toggle').click()")
+        english = _reasons(page)
+        assert len(english) == 11
+        assert not any(re.search(r"[\u4e00-\u9fff]", reason) for reason in english), english
+        assert "version 1 signed by employer and employee" in english[-1]
+        _screenshot(page, tmp_path / "genuine-en.png")
+        page.evaluate("document.getElementById('lang-toggle').click()")
+
         # 2. the tampered document: failed, in Chinese, and about no version
         verify(tampered, package)
         assert page.evaluate("document.getElementById('verdict').dataset.verdict") == "failed"

@@ -33,9 +33,15 @@ from wallet_sdk.credentials.issuer import (
     issue_vc_jwt,
 )
 from wallet_sdk.credentials.training_file import (
+    EntryOutcome,
+    FileVerdict,
+    TrainingEntryReport,
     TrainingFile,
     TrainingFileLink,
+    TrainingFilePresentation,
     TrainingFileReport,
+    training_file_id,
+    training_period,
     verify_training_file,
 )
 from wallet_sdk.credentials.trust_state import (
@@ -84,6 +90,8 @@ __all__ = [
     "CredentialVerificationError",
     "CredentialVerifier",
     "DirectTrustView",
+    "EntryOutcome",
+    "FileVerdict",
     "IssuanceError",
     "IssuedCredential",
     "PresentationError",
@@ -91,8 +99,10 @@ __all__ = [
     "RegisteredKey",
     "RegistryAddresses",
     "StatusRegistryRef",
+    "TrainingEntryReport",
     "TrainingFile",
     "TrainingFileLink",
+    "TrainingFilePresentation",
     "TrainingFileReport",
     "TrustStateError",
     "TrustView",
@@ -111,5 +121,7 @@ __all__ = [
     "issuer_uri",
     "present_sd_jwt",
     "present_vc_jwt",
+    "training_file_id",
+    "training_period",
     "verify_training_file",
 ]

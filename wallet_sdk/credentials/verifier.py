@@ -738,6 +738,11 @@ class CredentialVerifier:
             _raise_if_failed(report)
         return report
 
+    def now(self) -> int:
+        """The verifier's "now" in unix seconds: the later of its clock and the chain head
+        read (what presentations' freshness is judged against)."""
+        return self._now()
+
     def _now(self) -> int:
         # A chain whose clock runs ahead of ours (development chains) would otherwise make
         # fresh credentials look not yet registered; the chain's view of "now" wins.

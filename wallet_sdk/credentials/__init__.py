@@ -47,6 +47,7 @@ from wallet_sdk.credentials.training_file import (
 from wallet_sdk.credentials.trust_state import (
     CachedTrustState,
     DirectTrustView,
+    EntityRecord,
     RegisteredKey,
     RegistryAddresses,
     TrustStateError,
@@ -90,6 +91,7 @@ __all__ = [
     "CredentialVerificationError",
     "CredentialVerifier",
     "DirectTrustView",
+    "EntityRecord",
     "EntryOutcome",
     "FileVerdict",
     "IssuanceError",

@@ -56,7 +56,7 @@ from wallet_sdk.credentials.verifier import (
     CredentialVerificationError,
     CredentialVerifier,
 )
-from wallet_sdk.errors import FormatError, VerificationError
+from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode, b64url_encode, sign_compact, verify_compact
 from wallet_sdk.receipt import CheckResult, CheckStatus
 
@@ -92,6 +92,7 @@ _LINK_MEMBERS = frozenset({"file", "sequence", "previous"})
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _IDENTITY_CLAIMS = ("id", "name", "idNumber")
 _MAX_ENTRIES = 10_000
+_MAX_OPENERS = 256  # "[" and "{" in one entry's payload; a training record has about 10
 _DIGEST_DOMAIN = b"hrss-training-file/1 entries\n"
 # Course dates are dates in China Standard Time, where every issuing province lies.
 _CHINA = timezone(timedelta(hours=8))
@@ -153,14 +154,27 @@ class TrainingFileLink:
         return cls(file_id, sequence, bytes.fromhex(previous[2:]))
 
 
+def _json(text: str, what: str) -> Any:
+    """`json.loads` behind a bound on nesting. Importing web3 (py_ecc) raises the interpreter's
+    recursion limit to 100,000, so the C parser would overflow the stack on a deeply nested
+    text instead of raising `RecursionError`; counting the openers bounds the depth."""
+    if text.count("[") + text.count("{") > _MAX_OPENERS:
+        raise FormatError(f"{what} is nested too deeply")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise FormatError(f"{what} is not JSON") from err
+
+
 def _payload(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3:
         raise FormatError("a training file entry is a compact vc+jwt")
     try:
-        value = json.loads(b64url_decode(parts[1]))
-    except ValueError as err:
-        raise FormatError("entry payload is not JSON") from err
+        text = b64url_decode(parts[1]).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FormatError("entry payload is not UTF-8") from err
+    value = _json(text, "entry payload")
     if not isinstance(value, dict):
         raise FormatError("entry payload must be an object")
     return value
@@ -172,7 +186,7 @@ def _cnf_thumbprint(payload: Mapping[str, Any]) -> str | None:
         return None
     try:
         return Jwk.from_jwk(cnf["jwk"]).thumbprint_b64()
-    except FormatError:
+    except WalletError:
         return None
 
 
@@ -283,10 +297,7 @@ class TrainingFile:
 
 def _object(data: str | Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError as err:
-            raise FormatError(f"{what} is not JSON") from err
+        data = _json(data, what)
     if not isinstance(data, Mapping):
         raise FormatError(f"{what} must be a JSON object")
     return data
@@ -557,7 +568,8 @@ def _check_format(state: _FileState) -> str:
     for index, token in enumerate(training_file.entries):
         try:
             payload = _payload(token)
-            if TRAINING_RECORD not in payload.get("type", []):
+            types = payload.get("type")
+            if not isinstance(types, list) or TRAINING_RECORD not in types:
                 raise FormatError(f"not a {TRAINING_RECORD}")
             link = TrainingFileLink.from_claim(payload.get("trainingFile"))
         except FormatError as err:

@@ -24,9 +24,9 @@ from wallet_sdk.credentials import (
     training_period,
     verify_training_file,
 )
-from wallet_sdk.credentials.training_file import TrainingPeriod, split_hours
+from wallet_sdk.credentials.training_file import PRESENTATION_FORMAT, TrainingPeriod, split_hours
 from wallet_sdk.errors import FormatError
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.jose import Curve, Jwk, b64url_encode
 
 AUDIENCE = "https://rsj.sh.example/training-check"
 NONCE = "n-5d0c"
@@ -39,6 +39,7 @@ COURSES = [
     ("焊接", 24, "2026-08-10"),
 ]
 MakeVerifier = Callable[..., CredentialVerifier]
+FILE_ID = "urn:hrss:training-file:" + "A" * 43
 
 
 def person_subject(course: str, hours: int, end: str, **over: Any) -> dict[str, Any]:
@@ -368,3 +369,59 @@ def test_wallet_refuses_an_entry_with_the_wrong_link_or_holder(
     )
     with pytest.raises(FormatError, match="not bound to the holder key"):
         training_file.append(unbound.token)
+
+
+def _token(payload: str) -> str:
+    return "eyJhbGciOiJFZERTQSJ9." + b64url_encode(payload.encode()) + ".c2ln"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("not-a-jwt", "entry 0: a training file entry is a compact vc+jwt"),
+        # Deep nesting would overflow the C stack: web3 raised the recursion limit.
+        (_token("[" * 100_000), "entry 0: entry payload is nested too deeply"),
+        (_token("{"), "entry 0: entry payload is not JSON"),
+        (_token('{"type": 5}'), "entry 0: not a TrainingRecord"),
+        (_token('{"type": ["TrainingRecord"], "trainingFile": 1}'), "must be an object"),
+    ],
+)
+def test_hostile_entries_fail_format_not_the_verifier(
+    make_verifier: MakeVerifier, holder: Jwk, entry: str, message: str
+) -> None:
+    training_file = TrainingFile(TrainingFile.for_holder(holder).file_id, (entry,))
+    presentation = training_file.present(
+        holder_key=holder, nonce=NONCE, audience=AUDIENCE, issued_at=1
+    )
+    report = verify_training_file(
+        presentation, make_verifier(), nonce=NONCE, audience=AUDIENCE, strict=False
+    )
+    assert report.verdict is FileVerdict.FAILED and report.entries == ()
+    assert report.check_detail("format") == message or message in report.check_detail("format")
+    assert report.check_detail("entry_links") == "not run: format failed"
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"format": "x"}, "not a hrss-training-file-presentation/1 document"),
+        ("[" * 100_000, "training file presentation is nested too deeply"),
+        ("{", "training file presentation is not JSON"),
+        (
+            {"format": PRESENTATION_FORMAT, "file": "f", "entries": [], "binding": "a.b.c"},
+            "file id must be urn:hrss:training-file:<holder key thumbprint>",
+        ),
+        (
+            {"format": PRESENTATION_FORMAT, "file": FILE_ID, "entries": [1], "binding": "a.b.c"},
+            "entries must be a tuple of tokens",
+        ),
+        (
+            {"format": PRESENTATION_FORMAT, "file": FILE_ID, "entries": [], "binding": "x"},
+            "binding must be a compact JWS",
+        ),
+    ],
+)
+def test_malformed_presentations_are_refused(document: Any, message: str) -> None:
+    with pytest.raises(FormatError) as err:
+        TrainingFilePresentation.parse(document)
+    assert str(err.value) == message

@@ -71,7 +71,6 @@ from node_adapter import (
 from wallet_sdk import FormatError, WalletError
 from wallet_sdk.credentials import (
     TRAINING_RECORD,
-    VC_JWT_TYP,
     VC_SD_JWT_TYP,
     CredentialType,
     IssuanceError,
@@ -351,8 +350,9 @@ def _training_claims(
     request: CredentialRequest, holder_key: Jwk | None, issued_at: int, index: int
 ) -> dict[str, Any] | None:
     """Strict claims of training records: course dates a calendar can hold, the end neither
-    before the start nor after today; a file link that parses, on a ``vc+jwt`` bound to the
-    holder whose file it names (one person, one file). The extra claims to sign, if any.
+    before the start nor after today; a file link that parses, on a credential (``vc+jwt`` or
+    ``vc+sd-jwt``) bound to the holder whose file it names (one person, one file). The extra
+    claims to sign, if any.
 
     Raises `InvalidInput` (``training_dates_invalid``, ``training_file_invalid``)."""
     subject = request.subject
@@ -373,8 +373,6 @@ def _training_claims(
 
     if request.type != TRAINING_RECORD:
         raise refuse(f"only {TRAINING_RECORD} credentials are training file entries")
-    if request.format != VC_JWT_TYP:
-        raise refuse("training file entries are issued as vc+jwt")
     try:
         link = TrainingFileLink.from_claim(request.training_file)
     except FormatError as err:
@@ -457,7 +455,12 @@ def _issue(
             if request.format == VC_SD_JWT_TYP:
                 assert holder_key is not None
                 signed.append(
-                    issue_sd_jwt(holder_key=holder_key, disclosable=request.disclosable, **common)
+                    issue_sd_jwt(
+                        holder_key=holder_key,
+                        disclosable=request.disclosable,
+                        extra_claims=extra,
+                        **common,
+                    )
                 )
             else:
                 signed.append(issue_vc_jwt(holder_key=holder_key, extra_claims=extra, **common))

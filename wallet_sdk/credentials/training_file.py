@@ -3,12 +3,14 @@ training records from different accredited institutions.
 
 One person, one file: the file id is derived from the holder's credential key,
 ``urn:hrss:training-file:<RFC 7638 thumbprint of the key>`` (`training_file_id`). Each entry is
-a ``vc+jwt`` `TrainingRecord` bound to that key (``cnf``) whose issuer signed a
-``trainingFile`` claim
+a `TrainingRecord`, a ``vc+jwt`` or an SD-JWT VC (without key binding), bound to that key
+(``cnf``), whose issuer signed a ``trainingFile`` claim
 
-    {"file": <file id>, "sequence": n, "previous": "0x<SHA-256 of entry n-1's JWT>"}
+    {"file": <file id>, "sequence": n, "previous": "0x<SHA-256 of entry n-1's issuer JWT>"}
 
-(entry 0 links to 32 zero bytes; no other members). The institution that adds entry n signs
+(entry 0 links to 32 zero bytes; no other members; for an SD-JWT the issuer JWT is the part
+before the first ``~``, so the holder may show a file with hours, dates and courses but without
+the ID number: `TrainingFile.disclose`). The institution that adds entry n signs
 the hash of entry n-1, so a verifier holding the whole file detects an entry removed from the
 middle (a gap in the sequence), entries reordered (sequence numbers out of order) or an entry
 altered or replaced (the next entry links to another one), without trusting the holder.
@@ -21,7 +23,7 @@ with the key the file belongs to: a file copied by someone else does not verify.
 
 `verify_training_file` runs named file checks, in order:
 
-1. ``format``: every entry a compact ``vc+jwt`` training record of this file.
+1. ``format``: every entry a ``vc+jwt`` or SD-JWT training record of this file.
 2. ``holder_binding``: the binding JWT is signed by the file's holder key, names the
    verifier's nonce and audience, is fresh, and covers exactly the presented entries.
 3. ``one_person``: every entry is bound to the file's holder key and names one person (the
@@ -43,13 +45,14 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Literal
 
 from wallet_sdk.credentials._model import canonical_json, credential_digest, rfc3339
+from wallet_sdk.credentials.holder import PresentationError, _parse_disclosures
 from wallet_sdk.credentials.types import TRAINING_RECORD
 from wallet_sdk.credentials.verifier import (
     CredentialReport,
@@ -91,6 +94,7 @@ _FILE_ID = re.compile(r"urn:hrss:training-file:([A-Za-z0-9_-]{43})")
 _LINK_MEMBERS = frozenset({"file", "sequence", "previous"})
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _IDENTITY_CLAIMS = ("id", "name", "idNumber")
+_COUNTED_CLAIMS = ("hours", "startDate", "endDate")
 _MAX_ENTRIES = 10_000
 _MAX_OPENERS = 256  # "[" and "{" in one entry's payload; a training record has about 10
 _DIGEST_DOMAIN = b"hrss-training-file/1 entries\n"
@@ -166,8 +170,15 @@ def _json(text: str, what: str) -> Any:
         raise FormatError(f"{what} is not JSON") from err
 
 
+def _link_digest(token: str) -> bytes:
+    """What the next entry links to: the digest of the issuer-signed JWT (for an SD-JWT, the
+    part before the first ``~``, which commits to every disclosure), so that choosing which
+    claims to disclose leaves the links intact."""
+    return credential_digest(token.split("~", 1)[0])
+
+
 def _payload(token: str) -> dict[str, Any]:
-    parts = token.split(".")
+    parts = token.split("~", 1)[0].split(".")
     if len(parts) != 3:
         raise FormatError("a training file entry is a compact vc+jwt")
     try:
@@ -201,7 +212,7 @@ def entries_digest(file_id: str, entries: tuple[str, ...]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class TrainingFile:
-    """A holder's training file: its id and the entries (``vc+jwt`` tokens) in order.
+    """A holder's training file: its id and the entries (``vc+jwt`` or SD-JWT tokens) in order.
 
     Raises `FormatError` when the id is not a holder's file id or entries are not tokens."""
 
@@ -223,7 +234,7 @@ class TrainingFile:
     @property
     def head(self) -> bytes:
         """The hash the next entry must link to (`GENESIS` for an empty file)."""
-        return credential_digest(self.entries[-1]) if self.entries else GENESIS
+        return _link_digest(self.entries[-1]) if self.entries else GENESIS
 
     def next_link(self) -> TrainingFileLink:
         """The link the issuer of the next entry signs."""
@@ -240,6 +251,24 @@ class TrainingFile:
         if _cnf_thumbprint(payload) != _holder_thumbprint(self.file_id):
             raise FormatError("entry is not bound to the holder key of this file")
         return TrainingFile(self.file_id, (*self.entries, token))
+
+    def disclose(self, claims: Collection[str]) -> TrainingFile:
+        """The file with each SD-JWT entry carrying only the disclosures of `claims` (e.g.
+        hours, dates and course, not the ID number); ``vc+jwt`` entries are shown whole.
+        Raises `FormatError` on a malformed disclosure."""
+        chosen = set(claims)
+        shown = []
+        for token in self.entries:
+            if "~" not in token:
+                shown.append(token)
+                continue
+            try:
+                jwt, named = _parse_disclosures(token)
+            except PresentationError as err:
+                raise FormatError(str(err)) from err
+            kept = [disclosure for name, disclosure in named if name in chosen]
+            shown.append("~".join([jwt, *kept]) + "~")
+        return TrainingFile(self.file_id, tuple(shown))
 
     def present(
         self, *, holder_key: Jwk, nonce: str, audience: str, issued_at: int, lifetime: int = 300
@@ -667,7 +696,7 @@ def _check_entry_links(state: _FileState) -> str:
     for index, (token, link) in enumerate(zip(entries, state.links, strict=True)):
         if not hmac.compare_digest(link.previous, previous):
             broken.append(index - 1)
-        previous = credential_digest(token)
+        previous = _link_digest(token)
     if broken:
         state.altered.update(i for i in broken if i >= 0)
         named = ", ".join(
@@ -721,6 +750,11 @@ def _entry_report(
         return excluded(outcome, f"{name}: {detail}")
     if index in state.altered:
         return excluded(EntryOutcome.FORGED, "the next entry's issuer linked another entry here")
+    undisclosed = [name for name in _COUNTED_CLAIMS if name not in credential.subject]
+    if undisclosed:
+        return excluded(
+            EntryOutcome.NOT_VERIFIED, f"not disclosed, so not counted: {', '.join(undisclosed)}"
+        )
     try:
         span = training_period(credential.subject, issued_at=credential.issued_at)
     except FormatError as err:

@@ -191,3 +191,19 @@ def test_public_registry_view_across_provinces(
     assert response.status_code == 404 and response.json()["code"] == "organisation_not_found"
     response = service.client.get(f"/v1/registry/organisations/{school}")
     assert response.status_code == 401
+
+
+def test_sd_jwt_entry_issued_into_a_file(service: Service, accredited: dict[str, str]) -> None:
+    """An entry as an SD-JWT VC, so the holder can show it without the ID number."""
+    holder = Jwk.generate(Curve.ED25519)
+    training_file = TrainingFile.for_holder(holder)
+    request = {
+        **entry_request(training_file, holder, "电工", 8, "2026-01-31"),
+        "format": "vc+sd-jwt",
+        "disclosable": ["hours", "course", "startDate", "endDate"],
+    }
+    response = issue(service, accredited["school"], request)
+    assert response.status_code == 201, response.text
+    token = response.json()["credentials"][0]["credential"]
+    shown = training_file.append(token).disclose(["hours"])
+    assert PERSON["idNumber"] not in shown.to_json()

@@ -425,3 +425,40 @@ def test_malformed_presentations_are_refused(document: Any, message: str) -> Non
     with pytest.raises(FormatError) as err:
         TrainingFilePresentation.parse(document)
     assert str(err.value) == message
+
+
+def test_sd_jwt_entries_shown_without_the_id_number(
+    world: TrustWorld, school: DemoIssuer, make_verifier: MakeVerifier, holder: Jwk
+) -> None:
+    """Entries issued as SD-JWT VCs: the holder shows hours, dates and courses, withholds the
+    ID number and name; the links still hold and the hours count. An entry shown without its
+    hours is named and does not count."""
+    training_file = TrainingFile.for_holder(holder)
+    for course, hours, end in COURSES[:3]:
+        issued = world.issue(
+            school,
+            "TrainingRecord",
+            person_subject(course, hours, end),
+            sd=True,
+            holder_key=holder,
+            disclosable=["hours", "course", "startDate", "endDate"],
+            extra_claims={"trainingFile": training_file.next_link().to_claim()},
+        )
+        training_file = training_file.append(issued.token)
+    shown = training_file.disclose(["hours", "course", "startDate", "endDate"])
+    report = check(world, shown, make_verifier(), holder)
+    assert report.verdict is FileVerdict.VERIFIED and report.verified_hours == 120
+    presented = shown.present(holder_key=holder, nonce=NONCE, audience=AUDIENCE, issued_at=1)
+    assert (
+        PERSON["idNumber"] not in presented.to_json() and PERSON["name"] not in presented.to_json()
+    )
+    subject = report.entries[0].credential.credential
+    assert subject is not None and "idNumber" not in subject.subject
+
+    too_little = TrainingFile(
+        shown.file_id, (*shown.entries[:2], training_file.disclose(["course"]).entries[2])
+    )
+    report = check(world, too_little, make_verifier(), holder)
+    assert report.verdict is FileVerdict.VERIFIED_WITH_EXCLUDED_ENTRIES
+    assert report.entries[2].outcome is EntryOutcome.NOT_VERIFIED
+    assert report.entries[2].reason == "not disclosed, so not counted: hours, startDate, endDate"

@@ -85,6 +85,11 @@ class ErrorCode(StrEnum):
     CREDENTIAL_NOT_FOUND = "credential_not_found"
     SIGNING_KEY_NOT_FOUND = "signing_key_not_found"
     CREDENTIAL_MALFORMED = "credential_malformed"
+    # training files (wallet_sdk.credentials.training_file)
+    TRAINING_FILE_INVALID = "training_file_invalid"
+    TRAINING_DATES_INVALID = "training_dates_invalid"
+    # the public registry view (credential_service.services.registry)
+    REGISTRY_REFERENCE_INVALID = "registry_reference_invalid"
     # ending and revoking organisations' client keys (credential_service.services.organisations)
     KEY_NOT_FOUND = "key_not_found"
     LAST_ACTIVE_KEY = "last_active_key"

@@ -1,5 +1,5 @@
-"""``hrss-wallet`` commands over a cardholder `Wallet`: identity, QR login, consent, credentials
-and document signatures. Registered on the main group by `wallet_sdk.cli`.
+"""``hrss-wallet`` commands over a cardholder `Wallet`: identity, QR login, consent, credentials,
+the training file and document signatures. Registered on the main group by `wallet_sdk.cli`.
 
 Every command takes ``--wallet DIR``. Trusted service keys come from a JSON file
 ``{"<issuer>": [<public JWK>, ...]}`` given with ``--trust``. With ``--service URL`` the command
@@ -19,6 +19,7 @@ import click
 import httpx
 
 from wallet_sdk.consent import ConsentRequest
+from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk
 from wallet_sdk.wallet import Wallet
@@ -369,6 +370,70 @@ def credential_present(
         _fail(err)
 
 
+@click.group("training-file")
+def training_file_group() -> None:
+    """The holder's lifelong training file: its id, and presenting it to a verifier."""
+
+
+@training_file_group.command("id")
+@_wallet_option
+@_pass_option
+def training_file_id_command(wallet_dir: Path, passphrase_file: Path | None) -> None:
+    """Print the id of this wallet's training file (what an institution links entries to)."""
+    click.echo(training_file_id(_open(wallet_dir, passphrase_file).credential_key))
+
+
+@training_file_group.command("present")
+@_wallet_option
+@_pass_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--nonce", required=True, help="The verifier's nonce.")
+@click.option("--audience", required=True, help="The verifier's identifier.")
+@click.option("--service", help="Credential service URL: ask it to verify the file.")
+@click.option("--token", help="Bearer token for the service (the verifier's).")
+@click.option("--period", type=click.Choice(["year", "quarter", "month"]), default="year")
+@_now_option
+def training_file_present(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    file: Path,
+    nonce: str,
+    audience: str,
+    service: str | None,
+    token: str | None,
+    period: str,
+    now: int | None,
+) -> None:
+    """Print FILE (a hrss-training-file/1 document) presented to the verifier's nonce and
+    audience; with --service, post it to POST /v1/training-files/verify and print the
+    report (exit status 1 unless the verdict is verified)."""
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        training_file = TrainingFile.parse(file.read_text(encoding="utf-8"))
+        presentation = training_file.present(
+            holder_key=wallet.credential_key, nonce=nonce, audience=audience, issued_at=_now(now)
+        )
+    except WalletError as err:
+        _fail(err)
+        return
+    if service is None:
+        click.echo(presentation.to_json())
+        return
+    report = _post(
+        service.rstrip("/") + "/v1/training-files/verify",
+        {
+            "presentation": presentation.to_dict(),
+            "nonce": nonce,
+            "audience": audience,
+            "period": period,
+        },
+        token,
+    )
+    _echo_json(report)
+    if report.get("verdict") != "verified":
+        raise SystemExit(1)
+
+
 @click.command("sign-digest")
 @_wallet_option
 @_pass_option
@@ -390,5 +455,6 @@ WALLET_COMMANDS: tuple[click.Command, ...] = (
     login_command,
     consent_group,
     credential_group,
+    training_file_group,
     sign_digest_command,
 )

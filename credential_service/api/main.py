@@ -25,6 +25,7 @@ from credential_service.api.routes import (
     login,
     me,
     organisations,
+    registry,
     vc_api,
 )
 from credential_service.api.routes.docs import install_docs
@@ -126,5 +127,6 @@ def create_app(
     app.include_router(labour_contracts.router)
     app.include_router(evidence.router)
     app.include_router(anchors.router)
+    app.include_router(registry.router)
     install_docs(app)
     return app

@@ -153,6 +153,16 @@ class VerifyPresentationBody(_Strict):
     anchor_receipts: list[dict[str, Any]] = PydanticField(default_factory=list, max_length=64)
 
 
+class VerifyTrainingFileBody(_Strict):
+    presentation: dict[str, Any] = PydanticField(
+        description="a hrss-training-file-presentation/1 document: file id, entries, binding"
+    )
+    nonce: str = PydanticField(min_length=1, max_length=256)
+    audience: str = PydanticField(min_length=1, max_length=512)
+    as_of: datetime | None = None
+    period: Literal["year", "quarter", "month"] = "year"
+
+
 class SigningKeyPublic(BaseModel):
     key_id: str
     alg: str

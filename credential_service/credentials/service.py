@@ -70,12 +70,16 @@ from node_adapter import (
 )
 from wallet_sdk import FormatError, WalletError
 from wallet_sdk.credentials import (
+    TRAINING_RECORD,
     VC_SD_JWT_TYP,
     CredentialType,
     IssuanceError,
     IssuedCredential,
+    TrainingFileLink,
     issue_sd_jwt,
     issue_vc_jwt,
+    training_file_id,
+    training_period,
 )
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.merkle import HashAlgorithm
@@ -342,6 +346,44 @@ def _holder_key(request: CredentialRequest, index: int) -> Jwk | None:
         ) from err
 
 
+def _training_claims(
+    request: CredentialRequest, holder_key: Jwk | None, issued_at: int, index: int
+) -> dict[str, Any] | None:
+    """Strict claims of training records: course dates a calendar can hold, the end neither
+    before the start nor after today; a file link that parses, on a credential (``vc+jwt`` or
+    ``vc+sd-jwt``) bound to the holder whose file it names (one person, one file). The extra
+    claims to sign, if any.
+
+    Raises `InvalidInput` (``training_dates_invalid``, ``training_file_invalid``)."""
+    subject = request.subject
+    if request.type == TRAINING_RECORD and all(
+        isinstance(subject.get(name), str) for name in ("startDate", "endDate")
+    ):  # a missing or mistyped date is the schema's to report
+        try:
+            training_period(subject, issued_at=issued_at)
+        except FormatError as err:
+            raise InvalidInput(
+                str(err), code=ErrorCode.TRAINING_DATES_INVALID, detail={"index": index}
+            ) from err
+    if request.training_file is None:
+        return None
+
+    def refuse(message: str) -> InvalidInput:
+        return InvalidInput(message, code=ErrorCode.TRAINING_FILE_INVALID, detail={"index": index})
+
+    if request.type != TRAINING_RECORD:
+        raise refuse(f"only {TRAINING_RECORD} credentials are training file entries")
+    try:
+        link = TrainingFileLink.from_claim(request.training_file)
+    except FormatError as err:
+        raise refuse(str(err)) from err
+    if holder_key is None:
+        raise refuse("a training file entry needs the holder's key (holder_jwk)")
+    if link.file_id != training_file_id(holder_key):
+        raise refuse("training_file is not the file of the holder_jwk's holder")
+    return {"trainingFile": link.to_claim()}
+
+
 def issue_credentials(
     *,
     session: Session,
@@ -398,7 +440,7 @@ def _issue(
     for index, request in enumerate(requests):
         credential_type = types[request.type]
         holder_key = _holder_key(request, index)
-        extra = {"trainingFile": request.training_file} if request.training_file else None
+        extra = _training_claims(request, holder_key, issued_at, index)
         common: dict[str, Any] = {
             "credential_type": credential_type,
             "subject": request.subject,
@@ -412,10 +454,13 @@ def _issue(
         try:
             if request.format == VC_SD_JWT_TYP:
                 assert holder_key is not None
-                if extra:
-                    raise IssuanceError("training file entries are issued as vc+jwt")
                 signed.append(
-                    issue_sd_jwt(holder_key=holder_key, disclosable=request.disclosable, **common)
+                    issue_sd_jwt(
+                        holder_key=holder_key,
+                        disclosable=request.disclosable,
+                        extra_claims=extra,
+                        **common,
+                    )
                 )
             else:
                 signed.append(issue_vc_jwt(holder_key=holder_key, extra_claims=extra, **common))

@@ -227,12 +227,14 @@ def issue_sd_jwt(
     valid_from: int | None = None,
     valid_until: int | None = None,
     decoys: int = 2,
+    extra_claims: Mapping[str, Any] | None = None,
 ) -> IssuedCredential:
     """Sign a credential as an SD-JWT (``typ: vc+sd-jwt``, ``_sd_alg: sha-256``).
 
     The subject claims named in `disclosable`, and always the type's personal identifiers
     (name, ID number), become selectively disclosable; `decoys` decoy digests hide how many
-    there are. The holder key goes into ``cnf`` so presentations need key binding. Raises
+    there are. The holder key goes into ``cnf`` so presentations need key binding.
+    `extra_claims` are top-level claims always visible (a training file link). Raises
     `IssuanceError`.
     """
     signing_key, key_id = _signing_key(key)
@@ -247,6 +249,7 @@ def issue_sd_jwt(
         valid_from=valid_from,
         valid_until=valid_until,
         holder_key=holder_key,
+        extra_claims=extra_claims,
     )
     unknown = set(disclosable) - credential_type.claim_names
     if unknown:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CachedTrustState",
     "DirectTrustView",
+    "EntityRecord",
     "RegisteredKey",
     "RegistryAddresses",
     "TrustStateError",
@@ -73,6 +74,20 @@ class RegisteredKey:
     valid_from: int
     valid_until: int
     revoked_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """What `TrustRegistry` says publicly about one entity, with history (times are the
+    chain's): its accreditor (``parent``, 32 zero bytes for the Ministry), status changes
+    ``(at, status, reason)``, credential types ``type_id -> ((at, allowed), ...)`` and keys
+    ``(key_id, RegisteredKey)``."""
+
+    entity_id: bytes
+    parent: bytes
+    status_history: tuple[tuple[int, int, int], ...]
+    type_history: Mapping[bytes, tuple[tuple[int, bool], ...]]
+    keys: tuple[tuple[bytes, RegisteredKey], ...]
 
 
 @runtime_checkable
@@ -429,6 +444,28 @@ class CachedTrustState:
                 return False
             current = self._entities[current].parent
         return False
+
+    def entity_record(self, entity_id: bytes) -> EntityRecord | None:
+        """The public record of an entity, or ``None`` when it is not registered."""
+        entity_id = bytes(entity_id)
+        with self._lock:
+            entity = self._entities.get(entity_id)
+            if entity is None:
+                return None
+            return EntityRecord(
+                entity_id=entity_id,
+                parent=entity.parent,
+                status_history=tuple(
+                    (t, int(v[0]), int(v[1]))
+                    for t, v in zip(entity.status.times, entity.status.values, strict=True)
+                ),
+                type_history={
+                    type_id: tuple(zip(h.times, (bool(v) for v in h.values), strict=True))
+                    for (owner, type_id), h in self._types.items()
+                    if owner == entity_id
+                },
+                keys=tuple((k, v) for k, v in self._keys.items() if v.entity_id == entity_id),
+            )
 
     def is_accredited_for(self, entity_id: bytes, type_id: bytes, t: int) -> bool:
         with self._lock:

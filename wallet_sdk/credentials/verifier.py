@@ -45,6 +45,7 @@ import json
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from json.scanner import make_scanner
 from typing import Any, cast
 
@@ -63,6 +64,7 @@ from wallet_sdk.credentials._model import (
     credential_id_from_uri,
     entity_id_from_uri,
     parse_rfc3339,
+    rfc3339,
     sha256_b64,
 )
 from wallet_sdk.credentials.trust_state import TrustView
@@ -107,6 +109,11 @@ _KEY_ALGORITHMS: dict[int, tuple[Curve, JwsAlgorithm]] = {
     2: (Curve.P256, JwsAlgorithm.ES256),
     3: (Curve.SECP256K1, JwsAlgorithm.ES256K),
 }
+
+
+# Reports give times as RFC 3339 (UTC); a busy verifier reports the same few seconds over and
+# over, so the formatting is remembered.
+_time_text: Callable[[int], str] = lru_cache(maxsize=4096)(rfc3339)
 
 
 class CredentialVerificationError(VerificationError):
@@ -198,7 +205,7 @@ class CredentialReport:
         return {
             "verified": self.passed,
             "format": self.format,
-            "as_of": self.as_of,
+            "as_of": _time_text(self.as_of),
             "checks": [
                 {"check": c.name, "status": c.status.value, "detail": c.detail} for c in self.checks
             ],
@@ -208,7 +215,7 @@ class CredentialReport:
                 "id": "0x" + credential.credential_id.hex(),
                 "issuer": "0x" + credential.issuer_id.hex(),
                 "type": credential.credential_type,
-                "issued_at": credential.issued_at,
+                "issued_at": _time_text(credential.issued_at),
                 "subject": dict(credential.subject),
             },
         }
@@ -737,6 +744,11 @@ class CredentialVerifier:
         if strict:
             _raise_if_failed(report)
         return report
+
+    def now(self) -> int:
+        """The verifier's "now" in unix seconds: the later of its clock and the chain head
+        read (what presentations' freshness is judged against)."""
+        return self._now()
 
     def _now(self) -> int:
         # A chain whose clock runs ahead of ours (development chains) would otherwise make

@@ -23,7 +23,7 @@ from credential_service.api.deps import (
 )
 from credential_service.context import ServiceContext
 from credential_service.core import heap
-from credential_service.credentials import service
+from credential_service.credentials import service, training_files
 from credential_service.credentials.models import (
     CredentialRecord,
     CredentialStatusChange,
@@ -36,6 +36,7 @@ from credential_service.credentials.models import (
     TypeAccreditation,
     VerifyCredentialBody,
     VerifyPresentationBody,
+    VerifyTrainingFileBody,
 )
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.errors import ErrorCode, Forbidden, NotFound
@@ -142,6 +143,26 @@ async def verify_presentation(
         audience=body.audience,
         as_of=body.as_of,
         receipts=body.anchor_receipts,
+    )
+
+
+@router.post("/v1/training-files/verify")
+def verify_training_file(
+    body: VerifyTrainingFileBody, session: SessionDep, runtime: RuntimeDep, _actor: CurrentOrg
+) -> dict[str, Any]:
+    """The whole check of a training file presented by its holder (any organisation): file
+    checks (format, holder binding over the caller's nonce and audience, one person, entry
+    links), every entry's report naming its issuer, totals by period and the verdict
+    (``verified``, ``verified_with_excluded_entries`` or ``failed``). 400
+    ``training_file_invalid`` when the body is not a training file presentation."""
+    return training_files.verify_training_file_presentation(
+        session=session,
+        runtime=runtime,
+        presentation=body.presentation,
+        nonce=body.nonce,
+        audience=body.audience,
+        as_of=body.as_of,
+        period=body.period,
     )
 
 

@@ -12,6 +12,7 @@ from credential_service.anchoring.batcher import Batcher, BatchPolicy
 from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.anchoring.worker import _ensure_anchoring_account
 from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.models import OrganisationKind
 from node_adapter import Signer
 from tests.integration.credential_service.conftest import (  # noqa: F401  (fixtures)
     Service,
@@ -51,3 +52,18 @@ def batcher(service: Service) -> Batcher:  # noqa: F811
         owner=f"credentials-test-{service.backend}",
         policy=BatchPolicy(max_age=timedelta(0)),
     )
+
+
+@pytest.fixture(scope="module")
+def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]:  # noqa: F811
+    """The demo school accredited (by Guangdong) for diplomas and training records."""
+    province = service.credential(OrganisationKind.PROVINCE).client_id
+    school = service.credential(OrganisationKind.ISSUER).client_id
+    for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
+        response = service.client.put(
+            f"/v1/credential-types/{term}/issuers/{school}",
+            json={"allowed": True},
+            headers=service.headers(province),
+        )
+        assert response.status_code == 200, response.text
+    return {"province": province, "school": school}

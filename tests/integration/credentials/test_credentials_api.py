@@ -14,13 +14,8 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
 from credential_service.services.tokens import OrganisationStandingCache
 from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, training_subject
-from wallet_sdk.credentials import (
-    TrainingFile,
-    present_sd_jwt,
-    present_vc_jwt,
-    verify_training_file,
-)
+from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
+from wallet_sdk.credentials import present_sd_jwt, present_vc_jwt
 from wallet_sdk.jose import Curve, Jwk
 
 AUDIENCE = "https://rsj.zj.example/verify"
@@ -32,21 +27,6 @@ def client_of(service: Service, role: OrganisationKind) -> str:
 
 def post(service: Service, client_id: str, path: str, body: Any) -> Any:
     return service.client.post(path, json=body, headers=service.headers(client_id))
-
-
-@pytest.fixture(scope="module")
-def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]:
-    """The demo school accredited (by Guangdong) for diplomas and training records."""
-    province = client_of(service, OrganisationKind.PROVINCE)
-    school = client_of(service, OrganisationKind.ISSUER)
-    for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
-        response = service.client.put(
-            f"/v1/credential-types/{term}/issuers/{school}",
-            json={"allowed": True},
-            headers=service.headers(province),
-        )
-        assert response.status_code == 200, response.text
-    return {"province": province, "school": school}
 
 
 def issue(service: Service, client_id: str, *requests: dict[str, Any]) -> Any:
@@ -218,28 +198,6 @@ def test_rotation_and_compromise(
     assert forged.status_code == 201, forged.text  # a fresh key is made for the next issuance
     assert forged.json()["credentials"][0]["key_id"] not in (new_key["key_id"], before["key_id"])
     assert verify(service, runtime, court, after["credential"])["verified"]
-
-
-def test_training_file_through_the_service(
-    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
-) -> None:
-    school = accredited["school"]
-    training_file = TrainingFile("file-zj-001")
-    for course, hours, end in (("电工", 40, "2025-05-01"), ("焊工", 24, "2026-02-01")):
-        response = issue(
-            service,
-            school,
-            {
-                "type": "TrainingRecord",
-                "subject": training_subject(course, hours, end),
-                "training_file": training_file.next_link().to_claim(),
-            },
-        )
-        assert response.status_code == 201, response.text
-        training_file = training_file.append(response.json()["credentials"][0]["credential"])
-    runtime.trust_state.refresh()
-    report = verify_training_file(training_file, runtime.verifier)
-    assert report.verified_hours == 64 and dict(report.hours_by_period) == {"2025": 40, "2026": 24}
 
 
 def test_vc_api_issue_and_verify(

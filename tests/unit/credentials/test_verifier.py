@@ -15,6 +15,7 @@ from wallet_sdk.credentials import (
     IssuanceError,
     VerificationPolicy,
 )
+from wallet_sdk.credentials._model import rfc3339
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_encode
 from wallet_sdk.receipt import CheckStatus
@@ -49,7 +50,11 @@ def test_diploma_vc_jwt_verifies_with_every_check_reported(
     assert credential.credential_type == "TechnicalSchoolDiploma"
     assert credential.issuer_id == school.entity_id
     assert credential.subject["diplomaNumber"] == "D110105202500042"
-    assert report.to_dict()["verified"] is True
+    document = report.to_dict()
+    assert document["verified"] is True
+    # Times a person reads are RFC 3339 (ISO 8601) with the zone, not unix seconds.
+    assert document["as_of"] == rfc3339(world.now()) and document["as_of"].endswith("Z")
+    assert document["credential"]["issued_at"] == rfc3339(credential.issued_at)
 
 
 def test_es256_sd_jwt_credential_verifies(

@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld, training_subject
 from wallet_sdk.cli import main
-from wallet_sdk.credentials import CredentialVerificationError, disclosed_claim_names
+from wallet_sdk.credentials import (
+    CredentialVerificationError,
+    FileVerdict,
+    TrainingFile,
+    TrainingFilePresentation,
+    disclosed_claim_names,
+    verify_training_file,
+)
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.wallet import Wallet
@@ -133,3 +140,46 @@ def test_credential_commands(
     world.verifier().verify_presentation(
         presented.output.strip(), nonce="n-7", audience=AUDIENCE, as_of=world.now()
     )
+
+
+def test_training_file_commands(make_wallet: MakeWallet, world: TrustWorld, tmp_path: Path) -> None:
+    """The wallet names its file for the institution, then presents the file it keeps; the
+    presentation verifies as the holder's, and not for another nonce."""
+    school = world.add_issuer(
+        "training-school", province="beijing", region=110105, types=["TrainingRecord"]
+    )
+    wallet = make_wallet()
+    secret = tmp_path / "pass.txt"
+    secret.write_text("correct horse battery staple\n")
+    options = ["--wallet", str(wallet.directory), "--passphrase-file", str(secret)]
+    runner = CliRunner()
+    named = runner.invoke(main, ["training-file", "id", *options])
+    assert named.exit_code == 0, named.output
+    training_file = TrainingFile(named.output.strip())
+    issued = world.issue(
+        school,
+        "TrainingRecord",
+        training_subject("电工", 16, "2026-01-31"),
+        holder_key=wallet.credential_key,
+        extra_claims={"trainingFile": training_file.next_link().to_claim()},
+    )
+    stored = tmp_path / "training-file.json"
+    stored.write_text(training_file.append(issued.token).to_json())
+    presented = runner.invoke(
+        main,
+        [*("training-file", "present", *options, str(stored)), "--nonce", "n-9",
+         "--audience", AUDIENCE, "--now", str(int(time.time()))],
+    )  # fmt: skip
+    assert presented.exit_code == 0, presented.output
+    presentation = TrainingFilePresentation.parse(presented.output)
+    verifier = world.verifier()
+    report = verify_training_file(presentation, verifier, nonce="n-9", audience=AUDIENCE)
+    assert report.verdict is FileVerdict.VERIFIED and report.verified_hours == 16
+    with pytest.raises(CredentialVerificationError) as err:
+        verify_training_file(presentation, verifier, nonce="other", audience=AUDIENCE)
+    assert err.value.check == "holder_binding"
+    missing = runner.invoke(
+        main,
+        ["training-file", "present", *options, str(secret), "--nonce", "n", "--audience", "a"],
+    )
+    assert missing.exit_code == 2 and "training file is not JSON" in missing.output

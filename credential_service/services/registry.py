@@ -1,0 +1,176 @@
+"""The public registry view: what any authenticated verifier may learn about an organisation,
+whatever its province (no tenant restriction), so that a verification report can name an
+issuer and its accreditation path in words.
+
+The profile joins what the service knows (name, kind, region, accreditor) with what the chain
+says (status, credential types and their history, keys and their validity). Nothing in it is
+personal data. The chain records no key purpose yet; a key's ``purpose`` is what this service
+registered it for (``client_authentication`` or ``credential_signing``), ``unknown`` for keys
+it did not register. Times are RFC 3339 in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session, select
+
+from credential_service.credentials.models import SigningKeyRecord
+from credential_service.errors import ErrorCode, InvalidInput, NotFound
+from credential_service.models import CREDIT_CODE_PATTERN, Organisation, OrganisationKey
+from wallet_sdk.credentials import CachedTrustState, CredentialTypeRegistry, EntityRecord
+from wallet_sdk.credentials._model import rfc3339
+from wallet_sdk.jose import b64url_encode
+
+__all__ = ["PROVINCES", "describe_issuer", "organisation_profile", "province_name"]
+
+PROVINCES: Mapping[int, str] = {
+    11: "北京市", 12: "天津市", 13: "河北省", 14: "山西省", 15: "内蒙古自治区",
+    21: "辽宁省", 22: "吉林省", 23: "黑龙江省", 31: "上海市", 32: "江苏省",
+    33: "浙江省", 34: "安徽省", 35: "福建省", 36: "江西省", 37: "山东省",
+    41: "河南省", 42: "湖北省", 43: "湖南省", 44: "广东省", 45: "广西壮族自治区",
+    46: "海南省", 50: "重庆市", 51: "四川省", 52: "贵州省", 53: "云南省",
+    54: "西藏自治区", 61: "陕西省", 62: "甘肃省", 63: "青海省", 64: "宁夏回族自治区",
+    65: "新疆维吾尔自治区", 66: "新疆生产建设兵团",
+}  # fmt: skip
+"""GB/T 2260 province-level codes (the first two digits of a region code)."""
+
+_ENTITY_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+_STATUS_NAMES = {1: "active", 2: "suspended", 3: "revoked"}
+_MAX_PATH = 8  # Ministry, province, organisation: the tree is three levels deep
+
+
+def province_name(region: int) -> str | None:
+    """The province of a six-digit region code, or ``None`` for the national level."""
+    return PROVINCES.get(region // 10_000)
+
+
+def _find(session: Session, reference: str) -> Organisation:
+    if _ENTITY_ID.fullmatch(reference):
+        column, value = Organisation.ledger_id, reference.lower()
+    elif re.fullmatch(CREDIT_CODE_PATTERN, reference):
+        column, value = Organisation.credit_code, reference
+    else:
+        raise InvalidInput(
+            "an organisation is named by its unified social credit code or its entity id "
+            "(0x and 64 hex digits)",
+            code=ErrorCode.REGISTRY_REFERENCE_INVALID,
+        )
+    found = session.exec(select(Organisation).where(column == value)).first()
+    if found is None:
+        raise NotFound("no such organisation", code=ErrorCode.ORGANISATION_NOT_FOUND)
+    return found
+
+
+def _path(session: Session, organisation: Organisation) -> list[Organisation]:
+    """The organisation and its accreditors, up to the Ministry."""
+    path = [organisation]
+    while path[-1].accreditor_id is not None and len(path) < _MAX_PATH:
+        parent = session.get(Organisation, path[-1].accreditor_id)
+        if parent is None:
+            break
+        path.append(parent)
+    return path
+
+
+def _summary(session: Session, organisation: Organisation) -> dict[str, Any]:
+    path = _path(session, organisation)
+    return {
+        "name": organisation.name,
+        "credit_code": organisation.credit_code,
+        "kind": organisation.kind,
+        "region": organisation.region,
+        "province": province_name(organisation.region),
+        "accreditation_path": [
+            {"name": o.name, "credit_code": o.credit_code, "kind": o.kind} for o in path[1:]
+        ],
+        "accreditation_path_text": ", ".join(
+            [organisation.name, *(f"accredited by {o.name}" for o in path[1:])]
+        ),
+    }
+
+
+def describe_issuer(*, session: Session, entity_id: bytes) -> dict[str, Any]:
+    """Name, province and accreditation path of the organisation with this entity id, for a
+    verification report; ``{"name": None}`` when this registry does not know it (the report
+    then says only what the chain proves)."""
+    found = session.exec(
+        select(Organisation).where(Organisation.ledger_id == "0x" + bytes(entity_id).hex())
+    ).first()
+    return {"name": None} if found is None else _summary(session, found)
+
+
+def organisation_profile(
+    *,
+    session: Session,
+    trust: CachedTrustState,
+    types: CredentialTypeRegistry,
+    reference: str,
+) -> dict[str, Any]:
+    """The public profile of the organisation named by `reference` (credit code or entity id).
+
+    Raises `InvalidInput` (``registry_reference_invalid``) for a malformed reference and
+    `NotFound` (``organisation_not_found``) when no such organisation is registered here."""
+    organisation = _find(session, reference)
+    entity_id = bytes.fromhex(organisation.ledger_id.removeprefix("0x"))
+    record = trust.entity_record(entity_id)
+    return {
+        **_summary(session, organisation),
+        "entity_id": organisation.ledger_id,
+        "on_chain": record is not None,
+        **(_chain_part(session, organisation, record, types) if record else _no_chain_part()),
+    }
+
+
+def _no_chain_part() -> dict[str, Any]:
+    return {"status": None, "status_history": [], "credential_types": [], "keys": []}
+
+
+def _chain_part(
+    session: Session,
+    organisation: Organisation,
+    record: EntityRecord,
+    types: CredentialTypeRegistry,
+) -> dict[str, Any]:
+    purposes = {
+        row.key_id: "client_authentication"
+        for row in session.exec(
+            select(OrganisationKey).where(OrganisationKey.organisation_id == organisation.id)
+        )
+    } | {
+        row.key_id: "credential_signing"
+        for row in session.exec(
+            select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == organisation.id)
+        )
+    }
+    known = {t.type_id: t for t in types}
+    status = record.status_history[-1][1] if record.status_history else 0
+    return {
+        "status": _STATUS_NAMES.get(status, "unknown"),
+        "status_history": [
+            {"at": rfc3339(at), "status": _STATUS_NAMES.get(s, "unknown"), "reason": reason}
+            for at, s, reason in record.status_history
+        ],
+        "credential_types": [
+            {
+                "type": known[type_id].term if type_id in known else None,
+                "type_id": "0x" + type_id.hex(),
+                "allowed": history[-1][1],
+                "history": [{"at": rfc3339(at), "allowed": allowed} for at, allowed in history],
+            }
+            for type_id, history in sorted(record.type_history.items())
+        ],
+        "keys": [
+            {
+                "key_id": b64url_encode(key_id),
+                "purpose": purposes.get(b64url_encode(key_id), "unknown"),
+                "algorithm": {1: "EdDSA", 2: "ES256", 3: "ES256K"}.get(key.algorithm, "unknown"),
+                "valid_from": rfc3339(key.valid_from),
+                "valid_until": rfc3339(key.valid_until) if key.valid_until else None,
+                "revoked_at": rfc3339(key.revoked_at) if key.revoked_at else None,
+            }
+            for key_id, key in record.keys
+        ],
+    }

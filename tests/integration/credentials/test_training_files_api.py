@@ -1,0 +1,209 @@
+"""Training files through the service: issuance refuses malformed file claims and impossible
+course dates (422 with a stable code); ``POST /v1/training-files/verify`` runs the whole file
+check on a holder's presentation."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.models import OrganisationKind
+from tests.integration.credential_service.conftest import Service
+from tests.integration.credentials.test_credentials_api import client_of, issue, post
+from tests.unit.credentials.world import training_subject
+from wallet_sdk.credentials import TrainingFile
+from wallet_sdk.jose import Curve, Jwk
+
+AUDIENCE = "https://rsj.sh.example/training-check"
+PERSON = {"name": "王小明", "idNumber": "11010519900307123X"}
+
+
+def entry_request(
+    training_file: TrainingFile, holder: Jwk, course: str, hours: int, end: str, **over: Any
+) -> dict[str, Any]:
+    return {
+        "type": "TrainingRecord",
+        "subject": {**training_subject(course, hours, end), **PERSON, **over},
+        "holder_jwk": holder.public_jwk(),
+        "training_file": training_file.next_link().to_claim(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("claim", "message"),
+    [
+        ({"foo": 1}, "trainingFile has unknown members ['foo']"),
+        (
+            {"file": "", "sequence": -5, "previous": "zz"},
+            "trainingFile.file must be a non-empty string",
+        ),
+        ({}, "trainingFile.file must be a non-empty string"),
+    ],
+)
+def test_malformed_file_claims_are_refused(
+    service: Service, accredited: dict[str, str], claim: dict[str, Any], message: str
+) -> None:
+    holder = Jwk.generate(Curve.ED25519)
+    request = {**entry_request(TrainingFile.for_holder(holder), holder, "电工", 8, "2026-01-31")}
+    request["training_file"] = claim
+    response = issue(service, accredited["school"], request)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "training_file_invalid"
+    assert body["message"] == message and body["detail"] == {"index": 0}
+
+
+def test_entry_for_another_holders_file_is_refused(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    holder, stranger = Jwk.generate(Curve.ED25519), Jwk.generate(Curve.ED25519)
+    request = entry_request(TrainingFile.for_holder(stranger), holder, "电工", 8, "2026-01-31")
+    response = issue(service, accredited["school"], request)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "training_file_invalid"
+    assert response.json()["message"] == "training_file is not the file of the holder_jwk's holder"
+    del request["holder_jwk"]
+    response = issue(service, accredited["school"], request)
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "a training file entry needs the holder's key (holder_jwk)"
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"endDate": "2026-13-45"}, "endDate 2026-13-45 is not a calendar date"),
+        ({"endDate": "2026-00-00"}, "endDate 2026-00-00 is not a calendar date"),
+        ({"startDate": "2026-03-01", "endDate": "2026-02-01"}, "endDate 2026-02-01 is before"),
+        ({"endDate": "9999-12-31"}, "endDate 9999-12-31 is after the issue date"),
+    ],
+)
+def test_impossible_course_dates_are_refused(
+    service: Service, accredited: dict[str, str], over: dict[str, str], message: str
+) -> None:
+    holder = Jwk.generate(Curve.ED25519)
+    request = entry_request(
+        TrainingFile.for_holder(holder), holder, "电工", 8, "2026-01-31", **over
+    )
+    response = issue(service, accredited["school"], request)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "training_dates_invalid" and message in body["message"]
+
+
+def test_training_file_verified_over_http_by_another_province(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """A verifier in Zhejiang checks a file the Guangdong school built: the whole file passes
+    and names the school; the same file with the middle entry removed fails (over HTTP the
+    entries alone would each verify)."""
+    school = accredited["school"]
+    verifier = client_of(service, OrganisationKind.DATA_USER)  # Hangzhou, Zhejiang
+    holder = Jwk.generate(Curve.ED25519)
+    training_file = TrainingFile.for_holder(holder)
+    courses = (("电工", 40, "2025-05-01"), ("焊工", 24, "2026-02-01"), ("PLC", 8, "2026-03-01"))
+    for course, hours, end in courses:
+        response = issue(service, school, entry_request(training_file, holder, course, hours, end))
+        assert response.status_code == 201, response.text
+        training_file = training_file.append(response.json()["credentials"][0]["credential"])
+    runtime.trust_state.refresh()
+
+    def verify(file: TrainingFile) -> dict[str, Any]:
+        presentation = file.present(
+            holder_key=holder, nonce="zj-1", audience=AUDIENCE, issued_at=int(time.time())
+        )
+        response = post(
+            service,
+            verifier,
+            "/v1/training-files/verify",
+            {"presentation": presentation.to_dict(), "nonce": "zj-1", "audience": AUDIENCE},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    report = verify(training_file)
+    assert report["verdict"] == "verified" and report["verified_hours"] == 72
+    assert report["hours_by_period"] == {"2025": 40, "2026": 32}
+    issuer = report["entries"][0]["issuer"]
+    assert issuer["name"] == "广州市高级技工学校" and issuer["province"] == "广东省"
+    assert issuer["accreditation_path_text"].startswith(
+        "广州市高级技工学校, accredited by 广东省人力资源和社会保障厅, accredited by "
+    )
+    assert report["entries"][0]["issued_at"].endswith("Z")
+
+    middle_removed = TrainingFile(
+        training_file.file_id, (training_file.entries[0], training_file.entries[2])
+    )
+    report = verify(middle_removed)
+    assert report["verdict"] == "failed" and report["verified"] is False
+    failed = [c for c in report["checks"] if c["status"] == "failed"]
+    assert [c["check"] for c in failed] == ["entry_links"]
+    assert "sequence numbers [1] are missing: an entry was removed" in failed[0]["detail"]
+
+    response = post(
+        service,
+        verifier,
+        "/v1/training-files/verify",
+        {"presentation": {"format": "x"}, "nonce": "zj-1", "audience": AUDIENCE},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "training_file_invalid"
+    assert response.json()["message"] == "not a hrss-training-file-presentation/1 document"
+
+
+def test_public_registry_view_across_provinces(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    school = accredited["school"]
+    verifier = client_of(service, OrganisationKind.DATA_USER)  # Hangzhou, Zhejiang
+    # The tenant-scoped view stays closed to another province ...
+    response = service.client.get(f"/v1/organisations/{school}", headers=service.headers(verifier))
+    assert response.status_code == 403 and response.json()["code"] == "tenant_forbidden"
+    # ... the public registry view is open to any authenticated verifier.
+    runtime.trust_state.refresh()
+    response = service.client.get(
+        f"/v1/registry/organisations/{school}", headers=service.headers(verifier)
+    )
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    assert profile["name"] == "广州市高级技工学校" and profile["province"] == "广东省"
+    assert profile["kind"] == "issuer" and profile["status"] == "active"
+    assert profile["accreditation_path"][0]["name"] == "广东省人力资源和社会保障厅"
+    training = next(t for t in profile["credential_types"] if t["type"] == "TrainingRecord")
+    assert training["allowed"] and training["history"][0]["at"].endswith("Z")
+    purposes = {k["purpose"] for k in profile["keys"]}
+    assert "client_authentication" in purposes
+    by_id = service.client.get(
+        f"/v1/registry/organisations/{profile['entity_id']}", headers=service.headers(verifier)
+    )
+    assert by_id.status_code == 200 and by_id.json()["credit_code"] == school
+    response = service.client.get(
+        "/v1/registry/organisations/not-a-code-or-an-entity-id", headers=service.headers(verifier)
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "registry_reference_invalid"
+    response = service.client.get(
+        "/v1/registry/organisations/0x" + "ab" * 32, headers=service.headers(verifier)
+    )
+    assert response.status_code == 404 and response.json()["code"] == "organisation_not_found"
+    response = service.client.get(f"/v1/registry/organisations/{school}")
+    assert response.status_code == 401
+
+
+def test_sd_jwt_entry_issued_into_a_file(service: Service, accredited: dict[str, str]) -> None:
+    """An entry as an SD-JWT VC, so the holder can show it without the ID number."""
+    holder = Jwk.generate(Curve.ED25519)
+    training_file = TrainingFile.for_holder(holder)
+    request = {
+        **entry_request(training_file, holder, "电工", 8, "2026-01-31"),
+        "format": "vc+sd-jwt",
+        "disclosable": ["hours", "course", "startDate", "endDate"],
+    }
+    response = issue(service, accredited["school"], request)
+    assert response.status_code == 201, response.text
+    token = response.json()["credentials"][0]["credential"]
+    shown = training_file.append(token).disclose(["hours"])
+    assert PERSON["idNumber"] not in shown.to_json()

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from credential_service.api.deps import (
@@ -20,7 +19,8 @@ from credential_service.api.deps import (
     SessionDep,
     require_scope,
 )
-from credential_service.errors import ErrorCode, Forbidden, InvalidInput
+from credential_service.api.errors import invalid_field
+from credential_service.errors import ErrorCode, Forbidden
 from credential_service.labour import service
 from credential_service.labour.models import (
     ContractPublic,
@@ -61,10 +61,12 @@ def _seconds(now: Any) -> int:
 
 
 def _parse(model: Any, text: str) -> Any:
+    """The ``terms`` form field as ``model``; ``InvalidInput`` (``validation_failed``) in our
+    words otherwise (`invalid_field`)."""
     try:
         return model.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as err:
-        raise InvalidInput(f"invalid terms: {err}", code=ErrorCode.VALIDATION_FAILED) from err
+    except ValueError as err:  # pydantic's ValidationError included
+        raise invalid_field("terms", err) from err
 
 
 def _public(session: Session, desk: LabourDesk, contract: LabourContract, terms: bool) -> Any:

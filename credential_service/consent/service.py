@@ -43,7 +43,8 @@ from credential_service.errors import (
     LedgerRejected,
     NotFound,
 )
-from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
+from credential_service.models import Organisation, OrganisationKind
+from credential_service.services.organisations import require_active_path
 from wallet_sdk.consent import (
     ConsentRequest,
     Controller,
@@ -92,11 +93,18 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def _require_active_data_user(organisation: Organisation) -> None:
+def _require_active_data_user(*, session: Session, organisation: Organisation) -> None:
+    """Refuse anyone but a data user whose whole accreditation path is active
+    (``Forbidden``, ``tenant_forbidden``, naming what is not active)."""
     if organisation.kind != OrganisationKind.DATA_USER:
         raise Forbidden("only data users ask for or check consent", code=ErrorCode.TENANT_FORBIDDEN)
-    if organisation.status != OrganisationStatus.ACTIVE:
-        raise Forbidden("the data user is not active", code=ErrorCode.TENANT_FORBIDDEN)
+    require_active_path(
+        session=session,
+        organisation=organisation,
+        role="data user",
+        error=Forbidden,
+        code=ErrorCode.TENANT_FORBIDDEN,
+    )
 
 
 # ------------------------------------------------------------------------------- requests
@@ -117,7 +125,7 @@ def create_consent_request(
     (``consent_request_invalid``) when a purpose or category is outside the vocabularies or
     the request does not fit a QR code.
     """
-    _require_active_data_user(data_user)
+    _require_active_data_user(session=session, organisation=data_user)
     if data_user.id is None:
         raise NotFound("unknown data user", code=ErrorCode.ORGANISATION_NOT_FOUND)
     try:
@@ -440,7 +448,7 @@ def check_consent(
     first reason (`CheckReason`). Raises ``Forbidden`` unless the caller is an active data
     user, ``LedgerUnavailable`` when the chain cannot be read (nothing is allowed then).
     """
-    _require_active_data_user(data_user)
+    _require_active_data_user(session=session, organisation=data_user)
     assert data_user.id is not None
     latest = ledger.latest()
     at = max(now, latest.block_time)

@@ -1,7 +1,7 @@
 """Tables of the consent domain and the wire models of the consent API.
 
-- ``consent_request``: a data user's request, kept verbatim (it may name the data subject:
-  personal data, off chain only).
+- ``consent_request``: a data user's request, kept verbatim but sealed (AES-256-GCM,
+  `credential_service.sealing`): it may name the data subject and a contact phone.
 - ``consent``: a grant relayed to ``ConsentRegistry``, with its opening (salt, purposes,
   categories) so the service can check a purpose against the on-chain commitment.
 - ``consent_receipt``: every signed receipt, one per grant and per withdrawal.
@@ -19,7 +19,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlmodel import Field, SQLModel
 
 from credential_service.models import utc_now
@@ -69,7 +79,7 @@ class ConsentRequestRecord(SQLModel, table=True):
 
     request_id: str = Field(sa_column=Column(String(64), primary_key=True))
     organisation_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
-    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    body_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 

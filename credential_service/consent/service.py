@@ -13,8 +13,9 @@ check, allowed or denied, is written to ``data_use_check`` before the answer lea
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
@@ -42,8 +43,10 @@ from credential_service.errors import (
     InvalidInput,
     LedgerRejected,
     NotFound,
+    ServiceError,
 )
 from credential_service.models import Organisation, OrganisationKind
+from credential_service.sealing import SealBroken, open_sealed, seal
 from credential_service.services.organisations import require_active_path
 from wallet_sdk.consent import (
     ConsentRequest,
@@ -59,6 +62,7 @@ from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk
 
 __all__ = [
+    "CONSENT_SEALING_KEY",
     "CONSENT_SIGNING_KEY",
     "ConsentSigner",
     "check_consent",
@@ -67,20 +71,26 @@ __all__ = [
     "list_data_user_consents",
     "list_holder_consents",
     "list_holder_data_use",
+    "open_request_body",
     "relay_grant",
     "relay_withdrawal",
+    "seal_request_body",
 ]
 
 CONSENT_SIGNING_KEY = "service/consent-signing"
 """Keystore name of the Ed25519 key that signs consent-request QR payloads and receipts."""
+CONSENT_SEALING_KEY = "service/consent-sealing"
+"""Keystore name of the secret that seals consent requests at rest."""
 
 
 @dataclass(frozen=True)
 class ConsentSigner:
-    """Who signs consent QR payloads and receipts: the service's issuer URL and its key."""
+    """Who signs consent QR payloads and receipts: the service's issuer URL and its key; and
+    the secret that seals consent requests at rest (`seal_request_body`)."""
 
     issuer: str
     key: Jwk
+    sealing_secret: bytes = field(repr=False)
 
     def trust(self) -> dict[str, list[dict[str, str]]]:
         """The wallet trust document ``{issuer: [public JWK]}`` for this signer."""
@@ -91,6 +101,35 @@ class ConsentSigner:
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+_REQUEST_INFO = b"hrss-consent-request/1"
+
+
+def seal_request_body(secret: bytes, *, request_id: str, body: Mapping[str, Any]) -> bytes:
+    """A consent request's JSON sealed at rest (it may carry the data subject's ID number and
+    a contact phone), bound to its request id."""
+    plaintext = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+    return seal(secret, plaintext, info=_REQUEST_INFO, aad=request_id.encode())
+
+
+def open_request_body(secret: bytes, *, request_id: str, sealed: bytes) -> dict[str, Any]:
+    """The JSON `seal_request_body` sealed. Raises ``ServiceError`` when the seal does not
+    open (another secret, another request, damage)."""
+    try:
+        plaintext = open_sealed(secret, bytes(sealed), info=_REQUEST_INFO, aad=request_id.encode())
+    except SealBroken as err:
+        raise ServiceError("the sealed consent request cannot be opened") from err
+    body: dict[str, Any] = json.loads(plaintext)
+    return body
+
+
+def _open_request(signer: ConsentSigner, record: ConsentRequestRecord) -> ConsentRequest:
+    return ConsentRequest.from_json(
+        open_request_body(
+            signer.sealing_secret, request_id=record.request_id, sealed=record.body_sealed
+        )
+    )
 
 
 def _require_active_data_user(*, session: Session, organisation: Organisation) -> None:
@@ -153,7 +192,9 @@ def create_consent_request(
         ConsentRequestRecord(
             request_id=request.request_id,
             organisation_id=data_user.id,
-            body=request.to_json(),
+            body_sealed=seal_request_body(
+                signer.sealing_secret, request_id=request.request_id, body=request.to_json()
+            ),
             created_at=request.created_at,
             expires_at=request.expires_at,
         )
@@ -226,7 +267,7 @@ def relay_grant(
         raise InvalidInput(
             "the consent request has expired", code=ErrorCode.CONSENT_REQUEST_EXPIRED
         )
-    request = ConsentRequest.from_json(record.body)
+    request = _open_request(signer, record)
     # 3. the cardholder's own grant
     if signed.terms.holder != holder:
         raise Forbidden(
@@ -340,7 +381,7 @@ def relay_withdrawal(
     token = issue_consent_receipt(
         event=ReceiptEvent.WITHDRAWAL,
         consent=signed,
-        request=ConsentRequest.from_json(request_record.body),
+        request=_open_request(signer, request_record),
         issuer=signer.issuer,
         key=signer.key,
         issued_at=now,

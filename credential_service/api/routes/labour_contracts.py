@@ -81,14 +81,14 @@ def _cardholder(cardholder: Cardholder) -> str:
     return cardholder.address
 
 
-def _document_response(row: Any) -> Response:
+def _document_response(document: service.StoredDocument) -> Response:
     return Response(
-        content=bytes(row.document),
+        content=document.content,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="contract-v{row.version}"',
-            "X-Document-Media-Type": row.media_type,
-            "X-Document-Digest": row.document_digest,
+            "Content-Disposition": f'attachment; filename="contract-v{document.version}"',
+            "X-Document-Media-Type": document.media_type,
+            "X-Document-Digest": document.digest,
             **_NO_STORE,
         },
     )
@@ -270,13 +270,14 @@ def employer_termination(
 @router.get("/v1/labour-contracts/{contract_id}/document", dependencies=[_employer])
 def employer_document(
     session: SessionDep,
+    desk: DeskDep,
     employer: CurrentOrg,
     contract_id: ContractId,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     contract = _employer_contract(session, employer, contract_id)
     return _document_response(
-        service.document_of(session=session, contract=contract, version=version)
+        service.document_of(session=session, desk=desk, contract=contract, version=version)
     )
 
 
@@ -381,13 +382,14 @@ def employee_termination(
 @router.get("/v1/me/labour-contracts/{contract_id}/document")
 def my_document(
     session: SessionDep,
+    desk: DeskDep,
     cardholder: CurrentCardholder,
     contract_id: ContractId,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     contract = _employee_contract(session, cardholder, contract_id)
     return _document_response(
-        service.document_of(session=session, contract=contract, version=version)
+        service.document_of(session=session, desk=desk, contract=contract, version=version)
     )
 
 

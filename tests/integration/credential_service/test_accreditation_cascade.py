@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from credential_service.bootstrap import GUANGDONG, ZHEJIANG, load_client_key
-from credential_service.keystore import FileKeystore
+from credential_service.bootstrap import GUANGDONG, ZHEJIANG
 from credential_service.models import OrganisationKind
 from tests.fixtures.organisations import sign_assertion
 from tests.integration.labour.harness import DOCUMENT, KEY_TERMS, LabourService, open_labour_service
@@ -35,18 +34,12 @@ class Parties:
     """The demo organisations' client ids and private JWKs, by role."""
 
     def __init__(self, service: LabourService) -> None:
-        clients = FileKeystore.open(service.directory / "clients.keystore", "demo")
         self.service = service
         self.jwks: dict[str, dict[str, str]] = {}
         self.ids: dict[OrganisationKind, str] = {}
-        from sqlmodel import Session, select
-
-        from credential_service.models import Organisation
-
-        with Session(service.context.engine) as session:
-            for row in session.exec(select(Organisation)).all():
-                self.ids.setdefault(OrganisationKind(row.kind), row.credit_code)
-                self.jwks[row.credit_code] = load_client_key(clients, row.credit_code)
+        for kind in OrganisationKind:
+            code, jwk = service.organisation(kind)
+            self.ids[kind], self.jwks[code] = code, jwk
 
     def token_request(self, client_id: str) -> Any:
         return self.service.client.post(

@@ -108,7 +108,11 @@ def ledger() -> FakeLedger:
 
 @pytest.fixture
 def signer() -> ConsentSigner:
-    return ConsentSigner(issuer="https://hrss.example", key=Jwk.generate(Curve.ED25519))
+    return ConsentSigner(
+        issuer="https://hrss.example",
+        key=Jwk.generate(Curve.ED25519),
+        sealing_secret=secrets.token_bytes(32),
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 
 from credential_service.bootstrap import GUANGDONG, ZHEJIANG
 from credential_service.models import OrganisationKind
+from credential_service.services.tokens import OrganisationStandingCache
 from tests.fixtures.organisations import sign_assertion
 from tests.integration.labour.harness import DOCUMENT, KEY_TERMS, LabourService, open_labour_service
 from tests.unit.credentials.world import DIPLOMA_SUBJECT
@@ -158,7 +159,10 @@ def test_a_suspended_province_suspends_its_children_for_every_action(
     assert allowed.status_code == 200, allowed.text
     held = {role: parties.headers(role) for role in CHILDREN}
     contract = service.upload(service.wallet())
-    # the court's standing is in the cache before the suspension
+    # the court's standing is in the cache before the suspension, and its entry would not
+    # expire by itself (a stopped clock): only forgetting the province can drop it
+    app = service.client.app
+    app.state.standing_cache = OrganisationStandingCache(clock=lambda: 0.0)  # type: ignore[attr-defined]
     warm = _actions(service, held, contract)["verify_from_cache"]()
     assert warm.status_code == 200, warm.text
 
@@ -176,6 +180,7 @@ def test_a_suspended_province_suspends_its_children_for_every_action(
     finally:
         parties.set_status(GUANGDONG, "active")
         parties.set_status(ZHEJIANG, "active")
+        del app.state.standing_cache  # type: ignore[attr-defined]
 
     restored = {role: parties.headers(role) for role in CHILDREN}
     answers = {name: action() for name, action in _actions(service, restored, contract).items()}

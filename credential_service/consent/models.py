@@ -4,7 +4,8 @@
   `credential_service.sealing`): it may name the data subject and a contact phone.
 - ``consent``: a grant relayed to ``ConsentRegistry``, with its opening (salt, purposes,
   categories) so the service can check a purpose against the on-chain commitment.
-- ``consent_receipt``: every signed receipt, one per grant and per withdrawal.
+- ``consent_receipt``: every signed receipt, one per grant and per withdrawal, sealed (it
+  carries the request).
 - ``data_use_check``: every ``POST /v1/consents/check``, allowed or not: the cardholder's
   data-use log.
 
@@ -28,7 +29,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -109,7 +109,8 @@ class ConsentReceiptRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     consent_id: str = Field(sa_column=Column(String(66), nullable=False, index=True))
     event: str = Field(sa_column=Column(String(16), nullable=False))
-    token: str = Field(sa_column=Column(Text, nullable=False))
+    token_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The signed receipt, sealed: it carries the request (data subject, contact)."""
     created_at: datetime = _utc_column()
 
 

@@ -71,9 +71,11 @@ __all__ = [
     "list_data_user_consents",
     "list_holder_consents",
     "list_holder_data_use",
+    "open_receipt",
     "open_request_body",
     "relay_grant",
     "relay_withdrawal",
+    "seal_receipt",
     "seal_request_body",
 ]
 
@@ -122,6 +124,38 @@ def open_request_body(secret: bytes, *, request_id: str, sealed: bytes) -> dict[
         raise ServiceError("the sealed consent request cannot be opened") from err
     body: dict[str, Any] = json.loads(plaintext)
     return body
+
+
+_RECEIPT_INFO = b"hrss-consent-receipt/1"
+
+
+def seal_receipt(secret: bytes, *, consent_id: str, event: str, token: str) -> bytes:
+    """A signed consent receipt sealed at rest (it carries the request, so the data subject
+    and the contact), bound to its consent and event."""
+    return seal(secret, token.encode(), info=_RECEIPT_INFO, aad=f"{consent_id}:{event}".encode())
+
+
+def open_receipt(secret: bytes, *, consent_id: str, event: str, sealed: bytes) -> str:
+    """The receipt `seal_receipt` sealed. Raises ``ServiceError`` when the seal does not
+    open."""
+    try:
+        return open_sealed(
+            secret, bytes(sealed), info=_RECEIPT_INFO, aad=f"{consent_id}:{event}".encode()
+        ).decode()
+    except SealBroken as err:
+        raise ServiceError("the sealed consent receipt cannot be opened") from err
+
+
+def _receipt_row(
+    signer: ConsentSigner, consent_id: str, event: str, token: str
+) -> ConsentReceiptRecord:
+    return ConsentReceiptRecord(
+        consent_id=consent_id,
+        event=event,
+        token_sealed=seal_receipt(
+            signer.sealing_secret, consent_id=consent_id, event=event, token=token
+        ),
+    )
 
 
 def _open_request(signer: ConsentSigner, record: ConsentRequestRecord) -> ConsentRequest:
@@ -322,7 +356,7 @@ def relay_grant(
             granted_at=relayed.block_time,
         )
     )
-    session.add(ConsentReceiptRecord(consent_id=consent_id, event=ReceiptEvent.GRANT, token=token))
+    session.add(_receipt_row(signer, consent_id, ReceiptEvent.GRANT.value, token))
     session.commit()
     return ConsentReceiptPublic(
         consent_id=consent_id,
@@ -399,7 +433,7 @@ def relay_withdrawal(
             withdrawn_at=relayed.block_time,
         )
     )
-    session.add(ConsentReceiptRecord(consent_id=key, event=ReceiptEvent.WITHDRAWAL, token=token))
+    session.add(_receipt_row(signer, key, ReceiptEvent.WITHDRAWAL.value, token))
     session.commit()
     return ConsentReceiptPublic(
         consent_id=key,
@@ -539,7 +573,9 @@ def _credit_codes(session: Session, ids: set[int]) -> dict[int, str]:
     return {row.id: row.credit_code for row in rows if row.id is not None}
 
 
-def _to_public(session: Session, records: Sequence[ConsentRecord]) -> list[ConsentPublic]:
+def _to_public(
+    session: Session, signer: ConsentSigner, records: Sequence[ConsentRecord]
+) -> list[ConsentPublic]:
     codes = _credit_codes(session, {r.organisation_id for r in records})
     receipts: dict[str, list[str]] = {}
     if records:
@@ -548,7 +584,14 @@ def _to_public(session: Session, records: Sequence[ConsentRecord]) -> list[Conse
             .where(col(ConsentReceiptRecord.consent_id).in_([r.consent_id for r in records]))
             .order_by(col(ConsentReceiptRecord.id))
         ).all():
-            receipts.setdefault(row.consent_id, []).append(row.token)
+            receipts.setdefault(row.consent_id, []).append(
+                open_receipt(
+                    signer.sealing_secret,
+                    consent_id=row.consent_id,
+                    event=row.event,
+                    sealed=row.token_sealed,
+                )
+            )
     result = []
     for record in records:
         opening = record.signed["opening"]
@@ -571,35 +614,39 @@ def _to_public(session: Session, records: Sequence[ConsentRecord]) -> list[Conse
     return result
 
 
-def list_data_user_consents(*, session: Session, data_user: Organisation) -> list[ConsentPublic]:
+def list_data_user_consents(
+    *, session: Session, signer: ConsentSigner, data_user: Organisation
+) -> list[ConsentPublic]:
     """The consents granted to `data_user`, and no one else's."""
     records = session.exec(
         select(ConsentRecord)
         .where(col(ConsentRecord.organisation_id) == data_user.id)
         .order_by(col(ConsentRecord.created_at))
     ).all()
-    return _to_public(session, records)
+    return _to_public(session, signer, records)
 
 
 def get_data_user_consent(
-    *, session: Session, data_user: Organisation, consent_id: bytes
+    *, session: Session, signer: ConsentSigner, data_user: Organisation, consent_id: bytes
 ) -> ConsentPublic:
     """One consent granted to `data_user`. Raises ``NotFound`` for any other consent, so a
     data user cannot even learn that another's consent exists."""
     record = session.get(ConsentRecord, _hex(consent_id))
     if record is None or record.organisation_id != data_user.id:
         raise NotFound("no such consent", code=ErrorCode.CONSENT_NOT_FOUND)
-    return _to_public(session, [record])[0]
+    return _to_public(session, signer, [record])[0]
 
 
-def list_holder_consents(*, session: Session, holder: str) -> list[ConsentPublic]:
+def list_holder_consents(
+    *, session: Session, signer: ConsentSigner, holder: str
+) -> list[ConsentPublic]:
     """Every consent of the cardholder `holder`, and no one else's."""
     records = session.exec(
         select(ConsentRecord)
         .where(col(ConsentRecord.holder) == holder)
         .order_by(col(ConsentRecord.created_at))
     ).all()
-    return _to_public(session, records)
+    return _to_public(session, signer, records)
 
 
 def list_holder_data_use(*, session: Session, holder: str) -> list[DataUsePublic]:

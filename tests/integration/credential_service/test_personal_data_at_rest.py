@@ -1,7 +1,8 @@
 """No personal data and no bearer token in the clear in the database (#11.6).
 
 A labour contract whose document names the employee with ID number and phone, a consent
-request naming its data subject with a contact phone, and QR logins (one collected by the
+request naming its data subject with a contact phone and its grant (whose receipt carries
+the request), and QR logins (one collected by the
 screen, one not); then the raw SQLite file (with its WAL) is scanned byte for byte, and on
 PostgreSQL every column of every table as text. None of what the test sent may be found,
 as UTF-8, as JSON escapes or as hex.
@@ -131,6 +132,22 @@ def test_the_database_holds_no_personal_data_and_no_token(
     )
     assert requested.status_code == 201, requested.text
     assert requested.json()["request"]["subject_reference"].startswith(SUBJECT_NAME)
+    # the cardholder grants it: the receipt carries the request
+    grantor = service.wallet()
+    now = max(int(time.time()), service.chain.block().timestamp)
+    request = grantor.review_consent(requested.json()["qr"], trusted_keys=service.trust, now=now)
+    grantor_headers = service.login(grantor)
+    tokens.append(grantor_headers["Authorization"].removeprefix("Bearer "))
+    granted = service.client.post(
+        "/v1/consents",
+        json=grantor.grant_consent(request, now=now).to_json(),
+        headers=grantor_headers,
+    )
+    assert granted.status_code == 201, granted.text
+    receipt = granted.json()["receipt"]
+    tokens.append(receipt)
+    mine = service.client.get("/v1/me/consents", headers=grantor_headers)
+    assert mine.status_code == 200 and mine.json()[0]["receipts"] == [receipt]  # still served
 
     stored = (
         _sqlite_bytes(service)

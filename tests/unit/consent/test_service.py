@@ -275,5 +275,5 @@ def test_withdrawal_relayed_elsewhere_reaches_the_cardholders_view(
     signed = _relay(session, ledger, signer, make_request(user))
     ledger.withdraw(consent_id=signed.consent_id, nonce=1, signature=b"")  # relayed by someone else
     assert _check(session, ledger, user, signed, now=ledger.block_time).reason == "withdrawn"
-    [view] = list_holder_consents(session=session, holder=signed.terms.holder)
+    [view] = list_holder_consents(session=session, signer=signer, holder=signed.terms.holder)
     assert view.state == "withdrawn" and view.withdrawn_at == ledger.block_time

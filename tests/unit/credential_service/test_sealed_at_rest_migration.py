@@ -1,6 +1,6 @@
-"""Migration ``sealing_0001`` seals the contract documents and consent requests written before
-it, drops waiting login tokens, refuses to run without the secrets when there is something
-to seal, and goes down again (opening the seals)."""
+"""Migration ``sealing_0001`` seals the contract documents, consent requests and receipts
+written before it, drops waiting login tokens, refuses to run without the secrets when there
+is something to seal, and goes down again (opening the seals)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
 
-from credential_service.consent.service import open_request_body
+from credential_service.consent.service import open_receipt, open_request_body
 from credential_service.labour.service import open_document
 from credential_service.persistence import SealingSecrets, create_database_engine, migrate
 from credential_service.persistence.database import alembic_config
 
 DOCUMENT = "乙方: 李四光 身份证号 44030119900307123X".encode()
 BODY = {"subject_reference": "张三丰 11010119900307555X", "contact": "tel:13700137000"}
+RECEIPT = "eyJhbGciOiJFZERTQSJ9.eyJyZXF1ZXN0Ijp7fX0.c2lnbmF0dXJl"
 SECRETS = SealingSecrets(labour=secrets.token_bytes(32), consent=secrets.token_bytes(32))
 
 
@@ -44,6 +45,13 @@ def _rows_before(engine: Engine) -> None:
                 "body": '{"subject_reference": "张三丰 11010119900307555X", '
                 '"contact": "tel:13700137000"}'
             },
+        )
+        connection.execute(
+            text(
+                "INSERT INTO consent_receipt (id, consent_id, event, token, created_at) "
+                "VALUES (1, '0xc1', 'grant', :token, :now)"
+            ),
+            {"token": RECEIPT, "now": datetime.now(UTC)},
         )
         connection.execute(
             text(
@@ -81,6 +89,13 @@ def test_existing_rows_are_sealed_and_opened_again_on_the_way_down(database_url:
         assert b"13700137000" not in bytes(body)
         assert open_request_body(SECRETS.consent, request_id="r-1", sealed=body) == BODY
         assert waiting is None  # a token waiting at upgrade time is dropped, not kept
+        with engine.connect() as connection:
+            receipt = connection.execute(text("SELECT token_sealed FROM consent_receipt")).scalar()
+        assert RECEIPT.encode() not in bytes(receipt)
+        assert (
+            open_receipt(SECRETS.consent, consent_id="0xc1", event="grant", sealed=receipt)
+            == RECEIPT
+        )
 
         config = alembic_config()
         config.attributes["sealing"] = SECRETS
@@ -91,7 +106,8 @@ def test_existing_rows_are_sealed_and_opened_again_on_the_way_down(database_url:
             document = connection.execute(
                 text("SELECT document FROM labour_contract_version")
             ).scalar()
-        assert bytes(document) == DOCUMENT
+            receipt = connection.execute(text("SELECT token FROM consent_receipt")).scalar()
+        assert bytes(document) == DOCUMENT and receipt == RECEIPT
     finally:
         engine.dispose()
 

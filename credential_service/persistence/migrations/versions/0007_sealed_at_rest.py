@@ -6,13 +6,14 @@ Create Date: 2026-12-03
 
 - ``labour_contract_version.document`` becomes ``document_sealed`` (AES-256-GCM under the
   labour key-terms secret) and ``document_size``;
-- ``consent_request.body`` becomes ``body_sealed`` (AES-256-GCM under the consent sealing
-  secret);
+- ``consent_request.body`` becomes ``body_sealed`` and ``consent_receipt.token``
+  ``token_sealed`` (AES-256-GCM under the consent sealing secret; a receipt carries the
+  request);
 - ``login_challenge.pending_token`` becomes ``pending_token_sha256``. A token waiting to be
   collected when the upgrade runs is dropped: the screen that showed the QR gets 401 and the
   cardholder scans again (a challenge lives two minutes).
 
-Existing documents and requests are sealed here, with the secrets `migrate` passes in
+Existing documents, requests and receipts are sealed here, with the secrets `migrate` passes in
 ``config.attributes["sealing"]`` (`credential_service.persistence.SealingSecrets`). A database
 with rows to seal and no secrets stops the upgrade (nothing is changed): run it through the
 service, which holds the keystore. The downgrade opens the seals again (with the secrets).
@@ -41,6 +42,14 @@ _VERSIONS = sa.table(
     sa.column("document_sealed", sa.LargeBinary),
     sa.column("document_size", sa.Integer),
 )
+_RECEIPTS = sa.table(
+    "consent_receipt",
+    sa.column("id", sa.Integer),
+    sa.column("consent_id", sa.String),
+    sa.column("event", sa.String),
+    sa.column("token", sa.Text),
+    sa.column("token_sealed", sa.LargeBinary),
+)
 _REQUESTS = sa.table(
     "consent_request",
     sa.column("request_id", sa.String),
@@ -51,9 +60,9 @@ _REQUESTS = sa.table(
 
 def _rows_and_secrets(
     connection: sa.Connection,
-) -> tuple[list[tuple[int, str, int]], list[str], Any]:
-    """The document rows (id, contract, version), the request ids, and the secrets, which
-    must be there when any row is."""
+) -> tuple[list[tuple[int, str, int]], list[str], list[tuple[int, str, str]], Any]:
+    """The document rows (id, contract, version), the request ids, the receipt rows (id,
+    consent, event), and the secrets, which must be there when any row is."""
     documents = [
         (int(row_id), str(contract_id), int(version))
         for row_id, contract_id, version in connection.execute(
@@ -63,21 +72,27 @@ def _rows_and_secrets(
     requests = [
         str(request_id) for request_id in connection.scalars(sa.select(_REQUESTS.c.request_id))
     ]
+    receipts = [
+        (int(row_id), str(consent_id), str(event))
+        for row_id, consent_id, event in connection.execute(
+            sa.select(_RECEIPTS.c.id, _RECEIPTS.c.consent_id, _RECEIPTS.c.event)
+        )
+    ]
     secrets = op.get_context().config.attributes.get("sealing")  # type: ignore[union-attr]
-    if (documents or requests) and secrets is None:
+    if (documents or requests or receipts) and secrets is None:
         raise RuntimeError(
             "existing contract documents and consent requests must be sealed: run this "
             "migration through the service (it passes the keystore's sealing secrets)"
         )
-    return documents, requests, secrets
+    return documents, requests, receipts, secrets
 
 
 def upgrade() -> None:
-    from credential_service.consent.service import seal_request_body
+    from credential_service.consent.service import seal_receipt, seal_request_body
     from credential_service.labour.service import seal_document
 
     connection = op.get_bind()
-    documents, requests, secrets = _rows_and_secrets(connection)
+    documents, requests, receipts, secrets = _rows_and_secrets(connection)
 
     with op.batch_alter_table("labour_contract_version") as batch:
         batch.add_column(sa.Column("document_sealed", sa.LargeBinary(), nullable=True))
@@ -121,21 +136,47 @@ def upgrade() -> None:
         batch.drop_column("body")
         batch.alter_column("body_sealed", existing_type=sa.LargeBinary(), nullable=False)
 
+    with op.batch_alter_table("consent_receipt") as batch:
+        batch.add_column(sa.Column("token_sealed", sa.LargeBinary(), nullable=True))
+    for row_id, consent_id, event in receipts:
+        token = connection.execute(
+            sa.select(_RECEIPTS.c.token).where(_RECEIPTS.c.id == row_id)
+        ).scalar_one()
+        sealed = seal_receipt(secrets.consent, consent_id=consent_id, event=event, token=token)
+        connection.execute(
+            _RECEIPTS.update().where(_RECEIPTS.c.id == row_id).values(token_sealed=sealed)
+        )
+    with op.batch_alter_table("consent_receipt") as batch:
+        batch.drop_column("token")
+        batch.alter_column("token_sealed", existing_type=sa.LargeBinary(), nullable=False)
+
     with op.batch_alter_table("login_challenge") as batch:
         batch.drop_column("pending_token")
         batch.add_column(sa.Column("pending_token_sha256", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    from credential_service.consent.service import open_request_body
+    from credential_service.consent.service import open_receipt, open_request_body
     from credential_service.labour.service import open_document
 
     connection = op.get_bind()
-    documents, requests, secrets = _rows_and_secrets(connection)
+    documents, requests, receipts, secrets = _rows_and_secrets(connection)
 
     with op.batch_alter_table("login_challenge") as batch:
         batch.drop_column("pending_token_sha256")
         batch.add_column(sa.Column("pending_token", sa.Text(), nullable=True))
+
+    with op.batch_alter_table("consent_receipt") as batch:
+        batch.add_column(sa.Column("token", sa.Text(), nullable=True))
+    for row_id, consent_id, event in receipts:
+        sealed = connection.execute(
+            sa.select(_RECEIPTS.c.token_sealed).where(_RECEIPTS.c.id == row_id)
+        ).scalar_one()
+        token = open_receipt(secrets.consent, consent_id=consent_id, event=event, sealed=sealed)
+        connection.execute(_RECEIPTS.update().where(_RECEIPTS.c.id == row_id).values(token=token))
+    with op.batch_alter_table("consent_receipt") as batch:
+        batch.drop_column("token_sealed")
+        batch.alter_column("token", existing_type=sa.Text(), nullable=False)
 
     with op.batch_alter_table("consent_request") as batch:
         batch.add_column(sa.Column("body", sa.JSON(), nullable=True))

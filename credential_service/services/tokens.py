@@ -401,19 +401,17 @@ class OrganisationStanding:
         organisation: Organisation,
         keys: Sequence[OrganisationKey] = (),
         *,
-        path: AccreditationStanding | None = None,
+        path: AccreditationStanding,
     ) -> OrganisationStanding | None:
-        """The standing of ``organisation``; ``path`` is its `AccreditationStanding` (without
-        it, only the organisation's own status counts: for an organisation with no
-        accreditor)."""
+        """The standing of ``organisation`` whose `AccreditationStanding` is ``path``."""
         if organisation.id is None:
             return None
         return cls(
             organisation_id=organisation.id,
             credit_code=organisation.credit_code,
             role=OrganisationKind(organisation.kind),
-            status=path.status if path else OrganisationStatus(organisation.status),
-            accreditors=path.accreditors if path else (),
+            status=path.status,
+            accreditors=path.accreditors,
             key_ends={
                 key.key_id: as_utc(key.valid_until).timestamp() if key.valid_until else None
                 for key in keys

@@ -18,7 +18,7 @@ from credential_service.core.config import Settings
 from credential_service.errors import ConfigurationError, LedgerUnavailable
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation
-from credential_service.persistence import create_database_engine, migrate
+from credential_service.persistence import SealingSecrets, create_database_engine, migrate
 from credential_service.services.ledger import TrustLedger
 from credential_service.services.organisations import ensure_ministry
 from credential_service.services.tokens import ServiceTokenKey, TokenPolicy
@@ -56,8 +56,8 @@ class ServiceContext:
 
         engine = create_database_engine(settings.database_url)
         try:
-            migrate(engine)
             keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
+            migrate(engine, sealing=sealing_secrets(keystore))
             ledger = NodeTrustLedger.connect(settings=settings, keystore=keystore, chain=chain)
         except BaseException:
             engine.dispose()
@@ -123,6 +123,18 @@ class ServiceContext:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def sealing_secrets(keystore: FileKeystore) -> SealingSecrets:
+    """The secrets that seal personal data at rest, from the keystore (created on first
+    use): the labour key-terms secret (documents too) and the consent sealing secret."""
+    from credential_service.consent.service import CONSENT_SEALING_KEY
+    from credential_service.labour.service import KEY_TERMS_SECRET
+
+    return SealingSecrets(
+        labour=keystore.ensure(KEY_TERMS_SECRET, Curve.ED25519).private_bytes(),
+        consent=keystore.ensure(CONSENT_SEALING_KEY, Curve.ED25519).private_bytes(),
+    )
 
 
 def _token_key(keystore: FileKeystore) -> ServiceTokenKey:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -50,6 +51,39 @@ _HTTP_CODES = {
     405: ErrorCode.METHOD_NOT_ALLOWED,
     413: ErrorCode.REQUEST_BODY_TOO_LARGE,
 }
+
+
+# pydantic's error types, in our words; an unknown type gets the last line.
+_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("missing", "missing"),
+    ("extra_forbidden", "not allowed here"),
+    ("string_pattern_mismatch", "not in the expected form"),
+    ("too_short", "too short"),
+    ("too_long", "too long"),
+    ("int_", "not a whole number"),
+    ("_type", "of the wrong type"),
+    ("", "not an accepted value"),
+)
+
+
+def invalid_field(field: str, err: ValueError) -> InvalidInput:
+    """``InvalidInput`` (``validation_failed``) for a JSON form field that did not parse into
+    its model: ``detail`` lists each problem as ``{loc, problem}`` in our words. Never the
+    value sent (it may carry personal data), pydantic's text, or a link to its documentation.
+    """
+    if isinstance(err, ValidationError):
+        detail = [
+            {
+                "loc": [field, *(str(part) for part in error["loc"])],
+                "problem": next(words for key, words in _PROBLEMS if key in error["type"]),
+            }
+            for error in err.errors(include_url=False, include_input=False)
+        ]
+    else:
+        detail = [{"loc": [field], "problem": "not a JSON object"}]
+    return InvalidInput(
+        f"the contract {field} are not valid", code=ErrorCode.VALIDATION_FAILED, detail=detail
+    )
 
 
 def _body(request: Request, code: str, message: str, detail: Any = None) -> dict[str, Any]:

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from credential_service.consent.ledger import ConsentLedger, NodeConsentLedger
-from credential_service.consent.service import CONSENT_SIGNING_KEY, ConsentSigner
+from credential_service.consent.service import (
+    CONSENT_SEALING_KEY,
+    CONSENT_SIGNING_KEY,
+    ConsentSigner,
+)
 from credential_service.errors import ConfigurationError
 from node_adapter import Chain, Deployment, Signer
 from wallet_sdk.jose import Curve
@@ -65,5 +69,6 @@ class ConsentContext:
         signer = ConsentSigner(
             issuer=context.settings.issuer_url,
             key=keystore.ensure(CONSENT_SIGNING_KEY, Curve.ED25519),
+            sealing_secret=keystore.ensure(CONSENT_SEALING_KEY, Curve.ED25519).private_bytes(),
         )
         return cls.for_chain(chain=chain, deployment=deployment, relayer=relayer, signer=signer)

@@ -1,10 +1,11 @@
 """Tables of the consent domain and the wire models of the consent API.
 
-- ``consent_request``: a data user's request, kept verbatim (it may name the data subject:
-  personal data, off chain only).
+- ``consent_request``: a data user's request, kept verbatim but sealed (AES-256-GCM,
+  `credential_service.sealing`): it may name the data subject and a contact phone.
 - ``consent``: a grant relayed to ``ConsentRegistry``, with its opening (salt, purposes,
   categories) so the service can check a purpose against the on-chain commitment.
-- ``consent_receipt``: every signed receipt, one per grant and per withdrawal.
+- ``consent_receipt``: every signed receipt, one per grant and per withdrawal, sealed (it
+  carries the request).
 - ``data_use_check``: every ``POST /v1/consents/check``, allowed or not: the cardholder's
   data-use log.
 
@@ -19,7 +20,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlmodel import Field, SQLModel
 
 from credential_service.models import utc_now
@@ -69,7 +79,7 @@ class ConsentRequestRecord(SQLModel, table=True):
 
     request_id: str = Field(sa_column=Column(String(64), primary_key=True))
     organisation_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
-    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    body_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 
@@ -99,7 +109,8 @@ class ConsentReceiptRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     consent_id: str = Field(sa_column=Column(String(66), nullable=False, index=True))
     event: str = Field(sa_column=Column(String(16), nullable=False))
-    token: str = Field(sa_column=Column(Text, nullable=False))
+    token_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The signed receipt, sealed: it carries the request (data subject, contact)."""
     created_at: datetime = _utc_column()
 
 

@@ -13,8 +13,9 @@ check, allowed or denied, is written to ``data_use_check`` before the answer lea
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
@@ -42,8 +43,11 @@ from credential_service.errors import (
     InvalidInput,
     LedgerRejected,
     NotFound,
+    ServiceError,
 )
-from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
+from credential_service.models import Organisation, OrganisationKind
+from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.services.organisations import require_active_path
 from wallet_sdk.consent import (
     ConsentRequest,
     Controller,
@@ -58,6 +62,7 @@ from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk
 
 __all__ = [
+    "CONSENT_SEALING_KEY",
     "CONSENT_SIGNING_KEY",
     "ConsentSigner",
     "check_consent",
@@ -66,20 +71,28 @@ __all__ = [
     "list_data_user_consents",
     "list_holder_consents",
     "list_holder_data_use",
+    "open_receipt",
+    "open_request_body",
     "relay_grant",
     "relay_withdrawal",
+    "seal_receipt",
+    "seal_request_body",
 ]
 
 CONSENT_SIGNING_KEY = "service/consent-signing"
 """Keystore name of the Ed25519 key that signs consent-request QR payloads and receipts."""
+CONSENT_SEALING_KEY = "service/consent-sealing"
+"""Keystore name of the secret that seals consent requests at rest."""
 
 
 @dataclass(frozen=True)
 class ConsentSigner:
-    """Who signs consent QR payloads and receipts: the service's issuer URL and its key."""
+    """Who signs consent QR payloads and receipts: the service's issuer URL and its key; and
+    the secret that seals consent requests at rest (`seal_request_body`)."""
 
     issuer: str
     key: Jwk
+    sealing_secret: bytes = field(repr=False)
 
     def trust(self) -> dict[str, list[dict[str, str]]]:
         """The wallet trust document ``{issuer: [public JWK]}`` for this signer."""
@@ -92,11 +105,79 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def _require_active_data_user(organisation: Organisation) -> None:
+_REQUEST_INFO = b"hrss-consent-request/1"
+
+
+def seal_request_body(secret: bytes, *, request_id: str, body: Mapping[str, Any]) -> bytes:
+    """A consent request's JSON sealed at rest (it may carry the data subject's ID number and
+    a contact phone), bound to its request id."""
+    plaintext = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+    return seal(secret, plaintext, info=_REQUEST_INFO, aad=request_id.encode())
+
+
+def open_request_body(secret: bytes, *, request_id: str, sealed: bytes) -> dict[str, Any]:
+    """The JSON `seal_request_body` sealed. Raises ``ServiceError`` when the seal does not
+    open (another secret, another request, damage)."""
+    try:
+        plaintext = open_sealed(secret, bytes(sealed), info=_REQUEST_INFO, aad=request_id.encode())
+    except SealBroken as err:
+        raise ServiceError("the sealed consent request cannot be opened") from err
+    body: dict[str, Any] = json.loads(plaintext)
+    return body
+
+
+_RECEIPT_INFO = b"hrss-consent-receipt/1"
+
+
+def seal_receipt(secret: bytes, *, consent_id: str, event: str, token: str) -> bytes:
+    """A signed consent receipt sealed at rest (it carries the request, so the data subject
+    and the contact), bound to its consent and event."""
+    return seal(secret, token.encode(), info=_RECEIPT_INFO, aad=f"{consent_id}:{event}".encode())
+
+
+def open_receipt(secret: bytes, *, consent_id: str, event: str, sealed: bytes) -> str:
+    """The receipt `seal_receipt` sealed. Raises ``ServiceError`` when the seal does not
+    open."""
+    try:
+        return open_sealed(
+            secret, bytes(sealed), info=_RECEIPT_INFO, aad=f"{consent_id}:{event}".encode()
+        ).decode()
+    except SealBroken as err:
+        raise ServiceError("the sealed consent receipt cannot be opened") from err
+
+
+def _receipt_row(
+    signer: ConsentSigner, consent_id: str, event: str, token: str
+) -> ConsentReceiptRecord:
+    return ConsentReceiptRecord(
+        consent_id=consent_id,
+        event=event,
+        token_sealed=seal_receipt(
+            signer.sealing_secret, consent_id=consent_id, event=event, token=token
+        ),
+    )
+
+
+def _open_request(signer: ConsentSigner, record: ConsentRequestRecord) -> ConsentRequest:
+    return ConsentRequest.from_json(
+        open_request_body(
+            signer.sealing_secret, request_id=record.request_id, sealed=record.body_sealed
+        )
+    )
+
+
+def _require_active_data_user(*, session: Session, organisation: Organisation) -> None:
+    """Refuse anyone but a data user whose whole accreditation path is active
+    (``Forbidden``, ``tenant_forbidden``, naming what is not active)."""
     if organisation.kind != OrganisationKind.DATA_USER:
         raise Forbidden("only data users ask for or check consent", code=ErrorCode.TENANT_FORBIDDEN)
-    if organisation.status != OrganisationStatus.ACTIVE:
-        raise Forbidden("the data user is not active", code=ErrorCode.TENANT_FORBIDDEN)
+    require_active_path(
+        session=session,
+        organisation=organisation,
+        role="data user",
+        error=Forbidden,
+        code=ErrorCode.TENANT_FORBIDDEN,
+    )
 
 
 # ------------------------------------------------------------------------------- requests
@@ -117,7 +198,7 @@ def create_consent_request(
     (``consent_request_invalid``) when a purpose or category is outside the vocabularies or
     the request does not fit a QR code.
     """
-    _require_active_data_user(data_user)
+    _require_active_data_user(session=session, organisation=data_user)
     if data_user.id is None:
         raise NotFound("unknown data user", code=ErrorCode.ORGANISATION_NOT_FOUND)
     try:
@@ -145,7 +226,9 @@ def create_consent_request(
         ConsentRequestRecord(
             request_id=request.request_id,
             organisation_id=data_user.id,
-            body=request.to_json(),
+            body_sealed=seal_request_body(
+                signer.sealing_secret, request_id=request.request_id, body=request.to_json()
+            ),
             created_at=request.created_at,
             expires_at=request.expires_at,
         )
@@ -218,7 +301,7 @@ def relay_grant(
         raise InvalidInput(
             "the consent request has expired", code=ErrorCode.CONSENT_REQUEST_EXPIRED
         )
-    request = ConsentRequest.from_json(record.body)
+    request = _open_request(signer, record)
     # 3. the cardholder's own grant
     if signed.terms.holder != holder:
         raise Forbidden(
@@ -273,7 +356,7 @@ def relay_grant(
             granted_at=relayed.block_time,
         )
     )
-    session.add(ConsentReceiptRecord(consent_id=consent_id, event=ReceiptEvent.GRANT, token=token))
+    session.add(_receipt_row(signer, consent_id, ReceiptEvent.GRANT.value, token))
     session.commit()
     return ConsentReceiptPublic(
         consent_id=consent_id,
@@ -332,7 +415,7 @@ def relay_withdrawal(
     token = issue_consent_receipt(
         event=ReceiptEvent.WITHDRAWAL,
         consent=signed,
-        request=ConsentRequest.from_json(request_record.body),
+        request=_open_request(signer, request_record),
         issuer=signer.issuer,
         key=signer.key,
         issued_at=now,
@@ -350,7 +433,7 @@ def relay_withdrawal(
             withdrawn_at=relayed.block_time,
         )
     )
-    session.add(ConsentReceiptRecord(consent_id=key, event=ReceiptEvent.WITHDRAWAL, token=token))
+    session.add(_receipt_row(signer, key, ReceiptEvent.WITHDRAWAL.value, token))
     session.commit()
     return ConsentReceiptPublic(
         consent_id=key,
@@ -440,7 +523,7 @@ def check_consent(
     first reason (`CheckReason`). Raises ``Forbidden`` unless the caller is an active data
     user, ``LedgerUnavailable`` when the chain cannot be read (nothing is allowed then).
     """
-    _require_active_data_user(data_user)
+    _require_active_data_user(session=session, organisation=data_user)
     assert data_user.id is not None
     latest = ledger.latest()
     at = max(now, latest.block_time)
@@ -490,7 +573,9 @@ def _credit_codes(session: Session, ids: set[int]) -> dict[int, str]:
     return {row.id: row.credit_code for row in rows if row.id is not None}
 
 
-def _to_public(session: Session, records: Sequence[ConsentRecord]) -> list[ConsentPublic]:
+def _to_public(
+    session: Session, signer: ConsentSigner, records: Sequence[ConsentRecord]
+) -> list[ConsentPublic]:
     codes = _credit_codes(session, {r.organisation_id for r in records})
     receipts: dict[str, list[str]] = {}
     if records:
@@ -499,7 +584,14 @@ def _to_public(session: Session, records: Sequence[ConsentRecord]) -> list[Conse
             .where(col(ConsentReceiptRecord.consent_id).in_([r.consent_id for r in records]))
             .order_by(col(ConsentReceiptRecord.id))
         ).all():
-            receipts.setdefault(row.consent_id, []).append(row.token)
+            receipts.setdefault(row.consent_id, []).append(
+                open_receipt(
+                    signer.sealing_secret,
+                    consent_id=row.consent_id,
+                    event=row.event,
+                    sealed=row.token_sealed,
+                )
+            )
     result = []
     for record in records:
         opening = record.signed["opening"]
@@ -522,35 +614,39 @@ def _to_public(session: Session, records: Sequence[ConsentRecord]) -> list[Conse
     return result
 
 
-def list_data_user_consents(*, session: Session, data_user: Organisation) -> list[ConsentPublic]:
+def list_data_user_consents(
+    *, session: Session, signer: ConsentSigner, data_user: Organisation
+) -> list[ConsentPublic]:
     """The consents granted to `data_user`, and no one else's."""
     records = session.exec(
         select(ConsentRecord)
         .where(col(ConsentRecord.organisation_id) == data_user.id)
         .order_by(col(ConsentRecord.created_at))
     ).all()
-    return _to_public(session, records)
+    return _to_public(session, signer, records)
 
 
 def get_data_user_consent(
-    *, session: Session, data_user: Organisation, consent_id: bytes
+    *, session: Session, signer: ConsentSigner, data_user: Organisation, consent_id: bytes
 ) -> ConsentPublic:
     """One consent granted to `data_user`. Raises ``NotFound`` for any other consent, so a
     data user cannot even learn that another's consent exists."""
     record = session.get(ConsentRecord, _hex(consent_id))
     if record is None or record.organisation_id != data_user.id:
         raise NotFound("no such consent", code=ErrorCode.CONSENT_NOT_FOUND)
-    return _to_public(session, [record])[0]
+    return _to_public(session, signer, [record])[0]
 
 
-def list_holder_consents(*, session: Session, holder: str) -> list[ConsentPublic]:
+def list_holder_consents(
+    *, session: Session, signer: ConsentSigner, holder: str
+) -> list[ConsentPublic]:
     """Every consent of the cardholder `holder`, and no one else's."""
     records = session.exec(
         select(ConsentRecord)
         .where(col(ConsentRecord.holder) == holder)
         .order_by(col(ConsentRecord.created_at))
     ).all()
-    return _to_public(session, records)
+    return _to_public(session, signer, records)
 
 
 def list_holder_data_use(*, session: Session, holder: str) -> list[DataUsePublic]:

@@ -57,10 +57,11 @@ from credential_service.errors import (
     NotFound,
     Unprocessable,
 )
-from credential_service.models import Organisation, OrganisationKind, OrganisationStatus, utc_now
+from credential_service.models import Organisation, OrganisationKind, utc_now
 from credential_service.observability import record_verification
 from credential_service.sealing import SealBroken, open_sealed, seal
 from credential_service.services.audit import note_for_audit
+from credential_service.services.organisations import require_active_path
 from node_adapter import (
     ChainError,
     ChainUnavailable,
@@ -144,11 +145,18 @@ def _chain_time(runtime: CredentialRuntime, now: datetime) -> int:
     return max(int(now.timestamp()), head)
 
 
-def _require_active_issuer(issuer: Organisation) -> None:
+def _require_active_issuer(*, session: Session, issuer: Organisation) -> None:
+    """Refuse anyone but an issuer whose whole accreditation path is active (``Forbidden``,
+    ``issuer_not_accredited``, naming what is not active)."""
     if issuer.kind != OrganisationKind.ISSUER:
         raise Forbidden("only issuers issue credentials", code=ErrorCode.TENANT_FORBIDDEN)
-    if issuer.status != OrganisationStatus.ACTIVE:
-        raise Forbidden(f"issuer is {issuer.status}", code=ErrorCode.ISSUER_NOT_ACCREDITED)
+    require_active_path(
+        session=session,
+        organisation=issuer,
+        role="issuer",
+        error=Forbidden,
+        code=ErrorCode.ISSUER_NOT_ACCREDITED,
+    )
 
 
 # ------------------------------------------------------------------------------- signing keys
@@ -245,7 +253,7 @@ def rotate_signing_key(
 ) -> SigningKeyPublic:
     """Routine rotation: a new key registered from now, the old key's validity ended now.
     Credentials signed under the old key keep verifying as of their issue time."""
-    _require_active_issuer(issuer)
+    _require_active_issuer(session=session, issuer=issuer)
     at = _chain_time(runtime, now)
     old_row, old_key = current_signing_key(session=session, runtime=runtime, issuer=issuer, at=at)
     count = len(
@@ -416,7 +424,7 @@ def _issue(
     """`issue_credentials` up to, not including, the commit; `before_chain` runs once every
     request is signed, before the first chain transaction (in the transaction that will
     write the credential rows)."""
-    _require_active_issuer(issuer)
+    _require_active_issuer(session=session, issuer=issuer)
     assert issuer.id is not None
     entity = _entity_id(issuer)
     issued_at = _chain_time(runtime, now)
@@ -711,7 +719,7 @@ def issue_credentials_idempotently(
     `issue_credentials` raises.
     """
     check_idempotency_key(key)
-    _require_active_issuer(issuer)
+    _require_active_issuer(session=session, issuer=issuer)
     assert issuer.id is not None
     organisation_id = issuer.id
     digest = request_digest(requests)

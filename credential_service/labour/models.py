@@ -2,8 +2,8 @@
 
 - ``labour_contract``: one contract between an employer and an employee, across versions;
   ``pending`` holds the record the service prepared and waits for a party to sign.
-- ``labour_contract_version``: one version's document (stored off chain, here), its key
-  terms sealed with AES-256-GCM, and their salted commitment.
+- ``labour_contract_version``: one version's document (stored off chain, here) and its key
+  terms, both sealed with AES-256-GCM, and the key terms' salted commitment.
 - ``labour_contract_event``: the signed lifecycle records in sequence, each with the anchoring
   item of its event digest.
 """
@@ -64,7 +64,9 @@ class LabourContractVersion(SQLModel, table=True):
     version: int
     relation: str = Field(sa_column=Column(String(16), nullable=False))
     hr_operator: str = Field(sa_column=Column(String(200), nullable=False))
-    document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    document_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The document (it carries names and ID numbers), sealed like the key terms."""
+    document_size: int = Field(sa_column=Column(Integer, nullable=False))
     document_digest: str = Field(sa_column=Column(String(66), nullable=False, index=True))
     media_type: str = Field(sa_column=Column(String(127), nullable=False))
     filename: str = Field(sa_column=Column(String(255), nullable=False))

@@ -80,6 +80,7 @@ __all__ = [
     "MAX_CLOCK_SKEW",
     "MAX_DOCUMENT_BYTES",
     "LabourDesk",
+    "StoredDocument",
     "contract_for_employee",
     "contract_for_employer",
     "contract_public",
@@ -90,6 +91,7 @@ __all__ = [
     "list_for_employer",
     "prepare_new_version",
     "prepare_termination",
+    "seal_document",
     "submit_signature",
 ]
 
@@ -98,6 +100,7 @@ MAX_CLOCK_SKEW = 300
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 GENERATOR = "hrss-trust credential service 0.1.0"
 _KEY_TERMS_INFO = b"hrss-labour-key-terms/1"
+_DOCUMENT_INFO = b"hrss-labour-document/1"
 _KINDS = {1: "ministry", 2: "province", 3: "issuer", 4: "employer", 5: "data_user", 6: "court"}
 _STATUSES = {0: "none", 1: "active", 2: "suspended", 3: "revoked"}
 _ROLES = ("employer", "province", "ministry")
@@ -141,6 +144,23 @@ def _seal(desk: LabourDesk, contract_id: str, version: int, terms: KeyTerms) -> 
     plaintext = json.dumps(terms.to_dict(), sort_keys=True, ensure_ascii=False).encode()
     aad = f"{contract_id}:{version}".encode()
     return seal(desk.key_terms_secret, plaintext, info=_KEY_TERMS_INFO, aad=aad)
+
+
+def seal_document(secret: bytes, *, contract_id: str, version: int, document: bytes) -> bytes:
+    """A version's document sealed at rest with the key-terms secret (its own HKDF ``info``),
+    bound to the contract and version."""
+    aad = f"{contract_id}:{version}".encode()
+    return seal(secret, document, info=_DOCUMENT_INFO, aad=aad)
+
+
+def open_document(secret: bytes, *, contract_id: str, version: int, sealed: bytes) -> bytes:
+    """The document `seal_document` sealed. Raises ``ServiceError`` when the seal does not
+    open (another secret, another contract or version, damage)."""
+    aad = f"{contract_id}:{version}".encode()
+    try:
+        return open_sealed(secret, bytes(sealed), info=_DOCUMENT_INFO, aad=aad)
+    except SealBroken as err:
+        raise ServiceError("the sealed contract document cannot be opened") from err
 
 
 def _unseal(desk: LabourDesk, row: LabourContractVersion) -> KeyTerms:
@@ -323,7 +343,10 @@ def _new_version_row(
         version=number,
         relation=relation.value,
         hr_operator=hr_operator,
-        document=document,
+        document_sealed=seal_document(
+            desk.key_terms_secret, contract_id=contract_id, version=number, document=document
+        ),
+        document_size=len(document),
         document_digest=_hex(hashlib.sha256(document).digest()),
         media_type=media_type or "application/octet-stream",
         filename=filename or f"contract-v{number}",
@@ -569,11 +592,33 @@ def list_for_employee(*, session: Session, holder: str) -> list[LabourContract]:
     )
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """One version's document, opened."""
+
+    version: int
+    media_type: str
+    digest: str
+    content: bytes
+
+
 def document_of(
-    *, session: Session, contract: LabourContract, version: int | None = None
-) -> LabourContractVersion:
-    """A version's stored document (the latest version by default). Raises `NotFound`."""
-    return _version(session, contract.id, version or contract.latest_version)
+    *, session: Session, desk: LabourDesk, contract: LabourContract, version: int | None = None
+) -> StoredDocument:
+    """A version's stored document (the latest version by default), opened. Raises
+    `NotFound`, and `ServiceError` when its seal does not open (another secret, damage)."""
+    row = _version(session, contract.id, version or contract.latest_version)
+    return StoredDocument(
+        version=row.version,
+        media_type=row.media_type,
+        digest=row.document_digest,
+        content=open_document(
+            desk.key_terms_secret,
+            contract_id=row.contract_id,
+            version=row.version,
+            sealed=row.document_sealed,
+        ),
+    )
 
 
 def _receipts(
@@ -620,7 +665,7 @@ def contract_public(
                 document_digest=v.document_digest,
                 media_type=v.media_type,
                 filename=v.filename,
-                size=len(v.document),
+                size=v.document_size,
                 key_terms_commitment=v.key_terms_commitment,
                 hr_operator=v.hr_operator,
             )
@@ -707,7 +752,7 @@ def evidence_package(
         employee=contract.employee_did,
         documents=tuple(
             ContractDocument(
-                v.version, v.document_digest, v.media_type, v.filename, len(v.document)
+                v.version, v.document_digest, v.media_type, v.filename, v.document_size
             )
             for v in versions
         ),

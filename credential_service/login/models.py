@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import BigInteger, Column, String, Text
+from sqlalchemy import BigInteger, Column, String
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -19,8 +19,11 @@ __all__ = [
 class LoginChallenge(SQLModel, table=True):
     """One QR login challenge. ``used_at`` is set once, atomically: a second answer fails.
 
-    ``poll_secret_hash`` lets the screen that showed the QR (and only it) collect the token;
-    the token waits in ``pending_token`` until collected once, then is erased.
+    ``poll_secret_hash`` lets the screen that showed the QR (and only it) collect the token
+    once. The token itself is never stored: ``pending_token_sha256`` is its SHA-256, kept
+    until the screen collects it; the service signs the same token again then (Ed25519 is
+    deterministic and every claim follows from the row) and hands it out only if it hashes
+    to this value, then erases the hash.
     """
 
     __tablename__ = "login_challenge"
@@ -32,7 +35,9 @@ class LoginChallenge(SQLModel, table=True):
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     used_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     holder: str | None = Field(default=None, sa_column=Column(String(42), nullable=True))
-    pending_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    pending_token_sha256: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True)
+    )
 
 
 class _Wire(BaseModel):

@@ -82,7 +82,7 @@ def create_login_challenge(
         LoginChallenge(
             challenge_id=challenge_id,
             nonce=nonce,
-            poll_secret_hash=hashlib.sha256(poll_secret.encode()).hexdigest(),
+            poll_secret_hash=_sha256(poll_secret),
             created_at=now,
             expires_at=now + CHALLENGE_LIFETIME,
         )
@@ -97,8 +97,10 @@ def create_login_challenge(
 
 
 def _issue_token(
-    *, policy: TokenPolicy, token_key: ServiceTokenKey, holder: str, now: int
+    *, policy: TokenPolicy, token_key: ServiceTokenKey, holder: str, now: int, jti: str
 ) -> CardholderTokenPublic:
+    """The cardholder token of ``holder`` issued at ``now``: the same claims give the same
+    token (EdDSA signatures are deterministic), which `collect_login_token` relies on."""
     token = jwt.encode(
         {
             "iss": policy.issuer,
@@ -108,7 +110,7 @@ def _issue_token(
             "scope": " ".join(sorted(CARDHOLDER_SCOPES)),
             "iat": now,
             "exp": now + CARDHOLDER_TOKEN_LIFETIME,
-            "jti": uuid.uuid4().hex,
+            "jti": jti,
         },
         token_key.private_key,
         algorithm="EdDSA",
@@ -148,14 +150,22 @@ def complete_login(
     if now > challenge.expires_at:
         raise _failed("the login challenge has expired", ErrorCode.LOGIN_CHALLENGE_EXPIRED)
     # 3. once only: the conditional update succeeds for exactly one answer
-    issued = _issue_token(policy=policy, token_key=token_key, holder=answer.address, now=now)
+    issued = _issue_token(
+        policy=policy,
+        token_key=token_key,
+        holder=answer.address,
+        now=now,
+        jti=challenge.challenge_id,
+    )
     result = session.exec(
         update(LoginChallenge)
         .where(
             col(LoginChallenge.challenge_id) == challenge.challenge_id,
             col(LoginChallenge.used_at).is_(None),
         )
-        .values(used_at=now, holder=answer.address, pending_token=issued.access_token)
+        .values(
+            used_at=now, holder=answer.address, pending_token_sha256=_sha256(issued.access_token)
+        )
     )
     if result.rowcount != 1:
         session.rollback()
@@ -167,38 +177,63 @@ def complete_login(
 
 
 def collect_login_token(
-    *, session: Session, challenge_id: str, poll_secret: str, now: int
+    *,
+    session: Session,
+    policy: TokenPolicy,
+    token_key: ServiceTokenKey,
+    challenge_id: str,
+    poll_secret: str,
+    now: int,
 ) -> CardholderTokenPublic | None:
-    """For the screen that showed the QR: the token once the wallet has answered (``None``
-    while waiting). The token is handed out once. Raises ``NotAuthenticated`` for a wrong
-    secret, an unknown or expired challenge, or a token already collected."""
+    """For the screen that showed the QR: the token the wallet got, once the wallet has
+    answered (``None`` while waiting). The token is handed out once; only its hash was kept.
+    Raises ``NotAuthenticated`` for a wrong secret, an unknown or expired challenge, a token
+    already collected or expired, or one that no longer hashes to the kept value."""
     challenge = session.get(LoginChallenge, challenge_id)
     if challenge is None or not hmac.compare_digest(
-        challenge.poll_secret_hash, hashlib.sha256(poll_secret.encode()).hexdigest()
+        challenge.poll_secret_hash, _sha256(poll_secret)
     ):
         raise NotAuthenticated()
     if challenge.used_at is None:
         if now > challenge.expires_at:
             raise NotAuthenticated()
         return None
-    token, holder = challenge.pending_token, challenge.holder
-    if token is None or holder is None:
+    expected, holder, issued_at = (
+        challenge.pending_token_sha256,
+        challenge.holder,
+        challenge.used_at,
+    )
+    if expected is None or holder is None or issued_at is None:
+        raise NotAuthenticated()
+    if now >= issued_at + CARDHOLDER_TOKEN_LIFETIME:
+        raise NotAuthenticated()  # collected already, or the token has expired
+    # the token the wallet got, signed again; a changed key or policy fails closed
+    issued = _issue_token(
+        policy=policy, token_key=token_key, holder=holder, now=issued_at, jti=challenge_id
+    )
+    if not hmac.compare_digest(_sha256(issued.access_token), expected):
         raise NotAuthenticated()
     result = session.exec(
         update(LoginChallenge)
         .where(
             col(LoginChallenge.challenge_id) == challenge_id,
-            col(LoginChallenge.pending_token).is_not(None),
+            col(LoginChallenge.pending_token_sha256) == expected,
         )
-        .values(pending_token=None)
+        .values(pending_token_sha256=None)
     )
     if result.rowcount != 1:
         session.rollback()
         raise NotAuthenticated()
     session.commit()
     return CardholderTokenPublic(
-        access_token=token, expires_in=CARDHOLDER_TOKEN_LIFETIME, holder=holder
+        access_token=issued.access_token,
+        expires_in=issued_at + CARDHOLDER_TOKEN_LIFETIME - now,
+        holder=holder,
     )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def authenticate_cardholder_token(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,26 @@ def alembic_config() -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema of ``engine``'s database to ``revision``."""
+@dataclass(frozen=True)
+class SealingSecrets:
+    """The keystore secrets that seal personal data at rest, for migrations that seal rows
+    written before (``labour``: contract documents; ``consent``: consent requests)."""
+
+    labour: bytes = field(repr=False)
+    consent: bytes = field(repr=False)
+
+
+def migrate(
+    engine: Engine, revision: str = "head", *, sealing: SealingSecrets | None = None
+) -> None:
+    """Upgrade the schema of ``engine``'s database to ``revision``.
+
+    ``sealing`` is needed only when existing rows must be sealed on the way (a database with
+    contract documents or consent requests from before revision ``sealing_0001``); without
+    it such an upgrade raises ``RuntimeError`` and changes nothing.
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["sealing"] = sealing
         command.upgrade(config, revision)

@@ -10,6 +10,7 @@ the change on chain, only mirrors it into the database and says so in the audit 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from credential_service.errors import (
     InvalidInput,
     LedgerRejected,
     NotFound,
+    ServiceError,
 )
 from credential_service.jwk import OrganisationPublicKey, parse_public_jwk
 from credential_service.models import (
@@ -164,6 +166,97 @@ def ensure_ministry(
     session.commit()
     session.refresh(ministry)
     return ministry
+
+
+_SEVERITY = {
+    OrganisationStatus.ACTIVE: 0,
+    OrganisationStatus.SUSPENDED: 1,
+    OrganisationStatus.REVOKED: 2,
+}
+_MAX_DEPTH = 8  # the tree is three levels deep; a longer path is a corrupt database
+
+
+@dataclass(frozen=True)
+class AccreditationStanding:
+    """An organisation's standing over its whole accreditation path.
+
+    ``status`` is the worst status on the path (the organisation itself, its accreditor, up to
+    the Ministry): an organisation is active only while every one of them is. ``cause`` is the
+    credit code of the organisation that status comes from (the organisation itself or an
+    accreditor), ``accreditors`` the credit codes above it, nearest first.
+    """
+
+    credit_code: str
+    status: OrganisationStatus
+    cause: str
+    accreditors: tuple[str, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.status == OrganisationStatus.ACTIVE
+
+    def reason(self) -> str:
+        """Why it is not active, in words: "the organisation is suspended" or "the
+        organisation's accreditor <code> is revoked"."""
+        if self.cause == self.credit_code:
+            return f"the organisation is {self.status}"
+        return f"the organisation's accreditor {self.cause} is {self.status}"
+
+
+def accreditation_standing(
+    *, session: Session, organisation: Organisation
+) -> AccreditationStanding:
+    """The organisation's standing over its accreditation path, as the database has it now.
+
+    Fails closed: an accreditor missing from the database, or a path longer than the tree can
+    be, makes the organisation revoked (its cause the organisation itself).
+    """
+    worst, cause = OrganisationStatus(organisation.status), organisation.credit_code
+    accreditors: list[str] = []
+    parent_id = organisation.accreditor_id
+    while parent_id is not None:
+        parent = session.get(Organisation, parent_id)
+        if parent is None or len(accreditors) >= _MAX_DEPTH:
+            return AccreditationStanding(
+                credit_code=organisation.credit_code,
+                status=OrganisationStatus.REVOKED,
+                cause=organisation.credit_code,
+                accreditors=tuple(accreditors),
+            )
+        accreditors.append(parent.credit_code)
+        status = OrganisationStatus(parent.status)
+        if _SEVERITY[status] > _SEVERITY[worst]:
+            worst, cause = status, parent.credit_code
+        parent_id = parent.accreditor_id
+    return AccreditationStanding(
+        credit_code=organisation.credit_code,
+        status=worst,
+        cause=cause,
+        accreditors=tuple(accreditors),
+    )
+
+
+def require_active_path(
+    *,
+    session: Session,
+    organisation: Organisation,
+    role: str,
+    error: type[ServiceError],
+    code: ErrorCode,
+) -> AccreditationStanding:
+    """The organisation's `AccreditationStanding` when its whole path is active.
+
+    Raises ``error(code)`` otherwise, its message "the <role> is not active: ..." naming the
+    organisation that is not (``detail.inactive`` its credit code).
+    """
+    standing = accreditation_standing(session=session, organisation=organisation)
+    if not standing.active:
+        raise error(
+            f"the {role} is not active: {standing.reason()}",
+            code=code,
+            detail={"inactive": standing.cause},
+        )
+    return standing
 
 
 def get_organisation(*, session: Session, actor: Organisation, credit_code: str) -> Organisation:

@@ -13,6 +13,7 @@ key also ends the tokens issued under it (at once in the worker that made the ch
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -49,7 +50,11 @@ from credential_service.models import (
     as_utc,
 )
 from credential_service.services.ledger import TrustLedger
-from credential_service.services.organisations import find_organisation
+from credential_service.services.organisations import (
+    AccreditationStanding,
+    accreditation_standing,
+    find_organisation,
+)
 from wallet_sdk.jose import b64url_decode
 
 GRANT_TYPE = "client_credentials"
@@ -57,6 +62,7 @@ CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ACCESS_TOKEN_TYPE = "at+jwt"
 CLIENT_KEY_CLAIM = "client_key"
 _ALLOWED_ASSERTION_ALGS = frozenset(a.value for a in KeyAlgorithm)
+_KEY_BEARING_HEADERS = ("jwk", "jku", "x5c", "x5u")
 
 SCOPES_BY_ROLE: dict[OrganisationKind, frozenset[str]] = {
     OrganisationKind.MINISTRY: frozenset(
@@ -121,6 +127,10 @@ class Principal:
     scopes: frozenset[str]
 
 
+def _is_numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _reject(message: str, code: ErrorCode) -> ClientAuthenticationFailed:
     return ClientAuthenticationFailed(message, code=code)
 
@@ -145,6 +155,10 @@ def issue_access_token(
     ``ErrorCode.ASSERTION_*`` and ``ErrorCode.CLIENT_*``; an assertion signed by a key whose
     validity was ended is ``client_key_expired``, by a revoked key ``client_key_revoked``, the
     two told apart by ``ledger``, which raises ``LedgerUnavailable`` when no node answers).
+    An assertion whose header carries a key (``jwk``, ``jku``, ``x5c``, ``x5u``) is
+    ``assertion_header_not_allowed``; one whose ``exp``, ``iat`` or ``nbf`` is not a number,
+    ``assertion_malformed``. A client whose accreditor (or one further up) is suspended or
+    revoked is ``client_suspended`` / ``client_revoked``, the message naming the accreditor.
     """
     # 1. the request itself
     if grant_type != GRANT_TYPE:
@@ -164,6 +178,18 @@ def issue_access_token(
         raise _reject("unsigned client assertions are refused", ErrorCode.ASSERTION_ALG_NONE)
     if alg not in _ALLOWED_ASSERTION_ALGS:
         raise _reject(f"algorithm {alg} is not allowed", ErrorCode.ASSERTION_ALG_NOT_ALLOWED)
+    # The key comes from the registry only: a header that carries or points at a key is
+    # refused even when the registered key signed it (RFC 8725 section 3.10).
+    for name in _KEY_BEARING_HEADERS:
+        if name in header:
+            raise _reject(
+                f"the assertion header {name} is not allowed",
+                ErrorCode.ASSERTION_HEADER_NOT_ALLOWED,
+            )
+    # PyJWT takes "exp": "9999999999" for a time; RFC 7519 wants a NumericDate.
+    for name in ("exp", "iat", "nbf"):
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise _reject(f"{name} must be a number (NumericDate)", ErrorCode.ASSERTION_MALFORMED)
     # 3. iss = sub = client_id
     issuer, subject = claims.get("iss"), claims.get("sub")
     if not isinstance(issuer, str) or issuer != subject or (client_id and client_id != issuer):
@@ -200,11 +226,12 @@ def issue_access_token(
     jti = verified.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 255:
         raise _reject("jti must be a string of 1 to 255 characters", ErrorCode.ASSERTION_MALFORMED)
-    # 6. the organisation's standing
-    if organisation.status == OrganisationStatus.SUSPENDED:
-        raise _reject("the organisation is suspended", ErrorCode.CLIENT_SUSPENDED)
-    if organisation.status != OrganisationStatus.ACTIVE:
-        raise _reject("the organisation is revoked", ErrorCode.CLIENT_REVOKED)
+    # 6. the organisation's standing, over its whole accreditation path
+    standing = accreditation_standing(session=session, organisation=organisation)
+    if standing.status == OrganisationStatus.SUSPENDED:
+        raise _reject(standing.reason(), ErrorCode.CLIENT_SUSPENDED)
+    if not standing.active:
+        raise _reject(standing.reason(), ErrorCode.CLIENT_REVOKED)
     # 7. scopes
     role = OrganisationKind(organisation.kind)
     allowed = SCOPES_BY_ROLE[role]
@@ -355,27 +382,36 @@ def _consume_jti(
 
 @dataclass(frozen=True)
 class OrganisationStanding:
-    """What authenticating a token needs to know of an organisation: its id, role, status,
-    and when each of its client keys stops being valid (``key_ends``: key id to unix time,
-    ``None`` when open-ended)."""
+    """What authenticating a token needs to know of an organisation: its id, role, status
+    over its whole accreditation path (suspended when it or any accreditor is), the credit
+    codes of its accreditors (``accreditors``, nearest first, so that a status change of one
+    of them drops the entry), and when each of its client keys stops being valid
+    (``key_ends``: key id to unix time, ``None`` when open-ended)."""
 
     organisation_id: int
     credit_code: str
     role: OrganisationKind
     status: OrganisationStatus
     key_ends: Mapping[str, float | None] = field(default_factory=dict)
+    accreditors: tuple[str, ...] = ()
 
     @classmethod
     def of(
-        cls, organisation: Organisation, keys: Sequence[OrganisationKey] = ()
+        cls,
+        organisation: Organisation,
+        keys: Sequence[OrganisationKey] = (),
+        *,
+        path: AccreditationStanding,
     ) -> OrganisationStanding | None:
+        """The standing of ``organisation`` whose `AccreditationStanding` is ``path``."""
         if organisation.id is None:
             return None
         return cls(
             organisation_id=organisation.id,
             credit_code=organisation.credit_code,
             role=OrganisationKind(organisation.kind),
-            status=OrganisationStatus(organisation.status),
+            status=path.status,
+            accreditors=path.accreditors,
             key_ends={
                 key.key_id: as_utc(key.valid_until).timestamp() if key.valid_until else None
                 for key in keys
@@ -385,22 +421,25 @@ class OrganisationStanding:
 
 
 def read_standing(*, session: Session, credit_code: str) -> OrganisationStanding | None:
-    """The organisation's standing as the database has it now, ``None`` when unknown."""
+    """The organisation's standing as the database has it now, over its whole accreditation
+    path; ``None`` when unknown."""
     organisation = find_organisation(session=session, credit_code=credit_code)
     if organisation is None:
         return None
     keys = session.exec(
         select(OrganisationKey).where(OrganisationKey.organisation_id == organisation.id)
     ).all()
-    return OrganisationStanding.of(organisation, keys)
+    path = accreditation_standing(session=session, organisation=organisation)
+    return OrganisationStanding.of(organisation, keys, path=path)
 
 
 class OrganisationStandingCache:
     """Organisations' standing per credit code, kept for at most `ttl` seconds.
 
     Authenticating a verification request needs only whether the organisation behind a token
-    is still active; reading that from the database on every request costs more than the
-    verification itself. A status change made in this process is seen at once (the route that
+    is still active (with its whole accreditation path); reading that from the database on
+    every request costs more than the verification itself. A status change made in this
+    process is seen at once, for the organisation and everything below it (the route that
     makes it calls `forget`); one made by another worker process is seen within `ttl`. Access
     tokens live minutes, so this bounds how long a suspension takes to bite far below that.
     Unknown organisations are not cached.
@@ -438,9 +477,18 @@ class OrganisationStandingCache:
             self._entries[standing.credit_code] = (expires, standing)
 
     def forget(self, credit_code: str) -> None:
-        """Drop one organisation, so its next request reads the database."""
+        """Drop one organisation and every organisation it accredited (directly or further
+        down), so their next requests read the database: a suspension of a province bites its
+        employers at once too."""
         with self._lock:
             self._entries.pop(credit_code, None)
+            below = [
+                code
+                for code, (_, standing) in self._entries.items()
+                if credit_code in standing.accreditors
+            ]
+            for code in below:
+                del self._entries[code]
 
 
 @dataclass(frozen=True)

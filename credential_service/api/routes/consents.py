@@ -90,16 +90,23 @@ def check_consent(
 
 
 @router.get("/v1/consents", response_model=list[ConsentPublic], dependencies=[_data_user])
-def list_consents(session: SessionDep, actor: CurrentOrg) -> list[ConsentPublic]:
+def list_consents(
+    session: SessionDep, consent: ConsentContextDep, actor: CurrentOrg
+) -> list[ConsentPublic]:
     """The consents granted to the calling data user (and no one else's)."""
-    return service.list_data_user_consents(session=session, data_user=actor)
+    return service.list_data_user_consents(session=session, signer=consent.signer, data_user=actor)
 
 
 @router.get("/v1/consents/{consent_id}", response_model=ConsentPublic, dependencies=[_data_user])
-def read_consent(consent_id: ConsentId, session: SessionDep, actor: CurrentOrg) -> ConsentPublic:
+def read_consent(
+    consent_id: ConsentId, session: SessionDep, consent: ConsentContextDep, actor: CurrentOrg
+) -> ConsentPublic:
     """One consent granted to the calling data user; 404 for anyone else's."""
     return service.get_data_user_consent(
-        session=session, data_user=actor, consent_id=bytes.fromhex(consent_id[2:])
+        session=session,
+        signer=consent.signer,
+        data_user=actor,
+        consent_id=bytes.fromhex(consent_id[2:]),
     )
 
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from credential_service.api.deps import (
@@ -20,7 +19,8 @@ from credential_service.api.deps import (
     SessionDep,
     require_scope,
 )
-from credential_service.errors import ErrorCode, Forbidden, InvalidInput
+from credential_service.api.errors import invalid_field
+from credential_service.errors import ErrorCode, Forbidden
 from credential_service.labour import service
 from credential_service.labour.models import (
     ContractPublic,
@@ -61,10 +61,12 @@ def _seconds(now: Any) -> int:
 
 
 def _parse(model: Any, text: str) -> Any:
+    """The ``terms`` form field as ``model``; ``InvalidInput`` (``validation_failed``) in our
+    words otherwise (`invalid_field`)."""
     try:
         return model.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as err:
-        raise InvalidInput(f"invalid terms: {err}", code=ErrorCode.VALIDATION_FAILED) from err
+    except ValueError as err:  # pydantic's ValidationError included
+        raise invalid_field("terms", err) from err
 
 
 def _public(session: Session, desk: LabourDesk, contract: LabourContract, terms: bool) -> Any:
@@ -79,14 +81,14 @@ def _cardholder(cardholder: Cardholder) -> str:
     return cardholder.address
 
 
-def _document_response(row: Any) -> Response:
+def _document_response(document: service.StoredDocument) -> Response:
     return Response(
-        content=bytes(row.document),
+        content=document.content,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="contract-v{row.version}"',
-            "X-Document-Media-Type": row.media_type,
-            "X-Document-Digest": row.document_digest,
+            "Content-Disposition": f'attachment; filename="contract-v{document.version}"',
+            "X-Document-Media-Type": document.media_type,
+            "X-Document-Digest": document.digest,
             **_NO_STORE,
         },
     )
@@ -268,13 +270,14 @@ def employer_termination(
 @router.get("/v1/labour-contracts/{contract_id}/document", dependencies=[_employer])
 def employer_document(
     session: SessionDep,
+    desk: DeskDep,
     employer: CurrentOrg,
     contract_id: ContractId,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     contract = _employer_contract(session, employer, contract_id)
     return _document_response(
-        service.document_of(session=session, contract=contract, version=version)
+        service.document_of(session=session, desk=desk, contract=contract, version=version)
     )
 
 
@@ -379,13 +382,14 @@ def employee_termination(
 @router.get("/v1/me/labour-contracts/{contract_id}/document")
 def my_document(
     session: SessionDep,
+    desk: DeskDep,
     cardholder: CurrentCardholder,
     contract_id: ContractId,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     contract = _employee_contract(session, cardholder, contract_id)
     return _document_response(
-        service.document_of(session=session, contract=contract, version=version)
+        service.document_of(session=session, desk=desk, contract=contract, version=version)
     )
 
 

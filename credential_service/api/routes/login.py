@@ -58,12 +58,15 @@ def collect_token(
     body: LoginPoll,
     response: Response,
     session: SessionDep,
+    context: ContextDep,
     now: NowDep,
 ) -> CardholderTokenPublic | None:
     """The screen that showed the QR polls here: ``null`` while waiting, then the token once."""
     response.headers["Cache-Control"] = "no-store"
     return service.collect_login_token(
         session=session,
+        policy=context.token_policy,
+        token_key=context.token_key,
         challenge_id=challenge_id,
         poll_secret=body.poll_secret,
         now=int(now.timestamp()),

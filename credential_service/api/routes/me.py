@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from credential_service.api.deps import CurrentCardholder, SessionDep
+from credential_service.api.deps import ConsentContextDep, CurrentCardholder, SessionDep
 from credential_service.consent import service
 from credential_service.consent.models import ConsentPublic, DataUsePublic
 from credential_service.errors import ErrorCode, Forbidden
@@ -18,10 +18,14 @@ def _readable(scopes: frozenset[str]) -> None:
 
 
 @router.get("/consents", response_model=list[ConsentPublic])
-def my_consents(session: SessionDep, cardholder: CurrentCardholder) -> list[ConsentPublic]:
+def my_consents(
+    session: SessionDep, consent: ConsentContextDep, cardholder: CurrentCardholder
+) -> list[ConsentPublic]:
     """Every consent the cardholder granted, with its receipts."""
     _readable(cardholder.scopes)
-    return service.list_holder_consents(session=session, holder=cardholder.address)
+    return service.list_holder_consents(
+        session=session, signer=consent.signer, holder=cardholder.address
+    )
 
 
 @router.get("/data-use", response_model=list[DataUsePublic])

@@ -17,7 +17,7 @@ from credential_service.models import OrganisationKind
 from credential_service.services.tokens import SCOPES_BY_ROLE
 from wallet_sdk import Curve, Jwk
 
-from .conftest import ISSUER_URL, Service, fresh_credit_code, sign_assertion
+from .conftest import ISSUER_URL, TOKEN_URL, Service, fresh_credit_code, sign_assertion
 
 pytestmark = pytest.mark.usefixtures("service")
 
@@ -326,3 +326,60 @@ def test_role_without_scope_is_refused(service: Service) -> None:
         headers=service.headers(employer),
     )
     assert response.status_code == 403 and response.json()["code"] == "scope_missing"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {
+            "jwk": {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            }
+        },
+        {"jku": "https://attacker.example/jwks.json"},
+        {"x5c": ["MIIBszCCAVmgAwIBAgIUQ"]},
+        {"x5u": "https://attacker.example/cert.pem"},
+    ],
+    ids=["jwk", "jku", "x5c", "x5u"],
+)
+def test_assertion_naming_a_key_of_its_own_is_refused(
+    service: Service, header: dict[str, object]
+) -> None:
+    """An assertion that carries or points at a key is refused even when the registered key
+    signed it: keys come from the registry only (RFC 7523 section 3, RFC 8725 section 3.10)."""
+    issuer = service.credentials[OrganisationKind.ISSUER].client_id
+    private = Jwk.from_jwk(service.private_jwk(issuer))
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": issuer,
+        "aud": TOKEN_URL,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    assertion = jwt.encode(
+        claims,
+        private.private_key,
+        algorithm="EdDSA",
+        headers={"kid": service.credentials[OrganisationKind.ISSUER].key_id, **header},
+    )
+    response = service.token_request(issuer, assertion=assertion)
+    assert_oauth_error(response, 401, "invalid_client", "assertion_header_not_allowed")
+    name = next(iter(header))
+    assert response.json()["message"] == f"the assertion header {name} is not allowed"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_assertion_times_must_be_numbers(service: Service, claim: str) -> None:
+    """A numeric string passes PyJWT's own checks of ``exp``; RFC 7519 wants a NumericDate."""
+    issuer = service.credentials[OrganisationKind.ISSUER].client_id
+    now = int(time.time())
+    value = str(now + 30) if claim == "exp" else str(now)
+    response = service.token_request(
+        issuer, assertion=service.assertion(issuer, extra={claim: value})
+    )
+    assert_oauth_error(response, 401, "invalid_client", "assertion_malformed")
+    assert response.json()["message"] == f"{claim} must be a number (NumericDate)"

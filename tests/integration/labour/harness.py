@@ -86,6 +86,22 @@ class LabourService:
             curve=Curve.P256,
         )
 
+    def organisation(self, kind: OrganisationKind) -> tuple[str, dict[str, str]]:
+        """The first demo organisation of ``kind``: (client id, private JWK)."""
+        from sqlmodel import Session, select
+
+        from credential_service.models import Organisation
+
+        with Session(self.context.engine) as session:
+            code = session.exec(
+                select(Organisation.credit_code)
+                .where(Organisation.kind == kind)
+                .order_by(Organisation.id)  # type: ignore[arg-type]
+            ).first()
+        assert code is not None, kind
+        clients = FileKeystore.open(self.directory / "clients.keystore", "demo")
+        return code, load_client_key(clients, code)
+
     def wallet(self) -> Wallet:
         self._wallets += 1
         return Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)

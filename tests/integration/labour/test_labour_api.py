@@ -386,3 +386,47 @@ def test_another_employer_can_neither_see_nor_touch_a_contract(
     assert after.status_code == 200, after.text
     assert (after.json()["state"], after.json()["latest_version"]) == ("effective", 1)
     assert after.json()["pending"] is None
+
+
+def _upload_terms(service: LabourService, terms: str) -> Any:
+    return service.client.post(
+        "/v1/labour-contracts",
+        files={"document": ("contract.pdf", DOCUMENT, "application/pdf")},
+        data={"terms": terms},
+        headers=service.employer_headers(),
+    )
+
+
+def test_invalid_terms_are_answered_in_our_own_words(labour_service: LabourService) -> None:
+    """Neither pydantic's text, nor the value sent, nor a link to its documentation."""
+    service = labour_service
+    secret = "11010119900307123X"
+    body = {
+        "employee_holder": secret,
+        "hr_operator": "",
+        "key_terms": {"position": "x"},
+        "name_of_employee": "王小明",
+    }
+    response = _upload_terms(service, json.dumps(body, ensure_ascii=False))
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert set(answer) == {"code", "message", "detail"}
+    assert answer["code"] == "validation_failed"
+    assert answer["message"] == "the contract terms are not valid"
+    assert answer["detail"] == [
+        {"loc": ["terms", "employee_holder"], "problem": "not in the expected form"},
+        {"loc": ["terms", "employee_did"], "problem": "missing"},
+        {"loc": ["terms", "hr_operator"], "problem": "too short"},
+        {"loc": ["terms", "name_of_employee"], "problem": "not allowed here"},
+    ]
+    text_of_answer = response.text
+    for leak in (secret, "王小明", "pydantic", "http", "should", "input"):
+        assert leak not in text_of_answer, leak
+
+    not_json = _upload_terms(service, "{not json " + secret)
+    assert not_json.status_code == 400
+    assert not_json.json() == {
+        "code": "validation_failed",
+        "message": "the contract terms are not valid",
+        "detail": [{"loc": ["terms"], "problem": "not a JSON object"}],
+    }

@@ -108,14 +108,20 @@ def ledger() -> FakeLedger:
 
 @pytest.fixture
 def signer() -> ConsentSigner:
-    return ConsentSigner(issuer="https://hrss.example", key=Jwk.generate(Curve.ED25519))
+    return ConsentSigner(
+        issuer="https://hrss.example",
+        key=Jwk.generate(Curve.ED25519),
+        sealing_secret=secrets.token_bytes(32),
+    )
 
 
 @pytest.fixture
 def make_org(session: Session) -> Callable[..., Organisation]:
     counter = iter(range(10, 99))
 
-    def make(kind: str = "data_user", status: str = "active") -> Organisation:
+    def make(
+        kind: str = "data_user", status: str = "active", accreditor: Organisation | None = None
+    ) -> Organisation:
         code = f"1233010{next(counter)}MB000000X"[:18]
         organisation = Organisation(
             credit_code=code,
@@ -123,6 +129,7 @@ def make_org(session: Session) -> Callable[..., Organisation]:
             kind=kind,
             region=330100,
             status=status,
+            accreditor_id=accreditor.id if accreditor else None,
             ledger_id="0x" + organisation_ledger_id(code).hex(),
             controller_address="0x" + "00" * 20,
             created_at=datetime.now(UTC),

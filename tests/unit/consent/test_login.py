@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from credential_service.consent.service import ConsentSigner
 from credential_service.errors import ClientAuthenticationFailed, NotAuthenticated
+from credential_service.login.models import LoginChallenge
 from credential_service.login.service import (
     authenticate_cardholder_token,
     collect_login_token,
@@ -84,15 +86,20 @@ def test_challenge_is_answered_once_and_collected_once(
     assert (
         collect_login_token(
             session=session,
+            policy=POLICY,
+            token_key=KEY,
             challenge_id=challenge.challenge_id,
             poll_secret=challenge.poll_secret,
             now=NOW,
         )
         is None
     )
-    complete_login(
+    issued = complete_login(
         session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=NOW
     )
+    row = session.get(LoginChallenge, challenge.challenge_id)
+    assert row is not None and issued.access_token not in repr(row.model_dump())
+    assert row.pending_token_sha256 == hashlib.sha256(issued.access_token.encode()).hexdigest()
     with pytest.raises(ClientAuthenticationFailed) as caught:
         complete_login(
             session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=NOW
@@ -100,14 +107,21 @@ def test_challenge_is_answered_once_and_collected_once(
     assert caught.value.code == "login_challenge_replayed"
     collected = collect_login_token(
         session=session,
+        policy=POLICY,
+        token_key=KEY,
         challenge_id=challenge.challenge_id,
         poll_secret=challenge.poll_secret,
         now=NOW,
     )
     assert collected is not None and collected.holder == wallet.address
+    assert collected.access_token == issued.access_token  # the wallet's token, signed again
+    session.refresh(row)
+    assert row.pending_token_sha256 is None
     with pytest.raises(NotAuthenticated):
         collect_login_token(
             session=session,
+            policy=POLICY,
+            token_key=KEY,
             challenge_id=challenge.challenge_id,
             poll_secret=challenge.poll_secret,
             now=NOW,

@@ -10,14 +10,15 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session, select
 
-from credential_service.consent.models import DataUseCheck
+from credential_service.consent.models import ConsentRequestCreate, DataUseCheck
 from credential_service.consent.service import (
     ConsentSigner,
     check_consent,
+    create_consent_request,
     relay_grant,
     relay_withdrawal,
 )
-from credential_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from credential_service.models import Organisation
 from tests.unit.consent.conftest import NOW, FakeLedger
 from wallet_sdk.consent import ConsentRequest, sign_grant, sign_withdrawal
@@ -132,6 +133,41 @@ def test_only_active_data_users_check(
             )
 
 
+def test_a_data_user_under_a_suspended_accreditor_neither_asks_nor_checks(
+    session: Session, ledger: FakeLedger, signer: ConsentSigner, make_org: MakeOrg
+) -> None:
+    province = make_org(kind="province", status="suspended")
+    user = make_org(accreditor=province)
+    message = f"the data user is not active: the organisation's accreditor {province.credit_code}"
+    with pytest.raises(Forbidden, match=message) as refused:
+        check_consent(
+            session=session,
+            ledger=ledger,
+            data_user=user,
+            consent_id=b"\x00" * 32,
+            purpose="recruitment",
+            now=NOW,
+        )
+    assert refused.value.code == ErrorCode.TENANT_FORBIDDEN
+    assert refused.value.detail == {"inactive": province.credit_code}
+    with pytest.raises(Forbidden, match=message):
+        create_consent_request(
+            session=session,
+            ledger=ledger,
+            signer=signer,
+            data_user=user,
+            create=ConsentRequestCreate(
+                purposes=["recruitment"],
+                data_categories=["identity"],
+                duration_seconds=3600,
+                contact="privacy@data-user.example.cn",
+                notice="n",
+                subject_reference="s",
+            ),
+            now=NOW,
+        )
+
+
 def test_grant_with_used_nonce_is_a_replay(
     session: Session,
     ledger: FakeLedger,
@@ -239,5 +275,5 @@ def test_withdrawal_relayed_elsewhere_reaches_the_cardholders_view(
     signed = _relay(session, ledger, signer, make_request(user))
     ledger.withdraw(consent_id=signed.consent_id, nonce=1, signature=b"")  # relayed by someone else
     assert _check(session, ledger, user, signed, now=ledger.block_time).reason == "withdrawn"
-    [view] = list_holder_consents(session=session, holder=signed.terms.holder)
+    [view] = list_holder_consents(session=session, signer=signer, holder=signed.terms.holder)
     assert view.state == "withdrawn" and view.withdrawn_at == ledger.block_time

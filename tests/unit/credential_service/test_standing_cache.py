@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlmodel import Session, SQLModel, create_engine, select
 
 from credential_service.errors import NotAuthenticated
-from credential_service.models import OrganisationKind, OrganisationStatus
+from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
+from credential_service.services.organisations import accreditation_standing
 from credential_service.services.tokens import (
     SCOPES_BY_ROLE,
     AccessTokenClaims,
@@ -15,6 +18,7 @@ from credential_service.services.tokens import (
     OrganisationStandingCache,
     VerifiedTokenCache,
     principal_of,
+    read_standing,
 )
 
 CODE = "91440100MA5ABCDE1X"
@@ -104,3 +108,117 @@ def test_verified_claims_are_kept_until_the_token_expires_with_the_same_leeway()
     assert cache.get("a.b.c", now=1030.0) is None
     assert cache.get("a.b.c", now=900.0) is None  # an expired entry is dropped for good
     assert cache.get("a.b.d", now=900.0) is None
+
+
+# ------------------------------------------------------------------ the accreditation path
+
+PROVINCE, MINISTRY = "11440000MB0000001Y", "11100000000013127D"
+
+
+def child_of_province(code: str = CODE) -> OrganisationStanding:
+    return OrganisationStanding(
+        organisation_id=7,
+        credit_code=code,
+        role=OrganisationKind.EMPLOYER,
+        status=OrganisationStatus.ACTIVE,
+        accreditors=(PROVINCE, MINISTRY),
+    )
+
+
+def test_forgetting_an_accreditor_drops_everything_below_it_at_once() -> None:
+    cache = OrganisationStandingCache()
+    other_province = OrganisationStanding(
+        organisation_id=9,
+        credit_code="91330100MA5ABCDE3Z",
+        role=OrganisationKind.DATA_USER,
+        status=OrganisationStatus.ACTIVE,
+        accreditors=("11330000MB0000002Q", MINISTRY),
+    )
+    cache.put(child_of_province())
+    cache.put(other_province)
+    cache.forget(PROVINCE)
+    assert cache.get(CODE) is None
+    assert cache.get(other_province.credit_code) == other_province
+    cache.forget(MINISTRY)
+    assert cache.get(other_province.credit_code) is None
+
+
+def test_another_worker_sees_a_suspended_accreditor_within_the_ttl(tmp_path: Path) -> None:
+    """Two caches, two workers: the one that suspends forgets; the other reads the database
+    anew when its entry expires, and the standing it reads is the path's."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'standing.db'}")
+    SQLModel.metadata.create_all(engine)
+    now = datetime.now(UTC)
+    with Session(engine, expire_on_commit=False) as session:
+        ministry = _organisation(session, MINISTRY, OrganisationKind.MINISTRY, None, now)
+        province = _organisation(session, PROVINCE, OrganisationKind.PROVINCE, ministry, now)
+        _organisation(session, CODE, OrganisationKind.EMPLOYER, province, now)
+    clock = [100.0]
+    other_worker = OrganisationStandingCache(ttl=2.0, clock=lambda: clock[0])
+    with Session(engine) as session:
+        before = read_standing(session=session, credit_code=CODE)
+    assert before is not None and before.status == OrganisationStatus.ACTIVE
+    assert before.accreditors == (PROVINCE, MINISTRY)
+    other_worker.put(before)
+    with Session(engine) as session:
+        row = session.exec(select(Organisation).where(Organisation.credit_code == PROVINCE)).one()
+        row.status = OrganisationStatus.SUSPENDED
+        session.add(row)
+        session.commit()
+    clock[0] = 101.9
+    assert other_worker.get(CODE) == before  # still within the TTL
+    clock[0] = 102.0
+    assert other_worker.get(CODE) is None
+    with Session(engine) as session:
+        after = read_standing(session=session, credit_code=CODE)
+        employer = session.exec(select(Organisation).where(Organisation.credit_code == CODE)).one()
+        path = accreditation_standing(session=session, organisation=employer)
+    assert after is not None and after.status == OrganisationStatus.SUSPENDED
+    assert (path.status, path.cause) == (OrganisationStatus.SUSPENDED, PROVINCE)
+    assert path.reason() == f"the organisation's accreditor {PROVINCE} is suspended"
+    claims = AccessTokenClaims(subject=CODE, scope="contracts:write", expires_at=2_000_000_000)
+    with pytest.raises(NotAuthenticated):
+        principal_of(claims=claims, standing=after)
+
+
+def test_a_path_with_a_missing_accreditor_fails_closed(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'orphan.db'}")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        orphan = Organisation(
+            credit_code=CODE,
+            name="orphan",
+            kind=OrganisationKind.EMPLOYER,
+            region=440100,
+            accreditor_id=999,
+            status=OrganisationStatus.ACTIVE,
+            ledger_id="0x00",
+            controller_address="0x00",
+        )
+        path = accreditation_standing(session=session, organisation=orphan)
+    assert (path.status, path.cause) == (OrganisationStatus.REVOKED, CODE)
+
+
+def _organisation(
+    session: Session,
+    code: str,
+    kind: OrganisationKind,
+    accreditor: Organisation | None,
+    now: datetime,
+) -> Organisation:
+    row = Organisation(
+        credit_code=code,
+        name=code,
+        kind=kind,
+        region=440000,
+        accreditor_id=accreditor.id if accreditor else None,
+        status=OrganisationStatus.ACTIVE,
+        ledger_id="0x" + code.encode().hex(),
+        controller_address="0x00",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row

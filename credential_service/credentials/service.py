@@ -67,6 +67,7 @@ from node_adapter import (
     CredentialStatus,
     KeyAlgorithm,
     TransactionReverted,
+    TxReceipt,
 )
 from wallet_sdk import FormatError, WalletError
 from wallet_sdk.credentials import (
@@ -129,6 +130,14 @@ def _chain(what: str, op: Callable[[], T]) -> T:
         raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
 
 
+def _write(runtime: CredentialRuntime, what: str, op: Callable[[], TxReceipt]) -> TxReceipt:
+    """A chain transaction through `_chain`; once it is mined, the runtime's chain state reads
+    up to its block, so this service's verifier knows at once what the service wrote."""
+    receipt = _chain(what, op)
+    runtime.saw_confirmed(receipt)
+    return receipt
+
+
 def _entity_id(organisation: Organisation) -> bytes:
     return bytes.fromhex(organisation.ledger_id.removeprefix("0x"))
 
@@ -188,7 +197,8 @@ def _new_signing_key(
         "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
     )
     if existing is None:
-        _chain(
+        _write(
+            runtime,
             "register a signing key",
             lambda: runtime.clients.trust_registry.register_key(
                 controller,
@@ -253,7 +263,8 @@ def rotate_signing_key(
         session=session, runtime=runtime, issuer=issuer, valid_from=at + 1, serial=count
     )
     controller = runtime.controller(issuer.credit_code)
-    _chain(
+    _write(
+        runtime,
         "end a key's validity",
         lambda: runtime.clients.trust_registry.end_key_validity(
             controller, key_id=old_key.thumbprint(), valid_until=at + 1
@@ -286,7 +297,8 @@ def revoke_signing_key(
     key = runtime.keystore.get(row.keystore_name)
     signer = runtime.controller(actor.credit_code)
     at = int(revoked_at.timestamp())
-    _chain(
+    _write(
+        runtime,
         "revoke a key",
         lambda: runtime.clients.trust_registry.revoke_key(
             signer, key_id=key.thumbprint(), revoked_at=at
@@ -429,7 +441,8 @@ def _issue(
     controller = runtime.controller(issuer.credit_code)
     for start in range(0, len(signed), STATUS_BATCH):
         chunk = [c.credential_id for c in signed[start : start + STATUS_BATCH]]
-        _chain(
+        _write(
+            runtime,
             "register credential statuses",
             partial(
                 runtime.clients.status_registry.register,
@@ -776,7 +789,8 @@ def change_credential_status(
         note_for_audit(f"status {change.status} already on chain; mirrored into the database")
     else:
         signer = runtime.controller(actor.credit_code)
-        _chain(
+        _write(
+            runtime,
             "change a credential's status",
             lambda: runtime.clients.status_registry.set_status(
                 signer,
@@ -849,7 +863,8 @@ def accredit_credential_type(
             code=ErrorCode.ACCREDITATION_NOT_ALLOWED,
         )
     signer = runtime.controller(actor.credit_code)
-    _chain(
+    _write(
+        runtime,
         "set a credential type",
         lambda: runtime.clients.trust_registry.set_credential_type(
             signer, id=_entity_id(issuer), credential_type=credential_type.type_id, allowed=allowed

@@ -230,70 +230,42 @@ def sign_command(employer: _Employer, contract_id: str, signing_key_file: Path |
         _echo_contract(_sign(employer, client, contract_id, signing_key_file))
 
 
-def _new_version(
-    employer: _Employer,
-    contract_id: str,
-    document: Path,
-    relation: str,
-    hr_operator: str,
-    key_terms: tuple[str, ...],
-    sign_now: bool,
-    signing_key_file: Path | None,
-) -> None:
-    terms = {"relation": relation, "hr_operator": hr_operator, "key_terms": _key_terms(key_terms)}
-    with employer.session() as client:
-        contract = _upload(client, f"{_contract_path(contract_id)}/versions", document, terms)
-        if sign_now:
-            contract = _sign(employer, client, contract_id, signing_key_file)
-    _echo_contract(contract)
+def _new_version_command(name: str, relation: str, summary: str) -> click.Command:
+    """``amend`` and ``renew``: one more version of an effective contract."""
+
+    @contract_group.command(name, help=f"{summary} with DOCUMENT as its new version.")
+    @click.argument("contract_id")
+    @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @_hr_operator_option
+    @_key_term_option
+    @_sign_now_option
+    @_signing_key_option
+    @_as_employer
+    def command(
+        employer: _Employer,
+        contract_id: str,
+        document: Path,
+        hr_operator: str,
+        key_terms: tuple[str, ...],
+        sign_now: bool,
+        signing_key_file: Path | None,
+    ) -> None:
+        terms = {
+            "relation": relation,
+            "hr_operator": hr_operator,
+            "key_terms": _key_terms(key_terms),
+        }
+        with employer.session() as client:
+            contract = _upload(client, f"{_contract_path(contract_id)}/versions", document, terms)
+            if sign_now:
+                contract = _sign(employer, client, contract_id, signing_key_file)
+        _echo_contract(contract)
+
+    return command
 
 
-@contract_group.command("amend")
-@click.argument("contract_id")
-@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_hr_operator_option
-@_key_term_option
-@_sign_now_option
-@_signing_key_option
-@_as_employer
-def amend_command(
-    employer: _Employer,
-    contract_id: str,
-    document: Path,
-    hr_operator: str,
-    key_terms: tuple[str, ...],
-    sign_now: bool,
-    signing_key_file: Path | None,
-) -> None:
-    """Amend (变更) an effective contract with DOCUMENT as its new version."""
-    _new_version(
-        employer, contract_id, document, "amendment", hr_operator, key_terms, sign_now,
-        signing_key_file,
-    )  # fmt: skip
-
-
-@contract_group.command("renew")
-@click.argument("contract_id")
-@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_hr_operator_option
-@_key_term_option
-@_sign_now_option
-@_signing_key_option
-@_as_employer
-def renew_command(
-    employer: _Employer,
-    contract_id: str,
-    document: Path,
-    hr_operator: str,
-    key_terms: tuple[str, ...],
-    sign_now: bool,
-    signing_key_file: Path | None,
-) -> None:
-    """Renew (续订) an effective contract with DOCUMENT as its new version."""
-    _new_version(
-        employer, contract_id, document, "renewal", hr_operator, key_terms, sign_now,
-        signing_key_file,
-    )  # fmt: skip
+amend_command = _new_version_command("amend", "amendment", "Amend (变更) an effective contract")
+renew_command = _new_version_command("renew", "renewal", "Renew (续订) an effective contract")
 
 
 @contract_group.command("terminate")

@@ -6,7 +6,6 @@ follower polling every second as in production)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,15 +15,6 @@ from tests.fixtures.running_service import RunningService
 from tests.unit.credentials.world import DIPLOMA_SUBJECT
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("read-your-writes")]
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    service = RunningService(tmp_path_factory.mktemp("read-your-writes"))
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 def _post(service: RunningService, client_id: str, path: str, body: Any) -> httpx.Response:
@@ -54,27 +44,27 @@ def _verify_at_once(service: RunningService, court: str, token: str) -> None:
 
 
 def test_a_credential_the_service_issued_verifies_in_the_next_request(
-    running: RunningService,
+    running_service: RunningService,
 ) -> None:
-    school, court = running.client_id("issuer"), running.client_id("court")
-    province = running.client_id("province")
+    school, court = running_service.client_id("issuer"), running_service.client_id("court")
+    province = running_service.client_id("province")
     accredited = httpx.put(
-        f"{running.base}/v1/credential-types/TechnicalSchoolDiploma/issuers/{school}",
+        f"{running_service.base}/v1/credential-types/TechnicalSchoolDiploma/issuers/{school}",
         json={"allowed": True},
-        headers=running.headers(province),
+        headers=running_service.headers(province),
         timeout=60,
     )
     assert accredited.status_code == 200, accredited.text
     for _ in range(3):
-        credential = _issue(running, school)
-        _verify_at_once(running, court, credential["credential"])
+        credential = _issue(running_service, school)
+        _verify_at_once(running_service, court, credential["credential"])
 
-    rotated = _post(running, school, "/v1/credentials/keys/rotate", {})
+    rotated = _post(running_service, school, "/v1/credentials/keys/rotate", {})
     assert rotated.status_code == 200, rotated.text
     new_key = rotated.json()
     # The new key is valid from the second after the rotation; issue as soon as it is.
     while time.time() < new_key["valid_from"]:
         time.sleep(0.05)
-    credential = _issue(running, school)
+    credential = _issue(running_service, school)
     assert credential["key_id"] == new_key["key_id"]
-    _verify_at_once(running, court, credential["credential"])
+    _verify_at_once(running_service, court, credential["credential"])

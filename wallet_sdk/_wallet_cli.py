@@ -311,19 +311,29 @@ def consent_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
 
 @click.group("credential")
 def credential_group() -> None:
-    """Keep and list credentials."""
+    """Keep, list, present and remove credentials."""
 
 
 @credential_group.command("receive")
 @_wallet_option
 @_pass_option
 @click.argument("token_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["vc+jwt", "vc+sd-jwt"]), default="vc+jwt")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vc+jwt", "vc+sd-jwt"]),
+    default=None,
+    help="Default: read from the token (an SD-JWT carries ~-separated disclosures).",
+)
 @_now_option
 def credential_receive(
-    wallet_dir: Path, passphrase_file: Path | None, token_file: Path, fmt: str, now: int | None
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    token_file: Path,
+    fmt: str | None,
+    now: int | None,
 ) -> None:
-    """Keep the credential in TOKEN_FILE."""
+    """Keep the credential in TOKEN_FILE (vc+jwt or vc+sd-jwt, told by the token)."""
     wallet = _open(wallet_dir, passphrase_file)
     try:
         stored = wallet.receive_credential(
@@ -342,6 +352,19 @@ def credential_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
     """List the credentials in the wallet."""
     for stored in _open(wallet_dir, passphrase_file).credentials():
         click.echo(f"{stored.credential_id}\t{stored.format}\t{stored.received_at}")
+
+
+@credential_group.command("remove")
+@_wallet_option
+@_pass_option
+@click.argument("credential_id")
+def credential_remove(wallet_dir: Path, passphrase_file: Path | None, credential_id: str) -> None:
+    """Forget the credential CREDENTIAL_ID (as `credential list` shows it)."""
+    try:
+        _open(wallet_dir, passphrase_file).remove_credential(credential_id)
+    except WalletError as err:
+        _fail(err)
+    click.echo(f"removed {credential_id}")
 
 
 @credential_group.command("present")

@@ -47,6 +47,7 @@ from credential_service.models import Organisation, OrganisationKind, Organisati
 from wallet_sdk.consent import (
     ConsentRequest,
     Controller,
+    DataCategory,
     Purpose,
     ReceiptEvent,
     SignedConsent,
@@ -140,7 +141,14 @@ def create_consent_request(
         )
         qr = encode_consent_request_qr(request, issuer=signer.issuer, key=signer.key)
     except (FormatError, ValueError) as err:
-        raise InvalidInput(str(err), code=ErrorCode.CONSENT_REQUEST_INVALID) from err
+        raise InvalidInput(
+            str(err),
+            code=ErrorCode.CONSENT_REQUEST_INVALID,
+            detail={
+                "allowed_purposes": [purpose.value for purpose in Purpose],
+                "allowed_data_categories": [category.value for category in DataCategory],
+            },
+        ) from err
     session.add(
         ConsentRequestRecord(
             request_id=request.request_id,

@@ -223,10 +223,10 @@ def verify_receipt_command(
     """
     from wallet_sdk.errors import FormatError, UnsupportedAlgorithmError, VerificationError
     from wallet_sdk.merkle import HashAlgorithm
-    from wallet_sdk.receipt import AnchorReceipt, verify_receipt, verify_receipt_offline
+    from wallet_sdk.receipt import load_receipt_argument, verify_receipt, verify_receipt_offline
 
     try:
-        receipt = AnchorReceipt.parse(receipt_path.read_bytes())
+        receipt = load_receipt_argument(file, receipt_path)
     except FormatError as err:
         click.echo(f"not an anchor receipt: {err}", err=True)
         sys.exit(2)

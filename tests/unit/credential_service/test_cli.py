@@ -55,3 +55,25 @@ def test_demo_token_outside_dev_mode_names_the_missing_setting(tmp_path: Path) -
     assert "HRSS_DEV_MODE=true" in result.output
     assert "validation error" not in result.output.lower()  # no raw pydantic report
     assert "pydantic" not in result.output.lower()
+
+
+def test_the_readme_shows_anchor_with_a_wait_in_seconds_and_a_document_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import re
+    import shlex
+
+    from credential_service.anchoring.cli import anchor_command
+    from credential_service.api.routes.anchors import AnchorRequest
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [example] = [line for line in readme.splitlines() if line.startswith("hrss anchor --")]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "contract.pdf").write_bytes(b"contract")
+    parsed = anchor_command.make_context("anchor", shlex.split(example)[2:]).params
+    assert parsed["wait"] == 60 and parsed["document_type"] == "labour-contract"
+    # the curl example's body is a valid request body of POST /v1/anchors
+    [body] = re.findall(r"-d '(\{.*\})'", readme)
+    request = json.loads(body.replace("<64 hex>", "00" * 32))
+    assert AnchorRequest.model_validate(request).document_type == "labour-contract"

@@ -166,15 +166,17 @@ def _key_name(issuer: Organisation, serial: int) -> str:
 def current_signing_key(
     *, session: Session, runtime: CredentialRuntime, issuer: Organisation, at: int
 ) -> tuple[SigningKeyRecord, Jwk]:
-    """The issuer's signing key valid at `at`; a first key is generated and registered on
-    chain when the issuer has none."""
+    """The issuer's signing key valid at `at`; a key is generated and registered on chain when
+    none is (the issuer has none yet, or its current one was revoked). A key rotated out
+    stays valid to the end of the rotation's second, so issuing in that second uses it."""
     rows = session.exec(
         select(SigningKeyRecord)
         .where(SigningKeyRecord.organisation_id == issuer.id)
         .order_by(col(SigningKeyRecord.valid_from).desc())
     ).all()
     for row in rows:
-        if row.revoked_at is None and row.valid_until is None and row.valid_from <= at:
+        ended = row.valid_until is not None and at >= row.valid_until
+        if row.revoked_at is None and not ended and row.valid_from <= at:
             return row, runtime.keystore.get(row.keystore_name)
     return _new_signing_key(
         session=session, runtime=runtime, issuer=issuer, valid_from=at, serial=len(rows)
@@ -253,7 +255,21 @@ def rotate_signing_key(
     Credentials signed under the old key keep verifying as of their issue time."""
     _require_active_issuer(issuer)
     at = _chain_time(runtime, now)
-    old_row, old_key = current_signing_key(session=session, runtime=runtime, issuer=issuer, at=at)
+    # The key to end is the open one (no end, not revoked), even when a rotation earlier in
+    # this same second made it start only at the next second.
+    open_row = session.exec(
+        select(SigningKeyRecord)
+        .where(SigningKeyRecord.organisation_id == issuer.id)
+        .where(col(SigningKeyRecord.valid_until).is_(None))
+        .where(col(SigningKeyRecord.revoked_at).is_(None))
+        .order_by(col(SigningKeyRecord.valid_from).desc())
+    ).first()
+    if open_row is not None:
+        old_row, old_key = open_row, runtime.keystore.get(open_row.keystore_name)
+    else:
+        old_row, old_key = current_signing_key(
+            session=session, runtime=runtime, issuer=issuer, at=at
+        )
     count = len(
         session.exec(
             select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == issuer.id)

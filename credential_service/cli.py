@@ -1,24 +1,28 @@
-"""The ``hrss`` command: operator tasks on a service's database and keystore."""
+"""The ``hrss`` command: operator tasks on a service's database and keystore, and the
+organisations' tools against a running service (anchoring, labour contracts).
+
+Every command imports what it needs when it runs, so ``hrss --help`` starts at once: the
+modules named below import only click at their top.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from sqlmodel import Session
 
 from credential_service.anchoring.cli import (
     anchor_command,
     verify_receipt_command,
     worker_command,
 )
-from credential_service.core.config import DatabaseSettings, Settings
-from credential_service.errors import AuditChainBroken, ServiceError
+from credential_service.labour.cli import contract_group
 from credential_service.labour.verify_cli import verify_evidence_command
-from credential_service.persistence import create_database_engine
-from credential_service.services.audit import verify_audit_chain
+
+if TYPE_CHECKING:
+    from credential_service.core.config import Settings
 
 
 @click.group()
@@ -30,6 +34,19 @@ main.add_command(verify_evidence_command)
 main.add_command(anchor_command)
 main.add_command(verify_receipt_command)
 main.add_command(worker_command)
+main.add_command(contract_group)
+
+
+def _settings() -> Settings:
+    """The service settings, or a command error that names what to set."""
+    from pydantic import ValidationError
+
+    from credential_service.core.config import Settings, describe_settings_error
+
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise click.ClickException(describe_settings_error(err)) from err
 
 
 @main.group()
@@ -41,6 +58,13 @@ def audit() -> None:
 @click.option("--database-url", help="Defaults to HRSS_DATABASE_URL / DATABASE_URL.")
 def audit_verify(database_url: str | None) -> None:
     """Check the chain of hashes; exit 1 and name the first broken row when it is broken."""
+    from sqlmodel import Session
+
+    from credential_service.core.config import DatabaseSettings
+    from credential_service.errors import AuditChainBroken
+    from credential_service.persistence import create_database_engine
+    from credential_service.services.audit import verify_audit_chain
+
     url = database_url or DatabaseSettings().database_url
     engine = create_database_engine(url)
     try:
@@ -75,11 +99,9 @@ def demo_bootstrap(client_keystore: Path) -> None:
     """Create the demo organisations and print their client credentials."""
     from credential_service.bootstrap import bootstrap_demo
     from credential_service.context import ServiceContext
+    from credential_service.errors import ServiceError
 
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        raise click.ClickException(str(err)) from err
+    settings = _settings()
     try:
         context = ServiceContext.open(settings)
         try:
@@ -106,49 +128,13 @@ def demo_bootstrap(client_keystore: Path) -> None:
 @click.option("--url", default=None, help="Service base URL (default: the configured issuer URL).")
 @click.option("--scope", default=None, help="Space-separated scopes to ask for (default: all).")
 def demo_token(client_id: str, client_keystore: Path, url: str | None, scope: str | None) -> None:
-    """Obtain an access token for a demo client with private_key_jwt (RFC 7523) and print it."""
-    import json
-    import secrets
-    import time
+    """Obtain an access token for a demo client with private_key_jwt (RFC 7523) and print it.
 
-    import httpx
+    The demo keystore opens with the service passphrase: run with HRSS_DEV_MODE=true (as
+    `make run` prints it) or HRSS_KEYSTORE_PASSPHRASE.
+    """
+    from credential_service.service_client import client_jwk, fetch_access_token
 
-    from credential_service.bootstrap import load_client_key
-    from credential_service.keystore import FileKeystore
-    from wallet_sdk import Jwk, sign_compact
-
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        raise click.ClickException(str(err)) from err
-    base = (url or settings.issuer_url).rstrip("/")
-    token_endpoint = f"{base}/v1/auth/token"
-    try:
-        keystore = FileKeystore.open(client_keystore, settings.passphrase)
-        jwk = load_client_key(keystore, client_id)
-    except ServiceError as err:
-        raise click.ClickException(f"{err.code}: {err.message}") from err
-    now = int(time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": token_endpoint,
-        "iat": now,
-        "exp": now + 60,
-        "jti": secrets.token_hex(16),
-    }
-    assertion = sign_compact(json.dumps(claims).encode(), Jwk.from_jwk(jwk))
-    form = {
-        "grant_type": "client_credentials",
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": assertion,
-    }
-    if scope:
-        form["scope"] = scope
-    try:
-        response = httpx.post(token_endpoint, data=form, timeout=10)
-    except httpx.HTTPError as err:
-        raise click.ClickException(f"cannot reach {token_endpoint}: {err}") from err
-    if response.status_code != 200:
-        raise click.ClickException(f"{response.status_code}: {response.text}")
-    click.echo(response.json()["access_token"])
+    jwk = client_jwk(client_id=client_id, key_file=None, client_keystore=client_keystore)
+    base = url or _settings().issuer_url
+    click.echo(fetch_access_token(base, client_id, jwk, scope=scope))

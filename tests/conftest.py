@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.chain",
     "tests.fixtures.database",
     "tests.fixtures.anchoring",
+    "tests.fixtures.running_service",
 ]

@@ -8,10 +8,11 @@ also talks to the credential service; without it, it prints what it would send.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from wallet_sdk.wallet import Wallet
 
 __all__ = ["WALLET_COMMANDS"]
 
-_TIMEOUT = 10.0
+_TIMEOUT = 30.0
+_AUDIENCE = "urn:hrss:wallet"
+"""The audience of the service's QR payloads to a wallet."""
 
 
 def _read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
@@ -64,17 +67,22 @@ def _now(now: int | None) -> int:
     return int(time.time()) if now is None else now
 
 
-def _post(url: str, body: Mapping[str, Any], token: str | None = None) -> dict[str, Any]:
+def _call(method: str, url: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+    """One request to the service; its error answer is printed and exits 1, an unreachable
+    service exits 2."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.post(url, json=dict(body), headers=headers, timeout=_TIMEOUT)
+        response = httpx.request(method, url, headers=headers, timeout=_TIMEOUT, **kwargs)
     except httpx.HTTPError as err:
         _fail(FormatError(f"cannot reach {url}: {err}"))
     if response.status_code >= 400:
         click.echo(response.text, err=True)
         raise SystemExit(1)
-    answer: dict[str, Any] = response.json()
-    return answer
+    return response
+
+
+def _post(url: str, body: Mapping[str, Any], token: str | None = None) -> Any:
+    return _call("POST", url, token, json=dict(body)).json()
 
 
 def _echo_json(value: Any) -> None:
@@ -161,7 +169,7 @@ def login_command(
         answer = wallet.answer_login(
             qr_text,
             trusted_keys=_trusted(trust_file),
-            audience="urn:hrss:wallet",
+            audience=_AUDIENCE,
             now=_now(now),
         )
     except VerificationError as err:
@@ -304,19 +312,29 @@ def consent_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
 
 @click.group("credential")
 def credential_group() -> None:
-    """Keep and list credentials."""
+    """Keep, list, present and remove credentials."""
 
 
 @credential_group.command("receive")
 @_wallet_option
 @_pass_option
 @click.argument("token_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["vc+jwt", "vc+sd-jwt"]), default="vc+jwt")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vc+jwt", "vc+sd-jwt"]),
+    default=None,
+    help="Default: read from the token (an SD-JWT carries ~-separated disclosures).",
+)
 @_now_option
 def credential_receive(
-    wallet_dir: Path, passphrase_file: Path | None, token_file: Path, fmt: str, now: int | None
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    token_file: Path,
+    fmt: str | None,
+    now: int | None,
 ) -> None:
-    """Keep the credential in TOKEN_FILE."""
+    """Keep the credential in TOKEN_FILE (vc+jwt or vc+sd-jwt, told by the token)."""
     wallet = _open(wallet_dir, passphrase_file)
     try:
         stored = wallet.receive_credential(
@@ -335,6 +353,19 @@ def credential_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
     """List the credentials in the wallet."""
     for stored in _open(wallet_dir, passphrase_file).credentials():
         click.echo(f"{stored.credential_id}\t{stored.format}\t{stored.received_at}")
+
+
+@credential_group.command("remove")
+@_wallet_option
+@_pass_option
+@click.argument("credential_id")
+def credential_remove(wallet_dir: Path, passphrase_file: Path | None, credential_id: str) -> None:
+    """Forget the credential CREDENTIAL_ID (as `credential list` shows it)."""
+    try:
+        _open(wallet_dir, passphrase_file).remove_credential(credential_id)
+    except WalletError as err:
+        _fail(err)
+    click.echo(f"removed {credential_id}")
 
 
 @credential_group.command("present")
@@ -442,11 +473,166 @@ def training_file_present(
 def sign_digest_command(
     wallet_dir: Path, passphrase_file: Path | None, document: Path, now: int | None
 ) -> None:
-    """Sign the SHA-256 digest of DOCUMENT (e.g. a labour contract) with the did:jwk key."""
+    """Sign the SHA-256 digest of DOCUMENT with the did:jwk key (purpose ``sign``).
+
+    A labour contract is signed with `contract sign`: the service expects a signature over
+    the record it prepared (digest, purpose and time), not over the file.
+    """
     wallet = _open(wallet_dir, passphrase_file)
     digest = hashlib.sha256(document.read_bytes()).digest()
     signature = wallet.sign_digest(digest, now=_now(now))
     _echo_json({"signer": signature.signer, "digest": digest.hex(), "jws": signature.jws})
+
+
+# ------------------------------------------------------------------- labour contracts
+
+
+@click.group("contract")
+def contract_group() -> None:
+    """Review and sign labour contracts (电子劳动合同) an employer sent you.
+
+    Sign in with --token (from `login`), or let the command log in itself with --trust (the
+    service's trust file, GET /v1/consents/trust): it asks the service for a login QR, checks
+    the service's signature on it and answers it with the wallet's holder key.
+    """
+
+
+_service_option = click.option(
+    "--service", "service_url", required=True, help="The credential service's base URL."
+)
+_token_option = click.option("--token", help="Cardholder access token (from `login`).")
+_login_trust_option = click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='Log in with this JSON {"issuer": [JWK, ...]} of trusted service keys (no --token).',
+)
+
+
+def _cardholder_token(
+    wallet: Wallet, service: str, token: str | None, trust_file: Path | None, now: int
+) -> str:
+    if token:
+        return token
+    if trust_file is None:
+        _fail(FormatError("sign in: give --token (from `login`) or --trust to log in now"))
+    assert trust_file is not None
+    challenge = _post(f"{service}/v1/login/challenges", {})
+    try:
+        answer = wallet.answer_login(
+            challenge["qr"], trusted_keys=_trusted(trust_file), audience=_AUDIENCE, now=now
+        )
+    except VerificationError as err:
+        _fail(err, 1)
+    issued: str = _post(f"{service}/v1/login/responses", {"response": answer})["access_token"]
+    return issued
+
+
+class _Cardholder:
+    """A signed-in wallet: the wallet, the service URL, the access token and "now"."""
+
+    def __init__(self, wallet: Wallet, service: str, token: str, now: int) -> None:
+        self.wallet = wallet
+        self.service = service
+        self.token = token
+        self.now = now
+
+
+def _as_cardholder(function: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the wallet and sign-in options and call it with the `_Cardholder`."""
+
+    @functools.wraps(function)
+    def command(
+        *,
+        wallet_dir: Path,
+        passphrase_file: Path | None,
+        service_url: str,
+        token: str | None,
+        trust_file: Path | None,
+        now: int | None,
+        **options: Any,
+    ) -> None:
+        wallet, service, at = _open(wallet_dir, passphrase_file), service_url.rstrip("/"), _now(now)
+        bearer = _cardholder_token(wallet, service, token, trust_file, at)
+        function(_Cardholder(wallet, service, bearer, at), **options)
+
+    for option in (
+        _now_option, _login_trust_option, _token_option, _service_option, _pass_option,
+        _wallet_option,
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def _contract_json(service: str, token: str, contract_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = _call(
+        "GET", f"{service}/v1/me/labour-contracts/{contract_id}", token
+    ).json()
+    return answer
+
+
+@contract_group.command("list")
+@_as_cardholder
+def contract_list(me: _Cardholder) -> None:
+    """Your contracts: id, state, latest version, employer, who signs next."""
+    for contract in _call("GET", f"{me.service}/v1/me/labour-contracts", me.token).json():
+        pending = contract["pending"]["role"] if contract["pending"] else "-"
+        click.echo(
+            f"{contract['contract_id']}\t{contract['state']}\tv{contract['latest_version']}"
+            f"\t{contract['employer_name']}\tnext: {pending}"
+        )
+
+
+@contract_group.command("show")
+@click.argument("contract_id")
+@click.option(
+    "--document",
+    "document_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the latest version's document to this file, to read before signing.",
+)
+@_as_cardholder
+def contract_show(me: _Cardholder, contract_id: str, document_out: Path | None) -> None:
+    """One contract with its key terms (position, term, wage...) and what waits for you."""
+    contract = _contract_json(me.service, me.token, contract_id)
+    if document_out is not None:
+        url = f"{me.service}/v1/me/labour-contracts/{contract_id}/document"
+        document_out.write_bytes(_call("GET", url, me.token).content)
+    _echo_json(contract)
+
+
+@contract_group.command("sign")
+@click.argument("contract_id")
+@click.option(
+    "--document",
+    "reviewed",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The document you read: refuse to sign unless the record names exactly this file.",
+)
+@_as_cardholder
+def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> None:
+    """Sign what waits for your signature (the employer's offer of a version, or a
+    termination) with the wallet's did:jwk key, over the record the service prepared."""
+    from wallet_sdk.evidence import Role, pending_record, sign_as_employee
+
+    contract = _contract_json(me.service, me.token, contract_id)
+    try:
+        record = pending_record(contract, role=Role.EMPLOYEE, at=me.now)
+        if reviewed is not None:
+            digest = "0x" + hashlib.sha256(reviewed.read_bytes()).hexdigest()
+            if digest != record.document_digest:
+                _fail(
+                    VerificationError(
+                        "document", f"the record names another document than {reviewed}"
+                    ),
+                    1,
+                )
+        signature = sign_as_employee(record, wallet=me.wallet)
+    except WalletError as err:
+        _fail(err)
+        return
+    url = f"{me.service}/v1/me/labour-contracts/{contract_id}/signature"
+    _echo_json(_post(url, {"jws": signature.jws}, me.token))
 
 
 WALLET_COMMANDS: tuple[click.Command, ...] = (
@@ -457,4 +643,5 @@ WALLET_COMMANDS: tuple[click.Command, ...] = (
     credential_group,
     training_file_group,
     sign_digest_command,
+    contract_group,
 )

@@ -18,7 +18,11 @@ from wallet_sdk.jose import Curve
 from wallet_sdk.keystore import Keystore
 from wallet_sdk.privacy import PersonalValue, scan_chain_for
 from wallet_sdk.qr import render_qr_png, render_qr_text
-from wallet_sdk.receipt import AnchorReceipt, ReceiptVerification, verify_receipt_offline
+from wallet_sdk.receipt import (
+    ReceiptVerification,
+    load_receipt_argument,
+    verify_receipt_offline,
+)
 
 __all__ = ["main"]
 
@@ -102,15 +106,16 @@ def _print_report(report: ReceiptVerification) -> None:
 
 
 @main.command("verify-receipt")
-@click.argument("receipt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def verify_receipt_command(receipt: Path, document: Path) -> None:
-    """Check offline that DOCUMENT is in the Merkle batch RECEIPT names.
+@click.argument("receipt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_receipt_command(document: Path, receipt: Path) -> None:
+    """Check offline that DOCUMENT is in the Merkle batch RECEIPT names (the order of
+    `hrss verify-receipt`, which also checks the chain).
 
     This does not check the chain: it proves inclusion in the batch root only.
     """
     try:
-        parsed = AnchorReceipt.parse(receipt.read_bytes())
+        parsed = load_receipt_argument(document, receipt)
         # the document is hashed with the receipt's algorithm (SHA-256 or SM3)
         digest = parsed.algorithm.digest_file(document)
         report = verify_receipt_offline(parsed, digest, algorithm=parsed.algorithm)

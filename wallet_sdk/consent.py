@@ -214,10 +214,15 @@ def _address(value: object, name: str = "address") -> str:
 
 
 def _enum_tuple(values: Iterable[Any], kind: type[enum.StrEnum], name: str) -> tuple[Any, ...]:
-    try:
-        items = [kind(v) for v in values]
-    except (ValueError, TypeError) as err:
-        raise FormatError(f"{name}: not in the controlled vocabulary ({err})") from err
+    items = []
+    for value in values:
+        try:
+            items.append(kind(value))
+        except (ValueError, TypeError) as err:
+            allowed = ", ".join(member.value for member in kind)
+            raise FormatError(
+                f"{name}: {value!r} is not in the controlled vocabulary; allowed: {allowed}"
+            ) from err
     if not items:
         raise FormatError(f"{name} must not be empty")
     if len(set(items)) != len(items):
@@ -873,10 +878,16 @@ def sign_grant(
         DataCategory,
         "data_categories",
     )
-    if not set(chosen_purposes) <= set(request.purposes):
-        raise FormatError("a grant cannot add purposes the request did not ask for")
-    if not set(chosen_categories) <= set(request.data_categories):
-        raise FormatError("a grant cannot add data categories the request did not ask for")
+    for what, chosen, asked in (
+        ("purposes", chosen_purposes, request.purposes),
+        ("data categories", chosen_categories, request.data_categories),
+    ):
+        extra = sorted(set(chosen) - set(asked))
+        if extra:
+            raise FormatError(
+                f"a grant cannot add {what} the request did not ask for: "
+                f"{', '.join(extra)} (asked: {', '.join(asked)})"
+            )
     start = now if not_before is None else not_before
     end = start + request.duration_seconds if not_after is None else not_after
     if end - start > request.duration_seconds:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import jsonschema
@@ -41,6 +42,7 @@ __all__ = [
     "CheckResult",
     "CheckStatus",
     "ReceiptVerification",
+    "load_receipt_argument",
     "verify_receipt",
     "verify_receipt_offline",
 ]
@@ -544,3 +546,23 @@ def verify_receipt(
     runner.run("block", check_block, after=("root_anchored",))
     runner.run("anchoring_entity_active", check_entity, after=("root_anchored", "block"))
     return runner.finish(receipt)
+
+
+def load_receipt_argument(document: Path, receipt: Path) -> AnchorReceipt:
+    """The receipt in the file `receipt`, for the ``verify-receipt DOCUMENT RECEIPT`` commands
+    (``hrss`` and ``hrss-wallet`` take the two in this one order).
+
+    Raises `FormatError` when the file cannot be read or holds no receipt; when `document`
+    holds one instead, the message says the two were given the other way round.
+    """
+    try:
+        return AnchorReceipt.parse(receipt.read_bytes())
+    except (OSError, FormatError) as err:
+        try:
+            AnchorReceipt.parse(document.read_bytes())
+        except (OSError, FormatError):
+            raise FormatError(f"{receipt} is not an anchor receipt: {err}") from err
+        raise FormatError(
+            f"{document} is the receipt: give the two the other way round: "
+            "verify-receipt DOCUMENT RECEIPT"
+        ) from err

@@ -383,16 +383,29 @@ class Wallet:
 
     # -- credentials ------------------------------------------------------------------------
 
-    def receive_credential(self, token: str, *, format: str, now: int) -> StoredCredential:
+    def receive_credential(
+        self, token: str, *, format: str | None = None, now: int
+    ) -> StoredCredential:
         """Keep a credential (``vc+jwt`` or ``vc+sd-jwt`` with its disclosures) as received.
 
-        A credential bound to a holder key (``cnf``) must be bound to this wallet's
-        credential key. Signature, issuer and status are checked by `verify_credential`,
-        which needs the chain. Raises `FormatError` for an unknown format, an unreadable
-        token, a credential bound to another key, or one already in the wallet.
+        The format is read from the token (an SD-JWT is the issuer's JWT followed by
+        ``~``-separated disclosures); a `format` given must agree with it. A credential bound
+        to a holder key (``cnf``) must be bound to this wallet's credential key. Signature,
+        issuer and status are checked by `verify_credential`, which needs the chain. Raises
+        `FormatError` for an unknown or contradicted format (naming the allowed ones), an
+        unreadable token, a credential bound to another key, or one already in the wallet.
         """
-        if format not in (VC_JWT_TYP, VC_SD_JWT_TYP) or not isinstance(token, str) or not token:
+        allowed = (VC_JWT_TYP, VC_SD_JWT_TYP)
+        if format is not None and format not in allowed:
+            raise FormatError(
+                f"unknown credential format {format!r}; allowed: {', '.join(allowed)}"
+            )
+        if not isinstance(token, str) or not token:
             raise FormatError("a credential is a non-empty vc+jwt or vc+sd-jwt token")
+        detected = VC_SD_JWT_TYP if "~" in token else VC_JWT_TYP
+        if format is not None and format != detected:
+            raise FormatError(f"the token is a {detected} credential, not {format}")
+        format = detected
         claims = _unverified_claims(token.split("~", 1)[0])
         cnf = claims.get("cnf")
         if cnf is not None:

@@ -14,49 +14,47 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import httpx
-from tqdm import tqdm
 
-from wallet_sdk.errors import UnsupportedAlgorithmError
-from wallet_sdk.merkle import HashAlgorithm
+if TYPE_CHECKING:  # imported when a command runs: `hrss --help` starts without them
+    import httpx
+    from tqdm import tqdm
 
-__all__ = ["anchor_command", "verify_receipt_command", "worker_command"]
+    from wallet_sdk.merkle import HashAlgorithm
+
+__all__ = ["ALGORITHM_NAMES", "anchor_command", "verify_receipt_command", "worker_command"]
 
 _SUBMIT_BATCH = 5_000
 RECEIPT_SUFFIX = ".anchor-receipt.json"
-_ALGORITHM_NAMES = [algorithm.value for algorithm in HashAlgorithm]
+ALGORITHM_NAMES = ("sha-256", "sm3")
+"""`wallet_sdk.merkle.HashAlgorithm` values, spelled out so that building the command line
+imports no SDK (a unit test keeps the two equal)."""
+_DEFAULT_ALGORITHM = "sha-256"
 
 
 def _client(service: str, token: str) -> httpx.Client:
     """HTTP client for the service (tests replace it with the app's test client)."""
-    return httpx.Client(
-        base_url=service.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=60
-    )
+    from credential_service.service_client import service_session
+
+    return service_session(service, token)
 
 
 def hash_file(
     path: Path,
     progress: tqdm | None = None,
     *,
-    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+    algorithm: HashAlgorithm | None = None,
 ) -> bytes:
     """Digest of a file under `algorithm` (SHA-256 unless told), read in 1 MiB pieces.
 
     Raises `OSError` when the file cannot be read.
     """
+    from wallet_sdk.merkle import HashAlgorithm
+
+    algorithm = HashAlgorithm.SHA256 if algorithm is None else algorithm
     return algorithm.digest_file(path, None if progress is None else progress.update)
-
-
-def _fail(response: httpx.Response) -> click.ClickException:
-    try:
-        body = response.json()
-        message = f"{body.get('code')}: {body.get('message')}"
-    except ValueError:
-        message = response.text[:200]
-    return click.ClickException(f"the service answered {response.status_code}: {message}")
 
 
 @click.command("anchor")
@@ -65,19 +63,28 @@ def _fail(response: httpx.Response) -> click.ClickException:
 )
 @click.option("--service", "service_url", required=True, help="Service base URL.")
 @click.option("--token", required=True, help="Access token (POST /v1/auth/token).")
-@click.option("--document-type", default="document", show_default=True)
+@click.option(
+    "--document-type",
+    default="document",
+    show_default=True,
+    help="What the files are, stored with each item (the API's document_type): 1-64 "
+    "characters of a-z, 0-9 and _ . : - starting with a letter or digit, e.g. "
+    "labour-contract, certificate, payroll:2026-11.",
+)
 @click.option(
     "--algorithm",
-    type=click.Choice(_ALGORITHM_NAMES),
-    default=HashAlgorithm.SHA256.value,
+    type=click.Choice(ALGORITHM_NAMES),
+    default=_DEFAULT_ALGORITHM,
     show_default=True,
     help="Digest algorithm: sha-256, or sm3 (GB/T 32905) where SM3 is required.",
 )
 @click.option(
     "--wait",
-    type=float,
+    type=click.FloatRange(min=0),
     default=None,
-    help="Wait up to this many seconds for the receipts and write <file>.anchor-receipt.json.",
+    metavar="SECONDS",
+    help="Wait up to SECONDS (e.g. --wait 60) for the receipts and write "
+    "<file>.anchor-receipt.json next to each file.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def anchor_command(
@@ -92,8 +99,14 @@ def anchor_command(
     """Anchor FILES: hash them here, submit the digests, optionally wait for the receipts.
 
     Prints one JSON line per file: path, algorithm, digest, anchor id (and receipt path with
-    --wait).
+    --wait SECONDS).
     """
+    from tqdm import tqdm
+
+    from credential_service.service_client import answer_error
+    from wallet_sdk.errors import UnsupportedAlgorithmError
+    from wallet_sdk.merkle import HashAlgorithm
+
     hash_algorithm = HashAlgorithm(algorithm)
     total = sum(path.stat().st_size for path in files)
     digests: list[bytes] = []
@@ -118,7 +131,7 @@ def anchor_command(
                 },
             )
             if response.status_code != 202:
-                raise _fail(response)
+                raise answer_error(response)
             ids += [item["id"] for item in response.json()["items"]]
         receipts: dict[str, dict[str, Any]] = {}
         if wait is not None:
@@ -145,6 +158,10 @@ def anchor_command(
 def _wait_for_receipts(
     client: httpx.Client, ids: list[str], *, timeout: float, quiet: bool
 ) -> dict[str, dict[str, Any]]:
+    from tqdm import tqdm
+
+    from credential_service.service_client import answer_error
+
     receipts: dict[str, dict[str, Any]] = {}
     waiting = list(dict.fromkeys(ids))
     deadline = time.monotonic() + timeout
@@ -154,7 +171,7 @@ def _wait_for_receipts(
             for anchor_id in waiting:
                 response = client.get(f"/v1/anchors/{anchor_id}")
                 if response.status_code != 200:
-                    raise _fail(response)
+                    raise answer_error(response)
                 receipt = response.json().get("receipt")
                 if receipt is None:
                     still.append(anchor_id)
@@ -180,7 +197,7 @@ def _wait_for_receipts(
 @click.option("--trust-registry", help="Trusted TrustRegistry address (else --deployment).")
 @click.option(
     "--algorithm",
-    type=click.Choice(_ALGORITHM_NAMES),
+    type=click.Choice(ALGORITHM_NAMES),
     default=None,
     help="Accept only receipts of this digest algorithm (else the receipt's, sha-256 or sm3).",
 )
@@ -204,11 +221,12 @@ def verify_receipt_command(
     fails at document_digest. Exit status: 0 verified, 1 a check failed (named in the report),
     2 unusable input.
     """
-    from wallet_sdk.errors import FormatError, VerificationError
-    from wallet_sdk.receipt import AnchorReceipt, verify_receipt, verify_receipt_offline
+    from wallet_sdk.errors import FormatError, UnsupportedAlgorithmError, VerificationError
+    from wallet_sdk.merkle import HashAlgorithm
+    from wallet_sdk.receipt import load_receipt_argument, verify_receipt, verify_receipt_offline
 
     try:
-        receipt = AnchorReceipt.parse(receipt_path.read_bytes())
+        receipt = load_receipt_argument(file, receipt_path)
     except FormatError as err:
         click.echo(f"not an anchor receipt: {err}", err=True)
         sys.exit(2)

@@ -51,6 +51,7 @@ from credential_service.services.organisations import require_active_path
 from wallet_sdk.consent import (
     ConsentRequest,
     Controller,
+    DataCategory,
     Purpose,
     ReceiptEvent,
     SignedConsent,
@@ -221,7 +222,14 @@ def create_consent_request(
         )
         qr = encode_consent_request_qr(request, issuer=signer.issuer, key=signer.key)
     except (FormatError, ValueError) as err:
-        raise InvalidInput(str(err), code=ErrorCode.CONSENT_REQUEST_INVALID) from err
+        raise InvalidInput(
+            str(err),
+            code=ErrorCode.CONSENT_REQUEST_INVALID,
+            detail={
+                "allowed_purposes": [purpose.value for purpose in Purpose],
+                "allowed_data_categories": [category.value for category in DataCategory],
+            },
+        ) from err
     session.add(
         ConsentRequestRecord(
             request_id=request.request_id,

@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_KEYSTORE_PASSPHRASE = "hrss-dev-only-insecure-passphrase"
@@ -152,3 +159,16 @@ class AnchoringSettings(BaseSettings):
     rollback_window_blocks: int = Field(default=64, ge=0)
     faults: str | None = None
     """Test hook: ``point=pause|crash,...`` (see ``credential_service.anchoring.batcher``)."""
+
+
+def describe_settings_error(err: ValidationError) -> str:
+    """One line per problem of a settings `ValidationError`, naming the ``HRSS_*`` variable to
+    set, for people rather than for pydantic's debug output."""
+    lines = []
+    for problem in err.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        location = [str(part) for part in problem.get("loc", ()) if part != "__root__"]
+        if location:
+            message = f"HRSS_{location[0].upper()}: {message}"
+        lines.append(message)
+    return "; ".join(lines)

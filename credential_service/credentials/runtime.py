@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from credential_service.errors import ConfigurationError
 from credential_service.keystore import FileKeystore
-from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer
+from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer, TxReceipt
 from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialTypeRegistry,
@@ -98,6 +98,16 @@ class CredentialRuntime:
     @property
     def status_registry(self) -> StatusRegistryRef:
         return StatusRegistryRef(self.deployment.chain_id, self.deployment.status_registry)
+
+    def saw_confirmed(self, receipt: TxReceipt) -> None:
+        """Read your own writes: the service's transaction in `receipt` is mined, so the chain
+        state reads up to its block now (through `CachedTrustState.catch_up`, the follower's
+        own path) and the next verification sees it. A failed read is logged, not raised: the
+        write stands, and the follower catches up on its next tick."""
+        try:
+            self.trust_state.catch_up(receipt.block_number)
+        except TrustStateError as err:
+            log.warning("chain state not caught up to block %s: %s", receipt.block_number, err)
 
     def controller(self, credit_code: str) -> Signer:
         """The custodied controller account of an organisation (``controller/<code>``)."""

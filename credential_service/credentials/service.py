@@ -68,6 +68,7 @@ from node_adapter import (
     CredentialStatus,
     KeyAlgorithm,
     TransactionReverted,
+    TxReceipt,
 )
 from wallet_sdk import FormatError, WalletError
 from wallet_sdk.credentials import (
@@ -134,6 +135,14 @@ def _chain(what: str, op: Callable[[], T]) -> T:
         raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
 
 
+def _write(runtime: CredentialRuntime, what: str, op: Callable[[], TxReceipt]) -> TxReceipt:
+    """A chain transaction through `_chain`; once it is mined, the runtime's chain state reads
+    up to its block, so this service's verifier knows at once what the service wrote."""
+    receipt = _chain(what, op)
+    runtime.saw_confirmed(receipt)
+    return receipt
+
+
 def _entity_id(organisation: Organisation) -> bytes:
     return bytes.fromhex(organisation.ledger_id.removeprefix("0x"))
 
@@ -169,15 +178,17 @@ def _key_name(issuer: Organisation, serial: int) -> str:
 def current_signing_key(
     *, session: Session, runtime: CredentialRuntime, issuer: Organisation, at: int
 ) -> tuple[SigningKeyRecord, Jwk]:
-    """The issuer's signing key valid at `at`; a first key is generated and registered on
-    chain when the issuer has none."""
+    """The issuer's signing key valid at `at`; a key is generated and registered on chain when
+    none is (the issuer has none yet, or its current one was revoked). A key rotated out
+    stays valid to the end of the rotation's second, so issuing in that second uses it."""
     rows = session.exec(
         select(SigningKeyRecord)
         .where(SigningKeyRecord.organisation_id == issuer.id)
         .order_by(col(SigningKeyRecord.valid_from).desc())
     ).all()
     for row in rows:
-        if row.revoked_at is None and row.valid_until is None and row.valid_from <= at:
+        ended = row.valid_until is not None and at >= row.valid_until
+        if row.revoked_at is None and not ended and row.valid_from <= at:
             return row, runtime.keystore.get(row.keystore_name)
     return _new_signing_key(
         session=session, runtime=runtime, issuer=issuer, valid_from=at, serial=len(rows)
@@ -200,7 +211,8 @@ def _new_signing_key(
         "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
     )
     if existing is None:
-        _chain(
+        _write(
+            runtime,
             "register a signing key",
             lambda: runtime.clients.trust_registry.register_key(
                 controller,
@@ -255,7 +267,21 @@ def rotate_signing_key(
     Credentials signed under the old key keep verifying as of their issue time."""
     _require_active_issuer(session=session, issuer=issuer)
     at = _chain_time(runtime, now)
-    old_row, old_key = current_signing_key(session=session, runtime=runtime, issuer=issuer, at=at)
+    # The key to end is the open one (no end, not revoked), even when a rotation earlier in
+    # this same second made it start only at the next second.
+    open_row = session.exec(
+        select(SigningKeyRecord)
+        .where(SigningKeyRecord.organisation_id == issuer.id)
+        .where(col(SigningKeyRecord.valid_until).is_(None))
+        .where(col(SigningKeyRecord.revoked_at).is_(None))
+        .order_by(col(SigningKeyRecord.valid_from).desc())
+    ).first()
+    if open_row is not None:
+        old_row, old_key = open_row, runtime.keystore.get(open_row.keystore_name)
+    else:
+        old_row, old_key = current_signing_key(
+            session=session, runtime=runtime, issuer=issuer, at=at
+        )
     count = len(
         session.exec(
             select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == issuer.id)
@@ -265,7 +291,8 @@ def rotate_signing_key(
         session=session, runtime=runtime, issuer=issuer, valid_from=at + 1, serial=count
     )
     controller = runtime.controller(issuer.credit_code)
-    _chain(
+    _write(
+        runtime,
         "end a key's validity",
         lambda: runtime.clients.trust_registry.end_key_validity(
             controller, key_id=old_key.thumbprint(), valid_until=at + 1
@@ -298,7 +325,8 @@ def revoke_signing_key(
     key = runtime.keystore.get(row.keystore_name)
     signer = runtime.controller(actor.credit_code)
     at = int(revoked_at.timestamp())
-    _chain(
+    _write(
+        runtime,
         "revoke a key",
         lambda: runtime.clients.trust_registry.revoke_key(
             signer, key_id=key.thumbprint(), revoked_at=at
@@ -482,7 +510,8 @@ def _issue(
     controller = runtime.controller(issuer.credit_code)
     for start in range(0, len(signed), STATUS_BATCH):
         chunk = [c.credential_id for c in signed[start : start + STATUS_BATCH]]
-        _chain(
+        _write(
+            runtime,
             "register credential statuses",
             partial(
                 runtime.clients.status_registry.register,
@@ -829,7 +858,8 @@ def change_credential_status(
         note_for_audit(f"status {change.status} already on chain; mirrored into the database")
     else:
         signer = runtime.controller(actor.credit_code)
-        _chain(
+        _write(
+            runtime,
             "change a credential's status",
             lambda: runtime.clients.status_registry.set_status(
                 signer,
@@ -902,7 +932,8 @@ def accredit_credential_type(
             code=ErrorCode.ACCREDITATION_NOT_ALLOWED,
         )
     signer = runtime.controller(actor.credit_code)
-    _chain(
+    _write(
+        runtime,
         "set a credential type",
         lambda: runtime.clients.trust_registry.set_credential_type(
             signer, id=_entity_id(issuer), credential_type=credential_type.type_id, allowed=allowed

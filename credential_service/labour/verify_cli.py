@@ -13,18 +13,19 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from node_adapter import Chain, ChainError, ConfigurationError, Deployment
-from wallet_sdk.evidence import EvidenceReport, Verdict, verify_evidence
+if TYPE_CHECKING:  # imported when the command runs: `hrss --help` starts without them
+    from wallet_sdk.evidence import EvidenceReport
 
 __all__ = ["verify_evidence_command"]
 
 _VERDICTS = {
-    Verdict.VERIFIED: "VERIFIED 已验证",
-    Verdict.NOT_EFFECTIVE: "AUTHENTIC BUT NOT EFFECTIVE 证据真实·合同未生效",
-    Verdict.FAILED: "FAILED 验证失败",
+    "verified": "VERIFIED 已验证",
+    "not_effective": "AUTHENTIC BUT NOT EFFECTIVE 证据真实·合同未生效",
+    "failed": "FAILED 验证失败",
 }
 
 
@@ -35,7 +36,7 @@ def _time(seconds: int | None) -> str:
 
 
 def _print_report(report: EvidenceReport) -> None:
-    click.echo(f"verdict: {_VERDICTS[report.verdict]}")
+    click.echo(f"verdict: {_VERDICTS[report.verdict.value]}")
     click.echo(f"contract: {report.contract_id}")
     click.echo(f"employer: unified social credit code {report.employer_credit_code}")
     click.echo(
@@ -93,6 +94,8 @@ def verify_evidence_command(
 ) -> None:
     """Verify an hrss-evidence/1 PACKAGE, and the contract DOCUMENT if given, against the
     chain, without the service. Exit 0 when verified, 1 when not, 2 on usage errors."""
+    from node_adapter import Chain, ChainError, ConfigurationError, Deployment
+    from wallet_sdk.evidence import Verdict, verify_evidence
     from wallet_sdk.evidence.chain import NodeEvidenceChainView
 
     urls = [u.strip() for url in rpc_urls for u in url.split(",") if u.strip()]

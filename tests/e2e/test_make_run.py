@@ -8,86 +8,35 @@ starts it again and checks that the same chain state, registries and organisatio
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.fixtures.running_service import RunningService, environment_without_hrss, free_port
+
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("make-run")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RunningService:
-    def __init__(self, var: Path, port: int, chain_port: int) -> None:
-        self.port = port
-        self.log = var / f"run-{time.monotonic_ns()}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HRSS_")}
-        self._log_file = self.log.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "scripts.run", "--var", str(var),
-                "--port", str(port), "--chain-port", str(chain_port),
-            ],
-            cwd=REPO, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.banner = self._wait_for_banner()
-
-    def _wait_for_banner(self, timeout: float = 120.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log.read_text(errors="replace")
-            if "Uvicorn running on" in text:
-                return text
-            if self.process.poll() is not None:
-                raise AssertionError(f"make run exited early:\n{text}")
-            time.sleep(0.3)
-        raise AssertionError(f"make run did not come up:\n{self.log.read_text()}")
-
-    def field(self, label: str) -> str:
-        match = re.search(rf"^\s+{re.escape(label)}\s+(\S+)", self.banner, re.MULTILINE)
-        assert match, f"{label!r} missing from the banner:\n{self.banner}"
-        return match.group(1)
-
-    def token_command(self) -> list[str]:
-        lines = self.banner.splitlines()
-        index = next(i for i, line in enumerate(lines) if line.startswith("get an access token"))
-        return shlex.split(lines[index + 1])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log_file.close()
+def _token_command(service: RunningService) -> list[str]:
+    lines = service.banner.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("get an access token"))
+    return shlex.split(lines[index + 1])
 
 
 def _run_printed_command(argv: list[str]) -> subprocess.CompletedProcess[str]:
     env_assignments = [a for a in argv if re.match(r"^[A-Z_]+=", a)]
     command = argv[len(env_assignments) :]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HRSS_")}
+    env = environment_without_hrss()
     env.update(dict(a.split("=", 1) for a in env_assignments))
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_make_run_serves_docs_and_the_printed_credentials_obtain_a_token(tmp_path: Path) -> None:
-    port, chain_port = _free_port(), _free_port()
+    port, chain_port = free_port(), free_port()
     service = RunningService(tmp_path, port, chain_port)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -97,7 +46,7 @@ def test_make_run_serves_docs_and_the_printed_credentials_obtain_a_token(tmp_pat
         assert "swagger" in docs.text.lower()
         assert httpx.get(f"{base}/openapi.json", timeout=10).json()["paths"]
 
-        result = _run_printed_command(service.token_command())
+        result = _run_printed_command(_token_command(service))
         assert result.returncode == 0, result.stderr
         token = result.stdout.strip()
         assert token.count(".") == 2
@@ -115,7 +64,7 @@ def test_make_run_serves_docs_and_the_printed_credentials_obtain_a_token(tmp_pat
     again = RunningService(tmp_path, port, chain_port)
     try:
         assert again.field("TrustRegistry") == first_registry
-        result = _run_printed_command(again.token_command())
+        result = _run_printed_command(_token_command(again))
         assert result.returncode == 0, result.stderr
     finally:
         again.stop()

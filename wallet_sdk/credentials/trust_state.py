@@ -200,6 +200,8 @@ class CachedTrustState:
         # `KeyRegistered` carries no public key: it is read once per key, at refresh time.
         self._load_key = key_loader
         self._lock = threading.RLock()
+        # One refresh at a time: the follower thread and `catch_up` callers share the reader.
+        self._refreshing = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reset()
@@ -262,6 +264,20 @@ class CachedTrustState:
         """Read and apply the events of blocks mined since the last refresh; returns how many
         were applied. On a rollback the state is rebuilt from the deployment block. Raises
         `TrustStateError` when the chain cannot be read (the state is left as it was)."""
+        with self._refreshing:
+            return self._refresh()
+
+    def catch_up(self, block_number: int) -> int:
+        """Make sure the state includes block `block_number` (a block the caller saw confirm
+        its own transaction): when it does not yet, refresh now, the way `follow` does, instead
+        of waiting for the next tick. Returns how many events were applied. Raises
+        `TrustStateError` when the chain cannot be read."""
+        with self._refreshing:
+            if self.block_number >= block_number:
+                return 0
+            return self._refresh()
+
+    def _refresh(self) -> int:
         from node_adapter import ChainError, ChainRollback
 
         try:

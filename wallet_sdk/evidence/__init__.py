@@ -30,6 +30,7 @@ from wallet_sdk.evidence._records import (
     employer_entity_id,
     event_digest,
     key_terms_commitment,
+    pending_record,
     sign_as_employee,
     sign_as_employer,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "employer_entity_id",
     "event_digest",
     "key_terms_commitment",
+    "pending_record",
     "sign_as_employee",
     "sign_as_employer",
     "verify_event_signature",

@@ -47,6 +47,7 @@ __all__ = [
     "employer_entity_id",
     "event_digest",
     "key_terms_commitment",
+    "pending_record",
     "sign_as_employee",
     "sign_as_employer",
 ]
@@ -337,6 +338,25 @@ class EventRecord:
             raise FormatError(f"record members: unexpected {extra}, missing {missing}")
         fields = {name: value for name, value in data.items() if name != "type"}
         return cls(**fields)
+
+
+def pending_record(contract: Mapping[str, Any], *, role: Role, at: int) -> EventRecord:
+    """The record `role` must sign now, from a contract as the service shows it (its
+    ``pending`` member: ``{"role", "record", "purpose"}``), with the signing time `at` set.
+
+    Raises `FormatError` when nothing waits for `role`'s signature or the record is malformed.
+    """
+    pending = contract.get("pending") if isinstance(contract, Mapping) else None
+    if not isinstance(pending, Mapping) or pending.get("role") != role.value:
+        waiting = pending.get("role") if isinstance(pending, Mapping) else None
+        raise FormatError(
+            f"nothing waits for the {role.value}'s signature"
+            + (f" (the {waiting} signs next)" if waiting else "")
+        )
+    record = pending.get("record")
+    if not isinstance(record, Mapping):
+        raise FormatError("the pending record is not a JSON object")
+    return EventRecord.from_dict({**record, "at": at})
 
 
 def _require_did(value: object) -> str:

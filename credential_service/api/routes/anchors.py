@@ -57,6 +57,14 @@ class DigestItem(BaseModel):
     )
 
 
+_DOCUMENT_TYPE_DOC = (
+    "Required. What the documents are, kept with each item and shown in its status: 1-64 "
+    "characters of a-z, 0-9 and _ . : - starting with a letter or digit, e.g. "
+    "labour-contract, certificate, payroll:2026-11 (`hrss anchor --document-type`)."
+)
+_DOCUMENT_TYPE_EXAMPLES = ["labour-contract", "certificate", "payroll:2026-11"]
+
+
 class AnchorRequest(BaseModel):
     """Digests to anchor: ``digests`` (hex), or ``items`` when some carry salted metadata
     commitments (HMAC-SHA256 values, never the metadata itself)."""
@@ -64,7 +72,11 @@ class AnchorRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     algorithm: DigestAlgorithm = Field(default="sha-256", description=_ALGORITHM_DOC)
-    document_type: str = Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
+    document_type: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$",
+        description=_DOCUMENT_TYPE_DOC,
+        examples=_DOCUMENT_TYPE_EXAMPLES,
+    )
     digests: list[Annotated[str, Field(pattern=_HEX32)]] = Field(
         default_factory=list, max_length=service.MAX_DIGESTS_PER_REQUEST
     )
@@ -151,7 +163,9 @@ _SUBMIT_DOC = {
                     "type": "object",
                     "required": ["document_type", "file"],
                     "properties": {
-                        "document_type": {"type": "string"},
+                        "document_type": AnchorRequest.model_json_schema()["properties"][
+                            "document_type"
+                        ],
                         "algorithm": {
                             "type": "string",
                             "enum": sorted(service.ALGORITHMS),

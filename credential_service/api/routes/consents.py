@@ -38,10 +38,28 @@ def _require(cardholder: Cardholder, scope: str) -> None:
         raise Forbidden(f"this needs the {scope} scope", code=ErrorCode.SCOPE_MISSING)
 
 
-@router.get("/v1/consents/trust")
+_TRUST_EXAMPLE = {
+    "http://127.0.0.1:8000": [
+        {
+            "alg": "EdDSA",
+            "crv": "Ed25519",
+            "kid": "Cw2TlSiXxWw_0vQO-jUypMOdPf3YxHgZnvhsHx3oODY",
+            "kty": "OKP",
+            "x": "j5NOvpmYunqozdKsTFVdE8e1Lp_F1XNYTbKcRjw0qfQ",
+        }
+    ]
+}
+
+
+@router.get(
+    "/v1/consents/trust",
+    responses={200: {"content": {"application/json": {"example": _TRUST_EXAMPLE}}}},
+)
 def wallet_trust(consent: ConsentContextDep) -> dict[str, list[dict[str, str]]]:
-    """The keys wallets trust for this service's QR payloads and receipts,
-    ``{issuer: [public JWK]}`` (the ``hrss-wallet --trust`` file)."""
+    """The keys wallets trust for this service's QR payloads and receipts (the
+    ``hrss-wallet --trust`` file): one member, named by the service's issuer URL
+    (``HRSS_ISSUER_URL``, the ``iss`` of its QR payloads), whose value is the list of its
+    public JWKs (Ed25519, ``kid`` = RFC 7638 thumbprint)."""
     return consent.signer.trust()
 
 

@@ -55,6 +55,35 @@ def get_labour_desk(request: Request, context: ContextDep) -> LabourDesk:
 
 DeskDep = Annotated[LabourDesk, Depends(get_labour_desk)]
 
+_TERMS_DOC = (
+    "JSON object, sent as a text form field: `employee_holder` (the employee's wallet holder "
+    "address, 0x + 40 hex), `employee_did` (the employee's did:jwk, from `hrss-wallet whoami`), "
+    "`hr_operator` (who acts for the employer, 1-200 characters) and `key_terms` (1-64 "
+    "position, term, wage... values, strings or integers; encrypted at rest, only their "
+    "salted commitment enters the records)."
+)
+_TERMS_EXAMPLE = {
+    "employee_holder": "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
+    "employee_did": "did:jwk:eyJjcnYiOiJFZDI1NTE5Iiwia3R5IjoiT0tQIiwieCI6IjExcXlTeGh4TEc"
+    "3LVpMa0NWRGNOSDZjS1ZEWmV5dXNXTjU3Nmd0ZUpOQkkifQ",
+    "hr_operator": "人事经理 陈静 (HR-007)",
+    "key_terms": {
+        "position": "后端工程师",
+        "term": "2027-01-01/2029-12-31",
+        "monthly_wage_fen": 2500000,
+    },
+}
+_VERSION_TERMS_DOC = (
+    "JSON object, sent as a text form field: `relation` (`amendment` 变更 or `renewal` 续订), "
+    "`hr_operator` (who acts for the employer) and `key_terms` of the new version (strings or "
+    "integers)."
+)
+_VERSION_TERMS_EXAMPLE = {
+    "relation": "amendment",
+    "hr_operator": "人事经理 陈静 (HR-007)",
+    "key_terms": {"workplace": "广州市天河区"},
+}
+
 
 def _seconds(now: Any) -> int:
     return int(now.timestamp())
@@ -148,7 +177,11 @@ def create_contract(
     now: NowDep,
     document: Annotated[UploadFile, File(description="the contract document (PDF or any file)")],
     terms: Annotated[
-        str, Form(description="JSON: employee_holder, employee_did, hr_operator, key_terms")
+        str,
+        Form(
+            description=_TERMS_DOC,
+            examples=[json.dumps(_TERMS_EXAMPLE, ensure_ascii=False)],
+        ),
     ],
 ) -> Any:
     """Upload a contract; the employer's ``employer_signed`` record is then pending."""
@@ -226,7 +259,13 @@ def new_version(
     now: NowDep,
     contract_id: ContractId,
     document: Annotated[UploadFile, File()],
-    terms: Annotated[str, Form(description="JSON: relation, hr_operator, key_terms")],
+    terms: Annotated[
+        str,
+        Form(
+            description=_VERSION_TERMS_DOC,
+            examples=[json.dumps(_VERSION_TERMS_EXAMPLE, ensure_ascii=False)],
+        ),
+    ],
 ) -> Any:
     """Amend (变更) or renew (续订) an effective contract with a new document version."""
     contract = service.prepare_new_version(

@@ -20,10 +20,12 @@ def test_login_grant_and_withdraw_from_the_command_line(
     service = consent_service
     data_user = service.data_users[0]
 
-    def post(url: str, *, json: Any, headers: dict[str, str], timeout: float) -> Any:
-        return service.client.post(url.removeprefix(ISSUER_URL), json=json, headers=headers)
+    def request(
+        method: str, url: str, *, headers: dict[str, str], timeout: float, **body: Any
+    ) -> Any:
+        return service.client.request(method, url.removeprefix(ISSUER_URL), headers=headers, **body)
 
-    monkeypatch.setattr("wallet_sdk._wallet_cli.httpx.post", post)
+    monkeypatch.setattr("wallet_sdk._wallet_cli.httpx.request", request)
     runner = CliRunner()
     secret = tmp_path / "pass.txt"
     secret.write_text("cli passphrase\n")

@@ -302,3 +302,7 @@ def test_request_outside_the_vocabulary_is_refused(consent_service: ConsentServi
         headers=service.org_headers(service.data_users[0]),
     )
     assert response.status_code == 400 and response.json()["code"] == "consent_request_invalid"
+    body = response.json()
+    assert "'marketing'" in body["message"] and "recruitment" in body["message"]
+    assert "recruitment" in body["detail"]["allowed_purposes"]
+    assert "identity" in body["detail"]["allowed_data_categories"]

@@ -402,3 +402,29 @@ def test_verification_authenticates_before_it_reads_the_body(
     assert response.status_code == 401, response.text
     assert response.json()["code"] == "unauthenticated"
     assert response.headers["www-authenticate"].lower().startswith("bearer")
+
+
+def test_issuing_within_the_second_of_a_rotation_signs_with_the_key_still_valid(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """The rotated-out key stays valid to the end of the rotation's second (the new one starts
+    the next second); issuing in that second signs with it instead of minting a third key."""
+    from credential_service.credentials.service import current_signing_key
+
+    school = accredited["school"]
+    response = post(service, school, "/v1/credentials/keys/rotate", {})
+    assert response.status_code == 200, response.text
+    new_key = response.json()
+    keys_before = service.client.get("/v1/credentials/keys", headers=service.headers(school))
+    with Session(service.context.engine) as session:
+        issuer = session.exec(select(Organisation).where(Organisation.credit_code == school)).one()
+        row, _ = current_signing_key(
+            session=session, runtime=runtime, issuer=issuer, at=new_key["valid_from"] - 1
+        )
+        assert row.valid_until == new_key["valid_from"]  # the key being rotated out
+        row, _ = current_signing_key(
+            session=session, runtime=runtime, issuer=issuer, at=new_key["valid_from"]
+        )
+        assert row.key_id == new_key["key_id"]
+    keys_after = service.client.get("/v1/credentials/keys", headers=service.headers(school))
+    assert len(keys_after.json()) == len(keys_before.json())  # no key minted

@@ -107,3 +107,18 @@ def test_rollback_rebuilds_the_state() -> None:
     state.refresh()
     assert state.credential_issuer(issued.credential_id) is None
     assert state.entity_active_at(issuer.entity_id, world.now())
+
+
+def test_catch_up_reads_the_block_of_an_own_transaction_at_once_and_only_then(
+    world: TrustWorld, school: DemoIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = world.cached_state()
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    head = world.chain.block().number
+    assert state.credential_issuer(issued.credential_id) is None  # not read yet
+    assert state.catch_up(head) > 0
+    assert state.block_number >= head
+    assert state.credential_issuer(issued.credential_id) == school.entity_id
+    # Already there: no chain read at all.
+    monkeypatch.setattr(state, "_refresh", lambda: pytest.fail("read the chain again"))
+    assert state.catch_up(head) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ from wallet_sdk.evidence import (
     canonical_json,
     employer_entity_id,
     event_digest,
+    pending_record,
     sign_as_employee,
     sign_as_employer,
 )
@@ -173,3 +175,20 @@ def test_schema_is_valid_and_the_example_package_matches_it() -> None:
         EventKind.EMPLOYER_SIGNED, EventKind.EMPLOYEE_SIGNED, EventKind.TERMINATED,
     ]  # fmt: skip
     assert json.loads(package.to_json()) == json.loads(example)
+
+
+def test_the_pending_record_is_the_one_for_the_role_with_the_signing_time() -> None:
+    offer = _offer()
+    contract = {"pending": {"role": "employer", "record": offer.to_dict(), "purpose": "x"}}
+    record = pending_record(contract, role=Role.EMPLOYER, at=1_800_000_123)
+    assert record == _offer(contract_id=offer.contract_id, at=1_800_000_123)
+    waiting = re.escape("nothing waits for the employee's signature (the employer signs next)")
+    with pytest.raises(FormatError, match=waiting):
+        pending_record(contract, role=Role.EMPLOYEE, at=1)
+    with pytest.raises(FormatError, match=r"^nothing waits for the employer's signature$"):
+        pending_record({"pending": None}, role=Role.EMPLOYER, at=1)
+    with pytest.raises(FormatError, match="the pending record is not a JSON object"):
+        pending_record({"pending": {"role": "employer", "record": "x"}}, role=Role.EMPLOYER, at=1)
+    broken = {"pending": {"role": "employer", "record": {**offer.to_dict(), "extra": 1}}}
+    with pytest.raises(FormatError, match="unexpected \\['extra'\\]"):
+        pending_record(broken, role=Role.EMPLOYER, at=1)

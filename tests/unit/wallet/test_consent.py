@@ -390,3 +390,29 @@ def test_receipt_against_a_chain_that_disagrees(
     with pytest.raises(VerificationError) as caught:
         verify_consent_receipt_on_chain(receipt, views[view])
     assert caught.value.check == check
+
+
+def test_a_value_outside_the_vocabulary_is_named_with_the_allowed_ones(
+    make_request: MakeRequest,
+) -> None:
+    with pytest.raises(FormatError) as refused:
+        make_request(purposes=["marketing"])
+    message = str(refused.value)
+    assert "'marketing'" in message
+    assert all(purpose.value in message for purpose in Purpose)
+    with pytest.raises(FormatError) as refused:
+        make_request(data_categories=["shoe-size"])
+    assert all(category.value in str(refused.value) for category in DataCategory)
+
+
+def test_a_grant_wider_than_the_request_names_what_was_asked(make_request: MakeRequest) -> None:
+    from wallet_sdk.consent import sign_grant
+
+    request = make_request()  # recruitment, skill-verification
+    with pytest.raises(FormatError) as refused:
+        sign_grant(
+            request, private_key=b"\x01" * 32, now=request.created_at, purposes=["job-matching"]
+        )
+    message = str(refused.value)
+    assert "job-matching" in message
+    assert "recruitment, skill-verification" in message

@@ -113,7 +113,29 @@ def test_credentials_are_kept_sealed_and_removed(
         wallet.present([stored.credential_id], nonce="n", audience=AUDIENCE, now=1)
 
 
-def test_credential_commands(
+@pytest.mark.parametrize("sd", [True, False])
+def test_the_format_is_read_from_the_token(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer, sd: bool
+) -> None:
+    wallet = make_wallet()
+    token = _issue(world, assessor, wallet.credential_key, sd=sd)
+    stored = wallet.receive_credential(token, now=world.now())
+    assert stored.format == ("vc+sd-jwt" if sd else "vc+jwt")
+    wallet.present([stored.credential_id], nonce="n", audience=AUDIENCE, now=int(time.time()))
+
+
+def test_a_format_the_token_contradicts_is_refused_by_name(
+    make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
+) -> None:
+    wallet = make_wallet()
+    token = _issue(world, assessor, wallet.credential_key, sd=True)
+    with pytest.raises(FormatError, match="the token is a vc\\+sd-jwt credential, not vc\\+jwt"):
+        wallet.receive_credential(token, format="vc+jwt", now=world.now())
+    with pytest.raises(FormatError, match="allowed: vc\\+jwt, vc\\+sd-jwt"):
+        wallet.receive_credential(token, format="mdoc", now=world.now())
+
+
+def test_credential_commands_read_the_format_and_remove(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer, tmp_path: Path
 ) -> None:
     wallet = make_wallet()
@@ -123,23 +145,28 @@ def test_credential_commands(
     token_file.write_text(_issue(world, assessor, wallet.credential_key, sd=True))
     options = ["--wallet", str(wallet.directory), "--passphrase-file", str(secret)]
     runner = CliRunner()
-    received = runner.invoke(
-        main, ["credential", "receive", *options, str(token_file), "--format", "vc+sd-jwt"]
-    )
+    received = runner.invoke(main, ["credential", "receive", *options, str(token_file)])
     assert received.exit_code == 0, received.output
     credential_id = received.output.strip()
-    assert credential_id in runner.invoke(main, ["credential", "list", *options]).output
+    listing = runner.invoke(main, ["credential", "list", *options]).output
+    assert f"{credential_id}\tvc+sd-jwt" in listing
     presented = runner.invoke(
         main,
         [
             *("credential", "present", *options, credential_id),
-            *("--nonce", "n-7", "--audience", AUDIENCE, "--disclose", "level"),
+            *("--nonce", "n-8", "--audience", AUDIENCE, "--disclose", "level"),
         ],
     )
     assert presented.exit_code == 0, presented.output
     world.verifier().verify_presentation(
-        presented.output.strip(), nonce="n-7", audience=AUDIENCE, as_of=world.now()
+        presented.output.strip(), nonce="n-8", audience=AUDIENCE, as_of=world.now()
     )
+    removed = runner.invoke(main, ["credential", "remove", *options, credential_id])
+    assert removed.exit_code == 0, removed.output
+    assert credential_id not in runner.invoke(main, ["credential", "list", *options]).output
+    again = runner.invoke(main, ["credential", "remove", *options, credential_id])
+    assert again.exit_code == 2
+    assert f"no credential {credential_id}" in again.output
 
 
 def test_training_file_commands(make_wallet: MakeWallet, world: TrustWorld, tmp_path: Path) -> None:

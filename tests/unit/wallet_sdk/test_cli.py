@@ -64,7 +64,7 @@ def _document_for_example(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_verify_receipt_offline_passes(tmp_path: Path) -> None:
     receipt, document = _document_for_example(tmp_path)
-    result = CliRunner().invoke(main, ["verify-receipt", str(receipt), str(document)])
+    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt)])
     assert result.exit_code == 0, result.output
     assert "3. merkle_path: passed" in result.output
 
@@ -72,9 +72,22 @@ def test_verify_receipt_offline_passes(tmp_path: Path) -> None:
 def test_verify_receipt_wrong_document_exit_1(tmp_path: Path) -> None:
     receipt, document = _document_for_example(tmp_path)
     document.write_bytes(b"document 4")
-    result = CliRunner().invoke(main, ["verify-receipt", str(receipt), str(document)])
+    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt)])
     assert result.exit_code == 1
     assert "FAILED at document_digest" in result.output
+
+
+def test_verify_receipt_takes_the_document_first_like_hrss(tmp_path: Path) -> None:
+    from credential_service.anchoring.cli import verify_receipt_command
+
+    receipt, document = _document_for_example(tmp_path)
+    for command in (main, verify_receipt_command):
+        prefix = ["verify-receipt"] if command is main else []
+        swapped = CliRunner().invoke(command, [*prefix, str(receipt), str(document)])
+        assert swapped.exit_code == 2, swapped.output
+        assert "the other way round: verify-receipt DOCUMENT RECEIPT" in swapped.output
+    ordered = CliRunner().invoke(verify_receipt_command, [str(document), str(receipt), "--offline"])
+    assert ordered.exit_code == 0, ordered.output
 
 
 def test_verify_receipt_malformed_exit_2(tmp_path: Path) -> None:

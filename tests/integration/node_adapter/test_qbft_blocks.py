@@ -24,7 +24,7 @@ from node_adapter import (
     TransactionReverted,
     load_artifact,
 )
-from tests.fixtures.chain import Registries, _deploy_base
+from tests.fixtures.chain import registries_on
 from tests.fixtures.rpc_proxy import QBFT_MIX_HASH, VALIDATORS, RpcProxy
 from tests.unit.node_adapter.probe import ABI, deploy_probe
 from wallet_sdk.chain_view import NodeChainView
@@ -49,20 +49,6 @@ def _raw_block(url: str, tag: str = "latest") -> dict[str, object]:
     with urllib.request.urlopen(request, timeout=10) as response:
         result: dict[str, object] = json.loads(response.read())["result"]
     return result
-
-
-def _registries(chain: Chain) -> Registries:
-    base = _deploy_base(chain)
-    trust, anchor, status, consent = base.deployment.clients(chain)
-    return Registries(
-        chain=chain,
-        deployment=base.deployment,
-        trust=trust,
-        anchor=anchor,
-        status=status,
-        consent=consent,
-        signers=base.signers,
-    )
 
 
 def test_the_proxy_serves_besu_qbft_headers(qbft_proxy: RpcProxy) -> None:
@@ -92,7 +78,7 @@ def test_block_reads_accept_qbft_extra_data(qbft_proxy: RpcProxy) -> None:
 
 def test_every_adapter_path_runs_on_qbft_blocks(qbft_proxy: RpcProxy, tmp_path: Path) -> None:
     chain = Chain.from_urls([qbft_proxy.url], receipt_timeout=30.0)
-    r = _registries(chain)  # deploy: estimate, fees, sign, send, receipts
+    r = registries_on(chain)  # deploy: estimate, fees, sign, send, receipts
     s = r.signers
     tree = r.standard_tree()  # accreditation: transact with decoded events
 

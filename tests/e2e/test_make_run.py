@@ -32,7 +32,9 @@ def _free_port() -> int:
 
 
 class RunningService:
-    def __init__(self, var: Path, port: int, chain_port: int) -> None:
+    def __init__(
+        self, var: Path, port: int, chain_port: int, extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.port = port
         self.log = var / f"run-{time.monotonic_ns()}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("HRSS_")}
@@ -40,7 +42,7 @@ class RunningService:
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "scripts.run", "--var", str(var),
-                "--port", str(port), "--chain-port", str(chain_port),
+                "--port", str(port), "--chain-port", str(chain_port), *extra_args,
             ],
             cwd=REPO, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -119,3 +121,37 @@ def test_make_run_serves_docs_and_the_printed_credentials_obtain_a_token(tmp_pat
         assert result.returncode == 0, result.stderr
     finally:
         again.stop()
+
+
+def _rpc(url: str, method: str, params: list[object]) -> object:
+    answer = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10
+    )
+    return answer.json()["result"]
+
+
+def test_make_run_on_a_zero_gas_chain_without_funded_accounts(tmp_path: Path) -> None:
+    """`make run RUN_ARGS=--zero-gas`: gas price and base fee 0 and no development account, as
+    the Besu genesis configures the production chain; the service deploys and accredits the
+    demo organisations from accounts that never had a balance, and serves."""
+    port, chain_port = _free_port(), _free_port()
+    service = RunningService(tmp_path, port, chain_port, ("--zero-gas",))
+    try:
+        assert "zero gas" in service.banner
+        node = f"http://127.0.0.1:{chain_port}"
+        assert _rpc(node, "eth_accounts", []) == []
+        assert int(str(_rpc(node, "eth_gasPrice", [])), 16) == 0
+        latest = _rpc(node, "eth_getBlockByNumber", ["latest", False])
+        assert isinstance(latest, dict) and int(latest["baseFeePerGas"], 16) == 0
+        assert _rpc(node, "eth_getCode", [service.field("TrustRegistry"), "latest"]) != "0x"
+        result = _run_printed_command(service.token_command())
+        assert result.returncode == 0, result.stderr
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/v1/organisations/me",
+            headers={"Authorization": f"Bearer {result.stdout.strip()}"},
+            timeout=10,
+        )
+        assert me.status_code == 200, me.text
+        assert me.json()["status"] == "active"
+    finally:
+        service.stop()

@@ -20,11 +20,19 @@ from node_adapter import (
     ConsentGrant,
     CredentialStatus,
     EventReader,
+    Kind,
     Signer,
     TransactionReverted,
+    deploy_registries,
     load_artifact,
 )
-from tests.fixtures.chain import registries_on
+from tests.fixtures.chain import (
+    MINISTRY_ID,
+    MINISTRY_REGION,
+    PROVINCE_A_REGION,
+    entity_id,
+    registries_on,
+)
 from tests.fixtures.rpc_proxy import QBFT_MIX_HASH, VALIDATORS, RpcProxy
 from tests.unit.node_adapter.probe import ABI, deploy_probe
 from wallet_sdk.chain_view import NodeChainView
@@ -145,3 +153,41 @@ def test_every_adapter_path_runs_on_qbft_blocks(qbft_proxy: RpcProxy, tmp_path: 
     assert view.block_hash(anchored.block_number) == anchored.block_hash
     assert view.anchor_of(r.anchor.address, root) is not None
     assert qbft_proxy.block_answers > 0
+
+
+def test_zero_gas_qbft_chain_where_no_account_has_a_balance(
+    anvil_process_factory: Callable[..., AnvilProcess],
+) -> None:
+    """The production chain as the Besu genesis configures it: QBFT headers, gas price and base
+    fee 0, no funded account anywhere. Accounts that never had a balance deploy, accredit and
+    anchor."""
+    node = anvil_process_factory(gas_price=0, base_fee=0, extra_args=("--accounts", "0"))
+    with RpcProxy(node.url) as proxy:
+        chain = Chain.from_urls([proxy.url], receipt_timeout=30.0)
+        deployer, ministry, province, anchorer = (Signer.generate() for _ in range(4))
+        deployment = deploy_registries(
+            chain,
+            deployer=deployer,
+            ministry_id=MINISTRY_ID,
+            ministry_region=MINISTRY_REGION,
+            ministry_controller=ministry.address,
+        )
+        trust, anchor, _status, _consent = deployment.clients(chain)
+        province_id = entity_id("zero-gas-province")
+        trust.accredit(
+            ministry,
+            id=province_id,
+            kind=Kind.PROVINCE,
+            region=PROVINCE_A_REGION,
+            parent=MINISTRY_ID,
+            controllers=[province.address],
+        )
+        trust.set_anchoring_account(
+            province, id=province_id, account=anchorer.address, enabled=True
+        )
+        receipt = anchor.anchor(anchorer, root=os.urandom(32), leaf_count=1, batch_ref=TAG)
+        assert receipt.effective_gas_price == 0 and receipt.tx_type == 0
+        for signer in (deployer, ministry, province, anchorer):
+            assert chain.balance(signer.address) == 0
+        assert chain.fund_if_empty(Signer.generate().address, 1) is False
+        assert proxy.block_answers > 0

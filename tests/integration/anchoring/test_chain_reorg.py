@@ -22,6 +22,7 @@ from credential_service.anchoring.batcher import Batcher, BatchPolicy
 from credential_service.anchoring.service import submit_digests
 from node_adapter import AnvilProcess, Chain
 from tests.fixtures.anchoring import AnchoringRegistries, random_items, standalone_registries
+from tests.fixtures.chain import node_rpc
 from tests.integration.anchoring.test_worker_crashes import assert_each_anchored_once_and_verifies
 
 pytestmark = pytest.mark.anvil
@@ -38,7 +39,7 @@ class Scene:
     batcher: Batcher
 
     def rpc(self, method: str, *params: Any) -> Any:
-        return self.chain._backend._request(method, list(params))  # type: ignore[attr-defined]
+        return node_rpc(self.node.url, method, *params)
 
     def submit(self, count: int) -> list[bytes]:
         with self.engine.begin() as connection:

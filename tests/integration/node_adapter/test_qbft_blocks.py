@@ -6,9 +6,7 @@ adapter, the typed clients, the event reader and the wallet's chain view run thr
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from tests.fixtures.chain import (
     MINISTRY_REGION,
     PROVINCE_A_REGION,
     entity_id,
+    node_rpc,
     registries_on,
 )
 from tests.fixtures.rpc_proxy import QBFT_MIX_HASH, VALIDATORS, RpcProxy
@@ -49,18 +48,8 @@ def qbft_proxy(anvil_process_factory: Callable[..., AnvilProcess]) -> Iterator[R
         yield proxy
 
 
-def _raw_block(url: str, tag: str = "latest") -> dict[str, object]:
-    body = json.dumps(
-        {"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [tag, False]}
-    ).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        result: dict[str, object] = json.loads(response.read())["result"]
-    return result
-
-
 def test_the_proxy_serves_besu_qbft_headers(qbft_proxy: RpcProxy) -> None:
-    block = _raw_block(qbft_proxy.url)
+    block = node_rpc(qbft_proxy.url, "eth_getBlockByNumber", "latest", False)
     extra = bytes.fromhex(str(block["extraData"]).removeprefix("0x"))
     assert len(extra) > 32 * 8  # web3 refuses more than 32 bytes without PoA handling
     assert block["mixHash"] == QBFT_MIX_HASH and block["difficulty"] == "0x1"

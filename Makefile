@@ -34,7 +34,7 @@ compile: deps
 	$(PY) -m scripts.compile
 
 run: deps
-	$(PY) -m scripts.run
+	$(PY) -m scripts.run $(RUN_ARGS)
 
 test: deps
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

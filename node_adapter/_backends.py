@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 import requests
 from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import ProviderConnectionError, RequestTimedOut
+from web3.middleware import ExtraDataToPOAMiddleware
 
 from .errors import ChainError, ChainUnavailable, ConfigurationError
 
@@ -125,11 +126,34 @@ def _session_for(url: str) -> requests.Session:
     return session
 
 
+def _node_web3(url: str, timeout: float) -> Web3:
+    """A `Web3` for one node that reads blocks whatever their ``extraData`` length.
+
+    Proof-of-authority chains (Besu QBFT, Clique) carry the validators and their seals in the
+    header's ``extraData`` (hundreds of bytes); web3's validation refuses a block with more
+    than 32 unless the PoA middleware moves the field aside first (to
+    ``proofOfAuthorityData``), so it is installed on every node, always: on a chain with short
+    ``extraData`` it changes nothing that the adapter reads.
+    """
+    w3 = Web3(
+        Web3.HTTPProvider(
+            url,
+            request_kwargs={"timeout": timeout},
+            session=_session_for(url),
+            # Failover is ours: no retry loops inside web3.
+            exception_retry_configuration=None,
+        )
+    )
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    return w3
+
+
 class RpcBackend:
     """JSON-RPC over HTTP to one or more nodes of the same chain.
 
     Operations go to the current node; when it cannot be reached the next URL is tried, and the
     one that answers becomes current. `ChainUnavailable` is raised only when every URL failed.
+    Blocks are read with any ``extraData`` length (QBFT and Clique headers).
     """
 
     kind = "rpc"
@@ -143,18 +167,7 @@ class RpcBackend:
         if timeout <= 0:
             raise ConfigurationError("timeout must be positive")
         self.urls = tuple(urls)
-        self._w3s = [
-            Web3(
-                Web3.HTTPProvider(
-                    url,
-                    request_kwargs={"timeout": timeout},
-                    session=_session_for(url),
-                    # Failover is ours: no retry loops inside web3.
-                    exception_retry_configuration=None,
-                )
-            )
-            for url in urls
-        ]
+        self._w3s = [_node_web3(url, timeout) for url in urls]
         self._current = 0
         self._lock = threading.Lock()
         self.expected_chain_id: int | None = None

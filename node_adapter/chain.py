@@ -37,6 +37,7 @@ __all__ = ["Block", "Chain", "ChainTransaction", "DecodedEvent", "RawLog", "TxRe
 log = logging.getLogger("node_adapter")
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 BlockId = int | str
 
@@ -235,6 +236,28 @@ def _revert_payload(err: BaseException) -> tuple[bytes | None, str] | None:
     return None
 
 
+def _chain_errors_only(method: F) -> F:
+    """Make a public `Chain` method raise nothing but `ChainError`s.
+
+    A node's answer can be anything (malformed JSON, a result of the wrong type, bad hex, a
+    receipt without its fields), and web3, requests, eth-abi and our own parsing each fail on
+    it in their own way; whatever is not already a `ChainError` becomes one here, chained.
+    """
+
+    @functools.wraps(method)
+    def translated(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ChainError:
+            raise
+        except Exception as err:
+            raise ChainError(
+                f"{method.__name__}: unexpected answer from the node ({type(err).__name__}: {err})"
+            ) from err
+
+    return translated  # type: ignore[return-value]
+
+
 def _send_raw(raw: bytes, w3: Web3) -> bytes:
     return bytes(w3.eth.send_raw_transaction(raw))
 
@@ -250,7 +273,9 @@ class Chain:
     Writes (`transact`, `deploy`) estimate gas first, so a revert is reported before anything is
     sent; they sign locally, manage the sender's nonce, wait for the receipt and check its
     status. Every failure is a `ChainError`: `TransactionReverted` (decoded reason),
-    `ChainUnavailable` (no node reachable), `ChainTimeout` (no receipt in time).
+    `ChainUnavailable` (no node reachable), `ChainTimeout` (no receipt in time), and a plain
+    `ChainError` for an answer the node should not have given (malformed JSON, wrong types,
+    missing fields): no web3, requests or eth-abi exception leaves a public method.
     """
 
     def __init__(
@@ -327,6 +352,7 @@ class Chain:
     # -- reads --------------------------------------------------------------------------
 
     @property
+    @_chain_errors_only
     def chain_id(self) -> int:
         """The chain id (fetched once). Raises `ChainUnavailable` if no node answers."""
         if self._chain_id is None:
@@ -335,10 +361,12 @@ class Chain:
                 self._backend.expected_chain_id = self._chain_id
         return self._chain_id
 
+    @_chain_errors_only
     def block_number(self) -> int:
         """The latest block number."""
         return self._run(lambda w3: int(w3.eth.block_number), "eth_blockNumber")
 
+    @_chain_errors_only
     def block(self, number: BlockId = "latest") -> Block:
         """A block by number or tag (`"latest"`, `"earliest"`...).
 
@@ -349,6 +377,7 @@ class Chain:
             raise ChainError(f"block {number} not found")
         return found
 
+    @_chain_errors_only
     def find_block(self, number: BlockId = "latest") -> Block | None:
         """Like `block`, but `None` when the block does not exist (yet, or any more)."""
 
@@ -368,6 +397,7 @@ class Chain:
 
         return self._run(op, f"eth_getBlockByNumber({number})")
 
+    @_chain_errors_only
     def block_transactions(self, number: int) -> tuple[ChainTransaction, ...]:
         """The transactions of block `number`, in block order (successful and failed alike).
 
@@ -405,6 +435,7 @@ class Chain:
             raise ChainError(f"block {number} not found")
         return found
 
+    @_chain_errors_only
     def balance(self, address: str) -> int:
         """The balance of `address` in wei."""
         return self._run(
@@ -412,12 +443,14 @@ class Chain:
             "eth_getBalance",
         )
 
+    @_chain_errors_only
     def code(self, address: str) -> bytes:
         """The runtime code at `address` (empty when none)."""
         return self._run(
             lambda w3: bytes(w3.eth.get_code(Web3.to_checksum_address(address))), "eth_getCode"
         )
 
+    @_chain_errors_only
     def nonce(self, address: str, block: BlockId = "pending") -> int:
         """The transaction count of `address` at `block` (default: including pending)."""
         return self._run(
@@ -430,6 +463,7 @@ class Chain:
             "eth_getTransactionCount",
         )
 
+    @_chain_errors_only
     def call(
         self,
         address: str,
@@ -476,6 +510,7 @@ class Chain:
             decoded.reason, decoded.error_name, decoded.args, tx_hash=tx_hash, data=data
         )
 
+    @_chain_errors_only
     def get_logs(
         self,
         *,
@@ -550,6 +585,7 @@ class Chain:
 
     # -- writes -------------------------------------------------------------------------
 
+    @_chain_errors_only
     def transact(
         self,
         signer: Signer,
@@ -573,6 +609,7 @@ class Chain:
         to = Web3.to_checksum_address(address)
         return self._send(signer, to=to, data=spec.encode(args), abi=abi, gas=gas, value=value)
 
+    @_chain_errors_only
     def deploy(
         self,
         signer: Signer,
@@ -599,6 +636,7 @@ class Chain:
             raise ChainError(f"deployment {receipt.tx_hash} created no contract")
         return receipt
 
+    @_chain_errors_only
     def send_value(self, signer: Signer, to: str, wei: int) -> TxReceipt:
         """Transfer `wei` from `signer` to `to`."""
         return self._send(
@@ -823,6 +861,7 @@ class Chain:
             logs=tuple(logs),
         )
 
+    @_chain_errors_only
     def find_receipt(self, tx_hash: str, abi: ABI | None = None) -> TxReceipt | None:
         """The receipt of a mined transaction (logs decoded against `abi` and the shipped
         registries), `None` when it is not mined (or unknown). Raises `TransactionReverted`
@@ -878,6 +917,7 @@ class Chain:
 
     # -- dev and test controls ----------------------------------------------------------
 
+    @_chain_errors_only
     def dev_signers(self, count: int = 10) -> list[Signer]:
         """Funded development accounts: the node's or eth-tester's own, and fresh accounts
         funded from them beyond that. Development chains only; raises `ConfigurationError`
@@ -890,11 +930,13 @@ class Chain:
             signers.append(extra)
         return signers
 
+    @_chain_errors_only
     def fund(self, address: str, wei: int) -> TxReceipt:
         """Send `wei` to `address` from the first development account (dev chains only)."""
         funder = Signer.from_key(self._backend.dev_keys()[0])
         return self.send_value(funder, address, wei)
 
+    @_chain_errors_only
     def fund_if_empty(self, address: str, wei: int) -> bool:
         """On a development chain, send `wei` to `address` when its balance is zero; returns
         whether the chain has a development account at all. On a chain without one (a zero-gas
@@ -911,6 +953,7 @@ class Chain:
             self.send_value(funder, address, wei)
         return True
 
+    @_chain_errors_only
     def set_next_block_timestamp(self, timestamp: int) -> None:
         """Make the next mined block carry `timestamp` (unix seconds, after the latest block)."""
         try:
@@ -920,6 +963,7 @@ class Chain:
         except Exception as err:
             raise ChainError(f"cannot set the next block timestamp: {err}") from err
 
+    @_chain_errors_only
     def mine(self, blocks: int = 1) -> None:
         """Mine `blocks` empty blocks."""
         try:
@@ -929,15 +973,18 @@ class Chain:
         except Exception as err:
             raise ChainError(f"cannot mine: {err}") from err
 
+    @_chain_errors_only
     def snapshot(self) -> str:
         """Snapshot the chain state (dev chains); `revert(id)` returns to it once."""
         return self._backend.snapshot()
 
+    @_chain_errors_only
     def revert(self, snapshot_id: str) -> None:
         """Return to a snapshot. Locally tracked nonces of this chain are forgotten."""
         self._backend.revert(snapshot_id)
         _NONCES.forget_chain(self._chain_identity())
 
+    @_chain_errors_only
     def forget_nonces(self) -> None:
         """Forget locally tracked nonces (after the node lost state, e.g. restarted)."""
         _NONCES.forget_chain(self._chain_identity())

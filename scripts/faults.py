@@ -20,12 +20,19 @@ database when the server at ``HRSS_BENCH_POSTGRES_URL`` answers, SQLite otherwis
    idempotent by digest, so a retry is safe) while, at random points, an anchoring worker is
    SIGKILLed and restarted (twice), anvil is SIGKILLed and restarted from its state file
    (losing up to a second of blocks: a rollback the workers must notice), an API worker is
-   SIGKILLed, and the database backends are terminated again.
+   SIGKILLed, and the database backends are terminated again. Beside the process kills, chain
+   faults made with the node's own controls: a **reorg** replacing the last blocks, anchors
+   and all (``anvil_reorg``); pending anchoring transactions **dropped** from the pool
+   (``anvil_dropTransaction``, mining paused until one is caught); a **halted** chain that
+   accepts transactions but mines none for a few seconds (automine and interval mining off),
+   then resumes.
 3. **Disk full** (SQLite): a service process whose file size limit (``RLIMIT_FSIZE``, the
    SQLite file and its WAL) is a couple of MiB above its size takes digests until it refuses;
    then it restarts without the limit and an anchoring worker drains the queue.
 
-Then it checks, from the database and the chain: every accepted item is in the outbox
+Then it waits until every accepted item is confirmed and every batch's recorded block is on the
+canonical chain (the workers' rollback watch has caught up with the last chain fault), and
+checks, from the database and the chain: every accepted item is in the outbox
 (nothing lost), confirmed, in exactly one batch whose root is on chain exactly where the batch
 says (anchored once, not twice), every receipt checks offline and one per batch online
 (`wallet_sdk.verify_receipt`), and every accepted credential verifies through the API; no
@@ -186,6 +193,8 @@ class Tally:
     """Requests (not attempts) that needed at least one retry, by kind."""
     retries: Counter[str] = field(default_factory=Counter)
     """Attempts after the first, by kind."""
+    chain_faults: int = 0
+    """Reorgs, drops and halts made with the node's controls."""
 
     def keep_logs(self) -> None:
         """The tails of every process log, for the report when something failed."""
@@ -502,6 +511,125 @@ def wait_confirmed(engine: Any, item_ids: list[bytes], deadline: float) -> int:
             return len(remaining)
         _say(f"{len(remaining)} items not confirmed yet")
         time.sleep(2)
+
+
+def node_rpc(url: str, method: str, *params: Any) -> Any:
+    """One JSON-RPC call to the node (anvil's controls); raises `RuntimeError` on an error."""
+    answer = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
+    ).json()
+    if "error" in answer:
+        raise RuntimeError(f"{method}: {answer['error']}")
+    return answer.get("result")
+
+
+def _pending_count(url: str) -> int:
+    pool = node_rpc(url, "txpool_status") or {}
+    return int(str(pool.get("pending", "0x0")), 16)
+
+
+def reorg(url: str, depth: int, *, within: float = 30.0) -> tuple[int, int, int]:
+    """Replace up to the last `depth` blocks once the latest one carries transactions
+    (waiting up to `within` seconds), so that what is removed is real work (anchors); their
+    transactions are gone. Returns the new head, the depth reorganised and the number of
+    transactions removed.
+
+    anvil keeps no state for blocks before the one it was loaded at and refuses to reorg past
+    it ("Required data unavailable"): a shallower reorg is tried, then more blocks are waited
+    for. Past `within`, one block is mined and replaced, whatever it holds.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        head = int(node_rpc(url, "eth_blockNumber"), 16)
+        latest = node_rpc(url, "eth_getBlockByNumber", hex(head), False) or {}
+        late = time.monotonic() > deadline
+        if late:
+            node_rpc(url, "evm_mine")
+            head += 1
+        if latest.get("transactions") or late:
+            for tried in range(depth, 0, -1):
+                removed = 0
+                for number in range(max(head - tried + 1, 0), head + 1):
+                    block = node_rpc(url, "eth_getBlockByNumber", hex(number), False) or {}
+                    removed += len(block.get("transactions") or [])
+                try:
+                    node_rpc(url, "anvil_reorg", tried, [])
+                except RuntimeError as err:
+                    if "unavailable" not in str(err):
+                        raise
+                    continue
+                return int(node_rpc(url, "eth_blockNumber"), 16), tried, removed
+            if late:
+                raise RuntimeError(f"anvil_reorg refused within {within:.0f} s")
+        time.sleep(0.2)
+
+
+def drop_pending(url: str, *, within: float) -> int:
+    """Pause mining until transactions wait in the pool (at most `within` seconds), drop them
+    all, resume; the number dropped."""
+    node_rpc(url, "evm_setAutomine", False)
+    dropped = 0
+    try:
+        deadline = time.monotonic() + within
+        while not dropped and time.monotonic() < deadline:
+            pool = node_rpc(url, "txpool_content") or {}
+            for by_nonce in (pool.get("pending") or {}).values():
+                for tx in by_nonce.values():
+                    node_rpc(url, "anvil_dropTransaction", tx["hash"])
+                    dropped += 1
+            time.sleep(0.02)
+    finally:
+        node_rpc(url, "evm_setAutomine", True)
+        node_rpc(url, "evm_mine")  # anything that came in meanwhile is not left waiting
+    return dropped
+
+
+def halt(url: str, seconds: float, *, within: float) -> tuple[float, int]:
+    """Mine nothing for at least `seconds` and until a transaction waits (at most `within`
+    seconds; transactions are accepted meanwhile), then resume. Returns how long the chain
+    stood still and how many transactions waited."""
+    node_rpc(url, "evm_setAutomine", False)
+    node_rpc(url, "evm_setIntervalMining", 0)
+    started = time.monotonic()
+    try:
+        time.sleep(seconds)
+        while not _pending_count(url) and time.monotonic() - started < within:
+            time.sleep(0.1)
+        waiting = _pending_count(url)
+    finally:
+        node_rpc(url, "evm_setAutomine", True)
+        node_rpc(url, "evm_mine")
+    return time.monotonic() - started, waiting
+
+
+def wait_receipts_canonical(engine: Any, chain_url: str, deadline: float) -> int:
+    """Wait until every confirmed batch's recorded block hash is the chain's block at that
+    height; the number of batches that still point at a block not on the chain."""
+    from sqlalchemy import select
+
+    from credential_service.anchoring.outbox import BATCH
+    from node_adapter import Chain, ChainError
+
+    chain = Chain.from_urls([chain_url])
+    while True:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(BATCH.c.block_number, BATCH.c.block_hash).where(BATCH.c.state == "confirmed")
+            ).all()
+        stale = 0
+        hashes: dict[int, bytes | None] = {}
+        for number, block_hash in rows:
+            if number not in hashes:
+                try:
+                    block = chain.find_block(int(number))
+                except ChainError:
+                    block = None
+                hashes[number] = None if block is None else block.hash
+            stale += hashes[number] != bytes(block_hash)
+        if not stale or time.monotonic() > deadline:
+            return stale
+        _say(f"{stale} confirmed batches point at blocks no longer on the chain")
+        time.sleep(1)
 
 
 def check_anchoring(
@@ -909,12 +1037,44 @@ def campaign(
                                               log_path=directory / "anvil.log")  # fmt: skip
                     tally.fault(started, "restarted anvil from its state file")
 
+                def reorg_chain() -> None:
+                    depth = rng.randint(1, 3)
+                    head, depth, removed = reorg(node.url, depth)
+                    tally.chain_faults += 1
+                    tally.fault(
+                        started,
+                        f"reorg: last {depth} blocks replaced, {removed} transactions gone "
+                        f"(head {head})",
+                    )
+
+                def drop_transactions() -> None:
+                    dropped = drop_pending(node.url, within=10.0)
+                    tally.chain_faults += 1
+                    tally.fault(started, f"dropped {dropped} pending transactions from the pool")
+
+                def halt_chain() -> None:
+                    stood, waited = halt(node.url, rng.uniform(2.0, 4.0), within=10.0)
+                    tally.chain_faults += 1
+                    tally.fault(
+                        started,
+                        f"chain halted {stood:.1f} s ({waited} transactions waited), resumed",
+                    )
+
                 digests = [secrets.token_hex(32) for _ in range(documents)]
                 expected = max(1.0, documents / 4_000)
                 _say(f"phase 2: {documents} documents (~{expected:.0f} s)")
                 injector = _Injector(
                     rng,
-                    [kill_worker, kill_anvil, kill_worker, kill_api_worker, cut_database],
+                    [
+                        kill_worker,
+                        kill_anvil,
+                        kill_worker,
+                        kill_api_worker,
+                        cut_database,
+                        reorg_chain,
+                        drop_transactions,
+                        halt_chain,
+                    ],
                     window=(0.2, expected),
                 )
                 injector.start()
@@ -948,6 +1108,13 @@ def campaign(
                         engine, list(everything), time.monotonic() + max(120, documents / 500)
                     )
                     tally.checks["items not confirmed at the deadline"] = left
+                    tally.checks["chain faults injected (reorg, drop, halt)"] = tally.chain_faults
+                    stale = wait_receipts_canonical(engine, node.url, time.monotonic() + 120)
+                    tally.checks["batches pointing at a block off the chain"] = stale
+                    if stale:
+                        tally.problem(f"{stale} batches record a block that left the chain")
+                    left = wait_confirmed(engine, list(everything), time.monotonic() + 120)
+                    tally.checks["items not confirmed after the chain settled"] = left
                     check_anchoring(
                         engine, node.url, Path(environment["HRSS_DEPLOYMENT_PATH"]), everything,
                         tally,

@@ -7,9 +7,14 @@
 4. an anchoring worker process;
 5. the API and the verification page on 127.0.0.1, until Ctrl-C.
 
-Running it again resumes the same chain, database and keys. Everything is configured through
-the `HRSS_*` environment variables that `credential_service.core.config` reads; this script
-sets the local defaults for itself and the worker process it starts.
+Running it again resumes the same chain, database and keys. ``--zero-gas`` (``make run
+RUN_ARGS=--zero-gas``) runs anvil as the Besu genesis configures the production chain: gas price
+and base fee 0 and no funded development account, so every account sends with no balance (give
+it a ``--var`` of its own: a state directory keeps the chain it was made with).
+
+Everything is configured through the `HRSS_*` environment variables that
+`credential_service.core.config` reads; this script sets the local defaults for itself and the
+worker process it starts.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-worker", action="store_true", help="do not start the anchoring worker"
     )
+    parser.add_argument(
+        "--zero-gas",
+        action="store_true",
+        help="gas price and base fee 0, no funded accounts (as the Besu genesis)",
+    )
     args = parser.parse_args(argv)
 
     from node_adapter import AnvilProcess
@@ -55,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         port=args.chain_port,
         state_file=var / "chain" / "anvil-state.json",
         state_interval=5,
+        gas_price=0 if args.zero_gas else None,
+        base_fee=0 if args.zero_gas else None,
+        extra_args=("--accounts", "0") if args.zero_gas else (),
     )
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -100,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"  API                {base}",
                     f"  OpenAPI            {base}/docs",
                     f"  verification page  {base}/verify",
-                    f"  chain (anvil)      {anvil.url}  chain id {deployment.chain_id}",
+                    f"  chain (anvil)      {anvil.url}  chain id {deployment.chain_id}"
+                    + ("  zero gas" if args.zero_gas else ""),
                     f"  TrustRegistry      {deployment.trust_registry}",
                     f"  AnchorRegistry     {deployment.anchor_registry}",
                     f"  StatusRegistry     {deployment.status_registry}",

@@ -68,3 +68,37 @@ def test_make_run_serves_docs_and_the_printed_credentials_obtain_a_token(tmp_pat
         assert result.returncode == 0, result.stderr
     finally:
         again.stop()
+
+
+def _rpc(url: str, method: str, params: list[object]) -> object:
+    answer = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10
+    )
+    return answer.json()["result"]
+
+
+def test_make_run_on_a_zero_gas_chain_without_funded_accounts(tmp_path: Path) -> None:
+    """`make run RUN_ARGS=--zero-gas`: gas price and base fee 0 and no development account, as
+    the Besu genesis configures the production chain; the service deploys and accredits the
+    demo organisations from accounts that never had a balance, and serves."""
+    port, chain_port = free_port(), free_port()
+    service = RunningService(tmp_path, port, chain_port, ("--zero-gas",))
+    try:
+        assert "zero gas" in service.banner
+        node = f"http://127.0.0.1:{chain_port}"
+        assert _rpc(node, "eth_accounts", []) == []
+        assert int(str(_rpc(node, "eth_gasPrice", [])), 16) == 0
+        latest = _rpc(node, "eth_getBlockByNumber", ["latest", False])
+        assert isinstance(latest, dict) and int(latest["baseFeePerGas"], 16) == 0
+        assert _rpc(node, "eth_getCode", [service.field("TrustRegistry"), "latest"]) != "0x"
+        result = _run_printed_command(_token_command(service))
+        assert result.returncode == 0, result.stderr
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/v1/organisations/me",
+            headers={"Authorization": f"Bearer {result.stdout.strip()}"},
+            timeout=10,
+        )
+        assert me.status_code == 200, me.text
+        assert me.json()["status"] == "active"
+    finally:
+        service.stop()

@@ -21,13 +21,23 @@ def test_nothing_accepted_is_lost_or_anchored_twice_under_faults() -> None:
     tally.print()
     assert tally.problems == []
     injected = "\n".join(tally.faults)
-    for fault in ("SIGKILL anchoring worker", "SIGKILL anvil", "SIGKILL API worker"):
+    for fault in (
+        "SIGKILL anchoring worker",
+        "SIGKILL anvil",
+        "SIGKILL API worker",
+        "reorg: last",
+        "pending transactions from the pool",
+        "chain halted",
+    ):
         assert fault in injected
     checks = tally.checks
     assert checks["documents accepted (202)"] == "3000/3000"
     assert checks["accepted items lost"] == 0
     assert checks["anchored more than once"] == 0
     assert checks["items not confirmed at the deadline"] == 0
+    assert checks["chain faults injected (reorg, drop, halt)"] == 3
+    assert checks["batches pointing at a block off the chain"] == 0
+    assert checks["items not confirmed after the chain settled"] == 0
     assert checks["credentials accepted (201)"] == "100/100"
     assert checks["accepted credentials verified"] == "100/100"
     assert checks["idempotency keys answered with different credentials"] == 0

@@ -237,8 +237,9 @@ def test_funding_through_a_dead_node_is_unavailable_not_a_zero_gas_chain() -> No
         chain.fund_if_empty(Signer.generate().address, 10**18)
 
 
-def test_eip1559_fees_on_default_anvil(anvil: AnvilProcess) -> None:
-    chain = Chain.from_urls([anvil.url])
+def test_eip1559_fees_on_default_anvil(start_anvil: StartAnvil) -> None:
+    node = start_anvil(gas_price=None, base_fee=None)  # the node's fees, whatever the suite's
+    chain = Chain.from_urls([node.url])
     signer = chain.dev_signers(6)[5]
     address = deploy_probe(chain, signer)
     before = chain.balance(signer.address)

@@ -6,9 +6,11 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
 
 1. ``format``: the token parses (size limit, compact JWS or SD-JWT, JSON without duplicate
    members), its ``typ`` is the expected one, the header carries no key material (``jwk``,
-   ``jku``, ``x5c``, ``x5u``) and no ``crit``, SD-JWT disclosures match their digests, and the
-   claims are a VC Data Model 2.0 credential of one registered type whose subject matches the
-   type's JSON Schema.
+   ``jku``, ``x5c``, ``x5u``) and no ``crit``, a ``cty`` if present is ``vc`` (``vp`` on a
+   presentation), SD-JWT disclosures match their digests, and the claims are a VC Data Model
+   2.0 credential (``@context`` an array starting with the v2 context, ``type`` one string or
+   an array, no ``vc`` or ``vp`` claim) of one registered type whose subject matches the type's
+   JSON Schema. A presentation's enveloped credentials each name their true media type.
 2. ``algorithm_allowlist``: ``alg`` is in the verifier's allowlist (never ``none``, never
    HMAC). The allowlist comes from the policy, never from the token.
 3. ``issuer_accredited``: the issuer is registered in `TrustRegistry`, and was active (with
@@ -24,10 +26,10 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
    revocation. Without one: skipped, or failed when the policy requires anchoring.
 8. ``validity_period``: issued no later than, valid from no later than, and not expired at the
    "as of" time (with the policy's clock skew).
-9. ``holder_binding``: for presentations, the key binding JWT (SD-JWT) or the ``vp+jwt`` is
-   signed by the key in the credential's ``cnf``, names the verifier's nonce and audience, is
-   fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented disclosures. Skipped when
-   a bare credential is verified.
+9. ``holder_binding``: for presentations, the key binding JWT (SD-JWT), the ``vp+jwt`` or the
+   ``vp+sd-jwt`` is signed by the key in the credential's ``cnf``, names the verifier's nonce
+   and audience, is fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented
+   disclosures. Skipped when a bare credential is verified.
 
 Checks 3 and 4 read claims before the signature is checked because the key to check it with
 comes from the chain through them; a failed check 5 marks everything after it skipped.
@@ -51,19 +53,23 @@ from typing import Any, cast
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from wallet_sdk.credentials._model import (
-    ENVELOPED_VC_PREFIX,
+    CONTENT_TYPES,
     ENVELOPED_VC_TYPE,
+    FORBIDDEN_CLAIMS,
     KB_JWT_TYP,
     STATUS_ENTRY_TYPE,
-    VC_CONTEXT_V2,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     VP_JWT_TYP,
+    VP_SD_JWT_TYP,
     StatusRegistryRef,
     credential_id_from_uri,
     entity_id_from_uri,
     parse_rfc3339,
+    require_v2_context,
     sha256_b64,
+    unenvelope,
+    vc_types,
 )
 from wallet_sdk.credentials.trust_state import TrustView
 from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry, default_registry
@@ -537,6 +543,32 @@ def _check_header(header: Mapping[str, Any], typ: str) -> None:
         raise _Failed("critical header extensions are not supported")
     if header.get("typ") != typ:
         raise _Failed(f"typ {header.get('typ')!r} is not {typ!r}")
+    if "cty" in header:
+        # VC-JOSE-COSE §3.1.1, §3.1.2: when present, cty is "vc" or "vp"; nothing else has one.
+        expected = CONTENT_TYPES.get(typ)
+        if header["cty"] != expected:
+            raise _Failed(
+                f"cty {header['cty']!r} is not {expected!r}"
+                if expected is not None
+                else f"a {typ} carries no cty"
+            )
+
+
+def _refuse_forbidden_claims(claims: Mapping[str, Any]) -> None:
+    for name in FORBIDDEN_CLAIMS:
+        if name in claims:
+            raise _Failed(
+                f"claim {name!r} is not allowed in a VC Data Model 2.0 claims set (VC-JOSE-COSE)"
+            )
+
+
+def _header_typ(jwt: str) -> object:
+    """The ``typ`` of a compact JWS's header, or ``None`` when it has none or does not parse
+    (the full parse that follows reports why)."""
+    try:
+        return _json_object(_decode_segment(jwt[: jwt.find(".")], "header"), "header").get("typ")
+    except _Failed:
+        return None
 
 
 def _int_claim(claims: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
@@ -730,10 +762,12 @@ class CredentialVerifier:
         receipts = _receipt_lookup(anchor_receipts)
         if not isinstance(token, str):
             token = ""
-        if "~" in token:
-            report = self._verify_sd_presentation(token, nonce, audience, now, as_of, receipts)
+        if "~" not in token:
+            report = self._verify_vp(token, VP_JWT_TYP, nonce, audience, now, as_of, receipts)
+        elif token.endswith("~") and _header_typ(token) == VP_SD_JWT_TYP:
+            report = self._verify_vp(token, VP_SD_JWT_TYP, nonce, audience, now, as_of, receipts)
         else:
-            report = self._verify_vp_jwt(token, nonce, audience, now, as_of, receipts)
+            report = self._verify_sd_presentation(token, nonce, audience, now, as_of, receipts)
         if strict:
             _raise_if_failed(report)
         return report
@@ -769,57 +803,56 @@ class CredentialVerifier:
         )
         return PresentationReport(VC_SD_JWT_TYP, (), (report,))
 
-    def _verify_vp_jwt(
+    def _verify_vp(
         self,
         token: str,
+        typ: str,
         nonce: str,
         audience: str,
         now: int,
         as_of: int,
         receipts: _ReceiptLookup,
     ) -> PresentationReport:
+        """A ``vp+jwt``, or a ``vp+sd-jwt`` (``<jwt>~<disclosures>~``, no key binding JWT:
+        the holder signed the presentation itself), of enveloped credentials."""
         runner = _Runner()
-        inner: list[str] = []
+        inner: list[tuple[str, str]] = []
+        jwt = token
 
         def check_envelope() -> str:
+            nonlocal jwt
             if len(token) > self.policy.max_token_bytes:
                 raise _Failed(f"token is longer than {self.policy.max_token_bytes} bytes")
-            header, payload, _ = _split_jws(token)
-            _check_header(header, VP_JWT_TYP)
-            types = payload.get("type")
-            if not isinstance(types, list) or "VerifiablePresentation" not in types:
-                raise _Failed("type must include VerifiablePresentation")
-            context = payload.get("@context")
-            if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
-                raise _Failed(f"@context must start with {VC_CONTEXT_V2}")
+            disclosures: list[str] = []
+            if typ == VP_SD_JWT_TYP:
+                jwt, *disclosures = token[:-1].split("~")
+            header, payload, _ = _split_jws(jwt)
+            _check_header(header, typ)
+            if typ == VP_SD_JWT_TYP:
+                payload = _resolve_disclosures(payload, disclosures)
+            elif "_sd_alg" in payload:
+                raise _Failed("a vp+jwt must not carry selective disclosure digests")
+            _refuse_forbidden_claims(payload)
+            vc_types(payload.get("type"), "VerifiablePresentation")
+            require_v2_context(payload.get("@context"), "presentation")
             entries = payload.get("verifiableCredential")
             if not isinstance(entries, list) or not entries:
                 raise _Failed("verifiableCredential must be a non-empty array")
             for entry in entries:
-                if (
-                    not isinstance(entry, dict)
-                    or entry.get("type") != ENVELOPED_VC_TYPE
-                    or not isinstance(entry.get("id"), str)
-                    or not entry["id"].startswith(ENVELOPED_VC_PREFIX)
-                ):
-                    raise _Failed(
-                        "each credential must be an EnvelopedVerifiableCredential with a "
-                        "data:application/vc+jwt, id"
-                    )
-                inner.append(entry["id"][len(ENVELOPED_VC_PREFIX) :])
-            return f"vp+jwt with {len(inner)} enveloped credential(s)"
+                inner.append(unenvelope(entry, ENVELOPED_VC_TYPE, (VC_JWT_TYP, VC_SD_JWT_TYP)))
+            return f"{typ} with {len(inner)} enveloped credential(s)"
 
         runner.run("format", check_envelope, after=())
         if runner.failed:
-            return PresentationReport(VP_JWT_TYP, tuple(runner.results), ())
-        binding = _Binding(VP_JWT_TYP, token, nonce, audience, now)
+            return PresentationReport(typ, tuple(runner.results), ())
+        binding = _Binding(typ, jwt, nonce, audience, now)
         reports = []
-        for credential_token in inner:
+        for media_type, credential_token in inner:
             report = self._verify(
-                credential_token, VC_JWT_TYP, as_of=as_of, receipt_for=receipts, binding=binding
+                credential_token, media_type, as_of=as_of, receipt_for=receipts, binding=binding
             )
             reports.append(report)
-        return PresentationReport(VP_JWT_TYP, tuple(runner.results), tuple(reports))
+        return PresentationReport(typ, tuple(runner.results), tuple(reports))
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -1097,12 +1130,9 @@ class CredentialVerifier:
 
     def _parse_claims(self, state: _State, claims: dict[str, Any], *, partial: bool) -> None:
         try:
-            context = claims.get("@context")
-            if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
-                raise _Failed(f"@context must start with {VC_CONTEXT_V2}")
-            types = claims.get("type")
-            if not isinstance(types, list) or "VerifiableCredential" not in types:
-                raise _Failed("type must include VerifiableCredential")
+            _refuse_forbidden_claims(claims)
+            require_v2_context(claims.get("@context"), "credential")
+            types = vc_types(claims.get("type"), "VerifiableCredential")
             credential_type = self.types.from_vc_types(types)
             issuer = claims.get("issuer")
             if isinstance(issuer, dict):

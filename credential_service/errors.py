@@ -85,6 +85,9 @@ class ErrorCode(StrEnum):
     CREDENTIAL_NOT_FOUND = "credential_not_found"
     SIGNING_KEY_NOT_FOUND = "signing_key_not_found"
     CREDENTIAL_MALFORMED = "credential_malformed"
+    # the W3C VC API paths: a credential or presentation that failed verification
+    CREDENTIAL_NOT_VERIFIED = "credential_not_verified"
+    PRESENTATION_NOT_VERIFIED = "presentation_not_verified"
     # ending and revoking organisations' client keys (credential_service.services.organisations)
     KEY_NOT_FOUND = "key_not_found"
     LAST_ACTIVE_KEY = "last_active_key"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from credential_service.anchoring.batcher import Batcher, BatchPolicy
 from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.anchoring.worker import _ensure_anchoring_account
 from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.models import OrganisationKind
 from node_adapter import Signer
 from tests.integration.credential_service.conftest import (  # noqa: F401  (fixtures)
     Service,
@@ -51,3 +53,26 @@ def batcher(service: Service) -> Batcher:  # noqa: F811
         owner=f"credentials-test-{service.backend}",
         policy=BatchPolicy(max_age=timedelta(0)),
     )
+
+
+def client_of(service: Service, role: OrganisationKind) -> str:  # noqa: F811
+    return service.credential(role).client_id
+
+
+def post(service: Service, client_id: str, path: str, body: Any) -> Any:  # noqa: F811
+    return service.client.post(path, json=body, headers=service.headers(client_id))
+
+
+@pytest.fixture(scope="module")
+def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]:  # noqa: F811
+    """The demo school accredited (by Guangdong) for diplomas and training records."""
+    province = client_of(service, OrganisationKind.PROVINCE)
+    school = client_of(service, OrganisationKind.ISSUER)
+    for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
+        response = service.client.put(
+            f"/v1/credential-types/{term}/issuers/{school}",
+            json={"allowed": True},
+            headers=service.headers(province),
+        )
+        assert response.status_code == 200, response.text
+    return {"province": province, "school": school}

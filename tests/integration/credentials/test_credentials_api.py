@@ -14,6 +14,7 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
 from credential_service.services.tokens import OrganisationStandingCache
 from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
+from tests.integration.credentials.conftest import client_of, post
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, training_subject
 from wallet_sdk.credentials import (
     TrainingFile,
@@ -24,29 +25,6 @@ from wallet_sdk.credentials import (
 from wallet_sdk.jose import Curve, Jwk
 
 AUDIENCE = "https://rsj.zj.example/verify"
-
-
-def client_of(service: Service, role: OrganisationKind) -> str:
-    return service.credential(role).client_id
-
-
-def post(service: Service, client_id: str, path: str, body: Any) -> Any:
-    return service.client.post(path, json=body, headers=service.headers(client_id))
-
-
-@pytest.fixture(scope="module")
-def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]:
-    """The demo school accredited (by Guangdong) for diplomas and training records."""
-    province = client_of(service, OrganisationKind.PROVINCE)
-    school = client_of(service, OrganisationKind.ISSUER)
-    for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
-        response = service.client.put(
-            f"/v1/credential-types/{term}/issuers/{school}",
-            json={"allowed": True},
-            headers=service.headers(province),
-        )
-        assert response.status_code == 200, response.text
-    return {"province": province, "school": school}
 
 
 def issue(service: Service, client_id: str, *requests: dict[str, Any]) -> Any:

@@ -3,7 +3,8 @@ issued by accredited issuers whose keys, accreditation and credential statuses l
 
 Modules by protocol role: `issuer` signs, `holder` presents, `verifier` runs the pipeline of
 named checks; `types` holds the credential types (JSON Schemas), `trust_state` the chain state
-the verifier reads (cached from events, or direct), `training_file` the lifelong training file.
+the verifier reads (cached from events, or direct), `trust_list` a static list of issuers and
+keys for verifying without a chain, `training_file` the lifelong training file.
 """
 
 from wallet_sdk.credentials._model import (
@@ -47,6 +48,7 @@ from wallet_sdk.credentials.training_file import (
     TrainingFileReport,
     verify_training_file,
 )
+from wallet_sdk.credentials.trust_list import NoChain, StaticTrustList, did_key_jwk
 from wallet_sdk.credentials.trust_state import (
     CachedTrustState,
     DirectTrustView,
@@ -99,10 +101,12 @@ __all__ = [
     "DirectTrustView",
     "IssuanceError",
     "IssuedCredential",
+    "NoChain",
     "PresentationError",
     "PresentationReport",
     "RegisteredKey",
     "RegistryAddresses",
+    "StaticTrustList",
     "StatusRegistryRef",
     "TrainingFile",
     "TrainingFileLink",
@@ -118,6 +122,7 @@ __all__ = [
     "credential_type_id",
     "credential_uri",
     "default_registry",
+    "did_key_jwk",
     "disclosed_claim_names",
     "entity_id_from_uri",
     "envelope",

@@ -6,10 +6,8 @@ bad requests on these paths; the ``/v1`` report routes keep their 200 report."""
 from __future__ import annotations
 
 import copy
-import json
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,12 +18,10 @@ from tests.integration.credential_service.conftest import Service
 from tests.integration.credentials.conftest import client_of, post
 from tests.unit.credentials import forge
 from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.unit.credentials.world import W3C_EXAMPLES as EXAMPLES
 from wallet_sdk.credentials import present_vc_jwt
 from wallet_sdk.jose import Curve, Jwk
 
-EXAMPLES = json.loads(
-    (Path(__file__).parents[2] / "assets" / "credentials" / "w3c_examples.json").read_text()
-)
 V2 = "https://www.w3.org/ns/credentials/v2"
 AUDIENCE = "https://rsj.zj.example/verify"
 PROBLEM = "application/problem+json"

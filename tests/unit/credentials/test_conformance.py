@@ -6,15 +6,14 @@ the specifications' own examples from ``tests/assets/credentials/w3c_examples.js
 from __future__ import annotations
 
 import copy
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.unit.credentials import forge
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.credentials.world import W3C_EXAMPLES as EXAMPLES
 from wallet_sdk.credentials import (
     CredentialVerificationError,
     CredentialVerifier,
@@ -23,9 +22,6 @@ from wallet_sdk.credentials import (
 )
 from wallet_sdk.jose import Curve, Jwk
 
-EXAMPLES = json.loads(
-    (Path(__file__).parents[2] / "assets" / "credentials" / "w3c_examples.json").read_text()
-)
 V2 = "https://www.w3.org/ns/credentials/v2"
 AUDIENCE = "https://rsj.gd.example/verify"
 

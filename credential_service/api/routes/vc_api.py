@@ -230,7 +230,7 @@ def verify_credential(
     result: dict[str, Any] = {
         "verified": report["verified"],
         "problemDetails": problems,
-        "results": {"checks": report["checks"]},
+        "results": {"verdict": report["verdict"], "checks": report["checks"]},
     }
     if not report["verified"]:
         return _not_verified(request, "credential", problems, result)
@@ -271,6 +271,7 @@ def verify_presentation(
         "verified": report["verified"],
         "problemDetails": problems,
         "results": {
+            "verdict": report["verdict"],
             "challenge": {
                 "valid": holder_valid or "nonce" not in failed_binding,
                 "input": challenge,

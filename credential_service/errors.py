@@ -91,6 +91,9 @@ class ErrorCode(StrEnum):
     TRAINING_DATES_INVALID = "training_dates_invalid"
     # the public registry view (credential_service.services.registry)
     REGISTRY_REFERENCE_INVALID = "registry_reference_invalid"
+    # the W3C VC API paths: a credential or presentation that failed verification
+    CREDENTIAL_NOT_VERIFIED = "credential_not_verified"
+    PRESENTATION_NOT_VERIFIED = "presentation_not_verified"
     # ending and revoking organisations' client keys (credential_service.services.organisations)
     KEY_NOT_FOUND = "key_not_found"
     LAST_ACTIVE_KEY = "last_active_key"

@@ -1,9 +1,14 @@
 """The one place that maps errors to HTTP: status by error family, body ``{code, message,
-detail}``; token endpoint errors also carry the RFC 6749 section 5.2 ``error``."""
+detail}``; token endpoint errors also carry the RFC 6749 section 5.2 ``error``; on the W3C VC
+API paths every error is RFC 9457 problem details (``application/problem+json``: ``type``,
+``title``, ``status``, ``detail`` the message, with ``code`` and ``message`` as extension
+members and a structured detail as ``errors``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +36,9 @@ from credential_service.errors import (
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/v1/auth/token"
+# The W3C VC API paths (`credential_service.api.routes.vc_api`): their errors are problem details.
+VC_API_PATHS = frozenset({"/credentials/issue", "/credentials/verify", "/presentations/verify"})
+PROBLEM_JSON = "application/problem+json"
 
 _STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (ClientAuthenticationFailed, 401),
@@ -91,6 +99,55 @@ def _body(request: Request, code: str, message: str, detail: Any = None) -> dict
     return {"code": code, "message": message, "detail": detail}
 
 
+def problem_response(
+    request: Request,
+    status: int,
+    *,
+    code: str,
+    message: str,
+    detail: Any = None,
+    problem_type: str = "about:blank",
+    title: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """An RFC 9457 problem details answer that still carries the stable ``code`` and
+    ``message``. With the default ``about:blank`` type the title is the HTTP status phrase
+    (RFC 9457 §4.2.1); `detail`, when given, goes into the ``errors`` extension member."""
+    request.state.error_code = code
+    body: dict[str, Any] = {
+        "type": problem_type,
+        "title": title if title is not None else HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "code": code,
+        "message": message,
+    }
+    if detail is not None:
+        body["errors"] = detail
+    body.update(extensions or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _answer(
+    request: Request,
+    status: int,
+    body: dict[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """`body` as it is, or as problem details on the W3C VC API paths."""
+    if request.url.path in VC_API_PATHS:
+        return problem_response(
+            request,
+            status,
+            code=body["code"],
+            message=body["message"],
+            detail=body["detail"],
+            headers=headers,
+        )
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def status_of(error: ServiceError) -> int:
     for family, status in _STATUS:
         if isinstance(error, family):
@@ -110,7 +167,7 @@ async def handle_service_error(request: Request, exc: Exception) -> JSONResponse
         headers["WWW-Authenticate"] = "Bearer"
     if status >= 500:
         log.warning("service error %s: %s", exc.code, exc.message)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return _answer(request, status, body, headers)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -130,14 +187,14 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         body = {"error": "invalid_request", "error_description": message, **body}
         return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
     body = _body(request, ErrorCode.VALIDATION_FAILED, "the request is not valid", detail)
-    return JSONResponse(body, status_code=422)
+    return _answer(request, 422, body)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
     body = _body(request, code, str(exc.detail), None)
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return _answer(request, exc.status_code, body, exc.headers)
 
 
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -150,13 +207,13 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
         code, message = ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable; try again"
     log.warning("database error on %s %s: %s", request.method, request.url.path, exc.orig)
     body = _body(request, code, message, None)
-    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+    return _answer(request, 503, body, {"Retry-After": "1"})
 
 
 async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = _body(request, ErrorCode.INTERNAL_ERROR, "internal error", None)
-    return JSONResponse(body, status_code=500)
+    return _answer(request, 500, body)
 
 
 def install_error_handlers(app: FastAPI) -> None:

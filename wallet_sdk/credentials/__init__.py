@@ -3,21 +3,31 @@ issued by accredited issuers whose keys, accreditation and credential statuses l
 
 Modules by protocol role: `issuer` signs, `holder` presents, `verifier` runs the pipeline of
 named checks; `types` holds the credential types (JSON Schemas), `trust_state` the chain state
-the verifier reads (cached from events, or direct), `training_file` the lifelong training file.
+the verifier reads (cached from events, or direct), `trust_list` a static list of issuers and
+keys for verifying without a chain, `training_file` the lifelong training file.
 """
 
 from wallet_sdk.credentials._model import (
     ENVELOPED_VC_PREFIX,
+    ENVELOPED_VC_TYPE,
+    ENVELOPED_VP_TYPE,
     KB_JWT_TYP,
+    VC_CONTEXT_V2,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     VP_JWT_TYP,
+    VP_SD_JWT_TYP,
     StatusRegistryRef,
     credential_digest,
     credential_id_from_uri,
+    credential_media_type,
     credential_uri,
     entity_id_from_uri,
+    envelope,
     issuer_uri,
+    require_v2_context,
+    unenvelope,
+    vc_types,
 )
 from wallet_sdk.credentials.holder import (
     PresentationError,
@@ -44,6 +54,7 @@ from wallet_sdk.credentials.training_file import (
     training_period,
     verify_training_file,
 )
+from wallet_sdk.credentials.trust_list import NoChain, StaticTrustList, did_key_jwk
 from wallet_sdk.credentials.trust_state import (
     CachedTrustState,
     DirectTrustView,
@@ -77,13 +88,17 @@ __all__ = [
     "CHECKS",
     "DIPLOMA",
     "ENVELOPED_VC_PREFIX",
+    "ENVELOPED_VC_TYPE",
+    "ENVELOPED_VP_TYPE",
     "KB_JWT_TYP",
     "PROFESSIONAL_TITLE",
     "SKILL_CERTIFICATE",
     "TRAINING_RECORD",
+    "VC_CONTEXT_V2",
     "VC_JWT_TYP",
     "VC_SD_JWT_TYP",
     "VP_JWT_TYP",
+    "VP_SD_JWT_TYP",
     "CachedTrustState",
     "CredentialReport",
     "CredentialType",
@@ -96,10 +111,12 @@ __all__ = [
     "FileVerdict",
     "IssuanceError",
     "IssuedCredential",
+    "NoChain",
     "PresentationError",
     "PresentationReport",
     "RegisteredKey",
     "RegistryAddresses",
+    "StaticTrustList",
     "StatusRegistryRef",
     "TrainingEntryReport",
     "TrainingFile",
@@ -113,17 +130,23 @@ __all__ = [
     "build_credential",
     "credential_digest",
     "credential_id_from_uri",
+    "credential_media_type",
     "credential_type_id",
     "credential_uri",
     "default_registry",
+    "did_key_jwk",
     "disclosed_claim_names",
     "entity_id_from_uri",
+    "envelope",
     "issue_sd_jwt",
     "issue_vc_jwt",
     "issuer_uri",
     "present_sd_jwt",
     "present_vc_jwt",
+    "require_v2_context",
     "training_file_id",
     "training_period",
+    "unenvelope",
+    "vc_types",
     "verify_training_file",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -18,13 +19,29 @@ from wallet_sdk.jose import b64url_encode
 VC_JWT_TYP = "vc+jwt"
 VC_SD_JWT_TYP = "vc+sd-jwt"
 VP_JWT_TYP = "vp+jwt"
+VP_SD_JWT_TYP = "vp+sd-jwt"
 KB_JWT_TYP = "kb+jwt"
 VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2"
 HRSS_CONTEXT: dict[str, str] = {"@vocab": "urn:hrss:vocab#"}
 STATUS_ENTRY_TYPE = "HrssStatusRegistryEntry"
 ENVELOPED_VC_TYPE = "EnvelopedVerifiableCredential"
+ENVELOPED_VP_TYPE = "EnvelopedVerifiablePresentation"
 ENVELOPED_VC_PREFIX = "data:application/vc+jwt,"
 ENVELOPED_SD_VC_PREFIX = "data:application/vc+sd-jwt,"
+# VC-JOSE-COSE §3.1: ``vc`` and ``vp`` are JWT claims of the VC Data Model 1.1 encoding; in a
+# 2.0 claims set they would carry a second, unsecured-looking credential beside the real one.
+FORBIDDEN_CLAIMS = ("vc", "vp")
+# The ``cty`` each ``typ`` allows, when ``cty`` is present (VC-JOSE-COSE §3.1.1, §3.1.2).
+CONTENT_TYPES: dict[str, str] = {
+    VC_JWT_TYP: "vc",
+    VC_SD_JWT_TYP: "vc",
+    VP_JWT_TYP: "vp",
+    VP_SD_JWT_TYP: "vp",
+}
+_ENVELOPE_KINDS: dict[str, tuple[str, ...]] = {
+    ENVELOPED_VC_TYPE: (VC_JWT_TYP, VC_SD_JWT_TYP),
+    ENVELOPED_VP_TYPE: (VP_JWT_TYP, VP_SD_JWT_TYP),
+}
 
 _ENTITY_PREFIX = "urn:hrss:entity:0x"
 _CREDENTIAL_PREFIX = "urn:hrss:credential:0x"
@@ -112,6 +129,64 @@ def _parse_status_registry(value: str) -> StatusRegistryRef:
     if match is None:
         raise FormatError(f"status registry {value!r} is not an eip155 account id")
     return StatusRegistryRef(int(match.group(1)), match.group(2))
+
+
+def credential_media_type(token: str) -> str:
+    """The ``typ`` a credential token is secured as: ``vc+sd-jwt`` when it has SD-JWT
+    disclosures (a ``~``), else ``vc+jwt``. Only the shape is looked at."""
+    return VC_SD_JWT_TYP if "~" in token else VC_JWT_TYP
+
+
+def envelope(token: str, typ: str) -> dict[str, Any]:
+    """The ``EnvelopedVerifiableCredential`` (``vc+...``) or ``EnvelopedVerifiablePresentation``
+    (``vp+...``) object carrying `token` as a ``data:application/<typ>,`` URL, with
+    ``@context`` as an array (VC Data Model 2.0 §4.13). Raises `FormatError` on another `typ`."""
+    for kind, media_types in _ENVELOPE_KINDS.items():
+        if typ in media_types:
+            return {
+                "@context": [VC_CONTEXT_V2],
+                "id": f"data:application/{typ},{token}",
+                "type": kind,
+            }
+    raise FormatError(f"{typ!r} is not a media type of a credential or presentation")
+
+
+def unenvelope(value: object, kind: str, accepted: Collection[str]) -> tuple[str, str]:
+    """The media type (``typ``) and token of an enveloped credential or presentation.
+
+    `kind` is ``EnvelopedVerifiableCredential`` or ``EnvelopedVerifiablePresentation``;
+    `accepted` the media types the caller takes. Raises `FormatError` when `value` is not
+    that kind of object, its ``@context`` is missing, empty or does not start with the v2
+    context, or its ``id`` is not a ``data:`` URL of an accepted media type."""
+    if not isinstance(value, dict) or value.get("type") != kind:
+        raise FormatError(f"only {kind} objects are accepted (JOSE-secured, no embedded proofs)")
+    require_v2_context(value.get("@context"), kind, allow_string=True)
+    envelope_id = value.get("id")
+    if isinstance(envelope_id, str) and envelope_id.startswith("data:application/"):
+        typ, comma, token = envelope_id[len("data:application/") :].partition(",")
+        if comma and token and typ in accepted:
+            return typ, token
+    prefixes = [f"data:application/{typ}," for typ in accepted]
+    raise FormatError(f"{kind} id must be a data: URL starting with one of {prefixes}")
+
+
+def require_v2_context(value: object, what: str, *, allow_string: bool = False) -> None:
+    """VC Data Model 2.0 §4.3: ``@context`` is an ordered set whose first item is the v2
+    context. `allow_string` also takes the v2 context as a lone string (as enveloping
+    objects are written in VC-JOSE-COSE's examples). Raises `FormatError`."""
+    if allow_string and value == VC_CONTEXT_V2:
+        return
+    if not isinstance(value, list) or not value or value[0] != VC_CONTEXT_V2:
+        raise FormatError(f"{what} @context must be an array starting with {VC_CONTEXT_V2}")
+
+
+def vc_types(value: object, required: str) -> list[str]:
+    """A ``type`` value as a list (VC Data Model 2.0 §4.5: one string or an array of them),
+    which must include `required`. Raises `FormatError`."""
+    types = [value] if isinstance(value, str) else value
+    if not isinstance(types, list) or required not in types:
+        raise FormatError(f"type must include {required}")
+    return types
 
 
 def canonical_json(value: Any) -> bytes:

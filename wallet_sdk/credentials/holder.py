@@ -1,6 +1,6 @@
 """Holder side: SD-JWT presentations with chosen disclosures and a key binding JWT, and
-``vp+jwt`` presentations of ``vc+jwt`` credentials, both bound to a verifier's nonce and
-audience."""
+``vp+jwt`` or ``vp+sd-jwt`` presentations of enveloped credentials, all bound to a verifier's
+nonce and audience."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from wallet_sdk.credentials._model import (
-    ENVELOPED_VC_PREFIX,
-    ENVELOPED_VC_TYPE,
     KB_JWT_TYP,
     VC_CONTEXT_V2,
+    VC_SD_JWT_TYP,
     VP_JWT_TYP,
+    VP_SD_JWT_TYP,
     canonical_json,
+    credential_media_type,
+    envelope,
     sha256_b64,
 )
 from wallet_sdk.errors import FormatError, SignatureError, WalletError
@@ -96,18 +98,30 @@ def present_vc_jwt(
     issued_at: int,
     lifetime: int = 300,
     holder: str | None = None,
+    typ: str = VP_JWT_TYP,
 ) -> str:
-    """A ``vp+jwt`` presentation of ``vc+jwt`` credentials, each enveloped as an
-    ``EnvelopedVerifiableCredential`` with a ``data:application/vc+jwt,`` id, signed by the
-    holder key the credentials name in ``cnf``. Raises `PresentationError`."""
+    """A presentation of ``vc+jwt`` and SD-JWT credentials, signed by the holder key the
+    credentials name in ``cnf``: a ``vp+jwt`` by default, or with `typ` ``vp+sd-jwt`` an
+    SD-JWT ``<jwt>~`` (VC-JOSE-COSE §3.2.2; nothing in it selectively disclosable).
+
+    Each credential is enveloped as an ``EnvelopedVerifiableCredential`` whose ``data:`` URL
+    names its true media type (``application/vc+jwt`` or ``application/vc+sd-jwt``); an
+    SD-JWT goes in as given (its disclosures, no key binding JWT: the presentation itself is
+    the holder's proof). Raises `PresentationError`."""
     if not credentials:
         raise PresentationError("a presentation needs at least one credential")
     if not nonce or not audience:
         raise PresentationError("nonce and audience are required")
-    enveloped = [
-        {"@context": VC_CONTEXT_V2, "id": ENVELOPED_VC_PREFIX + token, "type": ENVELOPED_VC_TYPE}
-        for token in credentials
-    ]
+    if typ not in (VP_JWT_TYP, VP_SD_JWT_TYP):
+        raise PresentationError(f"typ must be {VP_JWT_TYP} or {VP_SD_JWT_TYP}, not {typ!r}")
+    enveloped = []
+    for token in credentials:
+        if not isinstance(token, str) or not token:
+            raise PresentationError("each credential must be a non-empty token")
+        media_type = credential_media_type(token)
+        if media_type == VC_SD_JWT_TYP and not token.endswith("~"):
+            raise PresentationError("an SD-JWT credential is presented without a key binding JWT")
+        enveloped.append(envelope(token, media_type))
     payload: dict[str, Any] = {
         "@context": [VC_CONTEXT_V2],
         "type": ["VerifiablePresentation"],
@@ -119,9 +133,12 @@ def present_vc_jwt(
     }
     if holder is not None:
         payload["holder"] = holder
+    if typ == VP_SD_JWT_TYP:
+        payload["_sd_alg"] = "sha-256"
     try:
-        return sign_compact(
-            canonical_json(payload), holder_key, headers={"typ": VP_JWT_TYP}, include_kid=False
+        signed = sign_compact(
+            canonical_json(payload), holder_key, headers={"typ": typ}, include_kid=False
         )
     except SignatureError as err:
         raise PresentationError(f"cannot sign the presentation: {err}") from err
+    return signed + "~" if typ == VP_SD_JWT_TYP else signed

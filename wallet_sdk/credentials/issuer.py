@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_sdk.credentials._model import (
+    FORBIDDEN_CLAIMS,
     HRSS_CONTEXT,
     VC_CONTEXT_V2,
     VC_JWT_TYP,
@@ -90,9 +91,9 @@ def build_credential(
 ) -> dict[str, Any]:
     """The unsecured credential (the JWT claims set) after validating the subject.
 
-    `extra_claims` adds top-level claims (e.g. a training file link) but may not replace any.
-    Raises `IssuanceError` when the subject does not match the type's schema, the validity
-    period is empty, or an extra claim would replace one.
+    `extra_claims` adds top-level claims (e.g. a training file link) but may not replace any,
+    nor be ``vc`` or ``vp`` (VC-JOSE-COSE §3.1). Raises `IssuanceError` when the subject does
+    not match the type's schema, the validity period is empty, or an extra claim is refused.
     """
     try:
         credential_type.validate_subject(subject)
@@ -126,6 +127,10 @@ def build_credential(
     if holder_key is not None:
         claims["cnf"] = {"jwk": holder_key.public().public_jwk()}
     for name, value in (extra_claims or {}).items():
+        if name in FORBIDDEN_CLAIMS:
+            raise IssuanceError(
+                f"claim {name!r} is not allowed in a VC Data Model 2.0 claims set (VC-JOSE-COSE)"
+            )
         if name in claims or name in ("exp", "cnf", "validUntil", "_sd", "_sd_alg"):
             raise IssuanceError(f"extra claim {name!r} would replace a credential claim")
         claims[name] = value

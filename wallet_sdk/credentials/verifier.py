@@ -6,9 +6,11 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
 
 1. ``format``: the token parses (size limit, compact JWS or SD-JWT, JSON without duplicate
    members), its ``typ`` is the expected one, the header carries no key material (``jwk``,
-   ``jku``, ``x5c``, ``x5u``) and no ``crit``, SD-JWT disclosures match their digests, and the
-   claims are a VC Data Model 2.0 credential of one registered type whose subject matches the
-   type's JSON Schema.
+   ``jku``, ``x5c``, ``x5u``) and no ``crit``, a ``cty`` if present is ``vc`` (``vp`` on a
+   presentation), SD-JWT disclosures match their digests, and the claims are a VC Data Model
+   2.0 credential (``@context`` an array starting with the v2 context, ``type`` one string or
+   an array, no ``vc`` or ``vp`` claim) of one registered type whose subject matches the type's
+   JSON Schema. A presentation's enveloped credentials each name their true media type.
 2. ``algorithm_allowlist``: ``alg`` is in the verifier's allowlist (never ``none``, never
    HMAC). The allowlist comes from the policy, never from the token.
 3. ``issuer_accredited``: the issuer is registered in `TrustRegistry`, and was active (with
@@ -24,10 +26,10 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
    revocation. Without one: skipped, or failed when the policy requires anchoring.
 8. ``validity_period``: issued no later than, valid from no later than, and not expired at the
    "as of" time (with the policy's clock skew).
-9. ``holder_binding``: for presentations, the key binding JWT (SD-JWT) or the ``vp+jwt`` is
-   signed by the key in the credential's ``cnf``, names the verifier's nonce and audience, is
-   fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented disclosures. Skipped when
-   a bare credential is verified.
+9. ``holder_binding``: for presentations, the key binding JWT (SD-JWT), the ``vp+jwt`` or the
+   ``vp+sd-jwt`` is signed by the key in the credential's ``cnf``, names the verifier's nonce
+   and audience, is fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented
+   disclosures. Skipped when a bare credential is verified.
 
 Checks 3 and 4 read claims before the signature is checked because the key to check it with
 comes from the chain through them; a failed check 5 marks everything after it skipped.
@@ -52,21 +54,26 @@ from typing import Any, cast
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from wallet_sdk.credentials._model import (
-    ENVELOPED_VC_PREFIX,
+    CONTENT_TYPES,
     ENVELOPED_VC_TYPE,
+    FORBIDDEN_CLAIMS,
     KB_JWT_TYP,
     STATUS_ENTRY_TYPE,
-    VC_CONTEXT_V2,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     VP_JWT_TYP,
+    VP_SD_JWT_TYP,
     StatusRegistryRef,
     credential_id_from_uri,
     entity_id_from_uri,
     parse_rfc3339,
     rfc3339,
+    require_v2_context,
     sha256_b64,
+    unenvelope,
+    vc_types,
 )
+from wallet_sdk.credentials.trust_list import NoChain, StaticTrustList
 from wallet_sdk.credentials.trust_state import TrustView
 from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry, default_registry
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
@@ -168,6 +175,9 @@ class VerifiedCredential:
     subject: Mapping[str, Any]
     claims: Mapping[str, Any] = field(repr=False)
     holder_key: Jwk | None = None
+    issuer: str = ""
+    """The ``issuer`` as the credential names it (with a static trust list, `issuer_id`,
+    `credential_id` and `type_id` are empty unless the credential uses this service's forms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +202,17 @@ class CredentialReport:
                 return result
         return None
 
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """The checks not run or not applicable: a verdict that passed says it passed
+        without them (`verdict`)."""
+        return tuple(c.name for c in self.checks if c.status is CheckStatus.SKIPPED)
+
+    @property
+    def verdict(self) -> str:
+        """One line: ``verified``, ``verified; skipped: ...`` or ``not verified: <check>``."""
+        return _verdict(self.first_failure, self.skipped, bool(self.checks))
+
     def check(self, name: str) -> CheckResult:
         """The result of check `name`. Raises `KeyError` when it was not run."""
         for result in self.checks:
@@ -204,6 +225,8 @@ class CredentialReport:
         credential = self.credential
         return {
             "verified": self.passed,
+            "verdict": self.verdict,
+            "skipped": list(self.skipped),
             "format": self.format,
             "as_of": _time_text(self.as_of),
             "checks": [
@@ -212,8 +235,12 @@ class CredentialReport:
             "credential": None
             if credential is None
             else {
-                "id": "0x" + credential.credential_id.hex(),
-                "issuer": "0x" + credential.issuer_id.hex(),
+                "id": "0x" + credential.credential_id.hex()
+                if credential.credential_id
+                else credential.claims.get("id"),
+                "issuer": "0x" + credential.issuer_id.hex()
+                if credential.issuer_id
+                else credential.issuer,
                 "type": credential.credential_type,
                 "issued_at": _time_text(credential.issued_at),
                 "subject": dict(credential.subject),
@@ -250,10 +277,25 @@ class PresentationReport:
                 return report.first_failure
         return None
 
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """The checks skipped for any credential presented, each named once."""
+        names = [c.name for c in self.envelope if c.status is CheckStatus.SKIPPED]
+        for report in self.credentials:
+            names.extend(report.skipped)
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def verdict(self) -> str:
+        """One line, as `CredentialReport.verdict`."""
+        return _verdict(self.first_failure, self.skipped, bool(self.credentials))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready report."""
         return {
             "verified": self.passed,
+            "verdict": self.verdict,
+            "skipped": list(self.skipped),
             "format": self.format,
             "checks": [
                 {"check": c.name, "status": c.status.value, "detail": c.detail}
@@ -263,8 +305,20 @@ class PresentationReport:
         }
 
 
+def _verdict(failure: CheckResult | None, skipped: tuple[str, ...], ran: bool) -> str:
+    if failure is not None:
+        return f"not verified: {failure.name} failed"
+    if not ran:
+        return "not verified: nothing was verified"
+    return f"verified; skipped: {', '.join(skipped)}" if skipped else "verified"
+
+
 class _Failed(Exception):
     pass
+
+
+# What a check that needs the chain reports when the verifier has a static trust list.
+_NO_CHAIN = "not checked: no chain (static trust list)"
 
 
 _sodium_verify: Callable[[bytes, bytes], bool] | None
@@ -406,6 +460,11 @@ class _State:
         return b64url_encode(rest.digest())
 
     status_ref: StatusRegistryRef | None = None
+    # With a static trust list: the header's kid as written, the issuer identifier and the
+    # credential's own type when this registry does not know it.
+    kid: str | None = None
+    issuer: str = ""
+    type_term: str = ""
 
 
 _PASSED, _FAILED, _SKIPPED = CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.SKIPPED
@@ -453,7 +512,7 @@ class _Runner:
             return
         if detail is None:
             self.results.append(_result(CheckResult, (name, _SKIPPED, "not applicable")))
-        elif detail.startswith("not applicable"):
+        elif detail.startswith(("not applicable", "not checked")):
             self.results.append(_result(CheckResult, (name, _SKIPPED, detail)))
         else:
             self.results.append(_result(CheckResult, (name, _PASSED, detail)))
@@ -544,6 +603,32 @@ def _check_header(header: Mapping[str, Any], typ: str) -> None:
         raise _Failed("critical header extensions are not supported")
     if header.get("typ") != typ:
         raise _Failed(f"typ {header.get('typ')!r} is not {typ!r}")
+    if "cty" in header:
+        # VC-JOSE-COSE §3.1.1, §3.1.2: when present, cty is "vc" or "vp"; nothing else has one.
+        expected = CONTENT_TYPES.get(typ)
+        if header["cty"] != expected:
+            raise _Failed(
+                f"cty {header['cty']!r} is not {expected!r}"
+                if expected is not None
+                else f"a {typ} carries no cty"
+            )
+
+
+def _refuse_forbidden_claims(claims: Mapping[str, Any]) -> None:
+    for name in FORBIDDEN_CLAIMS:
+        if name in claims:
+            raise _Failed(
+                f"claim {name!r} is not allowed in a VC Data Model 2.0 claims set (VC-JOSE-COSE)"
+            )
+
+
+def _header_typ(jwt: str) -> object:
+    """The ``typ`` of a compact JWS's header, or ``None`` when it has none or does not parse
+    (the full parse that follows reports why)."""
+    try:
+        return _json_object(_decode_segment(jwt[: jwt.find(".")], "header"), "header").get("typ")
+    except _Failed:
+        return None
 
 
 def _int_claim(claims: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
@@ -665,7 +750,8 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
 
 
 class CredentialVerifier:
-    """Verifies credentials and presentations against a `TrustView` (cached or direct).
+    """Verifies credentials and presentations against a `TrustView` (cached or direct), or
+    against a `StaticTrustList` (`from_trust_list`).
 
     Thread-safe; keeps a small cache of public keys built from the chain (a ``kid`` names one
     key forever). Raises only `CredentialVerificationError` (strict mode).
@@ -688,6 +774,29 @@ class CredentialVerifier:
         self._kids: dict[str, bytes] = {}
         self._holder_keys: dict[tuple[tuple[str, str], ...], tuple[Jwk, bytes]] = {}
         self._allowed_algorithms = frozenset(a.value for a in self.policy.algorithms)
+        self.trust_list: StaticTrustList | None = None
+
+    @classmethod
+    def from_trust_list(
+        cls,
+        trust_list: StaticTrustList,
+        *,
+        types: CredentialTypeRegistry | None = None,
+        policy: VerificationPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> CredentialVerifier:
+        """A verifier with no chain: issuers and keys come from `trust_list`.
+
+        The same pipeline runs; ``issuer_accredited``, ``status`` and ``anchoring`` are
+        reported as skipped (``not checked: no chain``), never as passed, and a policy that
+        requires anchoring fails. Credentials may use any issuer URI and ``id``, and types
+        this registry does not know (a registered type's subject is still checked against
+        its schema). Raises `FormatError` when `trust_list` is not a `StaticTrustList`."""
+        if not isinstance(trust_list, StaticTrustList):
+            raise FormatError("trust_list must be a StaticTrustList")
+        verifier = cls(NoChain(), types=types, policy=policy, clock=clock)
+        verifier.trust_list = trust_list
+        return verifier
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -737,10 +846,12 @@ class CredentialVerifier:
         receipts = _receipt_lookup(anchor_receipts)
         if not isinstance(token, str):
             token = ""
-        if "~" in token:
-            report = self._verify_sd_presentation(token, nonce, audience, now, as_of, receipts)
+        if "~" not in token:
+            report = self._verify_vp(token, VP_JWT_TYP, nonce, audience, now, as_of, receipts)
+        elif token.endswith("~") and _header_typ(token) == VP_SD_JWT_TYP:
+            report = self._verify_vp(token, VP_SD_JWT_TYP, nonce, audience, now, as_of, receipts)
         else:
-            report = self._verify_vp_jwt(token, nonce, audience, now, as_of, receipts)
+            report = self._verify_sd_presentation(token, nonce, audience, now, as_of, receipts)
         if strict:
             _raise_if_failed(report)
         return report
@@ -781,57 +892,56 @@ class CredentialVerifier:
         )
         return PresentationReport(VC_SD_JWT_TYP, (), (report,))
 
-    def _verify_vp_jwt(
+    def _verify_vp(
         self,
         token: str,
+        typ: str,
         nonce: str,
         audience: str,
         now: int,
         as_of: int,
         receipts: _ReceiptLookup,
     ) -> PresentationReport:
+        """A ``vp+jwt``, or a ``vp+sd-jwt`` (``<jwt>~<disclosures>~``, no key binding JWT:
+        the holder signed the presentation itself), of enveloped credentials."""
         runner = _Runner()
-        inner: list[str] = []
+        inner: list[tuple[str, str]] = []
+        jwt = token
 
         def check_envelope() -> str:
+            nonlocal jwt
             if len(token) > self.policy.max_token_bytes:
                 raise _Failed(f"token is longer than {self.policy.max_token_bytes} bytes")
-            header, payload, _ = _split_jws(token)
-            _check_header(header, VP_JWT_TYP)
-            types = payload.get("type")
-            if not isinstance(types, list) or "VerifiablePresentation" not in types:
-                raise _Failed("type must include VerifiablePresentation")
-            context = payload.get("@context")
-            if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
-                raise _Failed(f"@context must start with {VC_CONTEXT_V2}")
+            disclosures: list[str] = []
+            if typ == VP_SD_JWT_TYP:
+                jwt, *disclosures = token[:-1].split("~")
+            header, payload, _ = _split_jws(jwt)
+            _check_header(header, typ)
+            if typ == VP_SD_JWT_TYP:
+                payload = _resolve_disclosures(payload, disclosures)
+            elif "_sd_alg" in payload:
+                raise _Failed("a vp+jwt must not carry selective disclosure digests")
+            _refuse_forbidden_claims(payload)
+            vc_types(payload.get("type"), "VerifiablePresentation")
+            require_v2_context(payload.get("@context"), "presentation")
             entries = payload.get("verifiableCredential")
             if not isinstance(entries, list) or not entries:
                 raise _Failed("verifiableCredential must be a non-empty array")
             for entry in entries:
-                if (
-                    not isinstance(entry, dict)
-                    or entry.get("type") != ENVELOPED_VC_TYPE
-                    or not isinstance(entry.get("id"), str)
-                    or not entry["id"].startswith(ENVELOPED_VC_PREFIX)
-                ):
-                    raise _Failed(
-                        "each credential must be an EnvelopedVerifiableCredential with a "
-                        "data:application/vc+jwt, id"
-                    )
-                inner.append(entry["id"][len(ENVELOPED_VC_PREFIX) :])
-            return f"vp+jwt with {len(inner)} enveloped credential(s)"
+                inner.append(unenvelope(entry, ENVELOPED_VC_TYPE, (VC_JWT_TYP, VC_SD_JWT_TYP)))
+            return f"{typ} with {len(inner)} enveloped credential(s)"
 
         runner.run("format", check_envelope, after=())
         if runner.failed:
-            return PresentationReport(VP_JWT_TYP, tuple(runner.results), ())
-        binding = _Binding(VP_JWT_TYP, token, nonce, audience, now)
+            return PresentationReport(typ, tuple(runner.results), ())
+        binding = _Binding(typ, jwt, nonce, audience, now)
         reports = []
-        for credential_token in inner:
+        for media_type, credential_token in inner:
             report = self._verify(
-                credential_token, VC_JWT_TYP, as_of=as_of, receipt_for=receipts, binding=binding
+                credential_token, media_type, as_of=as_of, receipt_for=receipts, binding=binding
             )
             reports.append(report)
-        return PresentationReport(VP_JWT_TYP, tuple(runner.results), tuple(reports))
+        return PresentationReport(typ, tuple(runner.results), tuple(reports))
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -858,11 +968,14 @@ class CredentialVerifier:
         # 1. format
         def check_format() -> str:
             self._parse(state, original=token)
-            assert state.credential_type is not None
-            return (
-                f"{state.format} {state.credential_type.term} credential "
+            known = state.credential_type
+            term = known.term if known is not None else state.type_term
+            named = (
                 f"0x{state.credential_id.hex()}"
+                if state.credential_id
+                else str(state.claims.get("id", "without id"))
             )
+            return f"{state.format} {term} credential {named}"
 
         # 2. algorithm allowlist
         def check_algorithm() -> str:
@@ -997,24 +1110,49 @@ class CredentialVerifier:
             self._check_binding(state, binding)
             return f"{binding.kind} by the credential's holder key, nonce and audience match"
 
+        issuer_check, key_check, status_check, anchoring_check = (
+            check_issuer,
+            check_key,
+            check_status,
+            check_anchoring,
+        )
+        trust_list = self.trust_list
+        if trust_list is not None:
+            # No chain: what needs it is not checked; the key comes from the list.
+            def check_listed_key() -> str:
+                state.key = trust_list.key(state.issuer, state.kid)
+                state.key_raw = state.key.raw_public_key()
+                return f"key listed for {state.issuer} in the static trust list"
+
+            def check_anchoring_without_chain() -> str:
+                if policy.require_anchoring:
+                    raise _Failed("anchoring is required and there is no chain to check it on")
+                return _NO_CHAIN
+
+            def not_checked() -> str:
+                return _NO_CHAIN
+
+            issuer_check = status_check = not_checked
+            key_check, anchoring_check = check_listed_key, check_anchoring_without_chain
         runner.run("format", check_format, after=())
         runner.run("algorithm_allowlist", check_algorithm, after=("format",))
-        runner.run("issuer_accredited", check_issuer, after=("format",))
-        runner.run("key_valid", check_key, after=("format", "algorithm_allowlist"))
+        runner.run("issuer_accredited", issuer_check, after=("format",))
+        runner.run("key_valid", key_check, after=("format", "algorithm_allowlist"))
         runner.run("signature", check_signature, after=("key_valid",))
         downstream = ("signature",)
-        runner.run("status", check_status, after=downstream)
-        runner.run("anchoring", check_anchoring, after=downstream)
+        runner.run("status", status_check, after=downstream)
+        runner.run("anchoring", anchoring_check, after=downstream)
         runner.run("validity_period", check_validity, after=downstream)
         runner.run("holder_binding", check_binding, after=downstream)
         credential = None
-        if not runner.failed and state.credential_type is not None:
+        if not runner.failed and state.format is not None:
+            known = state.credential_type
             credential = VerifiedCredential(
-                format=state.format or "",
+                format=state.format,
                 credential_id=state.credential_id,
                 issuer_id=state.issuer_id,
-                credential_type=state.credential_type.term,
-                type_id=state.credential_type.type_id,
+                credential_type=known.term if known is not None else state.type_term,
+                type_id=known.type_id if known is not None else b"",
                 issued_at=state.issued_at,
                 valid_from=state.valid_from,
                 valid_until=state.valid_until,
@@ -1023,6 +1161,7 @@ class CredentialVerifier:
                 subject=dict(state.claims.get("credentialSubject", {})),
                 claims=state.claims,
                 holder_key=state.holder_key,
+                issuer=state.issuer,
             )
         return CredentialReport(
             format=state.format, as_of=as_of, checks=tuple(runner.results), credential=credential
@@ -1094,6 +1233,12 @@ class CredentialVerifier:
                 raise _Failed("a vc+jwt must not carry selective disclosure digests")
             claims = payload
         kid = header.get("kid")
+        if self.trust_list is not None:
+            if kid is not None and not isinstance(kid, str):
+                raise _Failed("kid must be a string")
+            state.kid = kid
+            self._parse_claims(state, claims, partial=fmt == VC_SD_JWT_TYP)
+            return
         if not isinstance(kid, str):
             raise _Failed("header has no 'kid' naming the issuer's registered key")
         key_id = self._kids.get(kid)
@@ -1109,26 +1254,41 @@ class CredentialVerifier:
 
     def _parse_claims(self, state: _State, claims: dict[str, Any], *, partial: bool) -> None:
         try:
-            context = claims.get("@context")
-            if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
-                raise _Failed(f"@context must start with {VC_CONTEXT_V2}")
-            types = claims.get("type")
-            if not isinstance(types, list) or "VerifiableCredential" not in types:
-                raise _Failed("type must include VerifiableCredential")
-            credential_type = self.types.from_vc_types(types)
+            _refuse_forbidden_claims(claims)
+            require_v2_context(claims.get("@context"), "credential")
+            types = vc_types(claims.get("type"), "VerifiableCredential")
             issuer = claims.get("issuer")
             if isinstance(issuer, dict):
                 issuer = issuer.get("id")
-            issuer_id = entity_id_from_uri(issuer)
+            listed = self.trust_list is not None
+            credential_type: CredentialType | None
+            if listed:
+                credential_type, issuer_id, credential_id = self._listed_claims(
+                    state, types, issuer, claims.get("id")
+                )
+            else:
+                credential_type = self.types.from_vc_types(types)
+                issuer_id = entity_id_from_uri(issuer)
+                state.issuer = str(issuer)
             if "iss" in claims and claims["iss"] != issuer:
                 raise _Failed("iss differs from issuer")
-            credential_id = credential_id_from_uri(claims.get("id"))
-            if "jti" in claims and claims["jti"] != claims["id"]:
+            if not listed:
+                credential_id = credential_id_from_uri(claims.get("id"))
+            if "jti" in claims and claims["jti"] != claims.get("id"):
                 raise _Failed("jti differs from id")
-            if "vct" in claims and claims["vct"] != credential_type.vct:
+            if (
+                credential_type is not None
+                and "vct" in claims
+                and claims["vct"] != credential_type.vct
+            ):
                 raise _Failed("vct differs from the credential type")
-            issued_at = _int_claim(claims, "iat", required=True)
-            assert issued_at is not None
+            # VC-JOSE-COSE makes iat optional; this service always writes it, and the chain
+            # checks need it. Without a chain, validFrom stands in for it.
+            issued_at = _int_claim(claims, "iat", required=not listed)
+            if issued_at is None:
+                if "validFrom" not in claims:
+                    raise _Failed("the credential has no issue time (iat or validFrom)")
+                issued_at = parse_rfc3339(claims["validFrom"])
             valid_from = parse_rfc3339(claims["validFrom"]) if "validFrom" in claims else issued_at
             nbf = _int_claim(claims, "nbf")
             if nbf is not None:
@@ -1140,14 +1300,15 @@ class CredentialVerifier:
             subject = claims.get("credentialSubject")
             if not isinstance(subject, dict):
                 raise _Failed("credentialSubject must be an object")
-            if self.policy.validate_schema:
+            if credential_type is not None and self.policy.validate_schema:
                 credential_type.validate_subject(subject, partial=partial)
-            status = claims.get("credentialStatus")
-            if not isinstance(status, dict) or status.get("type") != STATUS_ENTRY_TYPE:
-                raise _Failed(f"credentialStatus must be a {STATUS_ENTRY_TYPE}")
-            if status.get("credentialId") != "0x" + credential_id.hex():
-                raise _Failed("credentialStatus names another credential")
-            state.status_ref = StatusRegistryRef.parse(status.get("statusRegistry"))
+            if not listed:
+                status = claims.get("credentialStatus")
+                if not isinstance(status, dict) or status.get("type") != STATUS_ENTRY_TYPE:
+                    raise _Failed(f"credentialStatus must be a {STATUS_ENTRY_TYPE}")
+                if status.get("credentialId") != "0x" + credential_id.hex():
+                    raise _Failed("credentialStatus names another credential")
+                state.status_ref = StatusRegistryRef.parse(status.get("statusRegistry"))
             cnf = claims.get("cnf")
             if cnf is not None:
                 if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
@@ -1166,6 +1327,28 @@ class CredentialVerifier:
         state.issued_at = issued_at
         state.valid_from = valid_from
         state.valid_until = valid_until
+
+    def _listed_claims(
+        self, state: _State, types: list[str], issuer: object, credential_uri: object
+    ) -> tuple[CredentialType | None, bytes, bytes]:
+        """With a static trust list: any issuer URI, any ``id``, any type. A type this
+        registry knows is returned (its schema still applies); this service's identifier
+        forms still give the entity and credential ids, others leave them empty."""
+        if not isinstance(issuer, str) or not issuer:
+            raise _Failed("issuer must be a URI")
+        state.issuer = issuer
+        if credential_uri is not None and not isinstance(credential_uri, str):
+            raise _Failed("id must be a URI")
+        known = [t for t in types if t in self.types]
+        credential_type = self.types.from_vc_types(known) if known else None
+        others = [t for t in types if isinstance(t, str) and t != "VerifiableCredential"]
+        state.type_term = others[-1] if others else "VerifiableCredential"
+        issuer_id = credential_id = b""
+        if issuer.startswith("urn:hrss:entity:"):
+            issuer_id = entity_id_from_uri(issuer)
+        if isinstance(credential_uri, str) and credential_uri.startswith("urn:hrss:credential:"):
+            credential_id = credential_id_from_uri(credential_uri)
+        return credential_type, issuer_id, credential_id
 
     def _check_binding(self, state: _State, binding: _Binding) -> None:
         holder_key = state.holder_key

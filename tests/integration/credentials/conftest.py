@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -54,11 +55,19 @@ def batcher(service: Service) -> Batcher:  # noqa: F811
     )
 
 
+def client_of(service: Service, role: OrganisationKind) -> str:  # noqa: F811
+    return service.credential(role).client_id
+
+
+def post(service: Service, client_id: str, path: str, body: Any) -> Any:  # noqa: F811
+    return service.client.post(path, json=body, headers=service.headers(client_id))
+
+
 @pytest.fixture(scope="module")
 def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]:  # noqa: F811
     """The demo school accredited (by Guangdong) for diplomas and training records."""
-    province = service.credential(OrganisationKind.PROVINCE).client_id
-    school = service.credential(OrganisationKind.ISSUER).client_id
+    province = client_of(service, OrganisationKind.PROVINCE)
+    school = client_of(service, OrganisationKind.ISSUER)
     for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
         response = service.client.put(
             f"/v1/credential-types/{term}/issuers/{school}",

@@ -14,19 +14,12 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
 from credential_service.services.tokens import OrganisationStandingCache
 from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
+from tests.integration.credentials.conftest import client_of, post
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
 from wallet_sdk.credentials import present_sd_jwt, present_vc_jwt
 from wallet_sdk.jose import Curve, Jwk
 
 AUDIENCE = "https://rsj.zj.example/verify"
-
-
-def client_of(service: Service, role: OrganisationKind) -> str:
-    return service.credential(role).client_id
-
-
-def post(service: Service, client_id: str, path: str, body: Any) -> Any:
-    return service.client.post(path, json=body, headers=service.headers(client_id))
 
 
 def issue(service: Service, client_id: str, *requests: dict[str, Any]) -> Any:

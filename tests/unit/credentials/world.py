@@ -4,9 +4,11 @@ unit, integration and end-to-end tests can share it."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_hash.auto import keccak
@@ -38,6 +40,10 @@ from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.merkle import MerkleTree
 from wallet_sdk.receipt import AnchorReceipt
 
+# The W3C specifications' own examples (VC Data Model 2.0, VC-JOSE-COSE), as data.
+W3C_EXAMPLES: dict[str, Any] = json.loads(
+    (Path(__file__).parents[2] / "assets" / "credentials" / "w3c_examples.json").read_text()
+)
 PROVINCES = {"beijing": 110000, "guangdong": 440000, "shanghai": 310000}
 _KEY_ALG = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from credential_service.anchoring.batcher import Batcher, BatchPolicy, FaultPoints
 from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.core.config import AnchoringSettings, Settings
+from credential_service.core.serving import restore_recursion_limit
 from credential_service.errors import ConfigurationError, LedgerUnavailable, ServiceError
 from credential_service.keystore import FileKeystore
 from credential_service.observability import configure_logging, register_secret
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as err:
         print(f"configuration error: {err}", file=sys.stderr)
         return 2
+    restore_recursion_limit()  # the chain libraries raised it on import
     # the API's logging: one redacting JSON object a line, the passphrase known as a secret
     configure_logging(level=settings.log_level, json_format=settings.log_json)
     if settings.keystore_passphrase is not None:

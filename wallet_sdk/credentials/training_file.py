@@ -33,6 +33,7 @@ from wallet_sdk.credentials.verifier import (
 )
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import b64url_decode
+from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import CheckResult, CheckStatus
 
 __all__ = [
@@ -93,10 +94,7 @@ def _payload(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3:
         raise FormatError("a training file entry is a compact vc+jwt")
-    try:
-        value = json.loads(b64url_decode(parts[1]))
-    except ValueError as err:
-        raise FormatError("entry payload is not JSON") from err
+    value = load_json(b64url_decode(parts[1]), what="entry payload")
     if not isinstance(value, dict):
         raise FormatError("entry payload must be an object")
     return value
@@ -145,10 +143,7 @@ class TrainingFile:
     def parse(cls, data: str | Mapping[str, Any]) -> TrainingFile:
         """Parse a presented file. Raises `FormatError`."""
         if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError as err:
-                raise FormatError("training file is not JSON") from err
+            data = load_json(data, what="training file")
         if not isinstance(data, Mapping) or data.get("format") != FILE_FORMAT:
             raise FormatError(f"not a {FILE_FORMAT} document")
         entries = data.get("entries")

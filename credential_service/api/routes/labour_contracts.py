@@ -4,7 +4,6 @@ the evidence package and its printable report."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
@@ -33,7 +32,9 @@ from credential_service.labour.models import (
 from credential_service.labour.report import render_report_pdf
 from credential_service.labour.service import LabourDesk
 from credential_service.login.service import Cardholder
+from wallet_sdk.errors import FormatError, JsonTooDeep
 from wallet_sdk.evidence import Role, verify_evidence
+from wallet_sdk.nesting import load_json
 
 router = APIRouter(tags=["labour contracts"])
 
@@ -62,8 +63,10 @@ def _seconds(now: Any) -> int:
 
 def _parse(model: Any, text: str) -> Any:
     try:
-        return model.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as err:
+        return model.model_validate(load_json(text, what="the terms document"))
+    except JsonTooDeep as err:
+        raise InvalidInput(str(err), code=ErrorCode.TOO_DEEP, detail={"limit": err.limit}) from err
+    except (FormatError, ValidationError) as err:
         raise InvalidInput(f"invalid terms: {err}", code=ErrorCode.VALIDATION_FAILED) from err
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
+import node_adapter  # noqa: F401  (as the service does: it raises the recursion limit)
 
 
 def answering_pid() -> FastAPI:
@@ -15,6 +18,10 @@ def answering_pid() -> FastAPI:
     @app.get("/pid")
     def pid() -> dict[str, int]:
         return {"pid": os.getpid()}
+
+    @app.get("/recursion-limit")
+    def recursion_limit() -> dict[str, int]:
+        return {"limit": sys.getrecursionlimit()}
 
     return app
 

@@ -5,7 +5,8 @@
 3. the demo organisations bootstrapped on chain and in the SQLite database `var/hrss.db`, their
    client keys in the encrypted keystore `var/demo-clients.keystore`;
 4. an anchoring worker process;
-5. the API and the verification page on 127.0.0.1, until Ctrl-C.
+5. the API and the verification page on 127.0.0.1, until Ctrl-C or SIGTERM, which stop the
+   worker and anvil (state dumped) before this process exits.
 
 Running it again resumes the same chain, database and keys. Everything is configured through
 the `HRSS_*` environment variables that `credential_service.core.config` reads; this script
@@ -15,6 +16,7 @@ sets the local defaults for itself and the worker process it starts.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import subprocess
@@ -36,6 +38,14 @@ def _local_environment(var: Path, *, api_port: int, chain_url: str) -> dict[str,
     }
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGINT arrived: unwind through the clean-up of whatever was started."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--var", type=Path, default=REPO / "var", help="state directory")
@@ -45,7 +55,20 @@ def main(argv: list[str] | None = None) -> int:
         "--no-worker", action="store_true", help="do not start the anchoring worker"
     )
     args = parser.parse_args(argv)
+    # uvicorn handles these signals while it serves and raises them again once it has
+    # stopped; with the default SIGTERM action that killed this process before the
+    # `finally` below, and anvil and the worker lived on. Raised as `_Stop`, either signal,
+    # at any point, runs the clean-up.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _raise_stop)
+    try:
+        return _run(args)
+    except _Stop as stop:
+        print(f"stopped ({stop})", flush=True)
+        return 0
 
+
+def _run(args: argparse.Namespace) -> int:
     from node_adapter import AnvilProcess
 
     var: Path = args.var.resolve()
@@ -66,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         from credential_service.bootstrap import bootstrap_demo
         from credential_service.context import ServiceContext
         from credential_service.core.config import Settings
+        from credential_service.core.serving import die_with_parent, restore_recursion_limit
 
         settings = Settings()
         context = ServiceContext.open(settings)
@@ -88,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                 [sys.executable, "-m", "credential_service.anchoring.worker"],
                 cwd=REPO,
                 env=os.environ.copy(),
+                # SIGTERM to the worker should this process die without cleaning up
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
         base = f"http://127.0.0.1:{args.port}"
         deployment = context.ledger.deployment
@@ -119,9 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         app = create_app(settings, context=context)
+        restore_recursion_limit()  # the chain libraries raised it on import
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
         context.close()
     finally:
+        # a second Ctrl-C must not cut the clean-up short
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
             try:

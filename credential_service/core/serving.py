@@ -20,6 +20,8 @@ JSON decoder among them) overflows the thread's stack and the process dies of SI
 of raising `RecursionError`."""
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Loaded at import, so that a child between fork and exec (`preexec_fn`) only calls it.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
 def restore_recursion_limit(limit: int = SANE_RECURSION_LIMIT) -> None:
@@ -38,13 +40,13 @@ def die_with_parent(parent_pid: int, sig: signal.Signals = signal.SIGTERM) -> No
 
     The signal comes when the parent's thread that started this process ends, so start
     children from the parent's main thread. If the parent is already gone (it died before
-    this call), exits at once with status 1. Raises `OSError` when ``prctl`` fails; on a
-    system without ``prctl`` (not Linux) does nothing.
+    this call), exits at once with status 1. Safe as a ``subprocess`` ``preexec_fn``.
+    Raises `OSError` when ``prctl`` fails; on a system without ``prctl`` (not Linux) does
+    nothing.
     """
-    if not sys.platform.startswith("linux"):
+    if _LIBC is None:
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+    if _LIBC.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"prctl(PR_SET_PDEATHSIG): {os.strerror(errno)}")
     if os.getppid() != parent_pid:  # the parent died before the signal was asked for

@@ -8,7 +8,10 @@
 5. the API and the verification page on 127.0.0.1, until Ctrl-C or SIGTERM, which stop the
    worker and anvil (state dumped) before this process exits.
 
-Running it again resumes the same chain, database and keys. Everything is configured through
+Running it again resumes the same chain, database and keys. A port already taken (``make run
+PORT=... CHAIN_PORT=...`` choose others) is refused before anything starts; a saved deployment
+whose registries the chain does not hold (``var/chain`` lost) stops it with the way out:
+``rm -rf var`` starts afresh. Everything is configured through
 the `HRSS_*` environment variables that `credential_service.core.config` reads; this script
 sets the local defaults for itself and the worker process it starts.
 """
@@ -61,11 +64,29 @@ def main(argv: list[str] | None = None) -> int:
     # at any point, runs the clean-up.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _raise_stop)
+    from credential_service.errors import ServiceError
+    from node_adapter.anvil import port_is_free
+
+    ports = {"API": args.port, "chain (anvil)": args.chain_port}
+    if args.port == args.chain_port:
+        print(f"the API and the chain cannot share port {args.port}", file=sys.stderr)
+        return 2
+    for what, port in ports.items():
+        if not port_is_free(port):
+            print(
+                f"port {port} for the {what} on 127.0.0.1 is taken by another process: stop "
+                "it, or choose other ports (make run PORT=8001 CHAIN_PORT=8546)",
+                file=sys.stderr,
+            )
+            return 2
     try:
         return _run(args)
     except _Stop as stop:
         print(f"stopped ({stop})", flush=True)
         return 0
+    except ServiceError as err:
+        print(f"{err.code}: {err.message}", file=sys.stderr)
+        return 2
 
 
 def _run(args: argparse.Namespace) -> int:

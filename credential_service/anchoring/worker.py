@@ -31,7 +31,14 @@ from credential_service.keystore import FileKeystore
 from credential_service.observability import configure_logging, register_secret
 from credential_service.persistence import create_database_engine
 from credential_service.services.ledger import organisation_ledger_id
-from node_adapter import Chain, ChainError, Deployment, Signer, TrustRegistryClient
+from node_adapter import (
+    Chain,
+    ChainError,
+    ChainUnavailable,
+    Deployment,
+    Signer,
+    TrustRegistryClient,
+)
 from wallet_sdk import Curve
 
 __all__ = ["AnchoringWorker", "main"]
@@ -67,7 +74,9 @@ class AnchoringWorker:
     @classmethod
     def open(cls, settings: Settings, anchoring: AnchoringSettings) -> AnchoringWorker:
         """Connect everything. Raises `ConfigurationError` when the chain or the deployment is
-        not configured, `KeystoreError` when the keystore cannot be opened."""
+        not configured or the chain does not hold the deployment's registries,
+        `LedgerUnavailable` when no chain node answers, `KeystoreError` when the keystore
+        cannot be opened."""
         if not settings.chain_rpc_urls:
             raise ConfigurationError("the anchoring worker needs HRSS_CHAIN_RPC_URLS")
         if settings.deployment_path is None or not settings.deployment_path.exists():
@@ -79,6 +88,15 @@ class AnchoringWorker:
             deployment = Deployment.load(settings.deployment_path)
         except ChainError as err:
             raise ConfigurationError(f"cannot set up the chain: {err}") from err
+        try:
+            deployment.check_code(chain)
+        except ChainUnavailable as err:
+            raise LedgerUnavailable(f"no chain node answers: {err}") from err
+        except ChainError as err:  # another chain, or one reset since: retrying cannot help
+            raise ConfigurationError(
+                f"{err}: {settings.deployment_path} describes the registries of another "
+                "chain (for `make run`: stop it, then rm -rf var)"
+            ) from err
         keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
         signer = Signer.from_key(
             keystore.ensure(

@@ -1,19 +1,23 @@
 """`make run` (``python -m scripts.run``) as a real process: it stops everything it started
-(anvil, the anchoring worker) on SIGTERM and on Ctrl-C."""
+(anvil, the anchoring worker) on SIGTERM and on Ctrl-C; it refuses ports another process
+holds before touching any chain; it refuses a saved deployment the chain does not hold (a
+fresh chain under an old ``var/deployment.json``) and says how to start afresh."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from node_adapter import AnvilProcess, Chain
 from node_adapter.anvil import _free_port as free_port
 from tests.fixtures.processes import running_descendants
 
@@ -110,3 +114,63 @@ def test_stopping_make_run_stops_everything_it_started(
     assert [(pid, _command(pid)) for pid in children if _running(pid)] == []
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_a_taken_chain_port_is_refused_before_anything_is_deployed(
+    anvil_process_factory: Callable[..., AnvilProcess], tmp_path: Path
+) -> None:
+    other = anvil_process_factory()
+    other_chain = Chain.from_urls([other.url])
+    height = other_chain.block_number()
+    log = tmp_path / "run.log"
+    process = start_run(tmp_path / "var", port=free_port(), chain_port=other.port, log=log)
+    try:
+        assert process.wait(timeout=60) == 2, log.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert f"port {other.port} for the chain (anvil) on 127.0.0.1 is taken" in log.read_text()
+    assert not (tmp_path / "var" / "deployment.json").exists()
+    assert other_chain.block_number() == height  # nothing was deployed on the other chain
+    assert other.is_running()
+
+
+def test_a_taken_api_port_is_refused(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        log = tmp_path / "run.log"
+        process = start_run(tmp_path / "var", port=port, chain_port=free_port(), log=log)
+        assert process.wait(timeout=60) == 2, log.read_text()[-3000:]
+    assert f"port {port} for the API on 127.0.0.1 is taken" in log.read_text()
+    assert "make run PORT=8001 CHAIN_PORT=8546" in log.read_text()
+    assert not (tmp_path / "var" / "chain").exists()
+
+
+def test_a_saved_deployment_on_a_fresh_chain_is_refused_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    var = tmp_path / "var"
+    port, chain_port = free_port(), free_port()
+    log = tmp_path / "run.log"
+    first = start_run(var, port=port, chain_port=chain_port, log=log)
+    try:
+        wait_ready(first, port, log)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    assert (var / "deployment.json").exists()
+    (var / "chain" / "anvil-state.json").unlink()  # the chain is lost, its addresses kept
+
+    again = start_run(var, port=port, chain_port=chain_port, log=log)
+    try:
+        assert again.wait(timeout=120) == 2, log.read_text()[-3000:]
+    finally:
+        if again.poll() is None:
+            os.killpg(again.pid, signal.SIGKILL)
+            again.wait()
+    text = log.read_text()
+    assert "does not hold this deployment: no TrustRegistry" in text, text[-3000:]
+    assert "rm -rf var" in text

@@ -16,7 +16,7 @@ from wallet_sdk.credentials._model import (
     canonical_json,
     sha256_b64,
 )
-from wallet_sdk.errors import FormatError, SignatureError, WalletError
+from wallet_sdk.errors import FormatError, JsonTooDeep, SignatureError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode, sign_compact
 from wallet_sdk.nesting import load_json
 
@@ -40,6 +40,8 @@ def _parse_disclosures(token: str) -> tuple[str, list[tuple[str, str]]]:
     for disclosure in parts[1:-1]:
         try:
             decoded = load_json(b64url_decode(disclosure), what="disclosure")
+        except JsonTooDeep as err:
+            raise PresentationError(f"malformed disclosure: {err}") from err
         except FormatError as err:
             raise PresentationError("malformed disclosure") from err
         if not isinstance(decoded, list) or len(decoded) != 3 or not isinstance(decoded[1], str):

@@ -7,9 +7,8 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import py_ecc  # noqa: F401  (the chain libraries' import: raises the recursion limit)
 from fastapi import FastAPI
-
-import node_adapter  # noqa: F401  (as the service does: it raises the recursion limit)
 
 
 def answering_pid() -> FastAPI:

@@ -179,5 +179,5 @@ def test_workers_run_with_a_sane_recursion_limit(
     served: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     _, port = served
-    # the app imports the chain libraries, which raise the limit to 100,000 on import
+    # the app imports py_ecc (as the chain libraries do), which raises the limit to 100,000
     assert _get(port, "/recursion-limit") == {"limit": SANE_RECURSION_LIMIT}

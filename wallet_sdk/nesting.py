@@ -34,7 +34,12 @@ def _deeper_than(text: bytes, limit: int) -> bool:
     brackets = outside.translate(_ONE_KIND, _NOT_BRACKETS)
     # Round n removes every pair of brackets that holds nothing but pairs removed before:
     # the pairs n levels high. Each round is one pass in C, and there are at most limit + 1.
+    # Between rounds, limit + 1 "[" in a row are as many levels opened one inside the other:
+    # found at once in the usual attack (a long run of "["), which rounds cross slowly.
+    too_many_open = b"[" * (limit + 1)
     for height in range(1, limit + 2):
+        if too_many_open in brackets:
+            return True
         reduced = brackets.replace(b"[]", b"")
         if len(reduced) == len(brackets):
             # No pair is this high. What is left matches nothing ("]" * i + "[" * j), and a

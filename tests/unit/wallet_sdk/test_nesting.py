@@ -62,6 +62,8 @@ def test_text_at_or_under_the_limit_passes(text: str) -> None:
         "[" * (LIMIT + 1),  # never closed: the parser enters every level before it fails
         '["x", ' * (LIMIT + 1),
         "[" * 10 + "]" * 10 + "[" * (LIMIT + 1) + "]" * (LIMIT + 1),
+        "[[]," * (LIMIT + 1) + "0" + "]" * (LIMIT + 1),  # a run of "[" only once pairs go
+        "".join("[" + "[" * LIMIT + "]" * LIMIT + "," for _ in range(LIMIT + 1)),
         '{"s": "\\\\"}' + "[" * (LIMIT + 1),  # an escaped backslash ends nothing early
     ],
 )

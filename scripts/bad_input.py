@@ -603,6 +603,8 @@ def running_service(
             issuer_url=issuer,
             max_body_bytes=max_body,
             access_log=False,
+            # the tokens are made once and the API part alone can outlast the 300 s default
+            access_token_lifetime_seconds=3600,
         )
         context = ServiceContext.open(settings, chain=Chain.embedded())
         try:

@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credential_service.api.body_limit import RequestBodyTooLarge
 from credential_service.errors import ErrorCode
 from wallet_sdk.errors import JsonTooDeep
 from wallet_sdk.nesting import check_json_depth
@@ -51,7 +52,11 @@ class JsonNestingLimitMiddleware:
             return
         chunks: list[bytes] = []
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except RequestBodyTooLarge as too_large:  # a streamed body passing the size limit
+                await too_large.response(scope)(scope, receive, send)
+                return
             if message["type"] != "http.request":  # the client went away
                 await self.app(scope, _replay([message], receive), send)
                 return

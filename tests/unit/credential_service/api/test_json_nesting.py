@@ -9,6 +9,7 @@ import pytest
 from fastapi import Body, FastAPI, Form
 from fastapi.testclient import TestClient
 
+from credential_service.api.body_limit import BodySizeLimitMiddleware
 from credential_service.api.errors import install_error_handlers
 from credential_service.api.json_nesting import JsonNestingLimitMiddleware, is_json_media_type
 from wallet_sdk.nesting import MAX_JSON_DEPTH
@@ -17,10 +18,11 @@ DEEP = b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1)
 AT_LIMIT = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
 
 
-def _client() -> TestClient:
+def _client(max_body_bytes: int = 1 << 20) -> TestClient:
     app = FastAPI()
     install_error_handlers(app)
-    app.add_middleware(JsonNestingLimitMiddleware)
+    app.add_middleware(JsonNestingLimitMiddleware)  # inside the size limit, as in create_app
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=max_body_bytes)
 
     @app.post("/echo")
     def echo(body: Annotated[Any, Body()]) -> Any:
@@ -65,6 +67,19 @@ def test_a_body_sent_in_chunks_is_measured_whole() -> None:
         "/echo", content=iter(chunks), headers={"Content-Type": "application/json"}
     )
     assert (response.status_code, response.json()["code"]) == (400, "too_deep")
+
+
+def test_a_streamed_body_over_the_size_limit_is_413_not_an_error() -> None:
+    chunks = [b"[" * 1024] * 3  # no Content-Length: the limit is passed while reading
+    response = _client(max_body_bytes=2048).post(
+        "/echo", content=iter(chunks), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "request_body_too_large",
+        "message": "the request body exceeds 2048 bytes",
+        "detail": {"limit": 2048},
+    }
 
 
 def test_a_form_body_is_not_measured_as_json() -> None:

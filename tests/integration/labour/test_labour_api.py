@@ -369,3 +369,21 @@ def test_another_employer_can_neither_see_nor_touch_a_contract(
     assert after.status_code == 200, after.text
     assert (after.json()["state"], after.json()["latest_version"]) == ("effective", 1)
     assert after.json()["pending"] is None
+
+
+def test_terms_nested_too_deep_are_400_too_deep(labour_service: LabourService) -> None:
+    service = labour_service
+    contract_id = service.signed_contract(service.wallet())
+    deep = '{"relation": "amendment", "hr_operator": "HR", "key_terms": ' + "[" * 40 + "]" * 40
+    offered = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("amendment.pdf", DOCUMENT + b"deep", "application/pdf")},
+        data={"terms": deep + "}"},
+        headers=service.employer_headers(),
+    )
+    assert offered.status_code == 400, offered.text
+    assert offered.json() == {
+        "code": "too_deep",
+        "message": "the terms document nests arrays and objects deeper than 32 levels",
+        "detail": {"limit": 32},
+    }

@@ -33,8 +33,11 @@ $(STAMP_NODE): package.json package-lock.json
 compile: deps
 	$(PY) -m scripts.compile
 
+# make run PORT=8001 CHAIN_PORT=8546 for other ports; rm -rf var to start afresh
+PORT ?= 8000
+CHAIN_PORT ?= 8545
 run: deps
-	$(PY) -m scripts.run $(RUN_ARGS)
+	$(PY) -m scripts.run --port $(PORT) --chain-port $(CHAIN_PORT) $(RUN_ARGS)
 
 test: deps
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from credential_service.core.config import Settings
@@ -37,6 +38,7 @@ from node_adapter import (
     TrustRegistryClient,
     deploy_registries,
 )
+from node_adapter import ConfigurationError as ChainConfigurationError
 from node_adapter import KeyAlgorithm as ChainKeyAlgorithm
 from wallet_sdk import Curve
 
@@ -66,6 +68,20 @@ DEPLOYER_KEY = "service/deployer"
 
 def _controller_key_name(credit_code: str) -> str:
     return f"controller/{credit_code}"
+
+
+def _check_deployment(chain: Chain, deployment: Deployment, path: Path) -> None:
+    """Raises ``ConfigurationError`` when ``chain`` does not hold ``deployment`` (saved at
+    ``path``); ``node_adapter`` errors reading the chain pass through."""
+    try:
+        deployment.check_code(chain)
+    except ChainConfigurationError as err:
+        raise ConfigurationError(
+            f"{err}: {path} describes the registries of another chain. Point "
+            "HRSS_DEPLOYMENT_PATH at this chain's deployment, or start afresh with an empty "
+            "database and no deployment file (for `make run`: stop it, then rm -rf var)",
+            detail={"deployment_path": str(path)},
+        ) from err
 
 
 def _guarded(what: str, op: Callable[[], T]) -> T:
@@ -126,7 +142,8 @@ class NodeTrustLedger:
         in-process EVM), and load the registry deployment or deploy it with the Ministry
         as root.
 
-        Raises ``ConfigurationError`` when no chain is configured outside dev mode and
+        Raises ``ConfigurationError`` when no chain is configured outside dev mode or when the
+        chain does not hold the registries of the saved deployment (a chain reset since), and
         ``LedgerUnavailable`` / ``LedgerRejected`` when connecting or deploying fails.
         """
         if chain is None:
@@ -144,6 +161,7 @@ class NodeTrustLedger:
         path = settings.deployment_path
         if path is not None and path.exists():
             deployment = _guarded("load the deployment", lambda: Deployment.load(path))
+            _guarded("check the deployment", lambda: _check_deployment(chain, deployment, path))
         else:
             deployment = _guarded(
                 "deploy the registries",
@@ -304,3 +322,15 @@ class NodeTrustLedger:
         except ChainError:
             return False
         return True
+
+    def holds_deployment(self) -> bool:
+        """Whether the chain still holds the registries this ledger writes, their compiled
+        code at their addresses (a chain reset under a running service removes them). False
+        as well when the chain cannot be read."""
+        deployment = self._deployment
+        if deployment is None:
+            return False
+        try:
+            return deployment.registries_without_code(self._chain) == ()
+        except ChainError:
+            return False

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     # request shape
     VALIDATION_FAILED = "validation_failed"
     REQUEST_BODY_TOO_LARGE = "request_body_too_large"
+    TOO_DEEP = "too_deep"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     BAD_REQUEST = "bad_request"

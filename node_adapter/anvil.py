@@ -17,7 +17,7 @@ from typing import IO
 
 from .errors import ChainUnavailable, ConfigurationError
 
-__all__ = ["ANVIL_DEV_KEYS", "AnvilProcess", "find_anvil_binary"]
+__all__ = ["ANVIL_DEV_KEYS", "AnvilProcess", "find_anvil_binary", "port_is_free"]
 
 # The accounts anvil derives from its default mnemonic
 # ("test test test test test test test test test test test junk", m/44'/60'/0'/0/i).
@@ -56,6 +56,18 @@ def find_anvil_binary(repo_root: Path | None = None) -> Path:
     raise ConfigurationError(
         f"anvil not found under {root / 'node_modules'}; run `npm ci` (package @foundry-rs/anvil)"
     )
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on ``host:port``: a probe binds it (as a server restarting
+    would, so connections of an earlier listener waiting in TIME_WAIT do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port() -> int:
@@ -103,13 +115,17 @@ class AnvilProcess:
     ) -> AnvilProcess:
         """Launch anvil and wait until it is ready.
 
-        `port=None` picks a free port (retrying if another process takes it first).
+        `port=None` picks a free port (retrying if another process takes it first). A given
+        `port` that another process listens on is refused before anvil starts: anvil would
+        exit, and the other process would answer the readiness check in its place.
         `gas_price=0, base_fee=0` makes a zero-gas chain like a permissioned Besu network.
         `state_interval` dumps the state every so many seconds as well as on `stop()`.
-        Raises `ConfigurationError` when the binary is missing, `ChainUnavailable` when anvil
-        does not come up.
+        Raises `ConfigurationError` when the binary is missing, `ChainUnavailable` when the
+        port is taken or anvil does not come up.
         """
         binary = find_anvil_binary(repo_root)
+        if port is not None and not port_is_free(port):
+            raise ChainUnavailable(f"port {port} on 127.0.0.1 is taken by another process")
         attempts = 1 if port is not None else 4
         last_error: Exception | None = None
         for _ in range(attempts):
@@ -171,8 +187,9 @@ class AnvilProcess:
             )
             try:
                 with urllib.request.urlopen(request, timeout=1.0) as response:  # noqa: S310
-                    if b"result" in response.read():
-                        return
+                    answered = b"result" in response.read()
+                if answered and self._process.poll() is None:
+                    return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
             time.sleep(0.02)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -61,6 +62,34 @@ class Deployment:
             ConsentRegistryClient(chain, self.consent_registry),
         )
 
+    def registries_without_code(self, chain: Chain) -> tuple[str, ...]:
+        """The registries (contract names) whose address on `chain` does not hold their
+        contract's runtime code, as compiled: empty when the deployment is in place. A stale
+        deployment file (the chain was reset, or it is another chain) names them all.
+
+        Raises `ChainUnavailable` and the like when the chain cannot be read.
+        """
+        return tuple(
+            name
+            for name, field in _REGISTRY_FIELDS
+            if not _is_runtime_code(name, chain.code(getattr(self, field)))
+        )
+
+    def check_code(self, chain: Chain) -> None:
+        """Raise `ConfigurationError` unless `chain` is this deployment's chain and every
+        registry address holds its contract's code (`registries_without_code`); errors reading
+        the chain (`ChainUnavailable` ...) pass through."""
+        if chain.chain_id != self.chain_id:
+            raise ConfigurationError(
+                f"deployment is on chain {self.chain_id}, not on chain {chain.chain_id}"
+            )
+        missing = self.registries_without_code(chain)
+        if missing:
+            raise ConfigurationError(
+                f"chain {chain.chain_id} does not hold this deployment: no {', '.join(missing)} "
+                f"code at its address (a deployment made on a chain since reset?)"
+            )
+
     def save(self, path: Path) -> None:
         """Write as JSON, atomically (temporary file and rename)."""
         path = Path(path)
@@ -91,6 +120,29 @@ class Deployment:
             )
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ConfigurationError(f"cannot read deployment {path}: {err}") from err
+
+
+_REGISTRY_FIELDS = (
+    ("TrustRegistry", "trust_registry"),
+    ("AnchorRegistry", "anchor_registry"),
+    ("StatusRegistry", "status_registry"),
+    ("ConsentRegistry", "consent_registry"),
+)
+
+
+@functools.cache
+def _compiled_runtime_code(name: str) -> bytes:
+    return bytes.fromhex(load_artifact(name)["deployedBytecode"].removeprefix("0x"))
+
+
+def _is_runtime_code(name: str, code: bytes) -> bool:
+    """Whether `code` is contract `name`'s compiled runtime code. Immutables (a registry's
+    trust registry address, EIP-712 domain values) are written at deployment over the zeros
+    the compiler leaves for them, so bytes may differ only where the compiled code has zero."""
+    expected = _compiled_runtime_code(name)
+    return len(code) == len(expected) and all(
+        want in (0, got) for want, got in zip(expected, code, strict=True)
+    )
 
 
 def deploy_registries(

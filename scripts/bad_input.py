@@ -16,6 +16,13 @@ Three parts, all in this process, loopback only, bounded by the example counts:
    app (SQLite, in-process chain). Any 5xx is a failure.
 3. **Oversized bodies**: declared ``Content-Length`` over the limit, chunked bodies without
    one, oversized multipart uploads: each must be answered 413 with the common error body.
+4. **Deep and wide JSON** (`deep_json_texts`, `wide_json_texts`): arrays and objects nested
+   up to 500,000 levels (closed, unclosed, inside an envelope) and structures with up to
+   200,000 members go to every parser above (as token headers and payloads, disclosures,
+   receipts, evidence packages, QR payloads) and, in a service with a 1 MiB body limit, to
+   every route that takes a JSON body and to the evidence upload. Deep JSON must be refused
+   (`JsonTooDeep` from a parser, 400 ``too_deep`` from the API); wide JSON must never get a
+   5xx; and the process must survive all of it (a decoder overflowing the stack kills it).
 
 Prints a tally per target; exits 1 when anything failed.
 """
@@ -24,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import random
+import re
 import secrets
 import sys
 import tempfile
@@ -229,6 +238,67 @@ def mutate_json(rng: random.Random, value: Any, depth: int = 0) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and rng.random() < 0.6:
         return rng.choice([value + 1, value - 1, -value, value * 2**40])
     return rng.choice(replacements)
+
+
+def deep_json(depth: int, shape: str) -> bytes:
+    """JSON text nested ``depth`` levels: ``array`` ``[[[1]]]``, ``object``
+    ``{"a":{"a":1}}``, ``mixed`` arrays of objects, ``unclosed`` ``[[[`` never closed,
+    ``enveloped`` an array that is the value of a member of an ordinary object."""
+    if shape == "array":
+        return b"[" * depth + b"1" + b"]" * depth
+    if shape == "object":
+        return b'{"a":' * depth + b"1" + b"}" * depth
+    if shape == "mixed":
+        half = depth // 2 + 1
+        return b'[{"a":' * half + b"1" + b"}]" * half
+    if shape == "unclosed":
+        return b"[" * depth
+    if shape == "enveloped":
+        return b'{"credential": "x", "nested": ' + deep_json(depth, "array") + b"}"
+    raise ValueError(shape)
+
+
+def wide_json(members: int, shape: str) -> bytes:
+    """JSON text one or two levels deep with ``members`` members: ``numbers``
+    ``[0,0,...]``, ``empty arrays`` ``[[],[],...]``, ``keys`` ``{"k0":0,...}``,
+    ``strings of brackets`` ``["[[[[",...]`` (brackets that do not nest)."""
+    if shape == "numbers":
+        return b"[" + b"0," * members + b"0]"
+    if shape == "empty arrays":
+        return b"[" + b"[]," * members + b"[]]"
+    if shape == "keys":
+        return b"{" + b",".join(b'"k%d":0' % i for i in range(members)) + b"}"
+    if shape == "strings of brackets":
+        return b"[" + b'"[[[[{{{{",' * members + b"0]"
+    raise ValueError(shape)
+
+
+DEEP_SHAPES = ("array", "object", "mixed", "unclosed", "enveloped")
+WIDE_SHAPES = ("numbers", "empty arrays", "keys", "strings of brackets")
+
+
+def _fitting(texts: list[bytes], limit: int) -> list[bytes]:
+    return [t for t in texts if len(t) <= limit]
+
+
+def deep_json_texts(
+    *, max_bytes: int, depths: tuple[int, ...] = (1000, 10_000, 100_000, 500_000)
+) -> list[bytes]:
+    """Deep JSON of every shape, just over the SDK's nesting limit, at ``depths``, and as
+    deep as ``max_bytes`` holds."""
+    from wallet_sdk.nesting import MAX_JSON_DEPTH
+
+    depths = (MAX_JSON_DEPTH + 1, *depths)
+    texts = [deep_json(d, shape) for d in depths for shape in DEEP_SHAPES]
+    texts += [deep_json(max_bytes // 2 - 1, "array")]
+    return _fitting(texts, max_bytes)
+
+
+def wide_json_texts(
+    *, max_bytes: int, members: tuple[int, ...] = (10, 1000, 20_000, 200_000)
+) -> list[bytes]:
+    """Wide JSON of every shape with so many ``members``, up to ``max_bytes``."""
+    return _fitting([wide_json(n, shape) for n in members for shape in WIDE_SHAPES], max_bytes)
 
 
 # ---------------------------------------------------------------------------- seeds
@@ -533,6 +603,8 @@ def running_service(
             issuer_url=issuer,
             max_body_bytes=max_body,
             access_log=False,
+            # the tokens are made once and the API part alone can outlast the 300 s default
+            access_token_lifetime_seconds=3600,
         )
         context = ServiceContext.open(settings, chain=Chain.embedded())
         try:
@@ -688,15 +760,183 @@ def _json_or_none(response: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# ---------------------------------------------------------------------------- 4. deep, wide
+
+
+def nesting_parsers(seeds: Seeds) -> list[Tally]:
+    """Deep and wide JSON through every parser: deep must raise `JsonTooDeep` (the verifier
+    in report mode: a failed ``format`` check), wide anything but another exception."""
+    from wallet_sdk import AnchorReceipt, WalletError
+    from wallet_sdk.credentials import disclosed_claim_names
+    from wallet_sdk.evidence import EvidencePackage, verify_evidence
+    from wallet_sdk.jose import DEFAULT_MAX_TOKEN_BYTES, read_unverified_header
+    from wallet_sdk.qr import parse_qr_payload
+
+    token_room = DEFAULT_MAX_TOKEN_BYTES * 3 // 4 - 64  # base64url grows text by 4/3
+    qr_room = 2953 * 3 // 4 - 64
+    disclosure_room = (DEFAULT_MAX_TOKEN_BYTES - len(seeds.sd_jwt)) * 3 // 4 - 64
+    header = b64(b'{"alg":"EdDSA","typ":"vc+jwt"}')
+    anchor_registry, trust_registry = seeds.registries
+
+    def tokens(texts: list[bytes]) -> list[str]:
+        return [f"{header}.{b64(t)}.c2ln" for t in texts] + headers(texts)
+
+    def headers(texts: list[bytes]) -> list[str]:
+        return [f"{b64(t)}.e30.c2ln" for t in texts]
+
+    def disclosures(texts: list[bytes]) -> list[str]:
+        jwt = seeds.sd_jwt.split("~")[0]
+        return [f"{jwt}~{b64(t)}~" for t in texts]
+
+    def texts(values: list[bytes]) -> list[str]:
+        return [v.decode() for v in values]
+
+    def raw(values: list[bytes]) -> list[bytes]:
+        return values
+
+    def qr(values: list[bytes]) -> list[str]:
+        return ["hrss:" + t for t in tokens(values)]
+
+    def evidence(package: bytes) -> Any:
+        return verify_evidence(
+            package, None, seeds.evidence_view, anchor_registry=anchor_registry,
+            trust_registry=trust_registry, strict=False,
+        )  # fmt: skip
+
+    def credential_report(token: str) -> Any:
+        return seeds.verifier.verify_credential(token, strict=False)
+
+    def qr_payload(text: str) -> Any:
+        return parse_qr_payload(
+            text, trusted_keys={}, now=int(time.time()), audience="https://a.example"
+        )
+
+    # name, room (bytes of JSON the input format holds), JSON text to input, parser, and
+    # whether it reports (must not raise; deep input a failed format check) or raises
+    Target = tuple[str, int, Callable[[list[bytes]], list[Any]], Callable[[Any], Any], bool]
+    targets: list[Target] = [
+        ("jose.read_unverified_header", token_room, headers, read_unverified_header, False),
+        ("credentials.disclosed_claim_names", disclosure_room, disclosures,
+         disclosed_claim_names, False),
+        ("CredentialVerifier.verify_credential", token_room, tokens, credential_report, True),
+        ("CredentialVerifier.verify_credential (SD-JWT disclosures)", disclosure_room,
+         disclosures, credential_report, True),
+        ("AnchorReceipt.parse", 64 * 1024, texts, AnchorReceipt.parse, False),
+        ("EvidencePackage.parse", 1024 * 1024, raw, EvidencePackage.parse, False),
+        ("evidence.verify_evidence", 1024 * 1024, raw, evidence, True),
+        ("qr.parse_qr_payload", qr_room, qr, qr_payload, False),
+    ]  # fmt: skip
+    tallies: list[Tally] = []
+    for name, room, inputs, call, reports in targets:
+        deep_tally, wide_tally = Tally(f"deep JSON: {name}"), Tally(f"wide JSON: {name}")
+        for value in inputs(deep_json_texts(max_bytes=room)):
+            _expect_too_deep(deep_tally, functools.partial(call, value), reports=reports)
+        for value in inputs(wide_json_texts(max_bytes=room)):
+            _run(
+                wide_tally,
+                functools.partial(call, value),
+                allowed=() if reports else (WalletError,),
+            )
+        tallies += [deep_tally, wide_tally]
+    return tallies
+
+
+TOO_DEEP = "nests arrays and objects deeper than"
+
+
+def _expect_too_deep(tally: Tally, call: Callable[[], Any], *, reports: bool) -> None:
+    """``call`` on deep JSON must refuse it for its depth: a `WalletError` saying so, or, for
+    a verifier in report mode, a failed report saying so."""
+    from wallet_sdk import WalletError
+
+    tally.examples += 1
+    try:
+        result = call()
+    except WalletError as err:
+        if TOO_DEEP in str(err) and not reports:
+            tally.outcomes["refused: too deep"] += 1
+        else:
+            tally.fail(f"{type(err).__name__} not for its depth: {err}")
+        return
+    except Exception as err:  # anything else is a finding
+        tally.fail(f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}")
+        return
+    if reports and not result.passed and TOO_DEEP in str(result.to_dict()):
+        tally.outcomes["report: failed, too deep"] += 1
+    else:
+        tally.fail(f"deep JSON not refused for its depth: {str(result)[:300]}")
+
+
+def nesting_bodies(
+    service: RunningService,
+    *,
+    depths: tuple[int, ...] = (100_000,),
+    members: tuple[int, ...] = (1000, 100_000),
+) -> list[Tally]:
+    """Deep and wide JSON bodies to every operation that takes JSON, anonymous and with a
+    token, and deep evidence packages to the upload: deep is 400 ``too_deep``, wide never
+    5xx, and the service still answers after."""
+    client = service.client
+    auth = next(iter(service.headers_by_role.values()))
+    operations = []
+    for path, item in client.app.openapi()["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                operations.append((method.upper(), re.sub(r"\{[^}]+\}", "x", path)))
+    deep_tally, wide_tally = Tally("deep JSON bodies (400 too_deep)"), Tally("wide JSON bodies")
+    json_type = {"Content-Type": "application/json"}
+    # every shape per route, anonymous and authenticated; the parsers part has more depths
+    deep_bodies = deep_json_texts(max_bytes=service.max_body, depths=depths)
+    wide_bodies = wide_json_texts(max_bytes=service.max_body, members=members)
+    for method, path in operations:
+        for headers in ({}, auth):
+            for body in deep_bodies:
+                deep_tally.examples += 1
+                response = client.request(method, path, content=body,
+                                          headers={**headers, **json_type})  # fmt: skip
+                answer = _json_or_none(response)
+                if response.status_code == 400 and answer and answer.get("code") == "too_deep":
+                    deep_tally.outcomes["400 too_deep"] += 1
+                else:
+                    deep_tally.fail(f"{method} {path}: {response.status_code} "
+                                    f"{response.text[:200]}")  # fmt: skip
+            for body in wide_bodies:
+                wide_tally.examples += 1
+                response = client.request(method, path, content=body,
+                                          headers={**headers, **json_type})  # fmt: skip
+                wide_tally.outcomes[f"{response.status_code // 100}xx"] += 1
+                if response.status_code >= 500:
+                    wide_tally.fail(f"{method} {path}: {response.status_code} "
+                                    f"{response.text[:200]}")  # fmt: skip
+    for body in deep_bodies:
+        deep_tally.examples += 1
+        response = client.post("/v1/evidence/verify", files={"package": ("p.json", body)})
+        answer = _json_or_none(response)
+        if response.status_code == 400 and answer and answer.get("code") == "too_deep":
+            deep_tally.outcomes["400 too_deep (evidence upload)"] += 1
+        else:
+            deep_tally.fail(f"evidence upload: {response.status_code} {response.text[:200]}")
+    if client.get("/healthz").status_code != 200:
+        deep_tally.fail("the service no longer answers /healthz")
+    return [deep_tally, wide_tally]
+
+
 # ---------------------------------------------------------------------------- main
 
 
 def campaign(*, examples: int, api_examples: int, database_url: str | None = None) -> list[Tally]:
-    """Run all three parts and return their tallies."""
-    tallies = fuzz_parsers(build_seeds(), examples=examples)
+    """Run all four parts and return their tallies."""
+    seeds = build_seeds()
+    tallies = fuzz_parsers(seeds, examples=examples)
+    tallies += nesting_parsers(seeds)
     with running_service(database_url=database_url) as service:
         tallies.append(fuzz_api(service, examples=api_examples))
         tallies.append(oversized_bodies(service))
+        # the nesting part shares the database: it creates nothing (every body is refused
+        # or invalid), so the API part's counts are unaffected
+    with running_service(database_url=database_url, max_body=1024 * 1024) as service:
+        tallies += nesting_bodies(service)
     return tallies
 
 

@@ -5,12 +5,16 @@
 3. the demo organisations bootstrapped on chain and in the SQLite database `var/hrss.db`, their
    client keys in the encrypted keystore `var/demo-clients.keystore`;
 4. an anchoring worker process;
-5. the API and the verification page on 127.0.0.1, until Ctrl-C.
+5. the API and the verification page on 127.0.0.1, until Ctrl-C or SIGTERM, which stop the
+   worker and anvil (state dumped) before this process exits.
 
-Running it again resumes the same chain, database and keys. ``--zero-gas`` (``make run
-RUN_ARGS=--zero-gas``) runs anvil as the Besu genesis configures the production chain: gas price
-and base fee 0 and no funded development account, so every account sends with no balance (give
-it a ``--var`` of its own: a state directory keeps the chain it was made with).
+Running it again resumes the same chain, database and keys. A port already taken (``make run
+PORT=... CHAIN_PORT=...`` choose others) is refused before anything starts; a saved deployment
+whose registries the chain does not hold (``var/chain`` lost) stops it with the way out:
+``rm -rf var`` starts afresh. ``--zero-gas`` (``make run RUN_ARGS=--zero-gas``) runs anvil as
+the Besu genesis configures the production chain: gas price and base fee 0 and no funded
+development account, so every account sends with no balance (give it a ``--var`` of its own: a
+state directory keeps the chain it was made with).
 
 Everything is configured through the `HRSS_*` environment variables that
 `credential_service.core.config` reads; this script sets the local defaults for itself and the
@@ -20,6 +24,7 @@ worker process it starts.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import subprocess
@@ -41,6 +46,14 @@ def _local_environment(var: Path, *, api_port: int, chain_url: str) -> dict[str,
     }
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGINT arrived: unwind through the clean-up of whatever was started."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--var", type=Path, default=REPO / "var", help="state directory")
@@ -55,7 +68,38 @@ def main(argv: list[str] | None = None) -> int:
         help="gas price and base fee 0, no funded accounts (as the Besu genesis)",
     )
     args = parser.parse_args(argv)
+    # uvicorn handles these signals while it serves and raises them again once it has
+    # stopped; with the default SIGTERM action that killed this process before the
+    # `finally` below, and anvil and the worker lived on. Raised as `_Stop`, either signal,
+    # at any point, runs the clean-up.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _raise_stop)
+    from credential_service.errors import ServiceError
+    from node_adapter.anvil import port_is_free
 
+    ports = {"API": args.port, "chain (anvil)": args.chain_port}
+    if args.port == args.chain_port:
+        print(f"the API and the chain cannot share port {args.port}", file=sys.stderr)
+        return 2
+    for what, port in ports.items():
+        if not port_is_free(port):
+            print(
+                f"port {port} for the {what} on 127.0.0.1 is taken by another process: stop "
+                "it, or choose other ports (make run PORT=8001 CHAIN_PORT=8546)",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        return _run(args)
+    except _Stop as stop:
+        print(f"stopped ({stop})", flush=True)
+        return 0
+    except ServiceError as err:
+        print(f"{err.code}: {err.message}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     from node_adapter import AnvilProcess
 
     var: Path = args.var.resolve()
@@ -79,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         from credential_service.bootstrap import bootstrap_demo
         from credential_service.context import ServiceContext
         from credential_service.core.config import Settings
+        from credential_service.core.serving import die_with_parent, restore_recursion_limit
 
         settings = Settings()
         context = ServiceContext.open(settings)
@@ -101,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                 [sys.executable, "-m", "credential_service.anchoring.worker"],
                 cwd=REPO,
                 env=os.environ.copy(),
+                # SIGTERM to the worker should this process die without cleaning up
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
         base = f"http://127.0.0.1:{args.port}"
         deployment = context.ledger.deployment
@@ -133,9 +180,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         app = create_app(settings, context=context)
+        restore_recursion_limit()  # the chain libraries raised it on import
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
         context.close()
     finally:
+        # a second Ctrl-C must not cut the clean-up short
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
             try:

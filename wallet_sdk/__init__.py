@@ -7,6 +7,7 @@ implements.
 
 from wallet_sdk.errors import (
     FormatError,
+    JsonTooDeep,
     KeystoreError,
     SignatureError,
     UnsupportedAlgorithmError,
@@ -82,6 +83,7 @@ __all__ = [
     "FormatError",
     "HashAlgorithm",
     "InclusionProof",
+    "JsonTooDeep",
     "Jwk",
     "JwsAlgorithm",
     "Keystore",

@@ -1,6 +1,7 @@
 """Strict JSON for the SDK's document formats (anchor receipts, evidence packages).
 
-Duplicate members, floats, NaN/Infinity and oversized text are rejected, then the object is
+Duplicate members, floats, NaN/Infinity, oversized and too deeply nested text
+(`wallet_sdk.nesting`) are rejected, then the object is
 checked against the format's JSON Schema (draft 2020-12, shipped in ``wallet_sdk/schemas``).
 Raises `FormatError` and nothing else.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from wallet_sdk.errors import FormatError
+from wallet_sdk.nesting import check_json_depth
 
 
 @cache
@@ -61,6 +63,7 @@ def load_object(
     if isinstance(data, str | bytes):
         if len(data) > max_bytes:
             raise FormatError(f"{size_label} is larger than {max_bytes} bytes")
+        check_json_depth(data, what=what)
         try:
             decoded = json.loads(
                 data,

@@ -40,7 +40,13 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from wallet_sdk.errors import FormatError, SignatureError, VerificationError, WalletError
+from wallet_sdk.errors import (
+    FormatError,
+    JsonTooDeep,
+    SignatureError,
+    VerificationError,
+    WalletError,
+)
 from wallet_sdk.jose import (
     Jwk,
     JwsAlgorithm,
@@ -49,6 +55,7 @@ from wallet_sdk.jose import (
     sign_compact,
     verify_compact,
 )
+from wallet_sdk.nesting import load_json
 from wallet_sdk.qr import QrPayloadType, encode_qr_payload, parse_qr_payload
 
 __all__ = [
@@ -1016,7 +1023,9 @@ def verify_consent_receipt(
     """
     try:
         header = read_unverified_header(token)
-        issuer = json.loads(b64url_decode(token.split(".")[1]))["iss"]
+        issuer = load_json(b64url_decode(token.split(".")[1]), what="payload")["iss"]
+    except JsonTooDeep as err:
+        raise VerificationError("format", str(err)) from err
     except (WalletError, ValueError, KeyError, TypeError, IndexError) as err:
         raise VerificationError("format", "not a consent receipt") from err
     # 1. signature by a key the caller trusts for this issuer

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ChainReadError",
     "FormatError",
+    "JsonTooDeep",
     "KeystoreError",
     "SignatureError",
     "UnsupportedAlgorithmError",
@@ -28,6 +29,17 @@ class WalletError(Exception):
 
 class FormatError(WalletError):
     """Input could not be parsed into a well-formed object (receipt, JWK, JSON, QR text)."""
+
+
+class JsonTooDeep(FormatError):
+    """JSON text nests arrays and objects deeper than the limit (`wallet_sdk.nesting`).
+
+    Raised before the text is parsed: a decoder recursing once per level would otherwise
+    run out of stack on a few hundred kilobytes of brackets."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what} nests arrays and objects deeper than {limit} levels")
+        self.limit = limit
 
 
 class UnsupportedAlgorithmError(WalletError):

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from wallet_sdk._strict_json import reject_duplicates
 from wallet_sdk.errors import FormatError, SignatureError, VerificationError
+from wallet_sdk.nesting import check_json_depth
 
 __all__ = [
     "DEFAULT_MAX_TOKEN_BYTES",
@@ -317,6 +318,7 @@ def _raw_public(curve: Curve, key: PublicKey) -> bytes:
 
 
 def _loads_object(text: str | bytes, what: str) -> dict[str, Any]:
+    check_json_depth(text, what=what)
     try:
         value = json.loads(text, object_pairs_hook=reject_duplicates)
     except FormatError:

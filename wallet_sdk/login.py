@@ -28,6 +28,7 @@ from wallet_sdk.jose import (
     sign_compact,
     verify_compact,
 )
+from wallet_sdk.nesting import load_json
 from wallet_sdk.qr import QrPayload, QrPayloadType
 
 __all__ = [
@@ -98,7 +99,7 @@ def verify_login_response(
         segments = token.split(".")
         if len(segments) != 3:
             raise FormatError("not a compact JWS")
-        unverified = json.loads(b64url_decode(segments[1]))
+        unverified = load_json(b64url_decode(segments[1]), what="payload")
         if not isinstance(unverified, dict):
             raise FormatError("payload is not an object")
         sub_jwk = unverified.get("sub_jwk")

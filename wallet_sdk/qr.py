@@ -24,7 +24,7 @@ from typing import Any
 
 import segno
 
-from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
 from wallet_sdk.jose import (
     Jwk,
     JwsAlgorithm,
@@ -33,6 +33,7 @@ from wallet_sdk.jose import (
     sign_compact,
     verify_compact,
 )
+from wallet_sdk.nesting import load_json
 
 __all__ = [
     "QR_JWS_TYPE",
@@ -181,8 +182,10 @@ def _parse(
     header = read_unverified_header(token)
     segments = token.split(".")
     try:
-        unverified = json.loads(b64url_decode(segments[1]))
-    except (FormatError, ValueError) as err:
+        unverified = load_json(b64url_decode(segments[1]), what="payload")
+    except JsonTooDeep as err:
+        raise VerificationError("format", str(err)) from err
+    except FormatError as err:
         raise VerificationError("format", "payload is not base64url JSON") from err
     if not isinstance(unverified, dict):
         raise VerificationError("format", "payload must be a JSON object")

@@ -69,6 +69,7 @@ from wallet_sdk.jose import (
 )
 from wallet_sdk.keystore import DEFAULT_SCRYPT_N, Keystore
 from wallet_sdk.login import create_login_response
+from wallet_sdk.nesting import load_json
 from wallet_sdk.qr import QrPayloadType, parse_qr_payload
 
 __all__ = [
@@ -137,7 +138,7 @@ def _unverified_claims(jws: str) -> dict[str, Any]:
     try:
         if len(segments) != 3:
             raise FormatError("not a compact JWS")
-        claims = json.loads(b64url_decode(segments[1]))
+        claims = load_json(b64url_decode(segments[1]), what="payload")
     except (ValueError, WalletError) as err:
         raise FormatError("the credential is not a readable JWT") from err
     if not isinstance(claims, dict):
@@ -154,7 +155,8 @@ def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSi
     if not signer.startswith("did:jwk:"):
         raise VerificationError("key", "signer must be a did:jwk")
     try:
-        key = Jwk.from_jwk(json.loads(b64url_decode(signer.removeprefix("did:jwk:"))))
+        members = load_json(b64url_decode(signer.removeprefix("did:jwk:")), what="did:jwk")
+        key = Jwk.from_jwk(members)
     except (WalletError, ValueError) as err:
         raise VerificationError("key", "signer is not a readable did:jwk") from err
     if key.curve is not Curve.ED25519:

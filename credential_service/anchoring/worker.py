@@ -25,12 +25,20 @@ from sqlalchemy import Engine
 from credential_service.anchoring.batcher import Batcher, BatchPolicy, FaultPoints
 from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.core.config import AnchoringSettings, Settings
+from credential_service.core.serving import restore_recursion_limit
 from credential_service.errors import ConfigurationError, LedgerUnavailable, ServiceError
 from credential_service.keystore import FileKeystore
 from credential_service.observability import configure_logging, register_secret
 from credential_service.persistence import create_database_engine
 from credential_service.services.ledger import organisation_ledger_id
-from node_adapter import Chain, ChainError, Deployment, Signer, TrustRegistryClient
+from node_adapter import (
+    Chain,
+    ChainError,
+    ChainUnavailable,
+    Deployment,
+    Signer,
+    TrustRegistryClient,
+)
 from wallet_sdk import Curve
 
 __all__ = ["AnchoringWorker", "main"]
@@ -66,7 +74,9 @@ class AnchoringWorker:
     @classmethod
     def open(cls, settings: Settings, anchoring: AnchoringSettings) -> AnchoringWorker:
         """Connect everything. Raises `ConfigurationError` when the chain or the deployment is
-        not configured, `KeystoreError` when the keystore cannot be opened."""
+        not configured or the chain does not hold the deployment's registries,
+        `LedgerUnavailable` when no chain node answers, `KeystoreError` when the keystore
+        cannot be opened."""
         if not settings.chain_rpc_urls:
             raise ConfigurationError("the anchoring worker needs HRSS_CHAIN_RPC_URLS")
         if settings.deployment_path is None or not settings.deployment_path.exists():
@@ -78,6 +88,15 @@ class AnchoringWorker:
             deployment = Deployment.load(settings.deployment_path)
         except ChainError as err:
             raise ConfigurationError(f"cannot set up the chain: {err}") from err
+        try:
+            deployment.check_code(chain)
+        except ChainUnavailable as err:
+            raise LedgerUnavailable(f"no chain node answers: {err}") from err
+        except ChainError as err:  # another chain, or one reset since: retrying cannot help
+            raise ConfigurationError(
+                f"{err}: {settings.deployment_path} describes the registries of another "
+                "chain (for `make run`: stop it, then rm -rf var)"
+            ) from err
         keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
         signer = Signer.from_key(
             keystore.ensure(
@@ -168,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as err:
         print(f"configuration error: {err}", file=sys.stderr)
         return 2
+    restore_recursion_limit()  # the chain libraries raised it on import
     # the API's logging: one redacting JSON object a line, the passphrase known as a secret
     configure_logging(level=settings.log_level, json_format=settings.log_json)
     if settings.keystore_passphrase is not None:

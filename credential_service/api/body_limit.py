@@ -21,6 +21,20 @@ from credential_service.errors import ErrorCode
 class RequestBodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(status_code=413, detail=f"the request body exceeds {limit} bytes")
+        self.limit = limit
+
+    def response(self, scope: Scope) -> JSONResponse:
+        """The 413 answer, common error body, the connection closed."""
+        scope.setdefault("state", {})["error_code"] = ErrorCode.REQUEST_BODY_TOO_LARGE
+        return JSONResponse(
+            {
+                "code": ErrorCode.REQUEST_BODY_TOO_LARGE,
+                "message": self.detail,
+                "detail": {"limit": self.limit},
+            },
+            status_code=413,
+            headers={"Connection": "close"},
+        )
 
 
 class BodySizeLimitMiddleware:
@@ -56,18 +70,7 @@ class BodySizeLimitMiddleware:
         limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            error = RequestBodyTooLarge(limit)
-            scope.setdefault("state", {})["error_code"] = ErrorCode.REQUEST_BODY_TOO_LARGE
-            response = JSONResponse(
-                {
-                    "code": ErrorCode.REQUEST_BODY_TOO_LARGE,
-                    "message": error.detail,
-                    "detail": {"limit": limit},
-                },
-                status_code=413,
-                headers={"Connection": "close"},
-            )
-            await response(scope, receive, send)
+            await RequestBodyTooLarge(limit).response(scope)(scope, receive, send)
             return
         received = 0
 

@@ -74,7 +74,7 @@ _PROBLEMS: tuple[tuple[str, str], ...] = (
 )
 
 
-def invalid_field(field: str, err: ValueError) -> InvalidInput:
+def invalid_field(field: str, err: Exception) -> InvalidInput:
     """``InvalidInput`` (``validation_failed``) for a JSON form field that did not parse into
     its model: ``detail`` lists each problem as ``{loc, problem}`` in our words. Never the
     value sent (it may carry personal data), pydantic's text, or a link to its documentation.

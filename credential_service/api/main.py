@@ -13,6 +13,7 @@ from credential_service.api.audit import AuditTrailMiddleware
 from credential_service.api.body_limit import BodySizeLimitMiddleware
 from credential_service.api.errors import install_error_handlers
 from credential_service.api.hardening import install_hardening, rate_limit_policy
+from credential_service.api.json_nesting import JsonNestingLimitMiddleware
 from credential_service.api.observability import install_observability
 from credential_service.api.routes import (
     anchors,
@@ -94,7 +95,9 @@ def create_app(
     # one per app, so per worker process; made here rather than by the first request using it
     app.state.standing_cache = OrganisationStandingCache()
     install_error_handlers(app)
-    # added first = innermost: the audit trail also records refused oversized bodies
+    # added first = innermost: JSON bodies are measured once the size limit has let them in
+    app.add_middleware(JsonNestingLimitMiddleware)
+    # the audit trail also records refused oversized and too deeply nested bodies
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -12,7 +12,9 @@ as nginx (``reuseport``) and gunicorn (``--reuse-port``) do.
 
 The supervisor replaces a worker that dies (as ``uvicorn --workers`` does) and stops
 altogether when a worker fails during startup (a broken configuration fails the same way on
-every restart). SIGTERM or SIGINT stop the workers gracefully, then the supervisor.
+every restart). SIGTERM or SIGINT stop the workers gracefully, then the supervisor. A
+supervisor that dies without stopping them (SIGKILL, a crash) takes them along: each worker
+asks the kernel for SIGTERM when its parent dies (`die_with_parent`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -30,6 +33,7 @@ from multiprocessing.process import BaseProcess
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from credential_service.core.serving import die_with_parent, restore_recursion_limit
 from credential_service.observability import configure_logging
 
 __all__ = ["bind_reuse_port", "main"]
@@ -64,10 +68,16 @@ class _OwnSocketServer(uvicorn.Server):
                 _log.error("cannot listen on %s:%s: %s", self.config.host, self.config.port, err)
                 sys.exit(STARTUP_FAILURE)
             sockets = [own]
+        # the app and its lifespan have imported everything by now, the chain libraries too
+        restore_recursion_limit()
         await super().startup(sockets=sockets)
 
 
-def _worker(config: uvicorn.Config) -> None:
+def _worker(config: uvicorn.Config, supervisor: int) -> None:
+    # First of all: a worker outliving its supervisor would keep serving old code on the
+    # port (SO_REUSEPORT) next to the workers of a restarted one. SIGTERM is uvicorn's
+    # graceful shutdown.
+    die_with_parent(supervisor)
     config.configure_logging()
     _OwnSocketServer(config).run()
 
@@ -84,7 +94,9 @@ class Supervisor:
         self.stopping = threading.Event()
 
     def _start(self) -> BaseProcess:
-        process = _spawn.Process(target=_worker, args=(self.config,), name="hrss-api-worker")
+        process = _spawn.Process(
+            target=_worker, args=(self.config, os.getpid()), name="hrss-api-worker"
+        )
         process.start()
         return process
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from credential_service.api.main import create_app
 from credential_service.core.config import Settings
+from credential_service.core.serving import restore_recursion_limit
 from credential_service.observability import configure_logging, register_secret
 
 __all__ = ["app_from_environment"]
@@ -25,4 +26,6 @@ def app_from_environment() -> FastAPI:
     if settings.keystore_passphrase is not None:
         register_secret(settings.keystore_passphrase.get_secret_value())
     # a process that only serves: its long-lived heap is kept out of the collector's walks
-    return create_app(settings, settle_heap=True)
+    app = create_app(settings, settle_heap=True)
+    restore_recursion_limit()  # the chain libraries raised it on import
+    return app

@@ -70,6 +70,7 @@ from wallet_sdk.evidence import (
     verify_evidence,
 )
 from wallet_sdk.jose import b64url_decode
+from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import AnchorReceipt
 
 if TYPE_CHECKING:
@@ -438,7 +439,7 @@ def prepare_termination(
 
 def _signing_time(jws: str, now: int) -> int:
     try:
-        payload = json.loads(b64url_decode(jws.split(".")[1]))
+        payload = load_json(b64url_decode(jws.split(".")[1]), what="the signature's payload")
         at = payload["iat"]
     except (WalletError, ValueError, KeyError, IndexError, TypeError) as err:
         raise InvalidInput(
@@ -479,7 +480,7 @@ def submit_signature(
     try:
         record = EventRecord.from_dict({**pending["record"], "at": at})
         if role is Role.EMPLOYER:
-            kid = json.loads(b64url_decode(jws.split(".")[0])).get("kid", "")
+            kid = load_json(b64url_decode(jws.split(".")[0]), what="the header").get("kid", "")
             key_id = _hex(b64url_decode(kid))
             signer = employer.ledger_id
         else:

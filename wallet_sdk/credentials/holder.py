@@ -4,7 +4,6 @@ nonce and audience."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -19,8 +18,9 @@ from wallet_sdk.credentials._model import (
     envelope,
     sha256_b64,
 )
-from wallet_sdk.errors import FormatError, SignatureError, WalletError
+from wallet_sdk.errors import FormatError, JsonTooDeep, SignatureError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode, sign_compact
+from wallet_sdk.nesting import load_json
 
 __all__ = [
     "PresentationError",
@@ -41,8 +41,10 @@ def _parse_disclosures(token: str) -> tuple[str, list[tuple[str, str]]]:
     named: list[tuple[str, str]] = []
     for disclosure in parts[1:-1]:
         try:
-            decoded = json.loads(b64url_decode(disclosure))
-        except (FormatError, ValueError) as err:
+            decoded = load_json(b64url_decode(disclosure), what="disclosure")
+        except JsonTooDeep as err:
+            raise PresentationError(f"malformed disclosure: {err}") from err
+        except FormatError as err:
             raise PresentationError("malformed disclosure") from err
         if not isinstance(decoded, list) or len(decoded) != 3 or not isinstance(decoded[1], str):
             raise PresentationError("only object-property disclosures are supported")

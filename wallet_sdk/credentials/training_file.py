@@ -61,6 +61,7 @@ from wallet_sdk.credentials.verifier import (
 )
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode, b64url_encode, sign_compact, verify_compact
+from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import CheckResult, CheckStatus
 
 __all__ = [
@@ -96,7 +97,6 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _IDENTITY_CLAIMS = ("id", "name", "idNumber")
 _COUNTED_CLAIMS = ("hours", "startDate", "endDate")
 _MAX_ENTRIES = 10_000
-_MAX_OPENERS = 256  # "[" and "{" in one entry's payload; a training record has about 10
 _DIGEST_DOMAIN = b"hrss-training-file/1 entries\n"
 # Course dates are dates in China Standard Time, where every issuing province lies.
 _CHINA = timezone(timedelta(hours=8))
@@ -159,15 +159,8 @@ class TrainingFileLink:
 
 
 def _json(text: str, what: str) -> Any:
-    """`json.loads` behind a bound on nesting. Importing web3 (py_ecc) raises the interpreter's
-    recursion limit to 100,000, so the C parser would overflow the stack on a deeply nested
-    text instead of raising `RecursionError`; counting the openers bounds the depth."""
-    if text.count("[") + text.count("{") > _MAX_OPENERS:
-        raise FormatError(f"{what} is nested too deeply")
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise FormatError(f"{what} is not JSON") from err
+    """`json.loads` behind the SDK's nesting bound (`wallet_sdk.nesting`). Raises `FormatError`."""
+    return load_json(text, what=what)
 
 
 def _link_digest(token: str) -> bytes:

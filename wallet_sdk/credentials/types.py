@@ -15,7 +15,6 @@ The built-in types live in ``wallet_sdk/credentials/schemas/``;
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import jsonschema
 from eth_hash.auto import keccak
 
 from wallet_sdk.errors import FormatError
+from wallet_sdk.nesting import load_json
 
 __all__ = [
     "DIPLOMA",
@@ -106,10 +106,7 @@ class CredentialType:
     def from_schema(cls, schema: Mapping[str, Any] | str) -> CredentialType:
         """Build a type from its schema document (object or JSON text). Raises `FormatError`."""
         if isinstance(schema, str):
-            try:
-                schema = json.loads(schema)
-            except ValueError as err:
-                raise FormatError("credential type schema is not valid JSON") from err
+            schema = load_json(schema, what="credential type schema")
         if not isinstance(schema, Mapping):
             raise FormatError("credential type schema must be a JSON object")
         identifiers = schema.get("x-hrss-personal-identifiers", [])

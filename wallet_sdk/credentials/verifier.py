@@ -76,7 +76,7 @@ from wallet_sdk.credentials._model import (
 from wallet_sdk.credentials.trust_list import NoChain, StaticTrustList
 from wallet_sdk.credentials.trust_state import TrustView
 from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry, default_registry
-from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
 from wallet_sdk.jose import (
     DEFAULT_MAX_TOKEN_BYTES,
     Curve,
@@ -85,6 +85,7 @@ from wallet_sdk.jose import (
     _verify_raw,
     b64url_encode,
 )
+from wallet_sdk.nesting import check_json_depth, load_json
 from wallet_sdk.receipt import AnchorReceipt, CheckResult, CheckStatus, verify_receipt
 
 __all__ = [
@@ -539,6 +540,10 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     """A JSON object from UTF-8 bytes (RFC 7515 and RFC 8259 allow no other encoding),
     rejecting duplicate members."""
     try:
+        check_json_depth(data, what=what)
+    except JsonTooDeep as err:
+        raise _Failed(str(err)) from err
+    try:
         text = data.decode("utf-8")
         if text[:1] == "{" and text[-1:] == "}":
             # The common shape, no surrounding whitespace: the C scanner directly, without
@@ -664,8 +669,10 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
     by_digest: dict[str, list[Any]] = {}
     for disclosure in disclosures:
         try:
-            decoded = json.loads(_decode_segment(disclosure, "disclosure").decode("utf-8"))
-        except ValueError as err:
+            decoded = load_json(_decode_segment(disclosure, "disclosure"), what="a disclosure")
+        except JsonTooDeep as err:
+            raise _Failed(str(err)) from err
+        except FormatError as err:
             raise _Failed("a disclosure is not base64url JSON") from err
         if not isinstance(decoded, list) or len(decoded) not in (2, 3):
             raise _Failed("a disclosure is a JSON array of 2 or 3 elements")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -23,6 +22,7 @@ from wallet_sdk.evidence._records import (
     signature_claims,
 )
 from wallet_sdk.jose import Curve, Jwk, b64url_decode, b64url_encode, verify_compact
+from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import ChainView, CheckResult, CheckStatus, verify_receipt
 
 __all__ = [
@@ -380,7 +380,7 @@ def _key_from_chain(record: RegisteredKeyRecord, key_id: bytes) -> Jwk:
 
 def _key_from_did(did: str) -> Jwk:
     try:
-        members = json.loads(b64url_decode(did.removeprefix("did:jwk:")))
+        members = load_json(b64url_decode(did.removeprefix("did:jwk:")), what="did:jwk")
         key = Jwk.from_jwk(members)
     except (WalletError, ValueError) as err:
         raise _Failed("employee.unreadable_did", did=did[:40]) from err

@@ -13,7 +13,9 @@ from credential_service.api.routes.labour_contracts import DeskDep
 from credential_service.errors import ErrorCode, InvalidInput, NotFound
 from credential_service.observability import record_verification
 from credential_service.web import STATIC_FILES, static_file
+from wallet_sdk.errors import JsonTooDeep
 from wallet_sdk.evidence import REASON_TEXTS, verify_evidence
+from wallet_sdk.nesting import check_json_depth
 
 router = APIRouter(tags=["evidence"])
 
@@ -75,6 +77,10 @@ def verify(
     package_bytes = package.file.read()
     if not package_bytes:
         raise InvalidInput("the evidence package is empty", code=ErrorCode.VALIDATION_FAILED)
+    try:
+        check_json_depth(package_bytes, what="the evidence package")
+    except JsonTooDeep as err:
+        raise InvalidInput(str(err), code=ErrorCode.TOO_DEEP, detail={"limit": err.limit}) from err
     document_bytes = document.file.read() if document is not None else None
     report = verify_evidence(
         package_bytes,

@@ -20,9 +20,15 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "database or chain unreachable"}})
+@router.get(
+    "/readyz",
+    responses={
+        503: {"description": "database or chain unreachable, or the registries not on chain"}
+    },
+)
 def readyz(context: ContextDep) -> Any:
-    """Ready when the database and the chain both answer."""
+    """Ready when the database and the chain both answer and the chain holds the registries
+    of the service's deployment (``chain``: ``deployment_missing`` after a chain reset)."""
     checks = {"database": "ok", "chain": "ok"}
     try:
         with context.engine.connect() as connection:
@@ -31,6 +37,8 @@ def readyz(context: ContextDep) -> Any:
         checks["database"] = "unreachable"
     if not context.ledger.is_reachable():
         checks["chain"] = "unreachable"
+    elif not context.ledger.holds_deployment():
+        checks["chain"] = "deployment_missing"
     if all(v == "ok" for v in checks.values()):
         return {"status": "ready", "checks": checks}
     return JSONResponse(

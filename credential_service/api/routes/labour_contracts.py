@@ -20,7 +20,7 @@ from credential_service.api.deps import (
     require_scope,
 )
 from credential_service.api.errors import invalid_field
-from credential_service.errors import ErrorCode, Forbidden
+from credential_service.errors import ErrorCode, Forbidden, InvalidInput
 from credential_service.labour import service
 from credential_service.labour.models import (
     ContractPublic,
@@ -33,7 +33,9 @@ from credential_service.labour.models import (
 from credential_service.labour.report import render_report_pdf
 from credential_service.labour.service import LabourDesk
 from credential_service.login.service import Cardholder
+from wallet_sdk.errors import FormatError, JsonTooDeep
 from wallet_sdk.evidence import Role, verify_evidence
+from wallet_sdk.nesting import load_json
 
 router = APIRouter(tags=["labour contracts"])
 
@@ -93,8 +95,10 @@ def _parse(model: Any, text: str) -> Any:
     """The ``terms`` form field as ``model``; ``InvalidInput`` (``validation_failed``) in our
     words otherwise (`invalid_field`)."""
     try:
-        return model.model_validate(json.loads(text))
-    except ValueError as err:  # pydantic's ValidationError included
+        return model.model_validate(load_json(text, what="the terms document"))
+    except JsonTooDeep as err:
+        raise InvalidInput(str(err), code=ErrorCode.TOO_DEEP, detail={"limit": err.limit}) from err
+    except (FormatError, ValueError) as err:  # pydantic's ValidationError included
         raise invalid_field("terms", err) from err
 
 

@@ -1,6 +1,6 @@
 """The bad-input campaign (``python -m scripts.bad_input``), short: every parser target, the
-OpenAPI operations and the oversized bodies, with few examples each. The full campaign runs the
-same code with more."""
+OpenAPI operations, the oversized bodies and deep and wide JSON, with few examples each. The
+full campaign runs the same code with more."""
 
 from __future__ import annotations
 
@@ -43,6 +43,39 @@ def test_api_answers_no_5xx_and_413_for_oversized_bodies() -> None:
     assert api.examples >= 30
     assert oversized.failed == 0, oversized.failures
     assert oversized.outcomes["413"] == oversized.examples
+
+
+def test_deep_json_is_refused_and_wide_json_handled_by_every_parser(
+    seeds: bad_input.Seeds,
+) -> None:
+    tallies = bad_input.nesting_parsers(seeds)
+    deep = [t for t in tallies if t.target.startswith("deep JSON: ")]
+    assert len(deep) == 8
+    for tally in tallies:
+        assert tally.failed == 0, (tally.target, tally.failures)
+    for tally in deep:
+        assert tally.examples >= 10, tally.target
+        refused = tally.outcomes["refused: too deep"] + tally.outcomes["report: failed, too deep"]
+        assert refused == tally.examples, tally.target
+
+
+def test_deep_json_bodies_are_400_too_deep_and_wide_ones_never_5xx() -> None:
+    with bad_input.running_service(max_body=1024 * 1024) as service:
+        deep, wide = bad_input.nesting_bodies(service, depths=(), members=(1000,))
+    assert deep.failed == 0, deep.failures
+    assert wide.failed == 0, wide.failures
+    assert deep.examples >= 200 and wide.examples >= 100
+    assert deep.outcomes["400 too_deep (evidence upload)"] >= 5
+
+
+def test_deep_json_shapes() -> None:
+    assert bad_input.deep_json(3, "array") == b"[[[1]]]"
+    assert bad_input.deep_json(2, "object") == b'{"a":{"a":1}}'
+    assert bad_input.deep_json(3, "unclosed") == b"[[["
+    assert bad_input.wide_json(2, "empty arrays") == b"[[],[],[]]"
+    texts = bad_input.deep_json_texts(max_bytes=4096, depths=(1000,))
+    assert all(len(t) <= 4096 for t in texts)
+    assert max(len(t) for t in texts) >= 4000  # one as deep as the room holds
 
 
 def test_a_non_package_error_is_counted_as_a_failure() -> None:

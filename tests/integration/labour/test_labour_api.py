@@ -430,3 +430,21 @@ def test_invalid_terms_are_answered_in_our_own_words(labour_service: LabourServi
         "message": "the contract terms are not valid",
         "detail": [{"loc": ["terms"], "problem": "not a JSON object"}],
     }
+
+
+def test_terms_nested_too_deep_are_400_too_deep(labour_service: LabourService) -> None:
+    service = labour_service
+    contract_id = service.signed_contract(service.wallet())
+    deep = '{"relation": "amendment", "hr_operator": "HR", "key_terms": ' + "[" * 40 + "]" * 40
+    offered = service.client.post(
+        f"/v1/labour-contracts/{contract_id}/versions",
+        files={"document": ("amendment.pdf", DOCUMENT + b"deep", "application/pdf")},
+        data={"terms": deep + "}"},
+        headers=service.employer_headers(),
+    )
+    assert offered.status_code == 400, offered.text
+    assert offered.json() == {
+        "code": "too_deep",
+        "message": "the terms document nests arrays and objects deeper than 32 levels",
+        "detail": {"limit": 32},
+    }

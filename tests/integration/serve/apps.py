@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import py_ecc  # noqa: F401  (the chain libraries' import: raises the recursion limit)
 from fastapi import FastAPI
 
 
@@ -15,6 +17,10 @@ def answering_pid() -> FastAPI:
     @app.get("/pid")
     def pid() -> dict[str, int]:
         return {"pid": os.getpid()}
+
+    @app.get("/recursion-limit")
+    def recursion_limit() -> dict[str, int]:
+        return {"limit": sys.getrecursionlimit()}
 
     return app
 

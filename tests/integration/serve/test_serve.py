@@ -1,6 +1,7 @@
 """The multi-worker supervisor (`credential_service.api.serve`) as a real process: keep-alive
 connections opened together are spread over the workers, a killed worker is replaced, a worker
-that cannot start stops everything, SIGTERM stops it cleanly."""
+that cannot start stops everything, SIGTERM stops it cleanly, and its workers die with it when
+it is SIGKILLed."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from credential_service.core.serving import SANE_RECURSION_LIMIT
 from node_adapter.anvil import _free_port as free_port
 from scripts.faults import api_workers
 
@@ -68,6 +70,27 @@ def _wait_serving(port: int, deadline: float = 60) -> None:
 
 def _workers(master: int) -> set[int]:
     return set(api_workers(master))
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def _get(port: int, path: str) -> dict[str, int]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    answer: dict[str, int] = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    return answer
 
 
 @pytest.fixture
@@ -133,3 +156,28 @@ def test_a_worker_that_cannot_start_stops_the_supervisor() -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_workers_die_with_a_sigkilled_supervisor(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = served
+    workers = _workers(process.pid)
+    assert len(workers) == 2
+    process.kill()
+    process.wait()
+    end = time.monotonic() + 30
+    while any(_running(pid) for pid in workers) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert [pid for pid in workers if _running(pid)] == []
+    # nothing listens on the port any more: a new supervisor would not share it with orphans
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_workers_run_with_a_sane_recursion_limit(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    _, port = served
+    # the app imports py_ecc (as the chain libraries do), which raises the limit to 100,000
+    assert _get(port, "/recursion-limit") == {"limit": SANE_RECURSION_LIMIT}

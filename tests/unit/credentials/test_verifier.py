@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from node_adapter import CredentialStatus, EntityStatus
@@ -18,6 +20,7 @@ from wallet_sdk.credentials import (
 from wallet_sdk.credentials._model import rfc3339
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_encode
+from wallet_sdk.nesting import MAX_JSON_DEPTH
 from wallet_sdk.receipt import CheckStatus
 
 
@@ -242,6 +245,16 @@ def test_oversized_token_fails_format(
     header, payload, _ = forge.split(issued.token)
     payload["padding"] = "x" * 70_000
     rejected(verifier, forge.sign(header, payload, school.key), "format", "longer than")
+
+
+def test_deeply_nested_payload_fails_format_before_parsing(
+    world: TrustWorld, school: DemoIssuer, verifier: CredentialVerifier
+) -> None:
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    header, payload, _ = forge.split(issued.token)
+    payload["deep"] = json.loads("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
+    deep = forge.sign(header, payload, school.key)
+    rejected(verifier, deep, "format", f"nests arrays and objects deeper than {MAX_JSON_DEPTH}")
 
 
 def test_duplicate_json_members_fail_format(

@@ -11,6 +11,7 @@ import pytest
 
 from node_adapter import (
     AnchorRecord,
+    Chain,
     ConfigurationError,
     ConsentGrant,
     CredentialStatus,
@@ -272,3 +273,31 @@ def test_deployment_save_load_and_chain_check(deployment: Registries, tmp_path: 
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ConfigurationError, match="cannot read deployment"):
         Deployment.load(tmp_path / "bad.json")
+
+
+def test_deployment_code_check(deployment: Registries, embedded_chain: Chain) -> None:
+    placed = deployment.deployment
+    placed.check_code(deployment.chain)
+    assert placed.registries_without_code(deployment.chain) == ()
+    # the registries swapped: each address holds a registry, but not the one named
+    swapped = Deployment(
+        **{
+            **placed.__dict__,
+            "anchor_registry": placed.status_registry,
+            "status_registry": placed.anchor_registry,
+        }
+    )
+    assert swapped.registries_without_code(deployment.chain) == (
+        "AnchorRegistry",
+        "StatusRegistry",
+    )
+    # a fresh chain (reset) with the same chain id: nothing at any address
+    fresh = Deployment(**{**placed.__dict__, "chain_id": embedded_chain.chain_id})
+    with pytest.raises(
+        ConfigurationError,
+        match=rf"^chain {embedded_chain.chain_id} does not hold this deployment: no "
+        "TrustRegistry, AnchorRegistry, StatusRegistry, ConsentRegistry code at its address",
+    ):
+        fresh.check_code(embedded_chain)
+    with pytest.raises(ConfigurationError, match="not on chain"):
+        Deployment(**{**placed.__dict__, "chain_id": 1}).check_code(deployment.chain)

@@ -41,6 +41,7 @@ from wallet_sdk.credentials.training_file import (
 from wallet_sdk.credentials.trust_state import (
     CachedTrustState,
     DirectTrustView,
+    RegisteredCredential,
     RegisteredKey,
     RegistryAddresses,
     TrustStateError,
@@ -88,6 +89,7 @@ __all__ = [
     "IssuedCredential",
     "PresentationError",
     "PresentationReport",
+    "RegisteredCredential",
     "RegisteredKey",
     "RegistryAddresses",
     "StatusRegistryRef",

@@ -34,6 +34,8 @@ _MEDIA_TYPES = {"application/vc+jwt": VC_JWT_TYP, "application/vc+sd-jwt": VC_SD
 _PROBLEM_TYPES = {
     "format": "PARSING_ERROR",
     "algorithm_allowlist": "CRYPTOGRAPHIC_SECURITY_ERROR",
+    # Not the token the chain registered under this id: its integrity, not its shape.
+    "registration": "CRYPTOGRAPHIC_SECURITY_ERROR",
     "key_valid": "CRYPTOGRAPHIC_SECURITY_ERROR",
     "signature": "CRYPTOGRAPHIC_SECURITY_ERROR",
     "holder_binding": "CRYPTOGRAPHIC_SECURITY_ERROR",

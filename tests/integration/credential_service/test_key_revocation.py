@@ -332,3 +332,43 @@ def test_revoking_twice_succeeds_and_only_moves_earlier(service: Service) -> Non
     ended = service.client.post(key_path(code, key, "end"), json={}, headers=headers)
     assert ended.status_code == 200, ended.text
     assert registry(service).get_key(key.thumbprint()).valid_until == 0
+
+
+# -- key purposes (security issue #11.2) ------------------------------------------------------
+
+
+def test_a_document_signing_key_does_not_authenticate_a_client(service: Service) -> None:
+    code, (client_key, _spare) = new_client(service)
+    signing_key = Jwk.generate(Curve.ED25519)
+    registered = service.client.post(
+        f"/v1/organisations/{code}/keys",
+        json={"jwk": public_members(signing_key), "purpose": "document_signing"},
+        headers=bearer(service, code, client_key),
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["purpose"] == "document_signing"
+    on_chain = registry(service).get_key(signing_key.thumbprint())
+    assert int(on_chain.purpose) == 3  # TrustRegistry KeyPurpose.DocumentSigning
+    refused = token_request(service, code, signing_key)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "assertion_key_wrong_purpose"
+    assert refused.json()["message"] == (
+        f"key {signing_key.thumbprint_b64()} is registered for document_signing, not for "
+        "client authentication"
+    )
+
+
+def test_a_key_valid_from_the_past_is_refused(service: Service) -> None:
+    code, (client_key, _spare) = new_client(service)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    response = service.client.post(
+        f"/v1/organisations/{code}/keys",
+        json={
+            "jwk": public_members(Jwk.generate(Curve.ED25519)),
+            "valid_from": yesterday.isoformat(),
+        },
+        headers=bearer(service, code, client_key),
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "key_validity_invalid"
+    assert response.json()["message"].startswith("valid_from lies in the past")

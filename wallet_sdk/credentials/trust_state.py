@@ -165,9 +165,7 @@ class _Entity:
 
 @dataclass
 class _Credential:
-    issuer: bytes
-    registered_at: int
-    digest: bytes
+    registration: RegisteredCredential  # built once: verification reads it on every credential
     history: list[tuple[int, int, int]] = field(default_factory=list)  # (at, status, reason)
 
 
@@ -383,7 +381,9 @@ class CachedTrustState:
         elif address == self._registries.status_registry.lower():
             if name == "CredentialRegistered":
                 self._credentials[bytes(args["credentialId"])] = _Credential(
-                    bytes(args["issuer"]), int(args["at"]), bytes(args["digest"])
+                    RegisteredCredential(
+                        bytes(args["issuer"]), bytes(args["digest"]), int(args["at"])
+                    )
                 )
             elif name == "StatusChanged":
                 credential = self._credentials.get(bytes(args["credentialId"]))
@@ -474,18 +474,16 @@ class CachedTrustState:
 
     def credential_issuer(self, credential_id: bytes) -> bytes | None:
         credential = self._credentials.get(bytes(credential_id))
-        return None if credential is None else credential.issuer
+        return None if credential is None else credential.registration.issuer
 
     def credential_registration(self, credential_id: bytes) -> RegisteredCredential | None:
         credential = self._credentials.get(bytes(credential_id))
-        if credential is None:
-            return None
-        return RegisteredCredential(credential.issuer, credential.digest, credential.registered_at)
+        return None if credential is None else credential.registration
 
     def credential_status_at(self, credential_id: bytes, t: int) -> tuple[int, int]:
         with self._lock:
             credential = self._credentials.get(bytes(credential_id))
-            if credential is None or t < credential.registered_at:
+            if credential is None or t < credential.registration.registered_at:
                 return (0, 0)
             result = (ACTIVE, 0)
             for at, status, reason in credential.history:

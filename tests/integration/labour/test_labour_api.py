@@ -369,3 +369,17 @@ def test_another_employer_can_neither_see_nor_touch_a_contract(
     assert after.status_code == 200, after.text
     assert (after.json()["state"], after.json()["latest_version"]) == ("effective", 1)
     assert after.json()["pending"] is None
+
+
+def test_the_employers_client_key_does_not_sign_a_contract(labour_service: LabourService) -> None:
+    # The key the employer authenticates with (registered for client authentication) is not
+    # a document-signing key: a signature made with it is refused, naming the check.
+    service = labour_service
+    contract = service.upload(service.wallet())
+    response = service.employer_signs(contract, key=Jwk.from_jwk(service.employer_jwk))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["detail"]["check"] == "signer_keys"
+    assert body["message"].endswith(
+        "is registered for client authentication, not for document signing"
+    )

@@ -8,6 +8,10 @@ import {ITrustRegistry, Status} from "./Types.sol";
 /// and terminal revocation, each with a reason code and kept as history so that a verifier can
 /// ask for the status "as of" any time.
 /// @dev Credential ids are random 32-byte values chosen by the issuer; they carry no personal data.
+/// Each registration commits to the credential's content (the SHA-256 digest of the
+/// issuer-signed token; for an SD-JWT, of its issuer-signed JWS, which holds only salted digests
+/// of the disclosable claims) and records the block time: a verifier accepts only that content
+/// under the id, and bounds the claimed issue time by the time the chain witnessed.
 contract StatusRegistry {
     /// @dev Header, two slots: `issuer`, then registration time, change count and current status.
     /// Registration is history entry 0 and is not stored again, so registering costs two slots.
@@ -31,7 +35,11 @@ contract StatusRegistry {
 
     mapping(bytes32 credentialId => Credential) private _credentials;
     mapping(bytes32 credentialId => mapping(uint256 index => Change)) private _changes;
+    mapping(bytes32 credentialId => bytes32 digest) private _digests;
 
+    event CredentialRegistered(
+        bytes32 indexed credentialId, bytes32 indexed issuer, bytes32 digest, uint64 at
+    );
     event StatusChanged(
         bytes32 indexed credentialId, bytes32 indexed issuer, uint8 status, uint16 reason, uint64 at
     );
@@ -39,6 +47,8 @@ contract StatusRegistry {
     error ZeroAddress();
     error ZeroId();
     error EmptyBatch();
+    error LengthMismatch(uint256 credentialIds, uint256 digests);
+    error ZeroDigest(bytes32 credentialId);
     error NotController(bytes32 id, address account);
     error EntityNotActive(bytes32 id);
     error CredentialExists(bytes32 credentialId);
@@ -54,25 +64,32 @@ contract StatusRegistry {
         trustRegistry = ITrustRegistry(trustRegistry_);
     }
 
-    /// @notice Registers newly issued credentials of `issuer` as Active.
-    /// @dev Reverts with `NotController`, `EntityNotActive`, `EmptyBatch`, `ZeroId` or
-    /// `CredentialExists`.
+    /// @notice Registers newly issued credentials of `issuer` as Active, each bound to its
+    /// content digest, at this block's time.
+    /// @dev Emits `CredentialRegistered` per id (registration is not a `StatusChanged`).
+    /// Reverts with `NotController`, `EntityNotActive`, `EmptyBatch`, `LengthMismatch`, `ZeroId`,
+    /// `ZeroDigest` or `CredentialExists`.
     /// @param issuer Issuing entity; the caller must be one of its controllers and it must be active.
     /// @param credentialIds Fresh credential ids.
-    function register(bytes32 issuer, bytes32[] calldata credentialIds) external {
+    /// @param digests SHA-256 of each credential's issuer-signed token, in the order of the ids.
+    function register(bytes32 issuer, bytes32[] calldata credentialIds, bytes32[] calldata digests) external {
         if (!trustRegistry.isController(issuer, msg.sender)) revert NotController(issuer, msg.sender);
         if (!trustRegistry.isActive(issuer)) revert EntityNotActive(issuer);
         if (credentialIds.length == 0) revert EmptyBatch();
+        if (digests.length != credentialIds.length) revert LengthMismatch(credentialIds.length, digests.length);
         uint64 at = uint64(block.timestamp);
         for (uint256 i = 0; i < credentialIds.length; ++i) {
             bytes32 id = credentialIds[i];
+            bytes32 digest = digests[i];
             if (id == bytes32(0)) revert ZeroId();
+            if (digest == bytes32(0)) revert ZeroDigest(id);
             Credential storage c = _credentials[id];
             if (c.issuer != bytes32(0)) revert CredentialExists(id);
             c.issuer = issuer;
             c.registeredAt = at;
             c.status = Status.Active;
-            emit StatusChanged(id, issuer, uint8(Status.Active), 0, at);
+            _digests[id] = digest;
+            emit CredentialRegistered(id, issuer, digest, at);
         }
     }
 
@@ -129,6 +146,17 @@ contract StatusRegistry {
     /// @notice Issuer of a credential; zero when unknown.
     function issuerOf(bytes32 credentialId) external view returns (bytes32) {
         return _credentials[credentialId].issuer;
+    }
+
+    /// @notice Issuer, content digest and registration block time of a credential; zeros when
+    /// unknown.
+    function registrationOf(bytes32 credentialId)
+        external
+        view
+        returns (bytes32 issuer, bytes32 digest, uint64 registeredAt)
+    {
+        Credential storage c = _credentials[credentialId];
+        return (c.issuer, _digests[credentialId], c.registeredAt);
     }
 
     /// @notice Number of history entries, registration included; 0 when unknown.

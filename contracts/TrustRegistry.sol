@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
-import {ITrustRegistry, Kind, Status} from "./Types.sol";
+import {ITrustRegistry, KeyPurpose, Kind, Status} from "./Types.sol";
 
 /// @title TrustRegistry
 /// @notice Accreditation tree of the HRSS trust layer (Ministry → Province → Issuer, Employer,
@@ -31,6 +31,7 @@ contract TrustRegistry is ITrustRegistry {
     struct Key {
         bytes32 entityId;
         uint8 alg;
+        KeyPurpose purpose;
         uint64 validFrom;
         uint64 validUntil;
         uint64 revokedAt;
@@ -73,7 +74,7 @@ contract TrustRegistry is ITrustRegistry {
     event ControllerSet(bytes32 indexed id, address indexed account, bool enabled);
     event AnchoringAccountSet(bytes32 indexed id, address indexed account, bool enabled, uint64 at);
     event KeyRegistered(
-        bytes32 indexed id, bytes32 indexed keyId, uint8 alg, uint64 validFrom, uint64 validUntil
+        bytes32 indexed id, bytes32 indexed keyId, uint8 alg, uint8 purpose, uint64 validFrom, uint64 validUntil
     );
     event KeyValidityEnded(bytes32 indexed keyId, uint64 validUntil);
     event KeyRevoked(bytes32 indexed keyId, uint64 revokedAt);
@@ -97,6 +98,8 @@ contract TrustRegistry is ITrustRegistry {
     error UnsupportedKeyAlgorithm(uint8 alg);
     error InvalidPublicKey(uint8 alg, uint256 length);
     error InvalidValidity(uint64 validFrom, uint64 validUntil);
+    error InvalidKeyPurpose(uint8 purpose);
+    error ValidityStartsBeforeRegistration(uint64 validFrom, uint64 registeredAt);
     error ValidityNotShortened(uint64 current, uint64 requested);
     error RevocationNotEarlier(uint64 current, uint64 requested);
 
@@ -237,21 +240,27 @@ contract TrustRegistry is ITrustRegistry {
         emit AnchoringAccountSet(id, account, enabled, uint64(block.timestamp));
     }
 
-    /// @notice Registers a signing key of an entity with its validity window.
+    /// @notice Registers a key of an entity for one purpose, with its validity window.
     /// @dev `keyId` is unique forever (the RFC 7638 JWK thumbprint, SHA-256), so a credential's
-    /// `kid` resolves to exactly one key for all time. Reverts with `UnknownEntity`,
+    /// `kid` resolves to exactly one key for all time. A key is valid from its registration block
+    /// at the earliest: `validFrom == 0` means this block, an earlier time reverts, so a key can
+    /// never vouch for a time the chain had not yet seen it. Reverts with `UnknownEntity`,
     /// `NotController`, `EntityRevoked`, `EntityNotActive`, `ZeroId`, `KeyExists`,
-    /// `UnsupportedKeyAlgorithm`, `InvalidPublicKey` or `InvalidValidity`.
+    /// `InvalidKeyPurpose`, `UnsupportedKeyAlgorithm`, `InvalidPublicKey`,
+    /// `ValidityStartsBeforeRegistration` or `InvalidValidity`.
     /// @param id Owning entity.
     /// @param keyId Key identifier.
     /// @param alg 1 = Ed25519 (32-byte raw key), 2 = P-256, 3 = secp256k1 (65-byte uncompressed).
+    /// @param purpose `KeyPurpose` (1 client authentication, 2 credential signing, 3 document
+    /// signing, 4 anchoring); verifiers accept a key only for its purpose.
     /// @param publicKey Public key bytes in the encoding named by `alg`.
-    /// @param validFrom First second of validity.
+    /// @param validFrom First second of validity, at or after this block; 0 means this block.
     /// @param validUntil First second of invalidity; 0 means open-ended.
     function registerKey(
         bytes32 id,
         bytes32 keyId,
         uint8 alg,
+        uint8 purpose,
         bytes calldata publicKey,
         uint64 validFrom,
         uint64 validUntil
@@ -259,22 +268,27 @@ contract TrustRegistry is ITrustRegistry {
         Entity storage e = _requireEntity(id);
         _requireController(id);
         if (e.status == Status.Revoked) revert EntityRevoked(id);
-        // `validFrom` may lie in the past (a key already in use), so a suspended entity must not
-        // add keys: it could otherwise sign credentials dated back to when it was active.
         if (!isActive(id)) revert EntityNotActive(id);
         if (keyId == bytes32(0)) revert ZeroId();
         if (_keys[keyId].entityId != bytes32(0)) revert KeyExists(keyId);
+        if (purpose == uint8(KeyPurpose.None) || purpose > uint8(KeyPurpose.Anchoring)) {
+            revert InvalidKeyPurpose(purpose);
+        }
         _requirePublicKey(alg, publicKey);
+        uint64 registeredAt = uint64(block.timestamp);
+        if (validFrom == 0) validFrom = registeredAt;
+        else if (validFrom < registeredAt) revert ValidityStartsBeforeRegistration(validFrom, registeredAt);
         if (validUntil != 0 && validUntil <= validFrom) revert InvalidValidity(validFrom, validUntil);
         _keys[keyId] = Key({
             entityId: id,
             alg: alg,
+            purpose: KeyPurpose(purpose),
             validFrom: validFrom,
             validUntil: validUntil,
             revokedAt: 0,
             publicKey: publicKey
         });
-        emit KeyRegistered(id, keyId, alg, validFrom, validUntil);
+        emit KeyRegistered(id, keyId, alg, purpose, validFrom, validUntil);
     }
 
     /// @notice Ends a key's validity (routine rotation); may only shorten it.
@@ -295,15 +309,21 @@ contract TrustRegistry is ITrustRegistry {
 
     /// @notice Revokes a key (compromise), possibly from a time in the past.
     /// @dev Backdating is what distinguishes revocation from rotation: signatures made after the
-    /// compromise stop verifying even if they claim an earlier time. The time only moves earlier.
-    /// Reverts with `UnknownKey`, `NotController` or `RevocationNotEarlier`.
+    /// compromise stop verifying even if they claim an earlier time. A compromise cannot lie in
+    /// the future (ending a key later is `endKeyValidity`): a time after this block is taken as
+    /// this block. The time only moves earlier; repeating the current time changes nothing and
+    /// emits nothing, so a retry after a lost answer succeeds. Reverts with `UnknownKey`,
+    /// `NotController` or `RevocationNotEarlier`.
     /// @param keyId Key to revoke.
     /// @param revokedAt First second from which the key is no longer trusted (non-zero).
     function revokeKey(bytes32 keyId, uint64 revokedAt) external {
         Key storage k = _requireKey(keyId);
         _requireSelfOrAccreditor(k.entityId, _entities[k.entityId].parent);
-        if (revokedAt == 0 || (k.revokedAt != 0 && revokedAt >= k.revokedAt)) {
-            revert RevocationNotEarlier(k.revokedAt, revokedAt);
+        if (revokedAt == 0) revert RevocationNotEarlier(k.revokedAt, revokedAt);
+        if (revokedAt > block.timestamp) revokedAt = uint64(block.timestamp);
+        if (k.revokedAt != 0) {
+            if (revokedAt == k.revokedAt) return;
+            if (revokedAt > k.revokedAt) revert RevocationNotEarlier(k.revokedAt, revokedAt);
         }
         k.revokedAt = revokedAt;
         emit KeyRevoked(keyId, revokedAt);
@@ -355,7 +375,7 @@ contract TrustRegistry is ITrustRegistry {
         return _typeHistory[id][credentialType].upperLookupRecent(_key(t)) == 1 && isActiveAt(id, t);
     }
 
-    /// @notice A registered key; all zeros when unknown.
+    /// @notice A registered key with its `KeyPurpose`; all zeros when unknown.
     function getKey(bytes32 keyId)
         external
         view
@@ -365,11 +385,12 @@ contract TrustRegistry is ITrustRegistry {
             bytes memory publicKey,
             uint64 validFrom,
             uint64 validUntil,
-            uint64 revokedAt
+            uint64 revokedAt,
+            uint8 purpose
         )
     {
         Key storage k = _keys[keyId];
-        return (k.entityId, k.alg, k.publicKey, k.validFrom, k.validUntil, k.revokedAt);
+        return (k.entityId, k.alg, k.publicKey, k.validFrom, k.validUntil, k.revokedAt, uint8(k.purpose));
     }
 
     /// @notice Whether a key was valid at `t`: inside its window, not yet revoked, and its entity

@@ -24,6 +24,17 @@ enum Status {
     Revoked
 }
 
+/// @notice What a registered key may be used for; every verifier accepts only keys of the purpose it
+/// checks (the token endpoint client authentication, the credential verifier credential signing,
+/// labour contract and evidence checks document signing).
+enum KeyPurpose {
+    None,
+    ClientAuthentication,
+    CredentialSigning,
+    DocumentSigning,
+    Anchoring
+}
+
 /// @notice The part of `TrustRegistry` that the other registries rely on.
 /// @dev Declared here rather than imported from `TrustRegistry.sol` so that the dependent
 /// registries compile against the interface only and cannot reach into its storage layout.

@@ -1,6 +1,7 @@
 """Demo bootstrap: the Ministry, two provinces and one organisation of every other role, each
-with a client key, created idempotently. Private client JWKs go to an encrypted keystore of
-their own (the clients' side), never to the service's."""
+with a client key, created idempotently; the employer also gets a document-signing key for
+labour contracts (a client key authenticates, it never signs a document). Private JWKs go to
+an encrypted keystore of their own (the clients' side), never to the service's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from credential_service.context import ServiceContext
 from credential_service.jwk import thumbprint
 from credential_service.keystore import FileKeystore
 from credential_service.models import (
+    KeyPurpose,
+    Organisation,
     OrganisationCreate,
     OrganisationKey,
     OrganisationKeyCreate,
@@ -53,12 +56,20 @@ class DemoCredential:
     key_id: str
     keystore_path: Path
     keystore_entry: str
+    document_key_id: str | None = None
+    """An employer's document-signing key (labour contracts), in entry ``document/<id>``."""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.role.value:<10} {self.client_id}  {self.name}\n"
             f"{'':<10} key {self.key_id} in {self.keystore_path} [{self.keystore_entry}]"
         )
+        if self.document_key_id is not None:
+            text += (
+                f"\n{'':<10} document-signing key {self.document_key_id} "
+                f"[{document_key_entry(self.client_id)}]"
+            )
+        return text
 
 
 GUANGDONG = demo_credit_code("11", 440000, "MB0000001")
@@ -100,17 +111,59 @@ def client_key_entry(client_id: str) -> str:
     return f"client/{client_id}"
 
 
-def load_client_key(keystore: FileKeystore, client_id: str) -> dict[str, str]:
-    """The private JWK of a demo client, ``kid`` set to its RFC 7638 thumbprint."""
-    key = keystore.get(client_key_entry(client_id))
+def document_key_entry(client_id: str) -> str:
+    return f"document/{client_id}"
+
+
+def _load(keystore: FileKeystore, entry: str) -> dict[str, str]:
+    key = keystore.get(entry)
     jwk = key.private_jwk()
     jwk["kid"] = key.thumbprint_b64()
     return jwk
 
 
+def load_client_key(keystore: FileKeystore, client_id: str) -> dict[str, str]:
+    """The private client-authentication JWK of a demo client, ``kid`` set to its RFC 7638
+    thumbprint."""
+    return _load(keystore, client_key_entry(client_id))
+
+
+def load_document_key(keystore: FileKeystore, client_id: str) -> dict[str, str]:
+    """The private document-signing JWK of a demo employer (labour contracts), ``kid`` set to
+    its RFC 7638 thumbprint."""
+    return _load(keystore, document_key_entry(client_id))
+
+
 def _client_key(keystore: FileKeystore, client_id: str, key_type: str) -> dict[str, str]:
     keystore.ensure(client_key_entry(client_id), Curve(key_type))
     return load_client_key(keystore, client_id)
+
+
+def _register_if_new(
+    *,
+    session: Session,
+    context: ServiceContext,
+    organisation: Organisation,
+    jwk: dict[str, str],
+    purpose: KeyPurpose,
+    now: datetime,
+) -> str:
+    public = PublicJwk.model_validate({k: v for k, v in jwk.items() if k not in ("d", "kid")})
+    key_id = thumbprint(jwk)
+    registered = session.exec(
+        select(OrganisationKey.id).where(OrganisationKey.key_id == key_id)
+    ).first()
+    if registered is None:
+        service.register_organisation_key(
+            session=session,
+            ledger=context.ledger,
+            actor=organisation,
+            credit_code=organisation.credit_code,
+            request=OrganisationKeyCreate(jwk=public, purpose=purpose),
+            now=now,
+        )
+        _audit(session, f"/v1/organisations/{organisation.credit_code}/keys", now)
+    return key_id
 
 
 def bootstrap_demo(
@@ -157,20 +210,25 @@ def bootstrap_demo(
                     now=now,
                 )
                 _audit(session, f"/v1/organisations/{item.credit_code}", now)
-            key_id = thumbprint(jwk)
-            registered = session.exec(
-                select(OrganisationKey.id).where(OrganisationKey.key_id == key_id)
-            ).first()
-            if registered is None:
-                service.register_organisation_key(
+            key_id = _register_if_new(
+                session=session,
+                context=context,
+                organisation=organisation,
+                jwk=jwk,
+                purpose=KeyPurpose.CLIENT_AUTHENTICATION,
+                now=now,
+            )
+            document_key_id = None
+            if item.kind == OrganisationKind.EMPLOYER:
+                clients.ensure(document_key_entry(item.credit_code), Curve(item.key_type))
+                document_key_id = _register_if_new(
                     session=session,
-                    ledger=context.ledger,
-                    actor=organisation,
-                    credit_code=item.credit_code,
-                    request=OrganisationKeyCreate(jwk=public),
+                    context=context,
+                    organisation=organisation,
+                    jwk=load_document_key(clients, item.credit_code),
+                    purpose=KeyPurpose.DOCUMENT_SIGNING,
                     now=now,
                 )
-                _audit(session, f"/v1/organisations/{item.credit_code}/keys", now)
             credentials.append(
                 DemoCredential(
                     name=item.name,
@@ -179,6 +237,7 @@ def bootstrap_demo(
                     key_id=key_id,
                     keystore_path=client_keystore_path,
                     keystore_entry=client_key_entry(item.credit_code),
+                    document_key_id=document_key_id,
                 )
             )
     return credentials

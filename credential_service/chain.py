@@ -24,7 +24,12 @@ from credential_service.errors import (
 )
 from credential_service.jwk import OrganisationPublicKey
 from credential_service.keystore import FileKeystore
-from credential_service.models import KeyAlgorithm, OrganisationKind, OrganisationStatus
+from credential_service.models import (
+    KeyAlgorithm,
+    KeyPurpose,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from credential_service.services.ledger import KeyOnChain, organisation_ledger_id
 from node_adapter import (
     Chain,
@@ -40,6 +45,7 @@ from node_adapter import (
 )
 from node_adapter import ConfigurationError as ChainConfigurationError
 from node_adapter import KeyAlgorithm as ChainKeyAlgorithm
+from node_adapter import KeyPurpose as ChainKeyPurpose
 from wallet_sdk import Curve
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,11 @@ _ALGORITHMS = {
     KeyAlgorithm.EDDSA: ChainKeyAlgorithm.EDDSA,
     KeyAlgorithm.ES256: ChainKeyAlgorithm.ES256,
 }
+_PURPOSES = {
+    KeyPurpose.CLIENT_AUTHENTICATION: ChainKeyPurpose.CLIENT_AUTHENTICATION,
+    KeyPurpose.DOCUMENT_SIGNING: ChainKeyPurpose.DOCUMENT_SIGNING,
+}
+_FROM_CHAIN_PURPOSES = {chain: ours for ours, chain in _PURPOSES.items()}
 _CONTROLLER_FUNDING_WEI = 10**18
 DEPLOYER_KEY = "service/deployer"
 
@@ -266,7 +277,8 @@ class NodeTrustLedger:
         *,
         credit_code: str,
         key: OrganisationPublicKey,
-        valid_from: datetime,
+        purpose: KeyPurpose,
+        valid_from: datetime | None,
         valid_until: datetime | None,
     ) -> None:
         with self._lock:
@@ -281,8 +293,9 @@ class NodeTrustLedger:
                     id=organisation_ledger_id(credit_code),
                     key_id=key.key_id_bytes,
                     alg=_ALGORITHMS[key.alg],
+                    purpose=_PURPOSES[purpose],
                     public_key=key.raw_public_key,
-                    valid_from=int(valid_from.timestamp()),
+                    valid_from=int(valid_from.timestamp()) if valid_from else 0,
                     valid_until=int(valid_until.timestamp()) if valid_until else 0,
                 ),
             )
@@ -296,6 +309,7 @@ class NodeTrustLedger:
             valid_from=record.valid_from,
             valid_until=record.valid_until,
             revoked_at=record.revoked_at,
+            purpose=_FROM_CHAIN_PURPOSES.get(record.purpose),
         )
 
     def end_key_validity(self, *, actor: str, key_id: bytes, valid_until: int) -> None:

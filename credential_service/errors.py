@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     ASSERTION_SIGNATURE_INVALID = "assertion_signature_invalid"
     ASSERTION_KEY_NOT_REGISTERED = "assertion_key_not_registered"
     ASSERTION_HEADER_NOT_ALLOWED = "assertion_header_not_allowed"
+    ASSERTION_KEY_WRONG_PURPOSE = "assertion_key_wrong_purpose"
     CLIENT_UNKNOWN = "client_unknown"
     CLIENT_SUSPENDED = "client_suspended"
     CLIENT_REVOKED = "client_revoked"

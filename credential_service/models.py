@@ -53,6 +53,16 @@ class KeyAlgorithm(StrEnum):
     ES256 = "ES256"
 
 
+class KeyPurpose(StrEnum):
+    """What an organisation's own key is registered for on chain (``TrustRegistry``'s
+    ``KeyPurpose``). The token endpoint accepts only client-authentication keys; labour
+    contract signatures only document-signing keys. Credential-signing keys are the service's
+    (``credential_service.credentials``) and are not registered through this route."""
+
+    CLIENT_AUTHENTICATION = "client_authentication"
+    DOCUMENT_SIGNING = "document_signing"
+
+
 # ---------------------------------------------------------------------------- keys
 
 
@@ -73,6 +83,7 @@ class PublicJwk(BaseModel):
 
 
 class OrganisationKeyBase(SQLModel):
+    purpose: KeyPurpose = KeyPurpose.CLIENT_AUTHENTICATION
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
@@ -85,6 +96,7 @@ class OrganisationKeyPublic(SQLModel):
     key_id: str
     alg: KeyAlgorithm
     organisation: str
+    purpose: KeyPurpose
     jwk: dict[str, str]
     valid_from: datetime
     valid_until: datetime | None
@@ -98,6 +110,12 @@ class OrganisationKey(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     key_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     alg: str = Field(sa_column=Column(String(16), nullable=False))
+    purpose: str = Field(
+        default=KeyPurpose.CLIENT_AUTHENTICATION.value,
+        sa_column=Column(
+            String(32), nullable=False, server_default=KeyPurpose.CLIENT_AUTHENTICATION.value
+        ),
+    )
     public_jwk: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     valid_from: datetime = _timestamp()
     valid_until: datetime | None = _timestamp(nullable=True)

@@ -19,7 +19,7 @@ from .consent_registry import (
     withdrawal_typed_data,
 )
 from .deployment import Deployment, RegistryClients, deploy_registries
-from .enums import CredentialStatus, EntityStatus, KeyAlgorithm, Kind
+from .enums import CredentialStatus, EntityStatus, KeyAlgorithm, KeyPurpose, Kind
 from .errors import (
     ChainError,
     ChainRollback,
@@ -30,7 +30,12 @@ from .errors import (
 )
 from .events import Cursor, CursorStore, EventReader, FileCursorStore
 from .signer import Signer
-from .status_registry import StatusChange, StatusRecord, StatusRegistryClient
+from .status_registry import (
+    CredentialRegistration,
+    StatusChange,
+    StatusRecord,
+    StatusRegistryClient,
+)
 from .trust_registry import Entity, KeyRecord, TrustRegistryClient
 
 __all__ = [
@@ -51,6 +56,7 @@ __all__ = [
     "ConsentGrant",
     "ConsentRecord",
     "ConsentRegistryClient",
+    "CredentialRegistration",
     "CredentialStatus",
     "Cursor",
     "CursorStore",
@@ -61,6 +67,7 @@ __all__ = [
     "EventReader",
     "FileCursorStore",
     "KeyAlgorithm",
+    "KeyPurpose",
     "KeyRecord",
     "Kind",
     "RawLog",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["CredentialStatus", "EntityStatus", "KeyAlgorithm", "Kind"]
+__all__ = ["CredentialStatus", "EntityStatus", "KeyAlgorithm", "KeyPurpose", "Kind"]
 
 
 class Kind(IntEnum):
@@ -43,3 +43,13 @@ class KeyAlgorithm(IntEnum):
     EDDSA = 1  # Ed25519, 32-byte raw public key
     ES256 = 2  # P-256, 65-byte uncompressed SEC1 point
     ES256K = 3  # secp256k1, 65-byte uncompressed SEC1 point
+
+
+class KeyPurpose(IntEnum):
+    """What a key registered in `TrustRegistry` may be used for (`contracts/Types.sol`)."""
+
+    NONE = 0
+    CLIENT_AUTHENTICATION = 1  # OAuth client assertions (private_key_jwt) of the organisation
+    CREDENTIAL_SIGNING = 2  # verifiable credentials issued by the entity
+    DOCUMENT_SIGNING = 3  # labour contracts and other signed documents
+    ANCHORING = 4

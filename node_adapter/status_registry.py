@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from ._client import ZERO32, ContractClient, as_enum, bytes32, uint
 from .chain import BlockId, TxReceipt
 from .enums import CredentialStatus
+from .errors import ConfigurationError
 from .signer import Signer
 
-__all__ = ["StatusChange", "StatusRecord", "StatusRegistryClient"]
+__all__ = ["CredentialRegistration", "StatusChange", "StatusRecord", "StatusRegistryClient"]
 
 
 @dataclass(frozen=True)
@@ -30,19 +31,43 @@ class StatusChange:
     at: int
 
 
+@dataclass(frozen=True)
+class CredentialRegistration:
+    """A credential's registration: its issuer, the digest of its issuer-signed token (the
+    content the id is bound to) and the block time that witnessed it."""
+
+    issuer: bytes
+    digest: bytes
+    registered_at: int
+
+
 class StatusRegistryClient(ContractClient):
     """`StatusRegistry`. Writes raise `TransactionReverted` on a rejected transition."""
 
     contract_name = "StatusRegistry"
 
     def register(
-        self, signer: Signer, *, issuer: bytes, credential_ids: Sequence[bytes]
+        self,
+        signer: Signer,
+        *,
+        issuer: bytes,
+        credential_ids: Sequence[bytes],
+        digests: Sequence[bytes],
     ) -> TxReceipt:
-        """Register new credentials of `issuer` as Active."""
+        """Register new credentials of `issuer` as Active, each bound to its content digest
+        (SHA-256 of the issuer-signed token), in the order of `credential_ids`."""
+        if len(digests) != len(credential_ids):
+            raise ConfigurationError(
+                f"{len(credential_ids)} credential ids but {len(digests)} digests"
+            )
         return self._transact(
             signer,
             "register",
-            [bytes32("issuer", issuer), [bytes32("credential_id", c) for c in credential_ids]],
+            [
+                bytes32("issuer", issuer),
+                [bytes32("credential_id", c) for c in credential_ids],
+                [bytes32("digest", d) for d in digests],
+            ],
         )
 
     def set_status(
@@ -77,6 +102,17 @@ class StatusRegistryClient(ContractClient):
         """The issuer that registered the credential, `None` when unknown."""
         value = bytes(self._call("issuerOf", [bytes32("credential_id", credential_id)], block))
         return None if value == ZERO32 else value
+
+    def registration_of(
+        self, credential_id: bytes, *, block: BlockId = "latest"
+    ) -> CredentialRegistration | None:
+        """Issuer, content digest and registration time, `None` when never registered."""
+        issuer, digest, at = self._call(
+            "registrationOf", [bytes32("credential_id", credential_id)], block
+        )
+        if bytes(issuer) == ZERO32:
+            return None
+        return CredentialRegistration(bytes(issuer), bytes(digest), int(at))
 
     def history(
         self, credential_id: bytes, *, block: BlockId = "latest"

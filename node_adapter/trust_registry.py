@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ._client import ZERO32, ContractClient, address, as_enum, bytes32, uint
 from .chain import BlockId, TxReceipt
-from .enums import EntityStatus, KeyAlgorithm, Kind
+from .enums import EntityStatus, KeyAlgorithm, KeyPurpose, Kind
 from .signer import Signer
 
 __all__ = ["Entity", "KeyRecord", "TrustRegistryClient"]
@@ -33,6 +33,7 @@ class KeyRecord:
     valid_from: int
     valid_until: int
     revoked_at: int
+    purpose: KeyPurpose
 
 
 class TrustRegistryClient(ContractClient):
@@ -112,11 +113,14 @@ class TrustRegistryClient(ContractClient):
         id: bytes,
         key_id: bytes,
         alg: KeyAlgorithm,
+        purpose: KeyPurpose,
         public_key: bytes,
-        valid_from: int,
+        valid_from: int = 0,
         valid_until: int = 0,
     ) -> TxReceipt:
-        """Register a public key of `id` (`valid_until=0`: open-ended)."""
+        """Register a public key of `id` for one `purpose`, valid from `valid_from` (0: the
+        registration block; an earlier time reverts `ValidityStartsBeforeRegistration`) until
+        `valid_until` (0: open-ended)."""
         return self._transact(
             signer,
             "registerKey",
@@ -124,6 +128,7 @@ class TrustRegistryClient(ContractClient):
                 bytes32("id", id),
                 bytes32("key_id", key_id),
                 uint("alg", int(alg), 8),
+                uint("purpose", int(purpose), 8),
                 bytes(public_key),
                 uint("valid_from", valid_from, 64),
                 uint("valid_until", valid_until, 64),
@@ -139,7 +144,8 @@ class TrustRegistryClient(ContractClient):
         )
 
     def revoke_key(self, signer: Signer, *, key_id: bytes, revoked_at: int) -> TxReceipt:
-        """Revoke a key from `revoked_at` (may lie in the past: compromise)."""
+        """Revoke a key from `revoked_at` (may lie in the past: compromise; a later time than
+        the block is taken as the block; repeating the current time is a no-op)."""
         return self._transact(
             signer, "revokeKey", [bytes32("key_id", key_id), uint("revoked_at", revoked_at, 64)]
         )
@@ -181,7 +187,7 @@ class TrustRegistryClient(ContractClient):
 
     def get_key(self, key_id: bytes, *, block: BlockId = "latest") -> KeyRecord | None:
         """The key `key_id`, `None` when it was never registered."""
-        entity_id, alg, public_key, valid_from, valid_until, revoked_at = self._call(
+        entity_id, alg, public_key, valid_from, valid_until, revoked_at, purpose = self._call(
             "getKey", [bytes32("key_id", key_id)], block
         )
         if bytes(entity_id) == ZERO32:
@@ -193,6 +199,7 @@ class TrustRegistryClient(ContractClient):
             valid_from=int(valid_from),
             valid_until=int(valid_until),
             revoked_at=int(revoked_at),
+            purpose=as_enum(KeyPurpose, purpose),
         )
 
     def is_key_valid_at(self, key_id: bytes, t: int, *, block: BlockId = "latest") -> bool:

@@ -328,7 +328,7 @@ def build_seeds() -> Seeds:
     evidence examples."""
     from eth_hash.auto import keccak
 
-    from node_adapter import Chain, KeyAlgorithm, Kind, Signer, deploy_registries
+    from node_adapter import Chain, KeyAlgorithm, KeyPurpose, Kind, Signer, deploy_registries
     from wallet_sdk.credentials import (
         CachedTrustState,
         CredentialVerifier,
@@ -375,8 +375,9 @@ def build_seeds() -> Seeds:
     now = chain.block().timestamp
     trust.register_key(
         controller, id=issuer_id, key_id=key.thumbprint(), alg=KeyAlgorithm.EDDSA,
-        public_key=key.raw_public_key(), valid_from=now - 10,
+        purpose=KeyPurpose.CREDENTIAL_SIGNING, public_key=key.raw_public_key(),
     )  # fmt: skip
+    now = chain.block().timestamp  # the key is valid from its registration block
     subject = {
         "name": "王小明",
         "idNumber": "11010519900307123X",
@@ -398,7 +399,10 @@ def build_seeds() -> Seeds:
     vc = issue_vc_jwt(holder_key=holder, **common)
     sd = issue_sd_jwt(holder_key=holder, **common)
     clients.status_registry.register(
-        controller, issuer=issuer_id, credential_ids=[vc.credential_id, sd.credential_id]
+        controller,
+        issuer=issuer_id,
+        credential_ids=[vc.credential_id, sd.credential_id],
+        digests=[vc.digest, sd.digest],
     )
     nonce, audience = secrets.token_urlsafe(12), "https://verifier.example"
     sd_presentation = present_sd_jwt(

@@ -77,11 +77,12 @@ def run() -> list[dict[str, Any]]:
         issuer, root=_value("root"), leaf_count=100_000, batch_ref=_value("batch")
     )
     ids = [_value(f"credential-{i}") for i in range(100)]
+    digests = [_value(f"digest-{i}") for i in range(100)]
     register_one = c.status_registry.register(
-        issuer, issuer=_entity("issuer"), credential_ids=ids[:1]
+        issuer, issuer=_entity("issuer"), credential_ids=ids[:1], digests=digests[:1]
     )
     register_many = c.status_registry.register(
-        issuer, issuer=_entity("issuer"), credential_ids=ids[1:]
+        issuer, issuer=_entity("issuer"), credential_ids=ids[1:], digests=digests[1:]
     )
     set_status = c.status_registry.set_status(
         issuer, credential_id=ids[0], status=CredentialStatus.SUSPENDED, reason=1

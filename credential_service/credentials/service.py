@@ -67,6 +67,7 @@ from node_adapter import (
     ChainUnavailable,
     CredentialStatus,
     KeyAlgorithm,
+    KeyPurpose,
     TransactionReverted,
     TxReceipt,
 )
@@ -190,8 +191,9 @@ def current_signing_key(
         ended = row.valid_until is not None and at >= row.valid_until
         if row.revoked_at is None and not ended and row.valid_from <= at:
             return row, runtime.keystore.get(row.keystore_name)
+    # From its registration block (valid_from 0): a key never vouches for an earlier time.
     return _new_signing_key(
-        session=session, runtime=runtime, issuer=issuer, valid_from=at, serial=len(rows)
+        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=len(rows)
     )
 
 
@@ -219,10 +221,22 @@ def _new_signing_key(
                 id=_entity_id(issuer),
                 key_id=key.thumbprint(),
                 alg=_CHAIN_ALG[key.curve],
+                purpose=KeyPurpose.CREDENTIAL_SIGNING,
                 public_key=key.raw_public_key(),
                 valid_from=valid_from,
             ),
         )
+        existing = _chain(
+            "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
+        )
+    if existing is None or existing.purpose is not KeyPurpose.CREDENTIAL_SIGNING:
+        raise LedgerRejected(
+            "the signing key is not registered on chain for credential signing",
+            detail={"key_id": key.thumbprint_b64()},
+        )
+    # The chain's window is the truth: a key is valid from its registration block at the
+    # earliest, which may be later than the time asked for.
+    valid_from = existing.valid_from
     assert issuer.id is not None
     row = SigningKeyRecord(
         key_id=key.thumbprint_b64(),
@@ -288,17 +302,20 @@ def rotate_signing_key(
         ).all()
     )
     new_row, new_key = _new_signing_key(
-        session=session, runtime=runtime, issuer=issuer, valid_from=at + 1, serial=count
+        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count
     )
+    # The old key ends where the new one begins: the new key's registration block (the old
+    # key's window must not end before it began, hence the max).
+    ends = max(new_row.valid_from, old_row.valid_from + 1)
     controller = runtime.controller(issuer.credit_code)
     _write(
         runtime,
         "end a key's validity",
         lambda: runtime.clients.trust_registry.end_key_validity(
-            controller, key_id=old_key.thumbprint(), valid_until=at + 1
+            controller, key_id=old_key.thumbprint(), valid_until=ends
         ),
     )
-    old_row.valid_until = at + 1
+    old_row.valid_until = ends
     session.add(old_row)
     session.commit()
     return _key_public(new_row, new_key)
@@ -313,26 +330,50 @@ def revoke_signing_key(
     revoked_at: datetime,
     now: datetime,
 ) -> SigningKeyPublic:
-    """Compromise: revoke a key from `revoked_at` (may lie in the past), by its issuer or the
-    issuer's accreditor. Credentials signed at or after that time stop verifying. When the
-    issuer's current key is revoked, the next issuance generates a new one."""
+    """Compromise: revoke a key from `revoked_at` (may lie in the past, never in the future:
+    ending a key later is rotation), by its issuer or the issuer's accreditor. Credentials
+    registered on chain at or after that time stop verifying. When the issuer's current key is
+    revoked, the next issuance generates a new one.
+
+    Idempotent: when the chain holds the key revoked at or before `revoked_at` already (a retry
+    after a lost answer), nothing is sent and the database mirrors the chain.
+
+    Raises `NotFound` (``signing_key_not_found``), `InvalidInput` (``key_validity_invalid``:
+    a time in the future or before 1970) and the ledger's errors.
+    """
     row = session.get(SigningKeyRecord, key_id)
     if row is None:
         raise NotFound("no such signing key", code=ErrorCode.SIGNING_KEY_NOT_FOUND)
     issuer = session.get(Organisation, row.organisation_id)
     if issuer is None or not _may_manage(actor, issuer):
         raise NotFound("no such signing key", code=ErrorCode.SIGNING_KEY_NOT_FOUND)
-    key = runtime.keystore.get(row.keystore_name)
-    signer = runtime.controller(actor.credit_code)
     at = int(revoked_at.timestamp())
-    _write(
-        runtime,
-        "revoke a key",
-        lambda: runtime.clients.trust_registry.revoke_key(
-            signer, key_id=key.thumbprint(), revoked_at=at
-        ),
-    )
-    row.revoked_at = at if row.revoked_at is None else min(row.revoked_at, at)
+    latest = _chain_time(runtime, now)
+    if at > latest:
+        raise InvalidInput(
+            "revoked_at lies in the future; a compromise is declared for a time that has "
+            "passed (rotate the key to end it later)",
+            code=ErrorCode.KEY_VALIDITY_INVALID,
+            detail={"revoked_at": at, "now": latest},
+        )
+    if at < 1:
+        raise InvalidInput("revoked_at out of range", code=ErrorCode.KEY_VALIDITY_INVALID)
+    key = runtime.keystore.get(row.keystore_name)
+    trust = runtime.clients.trust_registry
+    on_chain = _chain("read a key", lambda: trust.get_key(key.thumbprint()))
+    if on_chain is None:
+        raise NotFound("no such signing key on chain", code=ErrorCode.SIGNING_KEY_NOT_FOUND)
+    if not 0 < on_chain.revoked_at <= at:
+        signer = runtime.controller(actor.credit_code)
+        _write(
+            runtime,
+            "revoke a key",
+            lambda: trust.revoke_key(signer, key_id=key.thumbprint(), revoked_at=at),
+        )
+        # The contract takes a time after its block as the block: read back what it holds.
+        on_chain = _chain("read a key", lambda: trust.get_key(key.thumbprint()))
+        assert on_chain is not None
+    row.revoked_at = on_chain.revoked_at
     session.add(row)
     session.commit()
     return _key_public(row, key)
@@ -509,7 +550,7 @@ def _issue(
         before_chain()
     controller = runtime.controller(issuer.credit_code)
     for start in range(0, len(signed), STATUS_BATCH):
-        chunk = [c.credential_id for c in signed[start : start + STATUS_BATCH]]
+        chunk = signed[start : start + STATUS_BATCH]
         _write(
             runtime,
             "register credential statuses",
@@ -517,7 +558,8 @@ def _issue(
                 runtime.clients.status_registry.register,
                 controller,
                 issuer=entity,
-                credential_ids=chunk,
+                credential_ids=[c.credential_id for c in chunk],
+                digests=[c.digest for c in chunk],
             ),
         )
     submitted = submit_digests(

@@ -13,7 +13,7 @@ from typing import Protocol
 from eth_hash.auto import keccak
 
 from credential_service.jwk import OrganisationPublicKey
-from credential_service.models import OrganisationKind, OrganisationStatus
+from credential_service.models import KeyPurpose, OrganisationKind, OrganisationStatus
 
 
 def organisation_ledger_id(credit_code: str) -> bytes:
@@ -35,6 +35,8 @@ class KeyOnChain:
     valid_from: int
     valid_until: int
     revoked_at: int
+    purpose: KeyPurpose | None
+    """``None`` for a purpose this service does not register (credential signing, anchoring)."""
 
     @property
     def ends_at(self) -> int | None:
@@ -84,9 +86,14 @@ class TrustLedger(Protocol):
         *,
         credit_code: str,
         key: OrganisationPublicKey,
-        valid_from: datetime,
+        purpose: KeyPurpose,
+        valid_from: datetime | None,
         valid_until: datetime | None,
-    ) -> None: ...
+    ) -> None:
+        """Register ``key`` for ``purpose``, valid from ``valid_from`` (``None``: from the
+        registration block; a time before that block is refused by the contract) until
+        ``valid_until`` (``None``: open-ended)."""
+        ...
 
     def key_on_chain(self, *, key_id: bytes) -> KeyOnChain | None:
         """The key ``key_id`` (32-byte RFC 7638 thumbprint) as the registry holds it, ``None``

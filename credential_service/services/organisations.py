@@ -10,8 +10,8 @@ the change on chain, only mirrors it into the database and says so in the audit 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -29,6 +29,7 @@ from credential_service.jwk import OrganisationPublicKey, parse_public_jwk
 from credential_service.models import (
     CREDIT_CODE_PATTERN,
     KeyAlgorithm,
+    KeyPurpose,
     Organisation,
     OrganisationCreate,
     OrganisationKey,
@@ -48,6 +49,9 @@ from credential_service.services.ledger import (
     organisation_ledger_id,
 )
 from wallet_sdk.jose import b64url_decode
+
+VALID_FROM_LEEWAY = timedelta(seconds=60)
+"""A requested ``valid_from`` this little before now means now (the request took time)."""
 
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -130,6 +134,7 @@ def key_to_public(*, organisation: Organisation, key: OrganisationKey) -> Organi
         key_id=key.key_id,
         alg=KeyAlgorithm(key.alg),
         organisation=organisation.credit_code,
+        purpose=KeyPurpose(key.purpose),
         jwk=key.public_jwk,
         valid_from=as_utc(key.valid_from),
         valid_until=as_utc(key.valid_until) if key.valid_until else None,
@@ -351,7 +356,8 @@ def accredit_organisation(
             ledger=ledger,
             organisation=organisation,
             key=key,
-            valid_from=now,
+            purpose=KeyPurpose.CLIENT_AUTHENTICATION,
+            valid_from=None,
             valid_until=None,
             now=now,
         )
@@ -451,13 +457,24 @@ def register_organisation_key(
     """
     organisation = _visible(session=session, actor=actor, credit_code=credit_code)
     key = parse_public_jwk(request.jwk)
-    valid_from = as_utc(request.valid_from) if request.valid_from else now
+    valid_from = as_utc(request.valid_from) if request.valid_from else None
     valid_until = as_utc(request.valid_until) if request.valid_until else None
-    if valid_until is not None and valid_until <= valid_from:
+    if valid_from is not None and valid_from < now - VALID_FROM_LEEWAY:
+        raise InvalidInput(
+            "valid_from lies in the past: a key is valid from its registration on chain at "
+            "the earliest (leave valid_from out to start it now)",
+            code=ErrorCode.KEY_VALIDITY_INVALID,
+            detail={"valid_from": valid_from.isoformat(), "now": now.isoformat()},
+        )
+    if valid_from is not None and valid_from <= now:
+        valid_from = None  # "now", as the chain's registration block sees it
+    if valid_until is not None and valid_until <= (valid_from or now):
         raise InvalidInput(
             "valid_until must be after valid_from", code=ErrorCode.KEY_VALIDITY_INVALID
         )
-    if valid_from.timestamp() < 0 or (valid_until and valid_until.timestamp() >= 2**64):
+    if (valid_from and valid_from.timestamp() >= 2**64) or (
+        valid_until and valid_until.timestamp() >= 2**64
+    ):
         raise InvalidInput("validity out of range", code=ErrorCode.KEY_VALIDITY_INVALID)
     _ensure_key_is_new(session=session, key=key)
     stored = _register_key(
@@ -465,6 +482,7 @@ def register_organisation_key(
         ledger=ledger,
         organisation=organisation,
         key=key,
+        purpose=request.purpose,
         valid_from=valid_from,
         valid_until=valid_until,
         now=now,
@@ -488,7 +506,8 @@ def _register_key(
     ledger: TrustLedger,
     organisation: Organisation,
     key: OrganisationPublicKey,
-    valid_from: datetime,
+    purpose: KeyPurpose,
+    valid_from: datetime | None,
     valid_until: datetime | None,
     now: datetime,
 ) -> OrganisationKey:
@@ -497,27 +516,38 @@ def _register_key(
         ledger.register_key(
             credit_code=organisation.credit_code,
             key=key,
+            purpose=purpose,
             valid_from=valid_from,
             valid_until=valid_until,
         )
+        on_chain = ledger.key_on_chain(key_id=key.key_id_bytes)
+        assert on_chain is not None
     elif on_chain.entity_id == organisation_ledger_id(organisation.credit_code):
-        # An earlier attempt registered it and lost its database write: the chain's validity
-        # is the truth (a retry without valid_from would otherwise start it later).
+        # An earlier attempt registered it and lost its database write.
         note_for_audit(f"key {key.key_id} already on chain; mirrored into the database")
-        valid_from = datetime.fromtimestamp(on_chain.valid_from, tz=UTC)
-        valid_until = on_chain.mirrored_until()
     else:
         raise Conflict(
             "this key is registered on chain for another organisation", code=ErrorCode.KEY_EXISTS
         )
+    if on_chain.purpose is not purpose:
+        raise Conflict(
+            f"this key is registered on chain for another purpose than {purpose}",
+            code=ErrorCode.KEY_EXISTS,
+        )
     assert organisation.id is not None
+    # The chain's validity is the truth (it starts at the registration block at the earliest);
+    # "from now" is now here too, whatever a development chain's clock says.
+    starts = datetime.fromtimestamp(on_chain.valid_from, tz=UTC)
+    if valid_from is None:
+        starts = min(starts, now)
     stored = OrganisationKey(
         organisation_id=organisation.id,
         key_id=key.key_id,
         alg=key.alg,
+        purpose=purpose.value,
         public_jwk=key.jwk,
-        valid_from=valid_from,
-        valid_until=valid_until,
+        valid_from=starts,
+        valid_until=on_chain.mirrored_until(),
         created_at=now,
     )
     session.add(stored)
@@ -602,8 +632,16 @@ def _key_on_chain(
     return on_chain
 
 
-def _mirror(*, session: Session, key: OrganisationKey, on_chain: KeyOnChain) -> OrganisationKey:
+def _mirror(
+    *,
+    session: Session,
+    key: OrganisationKey,
+    on_chain: KeyOnChain,
+    not_after: datetime | None = None,
+) -> OrganisationKey:
     key.valid_until = on_chain.mirrored_until()
+    if not_after is not None and (key.valid_until is None or not_after < key.valid_until):
+        key.valid_until = not_after
     session.add(key)
     session.commit()
     session.refresh(key)
@@ -648,9 +686,15 @@ def end_organisation_key(
     )
     on_chain = _key_on_chain(ledger=ledger, organisation=organisation, key=key)
     ends = on_chain.ends_at
+    not_after = None
     if ends is not None and ends <= at:
         note_for_audit(f"key {key.key_id} already ends at {ends} on chain; mirrored")
     else:
+        if valid_until is None and at <= on_chain.valid_from:
+            # "Now", on a chain whose clock runs ahead of ours: a key valid from its
+            # registration block ends on chain at the first second the chain allows, and
+            # here now.
+            at, not_after = on_chain.valid_from + 1, now
         if at <= on_chain.valid_from:
             raise InvalidInput(
                 "a key cannot end before its validity starts; revoke it instead",
@@ -659,14 +703,9 @@ def end_organisation_key(
         ledger.end_key_validity(
             actor=actor.credit_code, key_id=b64url_decode(key_id), valid_until=at
         )
-        on_chain = KeyOnChain(
-            entity_id=on_chain.entity_id,
-            valid_from=on_chain.valid_from,
-            valid_until=at,
-            revoked_at=on_chain.revoked_at,
-        )
+        on_chain = replace(on_chain, valid_until=at)
         note_for_audit(f"key {key.key_id} valid until {at}")
-    return organisation, _mirror(session=session, key=key, on_chain=on_chain)
+    return organisation, _mirror(session=session, key=key, on_chain=on_chain, not_after=not_after)
 
 
 def revoke_organisation_key(
@@ -715,11 +754,7 @@ def revoke_organisation_key(
         )
     else:
         ledger.revoke_key(actor=actor.credit_code, key_id=b64url_decode(key_id), revoked_at=at)
-        on_chain = KeyOnChain(
-            entity_id=on_chain.entity_id,
-            valid_from=on_chain.valid_from,
-            valid_until=on_chain.valid_until,
-            revoked_at=at,
-        )
+        # The contract takes a time after its block as the block: read back what it holds.
+        on_chain = _key_on_chain(ledger=ledger, organisation=organisation, key=key)
         note_for_audit(f"key {key.key_id} revoked from {at}, reason {reason}")
     return organisation, _mirror(session=session, key=key, on_chain=on_chain)

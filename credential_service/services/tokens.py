@@ -41,6 +41,7 @@ from credential_service.jwk import parse_public_jwk, public_jwk_of, thumbprint
 from credential_service.models import (
     AccessTokenPublic,
     KeyAlgorithm,
+    KeyPurpose,
     Organisation,
     OrganisationKey,
     OrganisationKind,
@@ -61,6 +62,7 @@ GRANT_TYPE = "client_credentials"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ACCESS_TOKEN_TYPE = "at+jwt"
 CLIENT_KEY_CLAIM = "client_key"
+_CLIENT_AUTHENTICATION = KeyPurpose.CLIENT_AUTHENTICATION.value
 _ALLOWED_ASSERTION_ALGS = frozenset(a.value for a in KeyAlgorithm)
 _KEY_BEARING_HEADERS = ("jwk", "jku", "x5c", "x5u")
 
@@ -201,8 +203,18 @@ def issue_access_token(
     registered = _registered_keys(
         session=session, organisation=organisation, alg=alg, kid=header.get("kid")
     )
+    # Only client-authentication keys authenticate a client: a document-signing key is
+    # for labour contracts, and a key of one purpose never stands in for another.
+    wrong_purpose = [key for key in registered if key.purpose != _CLIENT_AUTHENTICATION]
+    registered = [key for key in registered if key.purpose == _CLIENT_AUTHENTICATION]
     candidates = [key for key in registered if _valid_at(key, now)]
     ended = [key for key in registered if _ended_by(key, now)]
+    if not candidates and wrong_purpose and header.get("kid") is not None:
+        raise _reject(
+            f"key {header['kid']} is registered for {wrong_purpose[0].purpose}, not for client "
+            "authentication",
+            ErrorCode.ASSERTION_KEY_WRONG_PURPOSE,
+        )
     if not candidates:
         _refuse_if_signed_by_ended_key(client_assertion, ended=ended, ledger=ledger, now=now)
         raise _reject(

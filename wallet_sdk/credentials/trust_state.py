@@ -37,6 +37,7 @@ __all__ = [
     "CachedTrustState",
     "DirectTrustView",
     "EntityRecord",
+    "RegisteredCredential",
     "RegisteredKey",
     "RegistryAddresses",
     "TrustStateError",
@@ -66,7 +67,8 @@ class RegistryAddresses:
 @dataclass(frozen=True, slots=True)
 class RegisteredKey:
     """A key as `TrustRegistry` holds it: ``algorithm`` 1 = Ed25519, 2 = P-256,
-    3 = secp256k1; ``valid_until``/``revoked_at`` 0 mean never."""
+    3 = secp256k1; ``valid_until``/``revoked_at`` 0 mean never; ``purpose`` 1 = client
+    authentication, 2 = credential signing, 3 = document signing, 4 = anchoring."""
 
     entity_id: bytes
     algorithm: int
@@ -74,6 +76,18 @@ class RegisteredKey:
     valid_from: int
     valid_until: int
     revoked_at: int
+    purpose: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredCredential:
+    """A credential's registration in `StatusRegistry`: its issuer, the SHA-256 digest of the
+    issuer-signed token it is bound to, and the timestamp of the block that registered it
+    (the time the chain witnessed the credential)."""
+
+    issuer: bytes
+    digest: bytes
+    registered_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,8 @@ class TrustView(Protocol):
     def is_key_valid_at(self, key_id: bytes, t: int) -> bool: ...
 
     def credential_issuer(self, credential_id: bytes) -> bytes | None: ...
+
+    def credential_registration(self, credential_id: bytes) -> RegisteredCredential | None: ...
 
     def credential_status_at(self, credential_id: bytes, t: int) -> tuple[int, int]: ...
 
@@ -164,8 +180,7 @@ class _Entity:
 
 @dataclass
 class _Credential:
-    issuer: bytes
-    registered_at: int
+    registration: RegisteredCredential  # built once: verification reads it on every credential
     history: list[tuple[int, int, int]] = field(default_factory=list)  # (at, status, reason)
 
 
@@ -388,19 +403,25 @@ class CachedTrustState:
                     valid_from=int(args["validFrom"]),
                     valid_until=int(args["validUntil"]),
                     revoked_at=0,
+                    purpose=int(args["purpose"]),
                 )
             elif name == "KeyValidityEnded":
                 self._update_key(bytes(args["keyId"]), valid_until=int(args["validUntil"]))
             elif name == "KeyRevoked":
                 self._update_key(bytes(args["keyId"]), revoked_at=int(args["revokedAt"]))
-        elif address == self._registries.status_registry.lower() and name == "StatusChanged":
-            credential_id = bytes(args["credentialId"])
-            at, status, reason = int(args["at"]), int(args["status"]), int(args["reason"])
-            credential = self._credentials.get(credential_id)
-            if credential is None:
-                self._credentials[credential_id] = _Credential(bytes(args["issuer"]), at)
-            else:
-                credential.history.append((at, status, reason))
+        elif address == self._registries.status_registry.lower():
+            if name == "CredentialRegistered":
+                self._credentials[bytes(args["credentialId"])] = _Credential(
+                    RegisteredCredential(
+                        bytes(args["issuer"]), bytes(args["digest"]), int(args["at"])
+                    )
+                )
+            elif name == "StatusChanged":
+                credential = self._credentials.get(bytes(args["credentialId"]))
+                if credential is not None:
+                    credential.history.append(
+                        (int(args["at"]), int(args["status"]), int(args["reason"]))
+                    )
         elif address == self._registries.anchor_registry.lower() and name == "Anchored":
             self._anchors[bytes(args["root"])] = AnchorRecord(
                 str(args["submitter"]), int(args["timestamp"]), int(event.block_number)
@@ -420,6 +441,7 @@ class CachedTrustState:
             valid_from=key.valid_from,
             valid_until=key.valid_until if valid_until is None else valid_until,
             revoked_at=key.revoked_at if revoked_at is None else revoked_at,
+            purpose=key.purpose,
         )
 
     # -- TrustView ---------------------------------------------------------------------------
@@ -505,12 +527,16 @@ class CachedTrustState:
 
     def credential_issuer(self, credential_id: bytes) -> bytes | None:
         credential = self._credentials.get(bytes(credential_id))
-        return None if credential is None else credential.issuer
+        return None if credential is None else credential.registration.issuer
+
+    def credential_registration(self, credential_id: bytes) -> RegisteredCredential | None:
+        credential = self._credentials.get(bytes(credential_id))
+        return None if credential is None else credential.registration
 
     def credential_status_at(self, credential_id: bytes, t: int) -> tuple[int, int]:
         with self._lock:
             credential = self._credentials.get(bytes(credential_id))
-            if credential is None or t < credential.registered_at:
+            if credential is None or t < credential.registration.registered_at:
                 return (0, 0)
             result = (ACTIVE, 0)
             for at, status, reason in credential.history:
@@ -592,6 +618,7 @@ class DirectTrustView:
             valid_from=record.valid_from,
             valid_until=record.valid_until,
             revoked_at=record.revoked_at,
+            purpose=int(record.purpose),
         )
 
     def is_key_valid_at(self, key_id: bytes, t: int) -> bool:
@@ -599,6 +626,12 @@ class DirectTrustView:
 
     def credential_issuer(self, credential_id: bytes) -> bytes | None:
         return self._statuses.issuer_of(credential_id)
+
+    def credential_registration(self, credential_id: bytes) -> RegisteredCredential | None:
+        record = self._statuses.registration_of(credential_id)
+        if record is None:
+            return None
+        return RegisteredCredential(record.issuer, record.digest, record.registered_at)
 
     def credential_status_at(self, credential_id: bytes, t: int) -> tuple[int, int]:
         record = self._statuses.status_at(credential_id, t)

@@ -13,29 +13,37 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
    JSON Schema. A presentation's enveloped credentials each name their true media type.
 2. ``algorithm_allowlist``: ``alg`` is in the verifier's allowlist (never ``none``, never
    HMAC). The allowlist comes from the policy, never from the token.
-3. ``issuer_accredited``: the issuer is registered in `TrustRegistry`, and was active (with
-   its province) and accredited for this credential type at the issue time.
-4. ``key_valid``: ``kid`` names a key registered on chain to this issuer, valid at the issue
-   time (inside its window, not revoked, its entity active).
-5. ``signature``: the JWS verifies under that on-chain key, with the algorithm pinned by the
+3. ``registration``: the credential's entry names the trusted `StatusRegistry`, where its id
+   was registered by the issuer bound to this very token (the SHA-256 digest of the
+   issuer-signed JWT, for an SD-JWT its issuer-signed part), so an id never carries other
+   content; and the claimed issue time lies within the policy's tolerance of the block that
+   registered it (not earlier by more than ``issue_time_tolerance``, not later by more than
+   ``clock_skew``). That block's time is the issue time the chain witnessed.
+4. ``issuer_accredited``: the issuer is registered in `TrustRegistry`, and was active (with
+   its province) and accredited for this credential type at the witnessed issue time.
+5. ``key_valid``: ``kid`` names a key registered on chain to this issuer for credential
+   signing (a client-authentication or document-signing key never signs a credential),
+   valid at the witnessed issue time (inside its window, not revoked, its entity active).
+6. ``signature``: the JWS verifies under that on-chain key, with the algorithm pinned by the
    key's type (a header ``alg`` of another family is algorithm confusion).
-6. ``status``: the credential's entry names the trusted `StatusRegistry`, was registered there
-   by the issuer, and is active at the "as of" time (not suspended, not revoked).
-7. ``anchoring``: with an anchor receipt, it proves the credential's digest was anchored (via
+7. ``status``: the credential is active at the "as of" time (not suspended, not revoked).
+8. ``anchoring``: with an anchor receipt, it proves the credential's digest was anchored (via
    `wallet_sdk.verify_receipt`), no earlier than the issue time claims, and before any key
    revocation. Without one: skipped, or failed when the policy requires anchoring.
-8. ``validity_period``: issued no later than, valid from no later than, and not expired at the
+9. ``validity_period``: issued no later than, valid from no later than, and not expired at the
    "as of" time (with the policy's clock skew).
-9. ``holder_binding``: for presentations, the key binding JWT (SD-JWT), the ``vp+jwt`` or the
-   ``vp+sd-jwt`` is signed by the key in the credential's ``cnf``, names the verifier's nonce
-   and audience, is fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented
-   disclosures. Skipped when a bare credential is verified.
+10. ``holder_binding``: for presentations, the key binding JWT (SD-JWT), the ``vp+jwt`` or the
+    ``vp+sd-jwt`` is signed by the key in the credential's ``cnf``, names the verifier's nonce
+    and audience, is fresh, and (SD-JWT) its ``sd_hash`` covers exactly the presented
+    disclosures. Skipped when a bare credential is verified.
 
-Checks 3 and 4 read claims before the signature is checked because the key to check it with
-comes from the chain through them; a failed check 5 marks everything after it skipped.
+Checks 3 to 5 read claims before the signature is checked because the key to check it with
+comes from the chain through them; a failed check 6 marks everything after it skipped.
 
-The issue time is the signer's claim. After a key is revoked for compromise, an attacker could
-backdate ``iat``; an anchor receipt (check 7) bounds that, which is why a policy may require it.
+The issue time ``iat`` is the signer's claim; every "as of issue time" question (accreditation,
+key validity) is asked at the time the chain witnessed instead, so backdating ``iat`` to before
+a type was withdrawn or a key revoked gains nothing: the claim must agree with the chain
+within the tolerance, and the chain's time is what is judged.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from wallet_sdk._key_purpose import KeyPurpose, purpose_name
 from wallet_sdk.credentials._model import (
     CONTENT_TYPES,
     ENVELOPED_VC_TYPE,
@@ -101,6 +110,7 @@ __all__ = [
 CHECKS = (
     "format",
     "algorithm_allowlist",
+    "registration",
     "issuer_accredited",
     "key_valid",
     "signature",
@@ -144,6 +154,9 @@ class VerificationPolicy:
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
     clock_skew: int = 60
     max_presentation_age: int = 300
+    issue_time_tolerance: int = 300
+    """How far (seconds) a claimed issue time may precede the block that registered the
+    credential: issuance signs first and registers in batches after."""
     require_anchoring: bool = False
     validate_schema: bool = True
 
@@ -155,7 +168,12 @@ class VerificationPolicy:
         if not algorithms:
             raise FormatError("the algorithm allowlist is empty")
         object.__setattr__(self, "algorithms", algorithms)
-        if self.max_token_bytes <= 0 or self.clock_skew < 0 or self.max_presentation_age <= 0:
+        if (
+            self.max_token_bytes <= 0
+            or self.clock_skew < 0
+            or self.max_presentation_age <= 0
+            or self.issue_time_tolerance < 0
+        ):
             raise FormatError("limits must be positive")
 
 
@@ -425,6 +443,7 @@ class _State:
     issuer_id: bytes = b""
     credential_id: bytes = b""
     issued_at: int = 0
+    witnessed_at: int = 0
     valid_from: int = 0
     valid_until: int | None = None
     key_id: bytes = b""
@@ -995,10 +1014,38 @@ class CredentialVerifier:
                 raise _Failed(f"alg {alg!r} is not in the allowlist {sorted(policy.algorithms)}")
             return f"alg {alg} allowed"
 
-        # 3. issuer accredited for the type at issue time
+        # 3. registration: the id is bound on chain to this token, at a witnessed time
+        def check_registration() -> str:
+            ref = state.status_ref
+            assert ref is not None
+            registries = trust.registries
+            if ref.chain_id != registries.chain_id or ref.address != registries.status_registry:
+                raise _Failed(f"status entry names {ref.caip10}, not the trusted StatusRegistry")
+            registered = trust.credential_registration(state.credential_id)
+            if registered is None:
+                raise _Failed("credential is not registered in StatusRegistry")
+            if registered.issuer != state.issuer_id:
+                raise _Failed("credential was registered by another issuer")
+            if not hmac.compare_digest(registered.digest, state.digest()):
+                raise _Failed(
+                    f"credential id is registered with other content (digest "
+                    f"0x{registered.digest.hex()} on chain, this token 0x{state.digest().hex()})"
+                )
+            at, claimed = registered.registered_at, state.issued_at
+            if claimed < at - policy.issue_time_tolerance:
+                raise _Failed(
+                    f"claims issue time {claimed}, {at - claimed} s before the chain witnessed "
+                    f"its registration at {at} (tolerance {policy.issue_time_tolerance} s)"
+                )
+            if claimed > at + policy.clock_skew:
+                raise _Failed(f"claims issue time {claimed}, after the chain registered it at {at}")
+            state.witnessed_at = at
+            return f"registered by the issuer with this content at {at}"
+
+        # 4. issuer accredited for the type at the witnessed issue time
         def check_issuer() -> str:
             assert state.credential_type is not None
-            issuer, t = state.issuer_id, state.issued_at
+            issuer, t = state.issuer_id, state.witnessed_at
             if not trust.entity_registered(issuer):
                 raise _Failed(f"issuer 0x{issuer.hex()} is not registered in TrustRegistry")
             if not trust.entity_active_at(issuer, t):
@@ -1013,9 +1060,9 @@ class CredentialVerifier:
                 )
             return f"issuer accredited for {state.credential_type.term} at {t}"
 
-        # 4. key valid at issue time
+        # 5. credential-signing key valid at the witnessed issue time
         def check_key() -> str:
-            key_id, t = state.key_id, state.issued_at
+            key_id, t = state.key_id, state.witnessed_at
             record = trust.key(key_id)
             if record is None:
                 raise _Failed("kid names no key registered in TrustRegistry")
@@ -1023,14 +1070,21 @@ class CredentialVerifier:
                 raise _Failed(
                     f"kid names a key of entity 0x{record.entity_id.hex()}, not of the issuer"
                 )
+            if record.purpose != KeyPurpose.CREDENTIAL_SIGNING:
+                raise _Failed(
+                    f"kid names a key registered for {purpose_name(record.purpose)}, "
+                    "not for credential signing"
+                )
             if t < record.valid_from:
-                raise _Failed(f"key valid only from {record.valid_from}, issued at {t}")
+                raise _Failed(f"key valid only from {record.valid_from}, registered at {t}")
             if record.valid_until and t >= record.valid_until:
                 raise _Failed(
-                    f"key validity ended at {record.valid_until} (rotated); issued at {t}"
+                    f"key validity ended at {record.valid_until} (rotated); registered at {t}"
                 )
             if record.revoked_at and t >= record.revoked_at:
-                raise _Failed(f"key revoked from {record.revoked_at} (compromise); issued at {t}")
+                raise _Failed(
+                    f"key revoked from {record.revoked_at} (compromise); registered at {t}"
+                )
             if not trust.is_key_valid_at(key_id, t):
                 raise _Failed(f"key not valid at {t}: its entity was not active")
             state.key, state.key_raw = self._key(
@@ -1038,7 +1092,7 @@ class CredentialVerifier:
             )
             return f"key {state.header.get('kid')} valid at {t}"
 
-        # 5. signature under the on-chain key, algorithm pinned by the key
+        # 6. signature under the on-chain key, algorithm pinned by the key
         def check_signature() -> str:
             key = state.key
             assert key is not None
@@ -1054,25 +1108,15 @@ class CredentialVerifier:
             _verify_signature(key, state.key_raw, signing_input, state.signature)
             return f"{alg} signature verifies under the registered key"
 
-        # 6. status at the as-of time
+        # 7. status at the as-of time
         def check_status() -> str:
-            ref = state.status_ref
-            assert ref is not None
-            registries = trust.registries
-            if ref.chain_id != registries.chain_id or ref.address != registries.status_registry:
-                raise _Failed(f"status entry names {ref.caip10}, not the trusted StatusRegistry")
-            issuer = trust.credential_issuer(state.credential_id)
-            if issuer is None:
-                raise _Failed("credential is not registered in StatusRegistry")
-            if issuer != state.issuer_id:
-                raise _Failed("credential was registered by another issuer")
             status, reason = trust.credential_status_at(state.credential_id, as_of)
             if status != 1:
                 name = _STATUS_NAMES.get(status, str(status))
                 raise _Failed(f"credential is {name} as of {as_of} (reason {reason})")
             return f"active as of {as_of}"
 
-        # 7. anchoring
+        # 8. anchoring
         def check_anchoring() -> str:
             receipt = receipt_for(state.credential_id, state.digest())
             if receipt is None:
@@ -1097,7 +1141,7 @@ class CredentialVerifier:
                 raise _Failed("anchored after the signing key was revoked")
             return f"digest anchored in block {receipt.block_number} at {receipt.block_time}"
 
-        # 8. validity period
+        # 9. validity period
         def check_validity() -> str:
             skew = policy.clock_skew
             if state.issued_at > as_of + skew:
@@ -1108,7 +1152,7 @@ class CredentialVerifier:
                 raise _Failed(f"expired: valid until {state.valid_until}, as of {as_of}")
             return f"valid as of {as_of}"
 
-        # 9. holder binding
+        # 10. holder binding
         def check_binding() -> str:
             if binding is None:
                 return (
@@ -1117,7 +1161,8 @@ class CredentialVerifier:
             self._check_binding(state, binding)
             return f"{binding.kind} by the credential's holder key, nonce and audience match"
 
-        issuer_check, key_check, status_check, anchoring_check = (
+        registration_check, issuer_check, key_check, status_check, anchoring_check = (
+            check_registration,
             check_issuer,
             check_key,
             check_status,
@@ -1139,12 +1184,13 @@ class CredentialVerifier:
             def not_checked() -> str:
                 return _NO_CHAIN
 
-            issuer_check = status_check = not_checked
+            registration_check = issuer_check = status_check = not_checked
             key_check, anchoring_check = check_listed_key, check_anchoring_without_chain
         runner.run("format", check_format, after=())
         runner.run("algorithm_allowlist", check_algorithm, after=("format",))
-        runner.run("issuer_accredited", issuer_check, after=("format",))
-        runner.run("key_valid", key_check, after=("format", "algorithm_allowlist"))
+        runner.run("registration", registration_check, after=("format",))
+        runner.run("issuer_accredited", issuer_check, after=("registration",))
+        runner.run("key_valid", key_check, after=("registration", "algorithm_allowlist"))
         runner.run("signature", check_signature, after=("key_valid",))
         downstream = ("signature",)
         runner.run("status", status_check, after=downstream)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from wallet_sdk._key_purpose import KeyPurpose, purpose_name
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence._package import EvidencePackage
 from wallet_sdk.evidence._reasons import Reason
@@ -74,7 +75,8 @@ _ZERO32 = bytes(32)
 
 @dataclass(frozen=True, slots=True)
 class RegisteredKeyRecord:
-    """A key as `TrustRegistry.getKey` returns it (``valid_until``/``revoked_at`` 0: never)."""
+    """A key as `TrustRegistry.getKey` returns it (``valid_until``/``revoked_at`` 0: never;
+    ``purpose`` the `TrustRegistry` key purpose, 3 = document signing)."""
 
     entity_id: bytes
     alg: int
@@ -82,6 +84,7 @@ class RegisteredKeyRecord:
     valid_from: int
     valid_until: int
     revoked_at: int
+    purpose: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +425,12 @@ def _employer_key(
     if not hmac.compare_digest(bytes(record.entity_id), employer):
         raise _Failed(
             "key.other_entity", key=signature.key_id, entity=_hex(record.entity_id), **label
+        )
+    # A client-authentication key authenticates its organisation, it never signs a contract.
+    if record.purpose != KeyPurpose.DOCUMENT_SIGNING:
+        raise _Failed(
+            f"{label}: key {signature.key_id} is registered for "
+            f"{purpose_name(record.purpose)}, not for document signing"
         )
     return _key_from_chain(record, key_id)
 

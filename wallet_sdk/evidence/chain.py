@@ -44,6 +44,7 @@ class NodeEvidenceChainView(NodeChainView):
             valid_from=record.valid_from,
             valid_until=record.valid_until,
             revoked_at=record.revoked_at,
+            purpose=int(record.purpose),
         )
 
     def is_key_valid_at(self, trust_registry: str, key_id: bytes, t: int) -> bool:

@@ -54,6 +54,8 @@ _VC_DATA_MODEL = "https://www.w3.org/TR/vc-data-model#"
 _PROBLEM_TYPES = {
     "format": "PARSING_ERROR",
     "algorithm_allowlist": "CRYPTOGRAPHIC_SECURITY_ERROR",
+    # Not the token the chain registered under this id: its integrity, not its shape.
+    "registration": "CRYPTOGRAPHIC_SECURITY_ERROR",
     "key_valid": "CRYPTOGRAPHIC_SECURITY_ERROR",
     "signature": "CRYPTOGRAPHIC_SECURITY_ERROR",
     "holder_binding": "CRYPTOGRAPHIC_SECURITY_ERROR",

@@ -160,8 +160,10 @@ def test_an_ended_key_is_refused_as_expired(service: Service) -> None:
 
     assert response.status_code == 200, response.text
     record = registry(service).get_key(old.thumbprint())
-    assert record.revoked_at == 0 and before <= record.valid_until <= int(time.time())
-    assert as_unix(response.json()["valid_until"]) == record.valid_until
+    # Now, or (on a chain whose clock runs ahead) the first second after its registration.
+    latest = max(int(time.time()), record.valid_from + 1)
+    assert record.revoked_at == 0 and before <= record.valid_until <= latest
+    assert before <= as_unix(response.json()["valid_until"]) <= record.valid_until
     refused = token_request(service, code, old)
     assert refused.status_code == 401 and refused.json()["code"] == "client_key_expired"
     assert service.client.get("/v1/organisations/me", headers=issued).status_code == 401
@@ -330,3 +332,43 @@ def test_revoking_twice_succeeds_and_only_moves_earlier(service: Service) -> Non
     ended = service.client.post(key_path(code, key, "end"), json={}, headers=headers)
     assert ended.status_code == 200, ended.text
     assert registry(service).get_key(key.thumbprint()).valid_until == 0
+
+
+# -- key purposes (security issue #11.2) ------------------------------------------------------
+
+
+def test_a_document_signing_key_does_not_authenticate_a_client(service: Service) -> None:
+    code, (client_key, _spare) = new_client(service)
+    signing_key = Jwk.generate(Curve.ED25519)
+    registered = service.client.post(
+        f"/v1/organisations/{code}/keys",
+        json={"jwk": public_members(signing_key), "purpose": "document_signing"},
+        headers=bearer(service, code, client_key),
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["purpose"] == "document_signing"
+    on_chain = registry(service).get_key(signing_key.thumbprint())
+    assert int(on_chain.purpose) == 3  # TrustRegistry KeyPurpose.DocumentSigning
+    refused = token_request(service, code, signing_key)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "assertion_key_wrong_purpose"
+    assert refused.json()["message"] == (
+        f"key {signing_key.thumbprint_b64()} is registered for document_signing, not for "
+        "client authentication"
+    )
+
+
+def test_a_key_valid_from_the_past_is_refused(service: Service) -> None:
+    code, (client_key, _spare) = new_client(service)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    response = service.client.post(
+        f"/v1/organisations/{code}/keys",
+        json={
+            "jwk": public_members(Jwk.generate(Curve.ED25519)),
+            "valid_from": yesterday.isoformat(),
+        },
+        headers=bearer(service, code, client_key),
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "key_validity_invalid"
+    assert response.json()["message"].startswith("valid_from lies in the past")

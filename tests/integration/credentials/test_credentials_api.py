@@ -16,7 +16,11 @@ from credential_service.services.tokens import OrganisationStandingCache
 from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
 from tests.integration.credentials.conftest import client_of, post
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
-from wallet_sdk.credentials import present_sd_jwt, present_vc_jwt
+from wallet_sdk.credentials import (
+    issue_vc_jwt,
+    present_sd_jwt,
+    present_vc_jwt,
+)
 from wallet_sdk.jose import Curve, Jwk
 
 AUDIENCE = "https://rsj.zj.example/verify"
@@ -63,9 +67,10 @@ def test_issue_in_bulk_and_verify(
     assert all(c["anchor_item_id"] for c in issued)
     report = verify(service, runtime, court, issued[0]["credential"])
     assert report["verified"], report
-    assert [c["check"] for c in report["checks"]][:5] == [
+    assert [c["check"] for c in report["checks"]][:6] == [
         "format",
         "algorithm_allowlist",
+        "registration",
         "issuer_accredited",
         "key_valid",
         "signature",
@@ -178,8 +183,11 @@ def test_rotation_and_compromise(
     assert after["key_id"] == new_key["key_id"]
     assert verify(service, runtime, court, before["credential"])["verified"]
     assert verify(service, runtime, court, after["credential"])["verified"]
-    # The new key is compromised from just after `after` was issued.
-    revoked_at = datetime.fromtimestamp(after["issued_at"] + 1, UTC)
+    # The new key is compromised from just after the chain registered `after`.
+    registered = runtime.trust_state.credential_registration(bytes.fromhex(after["id"][2:]))
+    assert registered is not None and registered.registered_at >= after["issued_at"]
+    revoked_at = datetime.fromtimestamp(registered.registered_at + 1, UTC)
+    service.context.ledger.chain.mine(2)  # type: ignore[attr-defined]  # the compromise is past
     response = post(
         service,
         school,
@@ -219,7 +227,8 @@ def test_vc_api_issue_and_verify(
     assert result["verified"] and result["problemDetails"] == [], result
     tampered = dict(enveloped, id=enveloped["id"][:-4] + "AAAA")
     result = post(service, court, "/credentials/verify", {"verifiableCredential": tampered}).json()
-    assert not result["verified"] and result["problemDetails"][0]["title"] == "signature"
+    # Another token than the one registered under its id: refused before its signature.
+    assert not result["verified"] and result["problemDetails"][0]["title"] == "registration"
     assert result["problemDetails"][0]["type"].endswith("#CRYPTOGRAPHIC_SECURITY_ERROR")
     # Presentations: vp+jwt enveloped, challenge = nonce, domain = audience.
     token = enveloped["id"].split(",", 1)[1]
@@ -421,3 +430,72 @@ def test_issuing_within_the_second_of_a_rotation_signs_with_the_key_still_valid(
         assert row.key_id == new_key["key_id"]
     keys_after = service.client.get("/v1/credentials/keys", headers=service.headers(school))
     assert len(keys_after.json()) == len(keys_before.json())  # no key minted
+
+
+# -- security: key purposes and revocation edges (#11.2, #18.10) --------------------------------
+
+
+def test_a_credential_forged_with_the_issuers_client_key_is_refused(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    # The school's OAuth client key (registered through /v1/organisations/{code}/keys and
+    # held by the school itself) signs another subject under the id of a credential the
+    # service issued: the verifier must not answer verified.
+    school, court = accredited["school"], client_of(service, OrganisationKind.COURT)
+    genuine = issue(
+        service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT}
+    ).json()["credentials"][0]
+    client_key = Jwk.from_jwk(service.private_jwk(school))
+    forged = issue_vc_jwt(
+        credential_type=runtime.types.get("TechnicalSchoolDiploma"),
+        subject={**DIPLOMA_SUBJECT, "name": "李四"},
+        issuer_id=bytes.fromhex(
+            service.client.get(
+                f"/v1/organisations/{school}", headers=service.headers(school)
+            ).json()["ledger_id"][2:]
+        ),
+        key=client_key,
+        status_registry=runtime.status_registry,
+        issued_at=genuine["issued_at"],
+        credential_id=bytes.fromhex(genuine["id"][2:]),
+    )
+    report = verify(service, runtime, court, forged.token)
+    assert report["verified"] is False
+    assert failed_check(report) == "registration"
+    assert verify(service, runtime, court, genuine["credential"])["verified"]
+
+
+def test_a_signing_key_compromise_in_the_future_is_refused(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    school = accredited["school"]
+    issued = issue(service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT})
+    key_id = issued.json()["credentials"][0]["key_id"]
+    a_year_ahead = datetime.now(UTC) + timedelta(days=365)
+    response = post(
+        service,
+        school,
+        f"/v1/credentials/keys/{key_id}/revoke",
+        {"revoked_at": a_year_ahead.isoformat()},
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "key_validity_invalid"
+    assert body["message"].startswith("revoked_at lies in the future")
+
+
+def test_a_repeated_signing_key_revocation_is_done_not_a_conflict(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    school = accredited["school"]
+    issued = issue(service, school, {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT})
+    key_id = issued.json()["credentials"][0]["key_id"]
+    service.context.ledger.chain.mine(2)  # type: ignore[attr-defined]
+    compromised = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    path = f"/v1/credentials/keys/{key_id}/revoke"
+    first = post(service, school, path, {"revoked_at": compromised.isoformat()})
+    assert first.status_code == 200, first.text
+    # The answer was lost; the client retries the same request.
+    again = post(service, school, path, {"revoked_at": compromised.isoformat()})
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()

@@ -124,9 +124,9 @@ def registrations(
     calls: list[int] = []
     original = runtime.clients.status_registry.register
 
-    def register(signer: Any, *, issuer: bytes, credential_ids: Any) -> Any:
+    def register(signer: Any, *, issuer: bytes, credential_ids: Any, digests: Any) -> Any:
         calls.append(len(credential_ids))
-        return original(signer, issuer=issuer, credential_ids=credential_ids)
+        return original(signer, issuer=issuer, credential_ids=credential_ids, digests=digests)
 
     monkeypatch.setattr(runtime.clients.status_registry, "register", register)
     yield calls
@@ -271,7 +271,7 @@ def test_a_failed_issuance_stores_no_key_and_a_retry_issues(
     body = {"credentials": [diploma("I000000070"), diploma("I000000071")]}
     counting = runtime.clients.status_registry.register
 
-    def rejected(signer: Any, *, issuer: bytes, credential_ids: Any) -> Any:
+    def rejected(signer: Any, *, issuer: bytes, credential_ids: Any, digests: Any) -> Any:
         raise TransactionReverted("CredentialExists()", error_name="CredentialExists")
 
     before = counts(service, school)
@@ -299,10 +299,10 @@ def test_a_request_whose_key_is_in_flight_is_refused(
     entered, release = threading.Event(), threading.Event()
     counting = runtime.clients.status_registry.register
 
-    def slow(signer: Any, *, issuer: bytes, credential_ids: Any) -> Any:
+    def slow(signer: Any, *, issuer: bytes, credential_ids: Any, digests: Any) -> Any:
         entered.set()
         assert release.wait(30)
-        return counting(signer, issuer=issuer, credential_ids=credential_ids)
+        return counting(signer, issuer=issuer, credential_ids=credential_ids, digests=digests)
 
     monkeypatch.setattr(runtime.clients.status_registry, "register", slow)
     with ThreadPoolExecutor(1) as pool:
@@ -344,7 +344,7 @@ def test_losing_a_race_to_another_process_answers_the_winners_response(
         ).one()
     assert organisation_id is not None
 
-    def meanwhile(signer: Any, *, issuer: bytes, credential_ids: Any) -> Any:
+    def meanwhile(signer: Any, *, issuer: bytes, credential_ids: Any, digests: Any) -> Any:
         with Session(service.context.engine) as other:
             other.add(
                 IdempotencyRecord(
@@ -364,7 +364,7 @@ def test_losing_a_race_to_another_process_answers_the_winners_response(
                 )
             )
             other.commit()
-        return counting(signer, issuer=issuer, credential_ids=credential_ids)
+        return counting(signer, issuer=issuer, credential_ids=credential_ids, digests=digests)
 
     before = counts(service, school)
     monkeypatch.setattr(runtime.clients.status_registry, "register", meanwhile)

@@ -20,7 +20,7 @@ from credential_service import Settings, create_app
 from credential_service.anchoring.batcher import Batcher, BatchPolicy
 from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.anchoring.worker import _ensure_anchoring_account
-from credential_service.bootstrap import bootstrap_demo, load_client_key
+from credential_service.bootstrap import bootstrap_demo, load_client_key, load_document_key
 from credential_service.context import ServiceContext
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
@@ -49,7 +49,8 @@ class LabourService:
     client: TestClient
     chain: Chain
     employer: str  # client id = credit code
-    employer_jwk: dict[str, str]
+    employer_jwk: dict[str, str]  # client authentication
+    employer_signing_jwk: dict[str, str]  # document signing: labour contracts
     batcher: Batcher
     directory: Path
     province: str = ""  # the employer's province: client id and private JWK
@@ -60,7 +61,8 @@ class LabourService:
 
     @property
     def employer_key(self) -> Jwk:
-        return Jwk.from_jwk(self.employer_jwk)
+        """The employer's document-signing key (its client key never signs a contract)."""
+        return Jwk.from_jwk(self.employer_signing_jwk)
 
     @property
     def employer_entity(self) -> bytes:
@@ -238,6 +240,7 @@ def open_labour_service(
             chain=chain,
             employer=employer,
             employer_jwk=load_client_key(clients, employer),
+            employer_signing_jwk=load_document_key(clients, employer),
             batcher=batcher,
             directory=directory,
             province=province,

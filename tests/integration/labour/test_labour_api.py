@@ -448,3 +448,17 @@ def test_terms_nested_too_deep_are_400_too_deep(labour_service: LabourService) -
         "message": "the terms document nests arrays and objects deeper than 32 levels",
         "detail": {"limit": 32},
     }
+
+
+def test_the_employers_client_key_does_not_sign_a_contract(labour_service: LabourService) -> None:
+    # The key the employer authenticates with (registered for client authentication) is not
+    # a document-signing key: a signature made with it is refused, naming the check.
+    service = labour_service
+    contract = service.upload(service.wallet())
+    response = service.employer_signs(contract, key=Jwk.from_jwk(service.employer_jwk))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["detail"]["check"] == "signer_keys"
+    assert body["message"].endswith(
+        "is registered for client authentication, not for document signing"
+    )

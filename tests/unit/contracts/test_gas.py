@@ -12,8 +12,8 @@ from .test_consent_registry import as_tuple, make_grant, sign_grant
 
 # One storage slot and one event per batch, plus the trust check (one cold call, three slots).
 ANCHOR_BUDGET = 60_000
-REGISTER_ONE_BUDGET = 90_000
-REGISTER_EXTRA_ID_BUDGET = 50_000  # two fresh slots and an event per further credential
+REGISTER_ONE_BUDGET = 110_000  # the content digest is a third slot
+REGISTER_EXTRA_ID_BUDGET = 72_000  # three fresh slots (one the digest) and an event per id
 SET_STATUS_BUDGET = 80_000
 GRANT_BUDGET = 190_000  # five slots (the consent) and the holder's nonce word
 WITHDRAW_BUDGET = 60_000
@@ -32,9 +32,12 @@ def test_anchor_costs_one_slot_and_an_event(world: World):
 
 
 def test_status_register_and_set_status(world: World):
-    one = world.tx("StatusRegistry", world.issuer, "register", ISSUER_ID, [os.urandom(32)])
+    one = world.tx(
+        "StatusRegistry", world.issuer, "register", ISSUER_ID, [os.urandom(32)], [os.urandom(32)]
+    )
     ten_ids = [os.urandom(32) for _ in range(10)]
-    ten = world.tx("StatusRegistry", world.issuer, "register", ISSUER_ID, ten_ids)
+    ten_digests = [os.urandom(32) for _ in range(10)]
+    ten = world.tx("StatusRegistry", world.issuer, "register", ISSUER_ID, ten_ids, ten_digests)
     per_extra = (ten.gas_used - one.gas_used) // 9
     changed = world.tx("StatusRegistry", world.issuer, "setStatus", ten_ids[0], SUSPENDED, 1)
     _report(world, "StatusRegistry.register (1 id)", one.gas_used)

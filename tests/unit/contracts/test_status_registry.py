@@ -24,22 +24,30 @@ ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
+def _digests(ids: list[bytes]) -> list[bytes]:
+    """A content digest per id (any non-zero 32 bytes will do for the registry)."""
+    return [os.urandom(32) for _ in ids]
+
+
 def _register(world: World, count: int = 1) -> list[bytes]:
     ids = [os.urandom(32) for _ in range(count)]
-    world.tx(S, world.issuer, "register", ISSUER_ID, ids)
+    world.tx(S, world.issuer, "register", ISSUER_ID, ids, _digests(ids))
     return ids
 
 
 def test_register_makes_credentials_active(world: World):
     ids = [os.urandom(32) for _ in range(3)]
-    receipt = world.tx(S, world.issuer, "register", ISSUER_ID, ids)
+    digests = _digests(ids)
+    receipt = world.tx(S, world.issuer, "register", ISSUER_ID, ids, digests)
     at = world.time_of(receipt)
-    events = [e.args for e in receipt.events if e.name == "StatusChanged"]
+    events = [e.args for e in receipt.events if e.name == "CredentialRegistered"]
     assert [dict(e) for e in events] == [
-        {"credentialId": i, "issuer": ISSUER_ID, "status": ACTIVE, "reason": 0, "at": at}
-        for i in ids
+        {"credentialId": i, "issuer": ISSUER_ID, "digest": d, "at": at}
+        for i, d in zip(ids, digests, strict=True)
     ]
-    for credential_id in ids:
+    assert not [e for e in receipt.events if e.name == "StatusChanged"]
+    for credential_id, digest in zip(ids, digests, strict=True):
+        assert world.call(S, "registrationOf", credential_id) == (ISSUER_ID, digest, at)
         assert world.call(S, "currentStatus", credential_id) == (ACTIVE, 0)
         assert world.call(S, "statusAt", credential_id, at) == (ACTIVE, 0)
         assert world.call(S, "statusAt", credential_id, at - 1) == (NONE, 0)
@@ -53,6 +61,7 @@ def test_unknown_credentials_have_no_status(world: World):
     assert world.call(S, "currentStatus", unknown) == (NONE, 0)
     assert world.call(S, "statusAt", unknown, world.now()) == (NONE, 0)
     assert world.call(S, "issuerOf", unknown) == ZERO32
+    assert world.call(S, "registrationOf", unknown) == (ZERO32, ZERO32, 0)
     assert world.call(S, "historyLength", unknown) == 0
     with expect_revert("HistoryIndexOutOfRange", (unknown, 0)):
         world.call(S, "historyAt", unknown, 0)
@@ -61,7 +70,7 @@ def test_unknown_credentials_have_no_status(world: World):
 def test_register_rejects_unauthorised_accounts(world: World):
     for signer in (world.stranger, world.province, world.employer):
         with expect_revert("NotController", (ISSUER_ID, signer.address)):
-            world.tx(S, signer, "register", ISSUER_ID, [os.urandom(32)])
+            world.tx(S, signer, "register", ISSUER_ID, [os.urandom(32)], _digests([os.urandom(32)]))
 
 
 @pytest.mark.parametrize("target", [ISSUER_ID, GUANGDONG])
@@ -69,20 +78,33 @@ def test_register_rejects_a_suspended_issuer_or_province(world: World, target):
     accreditor = world.ministry if target == GUANGDONG else world.province
     world.tx(T, accreditor, "setEntityStatus", target, SUSPENDED, 0)
     with expect_revert("EntityNotActive", (ISSUER_ID,)):
-        world.tx(S, world.issuer, "register", ISSUER_ID, [os.urandom(32)])
+        world.tx(
+            S, world.issuer, "register", ISSUER_ID, [os.urandom(32)], _digests([os.urandom(32)])
+        )
 
 
 def test_register_rejects_empty_batch_zero_id_and_duplicates(world: World):
     with expect_revert("EmptyBatch", ()):
-        world.tx(S, world.issuer, "register", ISSUER_ID, [])
+        world.tx(S, world.issuer, "register", ISSUER_ID, [], _digests([]))
     with expect_revert("ZeroId", ()):
-        world.tx(S, world.issuer, "register", ISSUER_ID, [os.urandom(32), ZERO32])
+        world.tx(
+            S,
+            world.issuer,
+            "register",
+            ISSUER_ID,
+            [os.urandom(32), ZERO32],
+            _digests([os.urandom(32), ZERO32]),
+        )
     (existing,) = _register(world)
     with expect_revert("CredentialExists", (existing,)):
-        world.tx(S, world.issuer, "register", ISSUER_ID, [existing])
+        world.tx(S, world.issuer, "register", ISSUER_ID, [existing], _digests([existing]))
     fresh = os.urandom(32)
+    with expect_revert("LengthMismatch", (1, 0)):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [fresh], [])
+    with expect_revert("ZeroDigest", (fresh,)):
+        world.tx(S, world.issuer, "register", ISSUER_ID, [fresh], [ZERO32])
     with expect_revert("CredentialExists", (fresh,)):
-        world.tx(S, world.issuer, "register", ISSUER_ID, [fresh, fresh])
+        world.tx(S, world.issuer, "register", ISSUER_ID, [fresh, fresh], _digests([fresh, fresh]))
 
 
 def test_status_history_answers_as_of_any_time(world: World):

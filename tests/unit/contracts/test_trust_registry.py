@@ -40,17 +40,38 @@ P256_KEY = b"\x04" + bytes(range(64))
 SECP256K1_KEY = b"\x04" + bytes(range(100, 164))
 NEW_ISSUER = org_id("GZ-TECH-SCHOOL")
 T = "TrustRegistry"
+CLIENT_AUTHENTICATION, CREDENTIAL_SIGNING, DOCUMENT_SIGNING, ANCHORING = 1, 2, 3, 4
 
 
 def _key_id() -> bytes:
     return os.urandom(32)
 
 
-def _register_key(world: World, key_id: bytes, valid_from: int, valid_until: int = 0, alg: int = 1):
+def _register_key(
+    world: World,
+    key_id: bytes,
+    valid_from: int,
+    valid_until: int = 0,
+    alg: int = 1,
+    purpose: int = CREDENTIAL_SIGNING,
+):
     public_key = {1: ED25519_KEY, 2: P256_KEY, 3: SECP256K1_KEY}[alg]
     return world.tx(
-        T, world.issuer, "registerKey", ISSUER_ID, key_id, alg, public_key, valid_from, valid_until
+        T,
+        world.issuer,
+        "registerKey",
+        ISSUER_ID,
+        key_id,
+        alg,
+        purpose,
+        public_key,
+        valid_from,
+        valid_until,
     )
+
+
+def _registered_at(world: World, key_id: bytes) -> int:
+    return int(world.call(T, "getKey", key_id)[3])
 
 
 # -- constructor -------------------------------------------------------------------------------
@@ -471,19 +492,65 @@ def test_set_anchoring_account_rejects_zero_unknown_and_revoked(world: World):
 )
 def test_register_key_for_each_algorithm(world: World, alg, public_key):
     key_id = _key_id()
-    now = world.now()
+    start = world.now() + 10
     receipt = world.tx(
-        T, world.issuer, "registerKey", ISSUER_ID, key_id, alg, public_key, now, now + 1000
-    )
-    event = receipt.event("KeyRegistered").args
-    assert (event["id"], event["keyId"], event["alg"], event["validFrom"], event["validUntil"]) == (
+        T,
+        world.issuer,
+        "registerKey",
         ISSUER_ID,
         key_id,
         alg,
-        now,
-        now + 1000,
+        CREDENTIAL_SIGNING,
+        public_key,
+        start,
+        start + 1000,
     )
-    assert world.call(T, "getKey", key_id) == (ISSUER_ID, alg, public_key, now, now + 1000, 0)
+    event = receipt.event("KeyRegistered").args
+    assert (
+        event["id"],
+        event["keyId"],
+        event["alg"],
+        event["purpose"],
+        event["validFrom"],
+        event["validUntil"],
+    ) == (ISSUER_ID, key_id, alg, CREDENTIAL_SIGNING, start, start + 1000)
+    assert world.call(T, "getKey", key_id) == (
+        ISSUER_ID,
+        alg,
+        public_key,
+        start,
+        start + 1000,
+        0,
+        CREDENTIAL_SIGNING,
+    )
+
+
+@pytest.mark.parametrize(
+    "purpose", [CLIENT_AUTHENTICATION, CREDENTIAL_SIGNING, DOCUMENT_SIGNING, ANCHORING]
+)
+def test_register_key_records_its_purpose(world: World, purpose):
+    key_id = _key_id()
+    receipt = _register_key(world, key_id, 0, purpose=purpose)
+    assert receipt.event("KeyRegistered").args["purpose"] == purpose
+    assert world.call(T, "getKey", key_id)[6] == purpose
+
+
+@pytest.mark.parametrize("purpose", [0, 5, 255])
+def test_register_key_rejects_an_unknown_purpose(world: World, purpose):
+    with expect_revert("InvalidKeyPurpose", (purpose,)):
+        _register_key(world, _key_id(), 0, purpose=purpose)
+
+
+def test_register_key_validity_starts_at_the_registration_block_at_the_earliest(world: World):
+    # A key must never vouch for a time before the chain saw it: a validFrom before the
+    # registration block would let a new key sign credentials dated into the past.
+    block_time = world.advance(10)
+    with expect_revert("ValidityStartsBeforeRegistration", (block_time - 1, block_time)):
+        _register_key(world, _key_id(), block_time - 1)
+    key_id = _key_id()
+    receipt = _register_key(world, key_id, 0)  # 0: from this block
+    assert receipt.event("KeyRegistered").args["validFrom"] == world.time_of(receipt)
+    assert _registered_at(world, key_id) == world.time_of(receipt)
 
 
 def test_key_validity_window(world: World):
@@ -499,12 +566,12 @@ def test_key_validity_window(world: World):
     _register_key(world, open_ended, start)
     assert world.call(T, "isKeyValidAt", open_ended, 2**63)
     assert not world.call(T, "isKeyValidAt", _key_id(), start)  # unknown key
-    assert world.call(T, "getKey", _key_id()) == (ZERO32, 0, b"", 0, 0, 0)
+    assert world.call(T, "getKey", _key_id()) == (ZERO32, 0, b"", 0, 0, 0, 0)
 
 
 def test_key_validity_follows_the_entity_status_history(world: World):
     key_id = _key_id()
-    _register_key(world, key_id, world.now())
+    _register_key(world, key_id, 0)
     world.advance(10)
     t_suspended = world.time_of(
         world.tx(T, world.ministry, "setEntityStatus", GUANGDONG, SUSPENDED, 0)
@@ -515,17 +582,39 @@ def test_key_validity_follows_the_entity_status_history(world: World):
 
 def test_register_key_rejects_duplicates_forever(world: World):
     key_id = _key_id()
-    _register_key(world, key_id, world.now())
+    _register_key(world, key_id, 0)
     with expect_revert("KeyExists", (key_id,)):
-        _register_key(world, key_id, world.now())
+        _register_key(world, key_id, 0)
     with expect_revert("KeyExists", (key_id,)):
-        world.tx(T, world.employer, "registerKey", EMPLOYER_ID, key_id, 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.employer,
+            "registerKey",
+            EMPLOYER_ID,
+            key_id,
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
 
 
 @pytest.mark.parametrize("alg", [0, 4, 255])
 def test_register_key_rejects_unknown_algorithm(world: World, alg):
     with expect_revert("UnsupportedKeyAlgorithm", (alg,)):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, _key_id(), alg, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.issuer,
+            "registerKey",
+            ISSUER_ID,
+            _key_id(),
+            alg,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
 
 
 @pytest.mark.parametrize(
@@ -541,16 +630,39 @@ def test_register_key_rejects_unknown_algorithm(world: World, alg):
 )
 def test_register_key_rejects_malformed_public_key(world: World, alg, public_key):
     with expect_revert("InvalidPublicKey", (alg, len(public_key))):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, _key_id(), alg, public_key, 0, 0)
+        world.tx(
+            T,
+            world.issuer,
+            "registerKey",
+            ISSUER_ID,
+            _key_id(),
+            alg,
+            CREDENTIAL_SIGNING,
+            public_key,
+            0,
+            0,
+        )
 
 
 def test_register_key_rejects_empty_window_and_zero_id(world: World):
-    with expect_revert("InvalidValidity", (100, 100)):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, _key_id(), 1, ED25519_KEY, 100, 100)
-    with expect_revert("InvalidValidity", (100, 99)):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, _key_id(), 1, ED25519_KEY, 100, 99)
+    start = world.now() + 100
+    with expect_revert("InvalidValidity", (start, start)):
+        _register_key(world, _key_id(), start, start)
+    with expect_revert("InvalidValidity", (start, start - 1)):
+        _register_key(world, _key_id(), start, start - 1)
     with expect_revert("ZeroId", ()):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, ZERO32, 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.issuer,
+            "registerKey",
+            ISSUER_ID,
+            ZERO32,
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
 
 
 @pytest.mark.parametrize("target", [ISSUER_ID, GUANGDONG])
@@ -559,27 +671,82 @@ def test_register_key_rejects_a_suspended_entity_or_province(world: World, targe
     accreditor = world.ministry if target == GUANGDONG else world.province
     world.tx(T, accreditor, "setEntityStatus", target, SUSPENDED, 0)
     with expect_revert("EntityNotActive", (ISSUER_ID,)):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, _key_id(), 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.issuer,
+            "registerKey",
+            ISSUER_ID,
+            _key_id(),
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
 
 
 def test_register_key_rejects_unauthorised_unknown_and_revoked(world: World):
     with expect_revert("NotController", (ISSUER_ID, world.stranger.address)):
-        world.tx(T, world.stranger, "registerKey", ISSUER_ID, _key_id(), 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.stranger,
+            "registerKey",
+            ISSUER_ID,
+            _key_id(),
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
     with expect_revert("NotController", (ISSUER_ID, world.province.address)):
-        world.tx(T, world.province, "registerKey", ISSUER_ID, _key_id(), 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.province,
+            "registerKey",
+            ISSUER_ID,
+            _key_id(),
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
     with expect_revert("UnknownEntity", (NEW_ISSUER,)):
-        world.tx(T, world.issuer, "registerKey", NEW_ISSUER, _key_id(), 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.issuer,
+            "registerKey",
+            NEW_ISSUER,
+            _key_id(),
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
     world.tx(T, world.province, "setEntityStatus", ISSUER_ID, REVOKED, 0)
     with expect_revert("EntityRevoked", (ISSUER_ID,)):
-        world.tx(T, world.issuer, "registerKey", ISSUER_ID, _key_id(), 1, ED25519_KEY, 0, 0)
+        world.tx(
+            T,
+            world.issuer,
+            "registerKey",
+            ISSUER_ID,
+            _key_id(),
+            1,
+            CREDENTIAL_SIGNING,
+            ED25519_KEY,
+            0,
+            0,
+        )
 
 
 @pytest.mark.parametrize("by_accreditor", [False, True])
 def test_end_key_validity_shortens_only(world: World, by_accreditor):
     signer = world.province if by_accreditor else world.issuer
     key_id = _key_id()
-    start = world.now()
-    _register_key(world, key_id, start)
+    _register_key(world, key_id, 0)
+    start = _registered_at(world, key_id)
     receipt = world.tx(T, signer, "endKeyValidity", key_id, start + 500)
     event = receipt.event("KeyValidityEnded").args
     assert (event["keyId"], event["validUntil"]) == (key_id, start + 500)
@@ -609,7 +776,7 @@ def test_end_key_validity_rejects_unknown_key_and_unauthorised_account(world: Wo
 def test_revoke_key_backdates_and_only_moves_earlier(world: World, by_accreditor):
     signer = world.province if by_accreditor else world.issuer
     key_id = _key_id()
-    start = world.now()
+    start = world.now() + 10
     _register_key(world, key_id, start, start + 10_000)
     world.advance(1000)
     receipt = world.tx(T, signer, "revokeKey", key_id, start + 300)  # backdated
@@ -620,9 +787,34 @@ def test_revoke_key_backdates_and_only_moves_earlier(world: World, by_accreditor
     assert not world.call(T, "isKeyValidAt", key_id, start + 300)
     world.tx(T, signer, "revokeKey", key_id, start + 200)
     assert not world.call(T, "isKeyValidAt", key_id, start + 250)
-    for later in (start + 200, start + 201, 0):
+    for later in (start + 201, 0):
         with expect_revert("RevocationNotEarlier", (start + 200, later)):
             world.tx(T, signer, "revokeKey", key_id, later)
+
+
+def test_revoke_key_repeated_with_the_same_time_changes_nothing(world: World):
+    # A retry after a lost answer must succeed, not fail: the key is revoked as asked.
+    key_id = _key_id()
+    _register_key(world, key_id, 0)
+    start = _registered_at(world, key_id)
+    world.advance(100)
+    world.tx(T, world.issuer, "revokeKey", key_id, start + 50)
+    again = world.tx(T, world.issuer, "revokeKey", key_id, start + 50)
+    assert not [e for e in again.events if e.name == "KeyRevoked"]
+    assert world.call(T, "getKey", key_id)[5] == start + 50
+
+
+def test_revoke_key_never_lies_in_the_future(world: World):
+    # A compromise time a year ahead would keep the key valid for that year: it is taken as
+    # the revoking block (ending a key later is endKeyValidity).
+    key_id = _key_id()
+    _register_key(world, key_id, 0)
+    block_time = world.advance(100)
+    receipt = world.tx(T, world.issuer, "revokeKey", key_id, block_time + 365 * 86400)
+    assert world.time_of(receipt) == block_time
+    assert receipt.event("KeyRevoked").args["revokedAt"] == block_time
+    assert world.call(T, "getKey", key_id)[5] == block_time
+    assert not world.call(T, "isKeyValidAt", key_id, block_time)
 
 
 def test_revoke_key_rejects_unknown_key_and_unauthorised_account(world: World):

@@ -19,7 +19,12 @@ from sd_jwt.verifier import SDJWTVerifier
 
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk import VerificationError
-from wallet_sdk.credentials import CredentialVerifier, build_credential, present_sd_jwt
+from wallet_sdk.credentials import (
+    CredentialVerifier,
+    build_credential,
+    credential_digest,
+    present_sd_jwt,
+)
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, verify_compact
 
 ASSETS = Path(__file__).parents[2] / "assets"
@@ -71,7 +76,10 @@ def test_jwcrypto_signed_vc_jwt_verifies_with_our_pipeline(
     )
     compact = token.serialize(compact=True)
     world.clients.status_registry.register(
-        assessor.controller, issuer=assessor.entity_id, credential_ids=[credential_id]
+        assessor.controller,
+        issuer=assessor.entity_id,
+        credential_ids=[credential_id],
+        digests=[credential_digest(compact)],
     )
     verifier.trust.refresh()  # type: ignore[attr-defined]
     report = verifier.verify_credential(compact, as_of=world.now())
@@ -141,7 +149,10 @@ def test_reference_sd_jwt_vc_verifies_with_our_pipeline(
     assert json.loads(json.dumps(cnf))["jwk"]["x"] == holder.public_jwk()["x"]
     assert issuance.endswith("~")
     world.clients.status_registry.register(
-        assessor.controller, issuer=assessor.entity_id, credential_ids=[credential_id]
+        assessor.controller,
+        issuer=assessor.entity_id,
+        credential_ids=[credential_id],
+        digests=[credential_digest(issuance.split("~")[0])],
     )
     verifier.trust.refresh()  # type: ignore[attr-defined]
     assert verifier.verify_credential(issuance, as_of=world.now()).passed

@@ -16,18 +16,17 @@ def test_rotation_keeps_old_credentials_valid_as_of_issue_time(
         "rotating-school", province="beijing", region=110102, types=["TechnicalSchoolDiploma"]
     )
     old_key = issuer.key
-    t0 = world.now()
-    before = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, issued_at=t0)
+    before = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
     new_key = Jwk.generate(Curve.ED25519)
-    world.register_key(issuer, new_key, valid_from=t0 + 1)
+    rotated_at = world.register_key(issuer, new_key)  # valid from its registration block
     world.clients.trust_registry.end_key_validity(
-        issuer.controller, key_id=old_key.thumbprint(), valid_until=t0 + 1
+        issuer.controller, key_id=old_key.thumbprint(), valid_until=rotated_at
     )
-    after_new = world.issue(
-        issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, key=new_key, issued_at=t0 + 2
-    )
+    after_new = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, key=new_key)
+    # Signed with the old key after the rotation, even claiming the old key's time: the chain
+    # registered it after the old key's validity ended.
     after_old = world.issue(
-        issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, key=old_key, issued_at=t0 + 2
+        issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, key=old_key, issued_at=rotated_at - 1
     )
     verifier: CredentialVerifier = make_verifier()
     now = world.now()
@@ -42,13 +41,15 @@ def test_compromised_key_revoked_from_a_time(world: TrustWorld, make_verifier) -
     issuer = world.add_issuer(
         "compromised-school", province="beijing", region=110106, types=["TechnicalSchoolDiploma"]
     )
-    t0 = world.now()
-    good = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, issued_at=t0)
+    good = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    good_registered = world.now()
     world.chain.mine(3)
-    forged_later = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, issued_at=t0 + 2)
-    # The compromise is discovered later and dated back to t0 + 1.
+    forged_later = world.issue(
+        issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, issued_at=good_registered
+    )
+    # The compromise is discovered later and dated back to just after the good credential.
     world.clients.trust_registry.revoke_key(
-        issuer.controller, key_id=issuer.key.thumbprint(), revoked_at=t0 + 1
+        issuer.controller, key_id=issuer.key.thumbprint(), revoked_at=good_registered + 1
     )
     verifier: CredentialVerifier = make_verifier()
     now = world.now()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from node_adapter import CredentialStatus, EntityStatus
+from node_adapter import CredentialStatus, EntityStatus, TransactionReverted
 from tests.unit.credentials import forge
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk import VerificationError
@@ -74,10 +74,24 @@ def test_es256_sd_jwt_credential_verifies(
 def test_tampered_payload_fails_signature(
     world: TrustWorld, school: DemoIssuer, verifier: CredentialVerifier
 ) -> None:
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, register_status=False)
+    _, payload, _ = forge.split(issued.token)
+    payload["credentialSubject"]["programme"] = "预备技师（技师）班"
+    tampered = forge.replace_payload(issued.token, payload)
+    # Registered as tampered (the chain account, not the key, in the attacker's hands): only
+    # the signature stands in the way.
+    world.register_token(school, issued.credential_id, tampered)
+    rejected(verifier, tampered, "signature", "does not verify")
+
+
+def test_tampered_payload_of_a_registered_credential_fails_registration(
+    world: TrustWorld, school: DemoIssuer, verifier: CredentialVerifier
+) -> None:
     issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
     _, payload, _ = forge.split(issued.token)
     payload["credentialSubject"]["programme"] = "预备技师（技师）班"
-    rejected(verifier, forge.replace_payload(issued.token, payload), "signature", "does not verify")
+    tampered = forge.replace_payload(issued.token, payload)
+    rejected(verifier, tampered, "registration", "registered with other content")
 
 
 def test_tampered_disclosure_fails_format(
@@ -93,11 +107,15 @@ def test_wrong_key_fails_signature(
     world: TrustWorld, school: DemoIssuer, verifier: CredentialVerifier
 ) -> None:
     attacker = Jwk.generate(Curve.ED25519).with_kid(school.key.thumbprint_b64())
-    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, key=attacker)
+    issued = world.issue(
+        school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, key=attacker, register_status=False
+    )
     # The issuer module uses the key's own thumbprint as kid; point it at the school's key.
     header, payload, _ = forge.split(issued.token)
     header["kid"] = school.key.thumbprint_b64()
-    rejected(verifier, forge.sign(header, payload, attacker), "signature", "does not verify")
+    forged = forge.sign(header, payload, attacker)
+    world.register_token(school, issued.credential_id, forged)
+    rejected(verifier, forged, "signature", "does not verify")
 
 
 def test_unregistered_issuer_fails_issuer_accredited(
@@ -112,7 +130,11 @@ def test_unregistered_issuer_fails_issuer_accredited(
         issuer_id=b"\x42" * 32,
         register_status=False,
     )
-    rejected(verifier, issued.token, "issuer_accredited", "not registered in TrustRegistry")
+    # An unregistered issuer has no controller on chain, so nothing registers its
+    # credentials; one registered by somebody else is not its credential.
+    rejected(verifier, issued.token, "registration", "not registered in StatusRegistry")
+    world.register_token(school, issued.credential_id, issued.token)
+    rejected(verifier, issued.token, "registration", "registered by another issuer")
 
 
 def test_issuer_not_accredited_for_the_type(
@@ -135,8 +157,11 @@ def test_suspended_issuer(world: TrustWorld, make_verifier) -> None:  # type: ig
     before = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
     world.set_issuer_status(issuer, EntityStatus.SUSPENDED)
     after = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, register_status=False)
+    # A suspended issuer cannot register on chain, so nothing it signs now can verify.
+    with pytest.raises(TransactionReverted, match="EntityNotActive"):
+        world.register_status(issuer, after)
     verifier = make_verifier()
-    rejected(verifier, after.token, "issuer_accredited", "not active", as_of=world.now())
+    rejected(verifier, after.token, "registration", "not registered", as_of=world.now())
     # Issued while the issuer was in good standing: valid as of its issue time.
     assert verifier.verify_credential(before.token, as_of=world.now()).passed
 
@@ -163,7 +188,11 @@ def test_unregistered_status_entry_fails_status(
 ) -> None:
     issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, register_status=False)
     rejected(
-        verifier, issued.token, "status", "not registered in StatusRegistry", as_of=world.now()
+        verifier,
+        issued.token,
+        "registration",
+        "not registered in StatusRegistry",
+        as_of=world.now(),
     )
 
 
@@ -201,10 +230,11 @@ def test_hmac_algorithm_confusion_fails_algorithm_allowlist(
 def test_curve_confusion_fails_signature(
     world: TrustWorld, school: DemoIssuer, verifier: CredentialVerifier
 ) -> None:
-    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, register_status=False)
     header, payload, _ = forge.split(issued.token)
     header["alg"] = "ES256"
     token = forge.sign(header, payload, Jwk.generate(Curve.P256))
+    world.register_token(school, issued.credential_id, token)
     rejected(verifier, token, "signature", "algorithm confusion")
 
 
@@ -318,6 +348,15 @@ def test_issuance_rejects_invalid_subject_and_keys(world: TrustWorld, school: De
         )
 
 
+def _tampered_and_registered(world: TrustWorld, school: DemoIssuer) -> str:
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, register_status=False)
+    _, payload, _ = forge.split(issued.token)
+    payload["credentialSubject"]["major"] = "焊接"
+    tampered = forge.replace_payload(issued.token, payload)
+    world.register_token(school, issued.credential_id, tampered)
+    return tampered
+
+
 def test_signature_check_without_libsodium(
     world: TrustWorld,
     school: DemoIssuer,
@@ -331,9 +370,7 @@ def test_signature_check_without_libsodium(
     issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
     verifier.trust.refresh()  # type: ignore[attr-defined]
     assert verifier.verify_credential(issued.token, as_of=world.now()).passed
-    _, payload, _ = forge.split(issued.token)
-    payload["credentialSubject"]["major"] = "焊接"
-    rejected(verifier, forge.replace_payload(issued.token, payload), "signature", "does not verify")
+    rejected(verifier, _tampered_and_registered(world, school), "signature", "does not verify")
 
 
 def test_signature_check_through_pynacl_public_binding(
@@ -350,6 +387,4 @@ def test_signature_check_through_pynacl_public_binding(
     issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
     verifier.trust.refresh()  # type: ignore[attr-defined]
     assert verifier.verify_credential(issued.token, as_of=world.now()).passed
-    _, payload, _ = forge.split(issued.token)
-    payload["credentialSubject"]["major"] = "焊接"
-    rejected(verifier, forge.replace_payload(issued.token, payload), "signature", "does not verify")
+    rejected(verifier, _tampered_and_registered(world, school), "signature", "does not verify")

@@ -79,10 +79,12 @@ def test_rotated_key_refused_after_it_was_cached(world: TrustWorld) -> None:
     token = _presentation(world, issuer, issued_at=t0 + 2)
     state = world.cached_state()
     verifier = CredentialVerifier(state, types=world.types)
+    registered_at = world.now()  # the block that registered the credential
     assert verifier.verify_presentation(token, nonce=NONCE, audience=AUDIENCE).passed
-    world.register_key(issuer, Jwk.generate(Curve.ED25519), valid_from=t0 + 1)
+    world.register_key(issuer, Jwk.generate(Curve.ED25519))
+    # Ended from the very block that registered the credential: it no longer verifies.
     world.clients.trust_registry.end_key_validity(
-        issuer.controller, key_id=issuer.key.thumbprint(), valid_until=t0 + 1
+        issuer.controller, key_id=issuer.key.thumbprint(), valid_until=registered_at
     )
     state.refresh()
     _refused(verifier, token, "key_valid", "rotated")

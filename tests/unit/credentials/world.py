@@ -19,6 +19,7 @@ from node_adapter import (
     Deployment,
     EntityStatus,
     KeyAlgorithm,
+    KeyPurpose,
     Kind,
     RegistryClients,
     Signer,
@@ -32,6 +33,7 @@ from wallet_sdk.credentials import (
     IssuedCredential,
     StatusRegistryRef,
     VerificationPolicy,
+    credential_digest,
     default_registry,
     issue_sd_jwt,
     issue_vc_jwt,
@@ -140,15 +142,28 @@ class TrustWorld:
             self.register_key(issuer, key)
         return issuer
 
-    def register_key(self, issuer: DemoIssuer, key: Jwk, *, valid_from: int | None = None) -> None:
+    def register_key(
+        self,
+        issuer: DemoIssuer,
+        key: Jwk,
+        *,
+        valid_from: int = 0,
+        purpose: KeyPurpose = KeyPurpose.CREDENTIAL_SIGNING,
+    ) -> int:
+        """Register `key` for `purpose` from `valid_from` (0: the registration block); returns
+        the time it is valid from."""
         self.clients.trust_registry.register_key(
             issuer.controller,
             id=issuer.entity_id,
             key_id=key.thumbprint(),
             alg=_KEY_ALG[key.curve],
+            purpose=purpose,
             public_key=key.raw_public_key(),
-            valid_from=self.now() - 10 if valid_from is None else valid_from,
+            valid_from=valid_from,
         )
+        record = self.clients.trust_registry.get_key(key.thumbprint())
+        assert record is not None
+        return record.valid_from
 
     def issue(
         self,
@@ -181,10 +196,31 @@ class TrustWorld:
         else:
             issued = issue_vc_jwt(holder_key=holder_key, **common)
         if register_status:
-            self.clients.status_registry.register(
-                issuer.controller, issuer=issuer.entity_id, credential_ids=[issued.credential_id]
-            )
+            self.register_status(issuer, issued)
         return issued
+
+    def register_status(self, issuer: DemoIssuer, *issued: IssuedCredential) -> int:
+        """Register credentials in `StatusRegistry`, bound to their digests; returns the block
+        time that witnessed them."""
+        receipt = self.clients.status_registry.register(
+            issuer.controller,
+            issuer=issuer.entity_id,
+            credential_ids=[c.credential_id for c in issued],
+            digests=[c.digest for c in issued],
+        )
+        return self.chain.block(receipt.block_number).timestamp
+
+    def register_token(self, issuer: DemoIssuer, credential_id: bytes, token: str) -> int:
+        """Register `credential_id` bound to `token` as it is (a forged or tampered token: what
+        an attacker holding the issuer's controller account could do); returns the block
+        time."""
+        receipt = self.clients.status_registry.register(
+            issuer.controller,
+            issuer=issuer.entity_id,
+            credential_ids=[credential_id],
+            digests=[credential_digest(token.split("~")[0])],
+        )
+        return self.chain.block(receipt.block_number).timestamp
 
     def set_status(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from node_adapter import EntityStatus
+from node_adapter import EntityStatus, KeyAlgorithm, KeyPurpose
 from tests.unit.evidence.conftest import DOCUMENT
 from tests.unit.evidence.world import LabourWorld
 from wallet_sdk.evidence import (
@@ -98,6 +98,34 @@ def test_signature_by_an_unregistered_key_fails_signer_keys(world: LabourWorld) 
     assert _status(report, "signatures") is CheckStatus.SKIPPED
 
 
+@pytest.mark.parametrize(
+    "purpose", [KeyPurpose.CLIENT_AUTHENTICATION, KeyPurpose.CREDENTIAL_SIGNING]
+)
+def test_employer_key_of_another_purpose_fails_signer_keys(
+    world: LabourWorld, purpose: KeyPurpose
+) -> None:
+    # The employer's OAuth client key authenticates it to the service; it never signs a
+    # labour contract a court would accept.
+    key = Jwk.generate(Curve.ED25519)
+    world.trust.register_key(
+        world.registries.signers.employer,
+        id=world.employer_id,
+        key_id=key.thumbprint(),
+        alg=KeyAlgorithm.EDDSA,
+        purpose=purpose,
+        public_key=key.raw_public_key(),
+    )
+    contract = world.contract()
+    contract.offer(DOCUMENT, key=key)
+    contract.anchor()
+    report = _verify(world, contract.package())
+    assert report.first_failure is not None and report.first_failure.name == "signer_keys"
+    name = purpose.name.lower().replace("_", " ")
+    assert report.first_failure.detail.endswith(
+        f"is registered for {name}, not for document signing"
+    )
+
+
 def test_key_of_another_entity_fails_signer_keys(world: LabourWorld) -> None:
     other = world.registries.accredit_under_province(
         "other-employer",
@@ -112,8 +140,8 @@ def test_key_of_another_entity_fails_signer_keys(world: LabourWorld) -> None:
         id=other,
         key_id=key.thumbprint(),
         alg=__import__("node_adapter").KeyAlgorithm.ES256,
+        purpose=KeyPurpose.DOCUMENT_SIGNING,
         public_key=key.raw_public_key(),
-        valid_from=world.now() - 10,
     )
     contract = world.contract()
     contract.offer(DOCUMENT, key=key)

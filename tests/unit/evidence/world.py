@@ -16,6 +16,7 @@ from node_adapter import (
     AnchorRegistryClient,
     Deployment,
     KeyAlgorithm,
+    KeyPurpose,
     Kind,
     Signer,
     TrustRegistryClient,
@@ -79,14 +80,13 @@ class LabourWorld:
             controllers=[s.employer.address],
         )
         key = Jwk.generate(Curve.ED25519)
-        now = registries.now()
         registries.trust.register_key(
             s.employer,
             id=employer_id,
             key_id=key.thumbprint(),
             alg=KeyAlgorithm.EDDSA,
+            purpose=KeyPurpose.DOCUMENT_SIGNING,
             public_key=key.raw_public_key(),
-            valid_from=now - 3600,
         )
         registries.trust.set_anchoring_account(
             s.employer, id=employer_id, account=s.anchorer.address, enabled=True

@@ -14,11 +14,13 @@ from node_adapter import (
     Chain,
     ConfigurationError,
     ConsentGrant,
+    CredentialRegistration,
     CredentialStatus,
     Deployment,
     Entity,
     EntityStatus,
     KeyAlgorithm,
+    KeyPurpose,
     Kind,
     Signer,
     StatusChange,
@@ -110,25 +112,28 @@ def test_keys(deployment: Registries) -> None:
     r = deployment
     tree = r.standard_tree()
     key_id = os.urandom(32)
-    now = r.now()
     r.trust.register_key(
         r.signers.issuer,
         id=tree.issuer,
         key_id=key_id,
         alg=KeyAlgorithm.EDDSA,
+        purpose=KeyPurpose.DOCUMENT_SIGNING,
         public_key=bytes(range(32)),
-        valid_from=now,
     )
     key = r.trust.get_key(key_id)
     assert key is not None
-    assert (key.entity_id, key.alg, key.public_key) == (
+    now = key.valid_from  # from the registration block
+    assert now == r.now()
+    assert (key.entity_id, key.alg, key.purpose, key.public_key) == (
         tree.issuer,
         KeyAlgorithm.EDDSA,
+        KeyPurpose.DOCUMENT_SIGNING,
         bytes(range(32)),
     )
     assert (key.valid_until, key.revoked_at) == (0, 0)
     assert r.trust.is_key_valid_at(key_id, now + 10)
     r.trust.end_key_validity(r.signers.issuer, key_id=key_id, valid_until=now + 1000)
+    r.chain.set_next_block_timestamp(now + 700)  # a compromise is declared after the fact
     r.trust.revoke_key(r.signers.province_a, key_id=key_id, revoked_at=now + 500)
     key = r.trust.get_key(key_id)
     assert key is not None and (key.valid_until, key.revoked_at) == (now + 1000, now + 500)
@@ -185,9 +190,18 @@ def test_status(deployment: Registries) -> None:
     tree = r.standard_tree()
     cred = os.urandom(32)
     assert r.status.issuer_of(cred) is None
-    receipt = r.status.register(r.signers.issuer, issuer=tree.issuer, credential_ids=[cred])
+    assert r.status.registration_of(cred) is None
+    digest = os.urandom(32)
+    with pytest.raises(ConfigurationError, match="1 credential ids but 0 digests"):
+        r.status.register(r.signers.issuer, issuer=tree.issuer, credential_ids=[cred], digests=[])
+    receipt = r.status.register(
+        r.signers.issuer, issuer=tree.issuer, credential_ids=[cred], digests=[digest]
+    )
     registered_at = r.chain.block(receipt.block_number).timestamp
     assert r.status.issuer_of(cred) == tree.issuer
+    assert r.status.registration_of(cred) == CredentialRegistration(
+        tree.issuer, digest, registered_at
+    )
     assert r.status.current_status(cred) == StatusRecord(CredentialStatus.ACTIVE, 0)
     r.chain.set_next_block_timestamp(registered_at + 60)
     r.status.set_status(

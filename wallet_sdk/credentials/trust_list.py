@@ -23,7 +23,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from wallet_sdk.credentials.trust_state import RegisteredKey, RegistryAddresses, TrustStateError
+from wallet_sdk.credentials.trust_state import (
+    RegisteredCredential,
+    RegisteredKey,
+    RegistryAddresses,
+    TrustStateError,
+)
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk, b64url_decode
 from wallet_sdk.receipt import AnchorRecord
@@ -162,6 +167,9 @@ class NoChain:
         raise self._refuse()
 
     def credential_issuer(self, credential_id: bytes) -> bytes | None:
+        raise self._refuse()
+
+    def credential_registration(self, credential_id: bytes) -> RegisteredCredential | None:
         raise self._refuse()
 
     def credential_status_at(self, credential_id: bytes, t: int) -> tuple[int, int]:

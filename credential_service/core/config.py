@@ -13,6 +13,8 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from credential_service.crypto_profile import CryptoProfile
+
 DEV_KEYSTORE_PASSPHRASE = "hrss-dev-only-insecure-passphrase"
 
 
@@ -53,6 +55,10 @@ class Settings(DatabaseSettings):
     """Encrypted file keystore of the service's own keys and organisations' controller keys."""
 
     keystore_passphrase: SecretStr | None = None
+
+    crypto_profile: CryptoProfile = CryptoProfile.INTERNATIONAL
+    """``international`` or ``national`` (SM2 keys, SM3 trees and digests, SM4 seals; see
+    `credential_service.crypto_profile`). Verification accepts both profiles' artefacts."""
 
     issuer_url: str = "http://localhost:8000"
     """Public base URL of the service: issuer of access tokens; ``{issuer_url}/v1/auth/token``

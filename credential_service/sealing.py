@@ -23,14 +23,14 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from wallet_sdk._sm4 import SM4GCM
 
 __all__ = ["SealAlgorithm", "SealBroken", "open_sealed", "seal", "sealed_algorithm"]
 
 _NONCE_BYTES = 12
-_TAG_BYTES = 16
 _MARKER = b"\xa7seal"
 
 
@@ -51,24 +51,8 @@ def _key(secret: bytes, info: bytes, salt: bytes | None, algorithm: SealAlgorith
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(secret)
 
 
-def _encrypt(key: bytes, algorithm: SealAlgorithm, nonce: bytes, data: bytes, aad: bytes) -> bytes:
-    if algorithm is SealAlgorithm.AES_256_GCM:
-        return AESGCM(key).encrypt(nonce, data, aad)
-    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
-    encryptor.authenticate_additional_data(aad)
-    body = encryptor.update(data) + encryptor.finalize()
-    return body + encryptor.tag
-
-
-def _decrypt(key: bytes, algorithm: SealAlgorithm, nonce: bytes, body: bytes, aad: bytes) -> bytes:
-    if algorithm is SealAlgorithm.AES_256_GCM:
-        return AESGCM(key).decrypt(nonce, body, aad)
-    if len(body) < _TAG_BYTES:
-        raise InvalidTag
-    ciphertext, tag = body[:-_TAG_BYTES], body[-_TAG_BYTES:]
-    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
-    decryptor.authenticate_additional_data(aad)
-    return decryptor.update(ciphertext) + decryptor.finalize()
+def _aead(key: bytes, algorithm: SealAlgorithm) -> AESGCM | SM4GCM:
+    return SM4GCM(key) if algorithm is SealAlgorithm.SM4_GCM else AESGCM(key)
 
 
 def _bound(aad: bytes, algorithm: SealAlgorithm) -> bytes:
@@ -87,7 +71,7 @@ def seal(
     """``MARKER ‖ algorithm ‖ nonce ‖ AEAD(HKDF(secret, salt, info), plaintext, aad)``."""
     nonce = os.urandom(_NONCE_BYTES)
     key = _key(secret, info, salt, algorithm)
-    body = _encrypt(key, algorithm, nonce, plaintext, _bound(aad, algorithm))
+    body = _aead(key, algorithm).encrypt(nonce, plaintext, _bound(aad, algorithm))
     return _MARKER + bytes([algorithm.value]) + nonce + body
 
 
@@ -123,12 +107,11 @@ def open_sealed(
             body = sealed[header + _NONCE_BYTES :]
             key = _key(secret, info, salt, algorithm)
             try:
-                return _decrypt(key, algorithm, nonce, body, _bound(aad, algorithm))
+                return _aead(key, algorithm).decrypt(nonce, body, _bound(aad, algorithm))
             except (InvalidTag, ValueError):
                 pass  # a legacy value whose random nonce happens to begin with the marker
     nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
     try:
-        key = _key(secret, info, salt, SealAlgorithm.AES_256_GCM)
-        return _decrypt(key, SealAlgorithm.AES_256_GCM, nonce, body, aad)
+        return AESGCM(_key(secret, info, salt, SealAlgorithm.AES_256_GCM)).decrypt(nonce, body, aad)
     except (InvalidTag, ValueError) as err:
         raise SealBroken("the sealed value cannot be opened") from err

@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 
 from credential_service.sealing import SealAlgorithm
-from wallet_sdk import HashAlgorithm
+from wallet_sdk import HashAlgorithm, KeystoreCipher
 from wallet_sdk.jose import Curve
 
 __all__ = ["CryptoProfile", "ProfileAlgorithms"]
@@ -32,6 +32,8 @@ class ProfileAlgorithms:
     """Hash of new anchoring trees and document digests."""
     seal_algorithm: SealAlgorithm
     """AEAD of new values sealed at rest."""
+    keystore_cipher: KeystoreCipher
+    """AEAD of keys the service generates into its keystores."""
 
 
 class CryptoProfile(enum.StrEnum):
@@ -51,10 +53,12 @@ _ALGORITHMS = {
         signing_curve=Curve.ED25519,
         hash_algorithm=HashAlgorithm.SHA256,
         seal_algorithm=SealAlgorithm.AES_256_GCM,
+        keystore_cipher=KeystoreCipher.AES_256_GCM,
     ),
     CryptoProfile.NATIONAL: ProfileAlgorithms(
         signing_curve=Curve.SM2,
         hash_algorithm=HashAlgorithm.SM3,
         seal_algorithm=SealAlgorithm.SM4_GCM,
+        keystore_cipher=KeystoreCipher.SM4_GCM,
     ),
 }

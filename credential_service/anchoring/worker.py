@@ -78,7 +78,11 @@ class AnchoringWorker:
             deployment = Deployment.load(settings.deployment_path)
         except ChainError as err:
             raise ConfigurationError(f"cannot set up the chain: {err}") from err
-        keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
+        keystore = FileKeystore.open(
+            settings.keystore_path,
+            settings.passphrase,
+            cipher=settings.crypto_profile.algorithms.keystore_cipher,
+        )
         signer = Signer.from_key(
             keystore.ensure(
                 anchoring_key_name(anchoring.worker_name), Curve.SECP256K1

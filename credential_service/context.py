@@ -56,7 +56,11 @@ class ServiceContext:
 
         engine = create_database_engine(settings.database_url)
         try:
-            keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
+            keystore = FileKeystore.open(
+                settings.keystore_path,
+                settings.passphrase,
+                cipher=settings.crypto_profile.algorithms.keystore_cipher,
+            )
             migrate(engine, sealing=sealing_secrets(keystore))
             ledger = NodeTrustLedger.connect(settings=settings, keystore=keystore, chain=chain)
         except BaseException:

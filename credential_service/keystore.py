@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from credential_service.errors import ErrorCode, KeystoreError
-from wallet_sdk import Curve, Jwk, WalletError
+from wallet_sdk import Curve, Jwk, KeystoreCipher, WalletError
 from wallet_sdk import Keystore as WalletKeystore
 
 DEFAULT_SCRYPT_N = 2**15
@@ -41,8 +41,15 @@ class FileKeystore:
     ``key_not_in_keystore`` for an unknown name, ``key_exists`` when a name is taken.
     """
 
-    def __init__(self, store: WalletKeystore, *, passphrase: str | None = None) -> None:
+    def __init__(
+        self,
+        store: WalletKeystore,
+        *,
+        passphrase: str | None = None,
+        cipher: KeystoreCipher = KeystoreCipher.AES_256_GCM,
+    ) -> None:
         self._store = store
+        self._cipher = cipher
         self._lock = threading.Lock()
         # Several processes (API workers, anchoring workers) share one keystore file. A key
         # another process added is found by reloading the file on a miss, and every write is
@@ -81,18 +88,28 @@ class FileKeystore:
         return self._store.path
 
     @classmethod
-    def open(cls, path: Path, passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> FileKeystore:
-        """Open ``path``, creating an empty keystore there when it does not exist."""
+    def open(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        scrypt_n: int = DEFAULT_SCRYPT_N,
+        cipher: KeystoreCipher = KeystoreCipher.AES_256_GCM,
+    ) -> FileKeystore:
+        """Open ``path``, creating an empty keystore there when it does not exist.
+
+        Keys generated through it are sealed with `cipher` (SM4-GCM in the national profile);
+        keys already there open whatever they were sealed with.
+        """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Under the file lock: two processes starting together must not both create it.
             with _file_lock(path):
                 if path.exists():
-                    return cls(WalletKeystore.load(path, passphrase), passphrase=passphrase)
-                return cls(
-                    WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n),
-                    passphrase=passphrase,
-                )
+                    store = WalletKeystore.load(path, passphrase)
+                else:
+                    store = WalletKeystore.create(path, passphrase, scrypt_n=scrypt_n)
+                return cls(store, passphrase=passphrase, cipher=cipher)
         except WalletError as err:
             raise KeystoreError(
                 f"cannot open keystore {path}: {err}", code=ErrorCode.KEYSTORE_LOCKED
@@ -130,7 +147,7 @@ class FileKeystore:
             if name in self:
                 raise KeystoreError(f"key {name!r} already exists", code=ErrorCode.KEY_EXISTS)
             try:
-                return self._store.generate_key(curve, kid=name)
+                return self._store.generate_key(curve, kid=name, cipher=self._cipher)
             except WalletError as err:
                 raise KeystoreError(f"cannot store key {name!r}: {err}") from err
 
@@ -139,7 +156,7 @@ class FileKeystore:
         with self._exclusive():
             if name not in self:
                 try:
-                    return self._store.generate_key(curve, kid=name)
+                    return self._store.generate_key(curve, kid=name, cipher=self._cipher)
                 except WalletError as err:
                     raise KeystoreError(f"cannot store key {name!r}: {err}") from err
         return self.get(name)

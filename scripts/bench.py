@@ -22,6 +22,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("scripts.bench_chain", "Gas of registry writes"),
     ("scripts.bench_anchoring", "Anchoring"),
     ("scripts.bench_credentials", "Credentials"),
+    ("scripts.bench_signatures", "Signatures per key algorithm"),
     ("scripts.bench_http", "HTTP verification"),
 ]
 

@@ -26,7 +26,7 @@ from wallet_sdk.jose import (
     sign_compact,
     verify_compact,
 )
-from wallet_sdk.keystore import KEYSTORE_FORMAT, Keystore, KeystoreEntry
+from wallet_sdk.keystore import KEYSTORE_FORMAT, Keystore, KeystoreCipher, KeystoreEntry
 from wallet_sdk.merkle import (
     HashAlgorithm,
     InclusionProof,
@@ -87,6 +87,7 @@ __all__ = [
     "Jwk",
     "JwsAlgorithm",
     "Keystore",
+    "KeystoreCipher",
     "KeystoreEntry",
     "KeystoreError",
     "MerkleTree",

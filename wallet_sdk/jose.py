@@ -1,7 +1,14 @@
 """JSON Web Keys and compact JWS with pinned algorithms.
 
-Keys: OKP Ed25519 (RFC 8037), EC P-256, secp256k1 (RFC 8812) and P-521. Each curve signs with
-exactly one algorithm (EdDSA, ES256, ES256K, ES512), so a key pins its algorithm.
+Keys: OKP Ed25519 (RFC 8037), EC P-256, secp256k1 (RFC 8812), P-521 and SM2 (GB/T 32918).
+Each curve signs with exactly one algorithm (EdDSA, ES256, ES256K, ES512, SM2SM3), so a key
+pins its algorithm.
+
+SM2 has no IANA-registered JOSE names; this package uses ``kty`` ``EC`` with ``crv`` ``SM2``
+(``x``, ``y``, ``d`` 32 bytes each, as for P-256) and ``alg`` ``SM2SM3``: an SM2 signature
+(GB/T 32918.2) over ``SM3(Z || signing input)``, Z per GM/T 0009 with the default identity
+``1234567812345678``, encoded as ``r || s`` (64 bytes). Like every algorithm it verifies only
+where the caller's allowlist names it.
 
 Verification takes the algorithm allowlist from the caller, never from the token, and fails
 closed, naming the check that failed:
@@ -37,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from wallet_sdk._sm2 import Sm2PrivateKey, Sm2PublicKey, Sm2SignatureInvalid
 from wallet_sdk._strict_json import reject_duplicates
 from wallet_sdk.errors import FormatError, SignatureError, VerificationError
 from wallet_sdk.nesting import check_json_depth
@@ -87,6 +95,7 @@ class JwsAlgorithm(enum.StrEnum):
     ES256 = "ES256"
     ES256K = "ES256K"
     ES512 = "ES512"
+    SM2SM3 = "SM2SM3"  # not IANA-registered: SM2 with SM3 and the default identity
 
 
 class Curve(enum.StrEnum):
@@ -96,6 +105,7 @@ class Curve(enum.StrEnum):
     P256 = "P-256"
     SECP256K1 = "secp256k1"
     P521 = "P-521"
+    SM2 = "SM2"
 
     @property
     def algorithm(self) -> JwsAlgorithm:
@@ -108,6 +118,7 @@ _CURVE_ALG = {
     Curve.P256: JwsAlgorithm.ES256,
     Curve.SECP256K1: JwsAlgorithm.ES256K,
     Curve.P521: JwsAlgorithm.ES512,
+    Curve.SM2: JwsAlgorithm.SM2SM3,
 }
 _EC_CURVES: dict[Curve, tuple[ec.EllipticCurve, int, hashes.HashAlgorithm]] = {
     Curve.P256: (ec.SECP256R1(), 32, hashes.SHA256()),
@@ -115,8 +126,15 @@ _EC_CURVES: dict[Curve, tuple[ec.EllipticCurve, int, hashes.HashAlgorithm]] = {
     Curve.P521: (ec.SECP521R1(), 66, hashes.SHA512()),
 }
 
-PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
-PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | Sm2PublicKey
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | Sm2PrivateKey
+
+
+def _coordinate_size(curve: Curve) -> int:
+    """Bytes of a coordinate or private scalar (Ed25519: the seed)."""
+    if curve in (Curve.ED25519, Curve.SM2):
+        return 32
+    return _EC_CURVES[curve][1]
 
 
 def _parse_curve(value: object) -> Curve:
@@ -159,6 +177,8 @@ class Jwk:
         private: PrivateKey
         if curve is Curve.ED25519:
             private = ed25519.Ed25519PrivateKey.generate()
+        elif curve is Curve.SM2:
+            private = Sm2PrivateKey.generate()
         else:
             private = ec.generate_private_key(_EC_CURVES[curve][0])
         return cls(curve=curve, public_key=private.public_key(), private_key=private, kid=kid)
@@ -175,6 +195,8 @@ class Jwk:
                 if len(secret) != 32:
                     raise FormatError("an Ed25519 seed is 32 bytes")
                 private = ed25519.Ed25519PrivateKey.from_private_bytes(secret)
+            elif curve is Curve.SM2:
+                private = Sm2PrivateKey.from_scalar(secret)
             else:
                 ec_curve, size, _ = _EC_CURVES[curve]
                 if len(secret) != size:
@@ -213,14 +235,18 @@ class Jwk:
             else:
                 if kty != "EC":
                     raise FormatError(f"curve {curve} needs kty 'EC', not {kty!r}")
-                ec_curve, size, _ = _EC_CURVES[curve]
+                size = _coordinate_size(curve)
                 point = b"\x04" + _fixed(jwk, "x", size) + _fixed(jwk, "y", size)
-                public = ec.EllipticCurvePublicKey.from_encoded_point(ec_curve, point)
+                if curve is Curve.SM2:
+                    public = Sm2PublicKey.from_point(point)
+                else:
+                    ec_curve = _EC_CURVES[curve][0]
+                    public = ec.EllipticCurvePublicKey.from_encoded_point(ec_curve, point)
         except ValueError as err:
             raise FormatError(f"JWK is not a valid {curve} public key") from err
         if "d" not in jwk:
             return cls(curve=curve, public_key=public, kid=kid)
-        size = 32 if curve is Curve.ED25519 else _EC_CURVES[curve][1]
+        size = _coordinate_size(curve)
         loaded = cls.from_private_bytes(curve, _fixed(jwk, "d", size), kid=kid)
         if loaded.raw_public_key() != _raw_public(curve, public):
             raise FormatError("JWK private part 'd' does not match its public part")
@@ -248,7 +274,7 @@ class Jwk:
         raw = self.raw_public_key()
         if self.curve is Curve.ED25519:
             return {"crv": self.curve.value, "kty": "OKP", "x": b64url_encode(raw)}
-        size = _EC_CURVES[self.curve][1]
+        size = _coordinate_size(self.curve)
         return {
             "crv": self.curve.value,
             "kty": "EC",
@@ -287,6 +313,8 @@ class Jwk:
                 serialization.PrivateFormat.Raw,
                 serialization.NoEncryption(),
             )
+        if isinstance(private, Sm2PrivateKey):
+            return private.scalar()
         size = _EC_CURVES[self.curve][1]
         return private.private_numbers().private_value.to_bytes(size, "big")
 
@@ -304,7 +332,7 @@ class Jwk:
         """Public key bytes for on-chain registration.
 
         Ed25519: 32 bytes. EC curves: SEC 1 uncompressed point ``0x04 || x || y`` (65 bytes for
-        P-256 and secp256k1, 133 for P-521).
+        P-256, secp256k1 and SM2, 133 for P-521).
         """
         return _raw_public(self.curve, self.public_key)
 
@@ -312,6 +340,8 @@ class Jwk:
 def _raw_public(curve: Curve, key: PublicKey) -> bytes:
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if isinstance(key, Sm2PublicKey):
+        return key.point()
     return key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
@@ -350,6 +380,8 @@ def _sign_raw(key: Jwk, message: bytes) -> bytes:
         raise SignatureError("key has no private part")
     if isinstance(private, ed25519.Ed25519PrivateKey):
         return private.sign(message)
+    if isinstance(private, Sm2PrivateKey):
+        return private.sign(message)
     _, size, digest = _EC_CURVES[key.curve]
     r, s = decode_dss_signature(private.sign(message, ec.ECDSA(digest)))
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
@@ -362,6 +394,14 @@ def _verify_raw(key: Jwk, message: bytes, signature: bytes) -> None:
             if len(signature) != 64:
                 raise VerificationError("signature", "an EdDSA signature is 64 bytes")
             public.verify(signature, message)
+            return
+        if isinstance(public, Sm2PublicKey):
+            try:
+                public.verify(signature, message)
+            except Sm2SignatureInvalid as err:
+                raise VerificationError("signature", "signature does not verify") from err
+            except ValueError as err:
+                raise VerificationError("signature", f"{err}") from err
             return
         _, size, digest = _EC_CURVES[key.curve]
         if len(signature) != 2 * size:

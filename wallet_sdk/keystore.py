@@ -12,11 +12,17 @@ The passphrase goes through scrypt to a 256-bit key; every private key is sealed
 AES-256-GCM under its own random nonce, and the entry's metadata (format, kid, alg, crv,
 public JWK) is the associated data, so swapping metadata between entries breaks decryption.
 ``check`` seals a fixed string so that a wrong passphrase is detected even with no keys.
+
+An entry may instead be sealed with SM4-GCM (GB/T 32907, the national profile): it then
+carries ``"cipher": "SM4-GCM"``, its key is HKDF-SM3 of the scrypt key (16 bytes) and the
+cipher name is part of its associated data. Entries without ``cipher`` are AES-256-GCM, as
+every entry written before SM4 existed.
 The file is written atomically (temporary file, fsync, rename) with mode 0600.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
@@ -29,13 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from wallet_sdk._sm4 import SM4GCM
 from wallet_sdk.errors import FormatError, KeystoreError, WalletError
 from wallet_sdk.jose import Curve, Jwk, b64url_decode, b64url_encode
 
-__all__ = ["KEYSTORE_FORMAT", "Keystore", "KeystoreEntry"]
+__all__ = ["KEYSTORE_FORMAT", "Keystore", "KeystoreCipher", "KeystoreEntry"]
 
 KEYSTORE_FORMAT = "hrss-keystore/1"
 DEFAULT_SCRYPT_N = 2**15
@@ -45,6 +54,34 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 _CHECK_PLAINTEXT = b"hrss-keystore passphrase check"
 _MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+class KeystoreCipher(enum.StrEnum):
+    """AEAD sealing a keystore entry; the value is the entry's ``cipher`` member."""
+
+    AES_256_GCM = "AES-256-GCM"
+    SM4_GCM = "SM4-GCM"
+
+
+def _entry_aead(key: bytes, cipher: KeystoreCipher) -> AESGCM | SM4GCM:
+    if cipher is KeystoreCipher.AES_256_GCM:
+        return AESGCM(key)
+    info = f"{KEYSTORE_FORMAT} {cipher.value}".encode()
+    return SM4GCM(HKDF(algorithm=hashes.SM3(), length=16, salt=None, info=info).derive(key))
+
+
+def _entry_aad(kid: str, entry: dict[str, Any], cipher: KeystoreCipher) -> bytes:
+    parts = [KEYSTORE_FORMAT, kid, entry["alg"], entry["crv"], entry["public_jwk"]]
+    if cipher is not KeystoreCipher.AES_256_GCM:
+        parts.append(cipher.value)
+    return _aad(*parts)
+
+
+def _entry_cipher(entry: dict[str, Any]) -> KeystoreCipher:
+    cipher = entry.get("cipher", KeystoreCipher.AES_256_GCM.value)
+    if cipher == KeystoreCipher.AES_256_GCM.value and "cipher" in entry:
+        raise ValueError("an AES-256-GCM entry has no 'cipher' member")
+    return KeystoreCipher(cipher)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +203,10 @@ class Keystore:
                     isinstance(entry[name], str) for name in ("alg", "nonce", "ciphertext")
                 ):
                     raise KeystoreError(f"entry {kid!r} is malformed")
+                try:
+                    _entry_cipher(entry)
+                except ValueError as err:
+                    raise KeystoreError(f"entry {kid!r} is malformed: {err}") from err
                 entries[kid] = dict(entry)
         except KeystoreError:
             raise
@@ -209,10 +250,17 @@ class Keystore:
             )
         return tuple(result)
 
-    def add_key(self, key: Jwk, *, kid: str | None = None) -> str:
+    def add_key(
+        self,
+        key: Jwk,
+        *,
+        kid: str | None = None,
+        cipher: KeystoreCipher = KeystoreCipher.AES_256_GCM,
+    ) -> str:
         """Seal a private key into the keystore and rewrite the file; return its key id.
 
-        The key id is `kid`, else the key's own ``kid``, else its RFC 7638 thumbprint. Raises
+        The key id is `kid`, else the key's own ``kid``, else its RFC 7638 thumbprint; `cipher`
+        seals it (SM4-GCM for the national profile). Raises
         `KeystoreError` when the key has no private part, the id is taken, or the write fails.
         """
         if not key.has_private:
@@ -222,16 +270,19 @@ class Keystore:
             raise KeystoreError(f"key id {key_id!r} is already in the keystore")
         public_jwk = key.with_kid(key_id).public_jwk()
         nonce = secrets.token_bytes(12)
-        aad = _aad(KEYSTORE_FORMAT, key_id, key.algorithm.value, key.curve.value, public_jwk)
-        ciphertext = AESGCM(self._key).encrypt(nonce, key.private_bytes(), aad)
-        self._entries[key_id] = {
+        entry: dict[str, Any] = {
             "kid": key_id,
             "alg": key.algorithm.value,
             "crv": key.curve.value,
             "public_jwk": public_jwk,
-            "nonce": b64url_encode(nonce),
-            "ciphertext": b64url_encode(ciphertext),
         }
+        aad = _entry_aad(key_id, entry, cipher)
+        ciphertext = _entry_aead(self._key, cipher).encrypt(nonce, key.private_bytes(), aad)
+        entry["nonce"] = b64url_encode(nonce)
+        entry["ciphertext"] = b64url_encode(ciphertext)
+        if cipher is not KeystoreCipher.AES_256_GCM:
+            entry["cipher"] = cipher.value
+        self._entries[key_id] = entry
         try:
             self._write()
         except KeystoreError:
@@ -239,13 +290,19 @@ class Keystore:
             raise
         return key_id
 
-    def generate_key(self, curve: Curve, *, kid: str | None = None) -> Jwk:
-        """Generate a key on `curve`, store it, and return it (with its key id set).
+    def generate_key(
+        self,
+        curve: Curve,
+        *,
+        kid: str | None = None,
+        cipher: KeystoreCipher = KeystoreCipher.AES_256_GCM,
+    ) -> Jwk:
+        """Generate a key on `curve`, store it with `cipher`, and return it (key id set).
 
         Raises `KeystoreError` as `add_key` does.
         """
         key = Jwk.generate(curve)
-        key_id = self.add_key(key, kid=kid)
+        key_id = self.add_key(key, kid=kid, cipher=cipher)
         return key.with_kid(key_id)
 
     def get(self, kid: str) -> Jwk:
@@ -260,9 +317,11 @@ class Keystore:
         try:
             curve = Curve(entry["crv"])
             public_jwk = entry["public_jwk"]
-            aad = _aad(KEYSTORE_FORMAT, kid, entry["alg"], entry["crv"], public_jwk)
-            secret = AESGCM(self._key).decrypt(
-                b64url_decode(entry["nonce"]), b64url_decode(entry["ciphertext"]), aad
+            cipher = _entry_cipher(entry)
+            secret = _entry_aead(self._key, cipher).decrypt(
+                b64url_decode(entry["nonce"]),
+                b64url_decode(entry["ciphertext"]),
+                _entry_aad(kid, entry, cipher),
             )
             key = Jwk.from_private_bytes(curve, secret, kid=kid)
         except (InvalidTag, ValueError, KeyError, TypeError, WalletError) as err:

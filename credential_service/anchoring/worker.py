@@ -97,7 +97,11 @@ class AnchoringWorker:
                 f"{err}: {settings.deployment_path} describes the registries of another "
                 "chain (for `make run`: stop it, then rm -rf var)"
             ) from err
-        keystore = FileKeystore.open(settings.keystore_path, settings.passphrase)
+        keystore = FileKeystore.open(
+            settings.keystore_path,
+            settings.passphrase,
+            cipher=settings.crypto_profile.algorithms.keystore_cipher,
+        )
         signer = Signer.from_key(
             keystore.ensure(
                 anchoring_key_name(anchoring.worker_name), Curve.SECP256K1

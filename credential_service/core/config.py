@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from credential_service.crypto_profile import CryptoProfile
+
 DEV_KEYSTORE_PASSPHRASE = "hrss-dev-only-insecure-passphrase"
 
 
@@ -60,6 +62,10 @@ class Settings(DatabaseSettings):
     """Encrypted file keystore of the service's own keys and organisations' controller keys."""
 
     keystore_passphrase: SecretStr | None = None
+
+    crypto_profile: CryptoProfile = CryptoProfile.INTERNATIONAL
+    """``international`` or ``national`` (SM2 keys, SM3 trees and digests, SM4 seals; see
+    `credential_service.crypto_profile`). Verification accepts both profiles' artefacts."""
 
     issuer_url: str = "http://localhost:8000"
     """Public base URL of the service: issuer of access tokens; ``{issuer_url}/v1/auth/token``

@@ -62,3 +62,29 @@ def test_lifetimes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HRSS_ACCESS_TOKEN_LIFETIME_SECONDS", "86400")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_crypto_profile_defaults_to_international() -> None:
+    from credential_service.crypto_profile import CryptoProfile
+
+    assert Settings(dev_mode=True).crypto_profile is CryptoProfile.INTERNATIONAL
+
+
+def test_national_crypto_profile_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from credential_service.crypto_profile import CryptoProfile
+    from credential_service.sealing import SealAlgorithm
+    from wallet_sdk import HashAlgorithm
+    from wallet_sdk.jose import Curve
+
+    monkeypatch.setenv("HRSS_CRYPTO_PROFILE", "national")
+    algorithms = Settings(dev_mode=True).crypto_profile.algorithms
+    assert Settings(dev_mode=True).crypto_profile is CryptoProfile.NATIONAL
+    assert algorithms.signing_curve is Curve.SM2
+    assert algorithms.hash_algorithm is HashAlgorithm.SM3
+    assert algorithms.seal_algorithm is SealAlgorithm.SM4_GCM
+
+
+def test_unknown_crypto_profile_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRSS_CRYPTO_PROFILE", "guomi")
+    with pytest.raises(ValidationError, match="crypto_profile"):
+        Settings(dev_mode=True)

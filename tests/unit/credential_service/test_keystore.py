@@ -111,3 +111,19 @@ def _add_keys(path: str, writer: str) -> None:
     keystore = FileKeystore.open(Path(path), "pass")
     for i in range(10):
         keystore.generate(f"{writer}/{i}", Curve.ED25519)
+
+
+def test_national_profile_keystore_seals_new_keys_with_sm4(tmp_path: Path) -> None:
+    from credential_service.crypto_profile import CryptoProfile
+
+    path = tmp_path / "ks"
+    FileKeystore.open(path, "pw", scrypt_n=2**10).generate("old", Curve.ED25519)
+    cipher = CryptoProfile.NATIONAL.algorithms.keystore_cipher
+    national = FileKeystore.open(path, "pw", scrypt_n=2**10, cipher=cipher)
+    national.generate("new", Curve.SM2)
+    entries = {e["kid"]: e for e in json.loads(path.read_text())["keys"]}
+    assert entries["new"]["cipher"] == "SM4-GCM"
+    assert "cipher" not in entries["old"]
+    reopened = FileKeystore.open(path, "pw", scrypt_n=2**10)
+    assert reopened.get("new").curve is Curve.SM2
+    assert reopened.get("old").curve is Curve.ED25519

@@ -284,3 +284,40 @@ def test_property_mutated_keystore_raises_only_keystore_error(
         Keystore.load(path, "pw").get("a")
     except KeystoreError:
         pass
+
+
+# -- SM4-GCM entries (national profile) ---------------------------------------------------------
+
+
+def test_sm4_entries_round_trip_beside_aes_entries(tmp_path: Path) -> None:
+    from wallet_sdk.keystore import KeystoreCipher
+
+    store = _store(tmp_path)
+    old = store.generate_key(Curve.ED25519, kid="old")
+    new = store.generate_key(Curve.SM2, kid="new", cipher=KeystoreCipher.SM4_GCM)
+    entries = {e["kid"]: e for e in json.loads(store.path.read_text())["keys"]}
+    assert "cipher" not in entries["old"]  # AES-256-GCM entries keep the original layout
+    assert entries["new"]["cipher"] == "SM4-GCM"
+    loaded = Keystore.load(store.path, "correct horse")
+    assert loaded.get("old").private_bytes() == old.private_bytes()
+    assert loaded.get("new").private_bytes() == new.private_bytes()
+    token = sign_compact(b"e-card", loaded.get("new"))
+    assert verify_compact(token, new.public(), algorithms=["SM2SM3"]).payload == b"e-card"
+
+
+def test_sm4_entry_relabelled_as_aes_does_not_decrypt(tmp_path: Path) -> None:
+    from wallet_sdk.keystore import KeystoreCipher
+
+    store = _store(tmp_path)
+    store.generate_key(Curve.SM2, kid="a", cipher=KeystoreCipher.SM4_GCM)
+    _rewrite(store.path, lambda d: d["keys"][0].pop("cipher"))
+    with pytest.raises(KeystoreError, match="key 'a' cannot be decrypted"):
+        Keystore.load(store.path, "correct horse").get("a")
+
+
+def test_unknown_entry_cipher_is_malformed(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.generate_key(Curve.SM2, kid="a")
+    _rewrite(store.path, lambda d: d["keys"][0].update(cipher="ChaCha20"))
+    with pytest.raises(KeystoreError, match="entry 'a' is malformed"):
+        Keystore.load(store.path, "correct horse")

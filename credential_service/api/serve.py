@@ -13,6 +13,11 @@ as nginx (``reuseport``) and gunicorn (``--reuse-port``) do.
 The supervisor replaces a worker that dies (as ``uvicorn --workers`` does) and stops
 altogether when a worker fails during startup (a broken configuration fails the same way on
 every restart). SIGTERM or SIGINT stop the workers gracefully, then the supervisor.
+
+The workers count their metrics together (``prometheus_client``'s multiprocess mode): the
+supervisor creates a fresh directory, names it in ``PROMETHEUS_MULTIPROC_DIR`` for the
+workers, marks a worker that died as dead there (its counts stay counted) and removes the
+directory when it stops.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
@@ -31,6 +39,10 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
 from credential_service.observability import configure_logging
+from credential_service.observability.metrics import (
+    MULTIPROCESS_DIRECTORY_VARIABLE,
+    mark_process_dead,
+)
 
 __all__ = ["bind_reuse_port", "main"]
 
@@ -92,6 +104,9 @@ class Supervisor:
         """Serve until SIGTERM/SIGINT (0) or a worker that cannot start (1)."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
+        # fresh: counts left by an earlier run would be summed with this one's
+        metrics_directory = tempfile.mkdtemp(prefix="hrss-metrics-")
+        os.environ[MULTIPROCESS_DIRECTORY_VARIABLE] = metrics_directory  # the workers inherit it
         self.processes = [self._start() for _ in range(self.workers)]
         code = 0
         while not self.stopping.wait(0.5):
@@ -99,6 +114,7 @@ class Supervisor:
                 if process.is_alive():
                     continue
                 process.join()
+                mark_process_dead(process.pid, metrics_directory)
                 if process.exitcode == STARTUP_FAILURE:
                     _log.error("worker %s failed to start; stopping", process.pid)
                     code = 1
@@ -116,6 +132,7 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+        shutil.rmtree(metrics_directory, ignore_errors=True)
         return code
 
 

@@ -303,19 +303,40 @@ def prepare(environment: dict[str, str], directory: Path) -> list[Any]:
         context.close()
 
 
+SERVERS = ("serve", "gunicorn")
+
+
+def _server_command(server: str, port: int) -> list[str]:
+    """``serve``: the service's own supervisor. ``gunicorn``: ``gunicorn --reuse-port`` with
+    uvicorn workers, for comparison (docs/benchmarks.md)."""
+    if server == "gunicorn":
+        return [
+            sys.executable, "-m", "gunicorn", "--reuse-port", "--workers", str(WORKERS),
+            "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}",
+            "--backlog", "2048", "--graceful-timeout", "5",
+            "credential_service.api.server:app_from_environment()",
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "credential_service.api.serve",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+        "--backlog", "2048", "--timeout-graceful-shutdown", "5",
+    ]  # fmt: skip
+
+
 def start_service(
     environment: dict[str, str],
     *,
     port: int,
     directory: Path,
     preexec_fn: Callable[[], None] | None = None,
+    server: str = "serve",
 ) -> Service:
     log_path = directory / f"service-{port}.log"
-    command = [
-        sys.executable, "-m", "credential_service.api.serve",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-        "--backlog", "2048", "--timeout-graceful-shutdown", "5",
-    ]  # fmt: skip
+    command = _server_command(server, port)
+    if server == "gunicorn":  # counting across workers as serve does (it makes its own)
+        metrics_directory = directory / "metrics"
+        metrics_directory.mkdir(exist_ok=True)
+        environment = {**environment, "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
     # Through a pipe this process copies to the log file: a file size limit set by
     # `preexec_fn` (the disk-full fault) must hit the database, not the log.
     process = subprocess.Popen(
@@ -475,14 +496,17 @@ def http_rows(
     rates: tuple[int, ...] = RATES,
     seconds: float = SECONDS_PER_RATE,
     backends: tuple[str, ...] = BACKENDS,
+    server: str = "serve",
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for backend in backends:
-        rows += _http_rows(rates, seconds, backend)
+        rows += _http_rows(rates, seconds, backend, server)
     return rows
 
 
-def _http_rows(rates: tuple[int, ...], seconds: float, backend: str) -> list[dict[str, Any]]:
+def _http_rows(
+    rates: tuple[int, ...], seconds: float, backend: str, server: str
+) -> list[dict[str, Any]]:
     from node_adapter import AnvilProcess
 
     rows: list[dict[str, Any]] = []
@@ -498,7 +522,7 @@ def _http_rows(rates: tuple[int, ...], seconds: float, backend: str) -> list[dic
                 _progress("deploying registries and demo organisations")
                 credentials = prepare(environment, directory)
                 _progress(f"starting the service ({WORKERS} workers, {database_name})")
-                service = start_service(environment, port=port, directory=directory)
+                service = start_service(environment, port=port, directory=directory, server=server)
                 _progress("issuing a credential; warming both workers up")
                 try:
                     credential, token = issue_diploma(service, directory, credentials)
@@ -508,8 +532,13 @@ def _http_rows(rates: tuple[int, ...], seconds: float, backend: str) -> list[dic
                         _http_request("/v1/credentials/verify", body, port=port, token=token)
                     )
                     _run_load(port=port, request_file=request_file, rate=200, duration=1.0)
+                    workers = (
+                        "gunicorn --reuse-port"
+                        if server == "gunicorn"
+                        else "own SO_REUSEPORT sockets"
+                    )
                     setup = (
-                        f"{WORKERS} uvicorn workers on own SO_REUSEPORT sockets, "
+                        f"{WORKERS} uvicorn workers, {workers}, "
                         f"{database_name}, anvil; "
                         f"load from a second process, {CONNECTIONS} keep-alive connections, "
                         f"open loop, {seconds:.0f} s per rate"
@@ -704,6 +733,7 @@ def main(argv: list[str] | None = None) -> int:
     only.add_argument("--items", type=int, default=PENDING_ITEMS)
     only.add_argument("--skip-memory", action="store_true")
     only.add_argument("--backends", default=",".join(BACKENDS))
+    only.add_argument("--server", choices=SERVERS, default="serve")
     args = parser.parse_args(argv)
     if args.command == "load":
         return _load_main(args)
@@ -713,7 +743,8 @@ def main(argv: list[str] | None = None) -> int:
         return _pending_seal_main(args)
     rates = tuple(int(r) for r in getattr(args, "rates", ",".join(map(str, RATES))).split(","))
     backends = tuple(getattr(args, "backends", ",".join(BACKENDS)).split(","))
-    rows = http_rows(rates, getattr(args, "seconds", SECONDS_PER_RATE), backends)
+    server = getattr(args, "server", "serve")
+    rows = http_rows(rates, getattr(args, "seconds", SECONDS_PER_RATE), backends, server)
     if not getattr(args, "skip_memory", False):
         rows += memory_rows(getattr(args, "items", PENDING_ITEMS))
     for row in rows:

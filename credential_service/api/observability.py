@@ -149,7 +149,8 @@ metrics_router = APIRouter(tags=["observability"])
     responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
 def metrics(request: Request) -> PlainTextResponse:
-    """Every metric of this process in the Prometheus text exposition format 0.0.4."""
+    """Every metric in the Prometheus text exposition format 0.0.4: of all the workers under
+    ``api.serve`` (multiprocess mode), of this process otherwise."""
     engine = getattr(getattr(request.app.state, "context", None), "engine", None)
     if engine is not None and getattr(request.app.state, "outbox_watched", None) is not engine:
         watch_anchoring_outbox(engine)

@@ -15,6 +15,11 @@ altogether when a worker fails during startup (a broken configuration fails the 
 every restart). SIGTERM or SIGINT stop the workers gracefully, then the supervisor. A
 supervisor that dies without stopping them (SIGKILL, a crash) takes them along: each worker
 asks the kernel for SIGTERM when its parent dies (`die_with_parent`).
+
+The workers count their metrics together (``prometheus_client``'s multiprocess mode): the
+supervisor creates a fresh directory, names it in ``PROMETHEUS_MULTIPROC_DIR`` for the
+workers, marks a worker that died as dead there (its counts stay counted) and removes the
+directory when it stops.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ import argparse
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
@@ -35,6 +42,10 @@ from uvicorn.config import STARTUP_FAILURE
 
 from credential_service.core.serving import die_with_parent, restore_recursion_limit
 from credential_service.observability import configure_logging
+from credential_service.observability.metrics import (
+    MULTIPROCESS_DIRECTORY_VARIABLE,
+    mark_process_dead,
+)
 
 __all__ = ["bind_reuse_port", "main"]
 
@@ -104,6 +115,9 @@ class Supervisor:
         """Serve until SIGTERM/SIGINT (0) or a worker that cannot start (1)."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
+        # fresh: counts left by an earlier run would be summed with this one's
+        metrics_directory = tempfile.mkdtemp(prefix="hrss-metrics-")
+        os.environ[MULTIPROCESS_DIRECTORY_VARIABLE] = metrics_directory  # the workers inherit it
         self.processes = [self._start() for _ in range(self.workers)]
         code = 0
         while not self.stopping.wait(0.5):
@@ -111,6 +125,7 @@ class Supervisor:
                 if process.is_alive():
                     continue
                 process.join()
+                mark_process_dead(process.pid, metrics_directory)
                 if process.exitcode == STARTUP_FAILURE:
                     _log.error("worker %s failed to start; stopping", process.pid)
                     code = 1
@@ -128,6 +143,7 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+        shutil.rmtree(metrics_directory, ignore_errors=True)
         return code
 
 

@@ -1,7 +1,7 @@
-"""Observability without a framework: a Prometheus registry and exposition, the service's
-metrics and their hooks, structured JSON logs with request ids and redaction of secrets and
-personal data. The HTTP side (request middleware, ``/metrics``) is in
-``credential_service.api.observability``."""
+"""Observability: a Prometheus registry on ``prometheus_client`` (multiprocess mode under
+``api.serve``), the service's metrics and their hooks, structured JSON logs with request ids
+and redaction of secrets and personal data. The HTTP side (request middleware,
+``/metrics``) is in ``credential_service.api.observability``."""
 
 from credential_service.observability.logs import (
     JsonFormatter,

@@ -32,3 +32,12 @@ def failing_at_startup() -> FastAPI:
         yield
 
     return FastAPI(lifespan=lifespan)
+
+
+def observed() -> FastAPI:
+    """`answering_pid` behind the service's own request middleware and ``/metrics``."""
+    from credential_service.api.observability import install_observability
+
+    app = answering_pid()
+    install_observability(app, metrics_enabled=True, access_log=False)
+    return app

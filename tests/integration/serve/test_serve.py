@@ -5,6 +5,7 @@ it is SIGKILLed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -93,10 +94,12 @@ def _get(port: int, path: str) -> dict[str, int]:
     return answer
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+@contextlib.contextmanager
+def serving(app: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """The supervisor with two workers serving `app` (of ``apps``), once both have started;
+    stopped on the way out if still running (SIGTERM, so it removes its metrics directory)."""
     port = free_port()
-    process = _start("answering_pid", port)
+    process = _start(app, port)
     try:
         _wait_serving(port)
         end = time.monotonic() + 60
@@ -105,8 +108,18 @@ def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         yield process, port
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    with serving("answering_pid") as started:
+        yield started
 
 
 def test_connections_opened_together_are_spread_over_the_workers(

@@ -5,22 +5,29 @@ from __future__ import annotations
 import re
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from credential_service.observability import Registry
+from credential_service.observability import REGISTRY, Registry
 from credential_service.observability.service_metrics import record_verification
 
 _LINE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]+="([^"\\]|\\.)*",?)*\})? \S+$')
 
 
 def _parse(exposition: str) -> dict[str, float]:
+    """Samples by ``name{labels}``, labels in name order (the text format leaves it free)."""
     values: dict[str, float] = {}
     for line in exposition.splitlines():
-        if line.startswith("#") or not line:
-            continue
-        assert _LINE.match(line), line
-        name, value = line.rsplit(" ", 1)
-        values[name] = float(value.replace("+Inf", "inf"))
+        if line and not line.startswith("#"):
+            assert _LINE.match(line), line
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(sample.labels.items()))
+            values[f"{sample.name}{{{inner}}}" if inner else sample.name] = sample.value
     return values
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def test_counter_gauge_and_histogram_render_in_the_text_format() -> None:
@@ -37,13 +44,14 @@ def test_counter_gauge_and_histogram_render_in_the_text_format() -> None:
     text = registry.exposition()
     values = _parse(text)
 
-    assert "# TYPE t_requests counter" in text
+    # the family of a counter is named after its samples, as the text format wants
+    assert "# TYPE t_requests_total counter" in text
     assert "# TYPE t_latency_seconds histogram" in text
     assert values['t_requests_total{route="/a"}'] == 3
     assert values["t_depth"] == 7
-    assert values['t_latency_seconds_bucket{route="/b\\"x",le="0.01"}'] == 1
-    assert values['t_latency_seconds_bucket{route="/b\\"x",le="0.1"}'] == 2
-    assert values['t_latency_seconds_bucket{route="/b\\"x",le="+Inf"}'] == 3
+    assert values['t_latency_seconds_bucket{le="0.01",route="/b\\"x"}'] == 1
+    assert values['t_latency_seconds_bucket{le="0.1",route="/b\\"x"}'] == 2
+    assert values['t_latency_seconds_bucket{le="+Inf",route="/b\\"x"}'] == 3
     assert values['t_latency_seconds_count{route="/b\\"x"}'] == 3
     assert values['t_latency_seconds_sum{route="/b\\"x"}'] == pytest.approx(0.555)
 
@@ -102,3 +110,43 @@ def test_inc_labels_counts_under_the_same_series_as_inc() -> None:
     assert counter.value(kind="b", outcome="failed") == 1.0
     with pytest.raises(ValueError, match="takes labels"):
         counter.inc_labels("a")
+
+
+# Names and labels dashboards query; they were there before the move to prometheus_client.
+_SERVICE_SERIES = {
+    "hrss_http_request_duration_seconds_bucket": {"method", "route", "status", "le"},
+    "hrss_http_request_duration_seconds_count": {"method", "route", "status"},
+    "hrss_http_request_duration_seconds_sum": {"method", "route", "status"},
+    "hrss_http_rate_limited_total": {"kind"},
+    "hrss_chain_errors_total": {"kind", "source"},
+    "hrss_verifications_total": {"kind", "verified"},
+    "hrss_verification_checks_total": {"kind", "check", "status"},
+    "hrss_anchoring_batch_leaves_bucket": {"le"},
+    "hrss_anchoring_batch_leaves_count": set(),
+    "hrss_anchoring_batch_leaves_sum": set(),
+}
+
+
+def test_the_service_series_keep_their_names_and_parse_as_prometheus_text() -> None:
+    from credential_service.observability.service_metrics import (
+        HTTP_RATE_LIMITED,
+        HTTP_REQUEST_SECONDS,
+        record_batch_sealed,
+        record_chain_error,
+    )
+
+    HTTP_REQUEST_SECONDS.observe(0.002, method="GET", route="/x/{id}", status="200")
+    HTTP_RATE_LIMITED.inc(kind="client")
+    record_chain_error("unavailable")
+    record_batch_sealed(12)
+    record_verification(
+        "t", {"verified": True, "checks": [{"check": "format", "status": "passed"}]}
+    )
+
+    seen: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(REGISTRY.exposition()):
+        for sample in family.samples:
+            seen.setdefault(sample.name, set()).update(sample.labels)
+    for name, labels in _SERVICE_SERIES.items():
+        assert seen.get(name) == labels, (name, seen.get(name))
+    assert not any(name.endswith("_created") for name in seen)

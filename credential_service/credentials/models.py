@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as PydanticField
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
@@ -100,7 +100,15 @@ class CredentialRequest(_Strict):
     format: Literal["vc+jwt", "vc+sd-jwt"] = "vc+jwt"
     subject: dict[str, Any]
     holder_jwk: dict[str, str] | None = None
-    disclosable: list[str] = PydanticField(default_factory=list, max_length=32)
+    disclosable: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] = (
+        PydanticField(
+            default_factory=list,
+            max_length=32,
+            description="claims made selectively disclosable: JSON Pointers into the subject "
+            "at any depth (``*`` for every array element) or top-level names, within the "
+            "type's x-hrss-disclosable paths",
+        )
+    )
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     training_file: dict[str, Any] | None = None

@@ -31,6 +31,7 @@ from wallet_sdk.credentials._model import (
 )
 from wallet_sdk.credentials.holder import (
     PresentationError,
+    disclosable_paths,
     disclosed_claim_names,
     present_sd_jwt,
     present_vc_jwt,
@@ -137,6 +138,7 @@ __all__ = [
     "credential_uri",
     "default_registry",
     "did_key_jwk",
+    "disclosable_paths",
     "disclosed_claim_names",
     "entity_id_from_uri",
     "envelope",

@@ -18,12 +18,20 @@ from wallet_sdk.credentials._model import (
     envelope,
     sha256_b64,
 )
-from wallet_sdk.errors import FormatError, JsonTooDeep, SignatureError, WalletError
+from wallet_sdk.credentials._sd_jwt import (
+    Path,
+    disclosure_paths,
+    format_path,
+    parse_path,
+    select_disclosures,
+)
+from wallet_sdk.errors import FormatError, SignatureError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode, sign_compact
 from wallet_sdk.nesting import load_json
 
 __all__ = [
     "PresentationError",
+    "disclosable_paths",
     "disclosed_claim_names",
     "present_sd_jwt",
     "present_vc_jwt",
@@ -34,27 +42,38 @@ class PresentationError(WalletError):
     """A presentation could not be built (unknown claim, malformed credential, no private key)."""
 
 
-def _parse_disclosures(token: str) -> tuple[str, list[tuple[str, str]]]:
+_SUBJECT = "credentialSubject"
+
+
+def _locate(token: str) -> tuple[str, dict[str, Path]]:
+    """The issuer-signed JWT and where each disclosure sits (paths from the payload root)."""
     parts = token.split("~")
     if len(parts) < 2 or parts[-1] != "":
         raise PresentationError("not an SD-JWT issuance (<jwt>~<disclosures>~)")
-    named: list[tuple[str, str]] = []
-    for disclosure in parts[1:-1]:
-        try:
-            decoded = load_json(b64url_decode(disclosure), what="disclosure")
-        except JsonTooDeep as err:
-            raise PresentationError(f"malformed disclosure: {err}") from err
-        except FormatError as err:
-            raise PresentationError("malformed disclosure") from err
-        if not isinstance(decoded, list) or len(decoded) != 3 or not isinstance(decoded[1], str):
-            raise PresentationError("only object-property disclosures are supported")
-        named.append((decoded[1], disclosure))
-    return parts[0], named
+    segments = parts[0].split(".")
+    try:
+        if len(segments) != 3:
+            raise FormatError("the issuer-signed JWT is not a compact JWS")
+        payload = load_json(b64url_decode(segments[1]), what="the issuer-signed JWT payload")
+        if not isinstance(payload, dict):
+            raise FormatError("the issuer-signed JWT payload is not an object")
+        return parts[0], disclosure_paths(payload, parts[1:-1])
+    except (FormatError, ValueError) as err:
+        raise PresentationError(f"malformed SD-JWT: {err}") from err
 
 
 def disclosed_claim_names(token: str) -> list[str]:
-    """Names of the claims an SD-JWT carries disclosures for. Raises `PresentationError`."""
-    return [name for name, _ in _parse_disclosures(token)[1]]
+    """Names of the top-level subject claims an SD-JWT carries disclosures for. Raises
+    `PresentationError`."""
+    return [
+        path[1] for path in _locate(token)[1].values() if len(path) == 2 and path[0] == _SUBJECT
+    ]
+
+
+def disclosable_paths(token: str) -> list[str]:
+    """JSON Pointers (into ``credentialSubject``) of every claim an SD-JWT issuance carries a
+    disclosure for, at any depth, in issuance order. Raises `PresentationError`."""
+    return [format_path(path[1:]) for path in _locate(token)[1].values() if path[0] == _SUBJECT]
 
 
 def present_sd_jwt(
@@ -68,19 +87,22 @@ def present_sd_jwt(
 ) -> str:
     """An SD-JWT presentation ``<jwt>~<chosen disclosures>~<kb-jwt>`` (RFC 9901 §4.3).
 
-    The KB-JWT (``typ: kb+jwt``) carries ``iat``, ``aud``, ``nonce`` and ``sd_hash``, the
-    SHA-256 of everything before it. Raises `PresentationError` when a chosen claim has no
+    `disclose` names claims of ``credentialSubject`` by JSON Pointer at any depth (``*`` for
+    every array element) or by bare top-level name. A chosen claim comes with the
+    disclosures of its parents (so it can be reached) and of everything under it. The
+    KB-JWT (``typ: kb+jwt``) carries ``iat``, ``aud``, ``nonce`` and ``sd_hash``, the SHA-256
+    of everything before it. Raises `PresentationError` when a chosen claim has no
     disclosure, or the holder key cannot sign.
     """
-    jwt, named = _parse_disclosures(token)
-    available = {name for name, _ in named}
-    missing = set(disclose) - available
-    if missing:
-        raise PresentationError(f"no disclosure for {sorted(missing)}")
+    jwt, located = _locate(token)
+    try:
+        chosen = [(_SUBJECT, *parse_path(path)) for path in disclose]
+        picked = select_disclosures(located, chosen) if chosen else []
+    except FormatError as err:
+        raise PresentationError(str(err).replace("/" + _SUBJECT, "")) from err
     if not nonce or not audience:
         raise PresentationError("nonce and audience are required")
-    chosen = [disclosure for name, disclosure in named if name in disclose]
-    presented = "~".join([jwt, *chosen]) + "~"
+    presented = "~".join([jwt, *picked]) + "~"
     payload = {"aud": audience, "iat": issued_at, "nonce": nonce, "sd_hash": sha256_b64(presented)}
     try:
         kb_jwt = sign_compact(

@@ -29,7 +29,13 @@ from wallet_sdk.credentials._model import (
     credential_uri,
     issuer_uri,
     rfc3339,
-    sha256_b64,
+)
+from wallet_sdk.credentials._sd_jwt import (
+    conceal,
+    encode_disclosure,
+    format_path,
+    parse_path,
+    path_allowed,
 )
 from wallet_sdk.credentials.types import CredentialType
 from wallet_sdk.errors import FormatError, SignatureError, WalletError
@@ -214,8 +220,7 @@ def issue_vc_jwt(
 def make_disclosure(name: str, value: Any, *, salt: str | None = None) -> str:
     """An object-property disclosure: base64url of the JSON array ``[salt, name, value]``
     (RFC 9901 §4.2.1), with a 128-bit random salt unless one is given."""
-    salt = b64url_encode(secrets.token_bytes(16)) if salt is None else salt
-    return b64url_encode(canonical_json([salt, name, value]))
+    return encode_disclosure([name, value], salt=salt)
 
 
 def issue_sd_jwt(
@@ -236,11 +241,15 @@ def issue_sd_jwt(
 ) -> IssuedCredential:
     """Sign a credential as an SD-JWT (``typ: vc+sd-jwt``, ``_sd_alg: sha-256``).
 
-    The subject claims named in `disclosable`, and always the type's personal identifiers
-    (name, ID number), become selectively disclosable; `decoys` decoy digests hide how many
-    there are. The holder key goes into ``cnf`` so presentations need key binding.
-    `extra_claims` are top-level claims always visible (a training file link). Raises
-    `IssuanceError`.
+    The subject claims named in `disclosable` (JSON Pointers into ``credentialSubject`` at
+    any depth, ``*`` for every array element, or bare top-level names), and always the
+    type's personal identifiers (name, ID number), become selectively disclosable: object
+    properties through ``_sd``, array elements as ``{"...": digest}``, and a path under
+    another one recursively (RFC 9901 §4.2). Every object or array that hides something gets
+    `decoys` decoy digests, so their number tells nothing. The holder key goes into ``cnf``
+    so presentations need key binding. `extra_claims` are top-level claims always visible (a
+    training file link). Raises `IssuanceError` when a path is malformed or
+    not among the type's ``x-hrss-disclosable`` paths.
     """
     signing_key, key_id = _signing_key(key)
     credential_id = secrets.token_bytes(32) if credential_id is None else credential_id
@@ -256,23 +265,17 @@ def issue_sd_jwt(
         holder_key=holder_key,
         extra_claims=extra_claims,
     )
-    unknown = set(disclosable) - credential_type.claim_names
-    if unknown:
-        raise IssuanceError(f"not claims of {credential_type.term}: {sorted(unknown)}")
-    hidden = set(disclosable) | set(credential_type.personal_identifiers)
-    plain_subject: dict[str, Any] = {}
+    allowed = credential_type.disclosable_paths
+    try:
+        paths = {parse_path(path) for path in disclosable}
+    except FormatError as err:
+        raise IssuanceError(str(err)) from err
+    refused = sorted(format_path(p) for p in paths if not path_allowed(p, allowed))
+    if refused:
+        raise IssuanceError(f"not disclosable claims of {credential_type.term}: {refused}")
+    paths.update((name,) for name in credential_type.personal_identifiers)
     disclosures: list[str] = []
-    digests: list[str] = []
-    for name, value in claims["credentialSubject"].items():
-        if name in hidden:
-            disclosure = make_disclosure(name, value)
-            disclosures.append(disclosure)
-            digests.append(sha256_b64(disclosure))
-        else:
-            plain_subject[name] = value
-    digests.extend(sha256_b64(b64url_encode(secrets.token_bytes(16))) for _ in range(decoys))
-    if digests:
-        plain_subject["_sd"] = sorted(digests)
+    plain_subject = conceal(claims["credentialSubject"], paths, decoys=decoys, out=disclosures)
     secured = dict(claims)
     secured["credentialSubject"] = plain_subject
     secured["_sd_alg"] = "sha-256"

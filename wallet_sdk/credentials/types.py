@@ -6,6 +6,9 @@ three extra members,
 ``$id``                          the type's URI; also the SD-JWT ``vct`` and the schema id
 ``x-hrss-type``                  the VC ``type`` term (e.g. ``VocationalSkillCertificate``)
 ``x-hrss-personal-identifiers``  subject claims that are always selectively disclosable
+``x-hrss-disclosable``           JSON Pointers (RFC 6901, ``*`` for any array index) of the
+                                 subject claims an issuer may make selectively disclosable,
+                                 at any depth; default: every top-level property
 
 The built-in types live in ``wallet_sdk/credentials/schemas/``;
 `CredentialTypeRegistry.register_schema` adds a new type at run time. On chain a type is
@@ -26,6 +29,8 @@ from typing import Any
 import jsonschema
 from eth_hash.auto import keccak
 
+from wallet_sdk.credentials._sd_jwt import Path as ClaimPath
+from wallet_sdk.credentials._sd_jwt import parse_path
 from wallet_sdk.errors import FormatError
 from wallet_sdk.nesting import load_json
 
@@ -63,7 +68,8 @@ class CredentialType:
     """A credential type, validated when built.
 
     Raises `FormatError` when the schema is not a valid draft 2020-12 object schema, the term
-    is not a VC type term, or a personal identifier is not one of the schema's properties.
+    is not a VC type term, a personal identifier is not one of the schema's properties, or a
+    disclosable path is not a JSON Pointer under one of them.
     """
 
     term: str
@@ -71,6 +77,8 @@ class CredentialType:
     title: str
     schema: Mapping[str, Any] = field(repr=False)
     personal_identifiers: tuple[str, ...] = ()
+    disclosable: tuple[str, ...] = ()
+    _disclosable_paths: frozenset[ClaimPath] = field(init=False, repr=False, compare=False)
     _validator: Any = field(init=False, repr=False, compare=False)
     _relaxed: Any = field(init=False, repr=False, compare=False)
     _fast: Any = field(init=False, repr=False, compare=False)
@@ -91,6 +99,15 @@ class CredentialType:
         for name in self.personal_identifiers:
             if name not in properties:
                 raise FormatError(f"personal identifier {name!r} is not a property of {self.term}")
+        paths: set[ClaimPath] = {(name,) for name in self.personal_identifiers}
+        for text in self.disclosable or properties:
+            path = parse_path(text)
+            if path[0] not in properties:
+                raise FormatError(
+                    f"disclosable path {text!r} is not under a property of {self.term}"
+                )
+            paths.add(path)
+        object.__setattr__(self, "_disclosable_paths", frozenset(paths))
         schema = dict(self.schema)
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
@@ -112,6 +129,9 @@ class CredentialType:
         identifiers = schema.get("x-hrss-personal-identifiers", [])
         if not isinstance(identifiers, list) or not all(isinstance(i, str) for i in identifiers):
             raise FormatError("x-hrss-personal-identifiers must be a list of claim names")
+        disclosable = schema.get("x-hrss-disclosable", [])
+        if not isinstance(disclosable, list) or not all(isinstance(p, str) for p in disclosable):
+            raise FormatError("x-hrss-disclosable must be a list of JSON Pointers")
         term, vct = schema.get("x-hrss-type"), schema.get("$id")
         if not isinstance(term, str) or not isinstance(vct, str):
             raise FormatError("a type schema needs string members 'x-hrss-type' and '$id'")
@@ -122,6 +142,7 @@ class CredentialType:
             title=str(title),
             schema=schema,
             personal_identifiers=tuple(identifiers),
+            disclosable=tuple(disclosable),
         )
 
     @property
@@ -133,6 +154,13 @@ class CredentialType:
     def claim_names(self) -> frozenset[str]:
         """Names of the subject claims the schema allows."""
         return frozenset(self.schema["properties"])
+
+    @property
+    def disclosable_paths(self) -> frozenset[ClaimPath]:
+        """The claim paths (reference tokens, ``*`` for any index) an issuer may make
+        selectively disclosable: ``x-hrss-disclosable`` (default every top-level property)
+        and the personal identifiers."""
+        return self._disclosable_paths
 
     def validate_subject(self, subject: Mapping[str, Any], *, partial: bool = False) -> None:
         """Check a ``credentialSubject`` against the schema.

@@ -82,6 +82,7 @@ from wallet_sdk.credentials._model import (
     unenvelope,
     vc_types,
 )
+from wallet_sdk.credentials._sd_jwt import compact_from_json
 from wallet_sdk.credentials.trust_list import NoChain, StaticTrustList
 from wallet_sdk.credentials.trust_state import TrustView
 from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry, default_registry
@@ -682,7 +683,13 @@ _ABSENT: Any = object()
 
 
 def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dict[str, Any]:
-    """RFC 9901 §7.1 steps 3-5: replace digests by disclosed claims, reject leftovers."""
+    """RFC 9901 §7.1 steps 3-6: replace digests by disclosed claims, at any depth.
+
+    Rejects (names the rule): an ``_sd_alg`` other than sha-256 or below the top level, an
+    ``_sd`` that is not an array of strings, a ``...`` key anywhere but as the only key of an
+    array element, a digest that appears twice (disclosed or not), an object disclosure
+    referenced from an array or an array disclosure from ``_sd``, a disclosed name that is
+    ``_sd`` or ``...`` or already present, and a disclosure no digest refers to."""
     if payload.get("_sd_alg", "sha-256") != "sha-256":
         raise _Failed(f"_sd_alg {payload.get('_sd_alg')!r} is not sha-256")
     by_digest: dict[str, list[Any]] = {}
@@ -701,14 +708,28 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
         if digest in by_digest:
             raise _Failed("the same disclosure is given twice")
         by_digest[digest] = decoded
-    used: set[str] = set()
+    # Every digest met, disclosed or not (§7.1 step 5: none may appear twice).
+    seen: set[str] = set()
+
+    def take(digest: Any) -> list[Any] | None:
+        if not isinstance(digest, str):
+            raise _Failed("digests must be strings")
+        if digest in seen:
+            raise _Failed("a digest appears twice in the credential")
+        seen.add(digest)
+        return by_digest.get(digest)
 
     # Two walkers instead of one that tests every node's type twice: JSON has only these two
     # containers, and scalars carry no digests, so only containers are descended into.
     def walk_dict(node: dict[str, Any]) -> dict[str, Any]:
         result = dict(node)
         digests = result.pop("_sd", _ABSENT)
-        result.pop("_sd_alg", None)
+        if "..." in result:
+            raise _Failed("'...' is only allowed as the single key of an array element")
+        if "_sd_alg" in result:
+            if node is not payload:
+                raise _Failed("_sd_alg is only allowed at the top level")
+            del result["_sd_alg"]
         for key, value in result.items():
             # Replacing the value of an existing key leaves the dict's size and order alone.
             if isinstance(value, dict):
@@ -720,18 +741,23 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
         if not isinstance(digests, list):
             raise _Failed("_sd must be an array")
         for digest in digests:
-            if not isinstance(digest, str):
-                raise _Failed("_sd entries must be strings")
+            # `take` inlined: this loop runs for every digest of every credential verified.
+            if type(digest) is not str:
+                raise _Failed("digests must be strings")
+            if digest in seen:
+                raise _Failed("a digest appears twice in the credential")
+            seen.add(digest)
             disclosed = by_digest.get(digest)
             if disclosed is None:
                 continue
-            if digest in used:
-                raise _Failed("a digest appears twice")
-            used.add(digest)
             if len(disclosed) != 3 or not isinstance(disclosed[1], str):
-                raise _Failed("an object disclosure has [salt, name, value]")
+                raise _Failed(
+                    "an _sd digest refers to a disclosure that is not [salt, name, value]"
+                )
             name = disclosed[1]
-            if name in ("_sd", "...") or name in result:
+            if name in ("_sd", "..."):
+                raise _Failed(f"a disclosure may not name the reserved claim {name!r}")
+            if name in result:
                 raise _Failed(f"disclosure of {name!r} would overwrite a claim")
             result[name] = walk(disclosed[2])
         return result
@@ -740,16 +766,16 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
         items: list[Any] = []
         for element in node:
             if isinstance(element, dict):
-                if len(element) == 1 and "..." in element:
-                    digest = element["..."]
-                    disclosed = by_digest.get(digest) if isinstance(digest, str) else None
+                if "..." in element:
+                    if len(element) != 1:
+                        raise _Failed("an array element digest {'...': digest} has no other key")
+                    disclosed = take(element["..."])
                     if disclosed is None:
                         continue
-                    if digest in used:
-                        raise _Failed("a digest appears twice")
-                    used.add(digest)
                     if len(disclosed) != 2:
-                        raise _Failed("an array element disclosure has [salt, value]")
+                        raise _Failed(
+                            "a '...' digest refers to a disclosure that is not [salt, value]"
+                        )
                     items.append(walk(disclosed[1]))
                 else:
                     items.append(walk_dict(element))
@@ -767,9 +793,9 @@ def _resolve_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dic
         return node
 
     resolved = walk(payload)
-    unused = set(by_digest) - used
+    unused = len(by_digest.keys() - seen)
     if unused:
-        raise _Failed(f"{len(unused)} disclosure(s) match no digest in the credential")
+        raise _Failed(f"{unused} disclosure(s) match no digest in the credential")
     if not isinstance(resolved, dict):
         raise _Failed("payload must be an object")
     return resolved
@@ -834,7 +860,8 @@ class CredentialVerifier:
         anchor_receipt: AnchorReceipt | None = None,
         strict: bool = True,
     ) -> CredentialReport:
-        """Verify a ``vc+jwt`` or an SD-JWT (``vc+sd-jwt``, without key binding) as of
+        """Verify a ``vc+jwt`` or an SD-JWT (``vc+sd-jwt``, without key binding; compact or
+        the RFC 9901 §8 JSON serialization, general or flattened) as of
         `as_of` (unix seconds; default now: the later of the clock and the chain head read).
 
         Raises `CredentialVerificationError` naming the first failed check when `strict`;
@@ -860,7 +887,8 @@ class CredentialVerifier:
         anchor_receipts: Mapping[bytes, AnchorReceipt] | Collection[AnchorReceipt] = (),
         strict: bool = True,
     ) -> PresentationReport:
-        """Verify an SD-JWT presentation with key binding, or a ``vp+jwt`` of enveloped
+        """Verify an SD-JWT presentation with key binding (compact, or the RFC 9901 §8 JSON
+        serialization with ``kb_jwt`` in the unprotected header), or a ``vp+jwt`` of enveloped
         ``vc+jwt`` credentials, bound to the verifier's `nonce` and `audience`.
 
         `anchor_receipts` maps credential ids to receipts, or is a collection of receipts
@@ -872,6 +900,18 @@ class CredentialVerifier:
         receipts = _receipt_lookup(anchor_receipts)
         if not isinstance(token, str):
             token = ""
+        if token.startswith("{"):
+            try:
+                token = compact_from_json(token)
+            except FormatError:
+                # Verified as a credential, the format check names what is wrong.
+                failed = self._verify(
+                    token, VC_SD_JWT_TYP, as_of=as_of, receipt_for=receipts, binding=None
+                )
+                report = PresentationReport(VC_SD_JWT_TYP, (), (failed,))
+                if strict:
+                    _raise_if_failed(report)
+                return report
         if "~" not in token:
             report = self._verify_vp(token, VP_JWT_TYP, nonce, audience, now, as_of, receipts)
         elif token.endswith("~") and _header_typ(token) == VP_SD_JWT_TYP:
@@ -1261,6 +1301,11 @@ class CredentialVerifier:
             raise _Failed("token must be a non-empty string")
         if len(original) > self.policy.max_token_bytes:
             raise _Failed(f"token is longer than {self.policy.max_token_bytes} bytes")
+        if token.startswith("{"):
+            try:
+                token = compact_from_json(token)
+            except FormatError as err:
+                raise _Failed(f"SD-JWT JSON serialization: {err}") from err
         if "~" in token:
             if state.kb_jwt is None and not token.endswith("~"):
                 raise _Failed(

@@ -17,6 +17,8 @@ from tests.integration.credential_service.conftest import Service, fresh_credit_
 from tests.integration.credentials.conftest import client_of, post
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
 from wallet_sdk.credentials import (
+    disclosable_paths,
+    disclosed_claim_names,
     issue_vc_jwt,
     present_sd_jwt,
     present_vc_jwt,
@@ -251,6 +253,38 @@ def test_vc_api_issue_and_verify(
     # Embedded-proof credentials are not accepted.
     response = post(service, court, "/credentials/verify", {"verifiableCredential": unsecured})
     assert response.status_code == 400 and response.json()["code"] == "validation_failed"
+
+
+def test_disclosable_paths_are_chosen_per_request_within_the_type(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    school = accredited["school"]
+    holder = Jwk.generate(Curve.ED25519)
+    request = {
+        "type": "TechnicalSchoolDiploma",
+        "subject": DIPLOMA_SUBJECT,
+        "format": "vc+sd-jwt",
+        "holder_jwk": holder.public_jwk(),
+    }
+    response = issue(service, school, {**request, "disclosable": ["/programme"]})
+    assert response.status_code == 201, response.text
+    token = response.json()["credentials"][0]["credential"]
+    assert "programme" in disclosed_claim_names(token)
+    assert "/programme" in disclosable_paths(token)
+    response = issue(service, school, {**request, "disclosable": ["/programme/level"]})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "credential_subject_invalid"
+    assert body["message"] == (
+        "not disclosable claims of TechnicalSchoolDiploma: ['/programme/level']"
+    )
+    assert body["detail"] == {"index": 0}
+    response = issue(service, school, {**request, "disclosable": ["/a/~2"]})
+    assert response.status_code == 400 and "is not a JSON Pointer" in response.json()["message"]
+    for bad in ([""], ["/" + "x" * 300], [7]):
+        response = issue(service, school, {**request, "disclosable": bad})
+        assert response.status_code == 422, response.text
+        assert "disclosable" in response.text
 
 
 def test_commitments_anchored_through_the_pipeline(

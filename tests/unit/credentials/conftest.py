@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.credentials.world import DemoIssuer, TrustWorld
-from wallet_sdk.credentials import CachedTrustState, CredentialVerifier, VerificationPolicy
-from wallet_sdk.jose import Curve
+from tests.unit.credentials.world import RECORD_SUBJECT, DemoIssuer, TrustWorld
+from wallet_sdk.credentials import (
+    CachedTrustState,
+    CredentialType,
+    CredentialVerifier,
+    IssuedCredential,
+    VerificationPolicy,
+    issue_sd_jwt,
+)
+from wallet_sdk.jose import Curve, Jwk
+
+ASSETS = Path(__file__).parents[2] / "assets" / "credentials"
 
 
 @pytest.fixture(scope="session")
@@ -61,5 +72,54 @@ def make_verifier(
         return CredentialVerifier(
             trust_state, types=world.types, policy=VerificationPolicy(**policy)
         )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def record_type(world: TrustWorld, assessor: DemoIssuer) -> CredentialType:
+    """The test type, registered and accredited to the assessor."""
+    schema = json.loads((ASSETS / "resident-record.schema.json").read_text(encoding="utf-8"))
+    term = schema["x-hrss-type"]
+    if term in world.types:
+        return world.types.get(term)
+    record = world.types.register_schema(schema)
+    world.clients.trust_registry.set_credential_type(
+        world.province_signers[assessor.province],
+        id=assessor.entity_id,
+        credential_type=record.type_id,
+        allowed=True,
+    )
+    return record
+
+
+@pytest.fixture
+def sd_holder() -> Jwk:
+    """A P-256 holder key (the reference implementation's key binding check wants ES256)."""
+    return Jwk.generate(Curve.P256)
+
+
+@pytest.fixture
+def issue_record(
+    world: TrustWorld, assessor: DemoIssuer, record_type: CredentialType, sd_holder: Jwk
+) -> Callable[..., IssuedCredential]:
+    """Issues (and registers) a test-type SD-JWT for `sd_holder` with the given paths."""
+
+    def make(disclosable: list[str], *, decoys: int = 2) -> IssuedCredential:
+        issued = issue_sd_jwt(
+            credential_type=record_type,
+            subject=RECORD_SUBJECT,
+            issuer_id=assessor.entity_id,
+            key=assessor.key,
+            status_registry=world.status_registry,
+            issued_at=world.now(),
+            holder_key=sd_holder,
+            disclosable=disclosable,
+            decoys=decoys,
+        )
+        world.clients.status_registry.register(
+            assessor.controller, issuer=assessor.entity_id, credential_ids=[issued.credential_id]
+        )
+        return issued
 
     return make

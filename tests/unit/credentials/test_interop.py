@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,19 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
 
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.credentials.world import (
+    DIPLOMA_SUBJECT,
+    RECORD_PATHS,
+    RECORD_SUBJECT,
+    SKILL_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+)
 from wallet_sdk import VerificationError
 from wallet_sdk.credentials import (
+    CredentialType,
     CredentialVerifier,
+    IssuedCredential,
     build_credential,
     credential_digest,
     present_sd_jwt,
@@ -195,3 +205,126 @@ def test_rfc7520_examples_through_the_jws_layer() -> None:
     with pytest.raises(VerificationError) as err:
         verify_compact(vectors["hmac_4_4"]["compact"], key, algorithms=[JwsAlgorithm.ES512])
     assert err.value.check == "algorithm"
+
+
+# -- RFC 9901 at any depth, both ways -------------------------------------------------------
+
+
+def test_our_nested_array_recursive_sd_jwt_verifies_with_the_reference_implementation(
+    world: TrustWorld,
+    issue_record: Callable[..., IssuedCredential],
+    sd_holder: Jwk,
+    assessor: DemoIssuer,
+) -> None:
+    issued = issue_record(RECORD_PATHS)
+    issuer_key = to_jwcrypto(assessor.key)
+    full = SDJWTVerifier(issued.token, lambda iss, header: issuer_key).get_verified_payload()
+    assert full["credentialSubject"] == RECORD_SUBJECT
+    presentation = present_sd_jwt(
+        issued.token,
+        disclose=["/address/locality", "/nationalities/1", "/employments/1/employer"],
+        holder_key=sd_holder,
+        nonce="n-9",
+        audience=AUDIENCE,
+        issued_at=int(time.time()),
+    )
+    reference = SDJWTVerifier(
+        presentation, lambda iss, header: issuer_key, expected_aud=AUDIENCE, expected_nonce="n-9"
+    )
+    assert reference.get_verified_payload()["credentialSubject"] == {
+        "birthdate": "1940-01-01",
+        "address": {"locality": "Anytown", "region": "Anystate", "country": "US"},
+        "nationalities": ["DE"],
+        "employments": [{"since": "2001-01-01"}, {"employer": "Globex", "since": "2010-05-01"}],
+    }
+
+
+def test_reference_nested_array_recursive_sd_jwt_verifies_with_our_pipeline(
+    world: TrustWorld,
+    assessor: DemoIssuer,
+    record_type: CredentialType,
+    sd_holder: Jwk,
+    verifier: CredentialVerifier,
+) -> None:
+    credential_id = bytes(range(1, 32)) + bytes([int(time.time() * 11) % 256])
+    claims: dict[str, Any] = build_credential(
+        credential_type=record_type,
+        subject=RECORD_SUBJECT,
+        issuer_id=assessor.entity_id,
+        credential_id=credential_id,
+        status_registry=world.status_registry,
+        issued_at=world.now(),
+        holder_key=sd_holder,
+    )
+    address = RECORD_SUBJECT["address"]
+    claims["credentialSubject"] = {
+        SDObj("given_name"): "John",
+        SDObj("family_name"): "Doe",
+        "birthdate": "1940-01-01",
+        # Recursive: the address is a disclosure whose value hides two members again.
+        SDObj("address"): {
+            SDObj("street_address"): address["street_address"],
+            SDObj("locality"): address["locality"],
+            "region": address["region"],
+            "country": address["country"],
+        },
+        "nationalities": [SDObj("US"), SDObj("DE")],
+        "employments": [
+            {SDObj("employer"): "Acme", "since": "2001-01-01"},
+            SDObj({SDObj("employer"): "Globex", "since": "2010-05-01"}),
+        ],
+    }
+    claims.pop("cnf")
+    issuance = SDJWTIssuer(
+        claims,
+        to_jwcrypto(assessor.key, private=True),
+        holder_key=to_jwcrypto(sd_holder),
+        sign_alg="ES256",
+        add_decoy_claims=True,
+        extra_header_parameters={"typ": "vc+sd-jwt", "kid": assessor.key.thumbprint_b64()},
+    ).sd_jwt_issuance
+    world.clients.status_registry.register(
+        assessor.controller, issuer=assessor.entity_id, credential_ids=[credential_id]
+    )
+    verifier.trust.refresh()  # type: ignore[attr-defined]
+    report = verifier.verify_credential(issuance, as_of=world.now())
+    assert report.credential is not None and report.credential.subject == RECORD_SUBJECT
+
+    reference_holder = SDJWTHolder(issuance)
+    reference_holder.create_presentation(
+        {
+            "credentialSubject": {
+                "address": {"locality": True},
+                "nationalities": [False, True],
+                "employments": [{"employer": False}, {"employer": True}],
+            }
+        },
+        nonce="n-8",
+        aud=AUDIENCE,
+        holder_key=to_jwcrypto(sd_holder, private=True),
+        sign_alg="ES256",
+    )
+    theirs = verifier.verify_presentation(
+        reference_holder.sd_jwt_presentation, nonce="n-8", audience=AUDIENCE, as_of=world.now()
+    )
+    expected = {
+        "birthdate": "1940-01-01",
+        "address": {"locality": "Anytown", "region": "Anystate", "country": "US"},
+        "nationalities": ["DE"],
+        "employments": [{"since": "2001-01-01"}, {"employer": "Globex", "since": "2010-05-01"}],
+    }
+    assert theirs.passed
+    assert theirs.credentials[0].credential.subject == expected  # type: ignore[union-attr]
+    # Our sd_holder selects from their issuance the same way.
+    ours = present_sd_jwt(
+        issuance,
+        disclose=["/address/locality", "/nationalities/1", "/employments/1/employer"],
+        holder_key=sd_holder,
+        nonce="n-8",
+        audience=AUDIENCE,
+        issued_at=world.now(),
+    )
+    report_ours = verifier.verify_presentation(
+        ours, nonce="n-8", audience=AUDIENCE, as_of=world.now()
+    )
+    assert report_ours.credentials[0].credential.subject == expected  # type: ignore[union-attr]

@@ -318,3 +318,33 @@ def training_subject(course: str, hours: int, end: str) -> dict[str, Any]:
         "endDate": end,
         "assessmentResult": "合格",
     }
+
+
+# The claims of the RFC 9901 examples, for the test type with nested objects and arrays
+# (tests/assets/credentials/resident-record.schema.json).
+RECORD_SUBJECT: dict[str, Any] = {
+    "given_name": "John",
+    "family_name": "Doe",
+    "birthdate": "1940-01-01",
+    "address": {
+        "street_address": "123 Main St",
+        "locality": "Anytown",
+        "region": "Anystate",
+        "country": "US",
+    },
+    "nationalities": ["US", "DE"],
+    "employments": [
+        {"employer": "Acme", "since": "2001-01-01"},
+        {"employer": "Globex", "since": "2010-05-01"},
+    ],
+}
+
+# Paths at every depth: a recursive object, array elements, elements and members of elements.
+RECORD_PATHS = (
+    "/address",
+    "/address/street_address",
+    "/address/locality",
+    "/nationalities/*",
+    "/employments/1",
+    "/employments/*/employer",
+)

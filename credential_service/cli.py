@@ -27,7 +27,28 @@ if TYPE_CHECKING:
     from credential_service.core.config import Settings
 
 
-@click.group()
+# Top-level modules of the `server` extra (pyproject.toml); a command that needs one of them
+# in a base install says which extra to install.
+_SERVER_MODULES = frozenset(
+    {"fastapi", "uvicorn", "sqlmodel", "sqlalchemy", "alembic", "psycopg", "jwt", "pydantic"}
+    | {"pydantic_settings", "multipart", "tqdm", "reportlab", "pikepdf", "fastapi_offline"}
+)
+
+
+class _Main(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as err:
+            if (err.name or "").split(".")[0] not in _SERVER_MODULES:
+                raise
+            raise click.ClickException(
+                f"this command needs the service's dependencies ({err.name} is not installed): "
+                "pip install 'hrss-trust[server]'"
+            ) from err
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """hrss-trust credential service operations."""
 

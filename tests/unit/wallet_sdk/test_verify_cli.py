@@ -176,3 +176,13 @@ def test_verifier_commands_run_without_the_server_extra(
     )
     assert rejected.returncode == 1
     assert "FAIL document_digest" in rejected.stdout
+
+    # `hrss` is installed too: its verifier aliases work, the service's commands say what to add
+    alias = _run(verifier_venv, "hrss", "verify-receipt", str(document), str(receipt), *trusted)
+    assert alias.returncode == 0, alias.stdout + alias.stderr
+    operator = _run(verifier_venv, "hrss", "audit", "verify", "--database-url", "sqlite://")
+    assert operator.returncode == 1
+    assert "this command needs the service's dependencies (sqlmodel is not installed)" in (
+        operator.stderr
+    )
+    assert "pip install 'hrss-trust[server]'" in operator.stderr

@@ -14,14 +14,14 @@ deps: $(STAMP_PY) $(STAMP_NODE)
 $(STAMP_PY): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[server,dev]'
 	@touch $@
 
 # Resolve the newest versions pyproject.toml allows, in a scratch environment, and pin them.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install -q --upgrade pip
-	.venv-lock/bin/pip install -q -e '.[dev]'
+	.venv-lock/bin/pip install -q -e '.[server,dev]'
 	(echo "# Versions the test suite last passed with (make lock rewrites it from a fresh resolve)."; \
 	 .venv-lock/bin/pip freeze --exclude-editable) > constraints.txt
 	rm -rf .venv-lock

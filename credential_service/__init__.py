@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from credential_service._lazy import lazy_exports
+from wallet_sdk._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from credential_service.api import create_app

@@ -3,6 +3,12 @@ organisations' tools against a running service (anchoring, labour contracts).
 
 Every command imports what it needs when it runs, so ``hrss --help`` starts at once: the
 modules named below import only click at their top.
+
+``hrss verify-evidence`` and ``hrss verify-receipt`` are aliases: the same command objects as
+``hrss-wallet verify-evidence`` / ``verify-receipt`` (`wallet_sdk.verify_cli`), which need only
+the base install. The entry point is installed with the base package too; every other command
+needs the ``server`` extra (``pip install 'hrss-trust[server]'``) and, without it, stops with a
+message that says so instead of a traceback.
 """
 
 from __future__ import annotations
@@ -13,19 +19,36 @@ from typing import TYPE_CHECKING
 
 import click
 
-from credential_service.anchoring.cli import (
-    anchor_command,
-    verify_receipt_command,
-    worker_command,
-)
+from credential_service.anchoring.cli import anchor_command, worker_command
 from credential_service.labour.cli import contract_group
-from credential_service.labour.verify_cli import verify_evidence_command
+from wallet_sdk.verify_cli import verify_evidence_command, verify_receipt_command
 
 if TYPE_CHECKING:
     from credential_service.core.config import Settings
 
 
-@click.group()
+# Top-level modules of the `server` extra (pyproject.toml); a command that needs one of them
+# in a base install says which extra to install.
+_SERVER_MODULES = frozenset(
+    {"fastapi", "uvicorn", "sqlmodel", "sqlalchemy", "alembic", "psycopg", "jwt", "pydantic"}
+    | {"pydantic_settings", "multipart", "tqdm", "reportlab", "pikepdf", "fastapi_offline"}
+)
+
+
+class _Main(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as err:
+            if (err.name or "").split(".")[0] not in _SERVER_MODULES:
+                raise
+            raise click.ClickException(
+                f"this command needs the service's dependencies ({err.name} is not installed): "
+                "pip install 'hrss-trust[server]'"
+            ) from err
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """hrss-trust credential service operations."""
 

@@ -1,4 +1,4 @@
-"""``hrss-wallet``: keystore, receipt and QR commands for cardholders and verifiers.
+"""``hrss-wallet``: keystore, evidence, receipt and QR commands for cardholders and verifiers.
 
 Passphrases are prompted for (hidden) or read from a file given with ``--passphrase-file``;
 the command never reads them from the environment. Exit status: 0 success, 1 verification
@@ -13,16 +13,11 @@ from typing import NoReturn, TextIO
 
 import click
 
-from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.errors import FormatError, WalletError
 from wallet_sdk.jose import Curve
 from wallet_sdk.keystore import Keystore
 from wallet_sdk.privacy import PersonalValue, scan_chain_for
 from wallet_sdk.qr import render_qr_png, render_qr_text
-from wallet_sdk.receipt import (
-    ReceiptVerification,
-    load_receipt_argument,
-    verify_receipt_offline,
-)
 
 __all__ = ["main"]
 
@@ -50,7 +45,7 @@ _passphrase_option = click.option(
 
 @click.group()
 def main() -> None:
-    """Wallet tools for hrss-trust: keys, anchor receipts, QR codes."""
+    """Wallet and verifier tools for hrss-trust: keys, evidence, anchor receipts, QR codes."""
 
 
 @main.group()
@@ -98,36 +93,6 @@ def keystore_list(path: Path, passphrase_file: Path | None) -> None:
         _fail(err)
     for entry in store.entries():
         click.echo(f"{entry.kid}\t{entry.curve.value}\t{json.dumps(entry.public_jwk)}")
-
-
-def _print_report(report: ReceiptVerification) -> None:
-    for number, check in enumerate(report.checks, start=1):
-        click.echo(f"{number}. {check.name}: {check.status.value} - {check.detail}")
-
-
-@main.command("verify-receipt")
-@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("receipt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def verify_receipt_command(document: Path, receipt: Path) -> None:
-    """Check offline that DOCUMENT is in the Merkle batch RECEIPT names (the order of
-    `hrss verify-receipt`, which also checks the chain).
-
-    This does not check the chain: it proves inclusion in the batch root only.
-    """
-    try:
-        parsed = load_receipt_argument(document, receipt)
-        # the document is hashed with the receipt's algorithm (SHA-256 or SM3)
-        digest = parsed.algorithm.digest_file(document)
-        report = verify_receipt_offline(parsed, digest, algorithm=parsed.algorithm)
-    except VerificationError as err:
-        if err.report is not None:
-            _print_report(err.report)
-        click.echo(f"FAILED at {err.check}: {err.message}", err=True)
-        raise SystemExit(1) from err
-    except WalletError as err:
-        _fail(err)
-    _print_report(report)
-    click.echo("offline checks passed (root anchoring not checked)")
 
 
 @main.command("qr")
@@ -267,3 +232,9 @@ from wallet_sdk._wallet_cli import WALLET_COMMANDS  # noqa: E402
 
 for _command in WALLET_COMMANDS:
     main.add_command(_command)
+
+# The verifier's commands (also registered as `hrss verify-evidence` / `hrss verify-receipt`).
+from wallet_sdk.verify_cli import verify_evidence_command, verify_receipt_command  # noqa: E402
+
+main.add_command(verify_evidence_command)
+main.add_command(verify_receipt_command)

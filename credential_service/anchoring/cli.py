@@ -3,8 +3,8 @@
 ``hrss anchor`` hashes files locally (nothing but digests leaves the machine) with SHA-256 or,
 with ``--algorithm sm3``, SM3 (GB/T 32905), submits the digests to a running service and, with
 ``--wait``, writes each file's receipt next to it as ``<file>.anchor-receipt.json``.
-``hrss verify-receipt`` checks a file against its receipt with nothing but a chain node: it
-never calls the service.
+``hrss verify-receipt`` is the SDK's ``hrss-wallet verify-receipt`` (`wallet_sdk.verify_cli`),
+registered here under the operators' command too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+# The verifier's command is the SDK's (`hrss-wallet verify-receipt`); `hrss` registers it too.
+from wallet_sdk.verify_cli import ALGORITHM_NAMES, verify_receipt_command
+
 if TYPE_CHECKING:  # imported when a command runs: `hrss --help` starts without them
     import httpx
     from tqdm import tqdm
@@ -28,9 +31,6 @@ __all__ = ["ALGORITHM_NAMES", "anchor_command", "verify_receipt_command", "worke
 
 _SUBMIT_BATCH = 5_000
 RECEIPT_SUFFIX = ".anchor-receipt.json"
-ALGORITHM_NAMES = ("sha-256", "sm3")
-"""`wallet_sdk.merkle.HashAlgorithm` values, spelled out so that building the command line
-imports no SDK (a unit test keeps the two equal)."""
 _DEFAULT_ALGORITHM = "sha-256"
 
 
@@ -182,119 +182,6 @@ def _wait_for_receipts(
             if waiting:
                 time.sleep(0.5)
     return receipts
-
-
-@click.command("verify-receipt")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("receipt_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rpc-url", "rpc_urls", multiple=True, help="Chain node URL (repeat for failover).")
-@click.option(
-    "--deployment",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Deployment JSON naming the registries you trust.",
-)
-@click.option("--anchor-registry", help="Trusted AnchorRegistry address (else --deployment).")
-@click.option("--trust-registry", help="Trusted TrustRegistry address (else --deployment).")
-@click.option(
-    "--algorithm",
-    type=click.Choice(ALGORITHM_NAMES),
-    default=None,
-    help="Accept only receipts of this digest algorithm (else the receipt's, sha-256 or sm3).",
-)
-@click.option("--offline", is_flag=True, help="Only the checks that need no chain.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify_receipt_command(
-    file: Path,
-    receipt_path: Path,
-    rpc_urls: tuple[str, ...],
-    deployment: Path | None,
-    anchor_registry: str | None,
-    trust_registry: str | None,
-    algorithm: str | None,
-    offline: bool,
-    as_json: bool,
-) -> None:
-    """Verify that FILE is the document anchored by RECEIPT, against a chain node only.
-
-    FILE is hashed with the algorithm the receipt names (SHA-256 or SM3, the only ones a
-    receipt can name), or with --algorithm, in which case a receipt for the other algorithm
-    fails at document_digest. Exit status: 0 verified, 1 a check failed (named in the report),
-    2 unusable input.
-    """
-    from wallet_sdk.errors import FormatError, UnsupportedAlgorithmError, VerificationError
-    from wallet_sdk.merkle import HashAlgorithm
-    from wallet_sdk.receipt import load_receipt_argument, verify_receipt, verify_receipt_offline
-
-    try:
-        receipt = load_receipt_argument(file, receipt_path)
-    except FormatError as err:
-        click.echo(f"not an anchor receipt: {err}", err=True)
-        sys.exit(2)
-    # A receipt can only name an algorithm this version implements (it is parsed strictly),
-    # and the file is hashed here: the receipt picks how to hash, not what the digest is.
-    hash_algorithm = receipt.algorithm if algorithm is None else HashAlgorithm(algorithm)
-    try:
-        digest = hash_file(file, algorithm=hash_algorithm)
-    except UnsupportedAlgorithmError as err:
-        click.echo(str(err), err=True)
-        sys.exit(2)
-    try:
-        if offline:
-            report = verify_receipt_offline(receipt, digest, algorithm=hash_algorithm)
-        else:
-            anchor_address, trust_address = _trusted_registries(
-                deployment, anchor_registry, trust_registry
-            )
-            if not rpc_urls:
-                raise click.UsageError("--rpc-url is required (or use --offline)")
-            from wallet_sdk.chain_view import NodeChainView
-
-            report = verify_receipt(
-                receipt,
-                digest,
-                NodeChainView.from_urls(list(rpc_urls)),
-                anchor_registry=anchor_address,
-                trust_registry=trust_address,
-                algorithm=hash_algorithm,
-            )
-    except VerificationError as err:
-        assert err.report is not None
-        report = err.report
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "verified": report.passed,
-                    "checks": [
-                        {"name": c.name, "status": c.status.value, "detail": c.detail}
-                        for c in report.checks
-                    ],
-                }
-            )
-        )
-    else:
-        for check in report.checks:
-            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[check.status.value]
-            click.echo(f"{mark} {check.name}: {check.detail}")
-        click.echo("VERIFIED" if report.passed else "NOT VERIFIED")
-    sys.exit(0 if report.passed else 1)
-
-
-def _trusted_registries(
-    deployment: Path | None, anchor_registry: str | None, trust_registry: str | None
-) -> tuple[str, str]:
-    if deployment is not None:
-        from node_adapter import ChainError, Deployment
-
-        try:
-            loaded = Deployment.load(deployment)
-        except ChainError as err:
-            raise click.UsageError(str(err)) from err
-        anchor_registry = anchor_registry or loaded.anchor_registry
-        trust_registry = trust_registry or loaded.trust_registry
-    if not anchor_registry or not trust_registry:
-        raise click.UsageError("name the trusted registries: --deployment or both addresses")
-    return anchor_registry, trust_registry
 
 
 @click.command("worker")

@@ -64,17 +64,25 @@ def _document_for_example(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_verify_receipt_offline_passes(tmp_path: Path) -> None:
     receipt, document = _document_for_example(tmp_path)
-    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt)])
+    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt), "--offline"])
     assert result.exit_code == 0, result.output
-    assert "3. merkle_path: passed" in result.output
+    assert "PASS merkle_path" in result.output
+    assert result.output.endswith("\nOFFLINE CHECKS PASSED (root anchoring not checked)\n")
 
 
 def test_verify_receipt_wrong_document_exit_1(tmp_path: Path) -> None:
     receipt, document = _document_for_example(tmp_path)
     document.write_bytes(b"document 4")
-    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt)])
+    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt), "--offline"])
     assert result.exit_code == 1
-    assert "FAILED at document_digest" in result.output
+    assert "FAIL document_digest" in result.output
+
+
+def test_verify_receipt_without_a_node_or_offline_is_a_usage_error(tmp_path: Path) -> None:
+    receipt, document = _document_for_example(tmp_path)
+    result = CliRunner().invoke(main, ["verify-receipt", str(document), str(receipt)])
+    assert result.exit_code == 2
+    assert "name the trusted registries" in result.output
 
 
 def test_verify_receipt_takes_the_document_first_like_hrss(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from wallet_sdk.credentials._model import canonical_json, credential_digest, rfc3339
-from wallet_sdk.credentials.holder import PresentationError, _parse_disclosures
+from wallet_sdk.credentials.holder import PresentationError, _locate
 from wallet_sdk.credentials.types import TRAINING_RECORD
 from wallet_sdk.credentials.verifier import (
     CredentialReport,
@@ -256,10 +256,14 @@ class TrainingFile:
                 shown.append(token)
                 continue
             try:
-                jwt, named = _parse_disclosures(token)
+                jwt, located = _locate(token)
             except PresentationError as err:
                 raise FormatError(str(err)) from err
-            kept = [disclosure for name, disclosure in named if name in chosen]
+            kept = [
+                disclosure
+                for disclosure, path in located.items()
+                if len(path) == 2 and path[0] == "credentialSubject" and path[1] in chosen
+            ]
             shown.append("~".join([jwt, *kept]) + "~")
         return TrainingFile(self.file_id, tuple(shown))
 

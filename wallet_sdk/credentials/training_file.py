@@ -466,6 +466,7 @@ class EntryOutcome(StrEnum):
 _OUTCOME_BY_CHECK = {
     "format": EntryOutcome.FORGED,
     "algorithm_allowlist": EntryOutcome.FORGED,
+    "registration": EntryOutcome.FORGED,  # not the token its issuer registered under that id
     "key_valid": EntryOutcome.FORGED,
     "signature": EntryOutcome.FORGED,
     "issuer_accredited": EntryOutcome.ISSUER_NOT_ACCREDITED,

@@ -103,6 +103,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{label}: key {key} is registered to entity {entity}, not to the employer",
         "{label}：密钥 {key} 登记在主体 {entity} 名下，不属于该用人单位",
     ),
+    "key.purpose_client_authentication": (
+        "{label}: key {key} is registered for client authentication, not for document signing",
+        "{label}：密钥 {key} 登记为客户端身份认证密钥，不能签署文件",
+    ),
+    "key.purpose_credential_signing": (
+        "{label}: key {key} is registered for credential signing, not for document signing",
+        "{label}：密钥 {key} 登记为凭证签发密钥，不能签署文件",
+    ),
+    "key.purpose_anchoring": (
+        "{label}: key {key} is registered for anchoring, not for document signing",
+        "{label}：密钥 {key} 登记为上链存证密钥，不能签署文件",
+    ),
+    "key.purpose_unknown": (
+        "{label}: key {key} is not registered for document signing",
+        "{label}：密钥 {key} 未登记为文件签署密钥",
+    ),
     "employee.unreadable_did": (
         "{did}... is not a readable did:jwk",
         "{did}… 不是可读取的 did:jwk",

@@ -271,6 +271,14 @@ class EvidenceVerificationError(VerificationError):
 # ------------------------------------------------------------------------------ pipeline
 
 
+# The purposes a key that is not for document signing may have, each its own reason code.
+_OTHER_PURPOSES = (
+    KeyPurpose.CLIENT_AUTHENTICATION,
+    KeyPurpose.CREDENTIAL_SIGNING,
+    KeyPurpose.ANCHORING,
+)
+
+
 class _Failed(Exception):
     """Internal: a check failed with this reason (its English text is the message)."""
 
@@ -428,10 +436,10 @@ def _employer_key(
         )
     # A client-authentication key authenticates its organisation, it never signs a contract.
     if record.purpose != KeyPurpose.DOCUMENT_SIGNING:
-        raise _Failed(
-            f"{label}: key {signature.key_id} is registered for "
-            f"{purpose_name(record.purpose)}, not for document signing"
-        )
+        purpose = purpose_name(record.purpose).replace(" ", "_")
+        if record.purpose not in _OTHER_PURPOSES:
+            purpose = "unknown"
+        raise _Failed(f"key.purpose_{purpose}", key=signature.key_id, **label)
     return _key_from_chain(record, key_id)
 
 

@@ -116,9 +116,11 @@ def test_verifier_refuses_a_vp_jwt_carrying_a_vc_or_vp_claim(
 def test_cty_vc_is_accepted_and_any_other_refused(
     world: TrustWorld, school: DemoIssuer, verifier: CredentialVerifier
 ) -> None:
-    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
-    verifier.trust.refresh()  # type: ignore[attr-defined]
+    issued = world.issue(school, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, register_status=False)
     with_cty = resigned(issued.token, school.key, header={"cty": "vc"})
+    # The chain binds the id to the token the issuer registers: here, the one with `cty`.
+    world.register_token(school, issued.credential_id, with_cty)
+    verifier.trust.refresh()  # type: ignore[attr-defined]
     assert verifier.verify_credential(with_cty).passed
     for wrong in ("vp", "JWT", "application/vc"):
         forged = resigned(issued.token, school.key, header={"cty": wrong})

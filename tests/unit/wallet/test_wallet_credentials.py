@@ -209,4 +209,4 @@ def test_training_file_commands(make_wallet: MakeWallet, world: TrustWorld, tmp_
         main,
         ["training-file", "present", *options, str(secret), "--nonce", "n", "--audience", "a"],
     )
-    assert missing.exit_code == 2 and "training file is not JSON" in missing.output
+    assert missing.exit_code == 2 and "training file is not valid JSON" in missing.output

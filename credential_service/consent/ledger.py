@@ -8,6 +8,8 @@ contract's error name in ``detail``) when the contract reverts.
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from credential_service.errors import ErrorCode, LedgerRejected, LedgerUnavailab
 from node_adapter import (
     Chain,
     ChainError,
+    ChainTimeout,
     ChainUnavailable,
     ConsentGrant,
     ConsentRegistryClient,
@@ -29,6 +32,8 @@ from wallet_sdk.consent import GrantTerms, RegistryDomain
 __all__ = ["ChainTime", "ConsentLedger", "NodeConsentLedger", "OnChainConsent", "RelayedTx"]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,32 @@ def _guarded(what: str, op: Callable[[], T]) -> T:
 
 
 class NodeConsentLedger:
-    """``ConsentLedger`` over a ``node_adapter.Chain``; `relayer` pays the gas."""
+    """``ConsentLedger`` over a ``node_adapter.Chain``; `relayer` pays the gas.
 
-    def __init__(self, *, chain: Chain, registry: ConsentRegistryClient, relayer: Signer) -> None:
+    A relay returns only once its transaction is `confirmations` blocks deep (0, the default
+    for automining development chains: as soon as it is mined). Until then the ledger keeps the
+    signed grant or withdrawal: when a reorg removes its transaction, or the node drops it from
+    the pool, it sends it again, unless the chain shows the holder's nonce used already (then
+    nothing is sent twice and the relay fails with ``LedgerUnavailable``). A chain that does not
+    reach the depth within `settle_timeout` seconds also gives ``LedgerUnavailable``.
+    """
+
+    def __init__(
+        self,
+        *,
+        chain: Chain,
+        registry: ConsentRegistryClient,
+        relayer: Signer,
+        confirmations: int = 0,
+        settle_timeout: float = 60.0,
+        resends: int = 3,
+    ) -> None:
         self._chain = chain
         self._registry = registry
         self._relayer = relayer
+        self._confirmations = confirmations
+        self._settle_timeout = settle_timeout
+        self._resends = resends
         self._lock = threading.Lock()
         self._domain = RegistryDomain(chain_id=chain.chain_id, address=registry.address)
 
@@ -129,13 +154,59 @@ class NodeConsentLedger:
         block = _guarded("read the latest block", lambda: self._chain.block("latest"))
         return ChainTime(block_number=block.number, block_time=block.timestamp)
 
-    def _relayed(self, what: str, send: Callable[[], TxReceipt]) -> RelayedTx:
+    def _relayed(
+        self, what: str, send: Callable[[], TxReceipt], *, landed: Callable[[], bool]
+    ) -> RelayedTx:
         # One relay at a time: the relayer's nonce and the order of grants stay simple.
         with self._lock:
-            receipt = _guarded(what, send)
+            receipt = self._settled(what, send, landed=landed)
         number = receipt.block_number
         block = _guarded("read a block", lambda: self._chain.block(number))
         return RelayedTx(tx_hash=receipt.tx_hash, block_number=number, block_time=block.timestamp)
+
+    def _settled(
+        self, what: str, send: Callable[[], TxReceipt], *, landed: Callable[[], bool]
+    ) -> TxReceipt:
+        """Send, then wait for the depth; send again (at most `resends` times) when the
+        transaction left the chain or was dropped and `landed()` (the chain's state) says the
+        signed message has not taken effect."""
+        for attempt in range(self._resends + 1):
+            if attempt:
+                if landed():
+                    raise LedgerUnavailable(
+                        f"the chain holds the signed message of this relay in a transaction "
+                        f"the service cannot find ({what}); not sending it twice"
+                    )
+                self._chain.forget_nonces()
+                log.warning("%s: the transaction left the chain or the pool; sending again", what)
+            try:
+                receipt: TxReceipt | None = _guarded(what, send)
+            except LedgerUnavailable as err:
+                timeout = err.__cause__
+                if not isinstance(timeout, ChainTimeout) or timeout.tx_hash is None:
+                    raise
+                # Not mined in time: wait while the node holds it (a halted chain), send it
+                # again once the node has dropped it.
+                receipt = _guarded(
+                    f"wait for the transaction to {what}",
+                    functools.partial(
+                        self._chain.await_receipt, timeout.tx_hash, timeout=self._settle_timeout
+                    ),
+                )
+            if receipt is None:
+                continue
+            settled = _guarded(
+                f"wait for {self._confirmations} confirmations",
+                functools.partial(
+                    self._chain.await_depth,
+                    receipt,
+                    self._confirmations,
+                    timeout=self._settle_timeout,
+                ),
+            )
+            if settled is not None:
+                return settled
+        raise LedgerUnavailable(f"could not {what}: its transaction kept leaving the chain")
 
     def grant(self, *, terms: GrantTerms, signature: bytes) -> RelayedTx:
         grant = ConsentGrant(
@@ -148,14 +219,22 @@ class NodeConsentLedger:
             nonce=terms.nonce,
         )
         return self._relayed(
-            "relay a consent grant", lambda: self._registry.grant(self._relayer, grant, signature)
+            "relay a consent grant",
+            lambda: self._registry.grant(self._relayer, grant, signature),
+            landed=lambda: self.nonce_used(holder=terms.holder, nonce=terms.nonce),
         )
 
     def withdraw(self, *, consent_id: bytes, nonce: int, signature: bytes) -> RelayedTx:
         return self._relayed(
             "relay a consent withdrawal",
             lambda: self._registry.withdraw(self._relayer, consent_id, nonce, signature),
+            landed=lambda: self._withdrawn(consent_id),
         )
+
+    def _withdrawn(self, consent_id: bytes) -> bool:
+        latest = self.latest().block_number
+        record = self.consent_of(consent_id=consent_id, block=latest)
+        return record is not None and record.withdrawn_at != 0
 
     def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
         record = _guarded(

@@ -99,11 +99,17 @@ def _second_data_user(client: TestClient, headers: dict[str, str]) -> tuple[str,
 
 
 def open_consent_service(
-    directory: Path, chain: Chain | None = None, *, database_url: str | None = None
+    directory: Path,
+    chain: Chain | None = None,
+    *,
+    database_url: str | None = None,
+    **settings_overrides: Any,
 ) -> Iterator[ConsentService]:
-    """A service on `chain` (default: a fresh in-process chain) with its own registries."""
+    """A service on `chain` (default: a fresh in-process chain) with its own registries;
+    `settings_overrides` are further ``Settings`` fields."""
     chain = chain if chain is not None else Chain.embedded()
     settings = Settings(
+        **settings_overrides,
         dev_mode=True,
         database_url=database_url or f"sqlite:///{directory / 'hrss.db'}",
         keystore_path=directory / "service.keystore",

@@ -25,6 +25,7 @@ from ._abi import ABI, Codec, DecodedRevert, codec_for, decode_revert, encode_er
 from ._backends import Backend, RpcBackend, TesterBackend
 from .errors import (
     ChainError,
+    ChainRollback,
     ChainTimeout,
     ChainUnavailable,
     ConfigurationError,
@@ -872,6 +873,49 @@ class Chain:
         if int(receipt["status"]) != 1:
             raise TransactionReverted("reverted on chain", tx_hash=tx_hash)
         return self._to_receipt(tx_hash, receipt, abi)
+
+    @_chain_errors_only
+    def settle(
+        self,
+        send: Callable[[], TxReceipt],
+        *,
+        landed: Callable[[], bool] | None,
+        confirmations: int,
+        timeout: float,
+        resends: int = 3,
+    ) -> TxReceipt:
+        """Send a transaction with `send` (a `transact` call) and keep it until it is
+        `confirmations` blocks deep: wait while a halted node holds it, and send it again (at
+        most `resends` times) when a reorg removed it or the node dropped it from its pool, but
+        only while `landed()` (a read of the contract's state) says its effect is not on chain,
+        so nothing is applied twice. `landed=None`: never send again.
+
+        Returns the receipt at the depth. Raises `ChainRollback` when the transaction left the
+        chain and cannot be sent again (`landed` is `None`, or says the effect is on chain by a
+        transaction this call did not see, or `resends` are used up), `ChainTimeout` when it
+        is not mined or not deep enough within `timeout` seconds, and whatever `send` raises.
+        """
+        left_at = 0
+        for attempt in range(resends + 1):
+            if attempt:
+                if landed is None or landed():
+                    break
+                self.forget_nonces()
+                log.warning("transaction left the chain or the pool: sending it again")
+            try:
+                receipt: TxReceipt | None = send()
+                left_at = receipt.block_number if receipt is not None else left_at
+            except ChainTimeout as err:
+                if err.tx_hash is None:
+                    raise
+                receipt = self.await_receipt(err.tx_hash, timeout=timeout)
+            if receipt is not None:
+                receipt = self.await_depth(receipt, confirmations, timeout=timeout)
+            if receipt is not None:
+                return receipt
+        raise ChainRollback(
+            left_at, f"a transaction of block {left_at} left the chain and is not sent again"
+        )
 
     @_chain_errors_only
     def await_receipt(

@@ -9,7 +9,6 @@ contract's error name in ``detail``) when the contract reverts.
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from credential_service.errors import ErrorCode, LedgerRejected, LedgerUnavailab
 from node_adapter import (
     Chain,
     ChainError,
-    ChainTimeout,
     ChainUnavailable,
     ConsentGrant,
     ConsentRegistryClient,
@@ -32,8 +30,6 @@ from wallet_sdk.consent import GrantTerms, RegistryDomain
 __all__ = ["ChainTime", "ConsentLedger", "NodeConsentLedger", "OnChainConsent", "RelayedTx"]
 
 T = TypeVar("T")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -167,46 +163,17 @@ class NodeConsentLedger:
     def _settled(
         self, what: str, send: Callable[[], TxReceipt], *, landed: Callable[[], bool]
     ) -> TxReceipt:
-        """Send, then wait for the depth; send again (at most `resends` times) when the
-        transaction left the chain or was dropped and `landed()` (the chain's state) says the
-        signed message has not taken effect."""
-        for attempt in range(self._resends + 1):
-            if attempt:
-                if landed():
-                    raise LedgerUnavailable(
-                        f"the chain holds the signed message of this relay in a transaction "
-                        f"the service cannot find ({what}); not sending it twice"
-                    )
-                self._chain.forget_nonces()
-                log.warning("%s: the transaction left the chain or the pool; sending again", what)
-            try:
-                receipt: TxReceipt | None = _guarded(what, send)
-            except LedgerUnavailable as err:
-                timeout = err.__cause__
-                if not isinstance(timeout, ChainTimeout) or timeout.tx_hash is None:
-                    raise
-                # Not mined in time: wait while the node holds it (a halted chain), send it
-                # again once the node has dropped it.
-                receipt = _guarded(
-                    f"wait for the transaction to {what}",
-                    functools.partial(
-                        self._chain.await_receipt, timeout.tx_hash, timeout=self._settle_timeout
-                    ),
-                )
-            if receipt is None:
-                continue
-            settled = _guarded(
-                f"wait for {self._confirmations} confirmations",
-                functools.partial(
-                    self._chain.await_depth,
-                    receipt,
-                    self._confirmations,
-                    timeout=self._settle_timeout,
-                ),
-            )
-            if settled is not None:
-                return settled
-        raise LedgerUnavailable(f"could not {what}: its transaction kept leaving the chain")
+        return _guarded(
+            what,
+            functools.partial(
+                self._chain.settle,
+                send,
+                landed=landed,
+                confirmations=self._confirmations,
+                timeout=self._settle_timeout,
+                resends=self._resends,
+            ),
+        )
 
     def grant(self, *, terms: GrantTerms, signature: bytes) -> RelayedTx:
         grant = ConsentGrant(
@@ -221,7 +188,7 @@ class NodeConsentLedger:
         return self._relayed(
             "relay a consent grant",
             lambda: self._registry.grant(self._relayer, grant, signature),
-            landed=lambda: self.nonce_used(holder=terms.holder, nonce=terms.nonce),
+            landed=lambda: self._registry.nonce_used(terms.holder, terms.nonce),
         )
 
     def withdraw(self, *, consent_id: bytes, nonce: int, signature: bytes) -> RelayedTx:
@@ -232,8 +199,7 @@ class NodeConsentLedger:
         )
 
     def _withdrawn(self, consent_id: bytes) -> bool:
-        latest = self.latest().block_number
-        record = self.consent_of(consent_id=consent_id, block=latest)
+        record = self._registry.consent_of(consent_id, block=self._chain.block_number())
         return record is not None and record.withdrawn_at != 0
 
     def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:

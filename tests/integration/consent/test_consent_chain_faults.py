@@ -152,7 +152,7 @@ def test_a_dropped_grant_transaction_is_sent_again(
     response = finished[0] if finished else join(10.0)
     scene.assert_granted_once_on_canonical_chain(signed, response)
     # Sent again: the same signed transaction (same nonce), so the same hash, mined this time.
-    assert "sending again" in caplog.text
+    assert "sending it again" in caplog.text
 
 
 def test_a_halted_chain_holds_the_grant_then_resumes(scene: Scene) -> None:

@@ -47,6 +47,8 @@ class RelayedTx:
     tx_hash: str
     block_number: int
     block_time: int
+    confirmations: int = 0
+    """The depth the transaction had reached (at least) when the relay returned."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,12 @@ class NodeConsentLedger:
             receipt = self._settled(what, send, landed=landed)
         number = receipt.block_number
         block = _guarded("read a block", lambda: self._chain.block(number))
-        return RelayedTx(tx_hash=receipt.tx_hash, block_number=number, block_time=block.timestamp)
+        return RelayedTx(
+            tx_hash=receipt.tx_hash,
+            block_number=number,
+            block_time=block.timestamp,
+            confirmations=self._confirmations,
+        )
 
     def _settled(
         self, what: str, send: Callable[[], TxReceipt], *, landed: Callable[[], bool]

@@ -80,6 +80,7 @@ class Scene:
     def assert_granted_once_on_canonical_chain(self, signed: SignedConsent, response: Any) -> None:
         assert response.status_code == 201, response.text
         body = response.json()
+        assert body["chain_state"] == "confirmed" and body["confirmations"] == CONFIRMATIONS
         block = body["block_number"]
         mined = self.chain.block_transactions(block)
         assert body["transaction_hash"] in {tx.hash for tx in mined}

@@ -44,7 +44,12 @@ class ConsentService:
     data_users: list[str]
     trust: dict[str, list[Jwk]]
     directory: Path
+    roles: dict[str, OrganisationKind] = field(default_factory=dict)
     _wallets: int = field(default=0)
+
+    def client_of(self, role: OrganisationKind) -> str:
+        """The first demo organisation of `role`."""
+        return next(client for client, kind in self.roles.items() if kind == role)
 
     def org_headers(self, client_id: str) -> dict[str, str]:
         return bearer_headers(self.client, client_id, self.keys[client_id])
@@ -139,6 +144,7 @@ def open_consent_service(
             data_users=[data_user],
             trust={},
             directory=directory,
+            roles={c.client_id: c.role for c in credentials},
         )
         second, second_key = _second_data_user(client, service.org_headers(province))
         service.keys[second] = second_key

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from credential_service.models import OrganisationKind
 from node_adapter import AnvilProcess, Chain
 from tests.fixtures.chain import drop_pending_transactions, node_rpc
 from tests.integration.consent.harness import ConsentService, open_consent_service
+from tests.unit.credentials.world import DIPLOMA_SUBJECT
 from wallet_sdk.consent import SignedConsent
 
 pytestmark = pytest.mark.anvil
@@ -118,6 +120,45 @@ def test_with_two_second_blocks_a_grant_answers_once_it_is_deep_enough(scene: Sc
         scene.rpc("evm_setAutomine", True)
     scene.assert_granted_once_on_canonical_chain(signed, response)
     assert head_at_answer - response.json()["block_number"] >= CONFIRMATIONS
+
+
+def test_with_two_second_blocks_issuance_answers_once_the_status_registration_is_deep(
+    scene: Scene,
+) -> None:
+    service = scene.service
+    province = service.client_of(OrganisationKind.PROVINCE)
+    school = service.client_of(OrganisationKind.ISSUER)
+    scene.rpc("evm_setAutomine", False)
+    scene.rpc("evm_setIntervalMining", 2)
+    try:
+        allowed = service.client.put(
+            f"/v1/credential-types/TechnicalSchoolDiploma/issuers/{school}",
+            json={"allowed": True},
+            headers=service.org_headers(province),
+        )
+        assert allowed.status_code == 200, allowed.text
+        issued = service.client.post(
+            "/v1/credentials",
+            json={"credentials": [{"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT}]},
+            headers=service.org_headers(school),
+        )
+        head_at_answer = scene.chain.block_number()
+    finally:
+        scene.rpc("evm_setIntervalMining", 0)
+        scene.rpc("evm_setAutomine", True)
+    assert issued.status_code == 201, issued.text
+    [credential] = issued.json()["credentials"]
+    registry = service.context.ledger.deployment.clients(scene.chain).status_registry  # type: ignore[attr-defined]
+    credential_id = bytes.fromhex(credential["id"].removeprefix("0x"))
+    assert registry.issuer_of(credential_id) is not None
+    registered = scene.chain.get_logs(
+        address=registry.address,
+        from_block=0,
+        to_block=head_at_answer,
+        topics=[None, "0x" + credential_id.hex()],
+    )
+    assert len(registered) == 1  # registered once, in a block at the depth when answered
+    assert head_at_answer - registered[0].block_number >= CONFIRMATIONS
 
 
 def test_a_reorg_that_removes_the_grant_block_sends_the_grant_again(scene: Scene) -> None:

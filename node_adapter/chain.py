@@ -25,6 +25,7 @@ from ._abi import ABI, Codec, DecodedRevert, codec_for, decode_revert, encode_er
 from ._backends import Backend, RpcBackend, TesterBackend
 from .errors import (
     ChainError,
+    ChainRollback,
     ChainTimeout,
     ChainUnavailable,
     ConfigurationError,
@@ -872,6 +873,120 @@ class Chain:
         if int(receipt["status"]) != 1:
             raise TransactionReverted("reverted on chain", tx_hash=tx_hash)
         return self._to_receipt(tx_hash, receipt, abi)
+
+    @_chain_errors_only
+    def settle(
+        self,
+        send: Callable[[], TxReceipt],
+        *,
+        landed: Callable[[], bool] | None,
+        confirmations: int,
+        timeout: float,
+        resends: int = 3,
+    ) -> TxReceipt:
+        """Send a transaction with `send` (a `transact` call) and keep it until it is
+        `confirmations` blocks deep: wait while a halted node holds it, and send it again (at
+        most `resends` times) when a reorg removed it or the node dropped it from its pool, but
+        only while `landed()` (a read of the contract's state) says its effect is not on chain,
+        so nothing is applied twice. `landed=None`: never send again.
+
+        Returns the receipt at the depth. Raises `ChainRollback` when the transaction left the
+        chain and cannot be sent again (`landed` is `None`, or says the effect is on chain by a
+        transaction this call did not see, or `resends` are used up), `ChainTimeout` when it
+        is not mined or not deep enough within `timeout` seconds, and whatever `send` raises.
+        """
+        left_at = 0
+        for attempt in range(resends + 1):
+            if attempt:
+                if landed is None or landed():
+                    break
+                self.forget_nonces()
+                log.warning("transaction left the chain or the pool: sending it again")
+            try:
+                receipt: TxReceipt | None = send()
+                left_at = receipt.block_number if receipt is not None else left_at
+            except ChainTimeout as err:
+                if err.tx_hash is None:
+                    raise
+                receipt = self.await_receipt(err.tx_hash, timeout=timeout)
+            if receipt is not None:
+                receipt = self.await_depth(receipt, confirmations, timeout=timeout)
+            if receipt is not None:
+                return receipt
+        raise ChainRollback(
+            left_at, f"a transaction of block {left_at} left the chain and is not sent again"
+        )
+
+    @_chain_errors_only
+    def await_receipt(
+        self, tx_hash: str, *, timeout: float, poll_interval: float = 0.25
+    ) -> TxReceipt | None:
+        """Wait for a sent transaction to be mined (after `transact` gave up with
+        `ChainTimeout`). Returns its checked receipt, or `None` as soon as the node no longer
+        knows it (dropped from the pool: the caller decides whether to send again). Raises
+        `ChainTimeout` when it is still pending after `timeout` seconds (a halted chain),
+        `TransactionReverted` when it was mined and failed, `ChainUnavailable` when no node
+        answers.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            receipt = self.find_receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            if self._transaction_or_none(tx_hash) is None:
+                return None
+            if time.monotonic() > deadline:
+                raise ChainTimeout(f"{tx_hash} still pending after {timeout} s", tx_hash=tx_hash)
+            time.sleep(poll_interval)
+
+    def _transaction_or_none(self, tx_hash: str) -> Mapping[str, Any] | None:
+        def op(w3: Web3) -> Mapping[str, Any] | None:
+            try:
+                return w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return None
+
+        return self._run(op, "eth_getTransactionByHash")
+
+    @_chain_errors_only
+    def await_depth(
+        self,
+        receipt: TxReceipt,
+        confirmations: int,
+        *,
+        timeout: float,
+        poll_interval: float = 0.25,
+    ) -> TxReceipt | None:
+        """Wait until `receipt`'s transaction lies `confirmations` blocks under the head of the
+        canonical chain (0: at once, as mined).
+
+        Returns the receipt as the chain holds it then (a reorg may have moved the transaction
+        to another block), or `None` when the transaction left the chain: its block was
+        replaced and no block carries it again (a reorg dropped it; the caller decides whether
+        to send again). Raises `ChainTimeout` when the depth is not reached within `timeout`
+        seconds (a halted chain), `ChainUnavailable` when no node answers.
+        """
+        if confirmations < 0:
+            raise ConfigurationError("confirmations must be >= 0")
+        if confirmations == 0:
+            return receipt
+        deadline = time.monotonic() + timeout
+        current = receipt
+        while True:
+            block = self.find_block(current.block_number)
+            if block is None or block.hash != current.block_hash:
+                again = self.find_receipt(current.tx_hash)
+                if again is None:
+                    return None
+                current = again
+            elif self.block_number() - current.block_number >= confirmations:
+                return current
+            if time.monotonic() > deadline:
+                raise ChainTimeout(
+                    f"{current.tx_hash} not {confirmations} blocks deep within {timeout} s",
+                    tx_hash=current.tx_hash,
+                )
+            time.sleep(poll_interval)
 
     def _forget_sender(self, sender: str) -> None:
         slot = _NONCES.slot(self._chain_identity(), sender)

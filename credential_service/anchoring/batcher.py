@@ -417,11 +417,17 @@ class Batcher:
             try:
                 if anchor.block_number not in checked:
                     checked[anchor.block_number] = self._ledger.block_hash(anchor.block_number)
-                if checked[anchor.block_number] == anchor.block_hash:
-                    continue
-                inclusion = self._ledger.find(anchor.root)
             except LedgerUnavailable:
-                return
+                return  # no node answers: the next pass checks them all again
+            if checked[anchor.block_number] == anchor.block_hash:
+                continue
+            try:
+                inclusion = self._ledger.find(anchor.root)
+            except LedgerUnavailable as err:
+                # This root's block is being reorganised (or the node failed on it): look at
+                # it again next pass, but go on with the others, whose blocks may be gone too.
+                log.warning("rollback watch: batch %s left for now: %s", anchor.id.hex(), err)
+                continue
             self._ledger.resync()
             now = self._clock()
             if inclusion is not None:

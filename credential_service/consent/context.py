@@ -36,12 +36,26 @@ class ConsentContext:
 
     @classmethod
     def for_chain(
-        cls, *, chain: Chain, deployment: Deployment, relayer: Signer, signer: ConsentSigner
+        cls,
+        *,
+        chain: Chain,
+        deployment: Deployment,
+        relayer: Signer,
+        signer: ConsentSigner,
+        confirmations: int = 0,
+        settle_timeout: float = 60.0,
     ) -> ConsentContext:
-        """A context on `deployment`'s ``ConsentRegistry``; `relayer` pays the gas."""
+        """A context on `deployment`'s ``ConsentRegistry``; `relayer` pays the gas; relays
+        answer once `confirmations` blocks deep (see ``NodeConsentLedger``)."""
         registry = deployment.clients(chain).consent_registry
         return cls(
-            ledger=NodeConsentLedger(chain=chain, registry=registry, relayer=relayer),
+            ledger=NodeConsentLedger(
+                chain=chain,
+                registry=registry,
+                relayer=relayer,
+                confirmations=confirmations,
+                settle_timeout=settle_timeout,
+            ),
             signer=signer,
         )
 
@@ -71,4 +85,11 @@ class ConsentContext:
             key=keystore.ensure(CONSENT_SIGNING_KEY, Curve.ED25519),
             sealing_secret=keystore.ensure(CONSENT_SEALING_KEY, Curve.ED25519).private_bytes(),
         )
-        return cls.for_chain(chain=chain, deployment=deployment, relayer=relayer, signer=signer)
+        return cls.for_chain(
+            chain=chain,
+            deployment=deployment,
+            relayer=relayer,
+            signer=signer,
+            confirmations=context.settings.chain_confirmations,
+            settle_timeout=context.settings.chain_settle_seconds,
+        )

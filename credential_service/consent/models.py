@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
@@ -164,6 +164,17 @@ class ConsentReceiptPublic(_Wire):
     receipt: str
     transaction_hash: str
     block_number: int
+    chain_state: Literal["confirmed"] = PydanticField(
+        default="confirmed",
+        description="The relay's state on chain when answered: always `confirmed`, i.e. its "
+        "transaction lies `confirmations` blocks under the head of the canonical chain (a "
+        "relay that cannot get there answers 503 `chain_unavailable` instead).",
+    )
+    confirmations: int = PydanticField(
+        default=0,
+        ge=0,
+        description="The depth waited for (`HRSS_CHAIN_CONFIRMATIONS`); 0: as mined.",
+    )
 
 
 class ConsentPublic(_Wire):

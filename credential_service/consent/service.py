@@ -372,6 +372,7 @@ def relay_grant(
         receipt=token,
         transaction_hash=relayed.tx_hash,
         block_number=relayed.block_number,
+        confirmations=relayed.confirmations,
     )
 
 
@@ -449,6 +450,7 @@ def relay_withdrawal(
         receipt=token,
         transaction_hash=relayed.tx_hash,
         block_number=relayed.block_number,
+        confirmations=relayed.confirmations,
     )
 
 

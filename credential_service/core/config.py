@@ -58,6 +58,15 @@ class Settings(DatabaseSettings):
     before it gives up. A process that starts during an outage serves once a node answers,
     instead of exiting (which makes ``uvicorn --workers N`` stop altogether)."""
 
+    chain_confirmations: int = Field(default=0, ge=0, le=1_000)
+    """Blocks a relayed consent grant or withdrawal must lie under the head before the service
+    answers and records it (re-sending it if a reorg or the pool drops it meanwhile). 0 (the
+    default, for automining development chains): as soon as it is mined. Production: e.g. 2."""
+
+    chain_settle_seconds: float = Field(default=60.0, gt=0, le=3_600)
+    """How long a relay waits for its transaction to be mined and reach the depth before the
+    request fails with ``chain_unavailable`` (a halted chain)."""
+
     keystore_path: Path = Path("var/service.keystore")
     """Encrypted file keystore of the service's own keys and organisations' controller keys."""
 

@@ -42,6 +42,10 @@ class CredentialRuntime:
     direct: DirectTrustView
     clients: RegistryClients
     verifier: CredentialVerifier = field(init=False)
+    confirmations: int = 0
+    """Blocks a status registration or change must lie under the head before it counts as
+    written (``Settings.chain_confirmations``); see ``Chain.settle``."""
+    settle_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         self.verifier = CredentialVerifier(self.trust_state, types=self.types)
@@ -88,12 +92,15 @@ class CredentialRuntime:
             deployment = Deployment.load(path)
         if chain is None or deployment is None:
             raise ConfigurationError("the registry deployment is not known")
-        return cls.open(
+        runtime = cls.open(
             chain=chain,
             deployment=deployment,
             keystore=context.keystore,
             follow_interval=follow_interval,
         )
+        runtime.confirmations = context.settings.chain_confirmations
+        runtime.settle_timeout = context.settings.chain_settle_seconds
+        return runtime
 
     @property
     def status_registry(self) -> StatusRegistryRef:

@@ -136,12 +136,36 @@ def _chain(what: str, op: Callable[[], T]) -> T:
         raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
 
 
-def _write(runtime: CredentialRuntime, what: str, op: Callable[[], TxReceipt]) -> TxReceipt:
-    """A chain transaction through `_chain`; once it is mined, the runtime's chain state reads
-    up to its block, so this service's verifier knows at once what the service wrote."""
-    receipt = _chain(what, op)
+def _write(
+    runtime: CredentialRuntime,
+    what: str,
+    op: Callable[[], TxReceipt],
+    *,
+    landed: Callable[[], bool] | None = None,
+) -> TxReceipt:
+    """A chain transaction through `_chain`, kept until it is `runtime.confirmations` blocks
+    deep and sent again if a reorg or the pool drops it meanwhile while `landed()` says its
+    effect is not on chain (``Chain.settle``; without `landed`, a transaction that left the
+    chain fails with ``LedgerUnavailable``). Once it is settled, the runtime's chain state
+    reads up to its block, so this service's verifier knows at once what the service wrote."""
+    receipt = _chain(
+        what,
+        partial(
+            runtime.chain.settle,
+            op,
+            landed=landed,
+            confirmations=runtime.confirmations,
+            timeout=runtime.settle_timeout,
+        ),
+    )
     runtime.saw_confirmed(receipt)
     return receipt
+
+
+def _registered(runtime: CredentialRuntime, credential_ids: list[bytes]) -> bool:
+    """Whether the registration of `credential_ids` in ``StatusRegistry`` took effect (one
+    transaction registers them all or none, so the first one tells)."""
+    return runtime.clients.status_registry.issuer_of(credential_ids[0]) is not None
 
 
 def _entity_id(organisation: Organisation) -> bytes:
@@ -561,6 +585,7 @@ def _issue(
                 credential_ids=[c.credential_id for c in chunk],
                 digests=[c.digest for c in chunk],
             ),
+            landed=partial(_registered, runtime, chunk),
         )
     submitted = submit_digests(
         session.connection(),
@@ -908,6 +933,10 @@ def change_credential_status(
                 credential_id=chain_id,
                 status=_TO_CHAIN_STATUS[change.status],
                 reason=change.reason,
+            ),
+            landed=lambda: (
+                runtime.clients.status_registry.current_status(chain_id).status
+                == _TO_CHAIN_STATUS[change.status]
             ),
         )
     record.state = change.status

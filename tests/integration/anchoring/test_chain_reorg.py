@@ -9,7 +9,6 @@ receipt points at a block that left it.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,7 @@ from credential_service.anchoring.batcher import Batcher, BatchPolicy
 from credential_service.anchoring.service import submit_digests
 from node_adapter import AnvilProcess, Chain
 from tests.fixtures.anchoring import AnchoringRegistries, random_items, standalone_registries
-from tests.fixtures.chain import node_rpc
+from tests.fixtures.chain import drop_pending_transactions, node_rpc
 from tests.integration.anchoring.test_worker_crashes import assert_each_anchored_once_and_verifies
 
 pytestmark = pytest.mark.anvil
@@ -101,14 +100,7 @@ def test_a_dropped_anchoring_transaction_is_sent_again(scene: Scene) -> None:
     dropped: list[str] = []
 
     def drop_when_pending() -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not dropped:
-            pool = scene.rpc("txpool_content")
-            for by_nonce in (pool.get("pending") or {}).values():
-                for tx in by_nonce.values():
-                    scene.rpc("anvil_dropTransaction", tx["hash"])
-                    dropped.append(tx["hash"])
-            time.sleep(0.05)
+        dropped.extend(drop_pending_transactions(scene.node.url))
         scene.rpc("evm_setAutomine", True)
 
     dropper = threading.Thread(target=drop_when_pending)

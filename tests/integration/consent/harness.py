@@ -44,7 +44,12 @@ class ConsentService:
     data_users: list[str]
     trust: dict[str, list[Jwk]]
     directory: Path
+    roles: dict[str, OrganisationKind] = field(default_factory=dict)
     _wallets: int = field(default=0)
+
+    def client_of(self, role: OrganisationKind) -> str:
+        """The first demo organisation of `role`."""
+        return next(client for client, kind in self.roles.items() if kind == role)
 
     def org_headers(self, client_id: str) -> dict[str, str]:
         return bearer_headers(self.client, client_id, self.keys[client_id])
@@ -99,11 +104,17 @@ def _second_data_user(client: TestClient, headers: dict[str, str]) -> tuple[str,
 
 
 def open_consent_service(
-    directory: Path, chain: Chain | None = None, *, database_url: str | None = None
+    directory: Path,
+    chain: Chain | None = None,
+    *,
+    database_url: str | None = None,
+    **settings_overrides: Any,
 ) -> Iterator[ConsentService]:
-    """A service on `chain` (default: a fresh in-process chain) with its own registries."""
+    """A service on `chain` (default: a fresh in-process chain) with its own registries;
+    `settings_overrides` are further ``Settings`` fields."""
     chain = chain if chain is not None else Chain.embedded()
     settings = Settings(
+        **settings_overrides,
         dev_mode=True,
         database_url=database_url or f"sqlite:///{directory / 'hrss.db'}",
         keystore_path=directory / "service.keystore",
@@ -133,6 +144,7 @@ def open_consent_service(
             data_users=[data_user],
             trust={},
             directory=directory,
+            roles={c.client_id: c.role for c in credentials},
         )
         second, second_key = _second_data_user(client, service.org_headers(province))
         service.keys[second] = second_key

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 
 from credential_service.anchoring import outbox
 from credential_service.anchoring.batcher import Batcher, BatchPolicy, batch_ref_of
+from credential_service.anchoring.chain import NodeAnchorLedger
+from credential_service.anchoring.ledger import AnchorLedger
 from credential_service.anchoring.models import AnchorState, BatchState
+from credential_service.anchoring.outbox import Inclusion
 from credential_service.anchoring.service import anchor_status, submit_digests
+from credential_service.errors import LedgerUnavailable
 from tests.fixtures.anchoring import AnchoringRegistries, random_items
 from wallet_sdk.chain_view import NodeChainView
 from wallet_sdk.receipt import verify_receipt, verify_receipt_offline
@@ -211,3 +216,56 @@ def test_a_batch_of_100000_leaves_is_sealed_by_size_and_every_item_gets_its_path
         ).one()
     assert paths[0] == 100_000 and paths[1] == 17 * 32  # 2**16 < 100,000 <= 2**17
     _verify_all(engine, anchoring_registries, ids[::997])
+
+
+class _StuckLedger:
+    """The ledger, except that `find` of one root answers as `NodeAnchorLedger.find` does while
+    that root's block is being reorganised (the state and the logs disagree)."""
+
+    def __init__(self, ledger: NodeAnchorLedger, stuck_root: bytes) -> None:
+        self._ledger = ledger
+        self.stuck_root = stuck_root
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._ledger, name)
+
+    def find(self, root: bytes) -> Inclusion | None:
+        if root == self.stuck_root:
+            raise LedgerUnavailable(f"anchor of 0x{root.hex()} is being reorganised")
+        return self._ledger.find(root)
+
+
+@embedded
+def test_one_batch_being_reorganised_does_not_stop_the_rollback_watch_of_the_others(
+    anchoring_db: Callable[..., Engine], anchoring_registries: AnchoringRegistries
+) -> None:
+    engine = anchoring_db()
+    chain = anchoring_registries.chain
+    before = chain.snapshot()
+    batcher = _batcher(engine, anchoring_registries)
+    older = _submit(engine, 5)
+    assert batcher.drain(timeout=30).confirmed == 1
+    _submit(engine, 5)
+    assert batcher.drain(timeout=30).confirmed == 1
+    with engine.connect() as connection:
+        recent = outbox.recent_confirmed(connection, from_block=0, limit=10)
+    assert len(recent) == 2 and recent[0].block_number > recent[1].block_number
+    chain.revert(before)  # both anchoring transactions are gone
+    chain.mine(3)
+    # The newer batch is checked first; its root is stuck "being reorganised".
+    stuck = _StuckLedger(anchoring_registries.ledger(), stuck_root=recent[0].root)
+    watcher = Batcher(
+        engine=engine,
+        ledger=cast(AnchorLedger, stuck),
+        owner="watcher",
+        policy=BatchPolicy(max_age=timedelta(0)),
+    )
+    report = watcher.run_once()
+    assert report.rolled_back == 1  # the older batch, whatever happens to the newer one
+    with engine.connect() as connection:
+        status = anchor_status(connection, organisation_id=ORG, item_id=older[0])
+    assert status.state is AnchorState.BATCHED  # to be anchored again, its receipt withdrawn
+    stuck.stuck_root = b""  # the reorganisation settles
+    batcher.drain(timeout=30)
+    assert len(anchoring_registries.anchored_events()) == 2  # each root once
+    _verify_all(engine, anchoring_registries, older)

@@ -27,6 +27,7 @@ from wallet_sdk.credentials import (
 from wallet_sdk.credentials.training_file import PRESENTATION_FORMAT, TrainingPeriod, split_hours
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk, b64url_encode
+from wallet_sdk.receipt import CheckStatus
 
 AUDIENCE = "https://rsj.sh.example/training-check"
 NONCE = "n-5d0c"
@@ -122,7 +123,11 @@ def test_file_from_two_institutions_verifies_and_totals_hours(
         "holder_binding",
         "one_person",
         "entry_links",
+        "file_head",
     ]
+    # Without a chain view of file heads the head check is named as not run.
+    assert report.checks[-1].status is CheckStatus.SKIPPED
+    assert report.check_detail("file_head") == "not run: no chain view of file heads was given"
     assert report.verified_hours == 144
     assert dict(report.hours_by_period) == {"2025": 56, "2026": 88}
     quarterly = check(world, training_file, make_verifier(), holder, period="quarter")

@@ -518,7 +518,9 @@ def issue_credentials(
     All or nothing for the signing part: every request is validated and signed before anything
     is sent to the chain. Raises `InvalidInput` (unknown type, subject not matching the type's
     schema, bad holder key), `Forbidden` (not an active issuer, or not accredited on chain for
-    a type right now), `LedgerRejected`/`LedgerUnavailable`.
+    a type right now), `Conflict` (a training file entry at a sequence its file already has,
+    ``training_file_sequence_taken``, or not extending the file's head on chain,
+    ``training_file_not_head``), `LedgerRejected`/`LedgerUnavailable`.
     """
     results = _issue(session=session, runtime=runtime, issuer=issuer, requests=requests, now=now)
     session.commit()

@@ -8,9 +8,13 @@ import time
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
+from credential_service.credentials.models import CredentialRequest
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.models import OrganisationKind
+from credential_service.credentials.service import _issue, issue_credentials
+from credential_service.errors import Conflict
+from credential_service.models import Organisation, OrganisationKind, utc_now
 from tests.integration.credential_service.conftest import Service
 from tests.integration.credentials.test_credentials_api import client_of, issue, post
 from tests.unit.credentials.world import training_subject
@@ -275,3 +279,39 @@ def test_truncated_file_fails_file_head_over_http(
     assert failed[0]["detail"] == (
         "the file shows 1 entries but its head on chain is entry 1: entries dropped from the end"
     )
+
+
+def test_a_sequence_taken_by_a_concurrent_request_is_409_from_the_chain(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """Two requests for entry 0 of one file, both past the service's own check: the one that
+    reaches the chain second is refused by the contract (``FileSequenceTaken``), answered as
+    409 ``training_file_sequence_taken``."""
+    holder = Jwk.generate(Curve.ED25519)
+    request = CredentialRequest.model_validate(
+        entry_request(TrainingFile.for_holder(holder), holder, "电工", 8, "2026-01-31")
+    )
+    with Session(service.context.engine) as session:
+        school = session.exec(
+            select(Organisation).where(Organisation.credit_code == accredited["school"])
+        ).one()
+
+        def concurrent_request_wins() -> None:
+            with Session(service.context.engine) as other:
+                issue_credentials(
+                    session=other, runtime=runtime, issuer=school, requests=[request], now=utc_now()
+                )
+
+        with pytest.raises(Conflict) as raised:
+            _issue(
+                session=session,
+                runtime=runtime,
+                issuer=school,
+                requests=[request],
+                now=utc_now(),
+                before_chain=concurrent_request_wins,
+            )
+        session.rollback()
+    assert raised.value.code == "training_file_sequence_taken"
+    assert raised.value.detail == {"error": "FileSequenceTaken"}
+    assert str(raised.value).startswith("a training file entry was taken meanwhile: ")

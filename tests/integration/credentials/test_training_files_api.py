@@ -12,13 +12,13 @@ from sqlmodel import Session, select
 
 from credential_service.credentials.models import CredentialRequest
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import _issue, issue_credentials
+from credential_service.credentials.service import FILE_ENTRY_BATCH, _issue, issue_credentials
 from credential_service.errors import Conflict
 from credential_service.models import Organisation, OrganisationKind, utc_now
 from tests.integration.credential_service.conftest import Service
 from tests.integration.credentials.test_credentials_api import client_of, issue, post
 from tests.unit.credentials.world import training_subject
-from wallet_sdk.credentials import TrainingFile
+from wallet_sdk.credentials import TrainingFile, file_head_key, training_file_id
 from wallet_sdk.jose import Curve, Jwk
 
 AUDIENCE = "https://rsj.sh.example/training-check"
@@ -315,3 +315,21 @@ def test_a_sequence_taken_by_a_concurrent_request_is_409_from_the_chain(
     assert raised.value.code == "training_file_sequence_taken"
     assert raised.value.detail == {"error": "FileSequenceTaken"}
     assert str(raised.value).startswith("a training file entry was taken meanwhile: ")
+
+
+def test_a_request_of_more_file_entries_than_one_transaction_holds(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """81 entries (81 files) in one request: registered with their heads in two
+    transactions of at most `FILE_ENTRY_BATCH`, each head then at entry 0."""
+    holders = [Jwk.generate(Curve.ED25519) for _ in range(FILE_ENTRY_BATCH + 1)]
+    requests = [
+        entry_request(TrainingFile.for_holder(h), h, "电工", 8, "2026-01-31") for h in holders
+    ]
+    response = issue(service, accredited["school"], *requests)
+    assert response.status_code == 201, response.text
+    issued = response.json()["credentials"]
+    for holder, credential in zip(holders, issued, strict=True):
+        key = file_head_key(runtime.file_head_secret(), training_file_id(holder))
+        head = runtime.clients.status_registry.file_head(key)
+        assert (head.length, "0x" + head.digest.hex()) == (1, credential["digest"])

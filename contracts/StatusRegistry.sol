@@ -30,12 +30,30 @@ contract StatusRegistry {
         uint64 at;
     }
 
+    /// @dev A training file's advance to its next entry, in a registration batch: the entry is
+    /// credential `index` of the batch; `file` is the file's pseudonymous key (a keyed hash of
+    /// the file id, so nothing here links a file to a person or to its holder key).
+    struct FileAdvance {
+        uint32 index;
+        bytes32 file;
+        uint32 sequence;
+        bytes32 previous;
+    }
+
+    /// @dev One slot and a half: entry `n` of a file, its digest and the block time.
+    struct FileEntry {
+        bytes32 digest;
+        uint64 at;
+    }
+
     /// @notice The trust registry that decides who may register and change status.
     ITrustRegistry public immutable trustRegistry;
 
     mapping(bytes32 credentialId => Credential) private _credentials;
     mapping(bytes32 credentialId => mapping(uint256 index => Change)) private _changes;
     mapping(bytes32 credentialId => bytes32 digest) private _digests;
+    mapping(bytes32 file => uint256 length) private _fileLengths;
+    mapping(bytes32 file => mapping(uint256 sequence => FileEntry)) private _fileEntries;
 
     event CredentialRegistered(
         bytes32 indexed credentialId, bytes32 indexed issuer, bytes32 digest, uint64 at
@@ -43,6 +61,8 @@ contract StatusRegistry {
     event StatusChanged(
         bytes32 indexed credentialId, bytes32 indexed issuer, uint8 status, uint16 reason, uint64 at
     );
+
+    event FileHeadAdvanced(bytes32 indexed file, uint32 sequence, bytes32 digest, uint64 at);
 
     error ZeroAddress();
     error ZeroId();
@@ -57,6 +77,11 @@ contract StatusRegistry {
     error StatusUnchanged(bytes32 credentialId, uint8 status);
     error CredentialRevoked(bytes32 credentialId);
     error HistoryIndexOutOfRange(bytes32 credentialId, uint256 index);
+    error ZeroFile();
+    error AdvanceIndexOutOfRange(uint32 index);
+    error FileSequenceTaken(bytes32 file, uint32 sequence, uint256 length);
+    error FileSequenceNotNext(bytes32 file, uint32 sequence, uint256 length);
+    error FilePreviousMismatch(bytes32 file, uint32 sequence);
 
     /// @param trustRegistry_ Address of the deployed `TrustRegistry`.
     constructor(address trustRegistry_) {
@@ -73,6 +98,66 @@ contract StatusRegistry {
     /// @param credentialIds Fresh credential ids.
     /// @param digests SHA-256 of each credential's issuer-signed token, in the order of the ids.
     function register(bytes32 issuer, bytes32[] calldata credentialIds, bytes32[] calldata digests) external {
+        _register(issuer, credentialIds, digests);
+    }
+
+    /// @notice `register`, and in the same transaction each training file entry of the batch
+    /// advances its file's head: only to sequence = head length, linking the head's digest
+    /// (zero for entry 0), so a file cannot fork on chain. Only the entry's issuer (the caller,
+    /// a controller of an active issuer) advances a head.
+    /// @dev Emits `FileHeadAdvanced` per advance. Reverts as `register` does, and with
+    /// `AdvanceIndexOutOfRange`, `ZeroFile`, `FileSequenceTaken` (an entry at that sequence
+    /// exists), `FileSequenceNotNext` (a gap) or `FilePreviousMismatch`.
+    /// @param advances The file entries among `credentialIds`, in the order they extend files.
+    function registerWithFileHeads(
+        bytes32 issuer,
+        bytes32[] calldata credentialIds,
+        bytes32[] calldata digests,
+        FileAdvance[] calldata advances
+    ) external {
+        _register(issuer, credentialIds, digests);
+        uint64 at = uint64(block.timestamp);
+        for (uint256 i = 0; i < advances.length; ++i) {
+            FileAdvance calldata a = advances[i];
+            if (a.index >= credentialIds.length) revert AdvanceIndexOutOfRange(a.index);
+            if (a.file == bytes32(0)) revert ZeroFile();
+            uint256 length = _fileLengths[a.file];
+            if (a.sequence < length) revert FileSequenceTaken(a.file, a.sequence, length);
+            if (a.sequence > length) revert FileSequenceNotNext(a.file, a.sequence, length);
+            bytes32 head = length == 0 ? bytes32(0) : _fileEntries[a.file][length - 1].digest;
+            if (a.previous != head) revert FilePreviousMismatch(a.file, a.sequence);
+            bytes32 digest = digests[a.index];
+            _fileEntries[a.file][length] = FileEntry({digest: digest, at: at});
+            _fileLengths[a.file] = length + 1;
+            emit FileHeadAdvanced(a.file, a.sequence, digest, at);
+        }
+    }
+
+    /// @notice The head of a file: its number of entries, the last entry's digest and the time
+    /// it was registered; zeros for a file with no entries.
+    function fileHead(bytes32 file) external view returns (uint256 length, bytes32 digest, uint64 at) {
+        length = _fileLengths[file];
+        if (length == 0) return (0, bytes32(0), 0);
+        FileEntry storage e = _fileEntries[file][length - 1];
+        return (length, e.digest, e.at);
+    }
+
+    /// @notice The head of a file as of time `t`: the entries registered at or before `t`.
+    function fileHeadAt(bytes32 file, uint64 t) external view returns (uint256 length, bytes32 digest) {
+        mapping(uint256 => FileEntry) storage entries = _fileEntries[file];
+        // Binary search for the number of entries with `at <= t`; entries are in time order.
+        uint256 low = 0;
+        uint256 high = _fileLengths[file];
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (entries[mid].at > t) high = mid;
+            else low = mid + 1;
+        }
+        if (high == 0) return (0, bytes32(0));
+        return (high, entries[high - 1].digest);
+    }
+
+    function _register(bytes32 issuer, bytes32[] calldata credentialIds, bytes32[] calldata digests) private {
         if (!trustRegistry.isController(issuer, msg.sender)) revert NotController(issuer, msg.sender);
         if (!trustRegistry.isActive(issuer)) revert EntityNotActive(issuer);
         if (credentialIds.length == 0) revert EmptyBatch();

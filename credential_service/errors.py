@@ -91,6 +91,8 @@ class ErrorCode(StrEnum):
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"
+    TRAINING_FILE_SEQUENCE_TAKEN = "training_file_sequence_taken"
+    TRAINING_FILE_NOT_HEAD = "training_file_not_head"
     # the public registry view (credential_service.services.registry)
     REGISTRY_REFERENCE_INVALID = "registry_reference_invalid"
     # the W3C VC API paths: a credential or presentation that failed verification

@@ -32,6 +32,8 @@ from .events import Cursor, CursorStore, EventReader, FileCursorStore
 from .signer import Signer
 from .status_registry import (
     CredentialRegistration,
+    FileAdvance,
+    FileHead,
     StatusChange,
     StatusRecord,
     StatusRegistryClient,
@@ -65,7 +67,9 @@ __all__ = [
     "Entity",
     "EntityStatus",
     "EventReader",
+    "FileAdvance",
     "FileCursorStore",
+    "FileHead",
     "KeyAlgorithm",
     "KeyPurpose",
     "KeyRecord",

@@ -11,7 +11,14 @@ from .enums import CredentialStatus
 from .errors import ConfigurationError
 from .signer import Signer
 
-__all__ = ["CredentialRegistration", "StatusChange", "StatusRecord", "StatusRegistryClient"]
+__all__ = [
+    "CredentialRegistration",
+    "FileAdvance",
+    "FileHead",
+    "StatusChange",
+    "StatusRecord",
+    "StatusRegistryClient",
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,31 @@ class CredentialRegistration:
     registered_at: int
 
 
+@dataclass(frozen=True)
+class FileAdvance:
+    """A training file entry in a registration batch: credential `index` of the batch is entry
+    `sequence` of the file keyed `file` (pseudonymous), linking `previous` (the head digest,
+    zero for entry 0)."""
+
+    index: int
+    file: bytes
+    sequence: int
+    previous: bytes
+
+
+@dataclass(frozen=True)
+class FileHead:
+    """A file's head: its number of entries and the last entry's digest (zero when empty)."""
+
+    length: int
+    digest: bytes
+
+
+def _same_length(credential_ids: Sequence[bytes], digests: Sequence[bytes]) -> None:
+    if len(digests) != len(credential_ids):
+        raise ConfigurationError(f"{len(credential_ids)} credential ids but {len(digests)} digests")
+
+
 class StatusRegistryClient(ContractClient):
     """`StatusRegistry`. Writes raise `TransactionReverted` on a rejected transition."""
 
@@ -56,10 +88,7 @@ class StatusRegistryClient(ContractClient):
     ) -> TxReceipt:
         """Register new credentials of `issuer` as Active, each bound to its content digest
         (SHA-256 of the issuer-signed token), in the order of `credential_ids`."""
-        if len(digests) != len(credential_ids):
-            raise ConfigurationError(
-                f"{len(credential_ids)} credential ids but {len(digests)} digests"
-            )
+        _same_length(credential_ids, digests)
         return self._transact(
             signer,
             "register",
@@ -69,6 +98,49 @@ class StatusRegistryClient(ContractClient):
                 [bytes32("digest", d) for d in digests],
             ],
         )
+
+    def register_with_file_heads(
+        self,
+        signer: Signer,
+        *,
+        issuer: bytes,
+        credential_ids: Sequence[bytes],
+        digests: Sequence[bytes],
+        advances: Sequence[FileAdvance],
+    ) -> TxReceipt:
+        """`register`, and in the same transaction advance the head of each file in
+        `advances`. Raises `TransactionReverted` (``FileSequenceTaken``,
+        ``FileSequenceNotNext``, ``FilePreviousMismatch``, ...) when an advance is not to the
+        file's next entry; `ConfigurationError` on malformed arguments."""
+        _same_length(credential_ids, digests)
+        return self._transact(
+            signer,
+            "registerWithFileHeads",
+            [
+                bytes32("issuer", issuer),
+                [bytes32("credential_id", c) for c in credential_ids],
+                [bytes32("digest", d) for d in digests],
+                [
+                    (
+                        uint("index", a.index, 32),
+                        bytes32("file", a.file),
+                        uint("sequence", a.sequence, 32),
+                        bytes32("previous", a.previous),
+                    )
+                    for a in advances
+                ],
+            ],
+        )
+
+    def file_head(self, file: bytes, *, block: BlockId = "latest") -> FileHead:
+        """The head of file `file` now (length 0 for a file with no entries)."""
+        length, digest, _ = self._call("fileHead", [bytes32("file", file)], block)
+        return FileHead(int(length), bytes(digest))
+
+    def file_head_at(self, file: bytes, t: int, *, block: BlockId = "latest") -> FileHead:
+        """The head of file `file` as of time `t` (entries registered at or before `t`)."""
+        length, digest = self._call("fileHeadAt", [bytes32("file", file), uint("t", t, 64)], block)
+        return FileHead(int(length), bytes(digest))
 
     def set_status(
         self, signer: Signer, *, credential_id: bytes, status: CredentialStatus, reason: int = 0

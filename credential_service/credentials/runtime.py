@@ -20,11 +20,15 @@ from wallet_sdk.credentials import (
     TrustStateError,
     default_registry,
 )
+from wallet_sdk.jose import Curve
 
 if TYPE_CHECKING:
     from credential_service.context import ServiceContext
 
 log = logging.getLogger(__name__)
+
+FILE_HEAD_SECRET = "training-file-head"
+"""Keystore name of the key under which training file heads are kept pseudonymous."""
 
 DEFAULT_FOLLOW_INTERVAL = 1.0
 """Seconds between reads of new blocks: about one QBFT block time."""
@@ -115,6 +119,11 @@ class CredentialRuntime:
             self.trust_state.catch_up(receipt.block_number)
         except TrustStateError as err:
             log.warning("chain state not caught up to block %s: %s", receipt.block_number, err)
+
+    def file_head_secret(self) -> bytes:
+        """The key of the training files' pseudonymous head keys (`file_head_key`), made on
+        first use and kept in the keystore (``training-file-head``). Raises `KeystoreError`."""
+        return self.keystore.ensure(FILE_HEAD_SECRET, Curve.ED25519).private_bytes()
 
     def controller(self, credit_code: str) -> Signer:
         """The custodied controller account of an organisation (``controller/<code>``)."""

@@ -1,6 +1,6 @@
 """Training file verification for the HTTP API: the whole file check of
 `wallet_sdk.credentials.verify_training_file` on a holder's presentation, with every issuer
-named from the public registry view. No HTTP here."""
+named from the public registry view and the file's head read from the chain. No HTTP here."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def verify_training_file_presentation(
         as_of=int(as_of.timestamp()) if as_of else None,
         period=period,
         strict=False,
+        heads=runtime.direct,
     )
     issuers: dict[bytes, dict[str, Any]] = {}
 

@@ -2,10 +2,14 @@
 technical school and a Zhejiang training institution add entries to one person's lifelong
 training file over time; the Shanghai HRSS department, a third province, checks the file as
 the holder presents it, sees who issued each entry and where, and catches a file with an
-entry of another person and a file with its middle entry removed."""
+entry of another person, a file with its middle entry removed, a file with its last entry
+dropped and a forked file (a branch an issuer signed beside the service, which the file head on
+chain never took). The service refuses a second entry at a taken sequence; after the scenario
+the chain holds no name, ID number, file id or holder key."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,14 +29,21 @@ from node_adapter import AnvilProcess
 from tests.fixtures.organisations import fresh_credit_code
 from tests.integration.credential_service.conftest import sign_assertion
 from tests.unit.credentials.world import training_subject
-from wallet_sdk.credentials import TrainingFile
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.credentials import FILE_HEAD_CLAIM, TrainingFile, issue_vc_jwt
+from wallet_sdk.jose import Curve, Jwk, b64url_decode
+from wallet_sdk.privacy import PersonalValue, scan_chain_for
 
 pytestmark = pytest.mark.anvil
 
 SHANGHAI = "https://rsj.sh.example/training-check"
 PERSON = {"name": "王小明", "idNumber": "11010519900307123X"}
 OTHER_PERSON = {"name": "李四", "idNumber": "440300199001011234"}
+
+
+def payload(token: str) -> dict[str, Any]:
+    """The claims of a compact entry (read, not verified)."""
+    claims: dict[str, Any] = json.loads(b64url_decode(token.split(".")[1]))
+    return claims
 
 
 def test_training_file_from_two_provinces_checked_in_a_third(
@@ -124,6 +135,41 @@ def test_training_file_from_two_provinces_checked_in_a_third(
         body: dict[str, Any] = response.json()
         return body
 
+    def failures(
+        training_file: TrainingFile, verifier: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The report of a file that must fail, and its failed checks with their details."""
+        report = check(training_file, verifier)
+        assert report["verdict"] == "failed" and report["verified_hours"] == 0
+        failed = {c["check"]: c["detail"] for c in report["checks"] if c["status"] == "failed"}
+        return report, failed
+
+    def rogue_entry(training_file: TrainingFile, issuer: str) -> str:
+        """An entry `issuer` signs with its registered key and registers as an ordinary
+        credential, beside the service (which would refuse it), so no head advances."""
+        claims = payload(training_file.entries[-1])
+        entity = bytes.fromhex(payload(training_file.entries[1])["issuer"][-64:])
+        issued = issue_vc_jwt(
+            credential_type=runtime.types.get("TrainingRecord"),
+            subject={**training_subject("焊接", 16, "2026-06-01"), **PERSON},
+            issuer_id=entity,
+            key=runtime.keystore.get(f"credential-signing/{issuer}/0"),
+            status_registry=runtime.status_registry,
+            issued_at=runtime.chain.block().timestamp,
+            holder_key=holder,
+            extra_claims={
+                "trainingFile": training_file.next_link().to_claim(),
+                FILE_HEAD_CLAIM: claims[FILE_HEAD_CLAIM],
+            },
+        )
+        runtime.clients.status_registry.register(
+            runtime.controller(issuer),
+            issuer=entity,
+            credential_ids=[issued.credential_id],
+            digests=[issued.digest],
+        )
+        return issued.token
+
     try:
         with TestClient(app, base_url="http://testserver") as client:
             by_role = {c.role: c.client_id for c in reversed(demo)}
@@ -173,24 +219,76 @@ def test_training_file_from_two_provinces_checked_in_a_third(
             middle_removed = TrainingFile(
                 training_file.file_id, (training_file.entries[0], training_file.entries[2])
             )
-            report = check(middle_removed, shanghai)
-            assert report["verdict"] == "failed" and report["verified_hours"] == 0
-            failed = {c["check"]: c["detail"] for c in report["checks"] if c["status"] == "failed"}
-            assert (
-                list(failed) == ["entry_links"] and "an entry was removed" in failed["entry_links"]
+            report, failed = failures(middle_removed, shanghai)
+            assert list(failed) == ["entry_links", "file_head"]
+            assert "an entry was removed" in failed["entry_links"]
+
+            # A second entry at a taken sequence: the service refuses it (no fork signed).
+            response = client.post(
+                "/v1/credentials",
+                json={
+                    "credentials": [
+                        {
+                            "type": "TrainingRecord",
+                            "subject": {**training_subject("焊接", 8, "2026-06-01"), **PERSON},
+                            "holder_jwk": holder.public_jwk(),
+                            "training_file": TrainingFile(
+                                training_file.file_id, training_file.entries[:2]
+                            )
+                            .next_link()
+                            .to_claim(),
+                        }
+                    ]
+                },
+                headers=headers(hangzhou),
             )
+            assert response.status_code == 409, response.text
+            assert response.json()["code"] == "training_file_sequence_taken"
+
+            # A fork signed beside the service: Zhejiang signs another entry 2 with its
+            # registered key and registers it without advancing the head. The entry alone
+            # verifies; the branch does not.
+            fork = TrainingFile(training_file.file_id, training_file.entries[:2])
+            fork = fork.append(rogue_entry(fork, hangzhou))
+            report, failed = failures(fork, shanghai)
+            assert failed == {
+                "file_head": "entry 2 is not the head on chain: a branch the file never took "
+                "(a fork)"
+            }
+            assert report["entries"][2]["outcome"] == "counted"
 
             # Zhejiang adds an entry naming another person to this file: caught and named.
             mixed = add_entry(training_file, hangzhou, "焊接", 700, "2026-06-30", **OTHER_PERSON)
-            report = check(mixed, shanghai)
-            assert report["verdict"] == "failed" and report["verified_hours"] == 0
-            failed = {c["check"]: c["detail"] for c in report["checks"] if c["status"] == "failed"}
+            report, failed = failures(mixed, shanghai)
             assert failed == {
                 "one_person": "entries of someone else: entry 3 names another person "
                 "(name, idNumber differ)"
             }
             assert report["entries"][3]["outcome"] == "foreign"
             assert report["entries"][3]["issuer"]["name"] == "杭州市职业技能培训中心"
+
+            # The holder drops the unwelcome last entry: the head on chain says entry 3.
+            report, failed = failures(training_file, shanghai)
+            assert failed == {
+                "file_head": "the file shows 3 entries but its head on chain is entry 3: "
+                "entries dropped from the end"
+            }
+
+            # Nothing on chain names the person or links the file to its holder.
+            values = [
+                PersonalValue.person_name(PERSON["name"]),
+                PersonalValue.id_number(PERSON["idNumber"]),
+                PersonalValue.person_name(OTHER_PERSON["name"], label="other_name"),
+                PersonalValue.id_number(OTHER_PERSON["idNumber"], label="other_id_number"),
+                PersonalValue.text("file_id", training_file.file_id),
+                PersonalValue.binary("holder_key", holder.thumbprint()),
+                PersonalValue.text("holder_key_b64", holder.thumbprint_b64()),
+            ]
+            head_key = bytes.fromhex(payload(training_file.entries[0])[FILE_HEAD_CLAIM][2:])
+            control = PersonalValue.binary("control_file_head", head_key)
+            privacy = scan_chain_for([control, *values], runtime.chain)
+            assert privacy.hits_for("control_file_head"), "the scan is blind"
+            assert all(not privacy.hits_for(v.label) for v in values), privacy.describe()
     finally:
         runtime.close()
         context.close()

@@ -14,8 +14,14 @@ the ID number: `TrainingFile.disclose`). The institution that adds entry n signs
 the hash of entry n-1, so a verifier holding the whole file detects an entry removed from the
 middle (a gap in the sequence), entries reordered (sequence numbers out of order) or an entry
 altered or replaced (the next entry links to another one), without trusting the holder.
-Dropping entries from the end cannot be detected from the file alone; it only lowers the
-holder's own totals (an on-chain file head, when there is one, is one more named check).
+
+The file head on chain (`StatusRegistry.registerWithFileHeads`) covers what the file alone
+cannot show: the service registers each entry and advances its file's head (number of entries,
+last entry's digest) in one transaction, only to the next sequence and linking the current head,
+so no second entry at a taken sequence exists on chain (no fork) and the verifier knows which
+entry the file ends with (no truncation). The head is kept under a pseudonymous file key, a
+keyed hash of the file id (`file_head_key`) that each issuer signs into the entry
+(``trainingFileHead``): nothing on chain links a file to a person or to its holder key.
 
 The holder presents the file (`TrainingFile.present`) with a key binding JWT over the
 verifier's nonce and audience and the digest of the list of entries (`entries_digest`), signed
@@ -30,6 +36,10 @@ with the key the file belongs to: a file copied by someone else does not verify.
    identity claims ``id``, ``name`` and ``idNumber`` present agree with entry 0's); entries of
    anyone else are named.
 4. ``entry_links``: sequence numbers 0..n-1, each entry linking the hash of the one before.
+5. ``file_head``: every entry names the same file head key and the file's head on chain as of
+   the verifier's time is exactly the presented last entry: fewer entries on chain than shown,
+   entries dropped from the end, or a last entry that is not the head (a branch the chain never
+   took) fail. Skipped only when the caller gives no chain view of file heads (`FileHeadView`).
 
 Then every entry is verified by `CredentialVerifier` and its dates checked
 (`training_period`); an entry that fails (forged, revoked, suspended, issuer not accredited,
@@ -49,10 +59,11 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from wallet_sdk.credentials._model import canonical_json, credential_digest, rfc3339
 from wallet_sdk.credentials.holder import PresentationError, _locate
+from wallet_sdk.credentials.trust_state import TrustStateError
 from wallet_sdk.credentials.types import TRAINING_RECORD
 from wallet_sdk.credentials.verifier import (
     CredentialReport,
@@ -68,9 +79,11 @@ __all__ = [
     "FILE_BINDING_TYP",
     "FILE_CHECKS",
     "FILE_FORMAT",
+    "FILE_HEAD_CLAIM",
     "GENESIS",
     "PRESENTATION_FORMAT",
     "EntryOutcome",
+    "FileHeadView",
     "FileVerdict",
     "TrainingEntryReport",
     "TrainingFile",
@@ -79,6 +92,7 @@ __all__ = [
     "TrainingFileReport",
     "TrainingPeriod",
     "entries_digest",
+    "file_head_key",
     "split_hours",
     "training_file_id",
     "training_period",
@@ -88,7 +102,9 @@ __all__ = [
 FILE_FORMAT = "hrss-training-file/1"
 PRESENTATION_FORMAT = "hrss-training-file-presentation/1"
 FILE_BINDING_TYP = "training-file-kb+jwt"
-FILE_CHECKS = ("format", "holder_binding", "one_person", "entry_links")
+FILE_CHECKS = ("format", "holder_binding", "one_person", "entry_links", "file_head")
+FILE_HEAD_CLAIM = "trainingFileHead"
+"""The claim holding the entry's pseudonymous file head key (``0x`` and 64 hex digits)."""
 GENESIS = bytes(32)
 _FILE_ID_PREFIX = "urn:hrss:training-file:"
 _FILE_ID = re.compile(r"urn:hrss:training-file:([A-Za-z0-9_-]{43})")
@@ -98,6 +114,7 @@ _IDENTITY_CLAIMS = ("id", "name", "idNumber")
 _COUNTED_CLAIMS = ("hours", "startDate", "endDate")
 _MAX_ENTRIES = 10_000
 _DIGEST_DOMAIN = b"hrss-training-file/1 entries\n"
+_HEAD_KEY_DOMAIN = b"hrss-training-file/1 head\n"
 # Course dates are dates in China Standard Time, where every issuing province lies.
 _CHINA = timezone(timedelta(hours=8))
 Period = Literal["year", "quarter", "month"]
@@ -106,6 +123,26 @@ Period = Literal["year", "quarter", "month"]
 def training_file_id(holder_key: Jwk) -> str:
     """The id of the one training file of the holder of `holder_key`."""
     return _FILE_ID_PREFIX + holder_key.thumbprint_b64()
+
+
+def file_head_key(secret: bytes, file_id: str) -> bytes:
+    """The pseudonymous key of a file's head on chain: HMAC-SHA256 under the service's
+    `secret` (at least 32 bytes) of the file id. Without the secret nothing links the key to
+    the file, its holder key or the person. Raises `FormatError` on a short secret or a file
+    id that is not a holder's file."""
+    if not isinstance(secret, bytes) or len(secret) < 32:
+        raise FormatError("the file head secret must be at least 32 bytes")
+    _holder_thumbprint(file_id)
+    return hmac.new(secret, _HEAD_KEY_DOMAIN + file_id.encode("utf-8"), hashlib.sha256).digest()
+
+
+class FileHeadView(Protocol):
+    """Read access to file heads on chain (`DirectTrustView` implements it)."""
+
+    def file_head_at(self, file_key: bytes, t: int) -> tuple[int, bytes]:
+        """Number of entries registered at or before `t` and the last one's digest (zero
+        when none). Raises `TrustStateError` when the chain cannot be read."""
+        ...
 
 
 def _holder_thumbprint(file_id: str) -> str:
@@ -582,6 +619,8 @@ class _FileState:
     audience: str
     now: int
     verifier: CredentialVerifier
+    heads: FileHeadView | None = None
+    as_of: int = 0
     payloads: list[dict[str, Any]] = field(default_factory=list)
     links: list[TrainingFileLink] = field(default_factory=list)
     foreign: dict[int, str] = field(default_factory=dict)
@@ -704,11 +743,52 @@ def _check_entry_links(state: _FileState) -> str:
     return f"sequence 0..{len(state.links) - 1} linked"
 
 
+class _CheckSkipped(Exception):
+    pass
+
+
+def _check_file_head(state: _FileState) -> str:
+    if state.heads is None:
+        raise _CheckSkipped("not run: no chain view of file heads was given")
+    keys = {payload.get(FILE_HEAD_CLAIM) for payload in state.payloads}
+    if len(keys) != 1:
+        raise _CheckFailed(f"the entries name {len(keys)} different file head keys, not one")
+    (key,) = keys
+    if not isinstance(key, str) or not re.fullmatch(r"0x[0-9a-f]{64}", key):
+        raise _CheckFailed(f"entries carry no file head key ({FILE_HEAD_CLAIM})")
+    try:
+        length, digest = state.heads.file_head_at(bytes.fromhex(key[2:]), state.as_of)
+    except TrustStateError as err:
+        raise _CheckFailed(f"the file head cannot be read from the chain: {err}") from err
+    shown = len(state.presentation.file.entries)
+    if length == 0:
+        raise _CheckFailed("the chain has no head for this file as of the verification time")
+    last = _link_digest(state.presentation.file.entries[-1])
+    if length > shown:
+        lost = (
+            "entries missing before the last" if last == digest else "entries dropped from the end"
+        )
+        raise _CheckFailed(
+            f"the file shows {shown} entries but its head on chain is entry {length - 1}: {lost}"
+        )
+    if length < shown:
+        raise _CheckFailed(
+            f"the file shows {shown} entries but the chain has {length} as of the "
+            "verification time: entries the file head never took (a fork)"
+        )
+    if not hmac.compare_digest(digest, last):
+        raise _CheckFailed(
+            f"entry {shown - 1} is not the head on chain: a branch the file never took (a fork)"
+        )
+    return f"the head on chain is entry {length - 1}, the presented last entry"
+
+
 _FILE_CHECK_FUNCTIONS: tuple[tuple[str, Callable[[_FileState], str]], ...] = (
     ("format", _check_format),
     ("holder_binding", _check_holder_binding),
     ("one_person", _check_one_person),
     ("entry_links", _check_entry_links),
+    ("file_head", _check_file_head),
 )
 
 
@@ -788,9 +868,11 @@ def verify_training_file(
     as_of: int | None = None,
     period: Period = "year",
     strict: bool = True,
+    heads: FileHeadView | None = None,
 ) -> TrainingFileReport:
     """Run the file checks (see the module docstring), verify every entry, and total the hours
-    of counted entries by `period`, split pro rata by days.
+    of counted entries by `period`, split pro rata by days. `heads` reads file heads on chain
+    for the ``file_head`` check, as of `as_of`.
 
     Entries are verified whatever the file checks say, so the report names every forged,
     revoked or foreign entry. Raises `CredentialVerificationError` naming the first failed
@@ -798,7 +880,7 @@ def verify_training_file(
     not raise."""
     now = verifier.now()
     as_of = now if as_of is None else as_of
-    state = _FileState(presentation, nonce, audience, now, verifier)
+    state = _FileState(presentation, nonce, audience, now, verifier, heads, as_of)
     checks: list[CheckResult] = []
     failed: str | None = None
     for name, check in _FILE_CHECK_FUNCTIONS:
@@ -807,6 +889,8 @@ def verify_training_file(
             continue
         try:
             checks.append(CheckResult(name, CheckStatus.PASSED, check(state)))
+        except _CheckSkipped as err:
+            checks.append(CheckResult(name, CheckStatus.SKIPPED, str(err)))
         except _CheckFailed as err:
             checks.append(CheckResult(name, CheckStatus.FAILED, str(err)))
             failed = failed or name

@@ -657,3 +657,14 @@ class DirectTrustView:
 
     def is_active_at(self, trust_registry: str, entity: bytes, t: int) -> bool:
         return self._trust.is_active_at(entity, t)
+
+    def file_head_at(self, file_key: bytes, t: int) -> tuple[int, bytes]:
+        """A training file's head as of `t` (`wallet_sdk.credentials.FileHeadView`). Raises
+        `TrustStateError` when the chain cannot be read."""
+        from node_adapter import ChainError
+
+        try:
+            head = self._statuses.file_head_at(file_key, t)
+        except ChainError as err:
+            raise TrustStateError(f"cannot read the file head: {err}") from err
+        return head.length, head.digest

@@ -187,7 +187,9 @@ def issue_credentials(
     With an ``Idempotency-Key`` header the answer is stored for the key (24 h by default):
     the same key and body answer it again, same credentials, with ``Idempotent-Replayed:
     true``; the same key with another body is 422 ``idempotency_key_reused``; while a request
-    with the key is still being processed, 409 ``idempotency_key_in_flight``."""
+    with the key is still being processed, 409 ``idempotency_key_in_flight``. A training file
+    entry at a sequence its file already has on chain is 409 ``training_file_sequence_taken``;
+    one that does not extend the file's head, 409 ``training_file_not_head``."""
     if idempotency_key is None:
         issued = service.issue_credentials(
             session=session, runtime=runtime, issuer=actor, requests=body.credentials, now=now

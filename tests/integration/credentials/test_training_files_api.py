@@ -8,13 +8,17 @@ import time
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
+from credential_service.credentials.models import CredentialRequest
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.models import OrganisationKind
+from credential_service.credentials.service import FILE_ENTRY_BATCH, _issue, issue_credentials
+from credential_service.errors import Conflict
+from credential_service.models import Organisation, OrganisationKind, utc_now
 from tests.integration.credential_service.conftest import Service
 from tests.integration.credentials.test_credentials_api import client_of, issue, post
 from tests.unit.credentials.world import training_subject
-from wallet_sdk.credentials import TrainingFile
+from wallet_sdk.credentials import TrainingFile, file_head_key, training_file_id
 from wallet_sdk.jose import Curve, Jwk
 
 AUDIENCE = "https://rsj.sh.example/training-check"
@@ -30,6 +34,24 @@ def entry_request(
         "holder_jwk": holder.public_jwk(),
         "training_file": training_file.next_link().to_claim(),
     }
+
+
+def verify_over_http(
+    service: Service, verifier: str, holder: Jwk, file: TrainingFile
+) -> dict[str, Any]:
+    """The report of ``POST /v1/training-files/verify`` on `file` presented by `holder`."""
+    presentation = file.present(
+        holder_key=holder, nonce="zj-1", audience=AUDIENCE, issued_at=int(time.time())
+    )
+    response = post(
+        service,
+        verifier,
+        "/v1/training-files/verify",
+        {"presentation": presentation.to_dict(), "nonce": "zj-1", "audience": AUDIENCE},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @pytest.mark.parametrize(
@@ -111,18 +133,7 @@ def test_training_file_verified_over_http_by_another_province(
     runtime.trust_state.refresh()
 
     def verify(file: TrainingFile) -> dict[str, Any]:
-        presentation = file.present(
-            holder_key=holder, nonce="zj-1", audience=AUDIENCE, issued_at=int(time.time())
-        )
-        response = post(
-            service,
-            verifier,
-            "/v1/training-files/verify",
-            {"presentation": presentation.to_dict(), "nonce": "zj-1", "audience": AUDIENCE},
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
+        return verify_over_http(service, verifier, holder, file)
 
     report = verify(training_file)
     assert report["verdict"] == "verified" and report["verified_hours"] == 72
@@ -140,8 +151,11 @@ def test_training_file_verified_over_http_by_another_province(
     report = verify(middle_removed)
     assert report["verdict"] == "failed" and report["verified"] is False
     failed = [c for c in report["checks"] if c["status"] == "failed"]
-    assert [c["check"] for c in failed] == ["entry_links"]
+    assert [c["check"] for c in failed] == ["entry_links", "file_head"]
     assert "sequence numbers [1] are missing: an entry was removed" in failed[0]["detail"]
+    assert failed[1]["detail"] == (
+        "the file shows 2 entries but its head on chain is entry 2: entries missing before the last"
+    )
 
     response = post(
         service,
@@ -207,3 +221,115 @@ def test_sd_jwt_entry_issued_into_a_file(service: Service, accredited: dict[str,
     token = response.json()["credentials"][0]["credential"]
     shown = training_file.append(token).disclose(["hours"])
     assert PERSON["idNumber"] not in shown.to_json()
+
+
+def test_second_entry_at_a_taken_sequence_is_refused(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    """Finding 1 (forks): the service signed two entries with the same file, sequence and
+    previous link (201 twice). The second is now 409 ``training_file_sequence_taken``; an
+    entry that skips ahead of the file's head on chain is 409 ``training_file_not_head``."""
+    holder = Jwk.generate(Curve.ED25519)
+    training_file = TrainingFile.for_holder(holder)
+    request = entry_request(training_file, holder, "电工", 8, "2026-01-31")
+    first = issue(service, accredited["school"], request)
+    assert first.status_code == 201, first.text
+    second = issue(service, accredited["school"], {**request, "subject": {**request["subject"]}})
+    assert second.status_code == 409, second.text
+    body = second.json()
+    assert body["code"] == "training_file_sequence_taken"
+    assert body["message"] == "training file entry 0 is already taken: the file's head is entry 0"
+    assert body["detail"] == {"index": 0, "sequence": 0, "length": 1}
+
+    training_file = training_file.append(first.json()["credentials"][0]["credential"])
+    skipping = {**request, "training_file": {**training_file.next_link().to_claim(), "sequence": 2}}
+    response = issue(service, accredited["school"], skipping)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "training_file_not_head"
+    twice = issue(
+        service,
+        accredited["school"],
+        entry_request(training_file, holder, "焊工", 8, "2026-02-01"),
+        entry_request(training_file, holder, "PLC", 8, "2026-02-01"),
+    )
+    assert twice.status_code == 409, twice.text
+    assert twice.json()["code"] == "training_file_sequence_taken"
+    assert twice.json()["detail"]["index"] == 1
+
+
+def test_truncated_file_fails_file_head_over_http(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """Finding 2 (truncation): a file with its last entry dropped verified; the head on chain
+    now names the entry the file must end with."""
+    school = accredited["school"]
+    verifier = client_of(service, OrganisationKind.DATA_USER)
+    holder = Jwk.generate(Curve.ED25519)
+    training_file = TrainingFile.for_holder(holder)
+    for course, hours, end in (("电工", 40, "2025-05-01"), ("焊工", 24, "2026-02-01")):
+        response = issue(service, school, entry_request(training_file, holder, course, hours, end))
+        assert response.status_code == 201, response.text
+        training_file = training_file.append(response.json()["credentials"][0]["credential"])
+    runtime.trust_state.refresh()
+    truncated = TrainingFile(training_file.file_id, training_file.entries[:1])
+    report = verify_over_http(service, verifier, holder, truncated)
+    assert report["verdict"] == "failed"
+    failed = [c for c in report["checks"] if c["status"] == "failed"]
+    assert [c["check"] for c in failed] == ["file_head"]
+    assert failed[0]["detail"] == (
+        "the file shows 1 entries but its head on chain is entry 1: entries dropped from the end"
+    )
+
+
+def test_a_sequence_taken_by_a_concurrent_request_is_409_from_the_chain(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """Two requests for entry 0 of one file, both past the service's own check: the one that
+    reaches the chain second is refused by the contract (``FileSequenceTaken``), answered as
+    409 ``training_file_sequence_taken``."""
+    holder = Jwk.generate(Curve.ED25519)
+    request = CredentialRequest.model_validate(
+        entry_request(TrainingFile.for_holder(holder), holder, "电工", 8, "2026-01-31")
+    )
+    with Session(service.context.engine) as session:
+        school = session.exec(
+            select(Organisation).where(Organisation.credit_code == accredited["school"])
+        ).one()
+
+        def concurrent_request_wins() -> None:
+            with Session(service.context.engine) as other:
+                issue_credentials(
+                    session=other, runtime=runtime, issuer=school, requests=[request], now=utc_now()
+                )
+
+        with pytest.raises(Conflict) as raised:
+            _issue(
+                session=session,
+                runtime=runtime,
+                issuer=school,
+                requests=[request],
+                now=utc_now(),
+                before_chain=concurrent_request_wins,
+            )
+        session.rollback()
+    assert raised.value.code == "training_file_sequence_taken"
+    assert raised.value.detail == {"error": "FileSequenceTaken"}
+    assert str(raised.value).startswith("a training file entry was taken meanwhile: ")
+
+
+def test_a_request_of_more_file_entries_than_one_transaction_holds(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """81 entries (81 files) in one request: registered with their heads in two
+    transactions of at most `FILE_ENTRY_BATCH`, each head then at entry 0."""
+    holders = [Jwk.generate(Curve.ED25519) for _ in range(FILE_ENTRY_BATCH + 1)]
+    requests = [
+        entry_request(TrainingFile.for_holder(h), h, "电工", 8, "2026-01-31") for h in holders
+    ]
+    response = issue(service, accredited["school"], *requests)
+    assert response.status_code == 201, response.text
+    issued = response.json()["credentials"]
+    for holder, credential in zip(holders, issued, strict=True):
+        key = file_head_key(runtime.file_head_secret(), training_file_id(holder))
+        head = runtime.clients.status_registry.file_head(key)
+        assert (head.length, "0x" + head.digest.hex()) == (1, credential["digest"])

@@ -206,3 +206,79 @@ def test_trust_registry_is_exposed_and_constructor_rejects_zero(world: World):
     art = artifact(S)
     with expect_revert("ZeroAddress", ()):
         world.chain.deploy(world.stranger, art["abi"], art["bytecode"], (ZERO_ADDRESS,))
+
+
+def _entry(world: World, file: bytes, sequence: int, previous: bytes, signer=None):
+    """Register one fresh credential as entry `sequence` of `file`; (receipt, digest)."""
+    credential_id, digest = os.urandom(32), os.urandom(32)
+    receipt = world.tx(
+        S,
+        signer or world.issuer,
+        "registerWithFileHeads",
+        ISSUER_ID,
+        [credential_id],
+        [digest],
+        [(0, file, sequence, previous)],
+    )
+    return receipt, digest
+
+
+def test_file_head_advances_one_entry_at_a_time_in_the_registration_transaction(world: World):
+    file = os.urandom(32)
+    assert world.call(S, "fileHead", file) == (0, ZERO32, 0)
+    first, d0 = _entry(world, file, 0, ZERO32)
+    t0 = world.time_of(first)
+    assert dict(first.event("FileHeadAdvanced").args) == {
+        "file": file,
+        "sequence": 0,
+        "digest": d0,
+        "at": t0,
+    }
+    assert [e.name for e in first.events].count("CredentialRegistered") == 1
+    world.advance(100)
+    second, d1 = _entry(world, file, 1, d0)
+    t1 = world.time_of(second)
+    assert world.call(S, "fileHead", file) == (2, d1, t1)
+    assert world.call(S, "fileHeadAt", file, t0 - 1) == (0, ZERO32)
+    assert world.call(S, "fileHeadAt", file, t0) == (1, d0)
+    assert world.call(S, "fileHeadAt", file, t1 - 1) == (1, d0)
+    assert world.call(S, "fileHeadAt", file, t1) == (2, d1)
+
+
+def test_a_second_entry_at_a_taken_sequence_is_refused(world: World):
+    """Finding 1 (forks), on chain: no second entry 0 or 1, no gap, no link to another entry."""
+    file = os.urandom(32)
+    _, d0 = _entry(world, file, 0, ZERO32)
+    with expect_revert("FileSequenceTaken", (file, 0, 1)):
+        _entry(world, file, 0, ZERO32)
+    _, d1 = _entry(world, file, 1, d0)
+    with expect_revert("FileSequenceTaken", (file, 1, 2)):
+        _entry(world, file, 1, d0)
+    with expect_revert("FileSequenceNotNext", (file, 3, 2)):
+        _entry(world, file, 3, d1)
+    with expect_revert("FilePreviousMismatch", (file, 2)):
+        _entry(world, file, 2, d0)
+    with expect_revert("ZeroFile", ()):
+        _entry(world, ZERO32, 0, ZERO32)
+    with expect_revert("AdvanceIndexOutOfRange", (1,)):
+        world.tx(
+            S,
+            world.issuer,
+            "registerWithFileHeads",
+            ISSUER_ID,
+            [os.urandom(32)],
+            [os.urandom(32)],
+            [(1, file, 2, d1)],
+        )
+    # The refused transactions left nothing behind: the head is still entry 1.
+    assert world.call(S, "fileHead", file)[:2] == (2, d1)
+
+
+def test_only_an_active_issuers_controller_advances_a_head(world: World):
+    file = os.urandom(32)
+    with expect_revert("NotController", (ISSUER_ID, world.stranger.address)):
+        _entry(world, file, 0, ZERO32, signer=world.stranger)
+    world.tx(T, world.province, "setEntityStatus", ISSUER_ID, SUSPENDED, 0)
+    with expect_revert("EntityNotActive", (ISSUER_ID,)):
+        _entry(world, file, 0, ZERO32)
+    assert world.call(S, "fileHead", file) == (0, ZERO32, 0)

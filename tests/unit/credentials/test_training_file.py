@@ -3,16 +3,18 @@ totals from counted entries only, split by period; every excluded entry named wi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
 import pytest
 
-from node_adapter import CredentialStatus
+from node_adapter import CredentialStatus, FileAdvance
 from tests.unit.credentials.forge import replace_payload, sign, split
 from tests.unit.credentials.world import DemoIssuer, TrustWorld, training_subject
 from wallet_sdk.credentials import (
+    FILE_HEAD_CLAIM,
     CredentialVerificationError,
     CredentialVerifier,
     EntryOutcome,
@@ -21,12 +23,15 @@ from wallet_sdk.credentials import (
     TrainingFile,
     TrainingFileLink,
     TrainingFilePresentation,
+    file_head_key,
+    training_file_id,
     training_period,
     verify_training_file,
 )
 from wallet_sdk.credentials.training_file import PRESENTATION_FORMAT, TrainingPeriod, split_hours
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk, b64url_encode
+from wallet_sdk.receipt import CheckStatus
 
 AUDIENCE = "https://rsj.sh.example/training-check"
 NONCE = "n-5d0c"
@@ -122,7 +127,11 @@ def test_file_from_two_institutions_verifies_and_totals_hours(
         "holder_binding",
         "one_person",
         "entry_links",
+        "file_head",
     ]
+    # Without a chain view of file heads the head check is named as not run.
+    assert report.checks[-1].status is CheckStatus.SKIPPED
+    assert report.check_detail("file_head") == "not run: no chain view of file heads was given"
     assert report.verified_hours == 144
     assert dict(report.hours_by_period) == {"2025": 56, "2026": 88}
     quarterly = check(world, training_file, make_verifier(), holder, period="quarter")
@@ -469,3 +478,154 @@ def test_sd_jwt_entries_shown_without_the_id_number(
     assert report.verdict is FileVerdict.VERIFIED_WITH_EXCLUDED_ENTRIES
     assert report.entries[2].outcome is EntryOutcome.NOT_VERIFIED
     assert report.entries[2].reason == "not disclosed, so not counted: hours, startDate, endDate"
+
+
+# ------------------------------------------------------------------------------- file head
+
+HEAD_SECRET = b"k" * 32
+
+
+def build_headed_file(
+    world: TrustWorld,
+    issuer: DemoIssuer,
+    holder: Jwk,
+    count: int,
+    *,
+    start: TrainingFile | None = None,
+    advance: bool = True,
+) -> tuple[TrainingFile, list[int]]:
+    """`count` entries issued and registered as the service does, each advancing the file's
+    head in its registration transaction (unless not `advance`: an entry registered beside
+    the head, a branch). Returns the file and the block time of each entry."""
+    training_file = start or TrainingFile.for_holder(holder)
+    key = file_head_key(HEAD_SECRET, training_file.file_id)
+    times = []
+    for course, hours, end in COURSES[len(training_file.entries) :][:count]:
+        link = training_file.next_link()
+        credential = world.issue(
+            issuer,
+            "TrainingRecord",
+            person_subject(course, hours, end),
+            holder_key=holder,
+            register_status=False,
+            extra_claims={"trainingFile": link.to_claim(), FILE_HEAD_CLAIM: "0x" + key.hex()},
+        )
+        registry = world.clients.status_registry
+        if advance:
+            receipt = registry.register_with_file_heads(
+                issuer.controller,
+                issuer=issuer.entity_id,
+                credential_ids=[credential.credential_id],
+                digests=[credential.digest],
+                advances=[FileAdvance(0, key, link.sequence, link.previous)],
+            )
+            times.append(world.chain.block(receipt.block_number).timestamp)
+        else:
+            times.append(world.register_status(issuer, credential))
+        training_file = training_file.append(credential.token)
+        world.chain.set_next_block_timestamp(world.now() + 10)
+    return training_file, times
+
+
+def head_check(world: TrustWorld, training_file: TrainingFile, holder: Jwk, **options: Any) -> Any:
+    presentation = training_file.present(
+        holder_key=holder, nonce=NONCE, audience=AUDIENCE, issued_at=world.now()
+    )
+    verifier = world.verifier(world.cached_state())
+    return verify_training_file(
+        presentation,
+        verifier,
+        nonce=NONCE,
+        audience=AUDIENCE,
+        heads=world.direct_view(),
+        **{"strict": False, **options},
+    )
+
+
+def test_file_at_its_head_passes_file_head(
+    world: TrustWorld, school: DemoIssuer, holder: Jwk
+) -> None:
+    training_file, _ = build_headed_file(world, school, holder, 3)
+    report = head_check(world, training_file, holder)
+    assert report.verdict is FileVerdict.VERIFIED, report.checks
+    assert (
+        report.check_detail("file_head") == "the head on chain is entry 2, the presented last entry"
+    )
+
+
+def test_truncated_file_fails_file_head(world: TrustWorld, school: DemoIssuer, holder: Jwk) -> None:
+    """Finding 2: entries dropped from the end verified (the file alone cannot show it)."""
+    training_file, _ = build_headed_file(world, school, holder, 3)
+    truncated = TrainingFile(training_file.file_id, training_file.entries[:2])
+    report = head_check(world, truncated, holder)
+    assert report.verdict is FileVerdict.FAILED and report.verified_hours == 0
+    assert [c.name for c in report.checks if c.status is CheckStatus.FAILED] == ["file_head"]
+    assert report.check_detail("file_head") == (
+        "the file shows 2 entries but its head on chain is entry 2: entries dropped from the end"
+    )
+    with pytest.raises(CredentialVerificationError, match="entries dropped from the end"):
+        head_check(world, truncated, holder, strict=True)
+
+
+def test_forked_file_fails_file_head(world: TrustWorld, school: DemoIssuer, holder: Jwk) -> None:
+    """Finding 1: two branches from entry 1; only the one the head took verifies as a file,
+    whether the other is as long or shorter (hiding entries)."""
+    trunk, _ = build_headed_file(world, school, holder, 2)
+    taken, _ = build_headed_file(world, school, holder, 2, start=trunk)
+    branch, _ = build_headed_file(world, school, holder, 2, start=trunk, advance=False)
+    assert taken.entries[2] != branch.entries[2]
+    assert head_check(world, taken, holder).verdict is FileVerdict.VERIFIED
+    for shown, detail in (
+        (branch, "entry 3 is not the head on chain: a branch the file never took (a fork)"),
+        (
+            TrainingFile(branch.file_id, branch.entries[:3]),
+            "the file shows 3 entries but its head on chain is entry 3: "
+            "entries dropped from the end",
+        ),
+    ):
+        report = head_check(world, shown, holder)
+        assert report.verdict is FileVerdict.FAILED
+        assert [c.name for c in report.checks if c.status is CheckStatus.FAILED] == ["file_head"]
+        assert report.check_detail("file_head") == detail
+
+
+def test_file_head_as_of_the_verifiers_time(
+    world: TrustWorld, school: DemoIssuer, holder: Jwk
+) -> None:
+    training_file, times = build_headed_file(world, school, holder, 2)
+    first = TrainingFile(training_file.file_id, training_file.entries[:1])
+    assert head_check(world, first, holder, as_of=times[0]).verdict is FileVerdict.VERIFIED
+    report = head_check(world, training_file, holder, as_of=times[0])
+    assert report.check_detail("file_head") == (
+        "the file shows 2 entries but the chain has 1 as of the verification time: "
+        "entries the file head never took (a fork)"
+    )
+    report = head_check(world, first, holder, as_of=times[0] - 1)
+    assert report.check_detail("file_head") == (
+        "the chain has no head for this file as of the verification time"
+    )
+
+
+def test_entries_without_one_head_key_fail_file_head(
+    world: TrustWorld, school: DemoIssuer, holder: Jwk
+) -> None:
+    unheaded, _ = build_file(world, [school], holder)
+    report = head_check(world, unheaded, holder)
+    assert report.check_detail("file_head") == "entries carry no file head key (trainingFileHead)"
+    headed, _ = build_headed_file(world, school, holder, 1)
+    mixed, _ = add_entry(world, headed, school, person_subject("焊接", 8, "2026-01-01"), holder)
+    report = head_check(world, mixed, holder)
+    assert report.verdict is FileVerdict.FAILED
+    assert report.check_detail("file_head") == (
+        "the entries name 2 different file head keys, not one"
+    )
+
+
+def test_file_head_key_is_keyed_and_refuses_a_short_secret(holder: Jwk) -> None:
+    file_id = training_file_id(holder)
+    assert file_head_key(HEAD_SECRET, file_id) != file_head_key(b"j" * 32, file_id)
+    assert file_head_key(HEAD_SECRET, file_id) != hashlib.sha256(file_id.encode()).digest()
+    with pytest.raises(FormatError, match="the file head secret must be at least 32 bytes"):
+        file_head_key(b"short", file_id)
+    with pytest.raises(FormatError, match="file id must be urn:hrss:training-file:"):
+        file_head_key(HEAD_SECRET, "urn:other")

@@ -652,8 +652,9 @@ def card_activate(
     wallet_dir: Path, passphrase_file: Path | None, code: str, service_url: str, now: int | None
 ) -> None:
     """Redeem the activation CODE the card issuer gave: prove the wallet's credential key,
-    receive the e-card bound to it, and keep it. Prints the e-card's id (and the id of the
-    card it replaced, if any)."""
+    receive the e-card bound to it, and keep it. Prints the e-card's id in the wallet (as
+    `credential list` shows it) and, when it replaced an earlier card, ``replaced`` and that
+    card's id on ``StatusRegistry``."""
     wallet = _open(wallet_dir, passphrase_file)
     at = _now(now)
     try:

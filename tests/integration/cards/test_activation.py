@@ -1,0 +1,179 @@
+"""E-card activation over the HTTP API (in-process chain, SQLite and PostgreSQL): who may ask,
+what the subject must be, and every way a redemption is refused, each with its code and
+message. The whole flow over a real anvil and the wallet command is
+``tests/e2e/test_social_security_card.py``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from credential_service.api.deps import get_now
+from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.models import OrganisationKind
+from tests.integration.credential_service.conftest import Service
+from wallet_sdk.card_activation import create_activation_proof
+from wallet_sdk.jose import Curve, Jwk
+
+CARD = {
+    "name": "赵敏",
+    "idNumber": "440305198511200351",
+    "cardNumber": "M44098765",
+    "issuingRegion": "440305",
+    "validFrom": "2026-01-01",
+    "validUntil": "2036-01-01",
+}
+
+
+def _client(service: Service, role: OrganisationKind, index: int = 0) -> str:
+    return service.credential(role, index).client_id
+
+
+@pytest.fixture(scope="module")
+def centre(service: Service, runtime: CredentialRuntime) -> str:
+    """The Guangdong card centre, allowed the e-card type by its province."""
+    centre = _client(service, OrganisationKind.CARD_ISSUER)
+    allowed = service.client.put(
+        f"/v1/credential-types/SocialSecurityCard/issuers/{centre}",
+        json={"allowed": True},
+        headers=service.headers(_client(service, OrganisationKind.PROVINCE)),
+    )
+    assert allowed.status_code == 200, allowed.text
+    return centre
+
+
+def _activate(service: Service, centre: str, subject: dict[str, str] = CARD) -> Any:
+    response = service.client.post(
+        "/v1/cards/activations", json=subject, headers=service.headers(centre)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _redeem(service: Service, code: str, key: Jwk | None = None, now: int | None = None) -> Any:
+    at = int(datetime.now(UTC).timestamp()) if now is None else now
+    proof = create_activation_proof(code, key=key or Jwk.generate(Curve.ED25519), now=at)
+    return service.client.post("/v1/cards/activations/redeem", json={"proof": proof})
+
+
+def _refused(response: Any, status: int, code: str, message: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert (body["code"], body["message"]) == (code, message)
+
+
+def test_a_non_card_issuer_cannot_issue_the_card_type(service: Service, centre: str) -> None:
+    school = _client(service, OrganisationKind.ISSUER)
+    issued = service.client.post(
+        "/v1/credentials",
+        json={
+            "credentials": [
+                {
+                    "type": "SocialSecurityCard",
+                    "format": "vc+sd-jwt",
+                    "subject": CARD,
+                    "holder_jwk": Jwk.generate(Curve.ED25519).public_jwk(),
+                }
+            ]
+        },
+        headers=service.headers(school),
+    )
+    _refused(
+        issued,
+        403,
+        "card_issuer_required",
+        "only a card issuer (card service platform or card centre) issues SocialSecurityCard",
+    )
+    _refused(
+        service.client.post("/v1/cards/activations", json=CARD, headers=service.headers(school)),
+        403,
+        "card_issuer_required",
+        "only a card issuer (card service platform or card centre) issues SocialSecurityCard",
+    )
+
+
+def test_the_card_is_issued_as_sd_jwt_only(service: Service, centre: str) -> None:
+    response = service.client.post(
+        "/v1/credentials",
+        json={"credentials": [{"type": "SocialSecurityCard", "format": "vc+jwt", "subject": CARD}]},
+        headers=service.headers(centre),
+    )
+    _refused(
+        response, 400, "card_format_not_allowed", "SocialSecurityCard is issued as vc+sd-jwt only"
+    )
+
+
+def test_the_ministry_accredits_the_national_card_platform(
+    service: Service, runtime: CredentialRuntime
+) -> None:
+    platform = _client(service, OrganisationKind.CARD_ISSUER, 1)
+    response = service.client.put(
+        f"/v1/credential-types/SocialSecurityCard/issuers/{platform}",
+        json={"allowed": True},
+        headers=service.headers(_client(service, OrganisationKind.MINISTRY)),
+    )
+    assert response.status_code == 200, response.text
+    assert _activate(service, platform, {**CARD, "issuingRegion": "100000"})["activation_code"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"idNumber": "440305198511200352"}, "idNumber check digit is wrong (ISO 7064 MOD 11-2)"),
+        ({"issuingRegion": "04030A"}, "SocialSecurityCard subject invalid at issuingRegion: "
+         "'04030A' does not match '^[1-9][0-9]{5}$'"),
+        ({"validUntil": "2025-01-01"}, "validUntil 2025-01-01 is before validFrom 2026-01-01"),
+    ],
+)  # fmt: skip
+def test_a_bad_card_subject_is_refused(
+    service: Service, centre: str, change: dict[str, str], message: str
+) -> None:
+    response = service.client.post(
+        "/v1/cards/activations", json={**CARD, **change}, headers=service.headers(centre)
+    )
+    _refused(response, 400, "card_subject_invalid", message)
+
+
+def test_a_code_is_single_use(service: Service, centre: str) -> None:
+    code = _activate(service, centre)["activation_code"]
+    assert _redeem(service, code).status_code == 201
+    _refused(
+        _redeem(service, code), 409, "activation_code_used", "the activation code was used already"
+    )
+
+
+def test_an_unknown_code_is_refused(service: Service, centre: str) -> None:
+    _refused(
+        _redeem(service, "ABCDEFGHJKLM"), 404, "activation_code_unknown", "no such activation code"
+    )
+
+
+def test_an_expired_code_is_refused(service: Service, centre: str) -> None:
+    code = _activate(service, centre)["activation_code"]
+    later = datetime.now(UTC) + timedelta(seconds=601)
+    app = service.client.app
+    app.dependency_overrides[get_now] = lambda: later  # type: ignore[attr-defined]
+    try:
+        response = _redeem(service, code, now=int(later.timestamp()))
+    finally:
+        app.dependency_overrides.pop(get_now)  # type: ignore[attr-defined]
+    _refused(response, 403, "activation_code_expired", "the activation code has expired")
+    # still redeemable in time: an expired attempt does not use the code up
+    assert _redeem(service, code).status_code == 201
+
+
+def test_a_proof_by_another_key_is_refused(service: Service, centre: str) -> None:
+    code = _activate(service, centre)["activation_code"]
+    proof = create_activation_proof(
+        code, key=Jwk.generate(Curve.ED25519), now=int(datetime.now(UTC).timestamp())
+    )
+    header, payload, _signature = proof.split(".")
+    other = create_activation_proof("OTHER", key=Jwk.generate(Curve.ED25519), now=1)
+    forged = ".".join((header, payload, other.split(".")[2]))
+    response = service.client.post("/v1/cards/activations/redeem", json={"proof": forged})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "card_activation_proof_invalid"
+    assert response.json()["detail"] == {"check": "signature"}
+    assert _redeem(service, code).status_code == 201  # the code was not used up

@@ -5,16 +5,20 @@ message. The whole flow over a real anvil and the wallet command is
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from credential_service.api.deps import get_now
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import OrganisationKind
 from tests.integration.credential_service.conftest import Service
 from wallet_sdk.card_activation import create_activation_proof
+from wallet_sdk.credentials import CardStatusReason
 from wallet_sdk.jose import Curve, Jwk
 
 CARD = {
@@ -177,3 +181,60 @@ def test_a_proof_by_another_key_is_refused(service: Service, centre: str) -> Non
     assert response.json()["code"] == "card_activation_proof_invalid"
     assert response.json()["detail"] == {"check": "signature"}
     assert _redeem(service, code).status_code == 201  # the code was not used up
+
+
+def _database_text(service: Service) -> bytes:
+    """Every byte of the SQLite file, or every column of every table as text on PostgreSQL
+    (the scan of ``tests/integration/credential_service/test_personal_data_at_rest.py``)."""
+    engine = service.context.engine
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        assert database is not None
+        paths = [Path(database + suffix) for suffix in ("", "-wal", "-journal")]
+        return b"".join(path.read_bytes() for path in paths if path.exists())
+    chunks: list[str] = []
+    with engine.connect() as connection:
+        columns = connection.execute(
+            text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+            )
+        ).all()
+        for table, column in columns:
+            values = connection.execute(text(f'SELECT "{column}"::text FROM "{table}"')).scalars()
+            chunks.extend(value for value in values if value is not None)
+    return "\n".join(chunks).encode()
+
+
+def test_the_database_holds_no_name_id_or_card_number(service: Service, centre: str) -> None:
+    person = {**CARD, "name": "欧阳娜娜", "idNumber": "44010619900307002" + "8"}
+    secrets = (person["name"], person["idNumber"], person["cardNumber"])
+    pending = _activate(service, centre, person)["activation_code"]  # sealed, not redeemed
+    _assert_absent(_database_text(service), (*secrets, pending))
+    redeemed = _redeem(service, _activate(service, centre, person)["activation_code"])
+    assert redeemed.status_code == 201, redeemed.text
+    stored = _database_text(service)
+    assert redeemed.json()["id"].encode() in stored, "the scan does not see the card: it is blind"
+    _assert_absent(stored, (*secrets, pending))
+
+
+def _assert_absent(stored: bytes, values: tuple[str, ...]) -> None:
+    for value in values:
+        for form in (
+            value.encode(),
+            json.dumps(value).strip('"').encode(),
+            value.encode().hex().encode(),
+        ):
+            assert form not in stored, f"{value!r} in the database"
+
+
+def test_a_lost_card_is_suspended_with_its_reason(service: Service, centre: str) -> None:
+    redeemed = _redeem(service, _activate(service, centre)["activation_code"])
+    card_id = redeemed.json()["id"]
+    lost = service.client.post(
+        f"/v1/credentials/{card_id}/status",
+        json={"status": "suspended", "reason": CardStatusReason.LOST},
+        headers=service.headers(centre),
+    )
+    assert lost.status_code == 200, lost.text
+    assert (lost.json()["status"], lost.json()["reason"]) == ("suspended", 1)

@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from credential_service.cards.models import (
@@ -37,7 +37,13 @@ from credential_service.credentials.models import (
     CredentialState,
 )
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import _issue, _require_card_issuer, _write
+from credential_service.credentials.service import (
+    _chain_time,
+    _issue,
+    _require_card_issuer,
+    _write,
+    current_signing_key,
+)
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation, utc_now
@@ -188,6 +194,14 @@ def redeem_activation(
         raise Conflict("the activation code was used already", code=ErrorCode.ACTIVATION_CODE_USED)
     if at > row.expires_at:
         raise Forbidden("the activation code has expired", code=ErrorCode.ACTIVATION_CODE_EXPIRED)
+    issuer = session.get(Organisation, row.organisation_id)
+    assert issuer is not None
+    # The issuer's first credential creates its signing key and commits; do that now, so the
+    # claim below, the person lock and the issuance stay one transaction.
+    current_signing_key(
+        session=session, runtime=runtime, issuer=issuer, at=_chain_time(runtime, now)
+    )
+    session.commit()
     claimed = session.exec(
         update(CardActivation)
         .where(col(CardActivation.id) == row.id, col(CardActivation.used_at).is_(None))
@@ -196,14 +210,13 @@ def redeem_activation(
     if claimed.rowcount != 1:
         session.rollback()
         raise Conflict("the activation code was used already", code=ErrorCode.ACTIVATION_CODE_USED)
+    _lock_person(session, row.person)
     assert row.subject_sealed is not None
     subject = json.loads(
         open_sealed(
             desk.sealing_secret, row.subject_sealed, info=_SUBJECT_INFO, aad=code_hmac.encode()
         )
     )
-    issuer = session.get(Organisation, row.organisation_id)
-    assert issuer is not None
     request = CredentialRequest(
         type=SOCIAL_SECURITY_CARD,
         format="vc+sd-jwt",
@@ -221,6 +234,20 @@ def redeem_activation(
     )
     session.commit()
     return CardIssuedPublic(id=issued.id, credential=issued.credential, replaced=replaced)
+
+
+def _lock_person(session: Session, person: str) -> None:
+    """Serialise activations of one person, so that two phones activating at once leave one
+    active card and revoke the other: on PostgreSQL a transaction-scoped advisory lock on the
+    person's commitment; on SQLite the write this transaction already made holds the database
+    lock until commit."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = hashlib.sha256(f"card-holder\0{person}".encode()).digest()[:8]
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:lock)"),
+        {"lock": int.from_bytes(lock, "big", signed=True)},
+    )
 
 
 def _replace_holding(

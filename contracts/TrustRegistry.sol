@@ -51,6 +51,10 @@ contract TrustRegistry is ITrustRegistry {
     /// @notice Key algorithm: ES256K (ECDSA over secp256k1), 65-byte uncompressed SEC1 point.
     uint8 public constant ALG_SECP256K1 = 3;
 
+    /// @notice Credential type of the electronic social security card (keccak256 of its URI, as
+    /// `wallet_sdk.credentials.types.SOCIAL_SECURITY_CARD_VCT`); only a `CardIssuer` may be allowed it.
+    bytes32 public constant SOCIAL_SECURITY_CARD_TYPE = keccak256("urn:hrss:vct:social-security-card:1");
+
     /// @notice Identifier of the root of the tree, fixed at deployment.
     bytes32 public immutable ministryId;
 
@@ -102,6 +106,7 @@ contract TrustRegistry is ITrustRegistry {
     error ValidityStartsBeforeRegistration(uint64 validFrom, uint64 registeredAt);
     error ValidityNotShortened(uint64 current, uint64 requested);
     error RevocationNotEarlier(uint64 current, uint64 requested);
+    error CardTypeNotAllowedForKind(bytes32 id, uint8 kind);
 
     /// @param ministryId_ Identifier of the Ministry, the root of the tree.
     /// @param ministryRegion 6-digit GB/T 2260 region code of the Ministry.
@@ -124,8 +129,9 @@ contract TrustRegistry is ITrustRegistry {
     // ---------------------------------------------------------------------------------------------
 
     /// @notice Accredits a new entity under `parent`, active from the current block.
-    /// @dev The Ministry accredits only provinces; a province accredits only issuers, employers,
-    /// data users and courts whose region lies in the province (same first two digits).
+    /// @dev The Ministry accredits provinces and the national card service platform (a
+    /// `CardIssuer`); a province accredits issuers, employers, data users, courts and its card
+    /// centres (`CardIssuer`) whose region lies in the province (same first two digits).
     /// Reverts with `NotController`, `EntityNotActive`, `KindNotAllowed`, `InvalidRegion`,
     /// `RegionMismatch`, `EntityExists`, `ZeroId` or `ZeroAddress`.
     /// @param id New entity identifier; unique forever, even after revocation.
@@ -144,9 +150,11 @@ contract TrustRegistry is ITrustRegistry {
         if (_entities[id].kind != Kind.None) revert EntityExists(id);
         _requireRegion(region);
         if (p.kind == Kind.Ministry) {
-            if (kind != uint8(Kind.Province)) revert KindNotAllowed(uint8(p.kind), kind);
+            if (kind != uint8(Kind.Province) && kind != uint8(Kind.CardIssuer)) {
+                revert KindNotAllowed(uint8(p.kind), kind);
+            }
         } else if (p.kind == Kind.Province) {
-            if (kind < uint8(Kind.Issuer) || kind > uint8(Kind.Court)) revert KindNotAllowed(uint8(p.kind), kind);
+            if (kind < uint8(Kind.Issuer) || kind > uint8(Kind.CardIssuer)) revert KindNotAllowed(uint8(p.kind), kind);
             // GB/T 2260: the first two digits name the province.
             if (region / 10000 != p.region / 10000) revert RegionMismatch(p.region, region);
         } else {
@@ -187,8 +195,9 @@ contract TrustRegistry is ITrustRegistry {
     }
 
     /// @notice Allows or disallows a credential type for an entity from the current block.
-    /// @dev Only the accreditor's controllers decide what an entity may issue.
-    /// Reverts with `UnknownEntity`, `NotController` or `EntityRevoked`.
+    /// @dev Only the accreditor's controllers decide what an entity may issue. The e-card type
+    /// (`SOCIAL_SECURITY_CARD_TYPE`) may be allowed only to a `CardIssuer`.
+    /// Reverts with `UnknownEntity`, `NotController`, `EntityRevoked` or `CardTypeNotAllowedForKind`.
     /// @param id Entity (normally an Issuer or a Province).
     /// @param credentialType Identifier of the credential type (hash of its URI).
     /// @param allowed Whether credentials of this type may be issued from now on.
@@ -196,6 +205,9 @@ contract TrustRegistry is ITrustRegistry {
         Entity storage e = _requireEntity(id);
         _requireController(e.parent);
         if (e.status == Status.Revoked) revert EntityRevoked(id);
+        if (allowed && credentialType == SOCIAL_SECURITY_CARD_TYPE && e.kind != Kind.CardIssuer) {
+            revert CardTypeNotAllowedForKind(id, uint8(e.kind));
+        }
         _typeHistory[id][credentialType].push(uint48(block.timestamp), allowed ? 1 : 0);
         emit CredentialTypeSet(id, credentialType, allowed, uint64(block.timestamp));
     }
@@ -357,8 +369,9 @@ contract TrustRegistry is ITrustRegistry {
         if (e.status != Status.Active) return false;
         // The tree has a fixed depth: issuers, employers, data users and courts hang under a
         // province, every province under the Ministry, and the Ministry (having no accreditor) is
-        // always active. So only the province remains to be checked, through its mirror.
-        return e.kind <= Kind.Province || _provinceStatus[e.provinceSeq] == Status.Active;
+        // always active. So only the province remains to be checked, through its mirror; the
+        // national card platform hangs directly under the Ministry (province sequence 0).
+        return e.kind <= Kind.Province || e.provinceSeq == 0 || _provinceStatus[e.provinceSeq] == Status.Active;
     }
 
     /// @notice Whether the entity and every ancestor were active at time `t`.

@@ -5,7 +5,9 @@ pragma solidity 0.8.28;
 // appear as `uint8` in every ABI and in the off-chain receipts), so members may only be appended.
 
 /// @notice Role of an entity in the accreditation tree: Ministry → Province → {Issuer, Employer,
-/// DataUser, Court}.
+/// DataUser, Court, CardIssuer}, and Ministry → CardIssuer (the national card service platform).
+/// A `CardIssuer` (card service platform or provincial card centre) is the only kind that may be
+/// allowed the electronic social security card type.
 enum Kind {
     None,
     Ministry,
@@ -13,7 +15,8 @@ enum Kind {
     Issuer,
     Employer,
     DataUser,
-    Court
+    Court,
+    CardIssuer
 }
 
 /// @notice Lifecycle of an entity or a credential. `Revoked` is terminal.

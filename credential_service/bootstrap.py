@@ -84,6 +84,7 @@ def demo_organisations(ministry: str) -> list[DemoOrganisation]:
         OrganisationKind.EMPLOYER,
     )
     data_user, court = OrganisationKind.DATA_USER, OrganisationKind.COURT
+    card = OrganisationKind.CARD_ISSUER
     rows = [
         ("广东省人力资源和社会保障厅", province, 440000, GUANGDONG, ministry, "Ed25519"),
         ("浙江省人力资源和社会保障厅", province, 330000, ZHEJIANG, ministry, "Ed25519"),
@@ -91,6 +92,9 @@ def demo_organisations(ministry: str) -> list[DemoOrganisation]:
         ("深圳市示例科技有限公司", employer, 440300, ("91", "MA0000004"), GUANGDONG, "P-256"),
         ("杭州市公共数据服务中心", data_user, 330100, ("12", "MB0000005"), ZHEJIANG, "Ed25519"),
         ("广州市劳动人事争议仲裁院", court, 440100, ("12", "MB0000006"), GUANGDONG, "P-256"),
+        ("广东省社会保障卡服务中心", card, 440000, ("12", "MB0000007"), GUANGDONG, "Ed25519"),
+        # the national card service platform, accredited by the Ministry itself
+        ("全国社会保障卡服务平台", card, 100000, ("12", "MB0000008"), ministry, "Ed25519"),
     ]
     return [
         DemoOrganisation(

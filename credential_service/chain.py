@@ -58,6 +58,7 @@ _KINDS = {
     OrganisationKind.EMPLOYER: Kind.EMPLOYER,
     OrganisationKind.DATA_USER: Kind.DATA_USER,
     OrganisationKind.COURT: Kind.COURT,
+    OrganisationKind.CARD_ISSUER: Kind.CARD_ISSUER,
 }
 _STATUSES = {
     OrganisationStatus.ACTIVE: EntityStatus.ACTIVE,

@@ -88,6 +88,14 @@ class ErrorCode(StrEnum):
     CREDENTIAL_NOT_FOUND = "credential_not_found"
     SIGNING_KEY_NOT_FOUND = "signing_key_not_found"
     CREDENTIAL_MALFORMED = "credential_malformed"
+    # the electronic social security card (wallet_sdk.credentials.social_security_card)
+    CARD_ISSUER_REQUIRED = "card_issuer_required"
+    CARD_FORMAT_NOT_ALLOWED = "card_format_not_allowed"
+    CARD_SUBJECT_INVALID = "card_subject_invalid"
+    CARD_ACTIVATION_PROOF_INVALID = "card_activation_proof_invalid"
+    ACTIVATION_CODE_UNKNOWN = "activation_code_unknown"
+    ACTIVATION_CODE_USED = "activation_code_used"
+    ACTIVATION_CODE_EXPIRED = "activation_code_expired"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"

@@ -38,6 +38,9 @@ class OrganisationKind(StrEnum):
     EMPLOYER = "employer"
     DATA_USER = "data_user"
     COURT = "court"
+    CARD_ISSUER = "card_issuer"
+    """Card service platform (national, under the Ministry) or a provincial card centre: the
+    only kind that issues the electronic social security card."""
 
 
 class OrganisationStatus(StrEnum):

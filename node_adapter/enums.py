@@ -17,6 +17,8 @@ class Kind(IntEnum):
     EMPLOYER = 4
     DATA_USER = 5
     COURT = 6
+    CARD_ISSUER = 7
+    """Card service platform (under the Ministry) or provincial card centre (under a province)."""
 
 
 class EntityStatus(IntEnum):

@@ -19,7 +19,9 @@ from typing import Any
 import click
 import httpx
 
+from wallet_sdk.card_activation import create_activation_proof
 from wallet_sdk.consent import ConsentRequest
+from wallet_sdk.credentials import VC_SD_JWT_TYP
 from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk
@@ -635,6 +637,42 @@ def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> N
     _echo_json(_post(url, {"jws": signature.jws}, me.token))
 
 
+@click.group("card")
+def card_group() -> None:
+    """The electronic social security card (电子社保卡)."""
+
+
+@card_group.command("activate")
+@_wallet_option
+@_pass_option
+@click.argument("code")
+@click.option("--service", "service_url", required=True, help="The credential service's base URL.")
+@_now_option
+def card_activate(
+    wallet_dir: Path, passphrase_file: Path | None, code: str, service_url: str, now: int | None
+) -> None:
+    """Redeem the activation CODE the card issuer gave: prove the wallet's credential key,
+    receive the e-card bound to it, and keep it. Prints the e-card's id in the wallet (as
+    `credential list` shows it) and, when it replaced an earlier card, ``replaced`` and that
+    card's id on ``StatusRegistry``."""
+    wallet = _open(wallet_dir, passphrase_file)
+    at = _now(now)
+    try:
+        proof = create_activation_proof(code.strip().upper(), key=wallet.credential_key, now=at)
+    except WalletError as err:
+        _fail(err)
+        return
+    answer = _post(service_url.rstrip("/") + "/v1/cards/activations/redeem", {"proof": proof})
+    try:
+        stored = wallet.receive_credential(answer["credential"], format=VC_SD_JWT_TYP, now=at)
+    except (WalletError, KeyError, TypeError) as err:
+        _fail(FormatError(f"the service's answer is not an e-card: {err}"))
+        return
+    click.echo(stored.credential_id)
+    if answer.get("replaced"):
+        click.echo(f"replaced {answer['replaced']}")
+
+
 WALLET_COMMANDS: tuple[click.Command, ...] = (
     init_command,
     whoami_command,
@@ -644,4 +682,5 @@ WALLET_COMMANDS: tuple[click.Command, ...] = (
     training_file_group,
     sign_digest_command,
     contract_group,
+    card_group,
 )

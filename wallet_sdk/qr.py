@@ -60,6 +60,7 @@ class QrPayloadType(enum.StrEnum):
     LOGIN_CHALLENGE = "login_challenge"
     CONSENT_REQUEST = "consent_request"
     VERIFICATION_LINK = "verification_link"
+    CARD_ACTIVATION = "card_activation"
 
 
 def _freeze(value: Any) -> Any:

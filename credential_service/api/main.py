@@ -18,6 +18,7 @@ from credential_service.api.observability import install_observability
 from credential_service.api.routes import (
     anchors,
     auth,
+    cards,
     consents,
     credentials,
     evidence,
@@ -131,5 +132,6 @@ def create_app(
     app.include_router(evidence.router)
     app.include_router(anchors.router)
     app.include_router(registry.router)
+    app.include_router(cards.router)
     install_docs(app)
     return app

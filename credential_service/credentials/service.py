@@ -76,12 +76,15 @@ from node_adapter import (
 from wallet_sdk import FormatError, WalletError
 from wallet_sdk.credentials import (
     FILE_HEAD_CLAIM,
+    SOCIAL_SECURITY_CARD,
+    SOCIAL_SECURITY_CARD_FORMATS,
     TRAINING_RECORD,
     VC_SD_JWT_TYP,
     CredentialType,
     IssuanceError,
     IssuedCredential,
     TrainingFileLink,
+    check_card_subject,
     file_head_key,
     issue_sd_jwt,
     issue_vc_jwt,
@@ -188,10 +191,13 @@ def _chain_time(runtime: CredentialRuntime, now: datetime) -> int:
     return max(int(now.timestamp()), head)
 
 
+_ISSUING_KINDS = frozenset({OrganisationKind.ISSUER, OrganisationKind.CARD_ISSUER})
+
+
 def _require_active_issuer(*, session: Session, issuer: Organisation) -> None:
-    """Refuse anyone but an issuer whose whole accreditation path is active (``Forbidden``,
-    ``issuer_not_accredited``, naming what is not active)."""
-    if issuer.kind != OrganisationKind.ISSUER:
+    """Refuse anyone but an issuer or card issuer whose whole accreditation path is active
+    (``Forbidden``, ``issuer_not_accredited``, naming what is not active)."""
+    if issuer.kind not in _ISSUING_KINDS:
         raise Forbidden("only issuers issue credentials", code=ErrorCode.TENANT_FORBIDDEN)
     require_active_path(
         session=session,
@@ -433,6 +439,37 @@ def _credential_type(runtime: CredentialRuntime, term: str) -> CredentialType:
         ) from err
 
 
+def _require_card_issuer(issuer: Organisation, term: str) -> None:
+    """Only a card issuer issues the e-card type (``Forbidden``, ``card_issuer_required``); the
+    contract enforces it too, where the type is accredited."""
+    if term == SOCIAL_SECURITY_CARD and issuer.kind != OrganisationKind.CARD_ISSUER:
+        raise Forbidden(
+            f"only a card issuer (card service platform or card centre) issues {term}",
+            code=ErrorCode.CARD_ISSUER_REQUIRED,
+            detail={"type": term, "issuer_kind": str(issuer.kind)},
+        )
+
+
+def _check_card_request(request: CredentialRequest, index: int) -> None:
+    """An e-card is a ``vc+sd-jwt`` whose subject passes `check_card_subject`.
+
+    Raises `InvalidInput` (``card_format_not_allowed``, ``card_subject_invalid``)."""
+    if request.type != SOCIAL_SECURITY_CARD:
+        return
+    if request.format not in SOCIAL_SECURITY_CARD_FORMATS:
+        raise InvalidInput(
+            f"{SOCIAL_SECURITY_CARD} is issued as vc+sd-jwt only",
+            code=ErrorCode.CARD_FORMAT_NOT_ALLOWED,
+            detail={"index": index, "format": request.format},
+        )
+    try:
+        check_card_subject(request.subject)
+    except FormatError as err:
+        raise InvalidInput(
+            str(err), code=ErrorCode.CARD_SUBJECT_INVALID, detail={"index": index}
+        ) from err
+
+
 def _holder_key(request: CredentialRequest, index: int) -> Jwk | None:
     if request.holder_jwk is None:
         if request.format == VC_SD_JWT_TYP:
@@ -573,6 +610,10 @@ def _issue(
     entity = _entity_id(issuer)
     issued_at = _chain_time(runtime, now)
     types = {request.type: _credential_type(runtime, request.type) for request in requests}
+    for term in types:
+        _require_card_issuer(issuer, term)
+    for index, request in enumerate(requests):
+        _check_card_request(request, index)
     for term, credential_type in types.items():
         type_id = credential_type.type_id
         accredited = _chain(
@@ -1100,7 +1141,12 @@ def accredit_credential_type(
     allowed: bool,
 ) -> dict[str, Any]:
     """Allow (or disallow) an issuer to issue a credential type from now on; only the issuer's
-    accreditor (its province) may."""
+    accreditor (its province, or the Ministry for the national card platform) may. Only a card
+    issuer may be allowed the e-card type, and nothing else.
+
+    Raises `NotFound` (``organisation_not_found``), `InvalidInput`
+    (``accreditation_not_allowed``), `Forbidden` (``card_issuer_required``) and the ledger's
+    errors."""
     credential_type = _credential_type(runtime, term)
     issuer = session.exec(
         select(Organisation).where(Organisation.credit_code == issuer_credit_code)
@@ -1109,11 +1155,13 @@ def accredit_credential_type(
         raise NotFound(
             "no such organisation accredited by the caller", code=ErrorCode.ORGANISATION_NOT_FOUND
         )
-    if issuer.kind != OrganisationKind.ISSUER:
+    if issuer.kind not in _ISSUING_KINDS:
         raise InvalidInput(
-            "only issuers are accredited for credential types",
+            "only issuers and card issuers are accredited for credential types",
             code=ErrorCode.ACCREDITATION_NOT_ALLOWED,
         )
+    if allowed:  # the contract refuses it too (CardTypeNotAllowedForKind)
+        _require_card_issuer(issuer, credential_type.term)
     signer = runtime.controller(actor.credit_code)
     _write(
         runtime,

@@ -57,13 +57,15 @@ _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 ACCREDITABLE: dict[OrganisationKind, frozenset[OrganisationKind]] = {
-    OrganisationKind.MINISTRY: frozenset({OrganisationKind.PROVINCE}),
+    # The national card service platform is a card issuer accredited by the Ministry itself.
+    OrganisationKind.MINISTRY: frozenset({OrganisationKind.PROVINCE, OrganisationKind.CARD_ISSUER}),
     OrganisationKind.PROVINCE: frozenset(
         {
             OrganisationKind.ISSUER,
             OrganisationKind.EMPLOYER,
             OrganisationKind.DATA_USER,
             OrganisationKind.COURT,
+            OrganisationKind.CARD_ISSUER,
         }
     ),
 }
@@ -296,7 +298,7 @@ def accredit_organisation(
     ``jwk_invalid``), ``Conflict`` (``organisation_exists``, ``key_exists``), and the
     ledger's errors.
     """
-    # 1. the accreditation tree: Ministry -> Province -> everything else
+    # 1. the accreditation tree: Ministry -> Province -> everything else; Ministry -> card platform
     allowed = ACCREDITABLE.get(OrganisationKind(accreditor.kind), frozenset())
     if request.kind not in allowed:
         raise Forbidden(

@@ -79,6 +79,9 @@ SCOPES_BY_ROLE: dict[OrganisationKind, frozenset[str]] = {
     OrganisationKind.EMPLOYER: frozenset({"organisations:read", "keys:write", "contracts:write"}),
     OrganisationKind.DATA_USER: frozenset({"organisations:read", "keys:write", "consents:check"}),
     OrganisationKind.COURT: frozenset({"organisations:read", "keys:write", "evidence:verify"}),
+    OrganisationKind.CARD_ISSUER: frozenset(
+        {"organisations:read", "keys:write", "credentials:issue", "credentials:status"}
+    ),
 }
 
 

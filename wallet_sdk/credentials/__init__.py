@@ -43,6 +43,15 @@ from wallet_sdk.credentials.issuer import (
     issue_sd_jwt,
     issue_vc_jwt,
 )
+from wallet_sdk.credentials.social_security_card import (
+    SOCIAL_SECURITY_CARD,
+    SOCIAL_SECURITY_CARD_FORMATS,
+    SOCIAL_SECURITY_CARD_VCT,
+    CardStatusReason,
+    check_card_subject,
+    citizen_id_check_digit,
+    validate_citizen_id,
+)
 from wallet_sdk.credentials.training_file import (
     FILE_HEAD_CLAIM,
     EntryOutcome,
@@ -99,6 +108,9 @@ __all__ = [
     "KB_JWT_TYP",
     "PROFESSIONAL_TITLE",
     "SKILL_CERTIFICATE",
+    "SOCIAL_SECURITY_CARD",
+    "SOCIAL_SECURITY_CARD_FORMATS",
+    "SOCIAL_SECURITY_CARD_VCT",
     "TRAINING_RECORD",
     "VC_CONTEXT_V2",
     "VC_JWT_TYP",
@@ -106,6 +118,7 @@ __all__ = [
     "VP_JWT_TYP",
     "VP_SD_JWT_TYP",
     "CachedTrustState",
+    "CardStatusReason",
     "CredentialReport",
     "CredentialType",
     "CredentialTypeRegistry",
@@ -136,6 +149,8 @@ __all__ = [
     "VerificationPolicy",
     "VerifiedCredential",
     "build_credential",
+    "check_card_subject",
+    "citizen_id_check_digit",
     "credential_digest",
     "credential_id_from_uri",
     "credential_media_type",
@@ -157,6 +172,7 @@ __all__ = [
     "training_file_id",
     "training_period",
     "unenvelope",
+    "validate_citizen_id",
     "vc_types",
     "verify_training_file",
 ]

@@ -26,7 +26,7 @@ from tests.fixtures.chain import MINISTRY_ID, Registries
 ARTIFACTS = Path(__file__).resolve().parents[3] / "node_adapter" / "artifacts"
 
 # Kinds and statuses as in contracts/Types.sol.
-MINISTRY, PROVINCE, ISSUER, EMPLOYER, DATA_USER, COURT = 1, 2, 3, 4, 5, 6
+MINISTRY, PROVINCE, ISSUER, EMPLOYER, DATA_USER, COURT, CARD_ISSUER = 1, 2, 3, 4, 5, 6, 7
 NONE, ACTIVE, SUSPENDED, REVOKED = 0, 1, 2, 3
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from eth_utils import keccak
 
 from node_adapter.errors import TransactionReverted
 from tests.fixtures.chain import MINISTRY_REGION
 
 from .conftest import (
     ACTIVE,
+    CARD_ISSUER,
     COURT,
     DATA_USER,
     DATA_USER_ID,
@@ -144,7 +146,7 @@ def test_accredit_records_the_entity_and_its_controllers(world: World):
     assert not world.call(T, "isActiveAt", NEW_ISSUER, at - 1)
 
 
-@pytest.mark.parametrize("kind", [ISSUER, EMPLOYER, DATA_USER, COURT])
+@pytest.mark.parametrize("kind", [ISSUER, EMPLOYER, DATA_USER, COURT, CARD_ISSUER])
 def test_province_accredits_every_leaf_kind(world: World, kind):
     world.tx(T, world.province, "accredit", NEW_ISSUER, kind, 440999, GUANGDONG, [])
     assert world.call(T, "entity", NEW_ISSUER)[0] == kind
@@ -205,7 +207,8 @@ def test_accredit_rejects_region_outside_the_province(world: World):
         (False, PROVINCE),
         (False, MINISTRY),
         (False, 0),
-        (False, 7),
+        (False, 8),
+        (True, EMPLOYER),
     ],
 )
 def test_accredit_rejects_wrong_kind(world: World, parent_is_ministry, kind):
@@ -216,6 +219,22 @@ def test_accredit_rejects_wrong_kind(world: World, parent_is_ministry, kind):
     )
     with expect_revert("KindNotAllowed", (parent_kind, kind)):
         world.tx(T, signer, "accredit", NEW_ISSUER, kind, region, parent, [])
+
+
+def test_the_ministry_accredits_the_national_card_platform(world: World):
+    # A card issuer directly under the Ministry has no province to be suspended with, so it is
+    # active (now and as of a time) while it and the Ministry are.
+    receipt = world.tx(
+        T, world.ministry, "accredit", NEW_ISSUER, CARD_ISSUER, 100000, MINISTRY_ID, []
+    )
+    at = world.time_of(receipt)
+    assert world.call(T, "entity", NEW_ISSUER) == (CARD_ISSUER, 100000, MINISTRY_ID, ACTIVE)
+    assert world.call(T, "isActive", NEW_ISSUER)
+    assert world.call(T, "isActiveAt", NEW_ISSUER, at)
+    world.tx(T, world.ministry, "setEntityStatus", GUANGDONG, SUSPENDED, 7)
+    assert world.call(T, "isActive", NEW_ISSUER)  # a province's suspension is not the platform's
+    world.tx(T, world.ministry, "setEntityStatus", NEW_ISSUER, SUSPENDED, 7)
+    assert not world.call(T, "isActive", NEW_ISSUER)
 
 
 def test_leaf_entities_cannot_accredit(world: World):
@@ -353,6 +372,21 @@ def test_accreditation_for_a_type_needs_an_active_entity(world: World):
     t = world.time_of(world.tx(T, world.province, "setEntityStatus", ISSUER_ID, SUSPENDED, 0))
     assert world.call(T, "isAccreditedFor", ISSUER_ID, SKILL_CERT, t - 1)
     assert not world.call(T, "isAccreditedFor", ISSUER_ID, SKILL_CERT, t)
+
+
+CARD_TYPE = keccak(text="urn:hrss:vct:social-security-card:1")
+
+
+def test_the_card_type_is_allowed_only_to_a_card_issuer(world: World):
+    assert world.call(T, "SOCIAL_SECURITY_CARD_TYPE") == CARD_TYPE
+    with expect_revert("CardTypeNotAllowedForKind", (ISSUER_ID, ISSUER)):
+        world.tx(T, world.province, "setCredentialType", ISSUER_ID, CARD_TYPE, True)
+    world.tx(T, world.province, "setCredentialType", ISSUER_ID, CARD_TYPE, False)  # no harm
+    world.tx(T, world.province, "accredit", NEW_ISSUER, CARD_ISSUER, 440100, GUANGDONG, [])
+    receipt = world.tx(T, world.province, "setCredentialType", NEW_ISSUER, CARD_TYPE, True)
+    at = world.time_of(receipt)
+    assert world.call(T, "isAccreditedFor", NEW_ISSUER, CARD_TYPE, at)
+    assert not world.call(T, "isAccreditedFor", ISSUER_ID, CARD_TYPE, at)
 
 
 def test_entity_cannot_allow_itself_a_type(world: World):

@@ -12,6 +12,7 @@ from wallet_sdk.credentials import (
     DIPLOMA,
     PROFESSIONAL_TITLE,
     SKILL_CERTIFICATE,
+    SOCIAL_SECURITY_CARD,
     TRAINING_RECORD,
     CredentialTypeRegistry,
     credential_type_id,
@@ -29,6 +30,7 @@ def test_builtin_types() -> None:
         DIPLOMA,
         PROFESSIONAL_TITLE,
         TRAINING_RECORD,
+        SOCIAL_SECURITY_CARD,
     }
     skill = registry.get(SKILL_CERTIFICATE)
     assert skill.type_id == credential_type_id(skill.vct) == registry.by_vct(skill.vct).type_id

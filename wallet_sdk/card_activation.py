@@ -1,0 +1,113 @@
+"""E-card activation: the wallet's proof that it holds the credential key the card binds.
+
+A card issuer asks the service for a one-time activation code after its own real-name check;
+the wallet redeems the code with a self-issued compact JWS (``typ`` ``hrss-card-activation+jwt``,
+EdDSA) signed by its credential key (Ed25519), the public key in ``cnf.jwk``::
+
+    {"iss": "urn:hrss:wallet", "aud": "urn:hrss:card-activation", "code": "<activation code>",
+     "iat": ..., "exp": ..., "cnf": {"jwk": {...}}}
+
+The e-card is then bound to that key. `verify_activation_proof` checks the signature, key,
+audience and time; that a code is single-use and unexpired is the service's job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_decode, sign_compact, verify_compact
+from wallet_sdk.nesting import load_json
+
+__all__ = [
+    "ACTIVATION_PROOF_AUDIENCE",
+    "ACTIVATION_PROOF_TYP",
+    "ActivationProof",
+    "create_activation_proof",
+    "verify_activation_proof",
+]
+
+ACTIVATION_PROOF_TYP = "hrss-card-activation+jwt"
+ACTIVATION_PROOF_AUDIENCE = "urn:hrss:card-activation"
+_ISSUER = "urn:hrss:wallet"
+_MAX_LIFETIME = 300
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationProof:
+    """A verified activation proof: the code redeemed and the key the card is to be bound to."""
+
+    code: str
+    holder_key: Jwk
+    issued_at: int
+
+
+def create_activation_proof(code: str, *, key: Jwk, now: int, lifetime_seconds: int = 120) -> str:
+    """Sign `code` with the wallet's private Ed25519 credential `key`.
+
+    Raises `FormatError` when the code is empty, the key is not a private Ed25519 key or the
+    lifetime is out of range (1 to 300 s)."""
+    if not isinstance(code, str) or not code:
+        raise FormatError("an activation code is a non-empty string")
+    if key.curve is not Curve.ED25519 or not key.has_private:
+        raise FormatError("activation needs the wallet's private Ed25519 credential key")
+    if not 0 < lifetime_seconds <= _MAX_LIFETIME:
+        raise FormatError(f"lifetime must be between 1 and {_MAX_LIFETIME} s")
+    claims = {
+        "iss": _ISSUER,
+        "aud": ACTIVATION_PROOF_AUDIENCE,
+        "code": code,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "cnf": {"jwk": key.public().with_kid(None).public_jwk()},
+    }
+    payload = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return sign_compact(payload, key, headers={"typ": ACTIVATION_PROOF_TYP}, include_kid=False)
+
+
+def verify_activation_proof(token: str, *, now: int, leeway: int = 30) -> ActivationProof:
+    """Verify a wallet's activation proof.
+
+    Checks, in order: 1. ``cnf.jwk`` is a public Ed25519 key (``key``); 2. the EdDSA signature
+    under that key, ``typ`` pinned (``signature`` and the JWS checks of `verify_compact`);
+    3. ``iss`` and ``aud`` (``issuer``, ``audience``); 4. ``code``, ``iat``, ``exp``
+    (``format``, ``not_yet_valid``, ``expired``). Raises `VerificationError` naming the check.
+    """
+    try:
+        segments = token.split(".")
+        if len(segments) != 3:
+            raise FormatError("not a compact JWS")
+        unverified = load_json(b64url_decode(segments[1]), what="payload")
+        if not isinstance(unverified, dict):
+            raise FormatError("payload is not an object")
+        cnf = unverified.get("cnf")
+        jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+        if not isinstance(jwk, dict) or "d" in jwk:
+            raise VerificationError("key", "cnf.jwk must be a public JWK")
+        key = Jwk.from_jwk(jwk)
+    except VerificationError:
+        raise
+    except (WalletError, ValueError, AttributeError) as err:
+        raise VerificationError("format", f"unreadable activation proof: {err}") from err
+    # 1. the key
+    if key.curve is not Curve.ED25519:
+        raise VerificationError("key", "an activation proof is signed with an Ed25519 key")
+    # 2. the signature, algorithm pinned to EdDSA
+    claims = verify_compact(
+        token, key, algorithms=(JwsAlgorithm.EDDSA,), typ=ACTIVATION_PROOF_TYP
+    ).payload_json()
+    # 3. issuer and audience
+    if claims.get("iss") != _ISSUER:
+        raise VerificationError("issuer", f"iss must be {_ISSUER!r}")
+    if claims.get("aud") != ACTIVATION_PROOF_AUDIENCE:
+        raise VerificationError("audience", f"aud must be {ACTIVATION_PROOF_AUDIENCE!r}")
+    code, iat, exp = claims.get("code"), claims.get("iat"), claims.get("exp")
+    if not isinstance(code, str) or not code or type(iat) is not int or type(exp) is not int:
+        raise VerificationError("format", "code, iat and exp are required")
+    # 4. time
+    if iat > now + leeway:
+        raise VerificationError("not_yet_valid", "the proof is issued in the future")
+    if now > exp + leeway or exp - iat > _MAX_LIFETIME or exp <= iat:
+        raise VerificationError("expired", "the activation proof has expired")
+    return ActivationProof(code=code, holder_key=key.public(), issued_at=iat)

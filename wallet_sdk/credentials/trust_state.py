@@ -9,8 +9,9 @@ a time, keys with their validity windows, credential statuses at a time, and (as
 `refresh()` reads the blocks mined since the last call; `follow()` does so on every new block
 in a background thread. Verification then makes no RPC call per credential, yet a revocation
 is seen as soon as the block that carries it is read. A chain rollback rebuilds the state from
-the deployment block. The answers mirror the contracts' own view functions exactly (history
-keyed by block timestamp, "last change at or before t").
+the deployment block, beside the old one, and swaps it in whole. The answers mirror the
+contracts' own view functions exactly (history keyed by block timestamp, "last change at or
+before t").
 
 `DirectTrustView` asks the contracts on every question: no cache, one or more RPC calls per
 check. It is the reference the cache is tested against, and the choice for a one-off check.
@@ -219,6 +220,7 @@ class CachedTrustState:
         self._refreshing = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._rebuilding = False  # a rollback was seen and the rebuild has not completed
         self._reset()
 
     @classmethod
@@ -273,12 +275,37 @@ class CachedTrustState:
         """Timestamp of the last block read: "now" as the chain sees it."""
         self.events_applied = 0
 
+    def _blank(self) -> CachedTrustState:
+        """An empty state for the same registries and chain, to rebuild into (block times
+        are read again: a reorg may have replaced the blocks)."""
+        blank = CachedTrustState.__new__(CachedTrustState)
+        blank._registries = self._registries
+        blank._chain = self._chain
+        blank._reset()
+        return blank
+
+    def _adopt(self, rebuilt: CachedTrustState) -> None:
+        """Take the tables of `rebuilt` (held under `self._lock`)."""
+        self._entities = rebuilt._entities
+        self._types = rebuilt._types
+        self._keys = rebuilt._keys
+        self._anchoring = rebuilt._anchoring
+        self._credentials = rebuilt._credentials
+        self._anchors = rebuilt._anchors
+        self._block_hashes = rebuilt._block_hashes
+        self._block_times = rebuilt._block_times
+        self._active_memo = {}
+        self.events_applied = 0
+
     # -- refreshing ------------------------------------------------------------------------
 
     def refresh(self) -> int:
         """Read and apply the events of blocks mined since the last refresh; returns how many
-        were applied. On a rollback the state is rebuilt from the deployment block. Raises
-        `TrustStateError` when the chain cannot be read (the state is left as it was)."""
+        were applied. On a rollback the state is rebuilt from the deployment block beside the
+        current one, which readers keep until the rebuilt state replaces it whole. Raises
+        `TrustStateError` when the chain cannot be read: the state is left as it was, except
+        after a rollback, when it is emptied (every check that reads it fails) until a refresh
+        rebuilds it."""
         with self._refreshing:
             return self._refresh()
 
@@ -295,23 +322,28 @@ class CachedTrustState:
     def _refresh(self) -> int:
         from node_adapter import ChainError, ChainRollback
 
+        target: CachedTrustState = self._blank() if self._rebuilding else self
         try:
             try:
                 events = self._reader.poll()
             except ChainRollback:
+                # Rebuilt beside the current state and swapped in whole: until then, readers
+                # keep the old answers instead of an empty state that rejects everything. A
+                # failed rebuild leaves `_rebuilding` set, so the next refresh rebuilds from
+                # the deployment block again.
                 _log.warning("chain rollback: rebuilding the trust state from events")
-                with self._lock:
-                    self._reader.rewind(self._reader.start_block)
-                    self._reset()
+                self._rebuilding = True
+                self._reader.rewind(self._reader.start_block)
+                target = self._blank()
                 events = self._reader.poll()
             times = {
-                e.block_number: self._block_time(e.block_number)
+                e.block_number: target._block_time(e.block_number)
                 for e in events
                 if e.name == "EntityAccredited"
             }
             cursor = self._reader.cursor
             head_time = (
-                self._block_time(cursor.block_number) if cursor is not None else self.head_time
+                target._block_time(cursor.block_number) if cursor is not None else self.head_time
             )
             public_keys = {
                 bytes(e.args["keyId"]): self._load_key(bytes(e.args["keyId"]))
@@ -319,10 +351,21 @@ class CachedTrustState:
                 if e.name == "KeyRegistered"
             }
         except ChainError as err:
+            if target is not self:
+                # The old state holds blocks the chain lost: answer nothing rather than them.
+                with self._lock:
+                    self._adopt(self._blank())
             raise TrustStateError(f"cannot read chain events: {err}") from err
-        with self._lock:
+        if target is not self:
             for event in events:
-                self._apply(event, times.get(event.block_number), public_keys)
+                target._apply(event, times.get(event.block_number), public_keys)
+        with self._lock:
+            if target is self:
+                for event in events:
+                    self._apply(event, times.get(event.block_number), public_keys)
+            else:
+                self._adopt(target)
+                self._rebuilding = False
             if cursor is not None:
                 self.block_number = cursor.block_number
             self.head_time = head_time

@@ -13,6 +13,7 @@ from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialVerificationError,
     CredentialVerifier,
+    TrustStateError,
     credential_type_id,
 )
 
@@ -107,6 +108,36 @@ def test_rollback_rebuilds_the_state() -> None:
     state.refresh()
     assert state.credential_issuer(issued.credential_id) is None
     assert state.entity_active_at(issuer.entity_id, world.now())
+
+
+def test_a_rebuild_the_node_interrupts_fails_closed_and_is_done_on_the_next_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = TrustWorld.build()
+    issuer = world.add_issuer(
+        "rebuild-school", province="beijing", region=110101, types=["TechnicalSchoolDiploma"]
+    )
+    kept = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    state = world.cached_state()
+    snapshot = world.chain.snapshot()
+    removed = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    state.refresh()
+    world.chain.revert(snapshot)
+    world.chain.mine(3)
+
+    def node_gone(**_: object) -> object:
+        raise ChainUnavailable("node gone")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.chain, "get_logs", node_gone)
+        with pytest.raises(TrustStateError, match="cannot read chain events: node gone"):
+            state.refresh()
+    # The old state holds a registration the chain lost: nothing is answered from it.
+    assert state.credential_issuer(removed.credential_id) is None
+    assert state.credential_issuer(kept.credential_id) is None
+    state.refresh()  # the node is back: rebuilt from the deployment block
+    assert state.credential_issuer(removed.credential_id) is None
+    assert state.credential_issuer(kept.credential_id) == issuer.entity_id
 
 
 def test_catch_up_reads_the_block_of_an_own_transaction_at_once_and_only_then(

@@ -80,6 +80,7 @@ from wallet_sdk.credentials import (
     SOCIAL_SECURITY_CARD_FORMATS,
     TRAINING_RECORD,
     VC_SD_JWT_TYP,
+    CredentialReport,
     CredentialType,
     IssuanceError,
     IssuedCredential,
@@ -1195,9 +1196,11 @@ def verify_credential(
     token: str,
     as_of: datetime | None,
     receipt: Mapping[str, Any] | None,
+    issuers: Callable[[bytes], Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The verification report of one credential (never raises for an invalid credential:
-    the report says why)."""
+    the report says why). With `issuers` (`IssuerNames`) the report names its ``issuer``
+    (``None`` when the token names no registered issuer id)."""
     parsed = parse_receipt(receipt) if receipt is not None else None
     report = runtime.verifier.verify_credential(
         token,
@@ -1205,7 +1208,18 @@ def verify_credential(
         anchor_receipt=parsed,
         strict=False,
     )
-    return record_verification("credential", report.to_dict())  # metrics by check
+    return record_verification("credential", _named(report, issuers))  # metrics by check
+
+
+def _named(
+    report: CredentialReport, issuers: Callable[[bytes], Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """`report` as a dict, with its ``issuer`` described by `issuers` when given."""
+    as_dict = report.to_dict()
+    if issuers is not None:
+        issuer_id = report.credential.issuer_id if report.credential else None
+        as_dict["issuer"] = dict(issuers(issuer_id)) if issuer_id else None
+    return as_dict
 
 
 def verify_presentation(
@@ -1216,9 +1230,11 @@ def verify_presentation(
     audience: str,
     as_of: datetime | None,
     receipts: Sequence[Mapping[str, Any]],
+    issuers: Callable[[bytes], Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The verification report of a presentation (SD-JWT with key binding, or vp+jwt);
-    receipts are matched to credentials by the digest they prove."""
+    receipts are matched to credentials by the digest they prove. With `issuers` every
+    credential's report names its ``issuer`` as in `verify_credential`."""
     report = runtime.verifier.verify_presentation(
         token,
         nonce=nonce,
@@ -1227,4 +1243,6 @@ def verify_presentation(
         anchor_receipts=[parse_receipt(r) for r in receipts],
         strict=False,
     )
-    return record_verification("presentation", report.to_dict())  # metrics by check
+    as_dict = report.to_dict()
+    as_dict["credentials"] = [_named(one, issuers) for one in report.credentials]
+    return record_verification("presentation", as_dict)  # metrics by check

@@ -4,27 +4,39 @@ issuer and its accreditation path in words.
 
 The profile joins what the service knows (name, kind, region, accreditor) with what the chain
 says (status, credential types and their history, keys and their validity). Nothing in it is
-personal data. The chain records no key purpose yet; a key's ``purpose`` is what this service
-registered it for (``client_authentication`` or ``credential_signing``), ``unknown`` for keys
-it did not register. Times are RFC 3339 in UTC.
+personal data. A key's ``purpose`` is the one `TrustRegistry` holds for it
+(``client_authentication``, ``credential_signing``, ``document_signing``, ``anchoring``;
+``unknown`` for a value this code does not know). Times are RFC 3339 in UTC.
+
+`IssuerNames` puts the same naming into the /v1 credential and presentation verification
+reports, cached per issuer for a few seconds.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from credential_service.credentials.models import SigningKeyRecord
 from credential_service.errors import ErrorCode, InvalidInput, NotFound
-from credential_service.models import CREDIT_CODE_PATTERN, Organisation, OrganisationKey
+from credential_service.models import CREDIT_CODE_PATTERN, Organisation
+from wallet_sdk._key_purpose import KeyPurpose
 from wallet_sdk.credentials import CachedTrustState, CredentialTypeRegistry, EntityRecord
 from wallet_sdk.credentials._model import rfc3339
 from wallet_sdk.jose import b64url_encode
 
-__all__ = ["PROVINCES", "describe_issuer", "organisation_profile", "province_name"]
+__all__ = [
+    "PROVINCES",
+    "IssuerNames",
+    "describe_issuer",
+    "organisation_profile",
+    "province_name",
+]
 
 PROVINCES: Mapping[int, str] = {
     11: "北京市", 12: "天津市", 13: "河北省", 14: "山西省", 15: "内蒙古自治区",
@@ -89,17 +101,48 @@ def _summary(session: Session, organisation: Organisation) -> dict[str, Any]:
         "accreditation_path_text": ", ".join(
             [organisation.name, *(f"accredited by {o.name}" for o in path[1:])]
         ),
+        "accreditation_path_words": " → ".join(o.name for o in path),
     }
 
 
 def describe_issuer(*, session: Session, entity_id: bytes) -> dict[str, Any]:
-    """Name, province and accreditation path of the organisation with this entity id, for a
-    verification report; ``{"name": None}`` when this registry does not know it (the report
-    then says only what the chain proves)."""
-    found = session.exec(
-        select(Organisation).where(Organisation.ledger_id == "0x" + bytes(entity_id).hex())
-    ).first()
-    return {"name": None} if found is None else _summary(session, found)
+    """Entity id, name, kind, region, province and accreditation path of the organisation with
+    this entity id, for a verification report; ``known`` false and ``name`` ``None`` when this
+    registry does not know it (the report then says only what the chain proves, nothing is
+    guessed)."""
+    ledger_id = "0x" + bytes(entity_id).hex()
+    found = session.exec(select(Organisation).where(Organisation.ledger_id == ledger_id)).first()
+    if found is None:
+        return {"entity_id": ledger_id, "known": False, "name": None}
+    return {"entity_id": ledger_id, "known": True, **_summary(session, found)}
+
+
+class IssuerNames:
+    """`describe_issuer` behind a small per-issuer cache (``ttl`` seconds), for the
+    verification routes: a hit costs a dictionary look-up, a miss one database read. A
+    renamed or re-accredited issuer shows in reports at most ``ttl`` seconds late. Database
+    errors on a miss propagate (the route answers 500/503 as for any database outage)."""
+
+    def __init__(
+        self, engine: Engine, *, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._engine, self._ttl, self._clock = engine, ttl, clock
+        self._cache: dict[bytes, tuple[float, Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, entity_id: bytes) -> Mapping[str, Any]:
+        """The issuer's description (a shared object: callers must not change it)."""
+        now = self._clock()
+        cached = self._cache.get(entity_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with Session(self._engine) as session:
+            described = describe_issuer(session=session, entity_id=entity_id)
+        with self._lock:
+            if len(self._cache) > 10_000:  # bounded: stale entries go first
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            self._cache[entity_id] = (now + self._ttl, described)
+        return described
 
 
 def organisation_profile(
@@ -120,7 +163,7 @@ def organisation_profile(
         **_summary(session, organisation),
         "entity_id": organisation.ledger_id,
         "on_chain": record is not None,
-        **(_chain_part(session, organisation, record, types) if record else _no_chain_part()),
+        **(_chain_part(record, types) if record else _no_chain_part()),
     }
 
 
@@ -128,23 +171,14 @@ def _no_chain_part() -> dict[str, Any]:
     return {"status": None, "status_history": [], "credential_types": [], "keys": []}
 
 
-def _chain_part(
-    session: Session,
-    organisation: Organisation,
-    record: EntityRecord,
-    types: CredentialTypeRegistry,
-) -> dict[str, Any]:
-    purposes = {
-        row.key_id: "client_authentication"
-        for row in session.exec(
-            select(OrganisationKey).where(OrganisationKey.organisation_id == organisation.id)
-        )
-    } | {
-        row.key_id: "credential_signing"
-        for row in session.exec(
-            select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == organisation.id)
-        )
-    }
+def _purpose(value: int) -> str:
+    try:
+        return KeyPurpose(value).name.lower()
+    except ValueError:
+        return "unknown"
+
+
+def _chain_part(record: EntityRecord, types: CredentialTypeRegistry) -> dict[str, Any]:
     known = {t.type_id: t for t in types}
     status = record.status_history[-1][1] if record.status_history else 0
     return {
@@ -165,7 +199,7 @@ def _chain_part(
         "keys": [
             {
                 "key_id": b64url_encode(key_id),
-                "purpose": purposes.get(b64url_encode(key_id), "unknown"),
+                "purpose": _purpose(key.purpose),
                 "algorithm": {1: "EdDSA", 2: "ES256", 3: "ES256K"}.get(key.algorithm, "unknown"),
                 "valid_from": rfc3339(key.valid_from),
                 "valid_until": rfc3339(key.valid_until) if key.valid_until else None,

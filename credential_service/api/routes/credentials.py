@@ -19,6 +19,7 @@ from credential_service.api.deps import (
     NowDep,
     SessionDep,
     get_cached_principal,
+    get_context,
     require_scope,
 )
 from credential_service.context import ServiceContext
@@ -41,6 +42,7 @@ from credential_service.credentials.models import (
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.errors import ErrorCode, Forbidden, NotFound
 from credential_service.models import CREDIT_CODE_PATTERN
+from credential_service.services.registry import IssuerNames
 from credential_service.services.tokens import Principal
 
 router = APIRouter(tags=["credentials"])
@@ -121,21 +123,37 @@ async def get_verifying_runtime(request: Request) -> CredentialRuntime:
 VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
 
 
+def _issuer_names(request: Request) -> IssuerNames:
+    """The app's one `IssuerNames` (the public registry view behind a 5 s cache per issuer)."""
+    names: IssuerNames | None = getattr(request.app.state, "issuer_names", None)
+    if names is None:
+        names = IssuerNames(get_context(request).engine)
+        request.app.state.issuer_names = names
+    return names
+
+
 @router.post("/v1/credentials/verify", openapi_extra=BEARER_SECURITY)
 async def verify_credential(
-    body: VerifyCredentialBody, runtime: VerifyingRuntimeDep
+    body: VerifyCredentialBody, runtime: VerifyingRuntimeDep, request: Request
 ) -> dict[str, Any]:
-    """The step-by-step verification report of a credential (``verified`` true or false)."""
+    """The step-by-step verification report of a credential (``verified`` true or false),
+    naming the ``issuer`` as the public registry view does (entity id, name, kind, region,
+    province, accreditation path; ``known`` false when this registry does not know it)."""
     return service.verify_credential(
-        runtime=runtime, token=body.credential, as_of=body.as_of, receipt=body.anchor_receipt
+        runtime=runtime,
+        token=body.credential,
+        as_of=body.as_of,
+        receipt=body.anchor_receipt,
+        issuers=_issuer_names(request),
     )
 
 
 @router.post("/v1/presentations/verify", openapi_extra=BEARER_SECURITY)
 async def verify_presentation(
-    body: VerifyPresentationBody, runtime: VerifyingRuntimeDep
+    body: VerifyPresentationBody, runtime: VerifyingRuntimeDep, request: Request
 ) -> dict[str, Any]:
-    """The verification report of a presentation bound to the caller's nonce and audience."""
+    """The verification report of a presentation bound to the caller's nonce and audience;
+    each credential's report names its ``issuer`` as ``POST /v1/credentials/verify`` does."""
     return service.verify_presentation(
         runtime=runtime,
         token=body.presentation,
@@ -143,6 +161,7 @@ async def verify_presentation(
         audience=body.audience,
         as_of=body.as_of,
         receipts=body.anchor_receipts,
+        issuers=_issuer_names(request),
     )
 
 

@@ -42,6 +42,37 @@ def verify(
     return body
 
 
+def sd_jwt_diploma(holder: Jwk, number: str) -> dict[str, Any]:
+    """An issuance request of an SD-JWT diploma bound to `holder`, ``programme`` disclosable."""
+    return {
+        "type": "TechnicalSchoolDiploma",
+        "subject": {**DIPLOMA_SUBJECT, "diplomaNumber": number},
+        "format": "vc+sd-jwt",
+        "holder_jwk": holder.public_jwk(),
+        "disclosable": ["programme"],
+    }
+
+
+def present_programme(service: Service, client_id: str, token: str, holder: Jwk) -> tuple[str, Any]:
+    """`token` presented by `holder` with ``programme`` disclosed over nonce ``n-1``, and the
+    answer of ``POST /v1/presentations/verify`` to it."""
+    presentation = present_sd_jwt(
+        token,
+        disclose=["programme"],
+        holder_key=holder,
+        nonce="n-1",
+        audience=AUDIENCE,
+        issued_at=int(time.time()),
+    )
+    response = post(
+        service,
+        client_id,
+        "/v1/presentations/verify",
+        {"presentation": presentation, "nonce": "n-1", "audience": AUDIENCE},
+    )
+    return presentation, response
+
+
 def failed_check(report: dict[str, Any]) -> str | None:
     return next((c["check"] for c in report["checks"] if c["status"] == "failed"), None)
 
@@ -55,13 +86,7 @@ def test_issue_in_bulk_and_verify(
         service,
         school,
         {"type": "TechnicalSchoolDiploma", "subject": DIPLOMA_SUBJECT},
-        {
-            "type": "TechnicalSchoolDiploma",
-            "subject": {**DIPLOMA_SUBJECT, "diplomaNumber": "D2"},
-            "format": "vc+sd-jwt",
-            "holder_jwk": holder.public_jwk(),
-            "disclosable": ["programme"],
-        },
+        sd_jwt_diploma(holder, "D2"),
     )
     assert response.status_code == 201, response.text
     issued = response.json()["credentials"]
@@ -86,20 +111,7 @@ def test_issue_in_bulk_and_verify(
         row = session.get(CredentialRecord, issued[0]["id"])
         assert row is not None and "王" not in repr(row.model_dump())
 
-    presentation = present_sd_jwt(
-        issued[1]["credential"],
-        disclose=["programme"],
-        holder_key=holder,
-        nonce="n-1",
-        audience=AUDIENCE,
-        issued_at=int(time.time()),
-    )
-    response = post(
-        service,
-        court,
-        "/v1/presentations/verify",
-        {"presentation": presentation, "nonce": "n-1", "audience": AUDIENCE},
-    )
+    presentation, response = present_programme(service, court, issued[1]["credential"], holder)
     assert response.status_code == 200 and response.json()["verified"], response.text
     subject = response.json()["credentials"][0]["credential"]["subject"]
     assert subject["programme"] == "高级工班" and "idNumber" not in subject
@@ -533,3 +545,74 @@ def test_a_repeated_signing_key_revocation_is_done_not_a_conflict(
     again = post(service, school, path, {"revoked_at": compromised.isoformat()})
     assert again.status_code == 200, again.text
     assert again.json() == first.json()
+
+
+def test_reports_name_the_issuer_across_provinces(
+    service: Service, runtime: CredentialRuntime, accredited: dict[str, str]
+) -> None:
+    """A Zhejiang verifier checks a credential and a presentation of the Guangdong school: both
+    reports name the school, its province and its accreditation path in words; an issuer this
+    registry does not know is named unknown, not guessed."""
+    school = accredited["school"]
+    verifier = client_of(service, OrganisationKind.DATA_USER)  # Hangzhou, Zhejiang
+    holder = Jwk.generate(Curve.ED25519)
+    response = issue(service, school, sd_jwt_diploma(holder, "D-names"))
+    assert response.status_code == 201, response.text
+    token = response.json()["credentials"][0]["credential"]
+    report = verify(service, runtime, verifier, token)
+    assert report["verified"], report
+    issuer = report["issuer"]
+    assert issuer["entity_id"] == report["credential"]["issuer"]
+    assert issuer["known"] is True
+    assert issuer["name"] == "广州市高级技工学校" and issuer["kind"] == "issuer"
+    assert issuer["province"] == "广东省" and issuer["region"] // 10_000 == 44
+    assert issuer["accreditation_path_words"].startswith(
+        "广州市高级技工学校 → 广东省人力资源和社会保障厅 → "
+    )
+    assert report["as_of"].endswith("Z")
+
+    _presentation, response = present_programme(service, verifier, token, holder)
+    assert response.status_code == 200 and response.json()["verified"], response.text
+    assert response.json()["credentials"][0]["issuer"] == issuer
+
+
+def test_an_issuer_unknown_here_is_named_unknown(service: Service) -> None:
+    from sqlmodel import Session
+
+    from credential_service.services.registry import describe_issuer
+
+    with Session(service.context.engine) as session:
+        named = describe_issuer(session=session, entity_id=b"\xab" * 32)
+    assert named == {"entity_id": "0x" + "ab" * 32, "known": False, "name": None}
+
+
+def test_issuer_names_are_cached_for_their_ttl(
+    service: Service, accredited: dict[str, str]
+) -> None:
+    """One database read per issuer per TTL: within it a rename does not show, after it it does."""
+    from sqlmodel import Session, select
+
+    from credential_service.models import Organisation
+    from credential_service.services.registry import IssuerNames
+
+    now = [100.0]
+    names = IssuerNames(service.context.engine, ttl=5.0, clock=lambda: now[0])
+    with Session(service.context.engine) as session:
+        school = session.exec(
+            select(Organisation).where(Organisation.credit_code == accredited["school"])
+        ).one()
+        entity_id, old_name = bytes.fromhex(school.ledger_id[2:]), school.name
+        first = names(entity_id)
+        assert first["name"] == old_name
+        school.name = "改名后的学校"
+        session.add(school)
+        session.commit()
+        try:
+            now[0] += 4.9
+            assert names(entity_id) is first
+            now[0] += 0.2
+            assert names(entity_id)["name"] == "改名后的学校"
+        finally:
+            school.name = old_name
+            session.add(school)
+            session.commit()

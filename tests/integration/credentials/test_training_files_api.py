@@ -14,12 +14,16 @@ from credential_service.credentials.models import CredentialRequest
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.credentials.service import FILE_ENTRY_BATCH, _issue, issue_credentials
 from credential_service.errors import Conflict
-from credential_service.models import Organisation, OrganisationKind, utc_now
+from credential_service.jwk import parse_public_jwk
+from credential_service.models import KeyPurpose as ModelKeyPurpose
+from credential_service.models import Organisation, OrganisationKind, PublicJwk, utc_now
 from tests.integration.credential_service.conftest import Service
+from tests.integration.credential_service.test_key_revocation import public_members
 from tests.integration.credentials.test_credentials_api import client_of, issue, post
 from tests.unit.credentials.world import training_subject
+from wallet_sdk._key_purpose import KeyPurpose
 from wallet_sdk.credentials import TrainingFile, file_head_key, training_file_id
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.jose import Curve, Jwk, b64url_encode
 
 AUDIENCE = "https://rsj.sh.example/training-check"
 PERSON = {"name": "王小明", "idNumber": "11010519900307123X"}
@@ -188,8 +192,30 @@ def test_public_registry_view_across_provinces(
     assert profile["accreditation_path"][0]["name"] == "广东省人力资源和社会保障厅"
     training = next(t for t in profile["credential_types"] if t["type"] == "TrainingRecord")
     assert training["allowed"] and training["history"][0]["at"].endswith("Z")
-    purposes = {k["purpose"] for k in profile["keys"]}
-    assert "client_authentication" in purposes
+    # Key purposes are read from the chain (TrustRegistry.getKey), key by key: a document
+    # signing key registered on chain beside the service shows as such, not "unknown".
+    document_key = Jwk.generate(Curve.P256)
+    service.context.ledger.register_key(
+        credit_code=school,
+        key=parse_public_jwk(PublicJwk.model_validate(public_members(document_key))),
+        purpose=ModelKeyPurpose.DOCUMENT_SIGNING,
+        valid_from=None,
+        valid_until=None,
+    )
+    runtime.trust_state.refresh()
+    response = service.client.get(
+        f"/v1/registry/organisations/{school}", headers=service.headers(verifier)
+    )
+    profile = response.json()
+    record = runtime.trust_state.entity_record(bytes.fromhex(profile["entity_id"][2:]))
+    assert record is not None
+    on_chain = {b64url_encode(key_id): KeyPurpose(key.purpose) for key_id, key in record.keys}
+    assert {k["key_id"]: k["purpose"] for k in profile["keys"]} == {
+        key_id: purpose.name.lower() for key_id, purpose in on_chain.items()
+    }
+    by_key = {k["key_id"]: k["purpose"] for k in profile["keys"]}
+    assert by_key[b64url_encode(document_key.thumbprint())] == "document_signing"
+    assert "client_authentication" in by_key.values()
     by_id = service.client.get(
         f"/v1/registry/organisations/{profile['entity_id']}", headers=service.headers(verifier)
     )

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -67,9 +68,35 @@ def client_jwk(
             raise click.ClickException(f"{key_file} holds no private JWK")
         return {str(k): str(v) for k, v in jwk.items()}
     assert client_keystore is not None
+    from credential_service.bootstrap import load_client_key
+
+    return _from_demo_keystore(client_keystore, load_client_key, client_id)
+
+
+def document_jwk(*, client_id: str, client_keystore: Path) -> dict[str, str] | None:
+    """The demo employer's document-signing JWK (entry ``document/<id>`` of `make run`'s
+    client keystore), or None when the keystore holds none for `client_id`. Raises
+    `click.ClickException` when the keystore cannot be opened."""
+    from credential_service.bootstrap import load_document_key
+    from credential_service.errors import ServiceError
+
+    try:
+        return _from_demo_keystore(client_keystore, load_document_key, client_id, missing=True)
+    except ServiceError:
+        return None
+
+
+def _from_demo_keystore(
+    client_keystore: Path,
+    load: Callable[[Any, str], dict[str, str]],
+    client_id: str,
+    *,
+    missing: bool = False,
+) -> dict[str, str]:
+    """`load(keystore, client_id)` on the demo keystore, opened with the service passphrase;
+    with `missing`, a `ServiceError` of `load` (no such entry) is raised as it is."""
     from pydantic import ValidationError
 
-    from credential_service.bootstrap import load_client_key
     from credential_service.core.config import Settings, describe_settings_error
     from credential_service.errors import ServiceError
     from credential_service.keystore import FileKeystore
@@ -82,8 +109,10 @@ def client_jwk(
             "(the demo keystore of `make run` opens with HRSS_DEV_MODE=true)"
         ) from err
     try:
-        return load_client_key(FileKeystore.open(client_keystore, passphrase), client_id)
+        return load(FileKeystore.open(client_keystore, passphrase), client_id)
     except ServiceError as err:
+        if missing:
+            raise
         raise click.ClickException(f"{err.code}: {err.message}") from err
 
 

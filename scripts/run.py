@@ -124,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         from credential_service.context import ServiceContext
         from credential_service.core.config import Settings
         from credential_service.core.serving import die_with_parent, restore_recursion_limit
+        from credential_service.models import OrganisationKind
 
         settings = Settings()
         context = ServiceContext.open(settings)
@@ -152,6 +153,8 @@ def _run(args: argparse.Namespace) -> int:
         base = f"http://127.0.0.1:{args.port}"
         deployment = context.ledger.deployment
         hrss = REPO / ".venv" / "bin" / "hrss"
+        # The court's client: the verifier a clerk of an arbitration court starts with.
+        court = next((c for c in credentials if c.role is OrganisationKind.COURT), credentials[-1])
         print(
             "\n".join(
                 [
@@ -172,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
                     *(f"  {c}" for c in credentials),
                     "",
                     "get an access token (private_key_jwt, RFC 7523) for a demo client:",
-                    f"  HRSS_DEV_MODE=true {hrss} demo token {credentials[-1].client_id} "
+                    f"  HRSS_DEV_MODE=true {hrss} demo token {court.client_id} "
                     f"--url {base} --client-keystore {var / 'demo-clients.keystore'}",
                     "",
                 ]

@@ -4,9 +4,10 @@ service: create, sign, amend, renew, terminate, list, show, evidence, report.
 Every command signs in as the employer (``--client-id``, and its private key from
 ``--key-file`` or the demo ``--client-keystore``) with ``private_key_jwt``. ``sign`` signs the
 record the service has pending for the employer (the offer of a new version, or a termination)
-with the employer's key registered in `TrustRegistry` (``--signing-key-file``; by default the
-client key, as the demo employer's). ``create``, ``amend``, ``renew`` and ``terminate`` take
-``--sign`` to sign at once. The employee signs in the wallet: ``hrss-wallet contract sign``.
+with the employer's document-signing key registered in `TrustRegistry` (``--signing-key-file``;
+with the demo ``--client-keystore``, the demo employer's ``document/<id>`` entry).
+``create``, ``amend``, ``renew`` and ``terminate`` take ``--sign`` to sign at once. The
+employee signs in the wallet: ``hrss-wallet contract sign``.
 
 Exit status: 0 done; 1 the service refused (its ``code`` and message are printed); 2 usage.
 """
@@ -19,7 +20,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -34,10 +35,17 @@ _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 class _Employer:
     """The signed-in employer: service URL, client id and private JWK."""
 
-    def __init__(self, service: str, client_id: str, jwk: dict[str, str]) -> None:
+    def __init__(
+        self,
+        service: str,
+        client_id: str,
+        jwk: dict[str, str],
+        document_jwk: dict[str, str] | None = None,
+    ) -> None:
         self.service = service.rstrip("/")
         self.client_id = client_id
         self.jwk = jwk
+        self.document_jwk = document_jwk
 
     def session(self) -> httpx.Client:
         from credential_service.service_client import fetch_access_token, service_session
@@ -75,10 +83,15 @@ def _as_employer(function: Callable[..., None]) -> Callable[..., None]:
         client_keystore: Path | None,
         **options: Any,
     ) -> None:
-        from credential_service.service_client import client_jwk
+        from credential_service.service_client import client_jwk, document_jwk
 
         jwk = client_jwk(client_id=client_id, key_file=key_file, client_keystore=client_keystore)
-        function(_Employer(service_url, client_id, jwk), **options)
+        document = (
+            None
+            if client_keystore is None
+            else document_jwk(client_id=client_id, client_keystore=client_keystore)
+        )
+        function(_Employer(service_url, client_id, jwk, document), **options)
 
     for option in reversed(_CONNECTION_OPTIONS):
         command = option(command)
@@ -120,9 +133,16 @@ def _sign(employer: _Employer, client: httpx.Client, contract_id: str, key: Path
     from wallet_sdk.jose import Jwk
 
     contract = checked(client.get(_contract_path(contract_id))).json()
+    if key is None and employer.document_jwk is None:
+        raise click.UsageError(
+            "give --signing-key-file: the employer's document-signing key registered on chain "
+            "(a client-authentication key does not sign contracts)"
+        )
     try:
         signing_key = Jwk.from_jwk(
-            json.loads(key.read_text(encoding="utf-8")) if key is not None else employer.jwk
+            json.loads(key.read_text(encoding="utf-8"))
+            if key is not None
+            else cast(dict[str, str], employer.document_jwk)
         )
         record = pending_record(contract, role=Role.EMPLOYER, at=int(time.time()))
         signature = sign_as_employer(
@@ -138,7 +158,7 @@ _signing_key_option = click.option(
     "--signing-key-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The employer's document-signing key registered on chain, a JSON JWK "
-    "(default: the client key).",
+    "(default with --client-keystore: the demo employer's document key).",
 )
 _sign_now_option = click.option(
     "--sign", "sign_now", is_flag=True, help="Sign the prepared record at once."

@@ -99,11 +99,16 @@ def test_a_tampered_signature_answers_400_problem_details(
 ) -> None:
     enveloped = issued["verifiableCredential"]
     tampered = dict(enveloped, id=enveloped["id"][:-4] + "AAAA")
+    # The chain binds the credential id to the token the issuer signed (its digest), so a
+    # tampered signature is first caught as content other than the registered one.
     body = assert_problem(
-        verify(service, tampered), "signature", "does not verify", "#CRYPTOGRAPHIC_SECURITY_ERROR"
+        verify(service, tampered),
+        "registration",
+        "registered with other content",
+        "#CRYPTOGRAPHIC_SECURITY_ERROR",
     )
     assert body["code"] == "credential_not_verified" and body["verified"] is False
-    assert body["problemDetails"][0]["title"] == "signature"
+    assert body["problemDetails"][0]["title"] == "registration"
     assert {c["check"] for c in body["results"]["checks"]} >= {"signature", "status"}
 
 

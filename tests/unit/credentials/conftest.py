@@ -117,9 +117,7 @@ def issue_record(
             disclosable=disclosable,
             decoys=decoys,
         )
-        world.clients.status_registry.register(
-            assessor.controller, issuer=assessor.entity_id, credential_ids=[issued.credential_id]
-        )
+        world.register_status(assessor, issued)
         return issued
 
     return make

@@ -284,7 +284,10 @@ def test_reference_nested_array_recursive_sd_jwt_verifies_with_our_pipeline(
         extra_header_parameters={"typ": "vc+sd-jwt", "kid": assessor.key.thumbprint_b64()},
     ).sd_jwt_issuance
     world.clients.status_registry.register(
-        assessor.controller, issuer=assessor.entity_id, credential_ids=[credential_id]
+        assessor.controller,
+        issuer=assessor.entity_id,
+        credential_ids=[credential_id],
+        digests=[credential_digest(issuance.split("~")[0])],
     )
     verifier.trust.refresh()  # type: ignore[attr-defined]
     report = verifier.verify_credential(issuance, as_of=world.now())

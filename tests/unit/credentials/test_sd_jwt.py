@@ -25,7 +25,7 @@ from wallet_sdk.credentials import (
     disclosed_claim_names,
     present_sd_jwt,
 )
-from wallet_sdk.credentials._model import sha256_b64
+from wallet_sdk.credentials._model import credential_digest, sha256_b64
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Jwk, b64url_decode, b64url_encode
 
@@ -58,10 +58,14 @@ def forged(
     claims["_sd_alg"] = "sha-256"
     claims.update(top)
     header = {"alg": "ES256", "kid": assessor.key.thumbprint_b64(), "typ": "vc+sd-jwt"}
+    token = forge.sign(header, claims, assessor.key)
     world.clients.status_registry.register(
-        assessor.controller, issuer=assessor.entity_id, credential_ids=[credential_id]
+        assessor.controller,
+        issuer=assessor.entity_id,
+        credential_ids=[credential_id],
+        digests=[credential_digest(token.split("~")[0])],
     )
-    return forge.sign(header, claims, assessor.key)
+    return token
 
 
 def subject_of(verifier: CredentialVerifier, world: TrustWorld, token: str) -> dict[str, Any]:

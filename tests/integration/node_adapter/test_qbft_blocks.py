@@ -91,7 +91,7 @@ def test_every_adapter_path_runs_on_qbft_blocks(qbft_proxy: RpcProxy, tmp_path: 
     # Status registration and a status change.
     credential = os.urandom(32)
     r.status.register(
-        s.issuer, issuer=tree.issuer, credential_ids=[credential], digests=[bytes(32)]
+        s.issuer, issuer=tree.issuer, credential_ids=[credential], digests=[b"\x01" * 32]
     )
     r.status.set_status(s.issuer, credential_id=credential, status=CredentialStatus.SUSPENDED)
     assert r.status.current_status(credential).status == CredentialStatus.SUSPENDED

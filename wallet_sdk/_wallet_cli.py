@@ -577,12 +577,10 @@ def _contract_json(service: str, token: str, contract_id: str) -> dict[str, Any]
 @_as_cardholder
 def contract_list(me: _Cardholder) -> None:
     """Your contracts: id, state, latest version, employer, who signs next."""
+    from wallet_sdk.evidence import contract_line
+
     for contract in _call("GET", f"{me.service}/v1/me/labour-contracts", me.token).json():
-        pending = contract["pending"]["role"] if contract["pending"] else "-"
-        click.echo(
-            f"{contract['contract_id']}\t{contract['state']}\tv{contract['latest_version']}"
-            f"\t{contract['employer_name']}\tnext: {pending}"
-        )
+        click.echo(contract_line(contract, party="employer_name"))
 
 
 @contract_group.command("show")

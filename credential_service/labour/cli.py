@@ -325,6 +325,7 @@ def terminate_command(
 def list_command(employer: _Employer, as_json: bool) -> None:
     """The employer's contracts: id, state, latest version, employee, who signs next."""
     from credential_service.service_client import checked
+    from wallet_sdk.evidence import contract_line
 
     with employer.session() as client:
         contracts = checked(client.get("/v1/labour-contracts")).json()
@@ -332,11 +333,7 @@ def list_command(employer: _Employer, as_json: bool) -> None:
         click.echo(json.dumps(contracts, indent=2, sort_keys=True, ensure_ascii=False))
         return
     for contract in contracts:
-        pending = contract["pending"]["role"] if contract["pending"] else "-"
-        click.echo(
-            f"{contract['contract_id']}\t{contract['state']}\tv{contract['latest_version']}"
-            f"\t{contract['employee_holder']}\tnext: {pending}"
-        )
+        click.echo(contract_line(contract, party="employee_holder"))
 
 
 @contract_group.command("show")

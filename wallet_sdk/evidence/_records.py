@@ -340,6 +340,17 @@ class EventRecord:
         return cls(**fields)
 
 
+def contract_line(contract: Mapping[str, Any], *, party: str) -> str:
+    """One line of a contract listing as the service answers it: id, state, latest version,
+    the other party (the service's field `party`, e.g. ``employer_name``) and whose signature
+    is pending. Both parties' command lines print it."""
+    pending = contract["pending"]["role"] if contract["pending"] else "-"
+    return (
+        f"{contract['contract_id']}\t{contract['state']}\tv{contract['latest_version']}"
+        f"\t{contract[party]}\tnext: {pending}"
+    )
+
+
 def pending_record(contract: Mapping[str, Any], *, role: Role, at: int) -> EventRecord:
     """The record `role` must sign now, from a contract as the service shows it (its
     ``pending`` member: ``{"role", "record", "purpose"}``), with the signing time `at` set.

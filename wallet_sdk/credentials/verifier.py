@@ -879,7 +879,7 @@ class CredentialVerifier:
 
     def verify_presentation(
         self,
-        token: str,
+        token: object,
         *,
         nonce: str,
         audience: str,

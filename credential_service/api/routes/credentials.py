@@ -340,7 +340,7 @@ def list_credential_types(runtime: RuntimeDep, _actor: CurrentOrg) -> list[Crede
             title=t.title,
             type_id="0x" + t.type_id.hex(),
             personal_identifiers=list(t.personal_identifiers),
-            schema=dict(t.schema),
+            schema_=dict(t.schema),
         )
         for t in runtime.types
     ]

@@ -8,6 +8,7 @@ a failure names the block and shows its output. The runner's own tests show it c
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,8 @@ def walkthrough_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ru
 @pytest.mark.anvil
 @pytest.mark.xdist_group("walkthrough")
 def test_the_walkthrough_runs_as_written(walkthrough_service: RunningService) -> None:
+    for tool in ("bash", "curl", "jq", "openssl"):
+        assert shutil.which(tool), f"{tool} is missing: the walkthrough's reader types it"
     service = walkthrough_service
     blocks = parse_blocks(DOCUMENT.read_text(encoding="utf-8"))
     assert len(blocks) >= 10, "the walkthrough lost its commands"

@@ -57,10 +57,11 @@ def _now() -> int:
 def test_request_qr_grant_check_withdraw_check(consent_service: ConsentService) -> None:
     service = consent_service
     data_user = service.data_users[0]
-    wallet = service.wallet()
+    wallet = service.wallet(PERSON_ID_NUMBER)
 
-    # 1. the data user asks; the answer is a signed QR payload the e-card app can scan
-    created = service.request_consent(data_user, notice=f"Applicant {PERSON_NAME}")
+    # 1. the data user asks about the person; the answer is a signed QR payload the e-card app
+    # can scan
+    created = service.request_consent(data_user, wallet, notice=f"Applicant {PERSON_NAME}")
     assert render_qr_png(created["qr"]).startswith(b"\x89PNG")
 
     # 2. the cardholder logs in by QR, reviews and grants one purpose of the two asked

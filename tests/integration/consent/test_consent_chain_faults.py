@@ -39,7 +39,7 @@ class Scene:
     def signed_grant(self) -> tuple[SignedConsent, dict[str, str]]:
         service = self.service
         wallet = service.wallet()
-        created = service.request_consent(service.data_users[0])
+        created = service.request_consent(service.data_users[0], wallet)
         request = wallet.review_consent(created["qr"], trusted_keys=service.trust, now=_now())
         return wallet.grant_consent(request, now=_now()), service.login(wallet)
 

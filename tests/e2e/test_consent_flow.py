@@ -136,10 +136,12 @@ PERSONAL_DATA = [
 ]
 
 
-def _assert_no_personal_data_on_chain(chain: Chain, *, positive: list[bytes]) -> None:
+def _assert_no_personal_data_on_chain(
+    chain: Chain, *, positive: list[bytes], personal: list[PersonalValue] = PERSONAL_DATA
+) -> None:
     """Scan every transaction input and log from genesis with `wallet_sdk.privacy`."""
     controls = [PersonalValue.binary(f"control-{i}", value) for i, value in enumerate(positive)]
-    report = scan_chain_for([*controls, *PERSONAL_DATA], chain)
+    report = scan_chain_for([*controls, *personal], chain)
     assert report.from_block == 0 and report.to_block == chain.block_number()
     # The scan sees what the scenario did put on chain (else it would prove nothing)...
     for control in controls:

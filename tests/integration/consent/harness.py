@@ -50,6 +50,7 @@ class ConsentService:
     subjects: dict[str, str] = field(default_factory=dict)
     """The ID number of each wallet's cardholder, by holder address."""
     _wallets: int = field(default=0)
+    _cards_allowed: bool = field(default=False)
 
     def client_of(self, role: OrganisationKind) -> str:
         """The first demo organisation of `role`."""
@@ -64,12 +65,20 @@ class ConsentService:
         self._wallets += 1
         wallet = Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
         if card:
+            centre = self.client_of(OrganisationKind.CARD_ISSUER)
+            if not self._cards_allowed:  # its province allows the e-card type, once
+                allow_card_type(
+                    self.client.request,
+                    province=self.org_headers(self.client_of(OrganisationKind.PROVINCE)),
+                    centre=centre,
+                )
+                self._cards_allowed = True
             person = id_number or citizen_id(self._wallets)
             give_card(
                 self.client.request,
                 wallet,
                 card_subject(person),
-                centre=self.org_headers(self.client_of(OrganisationKind.CARD_ISSUER)),
+                centre=self.org_headers(centre),
             )
             self.subjects[wallet.address] = person
         return wallet
@@ -174,11 +183,6 @@ def open_consent_service(
         second, second_key = _second_data_user(client, service.org_headers(province))
         service.keys[second] = second_key
         service.data_users.append(second)
-        allow_card_type(
-            client.request,
-            province=service.org_headers(service.client_of(OrganisationKind.PROVINCE)),
-            centre=service.client_of(OrganisationKind.CARD_ISSUER),
-        )
         trust = client.get("/v1/consents/trust")
         assert trust.status_code == 200, trust.text
         service.trust = {

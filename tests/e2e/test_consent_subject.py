@@ -9,10 +9,12 @@ persons' data in every encoding."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from click.testing import CliRunner
 
 from credential_service.credentials.runtime import CredentialRuntime
 from node_adapter import AnvilProcess, Chain
@@ -22,6 +24,7 @@ from tests.integration.consent.harness import (
     ConsentService,
     open_consent_service,
 )
+from wallet_sdk.cli import main as cli
 from wallet_sdk.consent import (
     ConsentRequest,
     present_identity_proof,
@@ -37,18 +40,42 @@ INTRUDER_ID_NUMBER = "440106199003070028"
 
 
 @pytest.fixture
+def node(anvil_process_factory: Callable[..., AnvilProcess]) -> AnvilProcess:
+    """A node of its own: the privacy scan reads its whole chain."""
+    return anvil_process_factory()
+
+
+@pytest.fixture
 def service(
-    anvil_process_factory: Callable[..., AnvilProcess], tmp_path_factory: pytest.TempPathFactory
+    node: AnvilProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsentService]:
-    chain = Chain.from_urls([anvil_process_factory().url], receipt_timeout=30.0)
+    chain = Chain.from_urls([node.url], receipt_timeout=30.0)
     yield from open_consent_service(tmp_path_factory.mktemp("consent-subject"), chain)
+
+
+def _verify_receipt_cli(
+    service: ConsentService, node: AnvilProcess, receipt: str, *online: str
+) -> tuple[int, str]:
+    """``hrss-wallet consent verify-receipt`` on `receipt` (with the chain when `online`)."""
+    path = service.directory / f"receipt-{time.monotonic_ns()}.jws"
+    path.write_text(receipt)
+    trust = service.directory / "trust.json"
+    trust.write_text(
+        json.dumps({i: [k.public_jwk() for k in ks] for i, ks in service.trust.items()})
+    )
+    chain_args = ["--rpc-url", node.url, "--deployment", str(service.directory / "deployment.json")]
+    args = ["consent", "verify-receipt", str(path), "--trust", str(trust)]
+    result = CliRunner().invoke(cli, [*args, *(chain_args if online else [])])
+    return result.exit_code, result.output
 
 
 def _now() -> int:
     return int(time.time())
 
 
-def test_only_the_data_subject_grants_a_usable_consent(service: ConsentService) -> None:
+def test_only_the_data_subject_grants_a_usable_consent(
+    service: ConsentService, node: AnvilProcess
+) -> None:
     data_user, other_tenant = service.data_users
     runtime: CredentialRuntime = service.client.app.state.credential_runtime  # type: ignore[attr-defined]
     verifier = runtime.verifier
@@ -72,6 +99,12 @@ def test_only_the_data_subject_grants_a_usable_consent(service: ConsentService) 
         granted.json()["receipt"], trusted_keys=service.trust, card_verifier=verifier
     )
     assert receipt.consent.identity_proof == signed.identity_proof
+    code, output = _verify_receipt_cli(service, node, granted.json()["receipt"], "online")
+    assert code == 0, output
+    assert "the data subject's e-card, checked against the chain" in output
+    assert output.rstrip().endswith("VERIFIED")
+    code, output = _verify_receipt_cli(service, node, granted.json()["receipt"])
+    assert code == 0 and "OFFLINE CHECKS PASSED" in output, output
 
     # 2. the intruder's wallet refuses a request about someone else, before signing anything
     with pytest.raises(VerificationError, match="this request is about someone else"):
@@ -106,6 +139,8 @@ def test_only_the_data_subject_grants_a_usable_consent(service: ConsentService) 
             answered.json()["receipt"], trusted_keys=service.trust, card_verifier=verifier
         )
     assert caught.value.check == "subject"
+    code, output = _verify_receipt_cli(service, node, answered.json()["receipt"], "online")
+    assert code == 1 and "NOT VERIFIED: subject: the e-card proof is not the data subject" in output
 
     # 4. the proof is the data user's to see (in the receipt), and no other tenant's
     mine = service.client.get(f"/v1/consents/{consent_id}", headers=service.org_headers(data_user))

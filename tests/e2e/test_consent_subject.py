@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from credential_service.credentials.runtime import CredentialRuntime
 from node_adapter import AnvilProcess, Chain
 from tests.e2e.test_consent_flow import PERSONAL_DATA, _assert_no_personal_data_on_chain
+from tests.fixtures.cards import card_subject
 from tests.integration.consent.harness import (
     PERSON_ID_NUMBER,
     ConsentService,
@@ -159,5 +160,14 @@ def test_only_the_data_subject_grants_a_usable_consent(
     _assert_no_personal_data_on_chain(
         service.chain,
         positive=[signed.consent_id, forged.consent_id],
-        personal=[*PERSONAL_DATA, PersonalValue.id_number(INTRUDER_ID_NUMBER)],
+        personal=[
+            *PERSONAL_DATA,
+            PersonalValue.id_number(INTRUDER_ID_NUMBER),
+            *(
+                PersonalValue.text(f"card-{key}", value)
+                for person in (PERSON_ID_NUMBER, INTRUDER_ID_NUMBER)
+                for key, value in card_subject(person).items()
+                if key in ("name", "cardNumber")
+            ),
+        ],
     )

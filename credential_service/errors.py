@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     CONSENT_NOT_FOUND = "consent_not_found"
     CONSENT_ALREADY_WITHDRAWN = "consent_already_withdrawn"
     CONSENT_HOLDER_MISMATCH = "consent_holder_mismatch"
+    CONSENT_SUBJECT_INVALID = "consent_subject_invalid"
     LOGIN_FAILED = "login_failed"
     LOGIN_CHALLENGE_EXPIRED = "login_challenge_expired"
     LOGIN_CHALLENGE_REPLAYED = "login_challenge_replayed"

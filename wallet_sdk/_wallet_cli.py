@@ -20,7 +20,7 @@ import click
 import httpx
 
 from wallet_sdk.card_activation import create_activation_proof
-from wallet_sdk.consent import ConsentRequest
+from wallet_sdk.consent import ConsentRequest, verify_consent_receipt
 from wallet_sdk.credentials import VC_SD_JWT_TYP
 from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
@@ -296,6 +296,63 @@ def consent_withdraw(
         return
     url = f"{service_url.rstrip('/')}/v1/consents/{consent_id}/withdrawal"
     _echo_json(_post(url, withdrawal.to_json(), token))
+
+
+@consent_group.command("verify-receipt")
+@click.argument("receipt_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_trust_option
+@click.option("--rpc-url", "rpc_urls", multiple=True, help="Chain node URL (repeat for failover).")
+@click.option(
+    "--deployment",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployment JSON naming the registries you trust (with --rpc-url).",
+)
+def consent_verify_receipt(
+    receipt_path: Path, trust_file: Path, rpc_urls: tuple[str, ...], deployment: Path | None
+) -> None:
+    """Verify the consent receipt in RECEIPT_PATH: the service's signature, the grant answering
+    its request, the holder's signature. With --rpc-url and --deployment also the chain: the
+    data subject's e-card proof (card issuer accredited, card active at the grant's block, key
+    binding to this grant, the ID number the request names) and the registry's record. Exit 0
+    verified, 1 a check failed (named), 2 unusable input."""
+    from wallet_sdk.consent import verify_consent_receipt_on_chain
+
+    trusted = _trusted(trust_file)
+    token = receipt_path.read_text(encoding="utf-8").strip()
+    card_verifier = view = registry = None
+    if rpc_urls or deployment is not None:
+        if not rpc_urls or deployment is None:
+            raise click.UsageError("give both --rpc-url and --deployment (or neither: offline)")
+        from node_adapter import Chain, ChainError, Deployment
+        from wallet_sdk.consent_chain import NodeConsentView
+        from wallet_sdk.credentials import CredentialVerifier, DirectTrustView
+
+        try:
+            loaded = Deployment.load(deployment)
+        except ChainError as err:
+            raise click.UsageError(str(err)) from err
+        chain = Chain.from_urls(list(rpc_urls))
+        card_verifier = CredentialVerifier(DirectTrustView(chain, loaded))
+        view, registry = NodeConsentView(chain), loaded.consent_registry
+    try:
+        receipt = verify_consent_receipt(token, trusted_keys=trusted, card_verifier=card_verifier)
+        if view is not None:
+            if receipt.consent.domain.address.lower() != str(registry).lower():
+                raise VerificationError("registry", "the receipt names another ConsentRegistry")
+            verify_consent_receipt_on_chain(receipt, view)
+    except VerificationError as err:
+        click.echo(f"NOT VERIFIED: {err}")
+        raise SystemExit(1) from err
+    click.echo(
+        f"{receipt.event.value} 0x{receipt.consent_id.hex()} holder {receipt.consent.terms.holder}"
+    )
+    if receipt.consent.identity_proof is None:
+        click.echo("identity proof: none (the grant does not show who granted it)")
+    elif card_verifier is None or receipt.withdrawal is not None:
+        click.echo("identity proof: present, not checked here (its grant receipt's check)")
+    else:
+        click.echo("identity proof: the data subject's e-card, checked against the chain")
+    click.echo("VERIFIED" if view is not None else "OFFLINE CHECKS PASSED (chain not checked)")
 
 
 @consent_group.command("list")

@@ -45,6 +45,7 @@ from wallet_sdk.consent import (
     SignedWithdrawal,
     address_of_public_key,
     parse_consent_request_qr,
+    present_identity_proof,
     sign_grant,
     sign_withdrawal,
     verify_consent_receipt,
@@ -57,6 +58,7 @@ from wallet_sdk.credentials import (
     present_sd_jwt,
     present_vc_jwt,
 )
+from wallet_sdk.credentials.card_proof import held_card_claims
 from wallet_sdk.errors import FormatError, KeystoreError, VerificationError, WalletError
 from wallet_sdk.jose import (
     Curve,
@@ -289,11 +291,38 @@ class Wallet:
     def review_consent(
         self, qr_text: str, *, trusted_keys: Mapping[str, Sequence[Jwk]], now: int
     ) -> ConsentRequest:
-        """Verify and parse a scanned consent request, to show it to the cardholder.
+        """Verify and parse a scanned consent request about this wallet's cardholder, to show
+        it to them.
 
-        Raises `VerificationError` as `parse_consent_request_qr` does.
+        Raises `VerificationError` as `parse_consent_request_qr` does, and as
+        `require_subject` does when the request is not about this cardholder.
         """
-        return parse_consent_request_qr(qr_text, trusted_keys=trusted_keys, now=now)
+        request = parse_consent_request_qr(qr_text, trusted_keys=trusted_keys, now=now)
+        self.require_subject(request)
+        return request
+
+    def card(self) -> str | None:
+        """The e-card (``SocialSecurityCard`` SD-JWT) this wallet holds, the latest received
+        when there are several (a replaced card stays until removed); None without one."""
+        cards = [c.token for c in self.credentials() if held_card_claims(c.token) is not None]
+        return cards[-1] if cards else None
+
+    def require_subject(self, request: ConsentRequest) -> str:
+        """The e-card of this wallet's cardholder when `request` is about them. Raises
+        `VerificationError`: check ``subject`` when the request names no subject ("the request
+        names no data subject") or another person ("this request is about someone else"),
+        ``card`` when the wallet holds no e-card."""
+        if request.subject is None:
+            raise VerificationError("subject", "the request names no data subject")
+        card = self.card()
+        claims = held_card_claims(card) if card is not None else None
+        if card is None or claims is None:
+            raise VerificationError(
+                "card", "this wallet holds no e-card (activate one: hrss-wallet card activate)"
+            )
+        if not request.subject.names(claims.get("idNumber")):
+            raise VerificationError("subject", "this request is about someone else")
+        return card
 
     def grant_consent(
         self,
@@ -305,11 +334,16 @@ class Wallet:
         not_before: int | None = None,
         not_after: int | None = None,
     ) -> SignedConsent:
-        """Sign a grant for `request` (optionally narrowed) and remember it.
+        """Sign a grant for `request` (optionally narrowed), attach the e-card proof that the
+        cardholder is the request's subject, and remember it.
 
-        Raises as `wallet_sdk.consent.sign_grant` does, and `KeystoreError` when the store
-        cannot be written.
+        The proof discloses only ``idNumber``, to the data user (`identity_proof_audience`),
+        key-bound to the grant's consent id (`identity_proof_nonce`). Raises as
+        `require_subject` does before signing anything, as `wallet_sdk.consent.sign_grant`
+        does, `PresentationError` when the card cannot be presented and `KeystoreError` when
+        the store cannot be written.
         """
+        card = self.require_subject(request)
         signed = sign_grant(
             request,
             private_key=self._holder_key.private_bytes(),
@@ -318,6 +352,13 @@ class Wallet:
             data_categories=data_categories,
             not_before=not_before,
             not_after=not_after,
+        )
+        signed = present_identity_proof(
+            card,
+            holder_key=self._credential_key,
+            consent=signed,
+            controller=request.controller,
+            issued_at=now,
         )
         self._state["consents"].append(
             {"consent": signed.to_json(), "request": request.to_json(), "receipts": []}

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_sdk.credentials._model import canonical_json
+from wallet_sdk.credentials._sd_jwt import disclosure_paths
 from wallet_sdk.credentials.holder import present_sd_jwt
 from wallet_sdk.credentials.social_security_card import SOCIAL_SECURITY_CARD, validate_citizen_id
 from wallet_sdk.credentials.verifier import (
@@ -35,11 +36,13 @@ from wallet_sdk.credentials.verifier import (
 )
 from wallet_sdk.errors import FormatError, VerificationError
 from wallet_sdk.jose import Jwk, b64url_decode, b64url_encode
+from wallet_sdk.nesting import load_json
 
 __all__ = [
     "CARD_CHECK",
     "CardIdentity",
     "card_nonce",
+    "held_card_claims",
     "identity_commitment",
     "matches_commitment",
     "new_commitment_salt",
@@ -84,6 +87,30 @@ def card_nonce(purpose: str, digest: bytes | str) -> str:
         raise FormatError("a card proof is about a non-empty digest or challenge")
     material = b"\n".join((_NONCE_TAG.encode(), purpose.encode(), raw))
     return b64url_encode(hashlib.sha256(material).digest())
+
+
+def held_card_claims(card: str) -> dict[str, Any] | None:
+    """The ``credentialSubject`` claims of an e-card as the wallet holds it (the issuer's
+    SD-JWT with every disclosure), read without verifying it: what the holder may disclose.
+    None when `card` is not a ``SocialSecurityCard`` SD-JWT. Raises nothing."""
+    parts = card.split("~") if isinstance(card, str) else []
+    segments = parts[0].split(".") if parts else []
+    try:
+        if len(parts) < 2 or len(segments) != 3:
+            return None
+        payload = load_json(b64url_decode(segments[1]), what="the e-card payload")
+        types = payload.get("type") if isinstance(payload, dict) else None
+        if not isinstance(types, list) or SOCIAL_SECURITY_CARD not in types:
+            return None
+        located = disclosure_paths(payload, [d for d in parts[1:] if d])
+    except (FormatError, ValueError):
+        return None
+    claims: dict[str, Any] = {}
+    for disclosure, path in located.items():
+        if len(path) == 2 and path[0] == "credentialSubject":
+            content = load_json(b64url_decode(disclosure), what="disclosure")
+            claims[path[1]] = content[2]
+    return claims
 
 
 def present_card(

@@ -15,6 +15,7 @@ from credential_service.api.deps import (
     SessionDep,
     require_scope,
 )
+from credential_service.api.routes.credentials import RuntimeDep
 from credential_service.consent import service
 from credential_service.consent.models import (
     ConsentCheckPublic,
@@ -133,16 +134,21 @@ def grant_consent(
     body: Annotated[dict[str, Any], Body()],
     session: SessionDep,
     consent: ConsentContextDep,
+    runtime: RuntimeDep,
     cardholder: CurrentCardholder,
     now: NowDep,
 ) -> ConsentReceiptPublic:
-    """Relay the cardholder's signed grant (``SignedConsent`` JSON) to ``ConsentRegistry``;
-    the service pays the gas. Answers with the signed grant receipt."""
+    """Relay the cardholder's signed grant (``SignedConsent`` JSON, with ``identity_proof``:
+    the e-card presentation disclosing ``idNumber`` that shows the cardholder is the
+    request's subject) to ``ConsentRegistry``; the service pays the gas. Answers with the
+    signed grant receipt and ``subject_verified``: a grant that is not the subject's is
+    recorded as signed, and every check of it answers ``subject_mismatch``."""
     _require(cardholder, "consents:grant")
     return service.relay_grant(
         session=session,
         ledger=consent.ledger,
         signer=consent.signer,
+        card_verifier=runtime.verifier,
         holder=cardholder.address,
         payload=body,
         now=int(now.timestamp()),

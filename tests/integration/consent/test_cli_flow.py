@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from credential_service.models import OrganisationKind
+from tests.fixtures.cards import card_subject, citizen_id, give_card
 from tests.integration.consent.harness import ISSUER_URL, ConsentService
 from wallet_sdk.cli import main
+from wallet_sdk.wallet import Wallet
 
 
 def test_login_grant_and_withdraw_from_the_command_line(
@@ -41,7 +44,14 @@ def test_login_grant_and_withdraw_from_the_command_line(
     assert login.exit_code == 0, login.output
     token = json.loads(login.output)["access_token"]
 
-    qr = service.request_consent(data_user)["qr"]
+    person = citizen_id(900)
+    give_card(
+        service.client.request,
+        Wallet.open(tmp_path / "w", "cli passphrase"),
+        card_subject(person),
+        centre=service.org_headers(service.client_of(OrganisationKind.CARD_ISSUER)),
+    )
+    qr = service.request_consent(data_user, person)["qr"]
     grant = runner.invoke(
         main,
         [

@@ -93,6 +93,7 @@ def _actions(
                 "data_categories": ["identity"],
                 "duration_seconds": 3600,
                 "contact": "privacy@data-user.example.cn",
+                "subject_id_number": "110101199003071233",
                 "notice": "Checking the applicant.",
                 "subject_reference": "applicant 42",
             },

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from credential_service.models import OrganisationKind
+from tests.fixtures.cards import allow_card_type, card_subject, give_card
 from tests.integration.labour.harness import (
     WALLET_AUDIENCE,
     LabourService,
@@ -125,6 +126,7 @@ def test_the_database_holds_no_personal_data_and_no_token(
             "data_categories": ["identity"],
             "duration_seconds": 3600,
             "contact": f"tel:{CONTACT_PHONE}",
+            "subject_id_number": SUBJECT_ID_NUMBER,
             "notice": "Checking the applicant.",
             "subject_reference": f"{SUBJECT_NAME} {SUBJECT_ID_NUMBER}",
         },
@@ -132,8 +134,21 @@ def test_the_database_holds_no_personal_data_and_no_token(
     )
     assert requested.status_code == 201, requested.text
     assert requested.json()["request"]["subject_reference"].startswith(SUBJECT_NAME)
-    # the cardholder grants it: the receipt carries the request
+    # the subject, holding their e-card, grants it: the receipt carries the request and the
+    # e-card proof that discloses the ID number
     grantor = service.wallet()
+    centre = service.organisation(OrganisationKind.CARD_ISSUER)
+    allow_card_type(
+        service.client.request,
+        province=service.organisation_headers(*service.organisation(OrganisationKind.PROVINCE)),
+        centre=centre[0],
+    )
+    give_card(
+        service.client.request,
+        grantor,
+        card_subject(SUBJECT_ID_NUMBER, name=SUBJECT_NAME),
+        centre=service.organisation_headers(*centre),
+    )
     now = max(int(time.time()), service.chain.block().timestamp)
     request = grantor.review_consent(requested.json()["qr"], trusted_keys=service.trust, now=now)
     grantor_headers = service.login(grantor)
@@ -144,6 +159,7 @@ def test_the_database_holds_no_personal_data_and_no_token(
         headers=grantor_headers,
     )
     assert granted.status_code == 201, granted.text
+    assert granted.json()["subject_verified"] is True
     receipt = granted.json()["receipt"]
     tokens.append(receipt)
     mine = service.client.get("/v1/me/consents", headers=grantor_headers)

@@ -97,6 +97,11 @@ class ErrorCode(StrEnum):
     ACTIVATION_CODE_UNKNOWN = "activation_code_unknown"
     ACTIVATION_CODE_USED = "activation_code_used"
     ACTIVATION_CODE_EXPIRED = "activation_code_expired"
+    # issuance requiring the e-card (wallet_sdk.credentials.card_proof)
+    CARD_PROOF_REQUIRED = "card_proof_required"
+    CARD_PROOF_INVALID = "card_proof_invalid"
+    CARD_SUBJECT_MISMATCH = "card_subject_mismatch"
+    CARD_HOLDER_MISMATCH = "card_holder_mismatch"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"

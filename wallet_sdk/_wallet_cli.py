@@ -21,7 +21,8 @@ import httpx
 
 from wallet_sdk.card_activation import create_activation_proof
 from wallet_sdk.consent import ConsentRequest, verify_consent_receipt
-from wallet_sdk.credentials import VC_SD_JWT_TYP
+from wallet_sdk.credentials import VC_SD_JWT_TYP, entity_id_from_uri, issuer_uri
+from wallet_sdk.credentials.card_proof import ISSUANCE_PURPOSE
 from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk
@@ -427,13 +428,28 @@ def credential_remove(wallet_dir: Path, passphrase_file: Path | None, credential
     click.echo(f"removed {credential_id}")
 
 
+def _claims(values: tuple[str, ...]) -> list[str]:
+    """Claim names given as repeated options and/or comma-separated lists."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 @credential_group.command("present")
 @_wallet_option
 @_pass_option
 @click.argument("credential_ids", nargs=-1, required=True)
 @click.option("--nonce", required=True, help="The verifier's nonce.")
 @click.option("--audience", required=True, help="The verifier's identifier.")
-@click.option("--disclose", multiple=True, help="SD-JWT claims to disclose (default none).")
+@click.option(
+    "--disclose", multiple=True, help="SD-JWT claims to disclose, e.g. level,occupationName."
+)
+@click.option(
+    "--with-card",
+    is_flag=True,
+    help="Present the credential with this wallet's e-card, in one vp+jwt.",
+)
+@click.option(
+    "--card-disclose", multiple=True, help="With --with-card: e-card claims to disclose, e.g. name."
+)
 @_now_option
 def credential_present(
     wallet_dir: Path,
@@ -442,9 +458,14 @@ def credential_present(
     nonce: str,
     audience: str,
     disclose: tuple[str, ...],
+    with_card: bool,
+    card_disclose: tuple[str, ...],
     now: int | None,
 ) -> None:
-    """Print a presentation of CREDENTIAL_IDS bound to the verifier's nonce and audience."""
+    """Print a presentation of CREDENTIAL_IDS bound to the verifier's nonce and audience
+    (with --with-card: one credential and the e-card, both shown only as far as asked)."""
+    if card_disclose and not with_card:
+        _fail(FormatError("--card-disclose goes with --with-card"))
     wallet = _open(wallet_dir, passphrase_file)
     try:
         click.echo(
@@ -453,11 +474,64 @@ def credential_present(
                 nonce=nonce,
                 audience=audience,
                 now=_now(now),
-                disclose=disclose,
+                disclose=_claims(disclose),
+                with_card=with_card,
+                card_disclose=_claims(card_disclose),
             )
         )
     except WalletError as err:
         _fail(err)
+
+
+@credential_group.command("request")
+@_wallet_option
+@_pass_option
+@click.option(
+    "--issuer",
+    required=True,
+    help="The issuer's entity id (0x + 64 hex, from GET /v1/registry/organisations/<code>) "
+    "or its urn:hrss:entity:0x... identifier.",
+)
+@click.option("--challenge", required=True, help="The issuer's one-time challenge.")
+@click.option(
+    "--disclose",
+    multiple=True,
+    default=("name,idNumber",),
+    show_default=True,
+    help="E-card claims the issuer checks against the credential subject.",
+)
+@_now_option
+def credential_request(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    issuer: str,
+    challenge: str,
+    disclose: tuple[str, ...],
+    now: int | None,
+) -> None:
+    """Print the card proof an issuer that requires the e-card sends with its issuance
+    request (``card_proof`` of POST /v1/credentials): this wallet's e-card disclosing name and
+    ID number, bound to the issuer and its challenge. The credential is then bound to the
+    card's key, which is this wallet's."""
+    named = issuer if issuer.startswith("urn:") else "urn:hrss:entity:" + issuer.lower()
+    try:
+        audience = issuer_uri(entity_id_from_uri(named))
+    except WalletError as err:
+        _fail(err)
+        return
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        presentation = wallet.prove_card(
+            purpose=ISSUANCE_PURPOSE,
+            challenge=challenge,
+            audience=audience,
+            disclose=_claims(disclose),
+            now=_now(now),
+        )
+    except WalletError as err:
+        _fail(err)
+        return
+    _echo_json({"presentation": presentation, "challenge": challenge})
 
 
 @click.group("training-file")

@@ -51,6 +51,7 @@ from wallet_sdk.consent import (
     verify_consent_receipt,
 )
 from wallet_sdk.credentials import (
+    SOCIAL_SECURITY_CARD_VCT,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     CredentialReport,
@@ -58,7 +59,12 @@ from wallet_sdk.credentials import (
     present_sd_jwt,
     present_vc_jwt,
 )
-from wallet_sdk.credentials.card_proof import held_card_claims
+from wallet_sdk.credentials.card_proof import (
+    card_nonce,
+    held_card_claims,
+    present_card,
+    present_with_card,
+)
 from wallet_sdk.errors import FormatError, KeystoreError, VerificationError, WalletError
 from wallet_sdk.jose import (
     Curve,
@@ -66,6 +72,7 @@ from wallet_sdk.jose import (
     JwsAlgorithm,
     b64url_decode,
     b64url_encode,
+    read_unverified_payload,
     sign_compact,
     verify_compact,
 )
@@ -136,16 +143,10 @@ class DigestSignature:
 
 
 def _unverified_claims(jws: str) -> dict[str, Any]:
-    segments = jws.split(".")
     try:
-        if len(segments) != 3:
-            raise FormatError("not a compact JWS")
-        claims = load_json(b64url_decode(segments[1]), what="payload")
-    except (ValueError, WalletError) as err:
+        return read_unverified_payload(jws)
+    except WalletError as err:
         raise FormatError("the credential is not a readable JWT") from err
-    if not isinstance(claims, dict):
-        raise FormatError("the credential's payload is not an object")
-    return claims
 
 
 def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSignature:
@@ -301,11 +302,13 @@ class Wallet:
         self.require_subject(request)
         return request
 
-    def card(self) -> str | None:
+    def card_token(self) -> str | None:
         """The e-card (``SocialSecurityCard`` SD-JWT) this wallet holds, the latest received
         when there are several (a replaced card stays until removed); None without one."""
-        cards = [c.token for c in self.credentials() if held_card_claims(c.token) is not None]
-        return cards[-1] if cards else None
+        try:
+            return self.card().token
+        except FormatError:
+            return None
 
     def require_subject(self, request: ConsentRequest) -> str:
         """The e-card of this wallet's cardholder when `request` is about them. Raises
@@ -314,7 +317,7 @@ class Wallet:
         ``card`` when the wallet holds no e-card."""
         if request.subject is None:
             raise VerificationError("subject", "the request names no data subject")
-        card = self.card()
+        card = self.card_token()
         claims = held_card_claims(card) if card is not None else None
         if card is None or claims is None:
             raise VerificationError(
@@ -492,14 +495,32 @@ class Wallet:
         audience: str,
         now: int,
         disclose: Collection[str] = (),
+        with_card: bool = False,
+        card_disclose: Collection[str] = (),
     ) -> str:
         """A presentation bound to a verifier's `nonce` and `audience`, signed by the holder
         key: one SD-JWT with only the `disclose` claims and key binding, or a ``vp+jwt`` of
-        ``vc+jwt`` credentials. Raises `FormatError` for unknown ids or a mix of formats,
-        `PresentationError` when the presentation cannot be built."""
+        ``vc+jwt`` credentials. `with_card`: one ``vp+jwt`` of the one credential chosen and
+        this wallet's e-card (`card`) showing only `card_disclose`
+        (`wallet_sdk.credentials.card_proof.present_with_card`). Raises `FormatError` for
+        unknown ids, a mix of formats or no e-card, `PresentationError` when the presentation
+        cannot be built."""
         chosen = [self._credential(i) for i in credential_ids]
         if not chosen:
             raise FormatError("choose at least one credential")
+        if with_card:
+            if len(chosen) != 1:
+                raise FormatError("present one credential with the e-card")
+            return present_with_card(
+                chosen[0].token,
+                self.card().token,
+                holder_key=self._credential_key,
+                disclose=disclose,
+                card_disclose=card_disclose,
+                nonce=nonce,
+                audience=audience,
+                issued_at=now,
+            )
         if all(c.format == VC_SD_JWT_TYP for c in chosen) and len(chosen) == 1:
             return present_sd_jwt(
                 chosen[0].token,
@@ -523,6 +544,41 @@ class Wallet:
     def credentials(self) -> tuple[StoredCredential, ...]:
         """The credentials in the wallet, oldest first."""
         return tuple(StoredCredential(**entry) for entry in self._state["credentials"])
+
+    def card(self) -> StoredCredential:
+        """This wallet's e-card (电子社保卡): the ``SocialSecurityCard`` received last. Raises
+        `FormatError` when the wallet holds none (``hrss-wallet card activate`` gets one)."""
+        cards = [
+            stored
+            for stored in self.credentials()
+            if stored.format == VC_SD_JWT_TYP
+            and _unverified_claims(stored.token.split("~", 1)[0]).get("vct")
+            == SOCIAL_SECURITY_CARD_VCT
+        ]
+        if not cards:
+            raise FormatError("this wallet holds no e-card: activate one first")
+        return cards[-1]
+
+    def prove_card(
+        self,
+        *,
+        purpose: str,
+        challenge: str,
+        audience: str,
+        disclose: Collection[str],
+        now: int,
+    ) -> str:
+        """An e-card proof (`wallet_sdk.credentials.card_proof.present_card`) disclosing
+        `disclose`, bound to `audience` and to ``card_nonce(purpose, challenge)``. Raises
+        `FormatError` (no e-card, bad purpose or challenge), `PresentationError`."""
+        return present_card(
+            self.card().token,
+            holder_key=self._credential_key,
+            disclose=disclose,
+            nonce=card_nonce(purpose, challenge),
+            audience=audience,
+            issued_at=now,
+        )
 
     def remove_credential(self, credential_id: str) -> None:
         """Forget a credential. Raises `FormatError` when it is not in the wallet."""

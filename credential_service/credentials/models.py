@@ -91,6 +91,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CardProof(_Strict):
+    """The holder's e-card proof sent with an issuance request (``hrss-wallet credential
+    request``): an SD-JWT presentation of the e-card disclosing the person's ``name`` and
+    ``idNumber``, bound to the issuer (audience ``urn:hrss:entity:0x<id>``) and to
+    ``card_nonce("credential-issuance", challenge)``."""
+
+    presentation: str = PydanticField(min_length=1, max_length=65536)
+    challenge: str = PydanticField(
+        min_length=1,
+        max_length=256,
+        description="the issuer's one-time challenge the wallet bound the proof to",
+    )
+
+
 class CredentialRequest(_Strict):
     """One credential to issue."""
 
@@ -112,6 +126,14 @@ class CredentialRequest(_Strict):
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     training_file: dict[str, Any] | None = None
+    card_proof: CardProof | None = PydanticField(
+        default=None,
+        description="the holder's e-card proof: the subject's name and ID number must be the "
+        "card's, and the credential is bound to the card's holder key",
+    )
+    require_card: bool = PydanticField(
+        default=False, description="refuse (card_proof_required) when card_proof is missing"
+    )
 
 
 class IssueCredentialsRequest(_Strict):
@@ -153,12 +175,39 @@ class VerifyCredentialBody(_Strict):
     anchor_receipt: dict[str, Any] | None = None
 
 
+_ClaimName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class WithCard(_Strict):
+    """What a verifier asks of a credential presented with its holder's e-card in one
+    ``vp+jwt`` (``hrss-wallet credential present --with-card``)."""
+
+    require: list[_ClaimName] = PydanticField(
+        default_factory=list, max_length=32, description="credential claims that must be shown"
+    )
+    card_require: list[_ClaimName] = PydanticField(
+        default_factory=list, max_length=8, description="e-card claims that must be shown"
+    )
+    expected_name: str | None = PydanticField(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="is the person named this? answered as name_matches from the card's "
+        "disclosed name (nothing else of the card is needed)",
+    )
+
+
 class VerifyPresentationBody(_Strict):
     presentation: str = PydanticField(min_length=1, max_length=262144)
     nonce: str = PydanticField(min_length=1, max_length=256)
     audience: str = PydanticField(min_length=1, max_length=512)
     as_of: datetime | None = None
     anchor_receipts: list[dict[str, Any]] = PydanticField(default_factory=list, max_length=64)
+    with_card: WithCard | None = PydanticField(
+        default=None,
+        description="the presentation is a credential with its holder's e-card: check that "
+        "both are bound to one holder key and report the card identity disclosed",
+    )
 
 
 class VerifyTrainingFileBody(_Strict):

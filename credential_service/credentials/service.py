@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 from credential_service.anchoring.outbox import NewItem
 from credential_service.anchoring.service import submit_digests
 from credential_service.credentials.models import (
+    CardProof,
     CredentialRecord,
     CredentialRequest,
     CredentialState,
@@ -45,6 +46,7 @@ from credential_service.credentials.models import (
     IssuedCredentialPublic,
     SigningKeyPublic,
     SigningKeyRecord,
+    WithCard,
 )
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.errors import (
@@ -73,7 +75,7 @@ from node_adapter import (
     TransactionReverted,
     TxReceipt,
 )
-from wallet_sdk import FormatError, WalletError
+from wallet_sdk import FormatError, VerificationError, WalletError
 from wallet_sdk.credentials import (
     FILE_HEAD_CLAIM,
     SOCIAL_SECURITY_CARD,
@@ -84,15 +86,27 @@ from wallet_sdk.credentials import (
     CredentialType,
     IssuanceError,
     IssuedCredential,
+    PresentationReport,
     TrainingFileLink,
     check_card_subject,
     file_head_key,
     issue_sd_jwt,
     issue_vc_jwt,
+    issuer_uri,
     training_file_id,
     training_period,
 )
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.credentials.card_proof import (
+    CARD_CHECK,
+    DISCLOSURE_CHECK,
+    ISSUANCE_PURPOSE,
+    SAME_HOLDER_CHECK,
+    CardIdentity,
+    card_nonce,
+    check_card_bound,
+    verify_card_proof,
+)
+from wallet_sdk.jose import Curve, Jwk, b64url_encode
 from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
@@ -494,6 +508,74 @@ def _holder_key(request: CredentialRequest, index: int) -> Jwk | None:
         ) from err
 
 
+_CARD_IDENTITY = ("name", "idNumber")
+"""The claims of a credential subject that must be the e-card's when a card proof is sent."""
+
+
+def _bound_holder_key(
+    runtime: CredentialRuntime, request: CredentialRequest, index: int, *, audience: str
+) -> Jwk | None:
+    """The holder key the credential is bound to (``cnf``): the e-card's when the request
+    carries the holder's card proof (`_card_identity`), else ``holder_jwk``.
+
+    Raises `InvalidInput` (``card_proof_required`` when ``require_card`` and no proof;
+    ``card_proof_invalid``), `Forbidden` (``card_subject_mismatch``: the subject's name or ID
+    number is not the card's; ``card_holder_mismatch``: ``holder_jwk`` is another key than
+    the card's)."""
+    if request.card_proof is None:
+        if request.require_card:
+            raise InvalidInput(
+                "this credential requires the holder's e-card proof (card_proof)",
+                code=ErrorCode.CARD_PROOF_REQUIRED,
+                detail={"index": index},
+            )
+        return _holder_key(request, index)
+    identity = _card_identity(runtime, request, request.card_proof, index, audience=audience)
+    if request.holder_jwk is not None:
+        named = _holder_key(request, index)
+        if named is None or named.thumbprint() != identity.holder_thumbprint:
+            raise Forbidden(
+                "holder_jwk is not the key the holder's e-card is bound to",
+                code=ErrorCode.CARD_HOLDER_MISMATCH,
+                detail={"index": index},
+            )
+    return identity.holder_key
+
+
+def _card_identity(
+    runtime: CredentialRuntime,
+    request: CredentialRequest,
+    proof: CardProof,
+    index: int,
+    *,
+    audience: str,
+) -> CardIdentity:
+    """The identity the card proof shows, verified now (issuer accredited, card active, key
+    binding to the issuer and the challenge), disclosing every `_CARD_IDENTITY` claim the
+    subject names, each equal to the subject's."""
+    named = [name for name in _CARD_IDENTITY if name in request.subject]
+    try:
+        nonce = card_nonce(ISSUANCE_PURPOSE, proof.challenge)
+        identity = verify_card_proof(
+            runtime.verifier, proof.presentation, nonce=nonce, audience=audience, require=named
+        )
+    except VerificationError as err:
+        raise InvalidInput(
+            f"the e-card proof fails {err.check}: {err.message}",
+            code=ErrorCode.CARD_PROOF_INVALID,
+            detail={"index": index, "check": err.check},
+        ) from err
+    differing = [name for name in named if identity.claims[name] != request.subject[name]]
+    if differing:
+        # which claims differ, never their values: the caller may not be the card's holder
+        raise Forbidden(
+            "the holder's e-card names another person than the credential subject",
+            code=ErrorCode.CARD_SUBJECT_MISMATCH,
+            detail={"index": index, "claims": differing},
+        )
+    return identity
+
+
 @dataclass
 class _FileHeads:
     """The heads of the training files a batch extends: read from the chain once per file,
@@ -633,9 +715,10 @@ def _issue(
     signed: list[IssuedCredential] = []
     files = _FileHeads(runtime, {})
     advances: dict[int, FileAdvance] = {}
+    audience = issuer_uri(entity)
     for index, request in enumerate(requests):
         credential_type = types[request.type]
-        holder_key = _holder_key(request, index)
+        holder_key = _bound_holder_key(runtime, request, index, audience=audience)
         training = _training_claims(request, holder_key, issued_at, index)
         extra: dict[str, Any] | None = None
         file_key = b""
@@ -782,6 +865,7 @@ def _register_chunk(
 # ------------------------------------------------------------------------------- idempotency
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+_CARD_FIELDS = ("card_proof", "require_card")
 _IDEMPOTENCY_KEY_CHARACTERS = frozenset(chr(c) for c in range(0x20, 0x7F))
 _in_flight: set[tuple[int, str]] = set()
 _in_flight_lock = threading.Lock()
@@ -822,8 +906,17 @@ def check_idempotency_key(key: str) -> str:
 def request_digest(requests: Sequence[CredentialRequest]) -> str:
     """SHA-256 (hex) of the canonical JSON of a parsed issuance request: keys sorted, no
     whitespace, defaults filled in, so two bodies that mean the same request match."""
+    # A request without the e-card digests as it did before card proofs existed.
     canonical = json.dumps(
-        {"credentials": [r.model_dump(mode="json") for r in requests]},
+        {
+            "credentials": [
+                r.model_dump(
+                    mode="json",
+                    exclude={name for name in _CARD_FIELDS if not getattr(r, name)},
+                )
+                for r in requests
+            ]
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -1231,10 +1324,13 @@ def verify_presentation(
     as_of: datetime | None,
     receipts: Sequence[Mapping[str, Any]],
     issuers: Callable[[bytes], Mapping[str, Any]] | None = None,
+    with_card: WithCard | None = None,
 ) -> dict[str, Any]:
     """The verification report of a presentation (SD-JWT with key binding, or vp+jwt);
     receipts are matched to credentials by the digest they prove. With `issuers` every
-    credential's report names its ``issuer`` as in `verify_credential`."""
+    credential's report names its ``issuer`` as in `verify_credential`. With `with_card` the
+    presentation is a credential with its holder's e-card: the report's ``card`` says whether
+    both are bound to one holder key (`_card_bound`), and ``verified`` requires it."""
     report = runtime.verifier.verify_presentation(
         token,
         nonce=nonce,
@@ -1245,4 +1341,62 @@ def verify_presentation(
     )
     as_dict = report.to_dict()
     as_dict["credentials"] = [_named(one, issuers) for one in report.credentials]
+    if with_card is not None:
+        _card_bound(as_dict, report, token, with_card, issuers)
     return record_verification("presentation", as_dict)  # metrics by check
+
+
+_CARD_BOUND_CHECKS = frozenset({CARD_CHECK, SAME_HOLDER_CHECK, DISCLOSURE_CHECK})
+
+
+def _card_bound(
+    as_dict: dict[str, Any],
+    report: PresentationReport,
+    token: str,
+    with_card: WithCard,
+    issuers: Callable[[bytes], Mapping[str, Any]] | None,
+) -> None:
+    """Add to `as_dict` the ``card`` section of a credential presented with the e-card
+    (`check_card_bound`): ``verified``, the failed ``check`` and its ``detail``, else the
+    holder key's thumbprint, the credential's id, the card (id, issuer, disclosed claims) and
+    ``name_matches`` (``null`` unless an expected name was given). The checks of its own
+    (``card``, ``same_holder``, ``disclosure``) join the report's ``checks``; a failed one
+    makes the whole report fail with it."""
+    try:
+        bound = check_card_bound(
+            report,
+            token,
+            require=with_card.require,
+            card_require=with_card.card_require,
+            expected_name=with_card.expected_name,
+        )
+    except VerificationError as err:
+        as_dict["card"] = {"verified": False, "check": err.check, "detail": err.message}
+        if err.check in _CARD_BOUND_CHECKS:
+            as_dict["checks"].append(
+                {"check": err.check, "status": "failed", "detail": err.message}
+            )
+        as_dict["verified"] = False
+        as_dict["verdict"] = f"not verified: {err.check} failed"
+        return
+    as_dict["checks"].append(
+        {
+            "check": SAME_HOLDER_CHECK,
+            "status": "passed",
+            "detail": "the credential and the e-card are bound to one holder key",
+        }
+    )
+    card = bound.card
+    as_dict["card"] = {
+        "verified": True,
+        "check": None,
+        "detail": "a credential with the e-card of its holder",
+        "holder": b64url_encode(bound.holder_thumbprint),
+        "credential": "0x" + bound.credential.credential_id.hex(),
+        "card": {
+            "id": "0x" + card.credential_id.hex(),
+            "issuer": dict(issuers(card.issuer_id)) if issuers else "0x" + card.issuer_id.hex(),
+            "claims": dict(card.claims),
+        },
+        "name_matches": bound.name_matches,
+    }

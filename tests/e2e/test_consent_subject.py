@@ -116,7 +116,7 @@ def test_only_the_data_subject_grants_a_usable_consent(
 
     # 3. ...so the intruder signs the grant and proves its own identity through the API
     wire_request = ConsentRequest.from_json(created["request"])
-    card = intruder.card()
+    card = intruder.card_token()
     assert card is not None
     forged = present_identity_proof(
         card,

@@ -9,8 +9,6 @@ name, ID number or card number in clear."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,13 @@ from jwcrypto import jwk as jc_jwk
 from sd_jwt.verifier import SDJWTVerifier
 
 from node_adapter import Chain, Deployment
+from tests.fixtures.privacy import assert_no_person_on_chain, cardholder_values
 from tests.fixtures.running_service import (
     RunningService,
-    environment_without_hrss,
+    new_wallet,
     running_service,  # noqa: F401  (fixture)
 )
+from tests.fixtures.running_service import run_wallet as _run
 from wallet_sdk.credentials import (
     SOCIAL_SECURITY_CARD,
     CardStatusReason,
@@ -33,12 +33,10 @@ from wallet_sdk.credentials import (
     DirectTrustView,
 )
 from wallet_sdk.jose import b64url_decode, b64url_encode
-from wallet_sdk.privacy import PersonalValue, scan_chain_for
 from wallet_sdk.wallet import Wallet
 
 pytestmark = pytest.mark.anvil
 
-BIN = Path(sys.executable).parent
 PASSPHRASE = "correct horse battery staple"
 CARD = {
     "name": "陈秀英",
@@ -56,23 +54,7 @@ def chain(running_service: RunningService) -> Chain:  # noqa: F811
 
 
 def _wallet(workdir: Path, name: str) -> list[str]:
-    passphrase = workdir / f"{name}-passphrase"
-    passphrase.write_text(PASSPHRASE + "\n")
-    args = ["--wallet", str(workdir / name), "--passphrase-file", str(passphrase)]
-    _run("init", *args)
-    return args
-
-
-def _run(*args: str, expect: int = 0) -> str:
-    result = subprocess.run(
-        [str(BIN / "hrss-wallet"), *args],
-        env={**environment_without_hrss(), "HRSS_DEV_MODE": "true"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == expect, f"{args}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
+    return new_wallet(workdir, name, PASSPHRASE)
 
 
 def _post(service: RunningService, path: str, body: Any, client_id: str) -> httpx.Response:
@@ -186,16 +168,11 @@ def test_activation_end_to_end(
     for value in (CARD["name"], CARD["idNumber"], CARD["cardNumber"]):
         for form in (value.encode(), value.encode().hex().encode()):
             assert form not in database, f"{value!r} in the database"
-    controls = [PersonalValue.binary("control-card", verified.credential_id)]
-    personal = [
-        PersonalValue.person_name(CARD["name"]),
-        PersonalValue.id_number(CARD["idNumber"]),
-        PersonalValue.text("card-number", CARD["cardNumber"]),
-    ]
-    report = scan_chain_for([*controls, *personal], chain)
-    assert report.hits_for("control-card"), "the scan does not see the card's id: it is blind"
-    leaked = [hit for hit in report.hits if hit.label != "control-card"]
-    assert not leaked, "personal data on chain:\n" + "\n".join(h.describe() for h in leaked[:3])
+    assert_no_person_on_chain(
+        chain,
+        control=("control-card", verified.credential_id),
+        personal=cardholder_values(CARD),
+    )
 
 
 def _payload_text(jwt: str) -> str:

@@ -35,6 +35,7 @@ from wallet_sdk.credentials.holder import (
     disclosed_claim_names,
     present_sd_jwt,
     present_vc_jwt,
+    select_sd_jwt,
 )
 from wallet_sdk.credentials.issuer import (
     IssuanceError,
@@ -169,6 +170,7 @@ __all__ = [
     "present_sd_jwt",
     "present_vc_jwt",
     "require_v2_context",
+    "select_sd_jwt",
     "training_file_id",
     "training_period",
     "unenvelope",

@@ -153,7 +153,9 @@ async def verify_presentation(
     body: VerifyPresentationBody, runtime: VerifyingRuntimeDep, request: Request
 ) -> dict[str, Any]:
     """The verification report of a presentation bound to the caller's nonce and audience;
-    each credential's report names its ``issuer`` as ``POST /v1/credentials/verify`` does."""
+    each credential's report names its ``issuer`` as ``POST /v1/credentials/verify`` does.
+    With ``with_card``: a credential with its holder's e-card in one ``vp+jwt``, reported
+    under ``card`` (one holder key, the card's disclosed claims, ``name_matches``)."""
     return service.verify_presentation(
         runtime=runtime,
         token=body.presentation,
@@ -162,6 +164,7 @@ async def verify_presentation(
         as_of=body.as_of,
         receipts=body.anchor_receipts,
         issuers=_issuer_names(request),
+        with_card=body.with_card,
     )
 
 

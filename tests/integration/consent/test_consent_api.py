@@ -370,7 +370,7 @@ def test_a_grant_by_another_cardholder_is_a_subject_mismatch(
     # ...so it signs one itself and proves its own identity, through the API
     request = ConsentRequest.from_json(created["request"])
     signed = sign_grant(request, private_key=intruder._holder_key.private_bytes(), now=_now())
-    card = intruder.card()
+    card = intruder.card_token()
     assert card is not None
     with_proof = present_identity_proof(
         card,

@@ -190,6 +190,9 @@ class ConsentPublic(_Wire):
     granted_at: int
     withdrawn_at: int | None
     receipts: list[str]
+    earlier_phone: bool = False
+    """Granted with an earlier phone of the person (a holder the caller succeeds): listed for
+    the person, withdrawable from the new wallet."""
 
 
 class ConsentCheckRequest(_Wire):

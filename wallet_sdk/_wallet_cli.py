@@ -19,13 +19,12 @@ from typing import Any
 import click
 import httpx
 
-from wallet_sdk.card_activation import create_activation_proof
-from wallet_sdk.consent import ConsentRequest, verify_consent_receipt
+from wallet_sdk.consent import ConsentRequest, RegistryDomain, verify_consent_receipt
 from wallet_sdk.credentials import VC_SD_JWT_TYP, entity_id_from_uri, issuer_uri
 from wallet_sdk.credentials.card_proof import ISSUANCE_PURPOSE
 from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
-from wallet_sdk.jose import Jwk
+from wallet_sdk.jose import Jwk, b64url_decode
 from wallet_sdk.wallet import Wallet
 
 __all__ = ["WALLET_COMMANDS"]
@@ -285,10 +284,17 @@ def consent_withdraw(
     service_url: str | None,
     token: str | None,
 ) -> None:
-    """Sign the withdrawal of CONSENT_ID (0x-hex); print it or relay it."""
+    """Sign the withdrawal of CONSENT_ID (0x-hex); print it or relay it. A consent granted
+    with an earlier phone (see `consent list --service`) is withdrawn from this wallet too,
+    with --service and --token."""
     wallet = _open(wallet_dir, passphrase_file)
     try:
-        withdrawal = wallet.withdraw_consent(bytes.fromhex(consent_id.removeprefix("0x")))
+        raw_id = bytes.fromhex(consent_id.removeprefix("0x"))
+        if service_url is not None and token and not wallet.has_consent(raw_id):
+            domain = _earlier_consent_registry(service_url.rstrip("/"), token, consent_id)
+            withdrawal = wallet.withdraw_earlier_consent(raw_id, domain)
+        else:
+            withdrawal = wallet.withdraw_consent(raw_id)
     except (WalletError, ValueError) as err:
         _fail(err)
         return
@@ -356,11 +362,42 @@ def consent_verify_receipt(
     click.echo("VERIFIED" if view is not None else "OFFLINE CHECKS PASSED (chain not checked)")
 
 
+def _earlier_consent_registry(service: str, token: str, consent_id: str) -> RegistryDomain:
+    """The registry of a consent granted with an earlier phone, from the grant receipt the
+    service lists for the cardholder. Read without checking the service's signature: it only
+    decides which registry the withdrawal is signed for, and a wrong one is refused on chain.
+    Raises `FormatError` when the service lists no such consent."""
+    for listed in _call("GET", f"{service}/v1/me/consents", token).json():
+        if listed.get("consent_id", "").lower() == consent_id.lower() and listed["receipts"]:
+            body = json.loads(b64url_decode(listed["receipts"][0].split(".")[1]))
+            return RegistryDomain.from_json(body["consent"]["registry"])
+    raise FormatError(f"the service lists no consent {consent_id} of yours")
+
+
 @consent_group.command("list")
 @_wallet_option
 @_pass_option
-def consent_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
-    """List the consents this wallet signed."""
+@click.option("--service", "service_url", help="List what the service holds for you instead.")
+@click.option("--token", help="Cardholder access token (from `login`), with --service.")
+def consent_list(
+    wallet_dir: Path, passphrase_file: Path | None, service_url: str | None, token: str | None
+) -> None:
+    """List the consents this wallet signed; with --service and --token, the consents the
+    service holds for you, those granted with an earlier phone marked ``earlier-phone``."""
+    if service_url is not None:
+        if not token:
+            _fail(FormatError("--service needs --token (from `login`)"))
+        for listed in _call("GET", f"{service_url.rstrip('/')}/v1/me/consents", token).json():
+            line = [
+                listed["consent_id"],
+                listed["state"],
+                listed["data_user"],
+                ",".join(listed["purposes"]),
+            ]
+            if listed.get("earlier_phone"):
+                line.append("earlier-phone")
+            click.echo("\t".join(line))
+        return
     wallet = _open(wallet_dir, passphrase_file)
     for stored in wallet.consents():
         state = "withdrawn" if stored.withdrawal is not None else "granted"
@@ -711,7 +748,8 @@ def contract_list(me: _Cardholder) -> None:
     from wallet_sdk.evidence import contract_line
 
     for contract in _call("GET", f"{me.service}/v1/me/labour-contracts", me.token).json():
-        click.echo(contract_line(contract, party="employer_name"))
+        line = contract_line(contract, party="employer_name")
+        click.echo(line + "\tearlier-phone" if contract.get("earlier_phone") else line)
 
 
 @contract_group.command("show")
@@ -787,7 +825,7 @@ def card_activate(
     wallet = _open(wallet_dir, passphrase_file)
     at = _now(now)
     try:
-        proof = create_activation_proof(code.strip().upper(), key=wallet.credential_key, now=at)
+        proof = wallet.card_activation_proof(code.strip().upper(), now=at)
     except WalletError as err:
         _fail(err)
         return

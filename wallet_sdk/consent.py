@@ -1168,6 +1168,9 @@ class ConsentReceipt:
     block_time: int
     withdrawal: SignedWithdrawal | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    withdrawn_by: str | None = None
+    """The holder's successor (the person's later phone) that signed the withdrawal; ``None``
+    when the holder did. `verify_consent_receipt_on_chain` checks the succession."""
 
     @property
     def consent_id(self) -> bytes:
@@ -1186,8 +1189,11 @@ def issue_consent_receipt(
     block_number: int,
     block_time: int,
     withdrawal: SignedWithdrawal | None = None,
+    withdrawn_by: str | None = None,
 ) -> str:
     """Sign a consent receipt as a compact JWS (``typ`` ``hrss-consent-receipt+jwt``).
+    `withdrawn_by` names the holder's successor (the person's later phone) that signed the
+    withdrawal, once the registry accepted it from that successor.
 
     Raises `FormatError` when a withdrawal receipt lacks its withdrawal (or a grant receipt
     has one), `SignatureError` when `key` has no private part.
@@ -1218,6 +1224,8 @@ def issue_consent_receipt(
     }
     if withdrawal is not None:
         body["withdrawal"] = withdrawal.to_json()
+    if withdrawn_by is not None:
+        body["withdrawn_by"] = _address(withdrawn_by, "withdrawn_by")
     return sign_compact(_canonical(body), key, headers={"typ": CONSENT_RECEIPT_TYP})
 
 
@@ -1232,11 +1240,12 @@ def verify_consent_receipt(
     Checks, in order: 1. the service's signature under a trusted key (``issuer``, ``key``,
     JWS checks); 2. the format (``format``); 3. the grant answers the embedded request
     (``request``); 4. the holder's EIP-712 signature and the commitments (``signature``,
-    ``commitment``); 5. for a withdrawal, that the holder signed it (``withdrawal``);
-    6. for a grant, with a `card_verifier` (it reads the chain), when the request names a
-    subject or the grant carries an e-card proof: `verify_identity_proof` with the card's
-    status and the key binding judged at the grant's block time (``subject``, ``card``,
-    ``status``, ...).
+    ``commitment``); 5. for a withdrawal, that the holder signed it, or the successor the
+    receipt names as ``withdrawn_by`` (``withdrawal``; the succession itself is on chain,
+    checked by `verify_consent_receipt_on_chain`); 6. for a grant, with a `card_verifier` (it
+    reads the chain), when the request names a subject or the grant carries an e-card proof:
+    `verify_identity_proof` with the card's status and the key binding judged at the grant's
+    block time (``subject``, ``card``, ``status``, ...).
     Without one, checks 1-5 run offline and the identity proof rests on the service's word.
     Raises `VerificationError` naming the failed check.
     """
@@ -1285,6 +1294,9 @@ def verify_consent_receipt(
             block_time=_int(transaction, "block_time"),
             withdrawal=withdrawal,
             raw=body,
+            withdrawn_by=(
+                None if body.get("withdrawn_by") is None else _address(body["withdrawn_by"])
+            ),
         )
     except (WalletError, ValueError, KeyError, TypeError) as err:
         raise VerificationError("format", f"malformed consent receipt: {err}") from err
@@ -1298,11 +1310,11 @@ def verify_consent_receipt(
         raise VerificationError("request", "the grant does not answer the embedded request")
     # 4. holder signature and commitments
     consent.verify()
-    # 5. withdrawal signed by the same holder, for this consent
+    # 5. withdrawal signed by the same holder (or the successor named), for this consent
     if withdrawal is not None and (
         withdrawal.consent_id != consent.consent_id
         or withdrawal.domain != consent.domain
-        or withdrawal.signer() != consent.terms.holder
+        or withdrawal.signer() not in (consent.terms.holder, receipt.withdrawn_by)
     ):
         raise VerificationError(
             "withdrawal", "the withdrawal is not the holder's, for this consent"
@@ -1350,6 +1362,8 @@ class ConsentView(Protocol):
 
     def consent_of(self, registry: str, consent_id: bytes) -> ConsentOnChain | None: ...
 
+    def is_successor_of(self, registry: str, holder: str, candidate: str) -> bool: ...
+
 
 def verify_consent_receipt_on_chain(receipt: ConsentReceipt, view: ConsentView) -> ConsentOnChain:
     """Check a verified receipt against the chain itself, trusting no service.
@@ -1357,7 +1371,8 @@ def verify_consent_receipt_on_chain(receipt: ConsentReceipt, view: ConsentView) 
     Checks, in order: 1. the view is on the receipt's chain (``chain``); 2. the registry
     holds the consent (``recorded``); 3. holder, grantee, commitments and validity are the
     signed terms (``terms``); 4. a withdrawal receipt's consent is withdrawn on chain
-    (``withdrawn``). Raises `VerificationError` naming the check; a chain that cannot answer
+    (``withdrawn``); 5. a withdrawal by a successor: the registry records the succession
+    (``succession``). Raises `VerificationError` naming the check; a chain that cannot answer
     fails check ``chain``.
     """
     domain = receipt.consent.domain
@@ -1385,4 +1400,14 @@ def verify_consent_receipt_on_chain(receipt: ConsentReceipt, view: ConsentView) 
     # 4. withdrawn, when the receipt says so
     if receipt.event is ReceiptEvent.WITHDRAWAL and on_chain.withdrawn_at == 0:
         raise VerificationError("withdrawn", "the registry does not show the withdrawal")
+    # 5. the successor that withdrew succeeds the holder
+    if receipt.withdrawn_by is not None:
+        try:
+            succeeds = view.is_successor_of(domain.address, terms.holder, receipt.withdrawn_by)
+        except Exception as err:  # fail closed, as in 1.
+            raise VerificationError("chain", f"the chain cannot answer: {err}") from err
+        if not succeeds:
+            raise VerificationError(
+                "succession", "the registry holds no succession from the holder to the signer"
+            )
     return on_chain

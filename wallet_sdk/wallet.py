@@ -36,11 +36,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from wallet_sdk.card_activation import create_activation_proof
 from wallet_sdk.consent import (
     ConsentReceipt,
     ConsentRequest,
     DataCategory,
     Purpose,
+    RegistryDomain,
     SignedConsent,
     SignedWithdrawal,
     address_of_public_key,
@@ -269,6 +271,16 @@ class Wallet:
         """The credential holder key (private): for presentations and key binding."""
         return self._credential_key
 
+    def card_activation_proof(self, code: str, *, now: int) -> str:
+        """The proof that redeems an e-card activation `code`: signed by the credential key
+        the card will bind, naming and proving the holder address (so that the card desk can
+        record the holder succession when the card later moves to a new phone).
+
+        Raises `FormatError` as `create_activation_proof` does."""
+        return create_activation_proof(
+            code, key=self._credential_key, now=now, holder_key=self._holder_key
+        )
+
     # -- QR login ---------------------------------------------------------------------------
 
     def answer_login(
@@ -383,6 +395,16 @@ class Wallet:
         self._write_store()
         return withdrawal
 
+    def withdraw_earlier_consent(
+        self, consent_id: bytes, domain: RegistryDomain
+    ) -> SignedWithdrawal:
+        """Sign, with this wallet's holder key, the withdrawal of a consent granted with an
+        earlier phone of the person (not in this wallet): ``ConsentRegistry`` accepts it from
+        the holder's successor once a card issuer recorded the succession.
+
+        Raises `FormatError` when `consent_id` is not 32 bytes."""
+        return sign_withdrawal(consent_id, domain, private_key=self._holder_key.private_bytes())
+
     def add_consent_receipt(
         self, token: str, *, trusted_keys: Mapping[str, Sequence[Jwk]]
     ) -> ConsentReceipt:
@@ -418,6 +440,11 @@ class Wallet:
                 )
             )
         return tuple(result)
+
+    def has_consent(self, consent_id: bytes) -> bool:
+        """Whether this wallet signed the consent `consent_id`."""
+        wanted = "0x" + bytes(consent_id).hex()
+        return any(entry["consent"]["consent_id"] == wanted for entry in self._state["consents"])
 
     def _consent_entry(self, consent_id: bytes) -> dict[str, Any]:
         wanted = "0x" + bytes(consent_id).hex()

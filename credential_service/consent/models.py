@@ -223,6 +223,9 @@ class ConsentPublic(_Wire):
     withdrawn_at: int | None
     subject_verified: bool
     receipts: list[str]
+    earlier_phone: bool = False
+    """Granted with an earlier phone of the person (a holder the caller succeeds): listed for
+    the person, withdrawable from the new wallet."""
 
 
 class ConsentCheckRequest(_Wire):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -447,8 +447,13 @@ def relay_withdrawal(
     consent_id: bytes,
     payload: Mapping[str, Any],
     now: int,
+    earlier: Sequence[str] = (),
 ) -> ConsentReceiptPublic:
     """Relay a cardholder's signed withdrawal; it takes effect from the block it lands in.
+
+    The consent is the cardholder's own, or one granted with an earlier phone of the person
+    (a holder in `earlier`, which `holder` succeeds on ``ConsentRegistry``): the new wallet
+    signs the withdrawal of that one, and its receipt names it as ``withdrawn_by``.
 
     Raises ``NotFound`` (``consent_not_found``: unknown, or another cardholder's),
     ``InvalidInput`` (``consent_signature_invalid``), ``Conflict``
@@ -457,7 +462,11 @@ def relay_withdrawal(
     withdrawal: SignedWithdrawal = _parse(SignedWithdrawal, payload)
     key = _hex(consent_id)
     record = session.get(ConsentRecord, key)
-    if record is None or record.holder != holder or withdrawal.consent_id != consent_id:
+    if (
+        record is None
+        or record.holder not in (holder, *earlier)
+        or withdrawal.consent_id != consent_id
+    ):
         raise NotFound("no such consent", code=ErrorCode.CONSENT_NOT_FOUND)
     if record.state == ConsentState.WITHDRAWN:
         raise Conflict("the consent is withdrawn already", code=ErrorCode.CONSENT_ALREADY_WITHDRAWN)
@@ -466,9 +475,10 @@ def relay_withdrawal(
         signer_address = withdrawal.signer()
     except VerificationError as err:
         raise InvalidInput(str(err), code=ErrorCode.CONSENT_SIGNATURE_INVALID) from err
-    if signer_address != record.holder or withdrawal.domain != signed.domain:
+    if signer_address not in (record.holder, holder) or withdrawal.domain != signed.domain:
         raise InvalidInput(
-            "the withdrawal is not signed by the consent's holder for its registry",
+            "the withdrawal is not signed by the consent's holder (or the cardholder who "
+            "succeeds it) for its registry",
             code=ErrorCode.CONSENT_SIGNATURE_INVALID,
         )
     try:
@@ -494,6 +504,7 @@ def relay_withdrawal(
         block_number=relayed.block_number,
         block_time=relayed.block_time,
         withdrawal=withdrawal,
+        withdrawn_by=None if signer_address == record.holder else signer_address,
     )
     session.exec(
         update(ConsentRecord)
@@ -660,7 +671,10 @@ def _credit_codes(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def _to_public(
-    session: Session, signer: ConsentSigner, records: Sequence[ConsentRecord]
+    session: Session,
+    signer: ConsentSigner,
+    records: Sequence[ConsentRecord],
+    earlier: Collection[str] = (),
 ) -> list[ConsentPublic]:
     codes = _credit_codes(session, {r.organisation_id for r in records})
     receipts: dict[str, list[str]] = {}
@@ -696,6 +710,7 @@ def _to_public(
                 withdrawn_at=record.withdrawn_at,
                 subject_verified=record.subject_verified,
                 receipts=receipts.get(record.consent_id, []),
+                earlier_phone=record.holder in earlier,
             )
         )
     return result
@@ -725,22 +740,26 @@ def get_data_user_consent(
 
 
 def list_holder_consents(
-    *, session: Session, signer: ConsentSigner, holder: str
+    *, session: Session, signer: ConsentSigner, holder: str, earlier: Sequence[str] = ()
 ) -> list[ConsentPublic]:
-    """Every consent of the cardholder `holder`, and no one else's."""
+    """Every consent of the cardholder `holder` and of the holder addresses of the person's
+    earlier phones (`earlier`, marked ``earlier_phone``), and no one else's."""
     records = session.exec(
         select(ConsentRecord)
-        .where(col(ConsentRecord.holder) == holder)
+        .where(col(ConsentRecord.holder).in_([holder, *earlier]))
         .order_by(col(ConsentRecord.created_at))
     ).all()
-    return _to_public(session, signer, records)
+    return _to_public(session, signer, records, earlier)
 
 
-def list_holder_data_use(*, session: Session, holder: str) -> list[DataUsePublic]:
-    """Every check made against the cardholder's consents, allowed or denied, newest last."""
+def list_holder_data_use(
+    *, session: Session, holder: str, earlier: Sequence[str] = ()
+) -> list[DataUsePublic]:
+    """Every check made against the cardholder's consents and those of the person's earlier
+    phones (`earlier`), allowed or denied, newest last."""
     rows = session.exec(
         select(DataUseCheck)
-        .where(col(DataUseCheck.holder) == holder)
+        .where(col(DataUseCheck.holder).in_([holder, *earlier]))
         .order_by(col(DataUseCheck.id))
     ).all()
     codes = _credit_codes(session, {r.organisation_id for r in rows})

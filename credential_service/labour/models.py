@@ -184,3 +184,6 @@ class ContractPublic(BaseModel):
     key_terms: dict[int, dict[str, Any]] | None = None
     created_at: datetime
     updated_at: datetime
+    earlier_phone: bool = False
+    """Signed with an earlier phone of the person (the employee's holder address is one the
+    calling cardholder succeeds); only in the employee's own listing."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -565,12 +565,20 @@ def contract_for_employer(
     return contract
 
 
-def contract_for_employee(*, session: Session, holder: str, contract_id: str) -> LabourContract:
-    """The contract if the cardholder `holder` is its employee. Raises `NotFound` otherwise."""
+def contract_for_employee(
+    *, session: Session, holder: str, contract_id: str, earlier: Sequence[str] = ()
+) -> LabourContract:
+    """The contract if the cardholder `holder`, or one of the person's earlier phones
+    (`earlier`, holder addresses `holder` succeeds), is its employee. Raises `NotFound`
+    otherwise."""
     contract = session.get(LabourContract, contract_id)
-    if contract is None or contract.employee_holder != holder.lower():
+    if contract is None or contract.employee_holder not in _lowered(holder, earlier):
         raise _not_found(contract_id)
     return contract
+
+
+def _lowered(holder: str, earlier: Sequence[str]) -> list[str]:
+    return [address.lower() for address in (holder, *earlier)]
 
 
 def list_for_employer(*, session: Session, employer: Organisation) -> list[LabourContract]:
@@ -583,11 +591,15 @@ def list_for_employer(*, session: Session, employer: Organisation) -> list[Labou
     )
 
 
-def list_for_employee(*, session: Session, holder: str) -> list[LabourContract]:
+def list_for_employee(
+    *, session: Session, holder: str, earlier: Sequence[str] = ()
+) -> list[LabourContract]:
+    """The contracts of the cardholder `holder` and of the person's earlier phones
+    (`earlier`)."""
     return list(
         session.exec(
             select(LabourContract)
-            .where(LabourContract.employee_holder == holder.lower())
+            .where(col(LabourContract.employee_holder).in_(_lowered(holder, earlier)))
             .order_by(col(LabourContract.created_at))
         ).all()
     )

@@ -16,6 +16,7 @@ from credential_service.api.deps import (
     require_scope,
 )
 from credential_service.api.routes.credentials import RuntimeDep
+from credential_service.cards.service import holder_predecessors
 from credential_service.consent import service
 from credential_service.consent.models import (
     ConsentCheckPublic,
@@ -164,7 +165,9 @@ def withdraw_consent(
     cardholder: CurrentCardholder,
     now: NowDep,
 ) -> ConsentReceiptPublic:
-    """Relay the cardholder's signed withdrawal; it takes effect from its block."""
+    """Relay the cardholder's signed withdrawal; it takes effect from its block. A consent
+    granted with an earlier phone of the person is withdrawn with the new wallet's signature
+    (the chain accepts it from the holder's successor)."""
     _require(cardholder, "consents:withdraw")
     return service.relay_withdrawal(
         session=session,
@@ -174,4 +177,5 @@ def withdraw_consent(
         consent_id=bytes.fromhex(consent_id[2:]),
         payload=body,
         now=int(now.timestamp()),
+        earlier=holder_predecessors(session=session, holder=cardholder.address),
     )

@@ -20,6 +20,7 @@ from credential_service.api.deps import (
     require_scope,
 )
 from credential_service.api.errors import invalid_field
+from credential_service.cards.service import holder_predecessors
 from credential_service.errors import ErrorCode, Forbidden, InvalidInput
 from credential_service.labour import service
 from credential_service.labour.models import (
@@ -359,17 +360,26 @@ def employer_report(
 def _employee_contract(
     session: Session, cardholder: Cardholder, contract_id: str
 ) -> LabourContract:
+    holder = _cardholder(cardholder)
     return service.contract_for_employee(
-        session=session, holder=_cardholder(cardholder), contract_id=contract_id
+        session=session,
+        holder=holder,
+        contract_id=contract_id,
+        earlier=holder_predecessors(session=session, holder=holder),
     )
 
 
 @router.get("/v1/me/labour-contracts", response_model=list[ContractPublic])
 def my_contracts(session: SessionDep, desk: DeskDep, cardholder: CurrentCardholder) -> Any:
+    """The cardholder's contracts, and those signed with the person's earlier phones
+    (``earlier_phone``)."""
     holder = _cardholder(cardholder)
+    earlier = holder_predecessors(session=session, holder=holder)
     return [
-        _public(session, desk, c, False)
-        for c in service.list_for_employee(session=session, holder=holder)
+        _public(session, desk, c, False).model_copy(
+            update={"earlier_phone": c.employee_holder != holder.lower()}
+        )
+        for c in service.list_for_employee(session=session, holder=holder, earlier=earlier)
     ]
 
 

@@ -90,6 +90,7 @@ def _consent_request(service: RunningService) -> dict[str, Any]:
             "data_categories": ["employment-history"],
             "duration_seconds": 30 * 86400,
             "contact": f"数据保护专员 {PHONE}",
+            "subject_id_number": CARD["idNumber"],
         },
         headers=service.headers(service.client_id("data_user")),
         timeout=60,

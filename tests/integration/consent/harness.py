@@ -59,20 +59,26 @@ class ConsentService:
     def org_headers(self, client_id: str) -> dict[str, str]:
         return bearer_headers(self.client, client_id, self.keys[client_id])
 
+    def card_centre(self) -> str:
+        """The demo card centre's client id, allowed by its province to issue the e-card (once,
+        whichever test asks first)."""
+        centre = self.client_of(OrganisationKind.CARD_ISSUER)
+        if not self._cards_allowed:
+            allow_card_type(
+                self.client.request,
+                province=self.org_headers(self.client_of(OrganisationKind.PROVINCE)),
+                centre=centre,
+            )
+            self._cards_allowed = True
+        return centre
+
     def wallet(self, id_number: str | None = None, *, card: bool = True) -> Wallet:
         """A cardholder's wallet with the e-card of `id_number` (default: a new person of
         their own; none when not `card`)."""
         self._wallets += 1
         wallet = Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
         if card:
-            centre = self.client_of(OrganisationKind.CARD_ISSUER)
-            if not self._cards_allowed:  # its province allows the e-card type, once
-                allow_card_type(
-                    self.client.request,
-                    province=self.org_headers(self.client_of(OrganisationKind.PROVINCE)),
-                    centre=centre,
-                )
-                self._cards_allowed = True
+            centre = self.card_centre()
             person = id_number or citizen_id(self._wallets)
             give_card(
                 self.client.request,

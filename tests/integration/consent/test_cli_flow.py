@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from credential_service.models import OrganisationKind
 from tests.fixtures.cards import card_subject, citizen_id, give_card
 from tests.integration.consent.harness import ISSUER_URL, ConsentService
 from wallet_sdk.cli import main
@@ -49,7 +48,7 @@ def test_login_grant_and_withdraw_from_the_command_line(
         service.client.request,
         Wallet.open(tmp_path / "w", "cli passphrase"),
         card_subject(person),
-        centre=service.org_headers(service.client_of(OrganisationKind.CARD_ISSUER)),
+        centre=service.org_headers(service.card_centre()),
     )
     qr = service.request_consent(data_user, person)["qr"]
     grant = runner.invoke(

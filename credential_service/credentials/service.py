@@ -59,6 +59,7 @@ from credential_service.errors import (
     NotFound,
     Unprocessable,
 )
+from credential_service.models import KeyAlgorithm as OrganisationKeyAlgorithm
 from credential_service.models import Organisation, OrganisationKind, utc_now
 from credential_service.observability import record_verification
 from credential_service.sealing import SealBroken, open_sealed, seal
@@ -106,7 +107,7 @@ from wallet_sdk.credentials.card_proof import (
     check_card_bound,
     verify_card_proof,
 )
-from wallet_sdk.jose import Curve, Jwk, b64url_encode
+from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_encode
 from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
@@ -140,7 +141,6 @@ FILE_ENTRY_BATCH = 80
 """Credentials per transaction when a batch holds training file entries: a registration with
 its file head advance costs about 141,000 gas (71,000 of it the head's three new slots), so 80
 stay near 11.3 M gas, under the in-process chain's 12 M and a usual 30 M block gas limit."""
-_CHAIN_ALG = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
 _TO_CHAIN_STATUS = {
     CredentialState.ACTIVE: CredentialStatus.ACTIVE,
     CredentialState.SUSPENDED: CredentialStatus.SUSPENDED,
@@ -274,7 +274,7 @@ def _new_signing_key(
                 controller,
                 id=_entity_id(issuer),
                 key_id=key.thumbprint(),
-                alg=_CHAIN_ALG[key.curve],
+                alg=KeyAlgorithm(key.curve.registry_code),
                 purpose=KeyPurpose.CREDENTIAL_SIGNING,
                 public_key=key.raw_public_key(),
                 valid_from=valid_from,
@@ -329,10 +329,16 @@ def list_signing_keys(
 
 
 def rotate_signing_key(
-    *, session: Session, runtime: CredentialRuntime, issuer: Organisation, now: datetime
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    now: datetime,
+    algorithm: OrganisationKeyAlgorithm | None = None,
 ) -> SigningKeyPublic:
     """Routine rotation: a new key registered from now, the old key's validity ended now.
-    Credentials signed under the old key keep verifying as of their issue time."""
+    Credentials signed under the old key keep verifying as of their issue time. The new key
+    signs with `algorithm`, by default with the old key's."""
     _require_active_issuer(session=session, issuer=issuer)
     at = _chain_time(runtime, now)
     # The key to end is the open one (no end, not revoked), even when a rotation earlier in
@@ -355,8 +361,9 @@ def rotate_signing_key(
             select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == issuer.id)
         ).all()
     )
+    curve = old_key.curve if algorithm is None else JwsAlgorithm(algorithm.value).curve
     new_row, new_key = _new_signing_key(
-        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count
+        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count, curve=curve
     )
     # The old key ends where the new one begins: the new key's registration block (the old
     # key's window must not end before it began, hence the max).

@@ -56,7 +56,8 @@ from credential_service.services.organisations import (
     accreditation_standing,
     find_organisation,
 )
-from wallet_sdk.jose import b64url_decode
+from wallet_sdk.errors import VerificationError
+from wallet_sdk.jose import b64url_decode, verify_compact
 
 GRANT_TYPE = "client_credentials"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -313,26 +314,34 @@ def _refuse_if_signed_by_ended_key(
     both; the chain tells whether the key was revoked (compromise) or its validity ended.
     """
     for key in ended:
-        public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
         try:
-            jwt.decode(
-                assertion,
-                key=public,
-                algorithms=[key.alg],
-                options={
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_aud": False,
-                    "verify_iss": False,
-                },
-            )
-        except jwt.InvalidTokenError:
+            if not _signed_by(assertion, key):
+                continue
+        except ClientAuthenticationFailed:
             continue
         on_chain = ledger.key_on_chain(key_id=b64url_decode(key.key_id))
         if on_chain is not None and 0 < on_chain.revoked_at <= int(now.timestamp()):
             raise _reject("the client key was revoked", ErrorCode.CLIENT_KEY_REVOKED)
         raise _reject("the client key's validity has ended", ErrorCode.CLIENT_KEY_EXPIRED)
+
+
+def _signed_by(assertion: str, key: OrganisationKey) -> bool:
+    """Whether `key` signed the assertion, under the key's own algorithm only.
+
+    Signatures go through `wallet_sdk.jose`, the one JWS implementation, which knows every
+    algorithm an organisation key may have (``SM2SM3`` too, which PyJWT does not). Raises
+    ``ClientAuthenticationFailed`` (``assertion_malformed``) when the token is refused for
+    anything but its signature (size, encoding, ``crit``)."""
+    public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).key
+    try:
+        verify_compact(assertion, public, algorithms=(key.alg,))
+    except VerificationError as err:
+        if err.check == "signature":
+            return False
+        raise _reject(
+            f"the assertion is invalid: {err.message}", ErrorCode.ASSERTION_MALFORMED
+        ) from err
+    return True
 
 
 def _verify_assertion(
@@ -345,19 +354,25 @@ def _verify_assertion(
 ) -> tuple[dict[str, Any], OrganisationKey]:
     """The verified claims and the key that verified them."""
     for key in candidates:
-        public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
+        if not _signed_by(assertion, key):
+            continue
         try:
+            # The signature is checked above; PyJWT checks the registered claims.
             claims: dict[str, Any] = jwt.decode(
                 assertion,
-                key=public,
-                algorithms=[key.alg],
                 audience=[policy.token_endpoint, policy.issuer],
                 issuer=client_id,
                 leeway=policy.leeway,
-                options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+                options={
+                    "verify_signature": False,
+                    "verify_exp": True,
+                    "verify_nbf": True,
+                    "verify_iat": True,
+                    "verify_aud": True,
+                    "verify_iss": True,
+                    "require": ["iss", "sub", "aud", "exp", "iat", "jti"],
+                },
             )
-        except jwt.InvalidSignatureError:
-            continue
         except jwt.ExpiredSignatureError as err:
             raise _reject("the assertion has expired", ErrorCode.ASSERTION_EXPIRED) from err
         except jwt.InvalidAudienceError as err:

@@ -96,6 +96,8 @@ class ErrorCode(StrEnum):
     ACTIVATION_CODE_UNKNOWN = "activation_code_unknown"
     ACTIVATION_CODE_USED = "activation_code_used"
     ACTIVATION_CODE_EXPIRED = "activation_code_expired"
+    CARD_REQUIRED = "card_required"
+    CARD_NOT_ACTIVE = "card_not_active"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"

@@ -50,6 +50,7 @@ from wallet_sdk.consent import (
     verify_consent_receipt,
 )
 from wallet_sdk.credentials import (
+    SOCIAL_SECURITY_CARD_VCT,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     CredentialReport,
@@ -57,7 +58,13 @@ from wallet_sdk.credentials import (
     present_sd_jwt,
     present_vc_jwt,
 )
-from wallet_sdk.errors import FormatError, KeystoreError, VerificationError, WalletError
+from wallet_sdk.errors import (
+    CardMissing,
+    FormatError,
+    KeystoreError,
+    VerificationError,
+    WalletError,
+)
 from wallet_sdk.jose import (
     Curve,
     Jwk,
@@ -271,16 +278,24 @@ class Wallet:
     def answer_login(
         self, qr_text: str, *, trusted_keys: Mapping[str, Sequence[Jwk]], audience: str, now: int
     ) -> str:
-        """Verify a scanned login challenge and return the signed answer to post back.
+        """Verify a scanned login challenge and return the signed answer to post back: signed
+        by the holder key, carrying a proof of the wallet's e-card (`social_security_card`).
 
         Raises `VerificationError` when the QR is forged, expired, for another audience or not
-        a login challenge.
+        a login challenge, and `CardMissing` when the wallet holds no e-card.
         """
         payload = parse_qr_payload(qr_text, trusted_keys=trusted_keys, now=now, audience=audience)
         if payload.type is not QrPayloadType.LOGIN_CHALLENGE:
             raise VerificationError("type", f"QR payload is a {payload.type}, not a login")
+        card = self.social_security_card()
         try:
-            return create_login_response(payload, key=self._holder_key, now=now)
+            return create_login_response(
+                payload,
+                key=self._holder_key,
+                card=card.token,
+                card_key=self._credential_key,
+                now=now,
+            )
         except FormatError as err:
             raise VerificationError("expired", str(err)) from err
 
@@ -478,6 +493,17 @@ class Wallet:
             issued_at=now,
             holder=self.did,
         )
+
+    def social_security_card(self) -> StoredCredential:
+        """The e-card (``SocialSecurityCard``) this wallet logs in and proves who it is with:
+        the one received last. Raises `CardMissing` when the wallet holds none."""
+        for stored in reversed(self.credentials()):
+            if stored.format != VC_SD_JWT_TYP:
+                continue
+            claims = _unverified_claims(stored.token.split("~", 1)[0])
+            if claims.get("vct") == SOCIAL_SECURITY_CARD_VCT:
+                return stored
+        raise CardMissing()
 
     def credentials(self) -> tuple[StoredCredential, ...]:
         """The credentials in the wallet, oldest first."""

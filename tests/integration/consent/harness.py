@@ -1,5 +1,6 @@
 """A running service with the consent routes, on its own in-process chain, for the consent
-integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR.
+integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR
+with the e-card the Guangdong card centre activated for them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from credential_service.context import ServiceContext
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain
+from tests.fixtures.cards import CardCentre
 from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
 from wallet_sdk.jose import Jwk
 from wallet_sdk.wallet import Wallet
@@ -46,6 +48,24 @@ class ConsentService:
     directory: Path
     roles: dict[str, OrganisationKind] = field(default_factory=dict)
     _wallets: int = field(default=0)
+    _cards: CardCentre | None = field(default=None)
+
+    @property
+    def cards(self) -> CardCentre:
+        """The Guangdong card centre, activating e-cards for this service's wallets."""
+        if self._cards is None:
+            province = next(
+                client
+                for client, kind in self.roles.items()
+                if kind == OrganisationKind.PROVINCE and client[2:4] == "44"
+            )
+            self._cards = CardCentre(
+                client=self.client,
+                headers=self.org_headers,
+                centre=self.client_of(OrganisationKind.CARD_ISSUER),
+                province=province,
+            )
+        return self._cards
 
     def client_of(self, role: OrganisationKind) -> str:
         """The first demo organisation of `role`."""
@@ -59,7 +79,9 @@ class ConsentService:
         return Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
 
     def login(self, wallet: Wallet) -> dict[str, str]:
-        """QR login: challenge → wallet answer → cardholder token."""
+        """QR login: challenge → wallet answer with its e-card (activated first if the wallet
+        has none) → cardholder token."""
+        self.cards.ensure_card(wallet)
         challenge = self.client.post("/v1/login/challenges")
         assert challenge.status_code == 201, challenge.text
         answer = wallet.answer_login(

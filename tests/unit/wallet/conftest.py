@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.cards import card_subject
 from wallet_sdk.consent import ConsentRequest, Controller, RegistryDomain
+from wallet_sdk.credentials import (
+    SOCIAL_SECURITY_CARD,
+    VC_SD_JWT_TYP,
+    StatusRegistryRef,
+    default_registry,
+    issue_sd_jwt,
+)
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.wallet import Wallet
 
@@ -70,8 +78,30 @@ def make_wallet(tmp_path: Path) -> Callable[..., Wallet]:
 
     def make(**kwargs: Any) -> Wallet:
         directory = tmp_path / f"wallet-{next(counter)}"
+        card = kwargs.pop("card", False)
         if "holder_private_key" in kwargs:
-            return Wallet.import_key(directory, PASSPHRASE, scrypt_n=2**10, **kwargs)
-        return Wallet.create(directory, PASSPHRASE, scrypt_n=2**10)
+            wallet = Wallet.import_key(directory, PASSPHRASE, scrypt_n=2**10, **kwargs)
+        else:
+            wallet = Wallet.create(directory, PASSPHRASE, scrypt_n=2**10)
+        if card:
+            give_e_card(wallet)
+        return wallet
 
     return make
+
+
+def give_e_card(wallet: Wallet) -> str:
+    """Keep an e-card bound to `wallet`'s credential key, signed by a card centre key of no
+    chain (what the wallet does with it needs no chain; the service verifies it against one)."""
+    issued = issue_sd_jwt(
+        credential_type=default_registry().get(SOCIAL_SECURITY_CARD),
+        subject=card_subject(1, "张三"),
+        issuer_id=secrets.token_bytes(32),
+        key=Jwk.generate(Curve.ED25519),
+        status_registry=StatusRegistryRef(REGISTRY.chain_id, REGISTRY.address),
+        issued_at=NOW,
+        holder_key=wallet.credential_key.public(),
+    )
+    token = issued.token
+    wallet.receive_credential(token, format=VC_SD_JWT_TYP, now=NOW)
+    return token

@@ -9,8 +9,6 @@ name, ID number or card number in clear."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,9 @@ from sd_jwt.verifier import SDJWTVerifier
 from node_adapter import Chain, Deployment
 from tests.fixtures.running_service import (
     RunningService,
-    environment_without_hrss,
     running_service,  # noqa: F401  (fixture)
 )
+from tests.fixtures.running_service import wallet_command as _run
 from wallet_sdk.credentials import (
     SOCIAL_SECURITY_CARD,
     CardStatusReason,
@@ -38,7 +36,6 @@ from wallet_sdk.wallet import Wallet
 
 pytestmark = pytest.mark.anvil
 
-BIN = Path(sys.executable).parent
 PASSPHRASE = "correct horse battery staple"
 CARD = {
     "name": "陈秀英",
@@ -61,18 +58,6 @@ def _wallet(workdir: Path, name: str) -> list[str]:
     args = ["--wallet", str(workdir / name), "--passphrase-file", str(passphrase)]
     _run("init", *args)
     return args
-
-
-def _run(*args: str, expect: int = 0) -> str:
-    result = subprocess.run(
-        [str(BIN / "hrss-wallet"), *args],
-        env={**environment_without_hrss(), "HRSS_DEV_MODE": "true"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == expect, f"{args}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
 
 
 def _post(service: RunningService, path: str, body: Any, client_id: str) -> httpx.Response:

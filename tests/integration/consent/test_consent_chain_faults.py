@@ -39,6 +39,14 @@ class Scene:
     def signed_grant(self) -> tuple[SignedConsent, dict[str, str]]:
         service = self.service
         wallet = service.wallet()
+        # the e-card login presents, activated while blocks come (its writes wait to be deep)
+        self.rpc("evm_setAutomine", False)
+        self.rpc("evm_setIntervalMining", 1)
+        try:
+            service.cards.ensure_card(wallet)
+        finally:
+            self.rpc("evm_setIntervalMining", 0)
+            self.rpc("evm_setAutomine", True)
         created = service.request_consent(service.data_users[0])
         request = wallet.review_consent(created["qr"], trusted_keys=service.trust, now=_now())
         return wallet.grant_consent(request, now=_now()), service.login(wallet)

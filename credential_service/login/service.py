@@ -105,10 +105,6 @@ class RelyingParty:
     name: str | None = None
 
     @classmethod
-    def this_service(cls, policy: TokenPolicy) -> RelyingParty:
-        return cls(identifier=policy.audience)
-
-    @classmethod
     def organisation(cls, organisation: Organisation) -> RelyingParty:
         """An organisation relying on the login, named by its ``TrustRegistry`` id."""
         entity = bytes.fromhex(organisation.ledger_id.removeprefix("0x"))

@@ -102,6 +102,9 @@ class ErrorCode(StrEnum):
     CARD_PROOF_INVALID = "card_proof_invalid"
     CARD_SUBJECT_MISMATCH = "card_subject_mismatch"
     CARD_HOLDER_MISMATCH = "card_holder_mismatch"
+    # QR login with the e-card
+    CARD_REQUIRED = "card_required"
+    CARD_NOT_ACTIVE = "card_not_active"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"

@@ -165,7 +165,8 @@ def login_command(
     service_url: str | None,
     now: int | None,
 ) -> None:
-    """Answer a scanned login QR (电子社保卡扫码登录); print the answer or the token."""
+    """Answer a scanned login QR (电子社保卡扫码登录) with the wallet's e-card; print the answer
+    or the token."""
     wallet = _open(wallet_dir, passphrase_file)
     try:
         answer = wallet.answer_login(
@@ -176,6 +177,9 @@ def login_command(
         )
     except VerificationError as err:
         _fail(err, 1)
+        return
+    except WalletError as err:  # no e-card in the wallet
+        _fail(err)
         return
     if service_url is None:
         click.echo(answer)
@@ -663,7 +667,7 @@ def contract_group() -> None:
 
     Sign in with --token (from `login`), or let the command log in itself with --trust (the
     service's trust file, GET /v1/consents/trust): it asks the service for a login QR, checks
-    the service's signature on it and answers it with the wallet's holder key.
+    the service's signature on it and answers it with the wallet's e-card and holder key.
     """
 
 
@@ -687,6 +691,10 @@ def _cardholder_token(
     if trust_file is None:
         _fail(FormatError("sign in: give --token (from `login`) or --trust to log in now"))
     assert trust_file is not None
+    try:
+        wallet.social_security_card()
+    except WalletError as err:  # before asking for a challenge it could not answer
+        _fail(err)
     challenge = _post(f"{service}/v1/login/challenges", {})
     try:
         answer = wallet.answer_login(
@@ -694,6 +702,8 @@ def _cardholder_token(
         )
     except VerificationError as err:
         _fail(err, 1)
+    except WalletError as err:
+        _fail(err)
     issued: str = _post(f"{service}/v1/login/responses", {"response": answer})["access_token"]
     return issued
 

@@ -67,7 +67,13 @@ from wallet_sdk.credentials.card_proof import (
     present_card,
     present_with_card,
 )
-from wallet_sdk.errors import FormatError, KeystoreError, VerificationError, WalletError
+from wallet_sdk.errors import (
+    CardMissing,
+    FormatError,
+    KeystoreError,
+    VerificationError,
+    WalletError,
+)
 from wallet_sdk.jose import (
     Curve,
     Jwk,
@@ -286,16 +292,24 @@ class Wallet:
     def answer_login(
         self, qr_text: str, *, trusted_keys: Mapping[str, Sequence[Jwk]], audience: str, now: int
     ) -> str:
-        """Verify a scanned login challenge and return the signed answer to post back.
+        """Verify a scanned login challenge and return the signed answer to post back: signed
+        by the holder key, carrying a proof of the wallet's e-card (`social_security_card`).
 
         Raises `VerificationError` when the QR is forged, expired, for another audience or not
-        a login challenge.
+        a login challenge, and `CardMissing` when the wallet holds no e-card.
         """
         payload = parse_qr_payload(qr_text, trusted_keys=trusted_keys, now=now, audience=audience)
         if payload.type is not QrPayloadType.LOGIN_CHALLENGE:
             raise VerificationError("type", f"QR payload is a {payload.type}, not a login")
+        card = self.social_security_card()
         try:
-            return create_login_response(payload, key=self._holder_key, now=now)
+            return create_login_response(
+                payload,
+                key=self._holder_key,
+                card=card.token,
+                card_key=self._credential_key,
+                now=now,
+            )
         except FormatError as err:
             raise VerificationError("expired", str(err)) from err
 
@@ -318,7 +332,7 @@ class Wallet:
         """The e-card (``SocialSecurityCard`` SD-JWT) this wallet holds, the latest received
         when there are several (a replaced card stays until removed); None without one."""
         try:
-            return self.card().token
+            return self.social_security_card().token
         except FormatError:
             return None
 
@@ -540,7 +554,7 @@ class Wallet:
                 raise FormatError("present one credential with the e-card")
             return present_with_card(
                 chosen[0].token,
-                self.card().token,
+                self.social_security_card().token,
                 holder_key=self._credential_key,
                 disclose=disclose,
                 card_disclose=card_disclose,
@@ -568,23 +582,20 @@ class Wallet:
             holder=self.did,
         )
 
+    def social_security_card(self) -> StoredCredential:
+        """The e-card (``SocialSecurityCard``) this wallet logs in and proves who it is with:
+        the one received last. Raises `CardMissing` when the wallet holds none."""
+        for stored in reversed(self.credentials()):
+            if stored.format != VC_SD_JWT_TYP:
+                continue
+            claims = _unverified_claims(stored.token.split("~", 1)[0])
+            if claims.get("vct") == SOCIAL_SECURITY_CARD_VCT:
+                return stored
+        raise CardMissing()
+
     def credentials(self) -> tuple[StoredCredential, ...]:
         """The credentials in the wallet, oldest first."""
         return tuple(StoredCredential(**entry) for entry in self._state["credentials"])
-
-    def card(self) -> StoredCredential:
-        """This wallet's e-card (电子社保卡): the ``SocialSecurityCard`` received last. Raises
-        `FormatError` when the wallet holds none (``hrss-wallet card activate`` gets one)."""
-        cards = [
-            stored
-            for stored in self.credentials()
-            if stored.format == VC_SD_JWT_TYP
-            and _unverified_claims(stored.token.split("~", 1)[0]).get("vct")
-            == SOCIAL_SECURITY_CARD_VCT
-        ]
-        if not cards:
-            raise FormatError("this wallet holds no e-card: activate one first")
-        return cards[-1]
 
     def prove_card(
         self,
@@ -599,7 +610,7 @@ class Wallet:
         `disclose`, bound to `audience` and to ``card_nonce(purpose, challenge)``. Raises
         `FormatError` (no e-card, bad purpose or challenge), `PresentationError`."""
         return present_card(
-            self.card().token,
+            self.social_security_card().token,
             holder_key=self._credential_key,
             disclose=disclose,
             nonce=card_nonce(purpose, challenge),

@@ -45,7 +45,7 @@ class CardHolding(SQLModel, table=True):
     __tablename__ = "card_holding"
 
     person: str = Field(sa_column=Column(String(64), primary_key=True))
-    credential_id: str = Field(sa_column=Column(String(66), nullable=False))
+    credential_id: str = Field(sa_column=Column(String(66), nullable=False, index=True))
     organisation_id: int = Field(foreign_key="organisation.id")
     activated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     holder_address: str | None = Field(default=None, sa_column=Column(String(42), nullable=True))

@@ -35,6 +35,11 @@ class LoginChallenge(SQLModel, table=True):
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     used_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     holder: str | None = Field(default=None, sa_column=Column(String(42), nullable=True))
+    relying_party: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    """Who the login is for: an organisation's ``urn:hrss:entity:`` id, or ``None`` for this
+    service itself."""
+    subject: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    """The person's pairwise pseudonym at the relying party, once answered."""
     pending_token_sha256: str | None = Field(
         default=None, sa_column=Column(String(64), nullable=True)
     )
@@ -52,7 +57,7 @@ class LoginChallengePublic(_Wire):
 
 
 class LoginResponseSubmit(_Wire):
-    response: str = PydanticField(min_length=1, max_length=8192)
+    response: str = PydanticField(min_length=1, max_length=16384)
 
 
 class LoginPoll(_Wire):
@@ -63,4 +68,7 @@ class CardholderTokenPublic(_Wire):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
-    holder: str
+    subject: str
+    """The person's pairwise pseudonym at the relying party (the token's ``sub``)."""
+    holder: str | None
+    """The holder address of the wallet that logged in; only in a login to this service."""

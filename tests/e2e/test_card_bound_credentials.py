@@ -152,7 +152,7 @@ def test_credentials_to_the_right_person(
     assert (answer["verified"], answer["card"]["name_matches"]) == (True, False)
 
     # 4. the certificate with the e-card of another holder (signed with A's key) is refused
-    card_b = Wallet.open(tmp_path / "phone-b", PASSPHRASE).card().token
+    card_b = Wallet.open(tmp_path / "phone-b", PASSPHRASE).social_security_card().token
     borrowed = present_with_card(
         token,
         card_b,

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.cards import CardCentre
 from tests.fixtures.running_service import RunningService, environment_without_hrss
 from tests.integration.labour.harness import DOCUMENT
 
@@ -53,6 +54,21 @@ class Tools:
         assert result.returncode == expect, f"{tool} {args}:\n{result.stdout}\n{result.stderr}"
         return result.stdout + result.stderr
 
+    def activate_e_card(self) -> None:
+        """The Guangdong card centre activates the employee's e-card in the wallet, which
+        every login of ``hrss-wallet contract`` presents."""
+        with httpx.Client(base_url=self.service.base, timeout=60) as api:
+            centre = CardCentre(
+                client=api,
+                headers=self.service.headers,
+                centre=self.service.client_id("card_issuer"),
+                province=self.service.client_id("province"),
+            )
+            code = centre.activation_code(centre.new_person("王小明"))
+        self.run(
+            "hrss-wallet", "card", "activate", code, "--service", self.service.base, *self.wallet
+        )
+
     def hrss(self, *args: str) -> Any:
         connection = [
             "--service", self.service.base, "--client-id", self.employer,
@@ -84,6 +100,7 @@ def test_the_whole_lifecycle_through_the_two_command_line_tools(
 ) -> None:
     tools = Tools(running_service, tmp_path)
     identity = tools.run("hrss-wallet", "init", *tools.wallet, "--scrypt-n", "1024")
+    tools.activate_e_card()
     employee = _file(tmp_path, "employee.json", identity.encode())
     v1 = _file(tmp_path, "contract-v1.pdf", DOCUMENT)
     v2 = _file(tmp_path, "contract-v2.pdf", AMENDED)

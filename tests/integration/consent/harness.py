@@ -1,5 +1,6 @@
 """A running service with the consent routes, on its own in-process chain, for the consent
-integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR.
+integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR
+with the e-card the Guangdong card centre activated for them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain
-from tests.fixtures.cards import allow_card_type, card_subject, citizen_id, give_card
+from tests.fixtures.cards import CardCentre, card_subject, citizen_id, give_card
 from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
 from wallet_sdk.jose import Jwk
 from wallet_sdk.wallet import Wallet
@@ -50,7 +51,24 @@ class ConsentService:
     subjects: dict[str, str] = field(default_factory=dict)
     """The ID number of each wallet's cardholder, by holder address."""
     _wallets: int = field(default=0)
-    _cards_allowed: bool = field(default=False)
+    _cards: CardCentre | None = field(default=None)
+
+    @property
+    def cards(self) -> CardCentre:
+        """The Guangdong card centre, activating e-cards for this service's wallets."""
+        if self._cards is None:
+            province = next(
+                client
+                for client, kind in self.roles.items()
+                if kind == OrganisationKind.PROVINCE and client[2:4] == "44"
+            )
+            self._cards = CardCentre(
+                client=self.client,
+                headers=self.org_headers,
+                centre=self.client_of(OrganisationKind.CARD_ISSUER),
+                province=province,
+            )
+        return self._cards
 
     def client_of(self, role: OrganisationKind) -> str:
         """The first demo organisation of `role`."""
@@ -62,15 +80,8 @@ class ConsentService:
     def card_centre(self) -> str:
         """The demo card centre's client id, allowed by its province to issue the e-card (once,
         whichever test asks first)."""
-        centre = self.client_of(OrganisationKind.CARD_ISSUER)
-        if not self._cards_allowed:
-            allow_card_type(
-                self.client.request,
-                province=self.org_headers(self.client_of(OrganisationKind.PROVINCE)),
-                centre=centre,
-            )
-            self._cards_allowed = True
-        return centre
+        self.cards.allow()
+        return self.cards.centre
 
     def wallet(self, id_number: str | None = None, *, card: bool = True) -> Wallet:
         """A cardholder's wallet with the e-card of `id_number` (default: a new person of
@@ -90,7 +101,9 @@ class ConsentService:
         return wallet
 
     def login(self, wallet: Wallet) -> dict[str, str]:
-        """QR login: challenge → wallet answer → cardholder token."""
+        """QR login: challenge → wallet answer with its e-card (activated first if the wallet
+        has none) → cardholder token."""
+        self.cards.ensure_card(wallet)
         challenge = self.client.post("/v1/login/challenges")
         assert challenge.status_code == 201, challenge.text
         answer = wallet.answer_login(

@@ -1,5 +1,6 @@
-"""hrss-wallet against the running service: QR login, grant and withdrawal relayed with
-``--service`` (the CLI's HTTP calls are routed into the test client)."""
+"""hrss-wallet against the running service: e-card activation, QR login with the e-card, grant
+and withdrawal relayed with ``--service`` (the CLI's HTTP calls are routed into the test
+client)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,14 @@ def test_login_grant_and_withdraw_from_the_command_line(
     assert runner.invoke(main, ["init", *wallet, "--scrypt-n", "1024"]).exit_code == 0
 
     challenge = service.client.post("/v1/login/challenges").json()
-    login = runner.invoke(
-        main, ["login", *wallet, "--trust", str(trust), challenge["qr"], "--service", ISSUER_URL]
-    )
+    login_args = ["login", *wallet, "--trust", str(trust), challenge["qr"], "--service", ISSUER_URL]
+    without_card = runner.invoke(main, login_args)
+    assert without_card.exit_code == 2
+    assert "activate your e-card first: hrss-wallet card activate CODE" in without_card.output
+    code = service.cards.activation_code(service.cards.new_person())
+    activated = runner.invoke(main, ["card", "activate", code, *wallet, "--service", ISSUER_URL])
+    assert activated.exit_code == 0, activated.output
+    login = runner.invoke(main, login_args)
     assert login.exit_code == 0, login.output
     token = json.loads(login.output)["access_token"]
 

@@ -81,6 +81,7 @@ def _postgres_text(service: LabourService) -> bytes:
 def _screen_login(service: LabourService) -> tuple[str, str]:
     """A QR login the screen collects: (the wallet's token, the screen's token)."""
     wallet = service.wallet()
+    service.cards.ensure_card(wallet)
     challenge = service.client.post("/v1/login/challenges").json()
     answer = wallet.answer_login(
         challenge["qr"], trusted_keys=service.trust, audience=WALLET_AUDIENCE, now=int(time.time())

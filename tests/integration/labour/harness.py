@@ -25,6 +25,7 @@ from credential_service.context import ServiceContext
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain, Signer
+from tests.fixtures.cards import CardCentre
 from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
 from wallet_sdk.evidence import EventRecord, sign_as_employee, sign_as_employer
 from wallet_sdk.jose import Curve, Jwk
@@ -58,6 +59,22 @@ class LabourService:
     employer_region: int = 0
     trust: dict[str, list[Jwk]] = field(default_factory=dict)
     _wallets: int = 0
+    _cards: CardCentre | None = None
+
+    @property
+    def cards(self) -> CardCentre:
+        """The Guangdong card centre (the employer's province's), activating e-cards for
+        this service's wallets."""
+        if self._cards is None:
+            centre, centre_jwk = self.organisation(OrganisationKind.CARD_ISSUER)
+            keys = {centre: centre_jwk, self.province: self.province_jwk}
+            self._cards = CardCentre(
+                client=self.client,
+                headers=lambda client_id: self.organisation_headers(client_id, keys[client_id]),
+                centre=centre,
+                province=self.province,
+            )
+        return self._cards
 
     @property
     def employer_key(self) -> Jwk:
@@ -109,6 +126,8 @@ class LabourService:
         return Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
 
     def login(self, wallet: Wallet) -> dict[str, str]:
+        """QR login with the wallet's e-card (activated first if the wallet has none)."""
+        self.cards.ensure_card(wallet)
         challenge = self.client.post("/v1/login/challenges")
         assert challenge.status_code == 201, challenge.text
         answer = wallet.answer_login(

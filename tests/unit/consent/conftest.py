@@ -153,6 +153,7 @@ def make_request(
             "data_categories": ["identity"],
             "duration_seconds": 24 * 3600,
             "contact": "dpo@example.cn",
+            "subject_id_number": "11010519491231002X",
         }
         fields.update(overrides)
         created = create_consent_request(

@@ -60,3 +60,38 @@ def test_grants_from_before_subjects_are_not_the_subjects(database_url: str) -> 
         }
     finally:
         engine.dispose()
+
+
+def test_login_pairwise_migration_matches_the_models_and_round_trips(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from credential_service.cards.models import CardHolding
+    from credential_service.login.models import LoginChallenge
+
+    tables = (CardHolding.__tablename__, LoginChallenge.__tablename__)
+    engine = create_database_engine(database_url)
+    try:
+        migrate(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            differences = [
+                d
+                for d in compare_metadata(context, SQLModel.metadata)
+                if any(table in repr(d) for table in tables)
+            ]
+        assert differences == []
+        columns = {c["name"] for c in inspect(engine).get_columns("login_challenge")}
+        assert {"relying_party", "subject"} <= columns
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "cards_0001")
+        columns = {c["name"] for c in inspect(engine).get_columns("login_challenge")}
+        assert not {"relying_party", "subject"} & columns
+        migrate(engine)
+        columns = {c["name"] for c in inspect(engine).get_columns("login_challenge")}
+        assert {"relying_party", "subject"} <= columns
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from node_adapter import CredentialStatus, Kind
+from node_adapter import CredentialStatus
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import CardStatusReason
 from wallet_sdk.credentials.card_proof import (
@@ -31,17 +31,6 @@ SUBJECT: dict[str, Any] = {
     "validUntil": "2036-01-01",
 }
 AUDIENCE = "https://hrss.example/labour"
-
-
-@pytest.fixture(scope="module")
-def card_centre(world: TrustWorld) -> DemoIssuer:
-    return world.add_issuer(
-        "card-centre",
-        province="beijing",
-        region=110000,
-        types=["SocialSecurityCard"],
-        kind=Kind.CARD_ISSUER,
-    )
 
 
 def _card(world: TrustWorld, centre: DemoIssuer, holder: Jwk) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from wallet_sdk.consent import ConsentRequest, ConsentSubject, Controller, RegistryDomain
-from wallet_sdk.credentials import StatusRegistryRef, default_registry, issue_sd_jwt
+from wallet_sdk.credentials import VC_SD_JWT_TYP, StatusRegistryRef, default_registry, issue_sd_jwt
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.wallet import Wallet
 
@@ -99,12 +99,21 @@ def make_wallet(tmp_path: Path) -> Callable[..., Wallet]:
     def make(*, id_number: str | None = SUBJECT_ID_NUMBER, **kwargs: Any) -> Wallet:
         """A wallet holding the e-card of `id_number` (none when None)."""
         directory = tmp_path / f"wallet-{next(counter)}"
+        card = kwargs.pop("card", False)
         if "holder_private_key" in kwargs:
             wallet = Wallet.import_key(directory, PASSPHRASE, scrypt_n=2**10, **kwargs)
         else:
             wallet = Wallet.create(directory, PASSPHRASE, scrypt_n=2**10)
-        if id_number is not None:
-            wallet.receive_credential(card_for(wallet, id_number), now=NOW)
+        if id_number is not None or card:
+            give_e_card(wallet, id_number or SUBJECT_ID_NUMBER)
         return wallet
 
     return make
+
+
+def give_e_card(wallet: Wallet, id_number: str = SUBJECT_ID_NUMBER) -> str:
+    """Keep an e-card of `id_number` bound to `wallet`'s credential key, signed by a card
+    centre key of no chain (`card_for`); returns it."""
+    card = card_for(wallet, id_number)
+    wallet.receive_credential(card, format=VC_SD_JWT_TYP, now=NOW)
+    return card

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.unit.wallet.conftest import NOW, SERVICE, card_for
+from tests.unit.wallet.conftest import NOW, SERVICE, card_for, give_e_card
 from wallet_sdk.cli import main
 from wallet_sdk.consent import ConsentRequest, SignedConsent, encode_consent_request_qr
 from wallet_sdk.jose import Jwk
@@ -106,7 +106,9 @@ def test_forged_request_exits_1(
     assert "signature" in result.output
 
 
-def test_login_prints_the_signed_answer(tmp_path: Path, service_key: Jwk) -> None:
+def test_login_answers_with_the_e_card_or_asks_to_activate_it(
+    tmp_path: Path, service_key: Jwk
+) -> None:
     from wallet_sdk.login import verify_login_response
 
     runner = CliRunner()
@@ -121,7 +123,12 @@ def test_login_prints_the_signed_answer(tmp_path: Path, service_key: Jwk) -> Non
         body={},
         key=service_key,
     )
-    result = runner.invoke(main, ["login", *wallet, "--trust", str(trust), qr, "--now", str(NOW)])
+    login = ["login", *wallet, "--trust", str(trust), qr, "--now", str(NOW)]
+    refused = runner.invoke(main, login)
+    assert refused.exit_code == 2
+    assert "activate your e-card first: hrss-wallet card activate CODE" in refused.output
+    give_e_card(Wallet.open(tmp_path / "w", "s3cret passphrase"))
+    result = runner.invoke(main, login)
     assert result.exit_code == 0, result.output
     answer = verify_login_response(result.output.strip(), audience=SERVICE, now=NOW)
     assert answer.address == identity["address"]

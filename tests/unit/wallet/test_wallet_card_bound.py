@@ -117,12 +117,16 @@ def test_without_a_card_or_with_bad_options_the_commands_refuse(
 ) -> None:
     wallet = make_wallet(id_number=None)
     with pytest.raises(FormatError, match="holds no e-card"):
-        wallet.card()
+        wallet.social_security_card()
     code, output = _cli(
         wallet, tmp_path, "credential", "request", "--issuer", "0x" + "ab" * 32,
         "--challenge", "c-2",
     )  # fmt: skip
-    assert (code, output.strip()) == (2, "error: this wallet holds no e-card: activate one first")
+    assert (code, output.strip()) == (
+        2,
+        "error: this wallet holds no e-card: activate your e-card first: "
+        "hrss-wallet card activate CODE",
+    )
     code, output = _cli(
         wallet, tmp_path, "credential", "request", "--issuer", "0x1234", "--challenge", "c-2"
     )

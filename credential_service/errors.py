@@ -96,6 +96,12 @@ class ErrorCode(StrEnum):
     ACTIVATION_CODE_UNKNOWN = "activation_code_unknown"
     ACTIVATION_CODE_USED = "activation_code_used"
     ACTIVATION_CODE_EXPIRED = "activation_code_expired"
+    # labour contracts signed by the named employee
+    EMPLOYEE_IDENTITY_INVALID = "employee_identity_invalid"
+    EMPLOYEE_MISMATCH = "employee_mismatch"
+    CARD_PROOF_REQUIRED = "card_proof_required"
+    CARD_PROOF_INVALID = "card_proof_invalid"
+    CARD_NOT_ACTIVE = "card_not_active"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"

@@ -50,6 +50,7 @@ from wallet_sdk.consent import (
     verify_consent_receipt,
 )
 from wallet_sdk.credentials import (
+    SOCIAL_SECURITY_CARD_VCT,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     CredentialReport,
@@ -478,6 +479,21 @@ class Wallet:
             issued_at=now,
             holder=self.did,
         )
+
+    def e_card(self) -> StoredCredential:
+        """The e-card (电子社保卡) this wallet holds: the latest ``SocialSecurityCard`` received.
+        Raises `FormatError` when it holds none (activate one with ``hrss-wallet card
+        activate``)."""
+        cards = [
+            stored
+            for stored in self.credentials()
+            if stored.format == VC_SD_JWT_TYP
+            and _unverified_claims(stored.token.split("~", 1)[0]).get("vct")
+            == SOCIAL_SECURITY_CARD_VCT
+        ]
+        if not cards:
+            raise FormatError("this wallet holds no e-card: activate one first")
+        return cards[-1]  # kept in the order received
 
     def credentials(self) -> tuple[StoredCredential, ...]:
         """The credentials in the wallet, oldest first."""

@@ -89,6 +89,7 @@ def verify(
         anchor_registry=desk.anchor_registry,
         trust_registry=desk.trust_registry,
         strict=False,
+        card_verifier=desk.card_verifier,
     )
     result = record_verification("evidence", report.to_dict())  # metrics by check
     return JSONResponse(result, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})

@@ -156,6 +156,7 @@ def _report_response(
         anchor_registry=desk.anchor_registry,
         trust_registry=desk.trust_registry,
         strict=False,
+        card_verifier=desk.card_verifier,
     )
     pdf = render_report_pdf(package, report, base_url=base_url, now=now)
     return Response(
@@ -246,6 +247,7 @@ def employer_signature(
         role=Role.EMPLOYER,
         jws=body.jws,
         now=_seconds(now),
+        card_proof=body.card_proof,
     )
     return _public(session, desk, contract, False)
 
@@ -390,7 +392,11 @@ def employee_signature(
     contract_id: ContractId,
     body: SignatureSubmission,
 ) -> Any:
-    """The employee's signature (from the wallet) of the pending record."""
+    """The employee's signature (from the wallet) of the pending record. An acceptance
+    carries ``card_proof``, the e-card proof bound to the record: 400 ``card_proof_required``
+    / ``card_proof_invalid``, 403 ``card_not_active`` (lost, cancelled, replaced) or
+    ``employee_mismatch`` (not the employee the contract names, or a card bound to another
+    key)."""
     contract = service.submit_signature(
         session=session,
         desk=desk,
@@ -398,6 +404,7 @@ def employee_signature(
         role=Role.EMPLOYEE,
         jws=body.jws,
         now=_seconds(now),
+        card_proof=body.card_proof,
     )
     return _public(session, desk, contract, False)
 

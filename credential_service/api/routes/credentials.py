@@ -123,7 +123,7 @@ async def get_verifying_runtime(request: Request) -> CredentialRuntime:
 VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
 
 
-def _issuer_names(request: Request) -> IssuerNames:
+def issuer_names_of(request: Request) -> IssuerNames:
     """The app's one `IssuerNames` (the public registry view behind a 5 s cache per issuer)."""
     names: IssuerNames | None = getattr(request.app.state, "issuer_names", None)
     if names is None:
@@ -144,7 +144,7 @@ async def verify_credential(
         token=body.credential,
         as_of=body.as_of,
         receipt=body.anchor_receipt,
-        issuers=_issuer_names(request),
+        issuers=issuer_names_of(request),
     )
 
 
@@ -161,7 +161,7 @@ async def verify_presentation(
         audience=body.audience,
         as_of=body.as_of,
         receipts=body.anchor_receipts,
-        issuers=_issuer_names(request),
+        issuers=issuer_names_of(request),
     )
 
 

@@ -33,6 +33,7 @@ from credential_service.labour.models import (
 from credential_service.labour.report import render_report_pdf
 from credential_service.labour.service import LabourDesk
 from credential_service.login.service import Cardholder
+from credential_service.services.registry import describe_issuer
 from wallet_sdk.errors import FormatError, JsonTooDeep
 from wallet_sdk.evidence import Role, verify_evidence
 from wallet_sdk.nesting import load_json
@@ -158,7 +159,13 @@ def _report_response(
         strict=False,
         card_verifier=desk.card_verifier,
     )
-    pdf = render_report_pdf(package, report, base_url=base_url, now=now)
+    issuer_name = None
+    if report.employee_identity is not None:
+        issuer = describe_issuer(session=session, entity_id=report.employee_identity.card_issuer_id)
+        issuer_name = issuer["name"]
+    pdf = render_report_pdf(
+        package, report, base_url=base_url, now=now, card_issuer_name=issuer_name
+    )
     return Response(
         content=pdf,
         media_type="application/pdf",

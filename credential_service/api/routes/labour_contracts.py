@@ -61,6 +61,8 @@ DeskDep = Annotated[LabourDesk, Depends(get_labour_desk)]
 _TERMS_DOC = (
     "JSON object, sent as a text form field: `employee_holder` (the employee's wallet holder "
     "address, 0x + 40 hex), `employee_did` (the employee's did:jwk, from `hrss-wallet whoami`), "
+    "`employee_name` and `employee_id_number` (the employee as on their e-card: sealed at rest, "
+    "only their salted commitment enters the records; only that cardholder can sign), "
     "`hr_operator` (who acts for the employer, 1-200 characters) and `key_terms` (1-64 "
     "position, term, wage... values, strings or integers; encrypted at rest, only their "
     "salted commitment enters the records)."
@@ -69,6 +71,8 @@ _TERMS_EXAMPLE = {
     "employee_holder": "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
     "employee_did": "did:jwk:eyJjcnYiOiJFZDI1NTE5Iiwia3R5IjoiT0tQIiwieCI6IjExcXlTeGh4TEc"
     "3LVpMa0NWRGNOSDZjS1ZEWmV5dXNXTjU3Nmd0ZUpOQkkifQ",
+    "employee_name": "王小明",
+    "employee_id_number": "440305199001010018",
     "hr_operator": "人事经理 陈静 (HR-007)",
     "key_terms": {
         "position": "后端工程师",

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
 
+from credential_service.persistence import create_database_engine, migrate
 from tests.integration.labour.harness import LabourService, person
 from wallet_sdk.credentials.card_proof import present_card
 from wallet_sdk.evidence import (
@@ -168,3 +172,21 @@ def test_a_lost_card_cannot_sign(labour_service: LabourService) -> None:
     contract_id = _offered(service, wallet)
     service.report_card_lost(card_id)
     _refused(_accept(service, contract_id, wallet), 403, "card_not_active", "status")
+
+
+def test_the_migration_adds_the_columns_the_model_describes(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    try:
+        migrate(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            differences = [
+                d
+                for d in compare_metadata(context, SQLModel.metadata)
+                if "employee_identity" in repr(d)
+            ]
+            columns = {c["name"] for c in inspect(connection).get_columns("labour_contract")}
+        assert differences == []
+        assert {"employee_identity_sealed", "employee_identity_commitment"} <= columns
+    finally:
+        engine.dispose()

@@ -652,7 +652,7 @@ def _check_employee_card(
                 code=ErrorCode.EMPLOYEE_MISMATCH,
                 detail={"check": err.check},
             ) from err
-        if err.check == "status":
+        if err.check in ("status", "issuer_active"):
             raise Forbidden(
                 f"the e-card is not active: {err.message}",
                 code=ErrorCode.CARD_NOT_ACTIVE,

@@ -27,6 +27,7 @@ from wallet_sdk.wallet import did_jwk
 __all__ = ["VerifiedEmployee", "mask_id_number", "verify_employee_proof"]
 
 PROOF_CHECK = "card_proof"
+ISSUER_CHECK = "issuer_active"
 SIGNING_KEY_CHECK = "signing_key"
 MISMATCH_CHECK = "employee_mismatch"
 
@@ -81,7 +82,9 @@ def verify_employee_proof(
     disclosed identity must be the one `commitment` (``0x`` hex, from the offer) commits to
     with `salt`.
     The error's ``check`` is ``card_proof`` (no proof), the card pipeline's check (``status``,
-    ``issuer``, ``holder_binding``, ``card``, ...), ``signing_key`` or ``employee_mismatch``.
+    ``issuer``, ``holder_binding``, ``card``, ...), ``issuer_active`` (the card issuer was
+    suspended or revoked by `at`: the pipeline judges it at the card's issue time),
+    ``signing_key`` or ``employee_mismatch``.
     """
     if signature.card_proof is None:
         raise VerificationError(PROOF_CHECK, "the employee's signature carries no e-card proof")
@@ -94,6 +97,11 @@ def verify_employee_proof(
         presented_at=at,
         require=EMPLOYEE_IDENTITY_CLAIMS,
     )
+    if verifier.trust.entity_active_at(identity.issuer_id, at) is not True:
+        raise VerificationError(
+            ISSUER_CHECK,
+            f"card issuer 0x{identity.issuer_id.hex()} was not active at {at}",
+        )
     if did_jwk(identity.holder_key) != signature.signer:
         raise VerificationError(
             SIGNING_KEY_CHECK, "the e-card is bound to another key than the one that signed"

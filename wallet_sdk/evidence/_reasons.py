@@ -249,8 +249,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{label}：电子社保卡持卡人不是合同所载的劳动者",
     ),
     "employee_identity.issuer_inactive": (
-        "{label}: card issuer {issuer} was not active at time {time}",
-        "{label}：发卡机构 {issuer} 在 {time} 不处于有效状态",
+        "{label}: the e-card's issuer was not accredited when the chain witnessed the "
+        "signature ({message})",
+        "{label}：链上记录签署时该电子社保卡的发卡机构不处于有效状态",
     ),
     "key_terms.none": (
         "no key terms disclosed: their commitments were not opened",

@@ -13,6 +13,7 @@ from wallet_sdk._key_purpose import KeyPurpose, purpose_name
 from wallet_sdk.credentials.verifier import CredentialVerifier
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence._employee import (
+    ISSUER_CHECK,
     MISMATCH_CHECK,
     PROOF_CHECK,
     SIGNING_KEY_CHECK,
@@ -82,6 +83,7 @@ _EMPLOYEE_FAILURES = {
     SIGNING_KEY_CHECK: "employee_identity.other_key",
     MISMATCH_CHECK: "employee_identity.mismatch",
     "status": "employee_identity.card_status",
+    ISSUER_CHECK: "employee_identity.issuer_inactive",
 }
 
 
@@ -810,13 +812,6 @@ def verify_evidence(
             except VerificationError as err:
                 code = _EMPLOYEE_FAILURES.get(err.check, "employee_identity.card")
                 raise _Failed(code, check=err.check, message=err.message, **label) from err
-            if card_verifier.trust.entity_active_at(employee.card_issuer_id, at) is not True:
-                raise _Failed(
-                    "employee_identity.issuer_inactive",
-                    issuer=_hex(employee.card_issuer_id),
-                    time=at,
-                    **label,
-                )
             proved.append(employee)
         verified_employee.append(proved[-1])
         return Reason.of(

@@ -190,3 +190,28 @@ def test_the_migration_adds_the_columns_the_model_describes(database_url: str) -
         assert {"employee_identity_sealed", "employee_identity_commitment"} <= columns
     finally:
         engine.dispose()
+
+
+def test_a_card_whose_issuer_is_suspended_cannot_sign(labour_service: LabourService) -> None:
+    """The card verifies as of its issue time; its issuer must still be accredited now."""
+    service = labour_service
+    wallet = service.wallet()
+    contract_id = _offered(service, wallet)
+    centre, _ = service.card_centre()
+    province = service.organisation_headers(service.province, service.province_jwk)
+
+    def set_status(status: str) -> None:
+        answer = service.client.post(
+            f"/v1/organisations/{centre}/status",
+            json={"status": status, "reason": 3},
+            headers=province,
+        )
+        assert answer.status_code == 200, answer.text
+
+    set_status("suspended")
+    try:
+        refused = _accept(service, contract_id, wallet)
+    finally:
+        set_status("active")
+    _refused(refused, 403, "card_not_active", "issuer_active")
+    assert service.employee_signs(contract_id, wallet).status_code == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from node_adapter import EntityStatus
 from tests.unit.evidence.conftest import DOCUMENT
 from tests.unit.evidence.world import OTHER_PERSON, LabourWorld
 from wallet_sdk.evidence import EvidencePackage, EvidenceReport, Verdict, verify_evidence
@@ -89,3 +90,22 @@ def test_a_card_bound_to_another_key_or_no_proof_or_no_verifier_fails(
         _verify(world, dataclasses.replace(package, employee_identity_salt=None)),
         "employee_identity.no_salt",
     )
+
+
+def test_a_card_issuer_suspended_before_the_signature_fails(world: LabourWorld) -> None:
+    """The card was valid when issued, but its issuer was no longer accredited when the chain
+    witnessed the signature."""
+    world.registries.trust.set_entity_status(
+        world.registries.signers.province_a,
+        id=world.card_centre.entity_id,
+        status=EntityStatus.SUSPENDED,
+        reason=3,
+    )
+    report = _verify(world, _accepted(world))
+    assert report.verdict is Verdict.FAILED
+    assert report.first_failure is not None and report.first_failure.name == "employee_identity"
+    # the card pipeline judges the issuer at the card's issue time: this check at signing time
+    reason = report.reasons["employee_identity"]
+    assert reason.code == "employee_identity.issuer_inactive"
+    assert dict(reason.params)["check"] == "issuer_active"
+    assert report.employee_identity is None

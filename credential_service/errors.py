@@ -104,6 +104,9 @@ class ErrorCode(StrEnum):
     CARD_HOLDER_MISMATCH = "card_holder_mismatch"
     # QR login with the e-card
     CARD_REQUIRED = "card_required"
+    # labour contracts signed by the named employee
+    EMPLOYEE_IDENTITY_INVALID = "employee_identity_invalid"
+    EMPLOYEE_MISMATCH = "employee_mismatch"
     CARD_NOT_ACTIVE = "card_not_active"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"

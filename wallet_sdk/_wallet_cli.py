@@ -791,7 +791,9 @@ def contract_show(me: _Cardholder, contract_id: str, document_out: Path | None) 
 @_as_cardholder
 def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> None:
     """Sign what waits for your signature (the employer's offer of a version, or a
-    termination) with the wallet's did:jwk key, over the record the service prepared."""
+    termination) with the wallet's did:jwk key, over the record the service prepared. The
+    signature carries a proof of your e-card bound to that record, disclosing your name and
+    ID number to the service (and the court): the contract must name you."""
     from wallet_sdk.evidence import Role, pending_record, sign_as_employee
 
     contract = _contract_json(me.service, me.token, contract_id)
@@ -806,12 +808,14 @@ def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> N
                     ),
                     1,
                 )
-        signature = sign_as_employee(record, wallet=me.wallet)
+        signature = sign_as_employee(
+            record, wallet=me.wallet, card=me.wallet.social_security_card().token
+        )
     except WalletError as err:
         _fail(err)
         return
     url = f"{me.service}/v1/me/labour-contracts/{contract_id}/signature"
-    _echo_json(_post(url, {"jws": signature.jws}, me.token))
+    _echo_json(_post(url, {"jws": signature.jws, "card_proof": signature.card_proof}, me.token))
 
 
 @click.group("card")

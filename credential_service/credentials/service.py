@@ -89,6 +89,7 @@ from wallet_sdk.credentials import (
     IssuedCredential,
     PresentationReport,
     TrainingFileLink,
+    TrustView,
     check_card_subject,
     file_head_key,
     issue_sd_jwt,
@@ -1349,7 +1350,7 @@ def verify_presentation(
     as_dict = report.to_dict()
     as_dict["credentials"] = [_named(one, issuers) for one in report.credentials]
     if with_card is not None:
-        _card_bound(as_dict, report, token, with_card, issuers)
+        _card_bound(as_dict, report, token, with_card, issuers, runtime.verifier.trust)
     return record_verification("presentation", as_dict)  # metrics by check
 
 
@@ -1362,6 +1363,7 @@ def _card_bound(
     token: str,
     with_card: WithCard,
     issuers: Callable[[bytes], Mapping[str, Any]] | None,
+    trust: TrustView,
 ) -> None:
     """Add to `as_dict` the ``card`` section of a credential presented with the e-card
     (`check_card_bound`): ``verified``, the failed ``check`` and its ``detail``, else the
@@ -1373,6 +1375,7 @@ def _card_bound(
         bound = check_card_bound(
             report,
             token,
+            trust=trust,
             require=with_card.require,
             card_require=with_card.card_require,
             expected_name=with_card.expected_name,

@@ -182,7 +182,19 @@ def _employee(path: Path) -> tuple[str, str]:
     "employee_file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The employee's identity: the JSON `hrss-wallet whoami` prints (address, did).",
+    help="The employee's wallet: the JSON `hrss-wallet whoami` prints (address, did).",
+)
+@click.option(
+    "--employee-name",
+    required=True,
+    help="The employee's name as on their e-card: only they can sign the contract.",
+)
+@click.option(
+    "--employee-id",
+    "employee_id_number",
+    required=True,
+    metavar="ID_NUMBER",
+    help="The employee's citizen ID number (18 characters), sealed by the service.",
 )
 @_hr_operator_option
 @_key_term_option
@@ -193,17 +205,22 @@ def create_command(
     employer: _Employer,
     document: Path,
     employee_file: Path,
+    employee_name: str,
+    employee_id_number: str,
     hr_operator: str,
     key_terms: tuple[str, ...],
     sign_now: bool,
     signing_key_file: Path | None,
 ) -> None:
-    """Upload DOCUMENT as a new contract with an employee; print the contract. The employer's
+    """Upload DOCUMENT as a new contract with the employee named by name and ID number (the
+    employee signs with the e-card that shows them); print the contract. The employer's
     signature is then pending (``sign``)."""
     holder, did = _employee(employee_file)
     terms = {
         "employee_holder": holder,
         "employee_did": did,
+        "employee_name": employee_name,
+        "employee_id_number": employee_id_number.strip().upper(),
         "hr_operator": hr_operator,
         "key_terms": _key_terms(key_terms),
     }

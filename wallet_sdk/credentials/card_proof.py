@@ -50,6 +50,7 @@ from wallet_sdk.credentials.holder import (
     select_sd_jwt,
 )
 from wallet_sdk.credentials.social_security_card import SOCIAL_SECURITY_CARD, validate_citizen_id
+from wallet_sdk.credentials.trust_state import TrustStateError, TrustView
 from wallet_sdk.credentials.verifier import (
     CredentialReport,
     CredentialVerifier,
@@ -64,6 +65,7 @@ __all__ = [
     "CARD_CHECK",
     "DISCLOSURE_CHECK",
     "ISSUANCE_PURPOSE",
+    "ISSUER_ACTIVE_CHECK",
     "SAME_HOLDER_CHECK",
     "CardBoundCredential",
     "CardIdentity",
@@ -80,6 +82,8 @@ __all__ = [
 ]
 
 CARD_CHECK = "card"
+ISSUER_ACTIVE_CHECK = "issuer_active"
+"""The check that the card issuer is still active as of the time a card proof is judged at."""
 """The check name of what `verify_card_proof` adds to the credential pipeline's checks."""
 
 SAME_HOLDER_CHECK = "same_holder"
@@ -201,7 +205,7 @@ def verify_card_proof(
     _raise_first_failure(report)
     if len(report.credentials) != 1:
         raise VerificationError(CARD_CHECK, "an e-card proof presents exactly one credential")
-    return _card_identity(report.credentials[0], report, require)
+    return _card_identity(verifier.trust, report.credentials[0], report, require)
 
 
 def _raise_first_failure(report: PresentationReport) -> None:
@@ -214,10 +218,16 @@ def _raise_first_failure(report: PresentationReport) -> None:
 
 
 def _card_identity(
-    credential_report: CredentialReport, report: PresentationReport, require: Collection[str]
+    trust: TrustView,
+    credential_report: CredentialReport,
+    report: PresentationReport,
+    require: Collection[str],
 ) -> CardIdentity:
-    """The identity of a verified e-card's report, or `VerificationError` (`CARD_CHECK`) when
-    it is not an e-card, names no holder key or does not disclose every claim in `require`."""
+    """The identity of a verified e-card's report, or `VerificationError`: `CARD_CHECK` when
+    it is not an e-card, names no holder key or does not disclose every claim in `require`;
+    `ISSUER_ACTIVE_CHECK` when its card issuer is not active as of the report's time (the
+    pipeline judges accreditation at the card's issue time; a card proof speaks for a person
+    only while its issuer may vouch for them)."""
     credential = credential_report.credential
     if credential is None or credential.credential_type != SOCIAL_SECURITY_CARD:
         shown = None if credential is None else credential.credential_type
@@ -228,6 +238,18 @@ def _card_identity(
     if missing:
         raise VerificationError(
             CARD_CHECK, "the e-card proof does not disclose " + ", ".join(missing)
+        )
+    try:
+        issuer_active = trust.entity_active_at(credential.issuer_id, credential_report.as_of)
+    except TrustStateError as err:
+        raise VerificationError(
+            ISSUER_ACTIVE_CHECK, f"the card issuer's standing cannot be checked: {err}"
+        ) from err
+    if issuer_active is not True:
+        raise VerificationError(
+            ISSUER_ACTIVE_CHECK,
+            f"card issuer 0x{credential.issuer_id.hex()} was not active at "
+            f"{credential_report.as_of} (suspended or revoked)",
         )
     return CardIdentity(
         credential_id=credential.credential_id,
@@ -318,6 +340,7 @@ def verify_with_card(
     return check_card_bound(
         report,
         presentation,
+        trust=verifier.trust,
         require=require,
         card_require=card_require,
         expected_name=expected_name,
@@ -328,6 +351,7 @@ def check_card_bound(
     report: PresentationReport,
     presentation: str,
     *,
+    trust: TrustView,
     require: Collection[str] = (),
     card_require: Collection[str] = (),
     expected_name: str | None = None,
@@ -370,7 +394,7 @@ def check_card_bound(
             f"{len(cards)} e-card(s)",
         )
     wanted = [*card_require, *(["name"] if expected_name is not None else [])]
-    card = _card_identity(cards[0], report, list(dict.fromkeys(wanted)))
+    card = _card_identity(trust, cards[0], report, list(dict.fromkeys(wanted)))
     credential = others[0].credential
     assert credential is not None  # a report that passed carries its credential
     # 5. one holder, verified

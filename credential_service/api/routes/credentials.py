@@ -124,7 +124,7 @@ async def get_verifying_runtime(request: Request) -> CredentialRuntime:
 VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
 
 
-def _issuer_names(request: Request) -> IssuerNames:
+def issuer_names_of(request: Request) -> IssuerNames:
     """The app's one `IssuerNames` (the public registry view behind a 5 s cache per issuer)."""
     names: IssuerNames | None = getattr(request.app.state, "issuer_names", None)
     if names is None:
@@ -145,7 +145,7 @@ async def verify_credential(
         token=body.credential,
         as_of=body.as_of,
         receipt=body.anchor_receipt,
-        issuers=_issuer_names(request),
+        issuers=issuer_names_of(request),
     )
 
 
@@ -164,7 +164,7 @@ async def verify_presentation(
         audience=body.audience,
         as_of=body.as_of,
         receipts=body.anchor_receipts,
-        issuers=_issuer_names(request),
+        issuers=issuer_names_of(request),
         with_card=body.with_card,
     )
 

@@ -1,6 +1,7 @@
 """No personal data and no bearer token in the clear in the database (#11.6).
 
-A labour contract whose document names the employee with ID number and phone, a consent
+A labour contract whose document and terms name the employee (ID number, phone; its signer's
+e-card shows the same), a consent
 request naming its data subject with a contact phone and its grant (whose receipt carries
 the request), and QR logins (one collected by the
 screen, one not); then the raw SQLite file (with its WAL) is scanned byte for byte, and on
@@ -24,10 +25,11 @@ from tests.integration.labour.harness import (
     WALLET_AUDIENCE,
     LabourService,
     open_labour_service,
+    person,
 )
 
 EMPLOYEE_NAME = "李四光"
-EMPLOYEE_ID_NUMBER = "44030119900307123X"
+EMPLOYEE_ID_NUMBER = "440301199003071230"
 EMPLOYEE_PHONE = "13912345678"
 DOCUMENT = (
     "劳动合同书\n甲方: 深圳市示例科技有限公司\n"
@@ -102,8 +104,9 @@ def test_the_database_holds_no_personal_data_and_no_token(
 ) -> None:
     service = at_rest_service
     tokens: list[str] = list(_screen_login(service))
-    # a labour contract, signed by both parties (the employee logs in without a screen)
-    wallet = service.wallet()
+    # a labour contract naming the employee (name and ID number), signed by both parties with
+    # the employee's e-card (the employee logs in without a screen)
+    wallet = service.wallet({**person(1), "name": EMPLOYEE_NAME, "idNumber": EMPLOYEE_ID_NUMBER})
     employer_headers = service.employer_headers()
     tokens.append(employer_headers["Authorization"].removeprefix("Bearer "))
     contract = service.upload(wallet, DOCUMENT, hr_operator="HR-007")

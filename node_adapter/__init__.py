@@ -38,7 +38,7 @@ from .status_registry import (
     StatusRecord,
     StatusRegistryClient,
 )
-from .trust_registry import Entity, KeyRecord, TrustRegistryClient
+from .trust_registry import Entity, KeyRecord, TrustRegistryClient, TypeSchemaRecord
 
 __all__ = [
     "ANVIL_DEV_KEYS",
@@ -83,6 +83,7 @@ __all__ = [
     "TransactionReverted",
     "TrustRegistryClient",
     "TxReceipt",
+    "TypeSchemaRecord",
     "TypedData",
     "consent_id",
     "consent_typed_data",

@@ -14,7 +14,9 @@ from wallet_sdk.errors import FormatError
 from wallet_sdk.jcs import canonicalize
 
 VECTORS = json.loads(
-    (Path(__file__).parents[2] / "assets" / "wallet_sdk" / "rfc8785_jcs.json").read_text(encoding="utf-8")
+    (Path(__file__).parents[2] / "assets" / "wallet_sdk" / "rfc8785_jcs.json").read_text(
+        encoding="utf-8"
+    )
 )
 
 

@@ -530,7 +530,11 @@ class CredentialTypeRegistry:
 
         Raises `FormatError` when none or more than one is registered.
         """
-        found = [t for t in (self._lookup(term) for term in types) if t is not None]
+        by_term = self._by_term
+        found = [by_term[t] for t in types if isinstance(t, str) and t in by_term]
+        if self._resolve is not None:  # the terms not known yet, read through
+            unknown = [t for t in types if isinstance(t, str) and t not in by_term]
+            found += [r for r in map(self._lookup, unknown) if r is not None]
         if len(found) != 1:
             raise FormatError("credential must name exactly one registered credential type")
         return found[0]
@@ -539,7 +543,9 @@ class CredentialTypeRegistry:
         return iter(list(self._by_term.values()))
 
     def __contains__(self, term: object) -> bool:
-        return self._lookup(term) is not None
+        if term in self._by_term:
+            return True
+        return self._resolve is not None and self._lookup(term) is not None
 
     def __len__(self) -> int:
         return len(self._by_term)

@@ -17,6 +17,7 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import OrganisationKind
 from tests.integration.credential_service.conftest import ISSUER_URL, Service
 from tests.integration.credentials.conftest import client_of, post
+from tests.unit.credentials import forge
 from wallet_sdk.credentials import default_registry, fetch_type_schema, schema_url
 from wallet_sdk.errors import VerificationError
 from wallet_sdk.jcs import canonicalize
@@ -173,6 +174,41 @@ def test_an_accredited_issuer_issues_it_and_a_verifier_verifies_it(
     assert response.status_code == 400 and response.json()["code"] == "credential_subject_invalid"
 
 
+def test_the_verifier_checks_the_published_schema(
+    service: Service, runtime: CredentialRuntime, welder_school: dict[str, str]
+) -> None:
+    """A token of the run-time type whose subject the schema does not allow fails `format`
+    (checked first, before any chain lookup), naming the claim."""
+    request = {"type": "WelderCertificate", "subject": WELDER_SUBJECT}
+    response = post(service, welder_school["school"], "/v1/credentials", {"credentials": [request]})
+    assert response.status_code == 201, response.text
+    header, payload, _ = forge.split(response.json()["credentials"][0]["credential"])
+    payload["credentialSubject"]["grade"] = "master"
+    forged = forge.sign(header, payload, Jwk.generate(Curve.ED25519))
+    court = client_of(service, OrganisationKind.COURT)
+    report = post(service, court, "/v1/credentials/verify", {"credential": forged}).json()
+    failed = [c for c in report["checks"] if c["status"] == "failed"]
+    assert report["verified"] is False and failed[0]["check"] == "format", report
+    assert "grade" in failed[0]["detail"], failed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schema": {}},
+        {"schema": {"type": "object", "properties": {}}, "term": "lower"},
+        {"schema": WELDER_SCHEMA, "term": "WelderX", "personal_identifiers": ["nobody"]},
+        {"schema": WELDER_SCHEMA, "term": "WelderX", "disclosable": ["not-a-pointer"]},
+        {"schema": dict(WELDER_SCHEMA, properties={"a": {"pattern": "("}}), "term": "WelderX"},
+        {"schema": dict(WELDER_SCHEMA, properties={"a": {"maximum": 2**60}}), "term": "WelderX"},
+    ],
+)
+def test_odd_publications_are_400_never_500(service: Service, body: dict[str, Any]) -> None:
+    response = post(service, ministry(service), "/v1/credential-types", body)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "credential_type_invalid"
+
+
 def test_a_type_is_issued_only_in_its_allowed_formats(
     service: Service, runtime: CredentialRuntime, welder_school: dict[str, str]
 ) -> None:
@@ -204,6 +240,28 @@ def test_another_worker_knows_a_newly_published_type(
         assert known.schema_digest.hex() == published["schema_digest"][2:]
         assert "WelderCertificate" in {t.term for t in other.types}
     finally:
+        other.close()
+
+
+def test_the_registry_view_names_a_type_another_worker_published(
+    service: Service, runtime: CredentialRuntime, welder_school: dict[str, str]
+) -> None:
+    """The profile of the accredited school names the new type, even from a worker whose
+    registry has not loaded it."""
+    other = CredentialRuntime.from_service(service.context, follow_interval=None)
+    previous = service.client.app.state.credential_runtime  # type: ignore[attr-defined]
+    service.client.app.state.credential_runtime = other  # type: ignore[attr-defined]
+    try:
+        court = client_of(service, OrganisationKind.COURT)
+        response = service.client.get(
+            f"/v1/registry/organisations/{welder_school['school']}",
+            headers=service.headers(court),
+        )
+        assert response.status_code == 200, response.text
+        assert "WelderCertificate" in {t["type"] for t in response.json()["credential_types"]}
+        assert "WelderCertificate" not in {t.term for t in other.types}  # named from the table
+    finally:
+        service.client.app.state.credential_runtime = previous  # type: ignore[attr-defined]
         other.close()
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from credential_service.errors import ConfigurationError, LedgerRejected, LedgerUnavailable
+from credential_service.errors import ConfigurationError
 from credential_service.keystore import FileKeystore
 from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer, TxReceipt
 from wallet_sdk.credentials import (
@@ -89,15 +89,11 @@ class CredentialRuntime:
     def from_service(
         cls, context: ServiceContext, *, follow_interval: float | None = DEFAULT_FOLLOW_INTERVAL
     ) -> CredentialRuntime:
-        """Build from a running service's ledger (chain and deployment) and keystore, with
-        the built-in credential types published (`type_registry.publish_builtin_types`) and
-        the types published later read through from the database.
+        """Build from a running service's ledger (chain and deployment) and keystore; the
+        credential types published at run time are read through from the database.
 
-        Raises ``ConfigurationError`` when the chain cannot be read or written."""
-        from credential_service.credentials.type_registry import (
-            publish_builtin_types,
-            stored_type,
-        )
+        Raises ``ConfigurationError`` when the chain cannot be read."""
+        from credential_service.credentials.type_registry import stored_type
 
         chain: Chain | None = getattr(context.ledger, "chain", None)
         deployment: Deployment | None = getattr(context.ledger, "deployment", None)
@@ -118,17 +114,6 @@ class CredentialRuntime:
         )
         runtime.confirmations = context.settings.chain_confirmations
         runtime.settle_timeout = context.settings.chain_settle_seconds
-        try:
-            publish_builtin_types(
-                engine=context.engine,
-                runtime=runtime,
-                ministry_credit_code=context.settings.ministry_credit_code,
-            )
-        except (LedgerUnavailable, LedgerRejected) as err:
-            runtime.close()
-            raise ConfigurationError(
-                f"cannot publish the built-in credential types: {err}"
-            ) from err
         return runtime
 
     @property

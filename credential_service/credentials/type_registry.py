@@ -6,10 +6,11 @@ and the allowed formats as ``x-hrss-*`` members (`wallet_sdk.credentials.types`)
 of the schema's RFC 8785 canonical JSON is committed on chain
 (``TrustRegistry.publishCredentialType``, once per type), then the schema is kept in the
 database (`CredentialTypeRecord`), where every worker of the service finds a type it has not
-seen yet (`stored_type`, the runtime registry's read-through). The built-in types are published
-the same way when the credential runtime starts (`publish_builtin_types`), so every type has a
-committed digest and a served schema. Provinces then accredit issuers for it with the existing
-``setCredentialType`` call, and issuers issue it through the existing routes.
+seen yet (`stored_type`, the runtime registry's read-through). The built-in types are
+published the same way when the service opens (`publish_builtin_types`, called by
+`ServiceContext.open`), so every type has a committed digest and a served schema. Provinces
+then accredit issuers for it with the existing ``setCredentialType`` call, and issuers issue
+it through the existing routes.
 
 Schemas are served at ``/schemas/<name>`` (`schema_document`): an http(s) ``$id`` must be
 ``{public base}/schemas/<name>.json``, so a schema is served at its ``$id``; a built-in
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -34,9 +36,10 @@ from credential_service.credentials.models import (
     PublishedCredentialType,
 )
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import _chain, _write
+from credential_service.credentials.service import _chain
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from credential_service.models import Organisation, OrganisationKind
+from node_adapter import Chain, Signer, TrustRegistryClient
 from wallet_sdk import FormatError
 from wallet_sdk.credentials import CredentialType, default_registry, schema_url
 from wallet_sdk.jcs import canonicalize
@@ -119,12 +122,18 @@ def describe(credential_type: CredentialType, base_url: str) -> CredentialTypePu
 
 
 def _commit_on_chain(
-    *, runtime: CredentialRuntime, ministry: Organisation, credential_type: CredentialType
+    *,
+    chain: Chain,
+    trust: TrustRegistryClient,
+    signer: Signer,
+    credential_type: CredentialType,
+    confirmations: int,
+    timeout: float,
 ) -> tuple[int, str | None]:
-    """Commit the type's schema digest (once); its block time and transaction hash, or
-    ``None`` as the hash when the same digest is on chain already (a retry, another worker).
-    Raises `Conflict` (``credential_type_exists``) when another digest is."""
-    trust = runtime.clients.trust_registry
+    """Commit the type's schema digest (once), as `signer` (a Ministry controller); its block
+    time and transaction hash, or ``None`` as the hash when the same digest is on chain
+    already (a retry, another worker). Raises `Conflict` (``credential_type_exists``) when
+    another digest is, and the ledger's errors."""
     type_id, digest = credential_type.type_id, credential_type.schema_digest
 
     def on_chain() -> tuple[int, None] | None:
@@ -142,16 +151,19 @@ def _commit_on_chain(
     found = on_chain()
     if found is not None:
         return found
-    signer = runtime.controller(ministry.credit_code)
-    receipt = _write(
-        runtime,
+    receipt = _chain(
         "publish a credential type",
-        lambda: trust.publish_credential_type(
-            signer, credential_type=type_id, schema_digest=digest
+        partial(
+            chain.settle,
+            lambda: trust.publish_credential_type(
+                signer, credential_type=type_id, schema_digest=digest
+            ),
+            landed=lambda: on_chain() is not None,
+            confirmations=confirmations,
+            timeout=timeout,
         ),
-        landed=lambda: on_chain() is not None,
     )
-    block = _chain("read a block", lambda: runtime.chain.block(receipt.block_number))
+    block = _chain("read a block", lambda: chain.block(receipt.block_number))
     return block.timestamp, receipt.tx_hash
 
 
@@ -208,7 +220,14 @@ def publish_credential_type(
             code=ErrorCode.CREDENTIAL_TYPE_EXISTS,
             detail={"term": credential_type.term, "vct": credential_type.vct},
         )
-    at, tx_hash = _commit_on_chain(runtime=runtime, ministry=actor, credential_type=credential_type)
+    at, tx_hash = _commit_on_chain(
+        chain=runtime.chain,
+        trust=runtime.clients.trust_registry,
+        signer=runtime.controller(actor.credit_code),
+        credential_type=credential_type,
+        confirmations=runtime.confirmations,
+        timeout=runtime.settle_timeout,
+    )
     session.add(_record(credential_type, actor, at, tx_hash))
     try:
         session.commit()
@@ -226,11 +245,19 @@ def publish_credential_type(
 
 
 def publish_builtin_types(
-    *, engine: Engine, runtime: CredentialRuntime, ministry_credit_code: str
+    *,
+    engine: Engine,
+    chain: Chain,
+    trust: TrustRegistryClient,
+    ministry_signer: Signer,
+    ministry_credit_code: str,
+    confirmations: int = 0,
+    timeout: float = 60.0,
 ) -> None:
     """Publish the built-in types (`default_registry`) the way the Ministry publishes any:
     digest on chain, schema in the database; those already published are left alone, so
-    every start of every worker may call it. Raises the ledger's errors."""
+    every start of every worker may call it (`ServiceContext.open` does). Raises the
+    ledger's errors."""
     with Session(engine) as session:
         stored = set(session.exec(select(CredentialTypeRecord.term)).all())
         missing = [t for t in default_registry() if t.term not in stored]
@@ -241,7 +268,12 @@ def publish_builtin_types(
         ).one()
         for credential_type in missing:
             at, tx_hash = _commit_on_chain(
-                runtime=runtime, ministry=ministry, credential_type=credential_type
+                chain=chain,
+                trust=trust,
+                signer=ministry_signer,
+                credential_type=credential_type,
+                confirmations=confirmations,
+                timeout=timeout,
             )
             session.add(_record(credential_type, ministry, at, tx_hash))
             try:

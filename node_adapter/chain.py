@@ -387,8 +387,6 @@ class Chain:
                 b = w3.eth.get_block(number)  # type: ignore[arg-type]
             except BlockNotFound:
                 return None
-            if b is None:
-                return None
             return Block(
                 number=int(b["number"]),
                 hash=bytes(b["hash"]),
@@ -426,8 +424,6 @@ class Chain:
             try:
                 b = w3.eth.get_block(number, full_transactions=True)
             except BlockNotFound:
-                return None
-            if b is None:
                 return None
             return tuple(parse(tx) for tx in b["transactions"])
 

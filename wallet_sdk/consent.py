@@ -36,9 +36,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_keys.datatypes import Signature as EcdsaSignature
+from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError as EthValidationError
 
 from wallet_sdk.errors import (
     FormatError,
@@ -688,17 +691,22 @@ def _signable(domain: RegistryDomain, types: dict[str, Any], primary: str, messa
         raise FormatError(f"cannot encode EIP-712 {primary}: {err}") from err
 
 
+def eip712_digest(signable: SignableMessage) -> bytes:
+    """The digest an EIP-712 signature signs: keccak256 of ``0x19 || version || domain
+    separator || struct hash`` (EIP-191 version 0x01, spelled out from the public
+    `SignableMessage` fields rather than through eth-account's private helper)."""
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
 def grant_digest(terms: GrantTerms, domain: RegistryDomain) -> bytes:
     """The EIP-712 digest of a grant: its ``consentId`` on chain."""
-    return bytes(
-        _hash_eip191_message(_signable(domain, _GRANT_TYPES, "Grant", terms.typed_message()))
-    )
+    return eip712_digest(_signable(domain, _GRANT_TYPES, "Grant", terms.typed_message()))
 
 
 def withdrawal_digest(consent_id: bytes, nonce: int, domain: RegistryDomain) -> bytes:
     """The EIP-712 digest of a ``Withdrawal``."""
     message = {"consentId": _hex32(consent_id, "consent_id"), "nonce": nonce}
-    return bytes(_hash_eip191_message(_signable(domain, _WITHDRAWAL_TYPES, "Withdrawal", message)))
+    return eip712_digest(_signable(domain, _WITHDRAWAL_TYPES, "Withdrawal", message))
 
 
 def _sign(digest: bytes, private_key: bytes) -> bytes:
@@ -717,10 +725,14 @@ def _recover(digest: bytes, signature: bytes) -> str:
     s = int.from_bytes(signature[32:64], "big")
     if s == 0 or s > _SECP256K1_N // 2 or signature[64] not in (27, 28):
         raise VerificationError("signature", "signature is malleable or malformed")
+    r = int.from_bytes(signature[:32], "big")
     try:
-        return str(Account._recover_hash(digest, signature=signature))
-    except Exception as err:  # eth-keys raises several unrelated types
+        public_key = EcdsaSignature(
+            vrs=(signature[64] - 27, r, s)
+        ).recover_public_key_from_msg_hash(digest)
+    except (BadSignature, EthValidationError, ValueError) as err:
         raise VerificationError("signature", "signature does not recover a signer") from err
+    return str(public_key.to_checksum_address())
 
 
 def recover_grant_signer(terms: GrantTerms, domain: RegistryDomain, signature: bytes) -> str:

@@ -350,6 +350,10 @@ def _raw_public(curve: Curve, key: PublicKey) -> bytes:
 def _loads_object(text: str | bytes, what: str) -> dict[str, Any]:
     check_json_depth(text, what=what)
     try:
+        # JWS headers and payloads are UTF-8 (RFC 7515 §2, RFC 8259 §8.1); `json.loads` would
+        # also take UTF-16 and UTF-32 bytes, which the verifier's own parser refuses.
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
         value = json.loads(text, object_pairs_hook=reject_duplicates)
     except FormatError:
         raise

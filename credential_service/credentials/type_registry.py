@@ -117,7 +117,7 @@ def describe(credential_type: CredentialType, base_url: str) -> CredentialTypePu
         formats=list(credential_type.formats),
         schema_digest="0x" + credential_type.schema_digest.hex(),
         schema_url=schema_url(credential_type.vct, base_url) if name else None,
-        schema=dict(credential_type.schema),
+        schema_=dict(credential_type.schema),
     )
 
 

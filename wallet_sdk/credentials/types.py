@@ -428,7 +428,7 @@ def _compile_object_schema(
         properties[name] = compiled
     required = frozenset(schema.get("required", ()))
 
-    def check(subject: Mapping[str, Any], partial: bool) -> bool:
+    def check(subject: object, partial: bool) -> bool:  # callers pass parsed JSON
         if not isinstance(subject, Mapping):
             return False
         if not partial and not required <= subject.keys():

@@ -879,12 +879,13 @@ class CredentialVerifier:
 
     def verify_presentation(
         self,
-        token: str,
+        token: object,
         *,
         nonce: str,
         audience: str,
         as_of: int | None = None,
         anchor_receipts: Mapping[bytes, AnchorReceipt] | Collection[AnchorReceipt] = (),
+        presented_at: int | None = None,
         strict: bool = True,
     ) -> PresentationReport:
         """Verify an SD-JWT presentation with key binding (compact, or the RFC 9901 §8 JSON
@@ -892,10 +893,13 @@ class CredentialVerifier:
         ``vc+jwt`` credentials, bound to the verifier's `nonce` and `audience`.
 
         `anchor_receipts` maps credential ids to receipts, or is a collection of receipts
-        matched to credentials by the digest they prove. Raises
-        `CredentialVerificationError` when `strict` and anything failed.
+        matched to credentials by the digest they prove. `presented_at` (unix seconds) is
+        when the presentation was received, for re-verifying one kept as evidence: its
+        freshness is judged against that time (which the caller must have witnessed, e.g.
+        by the chain) instead of the clock. Raises `CredentialVerificationError` when
+        `strict` and anything failed.
         """
-        now = self._now()
+        now = self._now() if presented_at is None else presented_at
         as_of = now if as_of is None else as_of
         receipts = _receipt_lookup(anchor_receipts)
         if not isinstance(token, str):

@@ -198,7 +198,7 @@ def issue_credential(
         raise _bad("unsupported options.mediaType", supported=sorted(_MEDIA_TYPES))
     request = CredentialRequest(
         type=terms[0],
-        format=_MEDIA_TYPES[media_type],  # type: ignore[arg-type]
+        format=_MEDIA_TYPES[media_type],
         subject=subject,
         holder_jwk=options.get("holderJwk"),
         disclosable=list(options.get("disclosable", [])),

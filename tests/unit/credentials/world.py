@@ -115,6 +115,7 @@ class TrustWorld:
         types: Iterable[str],
         curve: Curve = Curve.ED25519,
         register_key: bool = True,
+        kind: Kind = Kind.ISSUER,
     ) -> DemoIssuer:
         controller = Signer.generate()
         self.chain.fund(controller.address, 10**20)
@@ -124,7 +125,7 @@ class TrustWorld:
         trust.accredit(
             province_signer,
             id=entity_id,
-            kind=Kind.ISSUER,
+            kind=kind,
             region=region,
             parent=org_id(province),
             controllers=[controller.address],

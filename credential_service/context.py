@@ -144,7 +144,6 @@ def _publish_builtin_types(engine: Engine, ledger: TrustLedger, settings: Settin
         trust=ledger.registry,
         ministry_signer=ledger.controller_signer(credit_code=settings.ministry_credit_code),
         ministry_credit_code=settings.ministry_credit_code,
-        confirmations=settings.chain_confirmations,
         timeout=settings.chain_settle_seconds,
     )
 

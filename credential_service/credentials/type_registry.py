@@ -251,30 +251,30 @@ def publish_builtin_types(
     trust: TrustRegistryClient,
     ministry_signer: Signer,
     ministry_credit_code: str,
-    confirmations: int = 0,
     timeout: float = 60.0,
 ) -> None:
     """Publish the built-in types (`default_registry`) the way the Ministry publishes any:
-    digest on chain, schema in the database; those already published are left alone, so
-    every start of every worker may call it (`ServiceContext.open` does). Raises the
-    ledger's errors."""
+    digest on chain, schema in the database. Every start of every worker calls it
+    (`ServiceContext.open`): a type already on chain is not sent again (one read each), one
+    a rollback took off the chain is, and a missing row is written. Like the service's other
+    startup writes (the Ministry's own), it waits for inclusion, not for confirmations.
+    Raises the ledger's errors."""
     with Session(engine) as session:
         stored = set(session.exec(select(CredentialTypeRecord.term)).all())
-        missing = [t for t in default_registry() if t.term not in stored]
-        if not missing:
-            return
         ministry = session.exec(
             select(Organisation).where(Organisation.credit_code == ministry_credit_code)
         ).one()
-        for credential_type in missing:
+        for credential_type in default_registry():
             at, tx_hash = _commit_on_chain(
                 chain=chain,
                 trust=trust,
                 signer=ministry_signer,
                 credential_type=credential_type,
-                confirmations=confirmations,
+                confirmations=0,
                 timeout=timeout,
             )
+            if credential_type.term in stored:
+                continue
             session.add(_record(credential_type, ministry, at, tx_hash))
             try:
                 session.commit()

@@ -38,6 +38,13 @@ contract TrustRegistry is ITrustRegistry {
         bytes publicKey;
     }
 
+    /// @dev A published credential type: the digest of its schema, who published it and when.
+    struct TypeSchema {
+        bytes32 schemaDigest;
+        address publisher;
+        uint64 publishedAt;
+    }
+
     /// @dev One binding change of an anchoring account; `entityId == 0` means unbound from `at`.
     struct Binding {
         bytes32 entityId;
@@ -77,10 +84,15 @@ contract TrustRegistry is ITrustRegistry {
     mapping(address account => bytes32 id) private _anchoringEntity;
     mapping(address account => Binding[]) private _anchoringHistory;
     mapping(bytes32 keyId => Key) private _keys;
+    /// @dev Published credential types; a type's schema digest is fixed once published.
+    mapping(bytes32 credentialType => TypeSchema) private _typeSchemas;
 
     event EntityAccredited(bytes32 indexed id, uint8 kind, uint32 region, bytes32 indexed parent);
     event EntityStatusChanged(bytes32 indexed id, uint8 status, uint16 reason, uint64 at);
     event CredentialTypeSet(bytes32 indexed id, bytes32 indexed credentialType, bool allowed, uint64 at);
+    event CredentialTypePublished(
+        bytes32 indexed credentialType, bytes32 schemaDigest, address indexed publisher, uint64 at
+    );
     event ControllerSet(bytes32 indexed id, address indexed account, bool enabled);
     event AnchoringAccountSet(bytes32 indexed id, address indexed account, bool enabled, uint64 at);
     event KeyRegistered(
@@ -113,6 +125,7 @@ contract TrustRegistry is ITrustRegistry {
     error ValidityNotShortened(uint64 current, uint64 requested);
     error RevocationNotEarlier(uint64 current, uint64 requested);
     error CardTypeNotAllowedForKind(bytes32 id, uint8 kind);
+    error CredentialTypeExists(bytes32 credentialType, bytes32 schemaDigest);
 
     /// @param ministryId_ Identifier of the Ministry, the root of the tree.
     /// @param ministryRegion 6-digit GB/T 2260 region code of the Ministry.
@@ -216,6 +229,24 @@ contract TrustRegistry is ITrustRegistry {
         }
         _typeHistory[id][credentialType].push(uint48(block.timestamp), allowed ? 1 : 0);
         emit CredentialTypeSet(id, credentialType, allowed, uint64(block.timestamp));
+    }
+
+    /// @notice Publishes a credential type: commits the digest of its JSON Schema (SHA-256 of the
+    /// schema's RFC 8785 canonical JSON) under the type's identifier, once and for ever.
+    /// @dev Only the Ministry's controllers publish types. A type's schema never changes: a new
+    /// version of a schema is a new type (a new `$id`, so a new identifier), and credentials of
+    /// the old one keep their schema. Reverts with `NotController`, `ZeroId` or
+    /// `CredentialTypeExists`.
+    /// @param credentialType Identifier of the credential type (keccak256 of its URI, `$id`).
+    /// @param schemaDigest SHA-256 of the schema's canonical JSON; non-zero.
+    function publishCredentialType(bytes32 credentialType, bytes32 schemaDigest) external {
+        _requireController(ministryId);
+        if (credentialType == bytes32(0) || schemaDigest == bytes32(0)) revert ZeroId();
+        bytes32 existing = _typeSchemas[credentialType].schemaDigest;
+        if (existing != bytes32(0)) revert CredentialTypeExists(credentialType, existing);
+        _typeSchemas[credentialType] =
+            TypeSchema({schemaDigest: schemaDigest, publisher: msg.sender, publishedAt: uint64(block.timestamp)});
+        emit CredentialTypePublished(credentialType, schemaDigest, msg.sender, uint64(block.timestamp));
     }
 
     /// @notice Adds or removes a controller account of an entity.
@@ -422,6 +453,16 @@ contract TrustRegistry is ITrustRegistry {
         if (k.validUntil != 0 && t >= k.validUntil) return false;
         if (k.revokedAt != 0 && t >= k.revokedAt) return false;
         return isActiveAt(k.entityId, t);
+    }
+
+    /// @notice The published schema of a credential type; all zeros when not published.
+    function credentialTypeSchema(bytes32 credentialType)
+        external
+        view
+        returns (bytes32 schemaDigest, address publisher, uint64 publishedAt)
+    {
+        TypeSchema storage t = _typeSchemas[credentialType];
+        return (t.schemaDigest, t.publisher, t.publishedAt);
     }
 
     /// @notice Whether `account` is a controller of entity `id`.

@@ -202,6 +202,10 @@ class NodeTrustLedger:
     def _signer(self, credit_code: str) -> Signer:
         return Signer.from_key(self._keystore.secret(_controller_key_name(credit_code)))
 
+    def controller_signer(self, *, credit_code: str) -> Signer:
+        """The custodied controller account of an organisation. Raises ``KeystoreError``."""
+        return self._signer(credit_code)
+
     def controller_address(self, *, credit_code: str) -> str:
         name = _controller_key_name(credit_code)
         with self._lock:

@@ -83,6 +83,7 @@ class ServiceContext:
                 region=settings.ministry_region,
                 now=datetime.now(UTC),
             )
+        _publish_builtin_types(engine, ledger, settings)
         return cls(
             settings=settings,
             engine=engine,
@@ -127,6 +128,24 @@ class ServiceContext:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _publish_builtin_types(engine: Engine, ledger: TrustLedger, settings: Settings) -> None:
+    """The built-in credential types, published by the Ministry like any type (digest on
+    chain, schema in the database) when a service first opens on a deployment."""
+    from credential_service.chain import NodeTrustLedger
+    from credential_service.credentials.type_registry import publish_builtin_types
+
+    if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
+        return
+    publish_builtin_types(
+        engine=engine,
+        chain=ledger.chain,
+        trust=ledger.registry,
+        ministry_signer=ledger.controller_signer(credit_code=settings.ministry_credit_code),
+        ministry_credit_code=settings.ministry_credit_code,
+        timeout=settings.chain_settle_seconds,
+    )
 
 
 def sealing_secrets(keystore: FileKeystore) -> SealingSecrets:

@@ -89,6 +89,11 @@ class ErrorCode(StrEnum):
     CREDENTIAL_NOT_FOUND = "credential_not_found"
     SIGNING_KEY_NOT_FOUND = "signing_key_not_found"
     CREDENTIAL_MALFORMED = "credential_malformed"
+    CREDENTIAL_FORMAT_NOT_ALLOWED = "credential_format_not_allowed"
+    # credential types published at run time (credential_service.credentials.type_registry)
+    CREDENTIAL_TYPE_INVALID = "credential_type_invalid"
+    CREDENTIAL_TYPE_EXISTS = "credential_type_exists"
+    SCHEMA_NOT_FOUND = "schema_not_found"
     # the electronic social security card (wallet_sdk.credentials.social_security_card)
     CARD_ISSUER_REQUIRED = "card_issuer_required"
     CARD_FORMAT_NOT_ALLOWED = "card_format_not_allowed"

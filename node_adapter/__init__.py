@@ -39,7 +39,7 @@ from .status_registry import (
     StatusRecord,
     StatusRegistryClient,
 )
-from .trust_registry import Entity, KeyRecord, TrustRegistryClient
+from .trust_registry import Entity, KeyRecord, TrustRegistryClient, TypeSchemaRecord
 
 __all__ = [
     "ANVIL_DEV_KEYS",
@@ -85,6 +85,7 @@ __all__ = [
     "TransactionReverted",
     "TrustRegistryClient",
     "TxReceipt",
+    "TypeSchemaRecord",
     "TypedData",
     "consent_id",
     "consent_typed_data",

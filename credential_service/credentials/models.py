@@ -48,6 +48,26 @@ class CredentialRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class CredentialTypeRecord(SQLModel, table=True):
+    """A credential type the Ministry published (the built-in ones included): its schema as
+    RFC 8785 canonical JSON, whose SHA-256 `TrustRegistry.publishCredentialType` committed.
+    Every worker reads types it does not know yet from here (`type_registry.stored_type`)."""
+
+    __tablename__ = "credential_type"
+
+    term: str = Field(sa_column=Column(String(64), primary_key=True))
+    vct: str = Field(sa_column=Column(String(256), unique=True, nullable=False))
+    type_id: str = Field(sa_column=Column(String(66), unique=True, nullable=False))
+    schema_name: str = Field(sa_column=Column(String(96), unique=True, nullable=False))
+    canonical_schema: str = Field(sa_column=Column(Text, nullable=False))
+    schema_digest: str = Field(sa_column=Column(String(66), nullable=False))
+    publisher_id: int = Field(foreign_key="organisation.id", index=True)
+    published_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Block time of the chain's commitment."""
+    tx_hash: str | None = Field(default=None, sa_column=Column(String(66), nullable=True))
+    """The publishing transaction; ``None`` when another worker's transaction committed it."""
+
+
 class SigningKeyRecord(SQLModel, table=True):
     """A credential-signing key of an issuer, held in the service keystore."""
 
@@ -251,6 +271,32 @@ class CredentialTypePublic(BaseModel):
     title: str
     type_id: str
     personal_identifiers: list[str]
+    disclosable: list[str]
+    formats: list[str]
+    schema_digest: str
+    """``0x`` SHA-256 of the schema's RFC 8785 canonical JSON, as committed on chain."""
+    schema_url: str | None
+    """Where the service serves the schema (``GET /schemas/<name>``)."""
     schema_: dict[str, Any] = PydanticField(alias="schema")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class CredentialTypePublication(_Strict):
+    """A new credential type: its JSON Schema (draft 2020-12, with ``$id``) and, unless the
+    schema already says so in its ``x-hrss-*`` members, its VC type term, personal
+    identifiers, selectively disclosable claims (JSON Pointers) and allowed formats."""
+
+    schema_: dict[str, Any] = PydanticField(alias="schema")
+    term: str | None = None
+    personal_identifiers: list[str] | None = None
+    disclosable: list[str] | None = None
+    formats: list[Literal["vc+jwt", "vc+sd-jwt"]] | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PublishedCredentialType(CredentialTypePublic):
+    published_at: int
+    """Block time of the on-chain commitment."""
+    tx_hash: str | None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from credential_service.errors import ConfigurationError
@@ -88,7 +89,12 @@ class CredentialRuntime:
     def from_service(
         cls, context: ServiceContext, *, follow_interval: float | None = DEFAULT_FOLLOW_INTERVAL
     ) -> CredentialRuntime:
-        """Build from a running service's ledger (chain and deployment) and keystore."""
+        """Build from a running service's ledger (chain and deployment) and keystore; the
+        credential types published at run time are read through from the database.
+
+        Raises ``ConfigurationError`` when the chain cannot be read."""
+        from credential_service.credentials.type_registry import stored_type
+
         chain: Chain | None = getattr(context.ledger, "chain", None)
         deployment: Deployment | None = getattr(context.ledger, "deployment", None)
         path = context.settings.deployment_path
@@ -96,10 +102,14 @@ class CredentialRuntime:
             deployment = Deployment.load(path)
         if chain is None or deployment is None:
             raise ConfigurationError("the registry deployment is not known")
+        types = CredentialTypeRegistry(
+            default_registry(), resolve=partial(stored_type, context.engine)
+        )
         runtime = cls.open(
             chain=chain,
             deployment=deployment,
             keystore=context.keystore,
+            types=types,
             follow_interval=follow_interval,
         )
         runtime.confirmations = context.settings.chain_confirmations

@@ -705,6 +705,12 @@ def _issue(
         _require_card_issuer(issuer, term)
     for index, request in enumerate(requests):
         _check_card_request(request, index)
+        if request.format not in types[request.type].formats:
+            raise InvalidInput(
+                f"{request.type} is issued as {', '.join(types[request.type].formats)} only",
+                code=ErrorCode.CREDENTIAL_FORMAT_NOT_ALLOWED,
+                detail={"index": index, "format": request.format},
+            )
     for term, credential_type in types.items():
         type_id = credential_type.type_id
         accredited = _chain(

@@ -69,7 +69,13 @@ _KEY_BEARING_HEADERS = ("jwk", "jku", "x5c", "x5u")
 
 SCOPES_BY_ROLE: dict[OrganisationKind, frozenset[str]] = {
     OrganisationKind.MINISTRY: frozenset(
-        {"organisations:read", "organisations:accredit", "organisations:status", "keys:write"}
+        {
+            "organisations:read",
+            "organisations:accredit",
+            "organisations:status",
+            "keys:write",
+            "types:publish",
+        }
     ),
     OrganisationKind.PROVINCE: frozenset(
         {"organisations:read", "organisations:accredit", "organisations:status", "keys:write"}

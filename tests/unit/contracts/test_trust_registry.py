@@ -413,6 +413,37 @@ def test_set_credential_type_rejects_unknown_and_revoked_entities(world: World):
         world.tx(T, world.province, "setCredentialType", ISSUER_ID, SKILL_CERT, True)
 
 
+# -- publishCredentialType ----------------------------------------------------------------------
+
+
+def test_the_ministry_publishes_a_type_schema_digest_once(world: World):
+    new_type, digest = keccak(text="https://hrss.example/schemas/welder.json"), os.urandom(32)
+    assert world.call(T, "credentialTypeSchema", new_type) == (bytes(32), ZERO_ADDRESS, 0)
+    receipt = world.tx(T, world.ministry, "publishCredentialType", new_type, digest)
+    at = world.time_of(receipt)
+    event = receipt.event("CredentialTypePublished").args
+    assert (event["credentialType"], event["schemaDigest"], event["at"]) == (new_type, digest, at)
+    assert event["publisher"] == world.ministry.address
+    assert world.call(T, "credentialTypeSchema", new_type) == (digest, world.ministry.address, at)
+    # Fixed for ever: a new schema is a new type (a new $id), never a new digest for this one.
+    with expect_revert("CredentialTypeExists", (new_type, digest)):
+        world.tx(T, world.ministry, "publishCredentialType", new_type, os.urandom(32))
+    # A province accredits an issuer for it with the existing call.
+    world.advance(10)
+    allowed = world.tx(T, world.province, "setCredentialType", ISSUER_ID, new_type, True)
+    assert world.call(T, "isAccreditedFor", ISSUER_ID, new_type, world.time_of(allowed))
+
+
+def test_only_the_ministry_publishes_types_and_never_a_zero_one(world: World):
+    new_type = keccak(text="https://hrss.example/schemas/welder.json")
+    with expect_revert("NotController", (MINISTRY_ID, world.province.address)):
+        world.tx(T, world.province, "publishCredentialType", new_type, os.urandom(32))
+    with expect_revert("ZeroId"):
+        world.tx(T, world.ministry, "publishCredentialType", new_type, bytes(32))
+    with expect_revert("ZeroId"):
+        world.tx(T, world.ministry, "publishCredentialType", bytes(32), os.urandom(32))
+
+
 # -- setController -----------------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "read_unverified_header",
+    "read_unverified_payload",
     "sign_compact",
     "verify_compact",
 ]
@@ -473,6 +474,22 @@ def read_unverified_header(
     """
     encoded_header, _, _ = _split(token, max_size)
     return MappingProxyType(_decode_header(encoded_header))
+
+
+def read_unverified_payload(
+    token: str, *, max_size: int = DEFAULT_MAX_TOKEN_BYTES
+) -> dict[str, Any]:
+    """The payload of a compact JWS as a JSON object, NOT verified: use it only to find who
+    claims to have signed it (e.g. a client assertion's ``iss``), never to trust a claim.
+
+    Raises `VerificationError` (``size`` or ``format``) when the token is malformed or its
+    payload is not a JSON object.
+    """
+    _, encoded_payload, _ = _split(token, max_size)
+    try:
+        return _loads_object(b64url_decode(encoded_payload), "JWS payload")
+    except FormatError as err:
+        raise VerificationError("format", f"payload: {err}") from err
 
 
 def verify_compact(

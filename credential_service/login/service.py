@@ -14,7 +14,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-import jwt
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
@@ -25,7 +24,7 @@ from credential_service.login.models import (
     LoginChallenge,
     LoginChallengePublic,
 )
-from credential_service.services.tokens import ServiceTokenKey, TokenPolicy
+from credential_service.services.tokens import JwtRejected, ServiceTokenKey, TokenPolicy
 from wallet_sdk.consent import WALLET_AUDIENCE
 from wallet_sdk.errors import VerificationError
 from wallet_sdk.login import verify_login_response
@@ -100,8 +99,9 @@ def _issue_token(
     *, policy: TokenPolicy, token_key: ServiceTokenKey, holder: str, now: int, jti: str
 ) -> CardholderTokenPublic:
     """The cardholder token of ``holder`` issued at ``now``: the same claims give the same
-    token (EdDSA signatures are deterministic), which `collect_login_token` relies on."""
-    token = jwt.encode(
+    signed part (``header.payload``), which `collect_login_token` relies on; the signature
+    differs from one signing to the next under SM2."""
+    token = token_key.sign(
         {
             "iss": policy.issuer,
             "sub": holder,
@@ -112,13 +112,16 @@ def _issue_token(
             "exp": now + CARDHOLDER_TOKEN_LIFETIME,
             "jti": jti,
         },
-        token_key.private_key,
-        algorithm="EdDSA",
-        headers={"kid": token_key.kid, "typ": CARDHOLDER_TOKEN_TYPE},
+        typ=CARDHOLDER_TOKEN_TYPE,
     )
     return CardholderTokenPublic(
         access_token=token, expires_in=CARDHOLDER_TOKEN_LIFETIME, holder=holder
     )
+
+
+def _signed_part_sha256(token: str) -> str:
+    """SHA-256 of a token's ``header.payload``: what `collect_login_token` compares."""
+    return _sha256(token.rsplit(".", 1)[0])
 
 
 def complete_login(
@@ -164,7 +167,9 @@ def complete_login(
             col(LoginChallenge.used_at).is_(None),
         )
         .values(
-            used_at=now, holder=answer.address, pending_token_sha256=_sha256(issued.access_token)
+            used_at=now,
+            holder=answer.address,
+            pending_token_sha256=_signed_part_sha256(issued.access_token),
         )
     )
     if result.rowcount != 1:
@@ -207,11 +212,12 @@ def collect_login_token(
         raise NotAuthenticated()
     if now >= issued_at + CARDHOLDER_TOKEN_LIFETIME:
         raise NotAuthenticated()  # collected already, or the token has expired
-    # the token the wallet got, signed again; a changed key or policy fails closed
+    # the token the wallet got, signed again (the same claims and header; under SM2 another
+    # signature); a changed key or policy fails closed
     issued = _issue_token(
         policy=policy, token_key=token_key, holder=holder, now=issued_at, jti=challenge_id
     )
-    if not hmac.compare_digest(_sha256(issued.access_token), expected):
+    if not hmac.compare_digest(_signed_part_sha256(issued.access_token), expected):
         raise NotAuthenticated()
     result = session.exec(
         update(LoginChallenge)
@@ -242,18 +248,14 @@ def authenticate_cardholder_token(
     """The cardholder behind a cardholder token. Raises ``NotAuthenticated`` for every failure
     alike (organisation tokens included: their ``typ`` differs)."""
     try:
-        if jwt.get_unverified_header(token).get("typ") != CARDHOLDER_TOKEN_TYPE:
-            raise NotAuthenticated()
-        claims = jwt.decode(
+        claims = token_key.verify(
             token,
-            key=token_key.private_key.public_key(),
-            algorithms=["EdDSA"],
+            typ=CARDHOLDER_TOKEN_TYPE,
             audience=policy.audience,
             issuer=policy.issuer,
             leeway=policy.leeway,
-            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
         )
-    except jwt.InvalidTokenError as err:
+    except JwtRejected as err:
         raise NotAuthenticated() from err
     subject, scope = claims.get("sub"), claims.get("scope")
     if (

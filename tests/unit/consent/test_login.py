@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session
 
 from credential_service.consent.service import ConsentSigner
@@ -27,6 +26,7 @@ from credential_service.services.tokens import (
     authenticate_access_token,
 )
 from tests.unit.consent.conftest import NOW
+from wallet_sdk.jose import Curve, Jwk, read_unverified_header
 from wallet_sdk.wallet import Wallet
 
 POLICY = TokenPolicy(
@@ -36,7 +36,7 @@ POLICY = TokenPolicy(
     assertion_max_lifetime=timedelta(minutes=5),
     leeway=timedelta(seconds=30),
 )
-KEY = ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.generate())
+KEY = ServiceTokenKey(Jwk.generate(Curve.ED25519))
 
 
 def _login(session: Session, signer: ConsentSigner, wallet: Wallet, *, now: int = NOW):  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ def test_cardholder_token_is_not_an_organisation_token(
     session: Session, signer: ConsentSigner, tmp_path: Path
 ) -> None:
     wallet = Wallet.create(tmp_path / "w", "pass", scrypt_n=2**10)
-    now = int(time.time())  # pyjwt judges exp by the real clock
+    now = int(time.time())  # tokens are judged by the real clock
     _, answer = _login(session, signer, wallet, now=now)
     issued = complete_login(
         session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=now
@@ -69,7 +69,7 @@ def test_cardholder_token_is_not_an_organisation_token(
         )
     org_like = jwt.encode(
         jwt.decode(issued.access_token, options={"verify_signature": False}),
-        KEY.private_key,
+        KEY.key.private_key,
         algorithm="EdDSA",
         headers={"typ": "at+jwt", "kid": KEY.kid},
     )
@@ -99,7 +99,8 @@ def test_challenge_is_answered_once_and_collected_once(
     )
     row = session.get(LoginChallenge, challenge.challenge_id)
     assert row is not None and issued.access_token not in repr(row.model_dump())
-    assert row.pending_token_sha256 == hashlib.sha256(issued.access_token.encode()).hexdigest()
+    signed_part = issued.access_token.rsplit(".", 1)[0]
+    assert row.pending_token_sha256 == hashlib.sha256(signed_part.encode()).hexdigest()
     with pytest.raises(ClientAuthenticationFailed) as caught:
         complete_login(
             session=session, policy=POLICY, token_key=KEY, signer=signer, response=answer, now=NOW
@@ -147,3 +148,34 @@ def test_expired_challenge_fails(session: Session, signer: ConsentSigner, tmp_pa
             now=challenge.expires_at + 60,
         )
     assert caught.value.code == "login_challenge_expired"
+
+
+def test_an_sm2_token_key_signs_cardholder_tokens_collected_once(
+    session: Session, signer: ConsentSigner, tmp_path: Path
+) -> None:
+    """The national profile's token key: SM2 signatures are randomised, so the screen gets
+    the wallet's claims under a fresh signature, and only while the signed part matches."""
+    sm2 = ServiceTokenKey(Jwk.generate(Curve.SM2))
+    wallet = Wallet.create(tmp_path / "w", "pass", scrypt_n=2**10)
+    now = int(time.time())
+    challenge, answer = _login(session, signer, wallet, now=now)
+    issued = complete_login(
+        session=session, policy=POLICY, token_key=sm2, signer=signer, response=answer, now=now
+    )
+    assert read_unverified_header(issued.access_token)["alg"] == "SM2SM3"
+    assert authenticate_cardholder_token(
+        policy=POLICY, token_key=sm2, token=issued.access_token
+    ).address == (wallet.address)
+    with pytest.raises(NotAuthenticated):  # the international key does not take it
+        authenticate_cardholder_token(policy=POLICY, token_key=KEY, token=issued.access_token)
+    collected = collect_login_token(
+        session=session,
+        policy=POLICY,
+        token_key=sm2,
+        challenge_id=challenge.challenge_id,
+        poll_secret=challenge.poll_secret,
+        now=now,
+    )
+    assert collected is not None and collected.access_token != issued.access_token
+    assert collected.access_token.rsplit(".", 1)[0] == issued.access_token.rsplit(".", 1)[0]
+    assert authenticate_cardholder_token(policy=POLICY, token_key=sm2, token=collected.access_token)

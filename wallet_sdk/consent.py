@@ -110,7 +110,8 @@ _UINT64_MAX = 2**64 - 1
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
-_RECEIPT_ALGORITHMS = (JwsAlgorithm.EDDSA, JwsAlgorithm.ES256)
+# The service's receipt key follows its profile: Ed25519 (international) or SM2 (national).
+_RECEIPT_ALGORITHMS = (JwsAlgorithm.EDDSA, JwsAlgorithm.ES256, JwsAlgorithm.SM2SM3)
 
 
 class Purpose(enum.StrEnum):

@@ -50,6 +50,12 @@ contract TrustRegistry is ITrustRegistry {
     uint8 public constant ALG_P256 = 2;
     /// @notice Key algorithm: ES256K (ECDSA over secp256k1), 65-byte uncompressed SEC1 point.
     uint8 public constant ALG_SECP256K1 = 3;
+    /// @notice Key algorithm: ES384 (ECDSA over P-384), 97-byte uncompressed SEC1 point.
+    uint8 public constant ALG_P384 = 4;
+    /// @notice Key algorithm: ES512 (ECDSA over P-521), 133-byte uncompressed SEC1 point.
+    uint8 public constant ALG_P521 = 5;
+    /// @notice Key algorithm: SM2 with SM3 (GB/T 32918), 65-byte uncompressed SEC1 point.
+    uint8 public constant ALG_SM2 = 6;
 
     /// @notice Credential type of the electronic social security card (keccak256 of its URI, as
     /// `wallet_sdk.credentials.types.SOCIAL_SECURITY_CARD_VCT`); only a `CardIssuer` may be allowed it.
@@ -262,7 +268,8 @@ contract TrustRegistry is ITrustRegistry {
     /// `ValidityStartsBeforeRegistration` or `InvalidValidity`.
     /// @param id Owning entity.
     /// @param keyId Key identifier.
-    /// @param alg 1 = Ed25519 (32-byte raw key), 2 = P-256, 3 = secp256k1 (65-byte uncompressed).
+    /// @param alg 1 = Ed25519 (32-byte raw key); uncompressed SEC1 points `0x04 || X || Y`:
+    /// 2 = P-256, 3 = secp256k1, 6 = SM2 (65 bytes), 4 = P-384 (97 bytes), 5 = P-521 (133 bytes).
     /// @param purpose `KeyPurpose` (1 client authentication, 2 credential signing, 3 document
     /// signing, 4 anchoring); verifiers accept a key only for its purpose.
     /// @param publicKey Public key bytes in the encoding named by `alg`.
@@ -474,11 +481,14 @@ contract TrustRegistry is ITrustRegistry {
     function _requirePublicKey(uint8 alg, bytes calldata publicKey) private pure {
         if (alg == ALG_ED25519) {
             if (publicKey.length != 32) revert InvalidPublicKey(alg, publicKey.length);
-        } else if (alg == ALG_P256 || alg == ALG_SECP256K1) {
-            // SEC1 uncompressed point: 0x04 || X || Y.
-            if (publicKey.length != 65 || publicKey[0] != 0x04) revert InvalidPublicKey(alg, publicKey.length);
         } else {
-            revert UnsupportedKeyAlgorithm(alg);
+            // SEC1 uncompressed point: 0x04 || X || Y, each coordinate as wide as the field.
+            uint256 length;
+            if (alg == ALG_P256 || alg == ALG_SECP256K1 || alg == ALG_SM2) length = 65;
+            else if (alg == ALG_P384) length = 97;
+            else if (alg == ALG_P521) length = 133;
+            else revert UnsupportedKeyAlgorithm(alg);
+            if (publicKey.length != length || publicKey[0] != 0x04) revert InvalidPublicKey(alg, publicKey.length);
         }
     }
 

@@ -126,7 +126,6 @@ FILE_ENTRY_BATCH = 80
 """Credentials per transaction when a batch holds training file entries: a registration with
 its file head advance costs about 141,000 gas (71,000 of it the head's three new slots), so 80
 stay near 11.3 M gas, under the in-process chain's 12 M and a usual 30 M block gas limit."""
-_CHAIN_ALG = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
 _TO_CHAIN_STATUS = {
     CredentialState.ACTIVE: CredentialStatus.ACTIVE,
     CredentialState.SUSPENDED: CredentialStatus.SUSPENDED,
@@ -260,7 +259,7 @@ def _new_signing_key(
                 controller,
                 id=_entity_id(issuer),
                 key_id=key.thumbprint(),
-                alg=_CHAIN_ALG[key.curve],
+                alg=KeyAlgorithm(key.curve.registry_code),
                 purpose=KeyPurpose.CREDENTIAL_SIGNING,
                 public_key=key.raw_public_key(),
                 valid_from=valid_from,

@@ -28,7 +28,8 @@ from credential_service.models import CREDIT_CODE_PATTERN, Organisation
 from wallet_sdk._key_purpose import KeyPurpose
 from wallet_sdk.credentials import CachedTrustState, CredentialTypeRegistry, EntityRecord
 from wallet_sdk.credentials._model import rfc3339
-from wallet_sdk.jose import b64url_encode
+from wallet_sdk.errors import FormatError
+from wallet_sdk.jose import Curve, b64url_encode
 
 __all__ = [
     "PROVINCES",
@@ -178,6 +179,14 @@ def _purpose(value: int) -> str:
         return "unknown"
 
 
+def _algorithm(code: int) -> str:
+    """The JOSE name of a registry algorithm code."""
+    try:
+        return Curve.from_registry_code(code).algorithm.value
+    except FormatError:
+        return "unknown"
+
+
 def _chain_part(record: EntityRecord, types: CredentialTypeRegistry) -> dict[str, Any]:
     known = {t.type_id: t for t in types}
     status = record.status_history[-1][1] if record.status_history else 0
@@ -200,7 +209,7 @@ def _chain_part(record: EntityRecord, types: CredentialTypeRegistry) -> dict[str
             {
                 "key_id": b64url_encode(key_id),
                 "purpose": _purpose(key.purpose),
-                "algorithm": {1: "EdDSA", 2: "ES256", 3: "ES256K"}.get(key.algorithm, "unknown"),
+                "algorithm": _algorithm(key.algorithm),
                 "valid_from": rfc3339(key.valid_from),
                 "valid_until": rfc3339(key.valid_until) if key.valid_until else None,
                 "revoked_at": rfc3339(key.revoked_at) if key.revoked_at else None,

@@ -394,8 +394,7 @@ def issue_access_token(
 
 def _registered_jwk(key: OrganisationKey) -> Jwk:
     """The registered public key as a `Jwk` (its algorithm pinned by its curve)."""
-    parse_public_jwk(PublicJwk.model_validate(key.public_jwk))  # an accepted curve only
-    return Jwk.from_jwk(key.public_jwk)
+    return parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).key
 
 
 def _registered_keys(

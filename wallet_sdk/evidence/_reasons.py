@@ -87,8 +87,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{events} 个事件按摘要首尾相连，均由相应当事人签署",
     ),
     "key.bad_algorithm": (
-        "key {key} has algorithm code {alg}, not EdDSA or ES256",
-        "密钥 {key} 的算法代码为 {alg}，不是 EdDSA 或 ES256",
+        "key {key} has algorithm code {alg}, not a document-signing algorithm",
+        "密钥 {key} 的算法代码为 {alg}，不是文档签名算法",
     ),
     "key.invalid": ("key {key} on chain is not a valid public key", "链上密钥 {key} 不是有效公钥"),
     "key.thumbprint": (

@@ -22,7 +22,14 @@ from wallet_sdk.evidence._records import (
     employer_entity_id,
     signature_claims,
 )
-from wallet_sdk.jose import Curve, Jwk, b64url_decode, b64url_encode, verify_compact
+from wallet_sdk.jose import (
+    SIGNING_ALGORITHMS,
+    Curve,
+    Jwk,
+    b64url_decode,
+    b64url_encode,
+    verify_compact,
+)
 from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import ChainView, CheckResult, CheckStatus, verify_receipt
 
@@ -368,20 +375,14 @@ def _unhex(value: str) -> bytes:
 
 
 def _key_from_chain(record: RegisteredKeyRecord, key_id: bytes) -> Jwk:
-    raw = bytes(record.public_key)
-    if record.alg == 1 and len(raw) == 32:
-        jwk: dict[str, str] = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
-    elif record.alg == 2 and len(raw) == 65 and raw[0] == 4:
-        jwk = {
-            "kty": "EC",
-            "crv": "P-256",
-            "x": b64url_encode(raw[1:33]),
-            "y": b64url_encode(raw[33:]),
-        }
-    else:
+    try:
+        curve = Curve.from_registry_code(record.alg)
+    except FormatError as err:
+        raise _Failed("key.bad_algorithm", key=_hex(key_id), alg=record.alg) from err
+    if curve.algorithm not in SIGNING_ALGORITHMS:
         raise _Failed("key.bad_algorithm", key=_hex(key_id), alg=record.alg)
     try:
-        key = Jwk.from_jwk(jwk)
+        key = Jwk.from_public_bytes(curve, record.public_key)
     except FormatError as err:
         raise _Failed("key.invalid", key=_hex(key_id)) from err
     if not hmac.compare_digest(key.thumbprint(), key_id):

@@ -99,7 +99,14 @@ def test_private_and_public_jwk_round_trip(curve: Curve) -> None:
 
 @pytest.mark.parametrize(
     ("curve", "length"),
-    [(Curve.ED25519, 32), (Curve.P256, 65), (Curve.SECP256K1, 65), (Curve.P521, 133)],
+    [
+        (Curve.ED25519, 32),
+        (Curve.P256, 65),
+        (Curve.SECP256K1, 65),
+        (Curve.P384, 97),
+        (Curve.P521, 133),
+        (Curve.SM2, 65),
+    ],
 )
 def test_raw_public_key_lengths(curve: Curve, length: int) -> None:
     raw = Jwk.generate(curve).raw_public_key()
@@ -207,7 +214,9 @@ def test_sign_verify_round_trip(curve: Curve) -> None:
     verified = verify_compact(token, key.public(), algorithms=[curve.algorithm], typ="test+jwt")
     assert verified.payload == b"payload"
     assert verified.header["kid"] == key.thumbprint_b64()
-    assert len(b64url_decode(token.split(".")[2])) == (132 if curve is Curve.P521 else 64)
+    # RFC 7518 §3.4: r || s, each as wide as the curve's order.
+    expected = {Curve.P384: 96, Curve.P521: 132}.get(curve, 64)
+    assert len(b64url_decode(token.split(".")[2])) == expected
 
 
 # jwcrypto has no SM2: SM2 interoperates with OpenSSL instead (test_sm2.py).
@@ -409,7 +418,7 @@ def test_property_verify_raises_only_wallet_errors(token: str) -> None:
         verify_compact(token, key, algorithms=["EdDSA"])
 
 
-@pytest.mark.parametrize("curve", [Curve.P256, Curve.SECP256K1, Curve.P521])
+@pytest.mark.parametrize("curve", [Curve.P256, Curve.SECP256K1, Curve.P384, Curve.P521])
 @pytest.mark.parametrize("pattern", ["zero", "r_zero", "above_order"])
 def test_degenerate_ecdsa_signatures_fail_as_signature(curve: Curve, pattern: str) -> None:
     key = Jwk.generate(curve)

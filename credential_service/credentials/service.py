@@ -92,7 +92,7 @@ from wallet_sdk.credentials import (
     training_file_id,
     training_period,
 )
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.jose import Jwk
 from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
@@ -243,10 +243,9 @@ def _new_signing_key(
     issuer: Organisation,
     valid_from: int,
     serial: int,
-    curve: Curve = Curve.ED25519,
 ) -> tuple[SigningKeyRecord, Jwk]:
     name = _key_name(issuer, serial)
-    key = runtime.keystore.ensure(name, curve)
+    key = runtime.keystore.ensure(name, runtime.signing_curve)
     controller = runtime.controller(issuer.credit_code)
     existing = _chain(
         "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())

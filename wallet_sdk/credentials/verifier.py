@@ -144,7 +144,10 @@ class VerificationPolicy:
     """What a verifier accepts. Raises `FormatError` when built with an empty or unknown
     algorithm allowlist (an empty allowlist never means "allow all")."""
 
-    algorithms: frozenset[JwsAlgorithm] = frozenset({JwsAlgorithm.EDDSA, JwsAlgorithm.ES256})
+    # SM2SM3: issuers of a national-profile deployment sign with SM2 (GB/T 32918)
+    algorithms: frozenset[JwsAlgorithm] = frozenset(
+        {JwsAlgorithm.EDDSA, JwsAlgorithm.ES256, JwsAlgorithm.SM2SM3}
+    )
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
     clock_skew: int = 60
     max_presentation_age: int = 300

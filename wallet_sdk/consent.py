@@ -48,8 +48,8 @@ from wallet_sdk.errors import (
     WalletError,
 )
 from wallet_sdk.jose import (
+    SIGNING_ALGORITHMS,
     Jwk,
-    JwsAlgorithm,
     b64url_decode,
     read_unverified_header,
     sign_compact,
@@ -110,8 +110,7 @@ _UINT64_MAX = 2**64 - 1
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
-# The service's receipt key follows its profile: Ed25519 (international) or SM2 (national).
-_RECEIPT_ALGORITHMS = (JwsAlgorithm.EDDSA, JwsAlgorithm.ES256, JwsAlgorithm.SM2SM3)
+_RECEIPT_ALGORITHMS = SIGNING_ALGORITHMS
 
 
 class Purpose(enum.StrEnum):

@@ -19,6 +19,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
+from credential_service.models import KeyAlgorithm
+
 
 class CredentialState(StrEnum):
     ACTIVE = "active"
@@ -178,6 +180,12 @@ class SigningKeyPublic(BaseModel):
     valid_from: int
     valid_until: int | None
     revoked_at: int | None
+
+
+class KeyRotation(_Strict):
+    """What the new signing key of a rotation signs with; by default the current key's."""
+
+    alg: KeyAlgorithm | None = None
 
 
 class KeyRevocation(_Strict):

@@ -57,6 +57,7 @@ from credential_service.errors import (
     NotFound,
     Unprocessable,
 )
+from credential_service.models import KeyAlgorithm as OrganisationKeyAlgorithm
 from credential_service.models import Organisation, OrganisationKind, utc_now
 from credential_service.observability import record_verification
 from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
@@ -92,7 +93,7 @@ from wallet_sdk.credentials import (
     training_file_id,
     training_period,
 )
-from wallet_sdk.jose import Jwk
+from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm
 from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
@@ -243,9 +244,11 @@ def _new_signing_key(
     issuer: Organisation,
     valid_from: int,
     serial: int,
+    curve: Curve | None = None,
 ) -> tuple[SigningKeyRecord, Jwk]:
+    """A new signing key on `curve` (default: the runtime's, the profile's), registered."""
     name = _key_name(issuer, serial)
-    key = runtime.keystore.ensure(name, runtime.signing_curve)
+    key = runtime.keystore.ensure(name, runtime.signing_curve if curve is None else curve)
     controller = runtime.controller(issuer.credit_code)
     existing = _chain(
         "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
@@ -313,10 +316,16 @@ def list_signing_keys(
 
 
 def rotate_signing_key(
-    *, session: Session, runtime: CredentialRuntime, issuer: Organisation, now: datetime
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    now: datetime,
+    algorithm: OrganisationKeyAlgorithm | None = None,
 ) -> SigningKeyPublic:
     """Routine rotation: a new key registered from now, the old key's validity ended now.
-    Credentials signed under the old key keep verifying as of their issue time."""
+    Credentials signed under the old key keep verifying as of their issue time. The new key
+    signs with `algorithm`, by default with the old key's."""
     _require_active_issuer(session=session, issuer=issuer)
     at = _chain_time(runtime, now)
     # The key to end is the open one (no end, not revoked), even when a rotation earlier in
@@ -339,8 +348,9 @@ def rotate_signing_key(
             select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == issuer.id)
         ).all()
     )
+    curve = old_key.curve if algorithm is None else JwsAlgorithm(algorithm.value).curve
     new_row, new_key = _new_signing_key(
-        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count
+        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count, curve=curve
     )
     # The old key ends where the new one begins: the new key's registration block (the old
     # key's window must not end before it began, hence the max).

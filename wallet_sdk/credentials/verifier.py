@@ -87,6 +87,7 @@ from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry,
 from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
 from wallet_sdk.jose import (
     DEFAULT_MAX_TOKEN_BYTES,
+    SIGNING_ALGORITHMS,
     Curve,
     Jwk,
     JwsAlgorithm,
@@ -144,10 +145,7 @@ class VerificationPolicy:
     """What a verifier accepts. Raises `FormatError` when built with an empty or unknown
     algorithm allowlist (an empty allowlist never means "allow all")."""
 
-    # SM2SM3: issuers of a national-profile deployment sign with SM2 (GB/T 32918)
-    algorithms: frozenset[JwsAlgorithm] = frozenset(
-        {JwsAlgorithm.EDDSA, JwsAlgorithm.ES256, JwsAlgorithm.SM2SM3}
-    )
+    algorithms: frozenset[JwsAlgorithm] = SIGNING_ALGORITHMS
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
     clock_skew: int = 60
     max_presentation_age: int = 300

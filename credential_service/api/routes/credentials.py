@@ -33,6 +33,7 @@ from credential_service.credentials.models import (
     IssueCredentialsRequest,
     IssueCredentialsResponse,
     KeyRevocation,
+    KeyRotation,
     SigningKeyPublic,
     TypeAccreditation,
     VerifyCredentialBody,
@@ -303,10 +304,21 @@ def list_signing_keys(
 
 @router.post("/v1/credentials/keys/rotate", response_model=SigningKeyPublic, dependencies=[_issue])
 def rotate_signing_key(
-    session: SessionDep, runtime: RuntimeDep, actor: CurrentOrg, now: NowDep
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+    now: NowDep,
+    body: KeyRotation | None = None,
 ) -> SigningKeyPublic:
-    """Register a new signing key from now and end the current key's validity."""
-    return service.rotate_signing_key(session=session, runtime=runtime, issuer=actor, now=now)
+    """Register a new signing key from now and end the current key's validity. The new key
+    signs with ``alg`` (EdDSA, ES256, ES384, ES512, SM2SM3), by default the current key's."""
+    return service.rotate_signing_key(
+        session=session,
+        runtime=runtime,
+        issuer=actor,
+        now=now,
+        algorithm=None if body is None else body.alg,
+    )
 
 
 @router.post(

@@ -32,7 +32,7 @@ from wallet_sdk.credentials import (
     CredentialVerifier,
     DirectTrustView,
 )
-from wallet_sdk.jose import b64url_decode, b64url_encode
+from wallet_sdk.jose import b64url_decode, b64url_encode, read_unverified_header
 from wallet_sdk.privacy import PersonalValue, scan_chain_for
 from wallet_sdk.wallet import Wallet
 
@@ -138,6 +138,9 @@ def test_activation_end_to_end(
     wallet = Wallet.open(tmp_path / "phone-1", PASSPHRASE)
     (stored,) = wallet.credentials()
     assert stored.credential_id == first_id and stored.format == "vc+sd-jwt"
+    # signed in the service's profile: SM2SM3 under --crypto-profile national
+    signing = "SM2SM3" if service.field("crypto profile") == "national" else "EdDSA"
+    assert read_unverified_header(stored.token.split("~")[0])["alg"] == signing
     # 4. it verifies with our verifier, against the chain, bound to the wallet's key
     deployment = Deployment.load(service.var / "deployment.json")
     view = DirectTrustView(chain, deployment)

@@ -187,7 +187,7 @@ def issue_vc_jwt(
     holder_key: Jwk | None = None,
     extra_claims: Mapping[str, Any] | None = None,
 ) -> IssuedCredential:
-    """Sign a credential as a compact ``vc+jwt`` with `key` (EdDSA or ES256).
+    """Sign a credential as a compact ``vc+jwt`` with `key` (`ISSUABLE_ALGORITHMS`).
 
     `credential_id` defaults to 32 random bytes. Raises `IssuanceError`.
     """

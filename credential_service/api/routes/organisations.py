@@ -156,8 +156,8 @@ def register_organisation_key(
     actor: CurrentOrg,
     now: NowDep,
 ) -> OrganisationKeyPublic:
-    """Register an Ed25519 or P-256 public JWK for the caller or an organisation it
-    accredited; on chain its keyId is the RFC 7638 thumbprint."""
+    """Register an Ed25519, P-256, P-384, P-521 or SM2 public JWK for the caller or an
+    organisation it accredited; on chain its keyId is the RFC 7638 thumbprint."""
     organisation, key = service.register_organisation_key(
         session=session,
         ledger=ledger,

@@ -121,7 +121,12 @@ def test_an_issuer_on_the_curve_end_to_end(
     _, response = present_programme(service, court, sd_jwt["credential"], holder)
     assert response.status_code == 200 and response.json()["verified"], response.text
 
-    # 6. a later rotation to Ed25519 leaves it verifying as of its issue; status still counts
+    # 6. a rotation without "alg" stays on the curve; a later one to Ed25519 leaves the
+    # credential verifying as of its issue; status still counts
+    response = service.client.post("/v1/credentials/keys/rotate", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["alg"] == curve.algorithm.value
+    assert response.json()["key_id"] != signing_key["key_id"]
     response = service.client.post(
         "/v1/credentials/keys/rotate", json={"alg": "EdDSA"}, headers=headers
     )

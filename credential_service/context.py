@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -89,7 +88,9 @@ class ServiceContext:
             engine=engine,
             keystore=keystore,
             ledger=ledger,
-            token_key=_token_key(keystore),
+            token_key=ServiceTokenKey(
+                keystore.ensure(TOKEN_SIGNING_KEY, settings.crypto_profile.algorithms.signing_curve)
+            ),
             token_policy=TokenPolicy(
                 issuer=settings.issuer_url,
                 token_endpoint=settings.token_endpoint,
@@ -158,8 +159,3 @@ def sealing_secrets(keystore: FileKeystore) -> SealingSecrets:
         labour=keystore.ensure(KEY_TERMS_SECRET, Curve.ED25519).private_bytes(),
         consent=keystore.ensure(CONSENT_SEALING_KEY, Curve.ED25519).private_bytes(),
     )
-
-
-def _token_key(keystore: FileKeystore) -> ServiceTokenKey:
-    seed = keystore.ensure(TOKEN_SIGNING_KEY, Curve.ED25519).private_bytes()
-    return ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.from_private_bytes(seed))

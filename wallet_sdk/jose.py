@@ -557,10 +557,11 @@ def read_unverified_header(
 def read_unverified_payload(
     token: str, *, max_size: int = DEFAULT_MAX_TOKEN_BYTES
 ) -> dict[str, Any]:
-    """The payload of a compact JWS as a JSON object, NOT verified: use it only to choose
-    what to verify or to refuse, never to accept.
+    """The payload of a compact JWS as a JSON object, NOT verified: use it only to find who
+    claims to have signed it (e.g. a client assertion's ``iss``), never to trust a claim.
 
-    Raises `VerificationError` (``size`` or ``format``) when the token is malformed.
+    Raises `VerificationError` (``size`` or ``format``) when the token is malformed or its
+    payload is not a JSON object.
     """
     _, encoded_payload, _ = _split(token, max_size)
     try:

@@ -57,7 +57,7 @@ from credential_service.credentials.service import (
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation, utc_now
-from credential_service.sealing import open_sealed, seal
+from credential_service.sealing import SealAlgorithm, open_sealed, seal
 from node_adapter import CredentialStatus
 from wallet_sdk.card_activation import verify_activation_proof
 from wallet_sdk.credentials import (
@@ -100,9 +100,18 @@ class CardDesk:
     sealing_secret: bytes = field(repr=False)
     qr_issuer: str
     qr_key: Jwk = field(repr=False)
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
+    """What new activation subjects are sealed with (the profile's; both open)."""
 
     @classmethod
-    def from_keystore(cls, keystore: FileKeystore, *, qr_issuer: str, qr_key: Jwk) -> CardDesk:
+    def from_keystore(
+        cls,
+        keystore: FileKeystore,
+        *,
+        qr_issuer: str,
+        qr_key: Jwk,
+        seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+    ) -> CardDesk:
         """Raises ``KeystoreError`` when the keystore cannot be written."""
 
         def secret(name: str) -> bytes:
@@ -114,6 +123,7 @@ class CardDesk:
             sealing_secret=secret(_SEALING_KEY),
             qr_issuer=qr_issuer,
             qr_key=qr_key,
+            seal_algorithm=seal_algorithm,
         )
 
 
@@ -159,6 +169,7 @@ def request_activation(
             json.dumps(claims, ensure_ascii=False).encode(),
             info=_SUBJECT_INFO,
             aad=code_hmac.encode(),
+            algorithm=desk.seal_algorithm,
         ),
         created_at=now,
         expires_at=now + ACTIVATION_LIFETIME,

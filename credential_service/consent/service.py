@@ -47,7 +47,7 @@ from credential_service.errors import (
     ServiceError,
 )
 from credential_service.models import Organisation, OrganisationKind
-from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
 from credential_service.services.organisations import require_active_path
 from wallet_sdk.consent import (
     ConsentRequest,
@@ -99,6 +99,8 @@ class ConsentSigner:
     issuer: str
     key: Jwk
     sealing_secret: bytes = field(repr=False)
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
+    """What new requests and receipts are sealed with (the profile's; both open)."""
 
     def trust(self) -> dict[str, list[dict[str, str]]]:
         """The wallet trust document ``{issuer: [public JWK]}`` for this signer."""
@@ -114,11 +116,17 @@ def _hex(value: bytes) -> str:
 _REQUEST_INFO = b"hrss-consent-request/1"
 
 
-def seal_request_body(secret: bytes, *, request_id: str, body: Mapping[str, Any]) -> bytes:
+def seal_request_body(
+    secret: bytes,
+    *,
+    request_id: str,
+    body: Mapping[str, Any],
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> bytes:
     """A consent request's JSON sealed at rest (it may carry the data subject's ID number and
     a contact phone), bound to its request id."""
     plaintext = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
-    return seal(secret, plaintext, info=_REQUEST_INFO, aad=request_id.encode())
+    return seal(secret, plaintext, info=_REQUEST_INFO, aad=request_id.encode(), algorithm=algorithm)
 
 
 def open_request_body(secret: bytes, *, request_id: str, sealed: bytes) -> dict[str, Any]:
@@ -154,10 +162,18 @@ def open_identity_proof(secret: bytes, *, consent_id: str, sealed: bytes) -> str
 _RECEIPT_INFO = b"hrss-consent-receipt/1"
 
 
-def seal_receipt(secret: bytes, *, consent_id: str, event: str, token: str) -> bytes:
+def seal_receipt(
+    secret: bytes,
+    *,
+    consent_id: str,
+    event: str,
+    token: str,
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> bytes:
     """A signed consent receipt sealed at rest (it carries the request, so the data subject
     and the contact), bound to its consent and event."""
-    return seal(secret, token.encode(), info=_RECEIPT_INFO, aad=f"{consent_id}:{event}".encode())
+    aad = f"{consent_id}:{event}".encode()
+    return seal(secret, token.encode(), info=_RECEIPT_INFO, aad=aad, algorithm=algorithm)
 
 
 def open_receipt(secret: bytes, *, consent_id: str, event: str, sealed: bytes) -> str:
@@ -178,7 +194,11 @@ def _receipt_row(
         consent_id=consent_id,
         event=event,
         token_sealed=seal_receipt(
-            signer.sealing_secret, consent_id=consent_id, event=event, token=token
+            signer.sealing_secret,
+            consent_id=consent_id,
+            event=event,
+            token=token,
+            algorithm=signer.seal_algorithm,
         ),
     )
 
@@ -267,7 +287,10 @@ def create_consent_request(
             request_id=request.request_id,
             organisation_id=data_user.id,
             body_sealed=seal_request_body(
-                signer.sealing_secret, request_id=request.request_id, body=request.to_json()
+                signer.sealing_secret,
+                request_id=request.request_id,
+                body=request.to_json(),
+                algorithm=signer.seal_algorithm,
             ),
             subject_sealed=_seal_text(
                 signer.sealing_secret,

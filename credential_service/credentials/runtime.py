@@ -51,6 +51,8 @@ class CredentialRuntime:
     """Blocks a status registration or change must lie under the head before it counts as
     written (``Settings.chain_confirmations``); see ``Chain.settle``."""
     settle_timeout: float = 60.0
+    signing_curve: Curve = Curve.ED25519
+    """Curve of the issuers' new credential-signing keys (the profile's: SM2 in national)."""
 
     def __post_init__(self) -> None:
         self.verifier = CredentialVerifier(self.trust_state, types=self.types)
@@ -114,6 +116,7 @@ class CredentialRuntime:
         )
         runtime.confirmations = context.settings.chain_confirmations
         runtime.settle_timeout = context.settings.chain_settle_seconds
+        runtime.signing_curve = context.settings.crypto_profile.algorithms.signing_curve
         return runtime
 
     @property

@@ -62,7 +62,7 @@ from credential_service.errors import (
 from credential_service.models import KeyAlgorithm as OrganisationKeyAlgorithm
 from credential_service.models import Organisation, OrganisationKind, utc_now
 from credential_service.observability import record_verification
-from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
 from credential_service.services.audit import note_for_audit
 from credential_service.services.organisations import require_active_path
 from node_adapter import (
@@ -259,10 +259,11 @@ def _new_signing_key(
     issuer: Organisation,
     valid_from: int,
     serial: int,
-    curve: Curve = Curve.ED25519,
+    curve: Curve | None = None,
 ) -> tuple[SigningKeyRecord, Jwk]:
+    """A new signing key on `curve` (default: the runtime's, the profile's), registered."""
     name = _key_name(issuer, serial)
-    key = runtime.keystore.ensure(name, curve)
+    key = runtime.keystore.ensure(name, runtime.signing_curve if curve is None else curve)
     controller = runtime.controller(issuer.credit_code)
     existing = _chain(
         "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
@@ -990,7 +991,15 @@ def _answer_info(organisation_id: int, key: str) -> bytes:
     return organisation_id.to_bytes(8, "big") + key.encode()
 
 
-def seal_answer(*, secret: bytes, organisation_id: int, key: str, digest: str, body: str) -> str:
+def seal_answer(
+    *,
+    secret: bytes,
+    organisation_id: int,
+    key: str,
+    digest: str,
+    body: str,
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> str:
     """A stored answer sealed (`credential_service.sealing`) under a key derived from the
     service's sealing secret, the organisation and the idempotency key, the request digest
     bound as associated data. The signed credentials it holds carry personal data: the
@@ -1002,6 +1011,7 @@ def seal_answer(*, secret: bytes, organisation_id: int, key: str, digest: str, b
         info=_answer_info(organisation_id, key),
         aad=digest.encode(),
         salt=_ANSWER_SALT,
+        algorithm=algorithm,
     )
     return _SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode()
 
@@ -1059,6 +1069,7 @@ def issue_credentials_idempotently(
     key: str,
     ttl: timedelta,
     sealing_secret: bytes,
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
 ) -> IssuanceAnswer:
     """`issue_credentials` at most once per (issuer, idempotency key) within `ttl`.
 
@@ -1127,6 +1138,7 @@ def issue_credentials_idempotently(
                     key=key,
                     digest=digest,
                     body=body,
+                    algorithm=seal_algorithm,
                 ),
                 created_at=utc_now(),
                 expires_at=at + int(ttl.total_seconds()),

@@ -51,7 +51,7 @@ from credential_service.labour.models import (
     VersionPublic,
 )
 from credential_service.models import Organisation, as_utc
-from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
 from wallet_sdk.credentials import CredentialVerifier
 from wallet_sdk.credentials.card_proof import identity_commitment, new_commitment_salt
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
@@ -128,6 +128,8 @@ class LabourDesk:
     card_verifier: CredentialVerifier | None = None
     """Verifies the employee's e-card proofs against the same registries (status read from
     the chain on every call); without one no acceptance is taken."""
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
+    """What new key terms and documents are sealed with (the profile's; both open)."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -152,14 +154,27 @@ def _conflict(message: str) -> Conflict:
 def _seal(desk: LabourDesk, contract_id: str, version: int, terms: KeyTerms) -> bytes:
     plaintext = json.dumps(terms.to_dict(), sort_keys=True, ensure_ascii=False).encode()
     aad = f"{contract_id}:{version}".encode()
-    return seal(desk.key_terms_secret, plaintext, info=_KEY_TERMS_INFO, aad=aad)
+    return seal(
+        desk.key_terms_secret,
+        plaintext,
+        info=_KEY_TERMS_INFO,
+        aad=aad,
+        algorithm=desk.seal_algorithm,
+    )
 
 
-def seal_document(secret: bytes, *, contract_id: str, version: int, document: bytes) -> bytes:
+def seal_document(
+    secret: bytes,
+    *,
+    contract_id: str,
+    version: int,
+    document: bytes,
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> bytes:
     """A version's document sealed at rest with the key-terms secret (its own HKDF ``info``),
     bound to the contract and version."""
     aad = f"{contract_id}:{version}".encode()
-    return seal(secret, document, info=_DOCUMENT_INFO, aad=aad)
+    return seal(secret, document, info=_DOCUMENT_INFO, aad=aad, algorithm=algorithm)
 
 
 def open_document(secret: bytes, *, contract_id: str, version: int, sealed: bytes) -> bytes:
@@ -397,7 +412,11 @@ def _new_version_row(
         relation=relation.value,
         hr_operator=hr_operator,
         document_sealed=seal_document(
-            desk.key_terms_secret, contract_id=contract_id, version=number, document=document
+            desk.key_terms_secret,
+            contract_id=contract_id,
+            version=number,
+            document=document,
+            algorithm=desk.seal_algorithm,
         ),
         document_size=len(document),
         document_digest=_hex(hashlib.sha256(document).digest()),
@@ -956,4 +975,5 @@ def desk_of_service(context: ServiceContext) -> LabourDesk:
         key_terms_secret=secret,
         chain_time=lambda: ledger.chain.block().timestamp,
         card_verifier=CredentialVerifier(DirectTrustView(ledger.chain, deployment)),
+        seal_algorithm=context.settings.crypto_profile.algorithms.seal_algorithm,
     )

@@ -20,10 +20,11 @@ class LoginChallenge(SQLModel, table=True):
     """One QR login challenge. ``used_at`` is set once, atomically: a second answer fails.
 
     ``poll_secret_hash`` lets the screen that showed the QR (and only it) collect the token
-    once. The token itself is never stored: ``pending_token_sha256`` is its SHA-256, kept
-    until the screen collects it; the service signs the same token again then (Ed25519 is
-    deterministic and every claim follows from the row) and hands it out only if it hashes
-    to this value, then erases the hash.
+    once. The token itself is never stored: ``pending_token_sha256`` is the SHA-256 of its
+    signed part (``header.payload``), kept until the screen collects it; the service signs
+    the same claims again then (every claim follows from the row; under Ed25519 the very same
+    token, under SM2 another signature) and hands the token out only if its signed part
+    hashes to this value, then erases the hash.
     """
 
     __tablename__ = "login_challenge"

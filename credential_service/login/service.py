@@ -36,7 +36,6 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 
-import jwt
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
@@ -55,7 +54,7 @@ from credential_service.login.models import (
     LoginChallengePublic,
 )
 from credential_service.models import Organisation
-from credential_service.services.tokens import ServiceTokenKey, TokenPolicy
+from credential_service.services.tokens import JwtRejected, ServiceTokenKey, TokenPolicy
 from wallet_sdk.consent import WALLET_AUDIENCE
 from wallet_sdk.credentials import CredentialVerifier, issuer_uri
 from wallet_sdk.credentials.card_proof import CARD_CHECK, verify_card_proof
@@ -195,8 +194,8 @@ def _issue_token(
 ) -> CardholderTokenPublic:
     """The cardholder token of the person `subject` issued at ``now`` for `relying_party`
     (``None``: this service, with the cardholder's scopes and `holder` address): the same
-    claims give the same token (EdDSA signatures are deterministic), which
-    `collect_login_token` relies on."""
+    claims give the same signed part (``header.payload``), which `collect_login_token` relies
+    on; the signature differs from one signing to the next under SM2."""
     claims: dict[str, object] = {
         "iss": policy.issuer,
         "sub": subject,
@@ -209,11 +208,9 @@ def _issue_token(
     if relying_party is None:
         claims["scope"] = " ".join(sorted(CARDHOLDER_SCOPES))
         claims["holder"] = holder
-    token = jwt.encode(
+    token = token_key.sign(
         claims,
-        token_key.private_key,
-        algorithm="EdDSA",
-        headers={"kid": token_key.kid, "typ": CARDHOLDER_TOKEN_TYPE},
+        typ=CARDHOLDER_TOKEN_TYPE,
     )
     return CardholderTokenPublic(
         access_token=token,
@@ -260,6 +257,11 @@ def _card_required(message: str) -> ClientAuthenticationFailed:
     return ClientAuthenticationFailed(
         f"log in with the e-card: {message}", code=ErrorCode.CARD_REQUIRED
     )
+
+
+def _signed_part_sha256(token: str) -> str:
+    """SHA-256 of a token's ``header.payload``: what `collect_login_token` compares."""
+    return _sha256(token.rsplit(".", 1)[0])
 
 
 def complete_login(
@@ -324,7 +326,7 @@ def complete_login(
             used_at=now,
             holder=answer.address,
             subject=subject,
-            pending_token_sha256=_sha256(issued.access_token),
+            pending_token_sha256=_signed_part_sha256(issued.access_token),
         )
     )
     if result.rowcount != 1:
@@ -368,7 +370,8 @@ def collect_login_token(
         raise NotAuthenticated()
     if now >= issued_at + CARDHOLDER_TOKEN_LIFETIME:
         raise NotAuthenticated()  # collected already, or the token has expired
-    # the token the wallet got, signed again; a changed key or policy fails closed
+    # the token the wallet got, signed again (the same claims and header; under SM2 another
+    # signature); a changed key or policy fails closed
     issued = _issue_token(
         policy=policy,
         token_key=token_key,
@@ -378,7 +381,7 @@ def collect_login_token(
         now=issued_at,
         jti=challenge_id,
     )
-    if not hmac.compare_digest(_sha256(issued.access_token), expected):
+    if not hmac.compare_digest(_signed_part_sha256(issued.access_token), expected):
         raise NotAuthenticated()
     result = session.exec(
         update(LoginChallenge)
@@ -406,18 +409,14 @@ def authenticate_cardholder_token(
     for every failure alike (organisation tokens included: their ``typ`` differs; tokens for
     another relying party: their audience differs)."""
     try:
-        if jwt.get_unverified_header(token).get("typ") != CARDHOLDER_TOKEN_TYPE:
-            raise NotAuthenticated()
-        claims = jwt.decode(
+        claims = token_key.verify(
             token,
-            key=token_key.private_key.public_key(),
-            algorithms=["EdDSA"],
+            typ=CARDHOLDER_TOKEN_TYPE,
             audience=policy.audience,
             issuer=policy.issuer,
             leeway=policy.leeway,
-            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
         )
-    except jwt.InvalidTokenError as err:
+    except JwtRejected as err:
         raise NotAuthenticated() from err
     subject, scope, holder = claims.get("sub"), claims.get("scope"), claims.get("holder")
     if (

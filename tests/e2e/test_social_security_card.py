@@ -32,7 +32,7 @@ from wallet_sdk.credentials import (
     CredentialVerifier,
     DirectTrustView,
 )
-from wallet_sdk.jose import b64url_decode, b64url_encode
+from wallet_sdk.jose import Curve, b64url_decode, b64url_encode, read_unverified_header
 from wallet_sdk.wallet import Wallet
 
 pytestmark = pytest.mark.anvil
@@ -120,6 +120,9 @@ def test_activation_end_to_end(
     wallet = Wallet.open(tmp_path / "phone-1", PASSPHRASE)
     (stored,) = wallet.credentials()
     assert stored.credential_id == first_id and stored.format == "vc+sd-jwt"
+    # signed in the service's profile: SM2SM3 under --crypto-profile national
+    signing = "SM2SM3" if service.field("crypto profile") == "national" else "EdDSA"
+    assert read_unverified_header(stored.token.split("~")[0])["alg"] == signing
     # 4. it verifies with our verifier, against the chain, bound to the wallet's key
     deployment = Deployment.load(service.var / "deployment.json")
     view = DirectTrustView(chain, deployment)
@@ -135,12 +138,18 @@ def test_activation_end_to_end(
     signed_part = stored.token.split("~", 1)[0]
     for value in CARD.values():
         assert value not in _payload_text(signed_part)
-    # ... and with the reference sd-jwt package, the issuer key read from the chain
+    # ... and with the reference sd-jwt package, the issuer key read from the chain (an
+    # Ed25519 key, registry code 1; the reference package knows no SM2, so in the national
+    # profile the chain shows the SM2 key, code 6, that wallet_sdk verified above)
     registered = view.key(verified.key_id)
-    assert registered is not None and registered.algorithm == 1
-    issuer_key = jc_jwk.JWK(kty="OKP", crv="Ed25519", x=b64url_encode(registered.public_key))
-    reference = SDJWTVerifier(stored.token, lambda iss, header: issuer_key)
-    assert reference.get_verified_payload()["credentialSubject"] == CARD
+    assert registered is not None
+    if signing == "SM2SM3":
+        assert registered.algorithm == Curve.SM2.registry_code
+    else:
+        assert registered.algorithm == 1
+        issuer_key = jc_jwk.JWK(kty="OKP", crv="Ed25519", x=b64url_encode(registered.public_key))
+        reference = SDJWTVerifier(stored.token, lambda iss, header: issuer_key)
+        assert reference.get_verified_payload()["credentialSubject"] == CARD
     # 5. a new phone: the second activation replaces the first card
     second_wallet = _wallet(tmp_path, "phone-2")
     output = _run(

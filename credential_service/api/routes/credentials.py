@@ -231,6 +231,7 @@ def issue_credentials(
         key=idempotency_key,
         ttl=timedelta(seconds=context.settings.idempotency_key_ttl_seconds),
         sealing_secret=context.idempotency_secret,
+        seal_algorithm=context.settings.crypto_profile.algorithms.seal_algorithm,
     )
     return Response(
         content=answer.body,

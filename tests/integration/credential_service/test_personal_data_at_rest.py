@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from credential_service.crypto_profile import CryptoProfile
 from credential_service.models import OrganisationKind
+from credential_service.sealing import SealAlgorithm, sealed_algorithm
 from tests.fixtures.cards import allow_card_type, card_subject, give_card
 from tests.integration.labour.harness import (
     WALLET_AUDIENCE,
@@ -27,6 +29,7 @@ from tests.integration.labour.harness import (
     open_labour_service,
     person,
 )
+from wallet_sdk.jose import read_unverified_header
 
 EMPLOYEE_NAME = "李四光"
 EMPLOYEE_ID_NUMBER = "440301199003071230"
@@ -40,14 +43,17 @@ SUBJECT_ID_NUMBER = "11010119900307555X"
 CONTACT_PHONE = "13700137000"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=list(CryptoProfile))
 def at_rest_service(
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     database_backend: str,
     database_url_factory: Callable[[str], str],
 ) -> Iterator[LabourService]:
     yield from open_labour_service(
-        tmp_path_factory.mktemp("at-rest"), database_url=database_url_factory(database_backend)
+        tmp_path_factory.mktemp("at-rest"),
+        database_url=database_url_factory(database_backend),
+        crypto_profile=request.param,
     )
 
 
@@ -95,7 +101,9 @@ def _screen_login(service: LabourService) -> tuple[str, str]:
         json={"poll_secret": challenge["poll_secret"]},
     )
     assert collected.status_code == 200, collected.text
-    assert collected.json()["access_token"] == issued.json()["access_token"]
+    # the same claims and header (under SM2 another signature)
+    signed_part = issued.json()["access_token"].rsplit(".", 1)[0]
+    assert collected.json()["access_token"].rsplit(".", 1)[0] == signed_part
     return issued.json()["access_token"], collected.json()["access_token"]
 
 
@@ -186,3 +194,26 @@ def test_the_database_holds_no_personal_data_and_no_token(
     ]
     found = [needle[:24] for needle in needles if any(f in stored for f in _forms(needle))]
     assert found == []
+    # what was sealed and signed, with the profile's algorithms
+    algorithms = service.context.settings.crypto_profile.algorithms
+    assert _sealed_with(service) == {algorithms.seal_algorithm}
+    signing = algorithms.signing_curve.algorithm.value
+    assert {read_unverified_header(token)["alg"] for token in tokens[:2]} == {signing}
+    assert read_unverified_header(receipt)["alg"] == signing  # verified by the wallet above
+
+
+def _sealed_with(service: LabourService) -> set[SealAlgorithm]:
+    """The algorithm of every sealed value of the labour, consent and login tables."""
+    columns = [
+        ("labour_contract_version", "document_sealed"),
+        ("labour_contract_version", "key_terms_sealed"),
+        ("consent_request", "body_sealed"),
+        ("consent_receipt", "token_sealed"),
+    ]
+    found: set[SealAlgorithm] = set()
+    with service.context.engine.connect() as connection:
+        for table, column in columns:
+            values = connection.execute(text(f"SELECT {column} FROM {table}")).scalars().all()
+            assert values, f"nothing sealed in {table}.{column}"
+            found |= {sealed_algorithm(bytes(value)) for value in values}
+    return found

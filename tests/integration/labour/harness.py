@@ -23,6 +23,7 @@ from credential_service.anchoring.chain import NodeAnchorLedger
 from credential_service.anchoring.worker import _ensure_anchoring_account
 from credential_service.bootstrap import bootstrap_demo, load_client_key, load_document_key
 from credential_service.context import ServiceContext
+from credential_service.crypto_profile import CryptoProfile
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain, Signer
@@ -274,10 +275,18 @@ class LabourService:
 
 
 def open_labour_service(
-    directory: Path, chain: Chain | None = None, *, database_url: str | None = None
+    directory: Path,
+    chain: Chain | None = None,
+    *,
+    database_url: str | None = None,
+    crypto_profile: CryptoProfile | None = None,
 ) -> Iterator[LabourService]:
+    """The service on `chain` (default: a fresh in-process one), in `crypto_profile` (default:
+    the run's, ``HRSS_CRYPTO_PROFILE``)."""
     chain = chain if chain is not None else Chain.embedded()
+    profile = {} if crypto_profile is None else {"crypto_profile": crypto_profile}
     settings = Settings(
+        **profile,  # type: ignore[arg-type]
         dev_mode=True,
         database_url=database_url or f"sqlite:///{directory / 'hrss.db'}",
         keystore_path=directory / "service.keystore",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session, select
 
 from credential_service.cards.models import CardHolding
@@ -36,6 +35,7 @@ from tests.unit.consent.conftest import NOW
 from tests.unit.credentials.conftest import card_centre, world  # noqa: F401  (fixtures)
 from tests.unit.credentials.world import DemoIssuer, TrustWorld
 from wallet_sdk.credentials import VC_SD_JWT_TYP
+from wallet_sdk.jose import Curve, Jwk, read_unverified_header
 from wallet_sdk.wallet import Wallet
 
 POLICY = TokenPolicy(
@@ -45,7 +45,7 @@ POLICY = TokenPolicy(
     assertion_max_lifetime=timedelta(minutes=5),
     leeway=timedelta(seconds=30),
 )
-KEY = ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.generate())
+KEY = ServiceTokenKey(Jwk.generate(Curve.ED25519))
 PAIRWISE = PairwiseSubjects(secret=b"pairwise test secret, 32 bytes.!")
 PERSON = "ab" * 32  # the card desk's keyed commitment of the person
 
@@ -115,7 +115,7 @@ def test_cardholder_token_is_not_an_organisation_token(
     card_wallet: Wallet,
 ) -> None:
     wallet = card_wallet
-    now = int(time.time())  # pyjwt judges exp by the real clock
+    now = int(time.time())  # tokens are judged by the real clock
     _, answer = _login(session, signer, wallet, now=now)
     issued = _complete(session, signer, world, answer, now)
     cardholder = authenticate_cardholder_token(
@@ -129,7 +129,7 @@ def test_cardholder_token_is_not_an_organisation_token(
         )
     org_like = jwt.encode(
         jwt.decode(issued.access_token, options={"verify_signature": False}),
-        KEY.private_key,
+        KEY.key.private_key,
         algorithm="EdDSA",
         headers={"typ": "at+jwt", "kid": KEY.kid},
     )
@@ -160,7 +160,8 @@ def test_challenge_is_answered_once_and_collected_once(
     issued = _complete(session, signer, world, answer, now)
     row = session.get(LoginChallenge, challenge.challenge_id)
     assert row is not None and issued.access_token not in repr(row.model_dump())
-    assert row.pending_token_sha256 == hashlib.sha256(issued.access_token.encode()).hexdigest()
+    signed_part = issued.access_token.rsplit(".", 1)[0]
+    assert row.pending_token_sha256 == hashlib.sha256(signed_part.encode()).hexdigest()
     with pytest.raises(ClientAuthenticationFailed) as caught:
         _complete(session, signer, world, answer, now)
     assert caught.value.code == "login_challenge_replayed"
@@ -237,3 +238,43 @@ def test_pairwise_subjects_are_per_person_and_relying_party() -> None:
     assert subject != one.subject("cd" * 32, "https://hrss.example/v1")
     assert subject != other.subject(PERSON, "https://hrss.example/v1")
     assert len(subject) == 64 and PERSON not in subject
+
+
+def test_an_sm2_token_key_signs_cardholder_tokens_collected_once(
+    session: Session,
+    signer: ConsentSigner,
+    world: TrustWorld,  # noqa: F811
+    card_wallet: Wallet,
+) -> None:
+    """The national profile's token key: SM2 signatures are randomised, so the screen gets
+    the wallet's claims under a fresh signature, and only while the signed part matches."""
+    sm2 = ServiceTokenKey(Jwk.generate(Curve.SM2))
+    now = int(time.time())
+    challenge, answer = _login(session, signer, card_wallet, now=now)
+    issued = complete_login(
+        session=session,
+        policy=POLICY,
+        token_key=sm2,
+        signer=signer,
+        verifier=world.verifier(),
+        pairwise=PAIRWISE,
+        response=answer,
+        now=now,
+    )
+    assert read_unverified_header(issued.access_token)["alg"] == "SM2SM3"
+    assert authenticate_cardholder_token(
+        policy=POLICY, token_key=sm2, token=issued.access_token
+    ).address == (card_wallet.address)
+    with pytest.raises(NotAuthenticated):  # the international key does not take it
+        authenticate_cardholder_token(policy=POLICY, token_key=KEY, token=issued.access_token)
+    collected = collect_login_token(
+        session=session,
+        policy=POLICY,
+        token_key=sm2,
+        challenge_id=challenge.challenge_id,
+        poll_secret=challenge.poll_secret,
+        now=now,
+    )
+    assert collected is not None and collected.access_token != issued.access_token
+    assert collected.access_token.rsplit(".", 1)[0] == issued.access_token.rsplit(".", 1)[0]
+    assert authenticate_cardholder_token(policy=POLICY, token_key=sm2, token=collected.access_token)

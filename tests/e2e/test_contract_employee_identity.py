@@ -79,8 +79,9 @@ def test_contract_signed_by_the_named_employee_outlives_the_service(
         careless, card_id = _cardholder(service)
         contract = service.upload(careless)
         assert service.employer_signs(contract).status_code == 200
+        logged_in = service.login(careless)  # before the loss: the login itself then fails
         service.report_card_lost(card_id)
-        refused = service.employee_signs(contract["contract_id"], careless)
+        refused = service.employee_signs(contract["contract_id"], careless, logged_in)
         assert refused.status_code == 403, refused.text
         assert refused.json()["code"] == "card_not_active"
 

@@ -161,7 +161,7 @@ def test_answer_for_another_service_fails(consent_service: ConsentService) -> No
 
 def test_a_wallet_without_an_e_card_gets_no_token(consent_service: ConsentService) -> None:
     service = consent_service
-    wallet = service.wallet()
+    wallet = service.wallet(card=False)
     challenge = _challenge(service)
     with pytest.raises(CardMissing) as missing:
         _answer(service, wallet, challenge)

@@ -242,9 +242,12 @@ class LabourService:
             headers=self.employer_headers(),
         )
 
-    def employee_signs(self, contract_id: str, wallet: Wallet) -> Any:
-        """The employee signs what waits, with the proof of the wallet's e-card."""
-        headers = self.login(wallet)
+    def employee_signs(
+        self, contract_id: str, wallet: Wallet, headers: dict[str, str] | None = None
+    ) -> Any:
+        """The employee signs what waits, with the proof of the wallet's e-card; logged in
+        with `headers` (default: a login now)."""
+        headers = headers or self.login(wallet)
         review = self.client.get(f"/v1/me/labour-contracts/{contract_id}", headers=headers)
         assert review.status_code == 200, review.text
         record = self.pending_record(review.json())

@@ -25,9 +25,16 @@ from wallet_sdk.evidence import (
 from wallet_sdk.wallet import Wallet
 
 
-def _accept(service: LabourService, contract_id: str, wallet: Wallet, **submission: Any) -> Any:
-    """The employee's acceptance, with `submission` replacing what the wallet would send."""
-    headers = service.login(wallet)
+def _accept(
+    service: LabourService,
+    contract_id: str,
+    wallet: Wallet,
+    headers: dict[str, str] | None = None,
+    **submission: Any,
+) -> Any:
+    """The employee's acceptance, with `submission` replacing what the wallet would send;
+    logged in with `headers` (default: a login now)."""
+    headers = headers or service.login(wallet)
     review = service.client.get(f"/v1/me/labour-contracts/{contract_id}", headers=headers)
     assert review.status_code == 200, review.text
     record = service.pending_record(review.json())
@@ -170,8 +177,9 @@ def test_a_lost_card_cannot_sign(labour_service: LabourService) -> None:
     wallet = service.wallet(card=False)
     card_id = service.activate_card(wallet, service.people[wallet.did])
     contract_id = _offered(service, wallet)
+    headers = service.login(wallet)  # logged in before the loss: the signature is refused
     service.report_card_lost(card_id)
-    _refused(_accept(service, contract_id, wallet), 403, "card_not_active", "status")
+    _refused(_accept(service, contract_id, wallet, headers), 403, "card_not_active", "status")
 
 
 def test_the_migration_adds_the_columns_the_model_describes(database_url: str) -> None:
@@ -208,9 +216,10 @@ def test_a_card_whose_issuer_is_suspended_cannot_sign(labour_service: LabourServ
         )
         assert answer.status_code == 200, answer.text
 
+    headers = service.login(wallet)  # logged in before the suspension
     set_status("suspended")
     try:
-        refused = _accept(service, contract_id, wallet)
+        refused = _accept(service, contract_id, wallet, headers)
     finally:
         set_status("active")
     _refused(refused, 403, "card_not_active", "issuer_active")

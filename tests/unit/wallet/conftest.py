@@ -97,15 +97,15 @@ def make_wallet(tmp_path: Path) -> Callable[..., Wallet]:
     counter = iter(range(1000))
 
     def make(*, id_number: str | None = SUBJECT_ID_NUMBER, **kwargs: Any) -> Wallet:
-        """A wallet holding the e-card of `id_number` (none when None)."""
+        """A wallet holding the e-card of `id_number` (none when None or not `card`)."""
         directory = tmp_path / f"wallet-{next(counter)}"
-        card = kwargs.pop("card", False)
+        card = kwargs.pop("card", True)
         if "holder_private_key" in kwargs:
             wallet = Wallet.import_key(directory, PASSPHRASE, scrypt_n=2**10, **kwargs)
         else:
             wallet = Wallet.create(directory, PASSPHRASE, scrypt_n=2**10)
-        if id_number is not None or card:
-            give_e_card(wallet, id_number or SUBJECT_ID_NUMBER)
+        if card and id_number is not None:
+            give_e_card(wallet, id_number)
         return wallet
 
     return make

@@ -32,7 +32,6 @@ from credential_service.services.tokens import (
 )
 from tests.fixtures.cards import person_card_subject
 from tests.unit.consent.conftest import NOW
-from tests.unit.credentials.conftest import card_centre, world  # noqa: F401  (fixtures)
 from tests.unit.credentials.world import DemoIssuer, TrustWorld
 from wallet_sdk.credentials import VC_SD_JWT_TYP
 from wallet_sdk.jose import Curve, Jwk, read_unverified_header
@@ -53,8 +52,8 @@ PERSON = "ab" * 32  # the card desk's keyed commitment of the person
 @pytest.fixture
 def card_wallet(
     session: Session,
-    world: TrustWorld,  # noqa: F811
-    card_centre: DemoIssuer,  # noqa: F811
+    world: TrustWorld,
+    card_centre: DemoIssuer,
     make_org: Callable[..., Organisation],
     tmp_path: Path,
 ) -> Wallet:
@@ -111,7 +110,7 @@ def _login(session: Session, signer: ConsentSigner, wallet: Wallet, *, now: int)
 def test_cardholder_token_is_not_an_organisation_token(
     session: Session,
     signer: ConsentSigner,
-    world: TrustWorld,  # noqa: F811
+    world: TrustWorld,
     card_wallet: Wallet,
 ) -> None:
     wallet = card_wallet
@@ -141,7 +140,7 @@ def test_cardholder_token_is_not_an_organisation_token(
 def test_challenge_is_answered_once_and_collected_once(
     session: Session,
     signer: ConsentSigner,
-    world: TrustWorld,  # noqa: F811
+    world: TrustWorld,
     card_wallet: Wallet,
 ) -> None:
     wallet, now = card_wallet, int(time.time())
@@ -192,7 +191,7 @@ def test_challenge_is_answered_once_and_collected_once(
 def test_expired_challenge_fails(
     session: Session,
     signer: ConsentSigner,
-    world: TrustWorld,  # noqa: F811
+    world: TrustWorld,
     card_wallet: Wallet,
 ) -> None:
     wallet = card_wallet
@@ -211,7 +210,7 @@ def test_expired_challenge_fails(
 def test_a_card_not_the_persons_active_one_gets_no_token(
     session: Session,
     signer: ConsentSigner,
-    world: TrustWorld,  # noqa: F811
+    world: TrustWorld,
     card_wallet: Wallet,
 ) -> None:
     """The card verifies on chain, but the card desk holds another card for its person (or

@@ -133,6 +133,15 @@ class CredentialRuntime:
         except TrustStateError as err:
             log.warning("chain state not caught up to block %s: %s", receipt.block_number, err)
 
+    def saw_chain_write(self) -> None:
+        """Read your own writes for a write whose receipt the caller does not hold (e.g. an
+        organisation's status change, sent through the ledger): the state reads up to the
+        current head, which includes the write. Logged, not raised, like `saw_confirmed`."""
+        try:
+            self.trust_state.catch_up(self.chain.block_number())
+        except (TrustStateError, ChainError) as err:
+            log.warning("chain state not caught up to the head: %s", err)
+
     def file_head_secret(self) -> bytes:
         """The key of the training files' pseudonymous head keys (`file_head_key`), made on
         first use and kept in the keystore (``training-file-head``). Raises `KeystoreError`."""

@@ -16,6 +16,7 @@ from credential_service.api.deps import (
     require_scope,
     standing_cache,
 )
+from credential_service.api.routes.credentials import RuntimeDep
 from credential_service.models import (
     CREDIT_CODE_PATTERN,
     OrganisationCreate,
@@ -119,6 +120,7 @@ def change_organisation_status(
     ledger: LedgerDep,
     actor: CurrentOrg,
     now: NowDep,
+    runtime: RuntimeDep,
 ) -> OrganisationPublic:
     """Suspend, reinstate or revoke (final) an organisation the caller accredited."""
     changed = service.change_organisation_status(
@@ -130,6 +132,7 @@ def change_organisation_status(
         now=now,
     )
     standing_cache(request).forget(changed.credit_code)  # this worker sees it at once
+    runtime.saw_chain_write()  # and so does its verifier (card proofs judge issuers now)
     return service.to_public(session=session, organisation=changed)
 
 

@@ -242,7 +242,7 @@ def test_pairwise_subjects_are_per_person_and_relying_party() -> None:
 def test_an_sm2_token_key_signs_cardholder_tokens_collected_once(
     session: Session,
     signer: ConsentSigner,
-    world: TrustWorld,  # noqa: F811
+    world: TrustWorld,
     card_wallet: Wallet,
 ) -> None:
     """The national profile's token key: SM2 signatures are randomised, so the screen gets

@@ -25,8 +25,8 @@ from node_adapter import Chain
 from tests.fixtures.cards import CardCentre
 from tests.fixtures.running_service import (
     RunningService,
+    run_wallet,
     running_service,  # noqa: F401  (fixture)
-    wallet_command,
 )
 from wallet_sdk.credentials import CardStatusReason
 from wallet_sdk.jose import Jwk, b64url_decode
@@ -79,7 +79,7 @@ class Phone:
         self.run("init", *self.args, "--scrypt-n", "1024")
 
     def run(self, *args: str, expect: int = 0) -> str:
-        return wallet_command(*args, expect=expect)
+        return run_wallet(*args, expect=expect)
 
     def activate(self, code: str) -> str:
         return self.run("card", "activate", code, "--service", self.service.base, *self.args)

@@ -381,7 +381,7 @@ class ConsentSubject:
         """Raises `FormatError` when malformed."""
         if not isinstance(data, Mapping):
             raise FormatError("'subject' must be an object {commitment, salt}")
-        return cls(commitment=data.get("commitment"), salt=data.get("salt"))  # type: ignore[arg-type]
+        return cls(commitment=data.get("commitment"), salt=data.get("salt"))  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,10 +474,10 @@ class ConsentRequest:
         return cls(
             request_id=uuid.uuid4().hex,
             controller=controller,
-            purposes=tuple(purposes),  # type: ignore[arg-type]
-            data_categories=tuple(data_categories),  # type: ignore[arg-type]
+            purposes=tuple(purposes),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
+            data_categories=tuple(data_categories),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             duration_seconds=duration_seconds,
-            legal_basis=legal_basis,  # type: ignore[arg-type]
+            legal_basis=legal_basis,  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             registry=registry,
             created_at=now,
             expires_at=now + lifetime_seconds,
@@ -527,11 +527,11 @@ class ConsentRequest:
             duration = data.get("duration_seconds")
             return cls(
                 request_id=_text(data, "request_id"),
-                controller=Controller.from_json(data.get("controller")),  # type: ignore[arg-type]
+                controller=Controller.from_json(data.get("controller")),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
                 purposes=tuple(purposes),
                 data_categories=tuple(categories),
-                duration_seconds=duration,  # type: ignore[arg-type]
-                legal_basis=data.get("legal_basis"),  # type: ignore[arg-type]
+                duration_seconds=duration,  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
+                legal_basis=data.get("legal_basis"),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
                 registry=RegistryDomain.from_json(registry),
                 created_at=_int(data, "created_at"),
                 expires_at=_int(data, "expires_at"),
@@ -903,10 +903,10 @@ class SignedConsent:
         if not isinstance(registry, Mapping):
             raise FormatError("'registry' must be an object")
         signed = cls(
-            terms=GrantTerms.from_json(data.get("grant")),  # type: ignore[arg-type]
+            terms=GrantTerms.from_json(data.get("grant")),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             domain=RegistryDomain.from_json(registry),
             signature=_hex_bytes(data.get("signature"), "signature", 65),
-            opening=ConsentOpening.from_json(data.get("opening")),  # type: ignore[arg-type]
+            opening=ConsentOpening.from_json(data.get("opening")),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             request_id=_text(data, "request_id"),
             identity_proof=data.get("identity_proof"),
         )

@@ -361,7 +361,7 @@ def create_contract(
     )
     contract = LabourContract(
         id=contract_id,
-        employer_id=employer.id,  # type: ignore[arg-type]
+        employer_id=employer.id,  # type: ignore[arg-type]  # SQLModel types id Optional; the row is stored
         employee_holder=terms.employee_holder.lower(),
         employee_did=terms.employee_did,
         employee_identity_sealed=sealed,
@@ -593,7 +593,7 @@ def submit_signature(
     event = EvidenceEvent(record=record, signature=signature, receipt=None)
     [submitted] = submit_digests(
         session.connection(),
-        organisation_id=employer.id,  # type: ignore[arg-type]
+        organisation_id=employer.id,  # type: ignore[arg-type]  # SQLModel types id Optional; the row is stored
         algorithm="sha-256",
         items=[NewItem(event.event_digest, DOCUMENT_TYPE)],
     )

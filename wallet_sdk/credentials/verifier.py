@@ -338,7 +338,7 @@ _NO_CHAIN = "not checked: no chain (static trust list)"
 _sodium_verify: Callable[[bytes, bytes], bool] | None
 try:  # libsodium verifies Ed25519 about twice as fast as OpenSSL; optional
     import nacl.bindings  # type: ignore[import-not-found,unused-ignore]  # runs sodium_init()
-    from nacl.exceptions import (  # type: ignore[import-not-found,unused-ignore]
+    from nacl.exceptions import (  # type: ignore[import-not-found,unused-ignore]  # PyNaCl ships no type information
         BadSignatureError as _SodiumBadSignature,
     )
 
@@ -355,10 +355,10 @@ try:  # libsodium verifies Ed25519 about twice as fast as OpenSSL; optional
         # PyNaCl's `crypto_sign_open` allocates and copies out the whole message on every
         # call; libsodium's own function accepts NULL for the message it would return (the
         # check is the same `crypto_sign_verify_detached`), so it is called directly.
-        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]
+        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]  # PyNaCl ships no type information
             ffi as _sodium_ffi,
         )
-        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]
+        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]  # PyNaCl ships no type information
             lib as _sodium_lib,
         )
 

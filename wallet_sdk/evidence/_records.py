@@ -290,7 +290,7 @@ class EventRecord:
         _require_did(self.employee)
         _require_hex32("employee_identity", self.employee_identity)
         try:
-            relation = Relation(self.relation)  # type: ignore[arg-type]
+            relation = Relation(self.relation)  # type: ignore[arg-type]  # a str from JSON, turned into the enum (ValueError caught)
         except ValueError as err:
             raise FormatError(f"unknown relation {self.relation!r}") from err
         object.__setattr__(self, "relation", relation)
@@ -303,7 +303,7 @@ class EventRecord:
 
     def _check_termination(self) -> None:
         try:
-            object.__setattr__(self, "terminated_by", Role(self.terminated_by))  # type: ignore[arg-type]
+            object.__setattr__(self, "terminated_by", Role(self.terminated_by))  # type: ignore[arg-type]  # a str from JSON, turned into the enum (ValueError caught)
         except ValueError as err:
             raise FormatError("terminated_by must be employer or employee") from err
         if not isinstance(self.reason_code, str) or not _REASON_CODE.fullmatch(self.reason_code):

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint bench compile deps clean lock
+.PHONY: run test test-national lint bench compile deps clean lock
 
 deps: $(STAMP_PY) $(STAMP_NODE)
 
@@ -41,6 +41,10 @@ run: deps
 
 test: deps
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The end-to-end suite again with every service it starts in the national profile (SM2, SM3, SM4)
+test-national: deps
+	$(PY) -m pytest -n 2 --dist loadgroup --crypto-profile national tests/e2e $(PYTEST_ARGS)
 
 lint: deps
 	$(VENV)/bin/ruff check node_adapter credential_service wallet_sdk scripts tests

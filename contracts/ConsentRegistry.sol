@@ -9,9 +9,13 @@ import {ITrustRegistry, Kind} from "./Types.sol";
 /// @notice Data-use consents of cardholders. The holder signs a grant or a withdrawal (EIP-712)
 /// in the wallet and anyone may relay it, so a citizen needs no gas. A data user asks
 /// `isValid` before every use; a withdrawal takes effect from the block that records it.
+/// A person, not a phone: when a card issuer replaces a person's e-card on a new phone it records
+/// a holder succession (old holder address → new one). From then on the successor, and its own
+/// successors, may withdraw the old holder's consents, and the old address grants no more.
 /// @dev Only commitments are stored: the holder's wallet address, the grantee's entity id and
 /// salted hashes of purpose and scope. The consent id is the EIP-712 digest of the grant, so it
-/// is fixed by what the holder signed and by this registry (chain id and address).
+/// is fixed by what the holder signed and by this registry (chain id and address). A succession
+/// links two pseudonymous addresses and names the card issuer that vouched for it, nothing else.
 contract ConsentRegistry is EIP712 {
     /// @notice What the holder signs to grant consent.
     struct Grant {
@@ -35,6 +39,12 @@ contract ConsentRegistry is EIP712 {
         uint64 withdrawnAt;
     }
 
+    /// @dev One slot: a holder's successor and the block time the succession was recorded.
+    struct Succession {
+        address successor;
+        uint64 at;
+    }
+
     /// @notice EIP-712 type hash of `Grant`.
     bytes32 public constant GRANT_TYPEHASH = keccak256(
         "Grant(address holder,bytes32 grantee,bytes32 purposeHash,bytes32 scopeHash,uint64 notBefore,uint64 notAfter,uint256 nonce)"
@@ -49,6 +59,8 @@ contract ConsentRegistry is EIP712 {
     /// @dev One nonce space per holder, shared by grants and withdrawals, as a bitmap of 256 nonces
     /// a word so that sequential nonces cost one slot write per 256 signatures.
     mapping(address holder => mapping(uint256 word => uint256 bits)) private _nonces;
+    /// @dev At most one successor per address; the links form chains without cycles.
+    mapping(address holder => Succession) private _successions;
 
     event ConsentGranted(
         bytes32 indexed consentId,
@@ -60,6 +72,12 @@ contract ConsentRegistry is EIP712 {
         uint64 notAfter
     );
     event ConsentWithdrawn(bytes32 indexed consentId, address indexed holder, uint64 at);
+    /// @notice A withdrawal signed by a successor of the consent's holder (emitted after
+    /// `ConsentWithdrawn`).
+    event ConsentWithdrawnBySuccessor(bytes32 indexed consentId, address indexed successor);
+    event HolderSucceeded(
+        address indexed predecessor, address indexed successor, bytes32 indexed cardIssuer, uint64 at
+    );
 
     error ZeroAddress();
     error InvalidValidity(uint64 notBefore, uint64 notAfter);
@@ -69,6 +87,11 @@ contract ConsentRegistry is EIP712 {
     error EntityNotActive(bytes32 id);
     error UnknownConsent(bytes32 consentId);
     error AlreadyWithdrawn(bytes32 consentId);
+    error NotController(bytes32 id, address account);
+    error NotCardIssuer(bytes32 id);
+    error SuccessorExists(address holder, address successor);
+    error SuccessionCycle(address predecessor, address successor);
+    error HolderSuperseded(address holder, address successor);
 
     /// @param trustRegistry_ Address of the deployed `TrustRegistry`.
     constructor(address trustRegistry_) EIP712("HRSS Consent", "1") {
@@ -78,7 +101,8 @@ contract ConsentRegistry is EIP712 {
 
     /// @notice Records a consent signed by its holder; callable by any relayer.
     /// @dev Reverts with `ZeroAddress`, `InvalidValidity`, `InvalidSigner` (or OpenZeppelin's
-    /// `ECDSAInvalidSignature*` for malformed or malleable signatures), `NonceAlreadyUsed`,
+    /// `ECDSAInvalidSignature*` for malformed or malleable signatures), `HolderSuperseded` (the
+    /// holder's phone was replaced: its successor grants now), `NonceAlreadyUsed`,
     /// `GranteeNotDataUser` or `EntityNotActive`.
     /// @param g The grant as signed.
     /// @param signature 65-byte ECDSA signature of the holder over the EIP-712 digest of `g`.
@@ -88,6 +112,8 @@ contract ConsentRegistry is EIP712 {
         if (g.notBefore >= g.notAfter) revert InvalidValidity(g.notBefore, g.notAfter);
         consentId = hashGrant(g);
         _requireSigner(consentId, signature, g.holder);
+        address successor = _successions[g.holder].successor;
+        if (successor != address(0)) revert HolderSuperseded(g.holder, successor);
         _useNonce(g.holder, g.nonce);
         (uint8 kind,,,) = trustRegistry.entity(g.grantee);
         if (kind != uint8(Kind.DataUser)) revert GranteeNotDataUser(g.grantee);
@@ -106,21 +132,68 @@ contract ConsentRegistry is EIP712 {
     }
 
     /// @notice Withdraws a consent, effective from this block's time; callable by any relayer.
+    /// The withdrawal is signed by the consent's holder or by a successor of the holder
+    /// (transitively: the new phone's address after one or more replacements), whose nonce it
+    /// uses.
     /// @dev Reverts with `UnknownConsent`, `AlreadyWithdrawn`, `InvalidSigner` (or
-    /// `ECDSAInvalidSignature*`) or `NonceAlreadyUsed`.
+    /// `ECDSAInvalidSignature*`) or `NonceAlreadyUsed`. A successor's withdrawal also emits
+    /// `ConsentWithdrawnBySuccessor`.
     /// @param consentId Consent to withdraw.
-    /// @param nonce Unused nonce of the holder.
-    /// @param signature 65-byte ECDSA signature of the holder over the EIP-712 `Withdrawal` digest.
+    /// @param nonce Unused nonce of the signer.
+    /// @param signature 65-byte ECDSA signature of the holder or a successor over the EIP-712
+    /// `Withdrawal` digest.
     function withdraw(bytes32 consentId, uint256 nonce, bytes calldata signature) external {
         Consent storage c = _consents[consentId];
         address holder = c.holder;
         if (holder == address(0)) revert UnknownConsent(consentId);
         if (c.withdrawnAt != 0) revert AlreadyWithdrawn(consentId);
-        _requireSigner(hashWithdrawal(consentId, nonce), signature, holder);
-        _useNonce(holder, nonce);
+        // A succession exists only from the block that recorded it, so a successor's
+        // signature counts from the succession time on.
+        address signer = ECDSA.recover(hashWithdrawal(consentId, nonce), signature);
+        if (signer != holder && !isSuccessorOf(holder, signer)) revert InvalidSigner(holder, signer);
+        _useNonce(signer, nonce);
         uint64 at = uint64(block.timestamp);
         c.withdrawnAt = at;
         emit ConsentWithdrawn(consentId, holder, at);
+        if (signer != holder) emit ConsentWithdrawnBySuccessor(consentId, signer);
+    }
+
+    /// @notice Records that `successor` is the new wallet address of the person who held
+    /// `predecessor` (a replaced or lost phone), as vouched for by a card issuer that knows both
+    /// e-cards are that person's. The caller is a controller of `cardIssuer`, an active
+    /// `CardIssuer`. Each address has at most one successor and the links never form a cycle.
+    /// @dev Reverts with `ZeroAddress`, `NotController`, `NotCardIssuer`, `EntityNotActive`,
+    /// `SuccessorExists` or `SuccessionCycle` (which covers `predecessor == successor`). The
+    /// cycle check walks the successor's chain: one link per phone change of one person.
+    function recordSuccession(bytes32 cardIssuer, address predecessor, address successor) external {
+        if (predecessor == address(0) || successor == address(0)) revert ZeroAddress();
+        if (!trustRegistry.isController(cardIssuer, msg.sender)) revert NotController(cardIssuer, msg.sender);
+        (uint8 kind,,,) = trustRegistry.entity(cardIssuer);
+        if (kind != uint8(Kind.CardIssuer)) revert NotCardIssuer(cardIssuer);
+        if (!trustRegistry.isActive(cardIssuer)) revert EntityNotActive(cardIssuer);
+        address existing = _successions[predecessor].successor;
+        if (existing != address(0)) revert SuccessorExists(predecessor, existing);
+        for (address a = successor; a != address(0); a = _successions[a].successor) {
+            if (a == predecessor) revert SuccessionCycle(predecessor, successor);
+        }
+        uint64 at = uint64(block.timestamp);
+        _successions[predecessor] = Succession({successor: successor, at: at});
+        emit HolderSucceeded(predecessor, successor, cardIssuer, at);
+    }
+
+    /// @notice The direct successor of `holder` and the time it was recorded; zeros when none.
+    function successorOf(address holder) external view returns (address successor, uint64 at) {
+        Succession storage s = _successions[holder];
+        return (s.successor, s.at);
+    }
+
+    /// @notice Whether `candidate` succeeds `holder`, directly or through later successions.
+    function isSuccessorOf(address holder, address candidate) public view returns (bool) {
+        if (candidate == address(0)) return false;
+        for (address a = _successions[holder].successor; a != address(0); a = _successions[a].successor) {
+            if (a == candidate) return true;
+        }
+        return false;
     }
 
     /// @notice Whether a consent covers use by `grantee` for `purposeHash` at time `at`: not yet

@@ -38,6 +38,13 @@ contract TrustRegistry is ITrustRegistry {
         bytes publicKey;
     }
 
+    /// @dev A published credential type: the digest of its schema, who published it and when.
+    struct TypeSchema {
+        bytes32 schemaDigest;
+        address publisher;
+        uint64 publishedAt;
+    }
+
     /// @dev One binding change of an anchoring account; `entityId == 0` means unbound from `at`.
     struct Binding {
         bytes32 entityId;
@@ -50,6 +57,12 @@ contract TrustRegistry is ITrustRegistry {
     uint8 public constant ALG_P256 = 2;
     /// @notice Key algorithm: ES256K (ECDSA over secp256k1), 65-byte uncompressed SEC1 point.
     uint8 public constant ALG_SECP256K1 = 3;
+    /// @notice Key algorithm: ES384 (ECDSA over P-384), 97-byte uncompressed SEC1 point.
+    uint8 public constant ALG_P384 = 4;
+    /// @notice Key algorithm: ES512 (ECDSA over P-521), 133-byte uncompressed SEC1 point.
+    uint8 public constant ALG_P521 = 5;
+    /// @notice Key algorithm: SM2 with SM3 (GB/T 32918), 65-byte uncompressed SEC1 point.
+    uint8 public constant ALG_SM2 = 6;
 
     /// @notice Credential type of the electronic social security card (keccak256 of its URI, as
     /// `wallet_sdk.credentials.types.SOCIAL_SECURITY_CARD_VCT`); only a `CardIssuer` may be allowed it.
@@ -71,10 +84,15 @@ contract TrustRegistry is ITrustRegistry {
     mapping(address account => bytes32 id) private _anchoringEntity;
     mapping(address account => Binding[]) private _anchoringHistory;
     mapping(bytes32 keyId => Key) private _keys;
+    /// @dev Published credential types; a type's schema digest is fixed once published.
+    mapping(bytes32 credentialType => TypeSchema) private _typeSchemas;
 
     event EntityAccredited(bytes32 indexed id, uint8 kind, uint32 region, bytes32 indexed parent);
     event EntityStatusChanged(bytes32 indexed id, uint8 status, uint16 reason, uint64 at);
     event CredentialTypeSet(bytes32 indexed id, bytes32 indexed credentialType, bool allowed, uint64 at);
+    event CredentialTypePublished(
+        bytes32 indexed credentialType, bytes32 schemaDigest, address indexed publisher, uint64 at
+    );
     event ControllerSet(bytes32 indexed id, address indexed account, bool enabled);
     event AnchoringAccountSet(bytes32 indexed id, address indexed account, bool enabled, uint64 at);
     event KeyRegistered(
@@ -107,6 +125,7 @@ contract TrustRegistry is ITrustRegistry {
     error ValidityNotShortened(uint64 current, uint64 requested);
     error RevocationNotEarlier(uint64 current, uint64 requested);
     error CardTypeNotAllowedForKind(bytes32 id, uint8 kind);
+    error CredentialTypeExists(bytes32 credentialType, bytes32 schemaDigest);
 
     /// @param ministryId_ Identifier of the Ministry, the root of the tree.
     /// @param ministryRegion 6-digit GB/T 2260 region code of the Ministry.
@@ -212,6 +231,24 @@ contract TrustRegistry is ITrustRegistry {
         emit CredentialTypeSet(id, credentialType, allowed, uint64(block.timestamp));
     }
 
+    /// @notice Publishes a credential type: commits the digest of its JSON Schema (SHA-256 of the
+    /// schema's RFC 8785 canonical JSON) under the type's identifier, once and for ever.
+    /// @dev Only the Ministry's controllers publish types. A type's schema never changes: a new
+    /// version of a schema is a new type (a new `$id`, so a new identifier), and credentials of
+    /// the old one keep their schema. Reverts with `NotController`, `ZeroId` or
+    /// `CredentialTypeExists`.
+    /// @param credentialType Identifier of the credential type (keccak256 of its URI, `$id`).
+    /// @param schemaDigest SHA-256 of the schema's canonical JSON; non-zero.
+    function publishCredentialType(bytes32 credentialType, bytes32 schemaDigest) external {
+        _requireController(ministryId);
+        if (credentialType == bytes32(0) || schemaDigest == bytes32(0)) revert ZeroId();
+        bytes32 existing = _typeSchemas[credentialType].schemaDigest;
+        if (existing != bytes32(0)) revert CredentialTypeExists(credentialType, existing);
+        _typeSchemas[credentialType] =
+            TypeSchema({schemaDigest: schemaDigest, publisher: msg.sender, publishedAt: uint64(block.timestamp)});
+        emit CredentialTypePublished(credentialType, schemaDigest, msg.sender, uint64(block.timestamp));
+    }
+
     /// @notice Adds or removes a controller account of an entity.
     /// @dev The entity's own controllers manage their peers; the accreditor's controllers may too,
     /// so that an entity that lost all its keys can be recovered by its accreditor.
@@ -262,7 +299,8 @@ contract TrustRegistry is ITrustRegistry {
     /// `ValidityStartsBeforeRegistration` or `InvalidValidity`.
     /// @param id Owning entity.
     /// @param keyId Key identifier.
-    /// @param alg 1 = Ed25519 (32-byte raw key), 2 = P-256, 3 = secp256k1 (65-byte uncompressed).
+    /// @param alg 1 = Ed25519 (32-byte raw key); uncompressed SEC1 points `0x04 || X || Y`:
+    /// 2 = P-256, 3 = secp256k1, 6 = SM2 (65 bytes), 4 = P-384 (97 bytes), 5 = P-521 (133 bytes).
     /// @param purpose `KeyPurpose` (1 client authentication, 2 credential signing, 3 document
     /// signing, 4 anchoring); verifiers accept a key only for its purpose.
     /// @param publicKey Public key bytes in the encoding named by `alg`.
@@ -417,6 +455,16 @@ contract TrustRegistry is ITrustRegistry {
         return isActiveAt(k.entityId, t);
     }
 
+    /// @notice The published schema of a credential type; all zeros when not published.
+    function credentialTypeSchema(bytes32 credentialType)
+        external
+        view
+        returns (bytes32 schemaDigest, address publisher, uint64 publishedAt)
+    {
+        TypeSchema storage t = _typeSchemas[credentialType];
+        return (t.schemaDigest, t.publisher, t.publishedAt);
+    }
+
     /// @notice Whether `account` is a controller of entity `id`.
     function isController(bytes32 id, address account) public view returns (bool) {
         return _controllers[id][account];
@@ -474,11 +522,14 @@ contract TrustRegistry is ITrustRegistry {
     function _requirePublicKey(uint8 alg, bytes calldata publicKey) private pure {
         if (alg == ALG_ED25519) {
             if (publicKey.length != 32) revert InvalidPublicKey(alg, publicKey.length);
-        } else if (alg == ALG_P256 || alg == ALG_SECP256K1) {
-            // SEC1 uncompressed point: 0x04 || X || Y.
-            if (publicKey.length != 65 || publicKey[0] != 0x04) revert InvalidPublicKey(alg, publicKey.length);
         } else {
-            revert UnsupportedKeyAlgorithm(alg);
+            // SEC1 uncompressed point: 0x04 || X || Y, each coordinate as wide as the field.
+            uint256 length;
+            if (alg == ALG_P256 || alg == ALG_SECP256K1 || alg == ALG_SM2) length = 65;
+            else if (alg == ALG_P384) length = 97;
+            else if (alg == ALG_P521) length = 133;
+            else revert UnsupportedKeyAlgorithm(alg);
+            if (publicKey.length != length || publicKey[0] != 0x04) revert InvalidPublicKey(alg, publicKey.length);
         }
     }
 

@@ -1,7 +1,8 @@
 """Demo bootstrap: the Ministry, two provinces and one organisation of every other role, each
 with a client key, created idempotently; the employer also gets a document-signing key for
 labour contracts (a client key authenticates, it never signs a document). Private JWKs go to
-an encrypted keystore of their own (the clients' side), never to the service's."""
+an encrypted keystore of their own (the clients' side), never to the service's. In the
+national profile every demo key is SM2 (the international one mixes Ed25519 and P-256)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from credential_service.context import ServiceContext
+from credential_service.crypto_profile import CryptoProfile
 from credential_service.jwk import thumbprint
 from credential_service.keystore import FileKeystore
 from credential_service.models import (
@@ -43,7 +45,7 @@ class DemoOrganisation:
     region: int
     credit_code: str
     accreditor: str
-    key_type: str  # "Ed25519" or "P-256"
+    key_type: str  # "Ed25519" or "P-256" (international profile)
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,8 @@ def load_document_key(keystore: FileKeystore, client_id: str) -> dict[str, str]:
     return _load(keystore, document_key_entry(client_id))
 
 
-def _client_key(keystore: FileKeystore, client_id: str, key_type: str) -> dict[str, str]:
-    keystore.ensure(client_key_entry(client_id), Curve(key_type))
+def _client_key(keystore: FileKeystore, client_id: str, curve: Curve) -> dict[str, str]:
+    keystore.ensure(client_key_entry(client_id), curve)
     return load_client_key(keystore, client_id)
 
 
@@ -179,7 +181,13 @@ def bootstrap_demo(
     errors (``LedgerUnavailable``, ``KeystoreError``, ...) when a step fails; a rerun resumes.
     """
     settings = context.settings
-    clients = FileKeystore.open(client_keystore_path, client_passphrase)
+    national = settings.crypto_profile is CryptoProfile.NATIONAL
+    profile_curve = settings.crypto_profile.algorithms.signing_curve
+    clients = FileKeystore.open(
+        client_keystore_path,
+        client_passphrase,
+        cipher=settings.crypto_profile.algorithms.keystore_cipher,
+    )
     ministry_code = settings.ministry_credit_code
     plan = [
         DemoOrganisation(
@@ -192,7 +200,8 @@ def bootstrap_demo(
     with Session(context.engine, expire_on_commit=False) as session:
         for item in plan:
             now = datetime.now(UTC)
-            jwk = _client_key(clients, item.credit_code, item.key_type)
+            curve = profile_curve if national else Curve(item.key_type)
+            jwk = _client_key(clients, item.credit_code, curve)
             public = PublicJwk.model_validate(
                 {k: v for k, v in jwk.items() if k not in ("d", "kid")}
             )
@@ -224,7 +233,7 @@ def bootstrap_demo(
             )
             document_key_id = None
             if item.kind == OrganisationKind.EMPLOYER:
-                clients.ensure(document_key_entry(item.credit_code), Curve(item.key_type))
+                clients.ensure(document_key_entry(item.credit_code), curve)
                 document_key_id = _register_if_new(
                     session=session,
                     context=context,

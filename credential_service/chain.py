@@ -25,7 +25,6 @@ from credential_service.errors import (
 from credential_service.jwk import OrganisationPublicKey
 from credential_service.keystore import FileKeystore
 from credential_service.models import (
-    KeyAlgorithm,
     KeyPurpose,
     OrganisationKind,
     OrganisationStatus,
@@ -64,10 +63,6 @@ _STATUSES = {
     OrganisationStatus.ACTIVE: EntityStatus.ACTIVE,
     OrganisationStatus.SUSPENDED: EntityStatus.SUSPENDED,
     OrganisationStatus.REVOKED: EntityStatus.REVOKED,
-}
-_ALGORITHMS = {
-    KeyAlgorithm.EDDSA: ChainKeyAlgorithm.EDDSA,
-    KeyAlgorithm.ES256: ChainKeyAlgorithm.ES256,
 }
 _PURPOSES = {
     KeyPurpose.CLIENT_AUTHENTICATION: ChainKeyPurpose.CLIENT_AUTHENTICATION,
@@ -207,6 +202,10 @@ class NodeTrustLedger:
     def _signer(self, credit_code: str) -> Signer:
         return Signer.from_key(self._keystore.secret(_controller_key_name(credit_code)))
 
+    def controller_signer(self, *, credit_code: str) -> Signer:
+        """The custodied controller account of an organisation. Raises ``KeystoreError``."""
+        return self._signer(credit_code)
+
     def controller_address(self, *, credit_code: str) -> str:
         name = _controller_key_name(credit_code)
         with self._lock:
@@ -293,7 +292,7 @@ class NodeTrustLedger:
                     signer,
                     id=organisation_ledger_id(credit_code),
                     key_id=key.key_id_bytes,
-                    alg=_ALGORITHMS[key.alg],
+                    alg=ChainKeyAlgorithm(key.curve.registry_code),
                     purpose=_PURPOSES[purpose],
                     public_key=key.raw_public_key,
                     valid_from=int(valid_from.timestamp()) if valid_from else 0,

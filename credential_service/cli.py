@@ -1,5 +1,5 @@
 """The ``hrss`` command: operator tasks on a service's database and keystore, and the
-organisations' tools against a running service (anchoring, labour contracts).
+organisations' tools against a running service (anchoring, labour contracts, their own keys).
 
 Every command imports what it needs when it runs, so ``hrss --help`` starts at once: the
 modules named below import only click at their top.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from credential_service.anchoring.cli import anchor_command, worker_command
+from credential_service.key_cli import key_group
 from credential_service.labour.cli import contract_group
 from wallet_sdk.verify_cli import verify_evidence_command, verify_receipt_command
 
@@ -58,6 +59,7 @@ main.add_command(anchor_command)
 main.add_command(verify_receipt_command)
 main.add_command(worker_command)
 main.add_command(contract_group)
+main.add_command(key_group)
 
 
 def _settings() -> Settings:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -83,12 +82,15 @@ class ServiceContext:
                 region=settings.ministry_region,
                 now=datetime.now(UTC),
             )
+        _publish_builtin_types(engine, ledger, settings)
         return cls(
             settings=settings,
             engine=engine,
             keystore=keystore,
             ledger=ledger,
-            token_key=_token_key(keystore),
+            token_key=ServiceTokenKey(
+                keystore.ensure(TOKEN_SIGNING_KEY, settings.crypto_profile.algorithms.signing_curve)
+            ),
             token_policy=TokenPolicy(
                 issuer=settings.issuer_url,
                 token_endpoint=settings.token_endpoint,
@@ -129,6 +131,24 @@ class ServiceContext:
         self.engine.dispose()
 
 
+def _publish_builtin_types(engine: Engine, ledger: TrustLedger, settings: Settings) -> None:
+    """The built-in credential types, published by the Ministry like any type (digest on
+    chain, schema in the database) when a service first opens on a deployment."""
+    from credential_service.chain import NodeTrustLedger
+    from credential_service.credentials.type_registry import publish_builtin_types
+
+    if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
+        return
+    publish_builtin_types(
+        engine=engine,
+        chain=ledger.chain,
+        trust=ledger.registry,
+        ministry_signer=ledger.controller_signer(credit_code=settings.ministry_credit_code),
+        ministry_credit_code=settings.ministry_credit_code,
+        timeout=settings.chain_settle_seconds,
+    )
+
+
 def sealing_secrets(keystore: FileKeystore) -> SealingSecrets:
     """The secrets that seal personal data at rest, from the keystore (created on first
     use): the labour key-terms secret (documents too) and the consent sealing secret."""
@@ -139,8 +159,3 @@ def sealing_secrets(keystore: FileKeystore) -> SealingSecrets:
         labour=keystore.ensure(KEY_TERMS_SECRET, Curve.ED25519).private_bytes(),
         consent=keystore.ensure(CONSENT_SEALING_KEY, Curve.ED25519).private_bytes(),
     )
-
-
-def _token_key(keystore: FileKeystore) -> ServiceTokenKey:
-    seed = keystore.ensure(TOKEN_SIGNING_KEY, Curve.ED25519).private_bytes()
-    return ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.from_private_bytes(seed))

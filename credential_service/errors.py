@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     CONSENT_NOT_FOUND = "consent_not_found"
     CONSENT_ALREADY_WITHDRAWN = "consent_already_withdrawn"
     CONSENT_HOLDER_MISMATCH = "consent_holder_mismatch"
+    CONSENT_SUBJECT_INVALID = "consent_subject_invalid"
     LOGIN_FAILED = "login_failed"
     LOGIN_CHALLENGE_EXPIRED = "login_challenge_expired"
     LOGIN_CHALLENGE_REPLAYED = "login_challenge_replayed"
@@ -88,6 +89,11 @@ class ErrorCode(StrEnum):
     CREDENTIAL_NOT_FOUND = "credential_not_found"
     SIGNING_KEY_NOT_FOUND = "signing_key_not_found"
     CREDENTIAL_MALFORMED = "credential_malformed"
+    CREDENTIAL_FORMAT_NOT_ALLOWED = "credential_format_not_allowed"
+    # credential types published at run time (credential_service.credentials.type_registry)
+    CREDENTIAL_TYPE_INVALID = "credential_type_invalid"
+    CREDENTIAL_TYPE_EXISTS = "credential_type_exists"
+    SCHEMA_NOT_FOUND = "schema_not_found"
     # the electronic social security card (wallet_sdk.credentials.social_security_card)
     CARD_ISSUER_REQUIRED = "card_issuer_required"
     CARD_FORMAT_NOT_ALLOWED = "card_format_not_allowed"
@@ -96,6 +102,17 @@ class ErrorCode(StrEnum):
     ACTIVATION_CODE_UNKNOWN = "activation_code_unknown"
     ACTIVATION_CODE_USED = "activation_code_used"
     ACTIVATION_CODE_EXPIRED = "activation_code_expired"
+    # issuance requiring the e-card (wallet_sdk.credentials.card_proof)
+    CARD_PROOF_REQUIRED = "card_proof_required"
+    CARD_PROOF_INVALID = "card_proof_invalid"
+    CARD_SUBJECT_MISMATCH = "card_subject_mismatch"
+    CARD_HOLDER_MISMATCH = "card_holder_mismatch"
+    # QR login with the e-card
+    CARD_REQUIRED = "card_required"
+    # labour contracts signed by the named employee
+    EMPLOYEE_IDENTITY_INVALID = "employee_identity_invalid"
+    EMPLOYEE_MISMATCH = "employee_mismatch"
+    CARD_NOT_ACTIVE = "card_not_active"
     # training files (wallet_sdk.credentials.training_file)
     TRAINING_FILE_INVALID = "training_file_invalid"
     TRAINING_DATES_INVALID = "training_dates_invalid"

@@ -1,7 +1,8 @@
 """Organisation public keys as JWKs: parsing, RFC 7638 thumbprints, raw on-chain encodings.
 
-Only Ed25519 (``OKP``/``Ed25519``, JOSE ``EdDSA``) and P-256 (``EC``/``P-256``, ``ES256``) are
-accepted; the algorithm follows from the key type and is never taken from the JWK's ``alg``.
+The curves of `KeyAlgorithm` are accepted: Ed25519 (``OKP``/``Ed25519``, JOSE ``EdDSA``),
+P-256, P-384, P-521 (``EC``, ``ES256``, ``ES384``, ``ES512``) and SM2 (``EC``/``SM2``,
+``SM2SM3``); the algorithm follows from the key type and is never taken from the JWK's ``alg``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,7 @@ from credential_service.models import KeyAlgorithm, PublicJwk
 from wallet_sdk import Curve, FormatError, Jwk
 from wallet_sdk.jose import b64url_decode
 
-PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-
-# Organisation keys: the wallet SDK's JWK handling, restricted to these curves.
-_ALGORITHM_OF = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
 
 
 @dataclass(frozen=True)
@@ -29,11 +26,17 @@ class OrganisationPublicKey:
     alg: KeyAlgorithm
     key_id: str
     """RFC 7638 SHA-256 thumbprint, base64url."""
-    public_key: PublicKey
+    key: Jwk
+    """The public key, to verify with (`wallet_sdk.jose.verify_compact`)."""
     jwk: dict[str, str]
     """The canonical public members only (``kty``, ``crv``, ``x``[, ``y``])."""
     raw_public_key: bytes
-    """32-byte raw Ed25519 key or 65-byte uncompressed SEC1 P-256 point."""
+    """32-byte raw Ed25519 key or the uncompressed SEC1 point (`wallet_sdk.Jwk.raw_public_key`)."""
+
+    @property
+    def curve(self) -> Curve:
+        """The key's curve, which names its algorithm code on chain (`Curve.registry_code`)."""
+        return self.key.curve
 
     @property
     def key_id_bytes(self) -> bytes:
@@ -47,7 +50,7 @@ def thumbprint(jwk: dict[str, str]) -> str:
 
 
 def parse_public_jwk(jwk: PublicJwk) -> OrganisationPublicKey:
-    """Validate ``jwk`` as an Ed25519 or P-256 public key.
+    """Validate ``jwk`` as a public key on one of the curves of `KeyAlgorithm`.
 
     Raises ``InvalidInput`` with ``jwk_private_material`` when the JWK carries a private key,
     and ``jwk_invalid`` when the key type, curve or coordinates are wrong.
@@ -64,17 +67,16 @@ def parse_public_jwk(jwk: PublicJwk) -> OrganisationPublicKey:
         key = Jwk.from_jwk(members)
     except FormatError as err:
         raise InvalidInput(f"invalid JWK: {err}", code=ErrorCode.JWK_INVALID) from err
-    alg = _ALGORITHM_OF.get(key.curve)
-    if alg is None:
+    try:
+        alg = KeyAlgorithm(key.algorithm.value)
+    except ValueError as err:
         raise InvalidInput(
             f"invalid JWK: unsupported key type {jwk.kty}/{jwk.crv}", code=ErrorCode.JWK_INVALID
-        )
-    public = key.public_key
-    assert isinstance(public, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey)
+        ) from err
     return OrganisationPublicKey(
         alg=alg,
         key_id=key.thumbprint_b64(),
-        public_key=public,
+        key=key,
         jwk=key.public_jwk(),
         raw_public_key=key.raw_public_key(),
     )

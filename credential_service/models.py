@@ -50,10 +50,14 @@ class OrganisationStatus(StrEnum):
 
 
 class KeyAlgorithm(StrEnum):
-    """JOSE names of the algorithms an organisation key may use."""
+    """JOSE names of the algorithms an organisation key may use: `wallet_sdk.jose`'s
+    ``SIGNING_ALGORITHMS`` (a test pins the two), each with its one curve."""
 
     EDDSA = "EdDSA"
     ES256 = "ES256"
+    ES384 = "ES384"
+    ES512 = "ES512"
+    SM2SM3 = "SM2SM3"
 
 
 class KeyPurpose(StrEnum):
@@ -70,13 +74,14 @@ class KeyPurpose(StrEnum):
 
 
 class PublicJwk(BaseModel):
-    """A public JWK as sent by a client: Ed25519 (OKP) or P-256 (EC). ``d`` is accepted only so
-    that a private key sent by mistake is refused loudly instead of dropped silently."""
+    """A public JWK as sent by a client: Ed25519 (OKP), P-256, P-384, P-521 or SM2 (EC). ``d``
+    is accepted only so that a private key sent by mistake is refused loudly instead of
+    dropped silently."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     kty: Literal["OKP", "EC"]
-    crv: Literal["Ed25519", "P-256"]
+    crv: Literal["Ed25519", "P-256", "P-384", "P-521", "SM2"]
     x: str = PydanticField(min_length=1, max_length=128)
     y: str | None = PydanticField(default=None, min_length=1, max_length=128)
     kid: str | None = PydanticField(default=None, max_length=128)

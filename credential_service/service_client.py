@@ -21,6 +21,7 @@ import httpx
 __all__ = [
     "answer_error",
     "checked",
+    "client_assertion",
     "client_jwk",
     "fetch_access_token",
     "service_session",
@@ -116,15 +117,12 @@ def _from_demo_keystore(
         raise click.ClickException(f"{err.code}: {err.message}") from err
 
 
-def fetch_access_token(
-    base_url: str, client_id: str, jwk: Mapping[str, str], *, scope: str | None = None
-) -> str:
-    """An access token from ``{base_url}/v1/auth/token`` for `client_id`, signing the client
-    assertion with its private `jwk`. Raises `click.ClickException` when the service cannot be
-    reached or refuses."""
+def client_assertion(jwk: Mapping[str, str], *, client_id: str, token_endpoint: str) -> str:
+    """A ``private_key_jwt`` client assertion (RFC 7523) for `client_id`, valid for 60 s, signed
+    with the private `jwk` under its own algorithm (every organisation curve, SM2 too) and
+    ``kid`` (its RFC 7638 thumbprint when it has none)."""
     from wallet_sdk import Jwk, sign_compact
 
-    token_endpoint = f"{base_url.rstrip('/')}/v1/auth/token"
     now = int(time.time())
     claims = {
         "iss": client_id,
@@ -134,7 +132,17 @@ def fetch_access_token(
         "exp": now + 60,
         "jti": secrets.token_hex(16),
     }
-    assertion = sign_compact(json.dumps(claims).encode(), Jwk.from_jwk(dict(jwk)))
+    return sign_compact(json.dumps(claims).encode(), Jwk.from_jwk(dict(jwk)))
+
+
+def fetch_access_token(
+    base_url: str, client_id: str, jwk: Mapping[str, str], *, scope: str | None = None
+) -> str:
+    """An access token from ``{base_url}/v1/auth/token`` for `client_id`, signing the client
+    assertion with its private `jwk`. Raises `click.ClickException` when the service cannot be
+    reached or refuses."""
+    token_endpoint = f"{base_url.rstrip('/')}/v1/auth/token"
+    assertion = client_assertion(jwk, client_id=client_id, token_endpoint=token_endpoint)
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",

@@ -13,6 +13,7 @@ from .consent_registry import (
     ConsentGrant,
     ConsentRecord,
     ConsentRegistryClient,
+    HolderSuccession,
     TypedData,
     consent_id,
     consent_typed_data,
@@ -38,7 +39,7 @@ from .status_registry import (
     StatusRecord,
     StatusRegistryClient,
 )
-from .trust_registry import Entity, KeyRecord, TrustRegistryClient
+from .trust_registry import Entity, KeyRecord, TrustRegistryClient, TypeSchemaRecord
 
 __all__ = [
     "ANVIL_DEV_KEYS",
@@ -70,6 +71,7 @@ __all__ = [
     "FileAdvance",
     "FileCursorStore",
     "FileHead",
+    "HolderSuccession",
     "KeyAlgorithm",
     "KeyPurpose",
     "KeyRecord",
@@ -83,6 +85,7 @@ __all__ = [
     "TransactionReverted",
     "TrustRegistryClient",
     "TxReceipt",
+    "TypeSchemaRecord",
     "TypedData",
     "consent_id",
     "consent_typed_data",

@@ -219,7 +219,7 @@ class RpcBackend:
 
     def _request(self, method: str, params: list[Any]) -> Any:
         def op(w3: Web3) -> Any:
-            response = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+            response = w3.provider.make_request(method, params)  # type: ignore[arg-type]  # web3 types params as its RPC params; a JSON list is one
             if "error" in response:
                 raise ChainError(f"{method} failed: {response['error']}")
             return response.get("result")

@@ -256,7 +256,7 @@ def _chain_errors_only(method: F) -> F:
                 f"{method.__name__}: unexpected answer from the node ({type(err).__name__}: {err})"
             ) from err
 
-    return translated  # type: ignore[return-value]
+    return translated  # type: ignore[return-value]  # the wrapper returns what `method` returns
 
 
 def _send_raw(raw: bytes, w3: Web3) -> bytes:
@@ -384,7 +384,7 @@ class Chain:
 
         def op(w3: Web3) -> Block | None:
             try:
-                b = w3.eth.get_block(number)  # type: ignore[arg-type]
+                b = w3.eth.get_block(number)  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
             except BlockNotFound:
                 return None
             return Block(
@@ -454,7 +454,7 @@ class Chain:
             lambda w3: int(
                 w3.eth.get_transaction_count(
                     Web3.to_checksum_address(address),
-                    block,  # type: ignore[arg-type]
+                    block,  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
                 )
             ),
             "eth_getTransactionCount",
@@ -486,7 +486,7 @@ class Chain:
 
     def _eth_call(self, tx: Mapping[str, Any], block: BlockId, abi: ABI | None) -> bytes:
         def op(w3: Web3) -> bytes:
-            return bytes(w3.eth.call(dict(tx), block))  # type: ignore[arg-type]
+            return bytes(w3.eth.call(dict(tx), block))  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
 
         try:
             return self._backend.run(op)
@@ -538,7 +538,7 @@ class Chain:
                     tx_hash=_hex(entry["transactionHash"]),
                     log_index=int(entry["logIndex"]),
                 )
-                for entry in w3.eth.get_logs(params)  # type: ignore[arg-type]
+                for entry in w3.eth.get_logs(params)  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
             ]
 
         logs = self._run(op, "eth_getLogs")
@@ -653,7 +653,7 @@ class Chain:
             return _EMBEDDED_GAS_LIMIT
 
         def op(w3: Web3) -> int:
-            return int(w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+            return int(w3.eth.estimate_gas(tx))  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
 
         try:
             estimate = self._backend.run(op)
@@ -938,7 +938,7 @@ class Chain:
     def _transaction_or_none(self, tx_hash: str) -> Mapping[str, Any] | None:
         def op(w3: Web3) -> Mapping[str, Any] | None:
             try:
-                return w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+                return w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
             except TransactionNotFound:
                 return None
 
@@ -992,7 +992,7 @@ class Chain:
     def _receipt_or_none(self, tx_hash: str) -> Mapping[str, Any] | None:
         def op(w3: Web3) -> Mapping[str, Any] | None:
             try:
-                return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]  # web3 types this as its own TypedDict/BlockIdentifier; ours is one at run time
             except TransactionNotFound:
                 return None
 

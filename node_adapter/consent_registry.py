@@ -19,6 +19,7 @@ __all__ = [
     "ConsentGrant",
     "ConsentRecord",
     "ConsentRegistryClient",
+    "HolderSuccession",
     "TypedData",
     "consent_id",
     "consent_typed_data",
@@ -93,6 +94,16 @@ class ConsentRecord:
     not_before: int
     not_after: int
     withdrawn_at: int
+
+
+@dataclass(frozen=True)
+class HolderSuccession:
+    """A recorded holder succession: `successor` is the new wallet address of the person who
+    held `predecessor`, since block time `at`."""
+
+    predecessor: str
+    successor: str
+    at: int
 
 
 def _domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
@@ -175,7 +186,8 @@ class ConsentRegistryClient(ContractClient):
     def withdraw(
         self, signer: Signer, consent_id: bytes, nonce: int, signature: bytes
     ) -> TxReceipt:
-        """Relay a holder-signed withdrawal, effective from the block time."""
+        """Relay a withdrawal signed by the holder or a successor of the holder (see
+        `record_succession`), effective from the block time."""
         return self._transact(
             signer,
             "withdraw",
@@ -219,6 +231,42 @@ class ConsentRegistryClient(ContractClient):
             not_before=int(not_before),
             not_after=int(not_after),
             withdrawn_at=int(withdrawn_at),
+        )
+
+    def record_succession(
+        self, signer: Signer, *, card_issuer: bytes, predecessor: str, successor: str
+    ) -> TxReceipt:
+        """Record that `successor` succeeds `predecessor` (a person's new phone); `signer` is a
+        controller of `card_issuer`, an active card issuer. Reverts (`TransactionReverted`)
+        with `NotController`, `NotCardIssuer`, `EntityNotActive`, `SuccessorExists`,
+        `SuccessionCycle` or `ZeroAddress`."""
+        return self._transact(
+            signer,
+            "recordSuccession",
+            [
+                bytes32("card_issuer", card_issuer),
+                address("predecessor", predecessor),
+                address("successor", successor),
+            ],
+        )
+
+    def successor_of(self, holder: str, *, block: BlockId = "latest") -> HolderSuccession | None:
+        """The direct successor of `holder`, `None` when none was recorded."""
+        successor, at = self._call("successorOf", [address("holder", holder)], block)
+        if int(str(successor), 16) == 0:
+            return None
+        return HolderSuccession(
+            predecessor=address("holder", holder), successor=str(successor), at=int(at)
+        )
+
+    def is_successor_of(self, holder: str, candidate: str, *, block: BlockId = "latest") -> bool:
+        """Whether `candidate` succeeds `holder`, directly or through later successions."""
+        return bool(
+            self._call(
+                "isSuccessorOf",
+                [address("holder", holder), address("candidate", candidate)],
+                block,
+            )
         )
 
     def nonce_used(self, holder: str, nonce: int, *, block: BlockId = "latest") -> bool:

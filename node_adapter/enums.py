@@ -40,11 +40,17 @@ class CredentialStatus(IntEnum):
 
 
 class KeyAlgorithm(IntEnum):
-    """Key algorithm codes of `TrustRegistry.registerKey`."""
+    """Key algorithm codes of `TrustRegistry.registerKey`, named by their JOSE ``alg``.
+
+    The curve of each code is `wallet_sdk.Curve.registry_code`'s table; a test pins the two.
+    """
 
     EDDSA = 1  # Ed25519, 32-byte raw public key
     ES256 = 2  # P-256, 65-byte uncompressed SEC1 point
     ES256K = 3  # secp256k1, 65-byte uncompressed SEC1 point
+    ES384 = 4  # P-384, 97-byte uncompressed SEC1 point
+    ES512 = 5  # P-521, 133-byte uncompressed SEC1 point
+    SM2SM3 = 6  # SM2 (GB/T 32918) with SM3, 65-byte uncompressed SEC1 point
 
 
 class KeyPurpose(IntEnum):

@@ -10,7 +10,7 @@ from .chain import BlockId, TxReceipt
 from .enums import EntityStatus, KeyAlgorithm, KeyPurpose, Kind
 from .signer import Signer
 
-__all__ = ["Entity", "KeyRecord", "TrustRegistryClient"]
+__all__ = ["Entity", "KeyRecord", "TrustRegistryClient", "TypeSchemaRecord"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,16 @@ class KeyRecord:
     valid_until: int
     revoked_at: int
     purpose: KeyPurpose
+
+
+@dataclass(frozen=True)
+class TypeSchemaRecord:
+    """A published credential type: the SHA-256 of its schema's canonical JSON, the account
+    that published it (a Ministry controller) and the block time it was published at."""
+
+    schema_digest: bytes
+    publisher: str
+    published_at: int
 
 
 class TrustRegistryClient(ContractClient):
@@ -86,6 +96,19 @@ class TrustRegistryClient(ContractClient):
             signer,
             "setCredentialType",
             [bytes32("id", id), bytes32("credential_type", credential_type), bool(allowed)],
+        )
+
+    def publish_credential_type(
+        self, signer: Signer, *, credential_type: bytes, schema_digest: bytes
+    ) -> TxReceipt:
+        """Commit a credential type's schema digest, once (caller: a Ministry controller)."""
+        return self._transact(
+            signer,
+            "publishCredentialType",
+            [
+                bytes32("credential_type", credential_type),
+                bytes32("schema_digest", schema_digest),
+            ],
         )
 
     def set_controller(
@@ -245,6 +268,17 @@ class TrustRegistryClient(ContractClient):
         )
         value = bytes(entity_id)
         return (None if value == ZERO32 else value), bool(active)
+
+    def credential_type_schema(
+        self, credential_type: bytes, *, block: BlockId = "latest"
+    ) -> TypeSchemaRecord | None:
+        """The published schema digest of a credential type; `None` when not published."""
+        digest, publisher, published_at = self._call(
+            "credentialTypeSchema", [bytes32("credential_type", credential_type)], block
+        )
+        if bytes(digest) == ZERO32:
+            return None
+        return TypeSchemaRecord(bytes(digest), str(publisher), int(published_at))
 
     def ministry_id(self) -> bytes:
         """The id of the root entity."""

@@ -585,7 +585,6 @@ def running_service(
 ) -> Iterator[RunningService]:
     """The real app over SQLite (or `database_url`) and an in-process chain, demo
     organisations bootstrapped, an access token per role."""
-    import jwt as pyjwt
     from fastapi.testclient import TestClient
     from pydantic import SecretStr
 
@@ -593,8 +592,8 @@ def running_service(
     from credential_service.bootstrap import bootstrap_demo, load_client_key
     from credential_service.context import ServiceContext
     from credential_service.keystore import FileKeystore
+    from credential_service.service_client import client_assertion
     from node_adapter import Chain
-    from wallet_sdk import Curve, Jwk
 
     issuer = "http://testserver"
     with tempfile.TemporaryDirectory(prefix="hrss-bad-input-") as tmp:
@@ -626,20 +625,10 @@ def running_service(
                     if role in headers:
                         continue
                     private = load_client_key(keystore, credential.client_id)
-                    key = Jwk.from_jwk(private)
-                    now = int(time.time())
-                    assertion = pyjwt.encode(
-                        {
-                            "iss": credential.client_id,
-                            "sub": credential.client_id,
-                            "aud": f"{issuer}/v1/auth/token",
-                            "iat": now,
-                            "exp": now + 60,
-                            "jti": secrets.token_hex(8),
-                        },
-                        key.private_key,
-                        algorithm="EdDSA" if key.curve is Curve.ED25519 else "ES256",
-                        headers={"kid": private["kid"]},
+                    assertion = client_assertion(
+                        private,
+                        client_id=credential.client_id,
+                        token_endpoint=f"{issuer}/v1/auth/token",
                     )
                     response = client.post(
                         "/v1/auth/token",

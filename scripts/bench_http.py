@@ -377,26 +377,12 @@ def _copy(stream: Any, path: Path) -> None:
 
 def access_token(client: Any, *, issuer_url: str, keystore: Any, client_id: str) -> str:
     """An access token for a demo client (private_key_jwt)."""
-    import jwt
-
     from credential_service.bootstrap import load_client_key
-    from wallet_sdk import Curve, Jwk
+    from credential_service.service_client import client_assertion
 
     private = load_client_key(keystore, client_id)
-    key = Jwk.from_jwk(private)
-    now = int(time.time())
-    assertion = jwt.encode(
-        {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": f"{issuer_url.rstrip('/')}/v1/auth/token",
-            "iat": now,
-            "exp": now + 60,
-            "jti": secrets.token_hex(8),
-        },
-        key.private_key,
-        algorithm="EdDSA" if key.curve is Curve.ED25519 else "ES256",
-        headers={"kid": private["kid"]},
+    assertion = client_assertion(
+        private, client_id=client_id, token_endpoint=f"{issuer_url.rstrip('/')}/v1/auth/token"
     )
     response = client.post(
         f"{issuer_url.rstrip('/')}/v1/auth/token",

@@ -16,6 +16,13 @@ the Besu genesis configures the production chain: gas price and base fee 0 and n
 development account, so every account sends with no balance (give it a ``--var`` of its own: a
 state directory keeps the chain it was made with).
 
+``--profile national`` (or ``HRSS_CRYPTO_PROFILE=national make run``) starts the national
+cryptographic profile: SM2 service keys and tokens, SM4-GCM seals (see
+`credential_service.crypto_profile`). A state directory keeps the profile it was made with
+(``var/profile``): starting it under the other profile is refused before anything starts;
+give each profile its own ``--var`` (``make run RUN_ARGS="--profile national --var
+var-national"``).
+
 Everything is configured through the `HRSS_*` environment variables that
 `credential_service.core.config` reads; this script sets the local defaults for itself and the
 worker process it starts.
@@ -35,9 +42,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _local_environment(var: Path, *, api_port: int, chain_url: str) -> dict[str, str]:
+PROFILE_FILE = "profile"
+
+
+def _local_environment(var: Path, *, api_port: int, chain_url: str, profile: str) -> dict[str, str]:
     return {
         "HRSS_DEV_MODE": "true",
+        "HRSS_CRYPTO_PROFILE": profile,
         "HRSS_DATABASE_URL": f"sqlite:///{var / 'hrss.db'}",
         "HRSS_CHAIN_RPC_URLS": chain_url,
         "HRSS_DEPLOYMENT_PATH": str(var / "deployment.json"),
@@ -67,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="gas price and base fee 0, no funded accounts (as the Besu genesis)",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("international", "national"),
+        default=os.environ.get("HRSS_CRYPTO_PROFILE", "international"),
+        help="cryptographic profile (default: $HRSS_CRYPTO_PROFILE, else international)",
+    )
     args = parser.parse_args(argv)
     # uvicorn handles these signals while it serves and raises them again once it has
     # stopped; with the default SIGTERM action that killed this process before the
@@ -89,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+    refusal = _profile_refusal(args.var.resolve(), args.profile)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return 2
     try:
         return _run(args)
     except _Stop as stop:
@@ -97,6 +118,27 @@ def main(argv: list[str] | None = None) -> int:
     except ServiceError as err:
         print(f"{err.code}: {err.message}", file=sys.stderr)
         return 2
+
+
+def _profile_refusal(var: Path, profile: str) -> str | None:
+    """Why `var` cannot be started under `profile`, or ``None`` (recording `profile` in a
+    new state directory). A directory made before profiles were recorded is international."""
+    recorded = var / PROFILE_FILE
+    if recorded.exists():
+        existing = recorded.read_text().strip()
+    elif (var / "deployment.json").exists():
+        existing = "international"
+    else:
+        var.mkdir(parents=True, exist_ok=True)
+        recorded.write_text(profile + "\n")
+        return None
+    if existing == profile:
+        return None
+    return (
+        f"{var} holds a deployment of the {existing} profile, not {profile}: start it with "
+        f"--profile {existing}, or give the {profile} profile a state directory of its own "
+        f'(make run RUN_ARGS="--profile {profile} --var var-{profile}"), or rm -rf {var}'
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -115,7 +157,9 @@ def _run(args: argparse.Namespace) -> int:
     )
     worker: subprocess.Popen[bytes] | None = None
     try:
-        os.environ.update(_local_environment(var, api_port=args.port, chain_url=anvil.url))
+        os.environ.update(
+            _local_environment(var, api_port=args.port, chain_url=anvil.url, profile=args.profile)
+        )
 
         import uvicorn
 
@@ -170,6 +214,7 @@ def _run(args: argparse.Namespace) -> int:
                     f"  StatusRegistry     {deployment.status_registry}",
                     f"  ConsentRegistry    {deployment.consent_registry}",
                     f"  database           {settings.database_url}",
+                    f"  crypto profile     {settings.crypto_profile.value}",
                     "",
                     "demo organisations (client_id = unified social credit code):",
                     *(f"  {c}" for c in credentials),

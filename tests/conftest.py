@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.processes",
+    "tests.fixtures.crypto_profile",
     "tests.fixtures.chain",
     "tests.fixtures.database",
     "tests.fixtures.anchoring",

@@ -19,12 +19,12 @@ from typing import Any
 import click
 import httpx
 
-from wallet_sdk.card_activation import create_activation_proof
-from wallet_sdk.consent import ConsentRequest
-from wallet_sdk.credentials import VC_SD_JWT_TYP
+from wallet_sdk.consent import ConsentRequest, RegistryDomain, verify_consent_receipt
+from wallet_sdk.credentials import VC_SD_JWT_TYP, entity_id_from_uri, issuer_uri
+from wallet_sdk.credentials.card_proof import ISSUANCE_PURPOSE
 from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
-from wallet_sdk.jose import Jwk
+from wallet_sdk.jose import Jwk, b64url_decode
 from wallet_sdk.wallet import Wallet
 
 __all__ = ["WALLET_COMMANDS"]
@@ -165,7 +165,8 @@ def login_command(
     service_url: str | None,
     now: int | None,
 ) -> None:
-    """Answer a scanned login QR (电子社保卡扫码登录); print the answer or the token."""
+    """Answer a scanned login QR (电子社保卡扫码登录) with the wallet's e-card; print the answer
+    or the token."""
     wallet = _open(wallet_dir, passphrase_file)
     try:
         answer = wallet.answer_login(
@@ -176,6 +177,9 @@ def login_command(
         )
     except VerificationError as err:
         _fail(err, 1)
+        return
+    except WalletError as err:  # no e-card in the wallet
+        _fail(err)
         return
     if service_url is None:
         click.echo(answer)
@@ -284,10 +288,17 @@ def consent_withdraw(
     service_url: str | None,
     token: str | None,
 ) -> None:
-    """Sign the withdrawal of CONSENT_ID (0x-hex); print it or relay it."""
+    """Sign the withdrawal of CONSENT_ID (0x-hex); print it or relay it. A consent granted
+    with an earlier phone (see `consent list --service`) is withdrawn from this wallet too,
+    with --service and --token."""
     wallet = _open(wallet_dir, passphrase_file)
     try:
-        withdrawal = wallet.withdraw_consent(bytes.fromhex(consent_id.removeprefix("0x")))
+        raw_id = bytes.fromhex(consent_id.removeprefix("0x"))
+        if service_url is not None and token and not wallet.has_consent(raw_id):
+            domain = _earlier_consent_registry(service_url.rstrip("/"), token, consent_id)
+            withdrawal = wallet.withdraw_earlier_consent(raw_id, domain)
+        else:
+            withdrawal = wallet.withdraw_consent(raw_id)
     except (WalletError, ValueError) as err:
         _fail(err)
         return
@@ -298,11 +309,99 @@ def consent_withdraw(
     _echo_json(_post(url, withdrawal.to_json(), token))
 
 
+@consent_group.command("verify-receipt")
+@click.argument("receipt_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_trust_option
+@click.option("--rpc-url", "rpc_urls", multiple=True, help="Chain node URL (repeat for failover).")
+@click.option(
+    "--deployment",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployment JSON naming the registries you trust (with --rpc-url).",
+)
+def consent_verify_receipt(
+    receipt_path: Path, trust_file: Path, rpc_urls: tuple[str, ...], deployment: Path | None
+) -> None:
+    """Verify the consent receipt in RECEIPT_PATH: the service's signature, the grant answering
+    its request, the holder's signature. With --rpc-url and --deployment also the chain: the
+    data subject's e-card proof (card issuer accredited, card active at the grant's block, key
+    binding to this grant, the ID number the request names) and the registry's record. Exit 0
+    verified, 1 a check failed (named), 2 unusable input."""
+    from wallet_sdk.consent import verify_consent_receipt_on_chain
+
+    trusted = _trusted(trust_file)
+    token = receipt_path.read_text(encoding="utf-8").strip()
+    card_verifier = view = registry = None
+    if rpc_urls or deployment is not None:
+        if not rpc_urls or deployment is None:
+            raise click.UsageError("give both --rpc-url and --deployment (or neither: offline)")
+        from node_adapter import Chain, ChainError, Deployment
+        from wallet_sdk.consent_chain import NodeConsentView
+        from wallet_sdk.credentials import CredentialVerifier, DirectTrustView
+
+        try:
+            loaded = Deployment.load(deployment)
+        except ChainError as err:
+            raise click.UsageError(str(err)) from err
+        chain = Chain.from_urls(list(rpc_urls))
+        card_verifier = CredentialVerifier(DirectTrustView(chain, loaded))
+        view, registry = NodeConsentView(chain), loaded.consent_registry
+    try:
+        receipt = verify_consent_receipt(token, trusted_keys=trusted, card_verifier=card_verifier)
+        if view is not None:
+            if receipt.consent.domain.address.lower() != str(registry).lower():
+                raise VerificationError("registry", "the receipt names another ConsentRegistry")
+            verify_consent_receipt_on_chain(receipt, view)
+    except VerificationError as err:
+        click.echo(f"NOT VERIFIED: {err}")
+        raise SystemExit(1) from err
+    click.echo(
+        f"{receipt.event.value} 0x{receipt.consent_id.hex()} holder {receipt.consent.terms.holder}"
+    )
+    if receipt.consent.identity_proof is None:
+        click.echo("identity proof: none (the grant does not show who granted it)")
+    elif card_verifier is None or receipt.withdrawal is not None:
+        click.echo("identity proof: present, not checked here (its grant receipt's check)")
+    else:
+        click.echo("identity proof: the data subject's e-card, checked against the chain")
+    click.echo("VERIFIED" if view is not None else "OFFLINE CHECKS PASSED (chain not checked)")
+
+
+def _earlier_consent_registry(service: str, token: str, consent_id: str) -> RegistryDomain:
+    """The registry of a consent granted with an earlier phone, from the grant receipt the
+    service lists for the cardholder. Read without checking the service's signature: it only
+    decides which registry the withdrawal is signed for, and a wrong one is refused on chain.
+    Raises `FormatError` when the service lists no such consent."""
+    for listed in _call("GET", f"{service}/v1/me/consents", token).json():
+        if listed.get("consent_id", "").lower() == consent_id.lower() and listed["receipts"]:
+            body = json.loads(b64url_decode(listed["receipts"][0].split(".")[1]))
+            return RegistryDomain.from_json(body["consent"]["registry"])
+    raise FormatError(f"the service lists no consent {consent_id} of yours")
+
+
 @consent_group.command("list")
 @_wallet_option
 @_pass_option
-def consent_list(wallet_dir: Path, passphrase_file: Path | None) -> None:
-    """List the consents this wallet signed."""
+@click.option("--service", "service_url", help="List what the service holds for you instead.")
+@click.option("--token", help="Cardholder access token (from `login`), with --service.")
+def consent_list(
+    wallet_dir: Path, passphrase_file: Path | None, service_url: str | None, token: str | None
+) -> None:
+    """List the consents this wallet signed; with --service and --token, the consents the
+    service holds for you, those granted with an earlier phone marked ``earlier-phone``."""
+    if service_url is not None:
+        if not token:
+            _fail(FormatError("--service needs --token (from `login`)"))
+        for listed in _call("GET", f"{service_url.rstrip('/')}/v1/me/consents", token).json():
+            line = [
+                listed["consent_id"],
+                listed["state"],
+                listed["data_user"],
+                ",".join(listed["purposes"]),
+            ]
+            if listed.get("earlier_phone"):
+                line.append("earlier-phone")
+            click.echo("\t".join(line))
+        return
     wallet = _open(wallet_dir, passphrase_file)
     for stored in wallet.consents():
         state = "withdrawn" if stored.withdrawal is not None else "granted"
@@ -370,13 +469,28 @@ def credential_remove(wallet_dir: Path, passphrase_file: Path | None, credential
     click.echo(f"removed {credential_id}")
 
 
+def _claims(values: tuple[str, ...]) -> list[str]:
+    """Claim names given as repeated options and/or comma-separated lists."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 @credential_group.command("present")
 @_wallet_option
 @_pass_option
 @click.argument("credential_ids", nargs=-1, required=True)
 @click.option("--nonce", required=True, help="The verifier's nonce.")
 @click.option("--audience", required=True, help="The verifier's identifier.")
-@click.option("--disclose", multiple=True, help="SD-JWT claims to disclose (default none).")
+@click.option(
+    "--disclose", multiple=True, help="SD-JWT claims to disclose, e.g. level,occupationName."
+)
+@click.option(
+    "--with-card",
+    is_flag=True,
+    help="Present the credential with this wallet's e-card, in one vp+jwt.",
+)
+@click.option(
+    "--card-disclose", multiple=True, help="With --with-card: e-card claims to disclose, e.g. name."
+)
 @_now_option
 def credential_present(
     wallet_dir: Path,
@@ -385,9 +499,14 @@ def credential_present(
     nonce: str,
     audience: str,
     disclose: tuple[str, ...],
+    with_card: bool,
+    card_disclose: tuple[str, ...],
     now: int | None,
 ) -> None:
-    """Print a presentation of CREDENTIAL_IDS bound to the verifier's nonce and audience."""
+    """Print a presentation of CREDENTIAL_IDS bound to the verifier's nonce and audience
+    (with --with-card: one credential and the e-card, both shown only as far as asked)."""
+    if card_disclose and not with_card:
+        _fail(FormatError("--card-disclose goes with --with-card"))
     wallet = _open(wallet_dir, passphrase_file)
     try:
         click.echo(
@@ -396,11 +515,64 @@ def credential_present(
                 nonce=nonce,
                 audience=audience,
                 now=_now(now),
-                disclose=disclose,
+                disclose=_claims(disclose),
+                with_card=with_card,
+                card_disclose=_claims(card_disclose),
             )
         )
     except WalletError as err:
         _fail(err)
+
+
+@credential_group.command("request")
+@_wallet_option
+@_pass_option
+@click.option(
+    "--issuer",
+    required=True,
+    help="The issuer's entity id (0x + 64 hex, from GET /v1/registry/organisations/<code>) "
+    "or its urn:hrss:entity:0x... identifier.",
+)
+@click.option("--challenge", required=True, help="The issuer's one-time challenge.")
+@click.option(
+    "--disclose",
+    multiple=True,
+    default=("name,idNumber",),
+    show_default=True,
+    help="E-card claims the issuer checks against the credential subject.",
+)
+@_now_option
+def credential_request(
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    issuer: str,
+    challenge: str,
+    disclose: tuple[str, ...],
+    now: int | None,
+) -> None:
+    """Print the card proof an issuer that requires the e-card sends with its issuance
+    request (``card_proof`` of POST /v1/credentials): this wallet's e-card disclosing name and
+    ID number, bound to the issuer and its challenge. The credential is then bound to the
+    card's key, which is this wallet's."""
+    named = issuer if issuer.startswith("urn:") else "urn:hrss:entity:" + issuer.lower()
+    try:
+        audience = issuer_uri(entity_id_from_uri(named))
+    except WalletError as err:
+        _fail(err)
+        return
+    wallet = _open(wallet_dir, passphrase_file)
+    try:
+        presentation = wallet.prove_card(
+            purpose=ISSUANCE_PURPOSE,
+            challenge=challenge,
+            audience=audience,
+            disclose=_claims(disclose),
+            now=_now(now),
+        )
+    except WalletError as err:
+        _fail(err)
+        return
+    _echo_json({"presentation": presentation, "challenge": challenge})
 
 
 @click.group("training-file")
@@ -495,7 +667,7 @@ def contract_group() -> None:
 
     Sign in with --token (from `login`), or let the command log in itself with --trust (the
     service's trust file, GET /v1/consents/trust): it asks the service for a login QR, checks
-    the service's signature on it and answers it with the wallet's holder key.
+    the service's signature on it and answers it with the wallet's e-card and holder key.
     """
 
 
@@ -519,6 +691,10 @@ def _cardholder_token(
     if trust_file is None:
         _fail(FormatError("sign in: give --token (from `login`) or --trust to log in now"))
     assert trust_file is not None
+    try:
+        wallet.social_security_card()
+    except WalletError as err:  # before asking for a challenge it could not answer
+        _fail(err)
     challenge = _post(f"{service}/v1/login/challenges", {})
     try:
         answer = wallet.answer_login(
@@ -526,6 +702,8 @@ def _cardholder_token(
         )
     except VerificationError as err:
         _fail(err, 1)
+    except WalletError as err:
+        _fail(err)
     issued: str = _post(f"{service}/v1/login/responses", {"response": answer})["access_token"]
     return issued
 
@@ -580,7 +758,8 @@ def contract_list(me: _Cardholder) -> None:
     from wallet_sdk.evidence import contract_line
 
     for contract in _call("GET", f"{me.service}/v1/me/labour-contracts", me.token).json():
-        click.echo(contract_line(contract, party="employer_name"))
+        line = contract_line(contract, party="employer_name")
+        click.echo(line + "\tearlier-phone" if contract.get("earlier_phone") else line)
 
 
 @contract_group.command("show")
@@ -612,7 +791,9 @@ def contract_show(me: _Cardholder, contract_id: str, document_out: Path | None) 
 @_as_cardholder
 def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> None:
     """Sign what waits for your signature (the employer's offer of a version, or a
-    termination) with the wallet's did:jwk key, over the record the service prepared."""
+    termination) with the wallet's did:jwk key, over the record the service prepared. The
+    signature carries a proof of your e-card bound to that record, disclosing your name and
+    ID number to the service (and the court): the contract must name you."""
     from wallet_sdk.evidence import Role, pending_record, sign_as_employee
 
     contract = _contract_json(me.service, me.token, contract_id)
@@ -627,12 +808,14 @@ def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> N
                     ),
                     1,
                 )
-        signature = sign_as_employee(record, wallet=me.wallet)
+        signature = sign_as_employee(
+            record, wallet=me.wallet, card=me.wallet.social_security_card().token
+        )
     except WalletError as err:
         _fail(err)
         return
     url = f"{me.service}/v1/me/labour-contracts/{contract_id}/signature"
-    _echo_json(_post(url, {"jws": signature.jws}, me.token))
+    _echo_json(_post(url, {"jws": signature.jws, "card_proof": signature.card_proof}, me.token))
 
 
 @click.group("card")
@@ -656,7 +839,7 @@ def card_activate(
     wallet = _open(wallet_dir, passphrase_file)
     at = _now(now)
     try:
-        proof = create_activation_proof(code.strip().upper(), key=wallet.credential_key, now=at)
+        proof = wallet.card_activation_proof(code.strip().upper(), now=at)
     except WalletError as err:
         _fail(err)
         return

@@ -9,6 +9,13 @@ EdDSA) signed by its credential key (Ed25519), the public key in ``cnf.jwk``::
 
 The e-card is then bound to that key. `verify_activation_proof` checks the signature, key,
 audience and time; that a code is single-use and unexpired is the service's job.
+
+The wallet also names its holder address (the pseudonymous holder of its consents on
+``ConsentRegistry``) and proves it holds that secp256k1 key: ``holder`` is
+``{"jwk": <public secp256k1 JWK>, "proof": <ES256K compact JWS, typ hrss-card-holder+jwt, of
+{"code", "cnf" (RFC 7638 thumbprint of the credential key), "iat"}>}``. The card desk keeps the
+address so that, when the person's card moves to a new phone, it can record the holder
+succession (old address → new address) on chain.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from wallet_sdk.consent import address_of_public_key
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_decode, sign_compact, verify_compact
 from wallet_sdk.nesting import load_json
@@ -23,6 +31,7 @@ from wallet_sdk.nesting import load_json
 __all__ = [
     "ACTIVATION_PROOF_AUDIENCE",
     "ACTIVATION_PROOF_TYP",
+    "HOLDER_PROOF_TYP",
     "ActivationProof",
     "create_activation_proof",
     "verify_activation_proof",
@@ -30,6 +39,7 @@ __all__ = [
 
 ACTIVATION_PROOF_TYP = "hrss-card-activation+jwt"
 ACTIVATION_PROOF_AUDIENCE = "urn:hrss:card-activation"
+HOLDER_PROOF_TYP = "hrss-card-holder+jwt"
 _ISSUER = "urn:hrss:wallet"
 _MAX_LIFETIME = 300
 
@@ -41,20 +51,38 @@ class ActivationProof:
     code: str
     holder_key: Jwk
     issued_at: int
+    holder_address: str | None = None
+    """The wallet's holder address (checksummed), when the proof names and proves it."""
 
 
-def create_activation_proof(code: str, *, key: Jwk, now: int, lifetime_seconds: int = 120) -> str:
-    """Sign `code` with the wallet's private Ed25519 credential `key`.
+def _canonical(claims: dict[str, object]) -> bytes:
+    return json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
-    Raises `FormatError` when the code is empty, the key is not a private Ed25519 key or the
-    lifetime is out of range (1 to 300 s)."""
+
+def create_activation_proof(
+    code: str,
+    *,
+    key: Jwk,
+    now: int,
+    lifetime_seconds: int = 120,
+    holder_key: Jwk | None = None,
+) -> str:
+    """Sign `code` with the wallet's private Ed25519 credential `key`; with `holder_key` (the
+    wallet's private secp256k1 holder key) also name and prove the holder address.
+
+    Raises `FormatError` when the code is empty, the key is not a private Ed25519 key, the
+    holder key not a private secp256k1 key, or the lifetime is out of range (1 to 300 s)."""
     if not isinstance(code, str) or not code:
         raise FormatError("an activation code is a non-empty string")
     if key.curve is not Curve.ED25519 or not key.has_private:
         raise FormatError("activation needs the wallet's private Ed25519 credential key")
     if not 0 < lifetime_seconds <= _MAX_LIFETIME:
         raise FormatError(f"lifetime must be between 1 and {_MAX_LIFETIME} s")
-    claims = {
+    if holder_key is not None and (
+        holder_key.curve is not Curve.SECP256K1 or not holder_key.has_private
+    ):
+        raise FormatError("the holder proof needs the wallet's private secp256k1 holder key")
+    claims: dict[str, object] = {
         "iss": _ISSUER,
         "aud": ACTIVATION_PROOF_AUDIENCE,
         "code": code,
@@ -62,8 +90,17 @@ def create_activation_proof(code: str, *, key: Jwk, now: int, lifetime_seconds: 
         "exp": now + lifetime_seconds,
         "cnf": {"jwk": key.public().with_kid(None).public_jwk()},
     }
-    payload = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return sign_compact(payload, key, headers={"typ": ACTIVATION_PROOF_TYP}, include_kid=False)
+    if holder_key is not None:
+        bound = {"code": code, "cnf": key.thumbprint_b64(), "iat": now}
+        claims["holder"] = {
+            "jwk": holder_key.public().with_kid(None).public_jwk(),
+            "proof": sign_compact(
+                _canonical(bound), holder_key, headers={"typ": HOLDER_PROOF_TYP}, include_kid=False
+            ),
+        }
+    return sign_compact(
+        _canonical(claims), key, headers={"typ": ACTIVATION_PROOF_TYP}, include_kid=False
+    )
 
 
 def verify_activation_proof(token: str, *, now: int, leeway: int = 30) -> ActivationProof:
@@ -72,7 +109,9 @@ def verify_activation_proof(token: str, *, now: int, leeway: int = 30) -> Activa
     Checks, in order: 1. ``cnf.jwk`` is a public Ed25519 key (``key``); 2. the EdDSA signature
     under that key, ``typ`` pinned (``signature`` and the JWS checks of `verify_compact`);
     3. ``iss`` and ``aud`` (``issuer``, ``audience``); 4. ``code``, ``iat``, ``exp``
-    (``format``, ``not_yet_valid``, ``expired``). Raises `VerificationError` naming the check.
+    (``format``, ``not_yet_valid``, ``expired``); 5. when the proof names a holder, its ES256K
+    proof under that secp256k1 key, of this code, credential key and time (``holder``).
+    Raises `VerificationError` naming the check.
     """
     try:
         segments = token.split(".")
@@ -110,4 +149,32 @@ def verify_activation_proof(token: str, *, now: int, leeway: int = 30) -> Activa
         raise VerificationError("not_yet_valid", "the proof is issued in the future")
     if now > exp + leeway or exp - iat > _MAX_LIFETIME or exp <= iat:
         raise VerificationError("expired", "the activation proof has expired")
-    return ActivationProof(code=code, holder_key=key.public(), issued_at=iat)
+    # 5. the holder address, proven by its key
+    holder = claims.get("holder")
+    holder_address = None if holder is None else _holder_address(holder, code, key, iat)
+    return ActivationProof(
+        code=code, holder_key=key.public(), issued_at=iat, holder_address=holder_address
+    )
+
+
+def _holder_address(holder: object, code: str, key: Jwk, iat: int) -> str:
+    try:
+        if not isinstance(holder, dict) or not isinstance(holder.get("proof"), str):
+            raise FormatError("holder must be an object with a jwk and a proof")
+        jwk = holder.get("jwk")
+        if not isinstance(jwk, dict) or "d" in jwk:
+            raise FormatError("holder.jwk must be a public JWK")
+        holder_key = Jwk.from_jwk(jwk)
+    except (WalletError, ValueError) as err:
+        raise VerificationError("holder", f"unreadable holder proof: {err}") from err
+    if holder_key.curve is not Curve.SECP256K1:
+        raise VerificationError("holder", "the holder key is a secp256k1 key")
+    try:
+        bound = verify_compact(
+            holder["proof"], holder_key, algorithms=(JwsAlgorithm.ES256K,), typ=HOLDER_PROOF_TYP
+        ).payload_json()
+    except VerificationError as err:
+        raise VerificationError("holder", f"the holder proof does not verify: {err}") from err
+    if bound != {"code": code, "cnf": key.thumbprint_b64(), "iat": iat}:
+        raise VerificationError("holder", "the holder proof is for another activation")
+    return address_of_public_key(holder_key)

@@ -43,6 +43,16 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthValidationError
 
+from wallet_sdk.credentials.card_proof import (
+    CardIdentity,
+    card_nonce,
+    identity_commitment,
+    matches_commitment,
+    new_commitment_salt,
+    present_card,
+    verify_card_proof,
+)
+from wallet_sdk.credentials.verifier import CredentialVerifier
 from wallet_sdk.errors import (
     FormatError,
     JsonTooDeep,
@@ -51,8 +61,8 @@ from wallet_sdk.errors import (
     WalletError,
 )
 from wallet_sdk.jose import (
+    SIGNING_ALGORITHMS,
     Jwk,
-    JwsAlgorithm,
     b64url_decode,
     read_unverified_header,
     sign_compact,
@@ -64,6 +74,7 @@ from wallet_sdk.qr import QrPayloadType, encode_qr_payload, parse_qr_payload
 __all__ = [
     "CONSENT_DOMAIN_NAME",
     "CONSENT_DOMAIN_VERSION",
+    "CONSENT_GRANT_PROOF",
     "CONSENT_RECEIPT_TYP",
     "CONSENT_RECEIPT_VERSION",
     "CONSENT_REQUEST_VERSION",
@@ -72,6 +83,7 @@ __all__ = [
     "ConsentOpening",
     "ConsentReceipt",
     "ConsentRequest",
+    "ConsentSubject",
     "ConsentView",
     "Controller",
     "DataCategory",
@@ -85,8 +97,11 @@ __all__ = [
     "address_of_public_key",
     "encode_consent_request_qr",
     "grant_digest",
+    "identity_proof_audience",
+    "identity_proof_nonce",
     "issue_consent_receipt",
     "parse_consent_request_qr",
+    "present_identity_proof",
     "purpose_commitment",
     "recover_grant_signer",
     "recover_withdrawal_signer",
@@ -95,6 +110,7 @@ __all__ = [
     "sign_withdrawal",
     "verify_consent_receipt",
     "verify_consent_receipt_on_chain",
+    "verify_identity_proof",
     "withdrawal_digest",
 ]
 
@@ -105,6 +121,12 @@ CONSENT_DOMAIN_NAME = "HRSS Consent"
 CONSENT_DOMAIN_VERSION = "1"
 WALLET_AUDIENCE = "urn:hrss:wallet"
 """Audience of QR payloads meant for any cardholder wallet."""
+CONSENT_GRANT_PROOF = "consent-grant"
+"""The `card_nonce` purpose of the e-card proof a grant carries."""
+SUBJECT_CLAIMS = ("idNumber",)
+"""What the subject of a request is named by, and what a grant's e-card proof discloses."""
+_MAX_PROOF = 16_000
+_SUBJECT_CHECK = "subject"
 
 _SALT_BYTES = 32
 _MAX_DURATION = 5 * 366 * 24 * 3600
@@ -113,7 +135,7 @@ _UINT64_MAX = 2**64 - 1
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
-_RECEIPT_ALGORITHMS = (JwsAlgorithm.EDDSA, JwsAlgorithm.ES256)
+_RECEIPT_ALGORITHMS = SIGNING_ALGORITHMS
 
 
 class Purpose(enum.StrEnum):
@@ -314,6 +336,55 @@ class Controller:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentSubject:
+    """Who a consent request is about: a salted commitment to the data subject's citizen ID
+    number (`wallet_sdk.credentials.card_proof.identity_commitment` of ``{"idNumber": ...}``)
+    and its salt, which travels with the request so the subject's wallet can tell that the
+    request is about its cardholder. Never the number itself; never on chain (only inside the
+    grant's keyed scope commitment, through the request digest)."""
+
+    commitment: str
+    salt: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.commitment, str) or not re.fullmatch(
+            r"[0-9a-f]{64}", self.commitment
+        ):
+            raise FormatError("the subject commitment is 64 lowercase hex digits")
+        if not isinstance(self.salt, str) or not re.fullmatch(r"[A-Za-z0-9_-]{22,86}", self.salt):
+            raise FormatError("the subject salt is 16 to 64 bytes of base64url")
+
+    @classmethod
+    def for_id_number(cls, id_number: str, *, salt: str | None = None) -> ConsentSubject:
+        """The subject with ID number `id_number` under a fresh salt (or `salt`). Raises
+        `FormatError` when it is not a valid GB 11643 number (naming the problem, never the
+        number)."""
+        chosen = new_commitment_salt() if salt is None else salt
+        return cls(commitment=identity_commitment({"idNumber": id_number}, chosen), salt=chosen)
+
+    def names(self, id_number: object) -> bool:
+        """Whether this is the subject with ID number `id_number` (False for anything that is
+        not a valid ID number)."""
+        if not isinstance(id_number, str):
+            return False
+        try:
+            expected = identity_commitment({"idNumber": id_number}, self.salt)
+        except FormatError:
+            return False
+        return hmac.compare_digest(expected, self.commitment)
+
+    def to_json(self) -> dict[str, str]:
+        return {"commitment": self.commitment, "salt": self.salt}
+
+    @classmethod
+    def from_json(cls, data: object) -> ConsentSubject:
+        """Raises `FormatError` when malformed."""
+        if not isinstance(data, Mapping):
+            raise FormatError("'subject' must be an object {commitment, salt}")
+        return cls(commitment=data.get("commitment"), salt=data.get("salt"))  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentRequest:
     """A data user's request for consent, as shown to the cardholder.
 
@@ -337,6 +408,9 @@ class ConsentRequest:
     subject_reference: str | None = None
     """The data user's own reference to the person asked (free text; personal data): shown
     to the cardholder, kept off chain, committed to only inside the keyed scope commitment."""
+    subject: ConsentSubject | None = None
+    """The data subject, by a salted commitment to their ID number. The service always names
+    one; a wallet refuses a request without one, or about someone else."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.request_id, str) or not re.fullmatch(
@@ -372,6 +446,8 @@ class ConsentRequest:
             raise FormatError(f"'notice' must be a string of at most {_MAX_TEXT} chars")
         if self.subject_reference is not None:
             _text({"subject_reference": self.subject_reference}, "subject_reference")
+        if self.subject is not None and not isinstance(self.subject, ConsentSubject):
+            raise FormatError("'subject' must be a ConsentSubject")
         if (
             any(c.sensitive for c in self.data_categories)
             and self.legal_basis is not LegalBasis.SEPARATE_CONSENT
@@ -392,20 +468,22 @@ class ConsentRequest:
         lifetime_seconds: int = 600,
         notice: str = "",
         subject_reference: str | None = None,
+        subject: ConsentSubject | None = None,
     ) -> ConsentRequest:
         """A new request with a random id, valid for `lifetime_seconds` from `now`."""
         return cls(
             request_id=uuid.uuid4().hex,
             controller=controller,
-            purposes=tuple(purposes),  # type: ignore[arg-type]
-            data_categories=tuple(data_categories),  # type: ignore[arg-type]
+            purposes=tuple(purposes),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
+            data_categories=tuple(data_categories),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             duration_seconds=duration_seconds,
-            legal_basis=legal_basis,  # type: ignore[arg-type]
+            legal_basis=legal_basis,  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             registry=registry,
             created_at=now,
             expires_at=now + lifetime_seconds,
             notice=notice,
             subject_reference=subject_reference,
+            subject=subject,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -427,6 +505,8 @@ class ConsentRequest:
         }
         if self.subject_reference is not None:
             data["subject_reference"] = self.subject_reference
+        if self.subject is not None:
+            data["subject"] = self.subject.to_json()
         return data
 
     @classmethod
@@ -447,11 +527,11 @@ class ConsentRequest:
             duration = data.get("duration_seconds")
             return cls(
                 request_id=_text(data, "request_id"),
-                controller=Controller.from_json(data.get("controller")),  # type: ignore[arg-type]
+                controller=Controller.from_json(data.get("controller")),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
                 purposes=tuple(purposes),
                 data_categories=tuple(categories),
-                duration_seconds=duration,  # type: ignore[arg-type]
-                legal_basis=data.get("legal_basis"),  # type: ignore[arg-type]
+                duration_seconds=duration,  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
+                legal_basis=data.get("legal_basis"),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
                 registry=RegistryDomain.from_json(registry),
                 created_at=_int(data, "created_at"),
                 expires_at=_int(data, "expires_at"),
@@ -459,6 +539,11 @@ class ConsentRequest:
                 withdrawal_method=_text(data, "withdrawal_method"),
                 notice=str(data.get("notice", "")),
                 subject_reference=data.get("subject_reference"),
+                subject=(
+                    None
+                    if data.get("subject") is None
+                    else ConsentSubject.from_json(data["subject"])
+                ),
             )
         except WalletError:
             raise
@@ -763,13 +848,38 @@ class SignedConsent:
     signature: bytes
     opening: ConsentOpening
     request_id: str
+    identity_proof: str | None = field(default=None, repr=False)
+    """The cardholder's e-card proof that they are the request's subject: an SD-JWT
+    presentation disclosing ``idNumber``, its key binding nonce over the consent id and its
+    audience the data user (`identity_proof_nonce`, `identity_proof_audience`). Personal
+    data: never on chain, sealed at rest, shown only to the data user and the holder."""
+
+    def __post_init__(self) -> None:
+        if self.identity_proof is not None and (
+            not isinstance(self.identity_proof, str)
+            or "~" not in self.identity_proof
+            or len(self.identity_proof) > _MAX_PROOF
+        ):
+            raise FormatError(
+                f"'identity_proof' must be an SD-JWT presentation of at most {_MAX_PROOF} chars"
+            )
 
     @property
     def consent_id(self) -> bytes:
         return grant_digest(self.terms, self.domain)
 
+    def without_identity_proof(self) -> SignedConsent:
+        """The same grant without its e-card proof (what may be kept unsealed)."""
+        return SignedConsent(
+            terms=self.terms,
+            domain=self.domain,
+            signature=self.signature,
+            opening=self.opening,
+            request_id=self.request_id,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "request_id": self.request_id,
             "registry": self.domain.to_json(),
             "grant": self.terms.to_json(),
@@ -777,6 +887,9 @@ class SignedConsent:
             "opening": self.opening.to_json(),
             "consent_id": "0x" + self.consent_id.hex(),
         }
+        if self.identity_proof is not None:
+            data["identity_proof"] = self.identity_proof
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SignedConsent:
@@ -790,11 +903,12 @@ class SignedConsent:
         if not isinstance(registry, Mapping):
             raise FormatError("'registry' must be an object")
         signed = cls(
-            terms=GrantTerms.from_json(data.get("grant")),  # type: ignore[arg-type]
+            terms=GrantTerms.from_json(data.get("grant")),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             domain=RegistryDomain.from_json(registry),
             signature=_hex_bytes(data.get("signature"), "signature", 65),
-            opening=ConsentOpening.from_json(data.get("opening")),  # type: ignore[arg-type]
+            opening=ConsentOpening.from_json(data.get("opening")),  # type: ignore[arg-type]  # values from JSON, checked by __post_init__
             request_id=_text(data, "request_id"),
+            identity_proof=data.get("identity_proof"),
         )
         if "consent_id" in data and _hex32(data["consent_id"], "consent_id") != signed.consent_id:
             raise FormatError("'consent_id' does not match the grant")
@@ -951,6 +1065,91 @@ def sign_withdrawal(
 
 
 # ---------------------------------------------------------------------------------------------
+# The data subject's identity proof
+
+
+def identity_proof_nonce(consent_id: bytes) -> str:
+    """The key binding nonce of a grant's e-card proof: `card_nonce` over the consent id (the
+    EIP-712 digest of the grant, which names the holder address). So the card's holder key
+    vouches for this very grant by this very holder, and the proof serves no other."""
+    return card_nonce(CONSENT_GRANT_PROOF, _hex32(consent_id, "consent_id"))
+
+
+def identity_proof_audience(controller: Controller) -> str:
+    """The audience of a grant's e-card proof: the data user that asked, by ledger id."""
+    return "urn:hrss:data-user:0x" + controller.ledger_id.hex()
+
+
+def present_identity_proof(
+    card: str, *, holder_key: Jwk, consent: SignedConsent, controller: Controller, issued_at: int
+) -> SignedConsent:
+    """`consent` with the e-card proof of its grantor attached: `card` presented with
+    `holder_key` (the credential key the card is bound to), disclosing only ``idNumber``, to
+    the data user `controller`, key-bound to the consent id. Raises `PresentationError`."""
+    proof = present_card(
+        card,
+        holder_key=holder_key,
+        disclose=SUBJECT_CLAIMS,
+        nonce=identity_proof_nonce(consent.consent_id),
+        audience=identity_proof_audience(controller),
+        issued_at=issued_at,
+    )
+    return SignedConsent(
+        terms=consent.terms,
+        domain=consent.domain,
+        signature=consent.signature,
+        opening=consent.opening,
+        request_id=consent.request_id,
+        identity_proof=proof,
+    )
+
+
+def verify_identity_proof(
+    consent: SignedConsent,
+    request: ConsentRequest,
+    verifier: CredentialVerifier,
+    *,
+    as_of: int | None = None,
+    presented_at: int | None = None,
+) -> CardIdentity:
+    """Check that the data subject the request names granted `consent`, and return the card
+    identity the proof shows.
+
+    Checks, in order: 1. the request names a subject (``subject``); 2. the grant carries an
+    e-card proof (``subject``); 3. the proof, through the whole credential pipeline with the
+    card's status as of `as_of` and the key binding's freshness at `presented_at` (for a
+    receipt: the block time of the grant): an e-card from an accredited card issuer, active,
+    disclosing ``idNumber`` (``card``, ``issuer``, ``status``, ...), key-bound to this grant's
+    consent id and to the data user (``holder_binding``); 4. the disclosed ID number is the
+    request's subject (``subject``). Raises `VerificationError` naming the failed check.
+    """
+    # 1. a request about someone
+    if request.subject is None:
+        raise VerificationError(_SUBJECT_CHECK, "the consent request names no data subject")
+    # 2. a proof
+    if consent.identity_proof is None:
+        raise VerificationError(_SUBJECT_CHECK, "the grant carries no e-card proof of identity")
+    # 3. the e-card, bound to this grant and this data user
+    identity = verify_card_proof(
+        verifier,
+        consent.identity_proof,
+        nonce=identity_proof_nonce(consent.consent_id),
+        audience=identity_proof_audience(request.controller),
+        as_of=as_of,
+        presented_at=presented_at,
+        require=SUBJECT_CLAIMS,
+    )
+    # 4. the subject named in the request
+    if not matches_commitment(
+        identity, request.subject.commitment, request.subject.salt, SUBJECT_CLAIMS
+    ):
+        raise VerificationError(
+            _SUBJECT_CHECK, "the e-card proof is not the data subject the request names"
+        )
+    return identity
+
+
+# ---------------------------------------------------------------------------------------------
 # Consent receipts
 
 
@@ -969,6 +1168,9 @@ class ConsentReceipt:
     block_time: int
     withdrawal: SignedWithdrawal | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    withdrawn_by: str | None = None
+    """The holder's successor (the person's later phone) that signed the withdrawal; ``None``
+    when the holder did. `verify_consent_receipt_on_chain` checks the succession."""
 
     @property
     def consent_id(self) -> bytes:
@@ -987,8 +1189,11 @@ def issue_consent_receipt(
     block_number: int,
     block_time: int,
     withdrawal: SignedWithdrawal | None = None,
+    withdrawn_by: str | None = None,
 ) -> str:
     """Sign a consent receipt as a compact JWS (``typ`` ``hrss-consent-receipt+jwt``).
+    `withdrawn_by` names the holder's successor (the person's later phone) that signed the
+    withdrawal, once the registry accepted it from that successor.
 
     Raises `FormatError` when a withdrawal receipt lacks its withdrawal (or a grant receipt
     has one), `SignatureError` when `key` has no private part.
@@ -1019,18 +1224,29 @@ def issue_consent_receipt(
     }
     if withdrawal is not None:
         body["withdrawal"] = withdrawal.to_json()
+    if withdrawn_by is not None:
+        body["withdrawn_by"] = _address(withdrawn_by, "withdrawn_by")
     return sign_compact(_canonical(body), key, headers={"typ": CONSENT_RECEIPT_TYP})
 
 
 def verify_consent_receipt(
-    token: str, *, trusted_keys: Mapping[str, Sequence[Jwk]]
+    token: str,
+    *,
+    trusted_keys: Mapping[str, Sequence[Jwk]],
+    card_verifier: CredentialVerifier | None = None,
 ) -> ConsentReceipt:
-    """Verify a consent receipt offline and return it.
+    """Verify a consent receipt and return it.
 
     Checks, in order: 1. the service's signature under a trusted key (``issuer``, ``key``,
     JWS checks); 2. the format (``format``); 3. the grant answers the embedded request
     (``request``); 4. the holder's EIP-712 signature and the commitments (``signature``,
-    ``commitment``); 5. for a withdrawal, that the holder signed it (``withdrawal``).
+    ``commitment``); 5. for a withdrawal, that the holder signed it, or the successor the
+    receipt names as ``withdrawn_by`` (``withdrawal``; the succession itself is on chain,
+    checked by `verify_consent_receipt_on_chain`); 6. for a grant, with a `card_verifier` (it
+    reads the chain), when the request names a subject or the grant carries an e-card proof:
+    `verify_identity_proof` with the card's status and the key binding judged at the grant's
+    block time (``subject``, ``card``, ``status``, ...).
+    Without one, checks 1-5 run offline and the identity proof rests on the service's word.
     Raises `VerificationError` naming the failed check.
     """
     try:
@@ -1078,6 +1294,9 @@ def verify_consent_receipt(
             block_time=_int(transaction, "block_time"),
             withdrawal=withdrawal,
             raw=body,
+            withdrawn_by=(
+                None if body.get("withdrawn_by") is None else _address(body["withdrawn_by"])
+            ),
         )
     except (WalletError, ValueError, KeyError, TypeError) as err:
         raise VerificationError("format", f"malformed consent receipt: {err}") from err
@@ -1091,14 +1310,28 @@ def verify_consent_receipt(
         raise VerificationError("request", "the grant does not answer the embedded request")
     # 4. holder signature and commitments
     consent.verify()
-    # 5. withdrawal signed by the same holder, for this consent
+    # 5. withdrawal signed by the same holder (or the successor named), for this consent
     if withdrawal is not None and (
         withdrawal.consent_id != consent.consent_id
         or withdrawal.domain != consent.domain
-        or withdrawal.signer() != consent.terms.holder
+        or withdrawal.signer() not in (consent.terms.holder, receipt.withdrawn_by)
     ):
         raise VerificationError(
             "withdrawal", "the withdrawal is not the holder's, for this consent"
+        )
+    # 6. the data subject's e-card proof, as of the block that recorded the grant (a
+    # withdrawal receipt's block is the withdrawal's: its grant receipt carries the check)
+    if (
+        card_verifier is not None
+        and event is ReceiptEvent.GRANT
+        and (request.subject is not None or consent.identity_proof is not None)
+    ):
+        verify_identity_proof(
+            consent,
+            request,
+            card_verifier,
+            as_of=receipt.block_time,
+            presented_at=receipt.block_time,
         )
     return receipt
 
@@ -1129,6 +1362,8 @@ class ConsentView(Protocol):
 
     def consent_of(self, registry: str, consent_id: bytes) -> ConsentOnChain | None: ...
 
+    def is_successor_of(self, registry: str, holder: str, candidate: str) -> bool: ...
+
 
 def verify_consent_receipt_on_chain(receipt: ConsentReceipt, view: ConsentView) -> ConsentOnChain:
     """Check a verified receipt against the chain itself, trusting no service.
@@ -1136,7 +1371,8 @@ def verify_consent_receipt_on_chain(receipt: ConsentReceipt, view: ConsentView) 
     Checks, in order: 1. the view is on the receipt's chain (``chain``); 2. the registry
     holds the consent (``recorded``); 3. holder, grantee, commitments and validity are the
     signed terms (``terms``); 4. a withdrawal receipt's consent is withdrawn on chain
-    (``withdrawn``). Raises `VerificationError` naming the check; a chain that cannot answer
+    (``withdrawn``); 5. a withdrawal by a successor: the registry records the succession
+    (``succession``). Raises `VerificationError` naming the check; a chain that cannot answer
     fails check ``chain``.
     """
     domain = receipt.consent.domain
@@ -1164,4 +1400,14 @@ def verify_consent_receipt_on_chain(receipt: ConsentReceipt, view: ConsentView) 
     # 4. withdrawn, when the receipt says so
     if receipt.event is ReceiptEvent.WITHDRAWAL and on_chain.withdrawn_at == 0:
         raise VerificationError("withdrawn", "the registry does not show the withdrawal")
+    # 5. the successor that withdrew succeeds the holder
+    if receipt.withdrawn_by is not None:
+        try:
+            succeeds = view.is_successor_of(domain.address, terms.holder, receipt.withdrawn_by)
+        except Exception as err:  # fail closed, as in 1.
+            raise VerificationError("chain", f"the chain cannot answer: {err}") from err
+        if not succeeds:
+            raise VerificationError(
+                "succession", "the registry holds no succession from the holder to the signer"
+            )
     return on_chain

@@ -36,6 +36,9 @@ class NodeConsentView:
     def chain_id(self) -> int:
         return self._chain.chain_id
 
+    def is_successor_of(self, registry: str, holder: str, candidate: str) -> bool:
+        return ConsentRegistryClient(self._chain, registry).is_successor_of(holder, candidate)
+
     def consent_of(self, registry: str, consent_id: bytes) -> ConsentOnChain | None:
         record = ConsentRegistryClient(self._chain, registry).consent_of(bytes(consent_id))
         if record is None:

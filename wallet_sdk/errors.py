@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from wallet_sdk.receipt import ReceiptVerification
 
 __all__ = [
+    "CardMissing",
     "ChainReadError",
     "FormatError",
     "JsonTooDeep",
@@ -29,6 +30,17 @@ class WalletError(Exception):
 
 class FormatError(WalletError):
     """Input could not be parsed into a well-formed object (receipt, JWK, JSON, QR text)."""
+
+
+class CardMissing(FormatError):
+    """The wallet holds no e-card (``SocialSecurityCard``), which every citizen action (QR
+    login, a contract signature, a consent grant) presents."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this wallet holds no e-card: activate your e-card first: "
+            "hrss-wallet card activate CODE"
+        )
 
 
 class JsonTooDeep(FormatError):

@@ -1,8 +1,14 @@
 """JSON Web Keys and compact JWS with pinned algorithms.
 
-Keys: OKP Ed25519 (RFC 8037), EC P-256, secp256k1 (RFC 8812), P-521 and SM2 (GB/T 32918).
-Each curve signs with exactly one algorithm (EdDSA, ES256, ES256K, ES512, SM2SM3), so a key
-pins its algorithm.
+Keys: OKP Ed25519 (RFC 8037), EC P-256, P-384, P-521 (RFC 7518 §6.2), secp256k1 (RFC 8812)
+and SM2 (GB/T 32918). Each curve signs with exactly one algorithm (EdDSA, ES256, ES384, ES512,
+ES256K, SM2SM3), so a key pins its algorithm. ECDSA signatures are the fixed-width ``r || s``
+of RFC 7518 §3.4 (64, 96 and 132 bytes for P-256, P-384 and P-521) over SHA-256, SHA-384 and
+SHA-512.
+
+Each curve also has its code in ``TrustRegistry.registerKey`` (`Curve.registry_code`), and
+`Jwk.from_public_bytes` reads the public key bytes registered there: this module is the one
+table from curve to JOSE algorithm to registry code.
 
 SM2 has no IANA-registered JOSE names; this package uses ``kty`` ``EC`` with ``crv`` ``SM2``
 (``x``, ``y``, ``d`` 32 bytes each, as for P-256) and ``alg`` ``SM2SM3``: an SM2 signature
@@ -51,6 +57,7 @@ from wallet_sdk.nesting import check_json_depth
 
 __all__ = [
     "DEFAULT_MAX_TOKEN_BYTES",
+    "SIGNING_ALGORITHMS",
     "Curve",
     "Jwk",
     "JwsAlgorithm",
@@ -58,6 +65,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "read_unverified_header",
+    "read_unverified_payload",
     "sign_compact",
     "verify_compact",
 ]
@@ -94,8 +102,14 @@ class JwsAlgorithm(enum.StrEnum):
     EDDSA = "EdDSA"
     ES256 = "ES256"
     ES256K = "ES256K"
+    ES384 = "ES384"
     ES512 = "ES512"
     SM2SM3 = "SM2SM3"  # not IANA-registered: SM2 with SM3 and the default identity
+
+    @property
+    def curve(self) -> Curve:
+        """The one curve whose keys sign with this algorithm."""
+        return _ALG_CURVE[self]
 
 
 class Curve(enum.StrEnum):
@@ -104,25 +118,60 @@ class Curve(enum.StrEnum):
     ED25519 = "Ed25519"
     P256 = "P-256"
     SECP256K1 = "secp256k1"
+    P384 = "P-384"
     P521 = "P-521"
     SM2 = "SM2"
 
     @property
     def algorithm(self) -> JwsAlgorithm:
         """The one JWS algorithm a key on this curve signs with."""
-        return _CURVE_ALG[self]
+        return _CURVES[self][0]
+
+    @property
+    def registry_code(self) -> int:
+        """The key's algorithm code in ``TrustRegistry.registerKey`` (``node_adapter``'s
+        ``KeyAlgorithm`` names the same codes)."""
+        return _CURVES[self][1]
+
+    @classmethod
+    def from_registry_code(cls, code: int) -> Curve:
+        """The curve of a ``TrustRegistry`` algorithm code.
+
+        Raises `FormatError` when no curve has that code."""
+        curve = _REGISTRY_CURVE.get(code) if isinstance(code, int) and code is not True else None
+        if curve is None:
+            raise FormatError(f"key algorithm {code!r} is not supported")
+        return curve
 
 
-_CURVE_ALG = {
-    Curve.ED25519: JwsAlgorithm.EDDSA,
-    Curve.P256: JwsAlgorithm.ES256,
-    Curve.SECP256K1: JwsAlgorithm.ES256K,
-    Curve.P521: JwsAlgorithm.ES512,
-    Curve.SM2: JwsAlgorithm.SM2SM3,
+# Curve -> (its one JWS algorithm, its TrustRegistry code). A new curve is one line here (and
+# one in _EC_CURVES when it is a Weierstrass curve that `cryptography` implements).
+_CURVES: dict[Curve, tuple[JwsAlgorithm, int]] = {
+    Curve.ED25519: (JwsAlgorithm.EDDSA, 1),
+    Curve.P256: (JwsAlgorithm.ES256, 2),
+    Curve.SECP256K1: (JwsAlgorithm.ES256K, 3),
+    Curve.P384: (JwsAlgorithm.ES384, 4),
+    Curve.P521: (JwsAlgorithm.ES512, 5),
+    Curve.SM2: (JwsAlgorithm.SM2SM3, 6),
 }
+SIGNING_ALGORITHMS: frozenset[JwsAlgorithm] = frozenset(
+    {
+        JwsAlgorithm.EDDSA,
+        JwsAlgorithm.ES256,
+        JwsAlgorithm.ES384,
+        JwsAlgorithm.ES512,
+        JwsAlgorithm.SM2SM3,
+    }
+)
+"""What organisation, issuer and holder keys sign with, so what verifiers of credentials,
+presentations, documents, receipts and client assertions accept by default: every curve but
+secp256k1, whose keys are the wallets' chain accounts (ES256K signs logins only)."""
+_ALG_CURVE = {alg: curve for curve, (alg, _) in _CURVES.items()}
+_REGISTRY_CURVE = {code: curve for curve, (_, code) in _CURVES.items()}
 _EC_CURVES: dict[Curve, tuple[ec.EllipticCurve, int, hashes.HashAlgorithm]] = {
     Curve.P256: (ec.SECP256R1(), 32, hashes.SHA256()),
     Curve.SECP256K1: (ec.SECP256K1(), 32, hashes.SHA256()),
+    Curve.P384: (ec.SECP384R1(), 48, hashes.SHA384()),
     Curve.P521: (ec.SECP521R1(), 66, hashes.SHA512()),
 }
 
@@ -205,6 +254,32 @@ class Jwk:
         except ValueError as err:
             raise FormatError(f"invalid {curve} private key") from err
         return cls(curve=curve, public_key=private.public_key(), private_key=private, kid=kid)
+
+    @classmethod
+    def from_public_bytes(cls, curve: Curve, raw: bytes, *, kid: str | None = None) -> Jwk:
+        """Load a public key from the bytes `raw_public_key` gives (as registered on chain):
+        32 raw bytes for Ed25519, the uncompressed SEC 1 point ``0x04 || x || y`` otherwise.
+
+        Raises `FormatError` when the length, the prefix or the point is wrong for `curve`.
+        """
+        raw = bytes(raw)
+        public: PublicKey
+        try:
+            if curve is Curve.ED25519:
+                if len(raw) != 32:
+                    raise FormatError("an Ed25519 public key is 32 bytes")
+                public = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+            else:
+                length = 1 + 2 * _coordinate_size(curve)
+                if len(raw) != length or raw[0] != 4:
+                    raise FormatError(f"a {curve} public key is a {length}-byte uncompressed point")
+                if curve is Curve.SM2:
+                    public = Sm2PublicKey.from_point(raw)
+                else:
+                    public = ec.EllipticCurvePublicKey.from_encoded_point(_EC_CURVES[curve][0], raw)
+        except ValueError as err:
+            raise FormatError(f"not a valid {curve} public key") from err
+        return cls(curve=curve, public_key=public, kid=kid)
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any] | str) -> Jwk:
@@ -332,7 +407,7 @@ class Jwk:
         """Public key bytes for on-chain registration.
 
         Ed25519: 32 bytes. EC curves: SEC 1 uncompressed point ``0x04 || x || y`` (65 bytes for
-        P-256, secp256k1 and SM2, 133 for P-521).
+        P-256, secp256k1 and SM2, 97 for P-384, 133 for P-521). `from_public_bytes` reads it.
         """
         return _raw_public(self.curve, self.public_key)
 
@@ -477,6 +552,22 @@ def read_unverified_header(
     """
     encoded_header, _, _ = _split(token, max_size)
     return MappingProxyType(_decode_header(encoded_header))
+
+
+def read_unverified_payload(
+    token: str, *, max_size: int = DEFAULT_MAX_TOKEN_BYTES
+) -> dict[str, Any]:
+    """The payload of a compact JWS as a JSON object, NOT verified: use it only to find who
+    claims to have signed it (e.g. a client assertion's ``iss``), never to trust a claim.
+
+    Raises `VerificationError` (``size`` or ``format``) when the token is malformed or its
+    payload is not a JSON object.
+    """
+    _, encoded_payload, _ = _split(token, max_size)
+    try:
+        return _loads_object(b64url_decode(encoded_payload), "JWS payload")
+    except FormatError as err:
+        raise VerificationError("format", f"payload: {err}") from err
 
 
 def verify_compact(

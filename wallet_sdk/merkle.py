@@ -364,7 +364,7 @@ class MerkleTree:
         result: list[InclusionProof] = []
         append = result.append
         for index in range(first_gap):
-            append(_unchecked_proof(index, n, rows[index]))  # type: ignore[arg-type, unused-ignore]
+            append(_unchecked_proof(index, n, rows[index]))  # type: ignore[arg-type, unused-ignore]  # rows of zip are tuples of the column types
         for index in range(first_gap, n):
             path = tuple(node for node in rows[index] if node is not None)
             append(_unchecked_proof(index, n, path))

@@ -26,6 +26,7 @@ import segno
 
 from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
 from wallet_sdk.jose import (
+    SIGNING_ALGORITHMS,
     Jwk,
     JwsAlgorithm,
     b64url_decode,
@@ -51,7 +52,7 @@ QR_JWS_TYPE = "hrss-qr+jwt"
 # A version 40 QR code in byte mode at error correction L holds 2,953 bytes.
 _MAX_QR_TEXT = 2953
 _MAX_LIFETIME = 24 * 3600
-_DEFAULT_ALGORITHMS = (JwsAlgorithm.EDDSA, JwsAlgorithm.ES256)
+_DEFAULT_ALGORITHMS = SIGNING_ALGORITHMS
 
 
 class QrPayloadType(enum.StrEnum):

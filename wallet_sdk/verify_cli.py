@@ -52,6 +52,12 @@ def _print_report(report: EvidenceReport) -> None:
         f"employer name (stated in the package, NOT verified): {report.stated_employer_name}"
     )
     click.echo(f"employee: {report.employee}")
+    identity = report.employee_identity
+    if identity is not None:
+        click.echo(
+            f"employee (verified by e-card): {identity.name}, ID {identity.masked_id_number}, "
+            f"card issuer 0x{identity.card_issuer_id.hex()}"
+        )
     if report.document_checked:
         click.echo(f"document: {report.document_digest} (version {report.subject_version})")
     else:
@@ -91,6 +97,10 @@ def _print_report(report: EvidenceReport) -> None:
 )
 @click.option("--trust-registry", help="Trusted TrustRegistry address (instead of --deployment).")
 @click.option("--anchor-registry", help="Trusted AnchorRegistry address (with --trust-registry).")
+@click.option(
+    "--status-registry",
+    help="Trusted StatusRegistry address (with --trust-registry): the employee's e-card status.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify_evidence_command(
     package: Path,
@@ -99,11 +109,13 @@ def verify_evidence_command(
     deployment: Path | None,
     trust_registry: str | None,
     anchor_registry: str | None,
+    status_registry: str | None,
     as_json: bool,
 ) -> None:
     """Verify an hrss-evidence/1 PACKAGE, and the contract DOCUMENT if given, against the
     chain, without the service. Exit 0 when verified, 1 when not, 2 on usage errors."""
     from node_adapter import Chain, ChainError, ConfigurationError, Deployment
+    from wallet_sdk.credentials import CredentialVerifier, DirectTrustView
     from wallet_sdk.evidence import Verdict, verify_evidence
     from wallet_sdk.evidence.chain import NodeEvidenceChainView
 
@@ -111,6 +123,7 @@ def verify_evidence_command(
     if not urls:
         click.echo("error: give --rpc-url (or set HRSS_CHAIN_RPC_URLS)", err=True)
         sys.exit(2)
+    loaded: Deployment | None = None
     if trust_registry and anchor_registry:
         trusted = (trust_registry, anchor_registry)
     elif deployment is not None:
@@ -124,11 +137,24 @@ def verify_evidence_command(
         click.echo("error: give --deployment, or --trust-registry and --anchor-registry", err=True)
         sys.exit(2)
     try:
-        view = NodeEvidenceChainView(Chain.from_urls(urls))
-        view.chain_id()  # no node at all is a usage error, not a failed verification
+        chain = Chain.from_urls(urls)
+        view = NodeEvidenceChainView(chain)
+        chain_id = view.chain_id()  # no node at all is a usage error, not a failed verification
+        card_verifier = None  # without StatusRegistry, employee_identity fails (closed)
+        if loaded is None and status_registry:
+            loaded = Deployment(  # only the registries a credential verifier reads
+                chain_id=chain_id,
+                trust_registry=trusted[0],
+                anchor_registry=trusted[1],
+                status_registry=status_registry,
+                consent_registry="0x" + "00" * 20,
+                deployed_block=0,
+            )
+        if loaded is not None:
+            card_verifier = CredentialVerifier(DirectTrustView(chain, loaded))
         package_bytes = package.read_bytes()
         document_bytes = None if document is None else document.read_bytes()
-    except (ChainError, OSError) as err:
+    except (ChainError, ConfigurationError, OSError) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
     report = verify_evidence(
@@ -138,6 +164,7 @@ def verify_evidence_command(
         trust_registry=trusted[0],
         anchor_registry=trusted[1],
         strict=False,
+        card_verifier=card_verifier,
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

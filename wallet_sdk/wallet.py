@@ -36,20 +36,24 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from wallet_sdk.card_activation import create_activation_proof
 from wallet_sdk.consent import (
     ConsentReceipt,
     ConsentRequest,
     DataCategory,
     Purpose,
+    RegistryDomain,
     SignedConsent,
     SignedWithdrawal,
     address_of_public_key,
     parse_consent_request_qr,
+    present_identity_proof,
     sign_grant,
     sign_withdrawal,
     verify_consent_receipt,
 )
 from wallet_sdk.credentials import (
+    SOCIAL_SECURITY_CARD_VCT,
     VC_JWT_TYP,
     VC_SD_JWT_TYP,
     CredentialReport,
@@ -57,13 +61,26 @@ from wallet_sdk.credentials import (
     present_sd_jwt,
     present_vc_jwt,
 )
-from wallet_sdk.errors import FormatError, KeystoreError, VerificationError, WalletError
+from wallet_sdk.credentials.card_proof import (
+    card_nonce,
+    held_card_claims,
+    present_card,
+    present_with_card,
+)
+from wallet_sdk.errors import (
+    CardMissing,
+    FormatError,
+    KeystoreError,
+    VerificationError,
+    WalletError,
+)
 from wallet_sdk.jose import (
     Curve,
     Jwk,
     JwsAlgorithm,
     b64url_decode,
     b64url_encode,
+    read_unverified_payload,
     sign_compact,
     verify_compact,
 )
@@ -134,16 +151,10 @@ class DigestSignature:
 
 
 def _unverified_claims(jws: str) -> dict[str, Any]:
-    segments = jws.split(".")
     try:
-        if len(segments) != 3:
-            raise FormatError("not a compact JWS")
-        claims = load_json(b64url_decode(segments[1]), what="payload")
-    except (ValueError, WalletError) as err:
+        return read_unverified_payload(jws)
+    except WalletError as err:
         raise FormatError("the credential is not a readable JWT") from err
-    if not isinstance(claims, dict):
-        raise FormatError("the credential's payload is not an object")
-    return claims
 
 
 def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSignature:
@@ -266,21 +277,39 @@ class Wallet:
         """The credential holder key (private): for presentations and key binding."""
         return self._credential_key
 
+    def card_activation_proof(self, code: str, *, now: int) -> str:
+        """The proof that redeems an e-card activation `code`: signed by the credential key
+        the card will bind, naming and proving the holder address (so that the card desk can
+        record the holder succession when the card later moves to a new phone).
+
+        Raises `FormatError` as `create_activation_proof` does."""
+        return create_activation_proof(
+            code, key=self._credential_key, now=now, holder_key=self._holder_key
+        )
+
     # -- QR login ---------------------------------------------------------------------------
 
     def answer_login(
         self, qr_text: str, *, trusted_keys: Mapping[str, Sequence[Jwk]], audience: str, now: int
     ) -> str:
-        """Verify a scanned login challenge and return the signed answer to post back.
+        """Verify a scanned login challenge and return the signed answer to post back: signed
+        by the holder key, carrying a proof of the wallet's e-card (`social_security_card`).
 
         Raises `VerificationError` when the QR is forged, expired, for another audience or not
-        a login challenge.
+        a login challenge, and `CardMissing` when the wallet holds no e-card.
         """
         payload = parse_qr_payload(qr_text, trusted_keys=trusted_keys, now=now, audience=audience)
         if payload.type is not QrPayloadType.LOGIN_CHALLENGE:
             raise VerificationError("type", f"QR payload is a {payload.type}, not a login")
+        card = self.social_security_card()
         try:
-            return create_login_response(payload, key=self._holder_key, now=now)
+            return create_login_response(
+                payload,
+                key=self._holder_key,
+                card=card.token,
+                card_key=self._credential_key,
+                now=now,
+            )
         except FormatError as err:
             raise VerificationError("expired", str(err)) from err
 
@@ -289,11 +318,40 @@ class Wallet:
     def review_consent(
         self, qr_text: str, *, trusted_keys: Mapping[str, Sequence[Jwk]], now: int
     ) -> ConsentRequest:
-        """Verify and parse a scanned consent request, to show it to the cardholder.
+        """Verify and parse a scanned consent request about this wallet's cardholder, to show
+        it to them.
 
-        Raises `VerificationError` as `parse_consent_request_qr` does.
+        Raises `VerificationError` as `parse_consent_request_qr` does, and as
+        `require_subject` does when the request is not about this cardholder.
         """
-        return parse_consent_request_qr(qr_text, trusted_keys=trusted_keys, now=now)
+        request = parse_consent_request_qr(qr_text, trusted_keys=trusted_keys, now=now)
+        self.require_subject(request)
+        return request
+
+    def card_token(self) -> str | None:
+        """The e-card (``SocialSecurityCard`` SD-JWT) this wallet holds, the latest received
+        when there are several (a replaced card stays until removed); None without one."""
+        try:
+            return self.social_security_card().token
+        except FormatError:
+            return None
+
+    def require_subject(self, request: ConsentRequest) -> str:
+        """The e-card of this wallet's cardholder when `request` is about them. Raises
+        `VerificationError`: check ``subject`` when the request names no subject ("the request
+        names no data subject") or another person ("this request is about someone else"),
+        ``card`` when the wallet holds no e-card."""
+        if request.subject is None:
+            raise VerificationError("subject", "the request names no data subject")
+        card = self.card_token()
+        claims = held_card_claims(card) if card is not None else None
+        if card is None or claims is None:
+            raise VerificationError(
+                "card", "this wallet holds no e-card (activate one: hrss-wallet card activate)"
+            )
+        if not request.subject.names(claims.get("idNumber")):
+            raise VerificationError("subject", "this request is about someone else")
+        return card
 
     def grant_consent(
         self,
@@ -305,11 +363,16 @@ class Wallet:
         not_before: int | None = None,
         not_after: int | None = None,
     ) -> SignedConsent:
-        """Sign a grant for `request` (optionally narrowed) and remember it.
+        """Sign a grant for `request` (optionally narrowed), attach the e-card proof that the
+        cardholder is the request's subject, and remember it.
 
-        Raises as `wallet_sdk.consent.sign_grant` does, and `KeystoreError` when the store
-        cannot be written.
+        The proof discloses only ``idNumber``, to the data user (`identity_proof_audience`),
+        key-bound to the grant's consent id (`identity_proof_nonce`). Raises as
+        `require_subject` does before signing anything, as `wallet_sdk.consent.sign_grant`
+        does, `PresentationError` when the card cannot be presented and `KeystoreError` when
+        the store cannot be written.
         """
+        card = self.require_subject(request)
         signed = sign_grant(
             request,
             private_key=self._holder_key.private_bytes(),
@@ -318,6 +381,13 @@ class Wallet:
             data_categories=data_categories,
             not_before=not_before,
             not_after=not_after,
+        )
+        signed = present_identity_proof(
+            card,
+            holder_key=self._credential_key,
+            consent=signed,
+            controller=request.controller,
+            issued_at=now,
         )
         self._state["consents"].append(
             {"consent": signed.to_json(), "request": request.to_json(), "receipts": []}
@@ -338,6 +408,16 @@ class Wallet:
         entry["withdrawal"] = withdrawal.to_json()
         self._write_store()
         return withdrawal
+
+    def withdraw_earlier_consent(
+        self, consent_id: bytes, domain: RegistryDomain
+    ) -> SignedWithdrawal:
+        """Sign, with this wallet's holder key, the withdrawal of a consent granted with an
+        earlier phone of the person (not in this wallet): ``ConsentRegistry`` accepts it from
+        the holder's successor once a card issuer recorded the succession.
+
+        Raises `FormatError` when `consent_id` is not 32 bytes."""
+        return sign_withdrawal(consent_id, domain, private_key=self._holder_key.private_bytes())
 
     def add_consent_receipt(
         self, token: str, *, trusted_keys: Mapping[str, Sequence[Jwk]]
@@ -374,6 +454,11 @@ class Wallet:
                 )
             )
         return tuple(result)
+
+    def has_consent(self, consent_id: bytes) -> bool:
+        """Whether this wallet signed the consent `consent_id`."""
+        wanted = "0x" + bytes(consent_id).hex()
+        return any(entry["consent"]["consent_id"] == wanted for entry in self._state["consents"])
 
     def _consent_entry(self, consent_id: bytes) -> dict[str, Any]:
         wanted = "0x" + bytes(consent_id).hex()
@@ -451,14 +536,32 @@ class Wallet:
         audience: str,
         now: int,
         disclose: Collection[str] = (),
+        with_card: bool = False,
+        card_disclose: Collection[str] = (),
     ) -> str:
         """A presentation bound to a verifier's `nonce` and `audience`, signed by the holder
         key: one SD-JWT with only the `disclose` claims and key binding, or a ``vp+jwt`` of
-        ``vc+jwt`` credentials. Raises `FormatError` for unknown ids or a mix of formats,
-        `PresentationError` when the presentation cannot be built."""
+        ``vc+jwt`` credentials. `with_card`: one ``vp+jwt`` of the one credential chosen and
+        this wallet's e-card (`card`) showing only `card_disclose`
+        (`wallet_sdk.credentials.card_proof.present_with_card`). Raises `FormatError` for
+        unknown ids, a mix of formats or no e-card, `PresentationError` when the presentation
+        cannot be built."""
         chosen = [self._credential(i) for i in credential_ids]
         if not chosen:
             raise FormatError("choose at least one credential")
+        if with_card:
+            if len(chosen) != 1:
+                raise FormatError("present one credential with the e-card")
+            return present_with_card(
+                chosen[0].token,
+                self.social_security_card().token,
+                holder_key=self._credential_key,
+                disclose=disclose,
+                card_disclose=card_disclose,
+                nonce=nonce,
+                audience=audience,
+                issued_at=now,
+            )
         if all(c.format == VC_SD_JWT_TYP for c in chosen) and len(chosen) == 1:
             return present_sd_jwt(
                 chosen[0].token,
@@ -479,9 +582,41 @@ class Wallet:
             holder=self.did,
         )
 
+    def social_security_card(self) -> StoredCredential:
+        """The e-card (``SocialSecurityCard``) this wallet logs in and proves who it is with:
+        the one received last. Raises `CardMissing` when the wallet holds none."""
+        for stored in reversed(self.credentials()):
+            if stored.format != VC_SD_JWT_TYP:
+                continue
+            claims = _unverified_claims(stored.token.split("~", 1)[0])
+            if claims.get("vct") == SOCIAL_SECURITY_CARD_VCT:
+                return stored
+        raise CardMissing()
+
     def credentials(self) -> tuple[StoredCredential, ...]:
         """The credentials in the wallet, oldest first."""
         return tuple(StoredCredential(**entry) for entry in self._state["credentials"])
+
+    def prove_card(
+        self,
+        *,
+        purpose: str,
+        challenge: str,
+        audience: str,
+        disclose: Collection[str],
+        now: int,
+    ) -> str:
+        """An e-card proof (`wallet_sdk.credentials.card_proof.present_card`) disclosing
+        `disclose`, bound to `audience` and to ``card_nonce(purpose, challenge)``. Raises
+        `FormatError` (no e-card, bad purpose or challenge), `PresentationError`."""
+        return present_card(
+            self.social_security_card().token,
+            holder_key=self._credential_key,
+            disclose=disclose,
+            nonce=card_nonce(purpose, challenge),
+            audience=audience,
+            issued_at=now,
+        )
 
     def remove_credential(self, credential_id: str) -> None:
         """Forget a credential. Raises `FormatError` when it is not in the wallet."""

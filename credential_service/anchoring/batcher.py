@@ -134,7 +134,7 @@ class FaultPoints:
             name, _, action = part.strip().partition("=")
             if action not in ("pause", "crash"):
                 raise ValueError(f"fault action must be pause or crash, not {action!r}")
-            actions[name] = action  # type: ignore[assignment]
+            actions[name] = action  # type: ignore[assignment]  # checked to be pause or crash just above
         return cls(actions)
 
     def reach(self, name: str) -> None:

@@ -49,9 +49,9 @@ __all__ = [
     "unconfirmed_items",
 ]
 
-ITEM: Table = AnchorItem.__table__  # type: ignore[attr-defined]
-BATCH: Table = AnchorBatch.__table__  # type: ignore[attr-defined]
-PROOF: Table = AnchorProof.__table__  # type: ignore[attr-defined]
+ITEM: Table = AnchorItem.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at run time
+BATCH: Table = AnchorBatch.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at run time
+PROOF: Table = AnchorProof.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at run time
 
 _ITEM_ID_TAG = b"hrss-anchor-item/1\x00"
 
@@ -284,7 +284,7 @@ def _insert_new_items(connection: Connection, rows: list[tuple[Any, ...]]) -> No
     # The hot path of submission goes straight to the driver: SQLAlchemy's per-row parameter
     # processing costs more than the database's own work at 100,000 rows.
     dialect = connection.dialect.name
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a pooled connection always has its DBAPI connection here
     try:
         if dialect == "sqlite":
             _insert_sqlite(
@@ -580,7 +580,7 @@ def confirm_batch(
 
 def _insert_proofs(connection: Connection, rows: list[tuple[bytes, bytes, int, bytes]]) -> None:
     dialect = connection.dialect.name
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a pooled connection always has its DBAPI connection here
     try:
         if dialect == "postgresql":
             # COPY is several times faster than multi-row INSERT at 100,000 rows.

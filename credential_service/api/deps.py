@@ -189,6 +189,23 @@ def get_current_org(principal: CurrentPrincipal, session: SessionDep) -> Organis
 CurrentOrg = Annotated[Organisation, Depends(get_current_org)]
 
 
+def get_optional_org(
+    request: Request,
+    context: ContextDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Organisation | None:
+    """The organisation behind the bearer token when one is sent (a bad one is the same 401
+    as everywhere), ``None`` for an anonymous request."""
+    if credentials is None:
+        return None
+    principal = get_principal(request, context, session, credentials)
+    return get_current_org(principal, session)
+
+
+OptionalOrg = Annotated[Organisation | None, Depends(get_optional_org)]
+
+
 def require_scope(scope: str) -> Callable[[Principal], Principal]:
     """A dependency that lets the request through only with ``scope`` in its token."""
 

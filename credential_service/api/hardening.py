@@ -22,9 +22,9 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import jwt
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credential_service.errors import ConfigurationError
 from credential_service.observability.service_metrics import HTTP_RATE_LIMITED
+from credential_service.services.tokens import JwtRejected, verify_jwt
 
 if TYPE_CHECKING:
     from credential_service.core.config import Settings
@@ -106,13 +107,17 @@ class _VerifiedSubjects:
         if context is None:
             return None
         try:
-            claims = jwt.decode(
+            claims = verify_jwt(
                 token,
-                key=context.token_key.private_key.public_key(),
-                algorithms=["EdDSA"],
-                options={"verify_aud": False, "require": ["sub", "exp"]},
+                context.token_key.key,
+                typ=None,
+                audiences=None,
+                issuer=None,
+                leeway=timedelta(0),
+                now=now,
+                require=("sub", "exp"),
             )
-        except (jwt.InvalidTokenError, AttributeError, TypeError, ValueError):
+        except (JwtRejected, AttributeError, TypeError, ValueError):
             return None
         subject = claims.get("sub")
         if not isinstance(subject, str):

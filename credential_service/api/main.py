@@ -28,6 +28,7 @@ from credential_service.api.routes import (
     me,
     organisations,
     registry,
+    schemas,
     vc_api,
 )
 from credential_service.api.routes.docs import install_docs
@@ -133,5 +134,6 @@ def create_app(
     app.include_router(anchors.router)
     app.include_router(registry.router)
     app.include_router(cards.router)
+    app.include_router(schemas.router)
     install_docs(app)
     return app

@@ -19,6 +19,7 @@ __all__ = [
     "CardActivationRedeem",
     "CardHolding",
     "CardIssuedPublic",
+    "HolderSuccessionRecord",
 ]
 
 
@@ -44,9 +45,25 @@ class CardHolding(SQLModel, table=True):
     __tablename__ = "card_holding"
 
     person: str = Field(sa_column=Column(String(64), primary_key=True))
-    credential_id: str = Field(sa_column=Column(String(66), nullable=False))
+    credential_id: str = Field(sa_column=Column(String(66), nullable=False, index=True))
     organisation_id: int = Field(foreign_key="organisation.id")
     activated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    holder_address: str | None = Field(default=None, sa_column=Column(String(42), nullable=True))
+    """The wallet's holder address (checksummed) behind the active card, when the wallet
+    proved it at activation: the predecessor of the next phone's address."""
+
+
+class HolderSuccessionRecord(SQLModel, table=True):
+    """A holder succession this service recorded on ``ConsentRegistry``: `successor` is the
+    new phone's holder address of the person who held `predecessor` (both pseudonymous)."""
+
+    __tablename__ = "holder_succession"
+
+    predecessor: str = Field(sa_column=Column(String(42), primary_key=True))
+    successor: str = Field(sa_column=Column(String(42), nullable=False, index=True))
+    organisation_id: int = Field(foreign_key="organisation.id")
+    recorded_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    transaction_hash: str = Field(sa_column=Column(String(66), nullable=False))
 
 
 class _Wire(BaseModel):

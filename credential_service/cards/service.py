@@ -10,6 +10,12 @@
    (single use under concurrency), the e-card is issued as ``vc+sd-jwt`` bound to that key,
    the sealed subject is erased, and the person's previous e-card, if any, is revoked on
    ``StatusRegistry`` with reason `CardStatusReason.REPLACED`: one active e-card per person.
+3. A person, not a phone: when the wallet proved its holder address (the holder of its
+   consents on ``ConsentRegistry``) and the replaced card's wallet had too, the card issuer's
+   controller records the holder succession (old address → new address) on
+   ``ConsentRegistry`` and in ``holder_succession``. The new wallet then lists and withdraws
+   the consents, and lists the contracts, of the earlier phones. Only the link between two
+   pseudonymous addresses goes on chain.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
 from credential_service.cards.models import (
@@ -30,6 +37,7 @@ from credential_service.cards.models import (
     CardActivationPublic,
     CardHolding,
     CardIssuedPublic,
+    HolderSuccessionRecord,
 )
 from credential_service.credentials.models import (
     CredentialRecord,
@@ -38,7 +46,9 @@ from credential_service.credentials.models import (
 )
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.credentials.service import (
+    _chain,
     _chain_time,
+    _entity_id,
     _issue,
     _require_card_issuer,
     _write,
@@ -47,7 +57,7 @@ from credential_service.credentials.service import (
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation, utc_now
-from credential_service.sealing import open_sealed, seal
+from credential_service.sealing import SealAlgorithm, open_sealed, seal
 from node_adapter import CredentialStatus
 from wallet_sdk.card_activation import verify_activation_proof
 from wallet_sdk.credentials import (
@@ -59,9 +69,12 @@ from wallet_sdk.errors import FormatError, VerificationError
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.qr import QrPayloadType, encode_qr_payload
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ACTIVATION_LIFETIME",
     "CardDesk",
+    "holder_predecessors",
     "person_commitment",
     "redeem_activation",
     "request_activation",
@@ -87,9 +100,18 @@ class CardDesk:
     sealing_secret: bytes = field(repr=False)
     qr_issuer: str
     qr_key: Jwk = field(repr=False)
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
+    """What new activation subjects are sealed with (the profile's; both open)."""
 
     @classmethod
-    def from_keystore(cls, keystore: FileKeystore, *, qr_issuer: str, qr_key: Jwk) -> CardDesk:
+    def from_keystore(
+        cls,
+        keystore: FileKeystore,
+        *,
+        qr_issuer: str,
+        qr_key: Jwk,
+        seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+    ) -> CardDesk:
         """Raises ``KeystoreError`` when the keystore cannot be written."""
 
         def secret(name: str) -> bytes:
@@ -101,6 +123,7 @@ class CardDesk:
             sealing_secret=secret(_SEALING_KEY),
             qr_issuer=qr_issuer,
             qr_key=qr_key,
+            seal_algorithm=seal_algorithm,
         )
 
 
@@ -146,6 +169,7 @@ def request_activation(
             json.dumps(claims, ensure_ascii=False).encode(),
             info=_SUBJECT_INFO,
             aad=code_hmac.encode(),
+            algorithm=desk.seal_algorithm,
         ),
         created_at=now,
         expires_at=now + ACTIVATION_LIFETIME,
@@ -225,7 +249,13 @@ def redeem_activation(
     )
     (issued,) = _issue(session=session, runtime=runtime, issuer=issuer, requests=[request], now=now)
     replaced = _replace_holding(
-        session=session, runtime=runtime, person=row.person, issuer=issuer, new=issued.id, at=at
+        session=session,
+        runtime=runtime,
+        person=row.person,
+        issuer=issuer,
+        new=issued.id,
+        holder_address=verified.holder_address,
+        at=at,
     )
     session.execute(
         update(CardActivation)
@@ -257,16 +287,23 @@ def _replace_holding(
     person: str,
     issuer: Organisation,
     new: str,
+    holder_address: str | None,
     at: int,
 ) -> str | None:
     """Make `new` the person's one active e-card; the previous one is revoked on chain with
-    reason ``replaced`` (by its own issuer's controller) and in the database. Its id, if any."""
+    reason ``replaced`` (by its own issuer's controller) and in the database, and the previous
+    wallet's holder address is succeeded by `holder_address` (`_record_succession`). The
+    previous card's id, if any."""
     assert issuer.id is not None
     holding = session.get(CardHolding, person)
     if holding is None:
         session.add(
             CardHolding(
-                person=person, credential_id=new, organisation_id=issuer.id, activated_at=at
+                person=person,
+                credential_id=new,
+                organisation_id=issuer.id,
+                activated_at=at,
+                holder_address=holder_address,
             )
         )
         return None
@@ -289,8 +326,93 @@ def _replace_holding(
         record.state_reason = CardStatusReason.REPLACED
         record.updated_at = utc_now()
         session.add(record)
+    if holding.holder_address is not None and holder_address is not None:
+        _record_succession(
+            session=session,
+            runtime=runtime,
+            issuer=issuer,
+            predecessor=holding.holder_address,
+            successor=holder_address,
+        )
     holding.credential_id = new
     holding.organisation_id = issuer.id
     holding.activated_at = at
+    # A wallet that did not prove its address ends the line: nothing later succeeds it.
+    holding.holder_address = holder_address
     session.add(holding)
     return old
+
+
+def _record_succession(
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    predecessor: str,
+    successor: str,
+) -> None:
+    """Record on ``ConsentRegistry``, by `issuer`'s controller (the card issuer that knows both
+    cards are the person's), that `successor` succeeds `predecessor`, settled like the other
+    writes, and keep it in ``holder_succession`` (the chain's link when a retry finds it there).
+    Nothing when the address did not change (a wallet that kept its holder key), and a logged
+    warning, never a failed activation, when the chain holds another successor or the link
+    would close a cycle (the card back on an earlier phone)."""
+    if predecessor == successor:
+        return
+    registry = runtime.clients.consent_registry
+    on_chain = _chain("read a holder succession", lambda: registry.successor_of(predecessor))
+    if on_chain is not None and on_chain.successor != successor:
+        log.warning("holder %s has another successor on chain; none recorded", predecessor)
+        return
+    if on_chain is None and _chain(
+        "read a holder succession", lambda: registry.is_successor_of(successor, predecessor)
+    ):
+        # The card came back to an earlier phone: a link back would make a cycle.
+        log.warning("holder %s succeeds %s already; none recorded", predecessor, successor)
+        return
+    if on_chain is None:
+        controller = runtime.controller(issuer.credit_code)
+        receipt = _write(
+            runtime,
+            "record the holder succession",
+            lambda: registry.record_succession(
+                controller,
+                card_issuer=_entity_id(issuer),
+                predecessor=predecessor,
+                successor=successor,
+            ),
+            landed=lambda: registry.successor_of(predecessor) is not None,
+        )
+        block_time = _chain(
+            "read a block", lambda: runtime.chain.block(receipt.block_number).timestamp
+        )
+        transaction = receipt.tx_hash
+    else:
+        block_time, transaction = on_chain.at, ""
+    assert issuer.id is not None
+    session.merge(
+        HolderSuccessionRecord(
+            predecessor=predecessor,
+            successor=successor,
+            organisation_id=issuer.id,
+            recorded_at=block_time,
+            transaction_hash=transaction,
+        )
+    )
+
+
+def holder_predecessors(*, session: Session, holder: str) -> list[str]:
+    """The holder addresses of the person's earlier phones, newest first: those `holder`
+    succeeds, directly or through later successions, as this service recorded them."""
+    found: list[str] = []
+    current = holder
+    while True:
+        row = session.exec(
+            select(HolderSuccessionRecord).where(
+                func.lower(HolderSuccessionRecord.successor) == current.lower()
+            )
+        ).first()
+        if row is None or row.predecessor in found or row.predecessor.lower() == holder.lower():
+            return found
+        found.append(row.predecessor)
+        current = row.predecessor

@@ -82,8 +82,11 @@ class ConsentContext:
             log.info("no development account to fund the consent relayer; assuming zero gas")
         signer = ConsentSigner(
             issuer=context.settings.issuer_url,
-            key=keystore.ensure(CONSENT_SIGNING_KEY, Curve.ED25519),
+            key=keystore.ensure(
+                CONSENT_SIGNING_KEY, context.settings.crypto_profile.algorithms.signing_curve
+            ),
             sealing_secret=keystore.ensure(CONSENT_SEALING_KEY, Curve.ED25519).private_bytes(),
+            seal_algorithm=context.settings.crypto_profile.algorithms.seal_algorithm,
         )
         return cls.for_chain(
             chain=chain,

@@ -1,9 +1,12 @@
 """Tables of the consent domain and the wire models of the consent API.
 
 - ``consent_request``: a data user's request, kept verbatim but sealed (AES-256-GCM,
-  `credential_service.sealing`): it may name the data subject and a contact phone.
+  `credential_service.sealing`): it may name the data subject and a contact phone; the
+  subject's ID number, sealed apart (the request itself carries only its salted commitment).
 - ``consent``: a grant relayed to ``ConsentRegistry``, with its opening (salt, purposes,
-  categories) so the service can check a purpose against the on-chain commitment.
+  categories) so the service can check a purpose against the on-chain commitment; the
+  cardholder's e-card proof of identity, sealed (it discloses the ID number), and whether it
+  proved the grantor to be the request's subject.
 - ``consent_receipt``: every signed receipt, one per grant and per withdrawal, sealed (it
   carries the request).
 - ``data_use_check``: every ``POST /v1/consents/check``, allowed or not: the cardholder's
@@ -29,6 +32,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -72,6 +76,9 @@ class CheckReason(StrEnum):
     EXPIRED = "expired"
     GRANTEE_NOT_ACTIVE = "grantee_not_active"
     RECORD_MISMATCH = "record_mismatch"
+    SUBJECT_MISMATCH = "subject_mismatch"
+    """The consent was not granted by the data subject the request names (no valid e-card
+    proof, or a proof of another person)."""
 
 
 class ConsentRequestRecord(SQLModel, table=True):
@@ -80,6 +87,8 @@ class ConsentRequestRecord(SQLModel, table=True):
     request_id: str = Field(sa_column=Column(String(64), primary_key=True))
     organisation_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
     body_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    subject_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """The data subject's ID number, sealed (None for requests from before subjects)."""
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 
@@ -92,6 +101,17 @@ class ConsentRecord(SQLModel, table=True):
     organisation_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
     holder: str = Field(sa_column=Column(String(42), nullable=False, index=True))
     signed: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """The signed grant without its identity proof (which discloses the ID number)."""
+    identity_proof_sealed: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    subject_verified: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """Whether the grant's e-card proof showed the grantor to be the request's subject, as
+    judged when it was relayed; False also for grants recorded without a proof."""
+    subject_check: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    """The check that failed when the subject was not proved."""
     state: str = Field(sa_column=Column(String(16), nullable=False))
     not_before: int = Field(sa_column=Column(BigInteger, nullable=False))
     not_after: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -146,6 +166,12 @@ class ConsentRequestCreate(_Wire):
     duration_seconds: int = PydanticField(ge=60, le=5 * 366 * 24 * 3600)
     legal_basis: str = "pipl-art13-consent"
     contact: str = PydanticField(min_length=1, max_length=200)
+    subject_id_number: str = PydanticField(
+        min_length=18,
+        max_length=18,
+        description="The data subject's citizen ID number (GB 11643): the request names them "
+        "by a salted commitment to it; the number is kept sealed, never shown or logged.",
+    )
     notice: str = PydanticField(default="", max_length=1000)
     subject_reference: str | None = PydanticField(default=None, max_length=200)
     lifetime_seconds: int = PydanticField(default=600, ge=30, le=24 * 3600)
@@ -175,6 +201,12 @@ class ConsentReceiptPublic(_Wire):
         ge=0,
         description="The depth waited for (`HRSS_CHAIN_CONFIRMATIONS`); 0: as mined.",
     )
+    subject_verified: bool | None = PydanticField(
+        default=None,
+        description="For a grant: whether its e-card proof showed the grantor to be the data "
+        "subject the request names. A grant that is not the subject's is recorded (the holder "
+        "signed it) but every check of it answers `subject_mismatch`.",
+    )
 
 
 class ConsentPublic(_Wire):
@@ -189,7 +221,11 @@ class ConsentPublic(_Wire):
     not_after: int
     granted_at: int
     withdrawn_at: int | None
+    subject_verified: bool
     receipts: list[str]
+    earlier_phone: bool = False
+    """Granted with an earlier phone of the person (a holder the caller succeeds): listed for
+    the person, withdrawable from the new wallet."""
 
 
 class ConsentCheckRequest(_Wire):

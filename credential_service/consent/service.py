@@ -12,9 +12,10 @@ check, allowed or denied, is written to ``data_use_check`` before the answer lea
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +47,11 @@ from credential_service.errors import (
     ServiceError,
 )
 from credential_service.models import Organisation, OrganisationKind
-from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
 from credential_service.services.organisations import require_active_path
 from wallet_sdk.consent import (
     ConsentRequest,
+    ConsentSubject,
     Controller,
     DataCategory,
     Purpose,
@@ -58,7 +60,9 @@ from wallet_sdk.consent import (
     SignedWithdrawal,
     encode_consent_request_qr,
     issue_consent_receipt,
+    verify_identity_proof,
 )
+from wallet_sdk.credentials import CredentialVerifier
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk
 
@@ -72,6 +76,7 @@ __all__ = [
     "list_data_user_consents",
     "list_holder_consents",
     "list_holder_data_use",
+    "open_identity_proof",
     "open_receipt",
     "open_request_body",
     "relay_grant",
@@ -94,6 +99,8 @@ class ConsentSigner:
     issuer: str
     key: Jwk
     sealing_secret: bytes = field(repr=False)
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
+    """What new requests and receipts are sealed with (the profile's; both open)."""
 
     def trust(self) -> dict[str, list[dict[str, str]]]:
         """The wallet trust document ``{issuer: [public JWK]}`` for this signer."""
@@ -109,11 +116,17 @@ def _hex(value: bytes) -> str:
 _REQUEST_INFO = b"hrss-consent-request/1"
 
 
-def seal_request_body(secret: bytes, *, request_id: str, body: Mapping[str, Any]) -> bytes:
+def seal_request_body(
+    secret: bytes,
+    *,
+    request_id: str,
+    body: Mapping[str, Any],
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> bytes:
     """A consent request's JSON sealed at rest (it may carry the data subject's ID number and
     a contact phone), bound to its request id."""
     plaintext = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
-    return seal(secret, plaintext, info=_REQUEST_INFO, aad=request_id.encode())
+    return seal(secret, plaintext, info=_REQUEST_INFO, aad=request_id.encode(), algorithm=algorithm)
 
 
 def open_request_body(secret: bytes, *, request_id: str, sealed: bytes) -> dict[str, Any]:
@@ -127,13 +140,40 @@ def open_request_body(secret: bytes, *, request_id: str, sealed: bytes) -> dict[
     return body
 
 
+_SUBJECT_INFO = b"hrss-consent-subject/1"
+_PROOF_INFO = b"hrss-consent-identity-proof/1"
+
+
+def _seal_text(secret: bytes, text: str, *, info: bytes, aad: str) -> bytes:
+    return seal(secret, text.encode(), info=info, aad=aad.encode())
+
+
+def open_identity_proof(secret: bytes, *, consent_id: str, sealed: bytes) -> str:
+    """The e-card proof of a grant, as `relay_grant` sealed it. Raises ``ServiceError`` when
+    the seal does not open."""
+    try:
+        return open_sealed(
+            secret, bytes(sealed), info=_PROOF_INFO, aad=consent_id.encode()
+        ).decode()
+    except SealBroken as err:
+        raise ServiceError("the sealed identity proof cannot be opened") from err
+
+
 _RECEIPT_INFO = b"hrss-consent-receipt/1"
 
 
-def seal_receipt(secret: bytes, *, consent_id: str, event: str, token: str) -> bytes:
+def seal_receipt(
+    secret: bytes,
+    *,
+    consent_id: str,
+    event: str,
+    token: str,
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> bytes:
     """A signed consent receipt sealed at rest (it carries the request, so the data subject
     and the contact), bound to its consent and event."""
-    return seal(secret, token.encode(), info=_RECEIPT_INFO, aad=f"{consent_id}:{event}".encode())
+    aad = f"{consent_id}:{event}".encode()
+    return seal(secret, token.encode(), info=_RECEIPT_INFO, aad=aad, algorithm=algorithm)
 
 
 def open_receipt(secret: bytes, *, consent_id: str, event: str, sealed: bytes) -> str:
@@ -154,7 +194,11 @@ def _receipt_row(
         consent_id=consent_id,
         event=event,
         token_sealed=seal_receipt(
-            signer.sealing_secret, consent_id=consent_id, event=event, token=token
+            signer.sealing_secret,
+            consent_id=consent_id,
+            event=event,
+            token=token,
+            algorithm=signer.seal_algorithm,
         ),
     )
 
@@ -203,6 +247,13 @@ def create_consent_request(
     if data_user.id is None:
         raise NotFound("unknown data user", code=ErrorCode.ORGANISATION_NOT_FOUND)
     try:
+        # The message names what is wrong with the number, never the number.
+        subject = ConsentSubject.for_id_number(create.subject_id_number)
+    except FormatError as err:
+        raise InvalidInput(
+            f"subject_id_number: {err}", code=ErrorCode.CONSENT_SUBJECT_INVALID
+        ) from err
+    try:
         request = ConsentRequest.new(
             controller=Controller(
                 ledger_id=bytes.fromhex(data_user.ledger_id.removeprefix("0x")),
@@ -219,6 +270,7 @@ def create_consent_request(
             lifetime_seconds=create.lifetime_seconds,
             notice=create.notice,
             subject_reference=create.subject_reference,
+            subject=subject,
         )
         qr = encode_consent_request_qr(request, issuer=signer.issuer, key=signer.key)
     except (FormatError, ValueError) as err:
@@ -235,7 +287,16 @@ def create_consent_request(
             request_id=request.request_id,
             organisation_id=data_user.id,
             body_sealed=seal_request_body(
-                signer.sealing_secret, request_id=request.request_id, body=request.to_json()
+                signer.sealing_secret,
+                request_id=request.request_id,
+                body=request.to_json(),
+                algorithm=signer.seal_algorithm,
+            ),
+            subject_sealed=_seal_text(
+                signer.sealing_secret,
+                create.subject_id_number,
+                info=_SUBJECT_INFO,
+                aad=request.request_id,
             ),
             created_at=request.created_at,
             expires_at=request.expires_at,
@@ -284,6 +345,7 @@ def relay_grant(
     session: Session,
     ledger: ConsentLedger,
     signer: ConsentSigner,
+    card_verifier: CredentialVerifier,
     holder: str,
     payload: Mapping[str, Any],
     now: int,
@@ -294,7 +356,11 @@ def relay_grant(
     Checks, in order: 1. form; 2. the request exists and has not expired; 3. the grant is by
     the logged-in cardholder; 4. it fits the request (data user, registry, purposes,
     categories, duration); 5. the holder's EIP-712 signature and the commitments; 6. not a
-    replay (consent id known, nonce used). Raises ``InvalidInput``, ``NotFound``,
+    replay (consent id known, nonce used); 7. whether the grantor is the request's data
+    subject (`verify_identity_proof` with `card_verifier`, as of now). The last one refuses
+    nothing: the holder did sign the grant, and the chain records it as signed; but a grant
+    whose proof fails is recorded as not the subject's, and every check of it answers
+    ``subject_mismatch``. The proof is kept sealed. Raises ``InvalidInput``, ``NotFound``,
     ``Forbidden``, ``Conflict`` with ``consent_*`` codes, ``LedgerRejected`` and
     ``LedgerUnavailable``.
     """
@@ -329,6 +395,12 @@ def relay_grant(
         holder=signed.terms.holder, nonce=signed.terms.nonce
     ):
         raise Conflict("this grant was relayed already", code=ErrorCode.CONSENT_REPLAYED)
+    # 7. the data subject's own grant?
+    subject_check: str | None = None
+    try:
+        verify_identity_proof(signed, request, card_verifier)
+    except VerificationError as err:
+        subject_check = err.check
     try:
         relayed = ledger.grant(terms=signed.terms, signature=signed.signature)
     except LedgerRejected as err:
@@ -355,7 +427,19 @@ def relay_grant(
             request_id=request.request_id,
             organisation_id=record.organisation_id,
             holder=signed.terms.holder,
-            signed=signed.to_json(),
+            signed=signed.without_identity_proof().to_json(),
+            identity_proof_sealed=(
+                None
+                if signed.identity_proof is None
+                else _seal_text(
+                    signer.sealing_secret,
+                    signed.identity_proof,
+                    info=_PROOF_INFO,
+                    aad=consent_id,
+                )
+            ),
+            subject_verified=subject_check is None,
+            subject_check=subject_check,
             state=ConsentState.GRANTED.value,
             not_before=signed.terms.not_before,
             not_after=signed.terms.not_after,
@@ -373,6 +457,7 @@ def relay_grant(
         transaction_hash=relayed.tx_hash,
         block_number=relayed.block_number,
         confirmations=relayed.confirmations,
+        subject_verified=subject_check is None,
     )
 
 
@@ -385,8 +470,13 @@ def relay_withdrawal(
     consent_id: bytes,
     payload: Mapping[str, Any],
     now: int,
+    earlier: Sequence[str] = (),
 ) -> ConsentReceiptPublic:
     """Relay a cardholder's signed withdrawal; it takes effect from the block it lands in.
+
+    The consent is the cardholder's own, or one granted with an earlier phone of the person
+    (a holder in `earlier`, which `holder` succeeds on ``ConsentRegistry``): the new wallet
+    signs the withdrawal of that one, and its receipt names it as ``withdrawn_by``.
 
     Raises ``NotFound`` (``consent_not_found``: unknown, or another cardholder's),
     ``InvalidInput`` (``consent_signature_invalid``), ``Conflict``
@@ -395,18 +485,23 @@ def relay_withdrawal(
     withdrawal: SignedWithdrawal = _parse(SignedWithdrawal, payload)
     key = _hex(consent_id)
     record = session.get(ConsentRecord, key)
-    if record is None or record.holder != holder or withdrawal.consent_id != consent_id:
+    if (
+        record is None
+        or record.holder not in (holder, *earlier)
+        or withdrawal.consent_id != consent_id
+    ):
         raise NotFound("no such consent", code=ErrorCode.CONSENT_NOT_FOUND)
     if record.state == ConsentState.WITHDRAWN:
         raise Conflict("the consent is withdrawn already", code=ErrorCode.CONSENT_ALREADY_WITHDRAWN)
-    signed = SignedConsent.from_json(record.signed)
+    signed = _signed_with_proof(signer, record)
     try:
         signer_address = withdrawal.signer()
     except VerificationError as err:
         raise InvalidInput(str(err), code=ErrorCode.CONSENT_SIGNATURE_INVALID) from err
-    if signer_address != record.holder or withdrawal.domain != signed.domain:
+    if signer_address not in (record.holder, holder) or withdrawal.domain != signed.domain:
         raise InvalidInput(
-            "the withdrawal is not signed by the consent's holder for its registry",
+            "the withdrawal is not signed by the consent's holder (or the cardholder who "
+            "succeeds it) for its registry",
             code=ErrorCode.CONSENT_SIGNATURE_INVALID,
         )
     try:
@@ -432,6 +527,7 @@ def relay_withdrawal(
         block_number=relayed.block_number,
         block_time=relayed.block_time,
         withdrawal=withdrawal,
+        withdrawn_by=None if signer_address == record.holder else signer_address,
     )
     session.exec(
         update(ConsentRecord)
@@ -457,6 +553,17 @@ def relay_withdrawal(
 # ------------------------------------------------------------------------------- checks
 
 
+def _signed_with_proof(signer: ConsentSigner, record: ConsentRecord) -> SignedConsent:
+    """The signed grant of `record` with its e-card proof unsealed (for its receipts)."""
+    signed = SignedConsent.from_json(record.signed)
+    if record.identity_proof_sealed is None:
+        return signed
+    proof = open_identity_proof(
+        signer.sealing_secret, consent_id=record.consent_id, sealed=record.identity_proof_sealed
+    )
+    return dataclasses.replace(signed, identity_proof=proof)
+
+
 def _decide(
     *,
     ledger: ConsentLedger,
@@ -472,10 +579,13 @@ def _decide(
     # 2. granted to the caller, not to another data user
     if record.organisation_id != data_user.id:
         return CheckReason.NOT_GRANTEE
+    # 3. granted by the data subject the request names (an e-card proof of them)
+    if not record.subject_verified:
+        return CheckReason.SUBJECT_MISMATCH
     signed = SignedConsent.from_json(record.signed)
     consent_id = signed.consent_id
     on_chain: OnChainConsent | None = ledger.consent_of(consent_id=consent_id, block=block)
-    # 3. the chain holds it, with the commitments our opening opens
+    # 4. the chain holds it, with the commitments our opening opens
     if on_chain is None:
         return CheckReason.UNKNOWN_CONSENT
     if (
@@ -484,14 +594,14 @@ def _decide(
         or not hmac.compare_digest(on_chain.purpose_hash, signed.opening.purpose_hash)
     ):
         return CheckReason.RECORD_MISMATCH
-    # 4. the purpose is one the cardholder granted
+    # 5. the purpose is one the cardholder granted
     try:
         wanted = Purpose(purpose)
     except ValueError:
         return CheckReason.PURPOSE_NOT_GRANTED
     if wanted not in signed.opening.purposes:
         return CheckReason.PURPOSE_NOT_GRANTED
-    # 5. the chain's own verdict at `at`, explained by the first failing condition
+    # 6. the chain's own verdict at `at`, explained by the first failing condition
     if ledger.is_valid(
         consent_id=consent_id,
         grantee=signed.terms.grantee,
@@ -584,7 +694,10 @@ def _credit_codes(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def _to_public(
-    session: Session, signer: ConsentSigner, records: Sequence[ConsentRecord]
+    session: Session,
+    signer: ConsentSigner,
+    records: Sequence[ConsentRecord],
+    earlier: Collection[str] = (),
 ) -> list[ConsentPublic]:
     codes = _credit_codes(session, {r.organisation_id for r in records})
     receipts: dict[str, list[str]] = {}
@@ -618,7 +731,9 @@ def _to_public(
                 not_after=record.not_after,
                 granted_at=record.granted_at,
                 withdrawn_at=record.withdrawn_at,
+                subject_verified=record.subject_verified,
                 receipts=receipts.get(record.consent_id, []),
+                earlier_phone=record.holder in earlier,
             )
         )
     return result
@@ -648,22 +763,26 @@ def get_data_user_consent(
 
 
 def list_holder_consents(
-    *, session: Session, signer: ConsentSigner, holder: str
+    *, session: Session, signer: ConsentSigner, holder: str, earlier: Sequence[str] = ()
 ) -> list[ConsentPublic]:
-    """Every consent of the cardholder `holder`, and no one else's."""
+    """Every consent of the cardholder `holder` and of the holder addresses of the person's
+    earlier phones (`earlier`, marked ``earlier_phone``), and no one else's."""
     records = session.exec(
         select(ConsentRecord)
-        .where(col(ConsentRecord.holder) == holder)
+        .where(col(ConsentRecord.holder).in_([holder, *earlier]))
         .order_by(col(ConsentRecord.created_at))
     ).all()
-    return _to_public(session, signer, records)
+    return _to_public(session, signer, records, earlier)
 
 
-def list_holder_data_use(*, session: Session, holder: str) -> list[DataUsePublic]:
-    """Every check made against the cardholder's consents, allowed or denied, newest last."""
+def list_holder_data_use(
+    *, session: Session, holder: str, earlier: Sequence[str] = ()
+) -> list[DataUsePublic]:
+    """Every check made against the cardholder's consents and those of the person's earlier
+    phones (`earlier`), allowed or denied, newest last."""
     rows = session.exec(
         select(DataUseCheck)
-        .where(col(DataUseCheck.holder) == holder)
+        .where(col(DataUseCheck.holder).in_([holder, *earlier]))
         .order_by(col(DataUseCheck.id))
     ).all()
     codes = _credit_codes(session, {r.organisation_id for r in rows})

@@ -19,6 +19,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
+from credential_service.models import KeyAlgorithm
+
 
 class CredentialState(StrEnum):
     ACTIVE = "active"
@@ -44,6 +46,26 @@ class CredentialRecord(SQLModel, table=True):
         default=None, sa_column=Column(LargeBinary(16), nullable=True)
     )
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CredentialTypeRecord(SQLModel, table=True):
+    """A credential type the Ministry published (the built-in ones included): its schema as
+    RFC 8785 canonical JSON, whose SHA-256 `TrustRegistry.publishCredentialType` committed.
+    Every worker reads types it does not know yet from here (`type_registry.stored_type`)."""
+
+    __tablename__ = "credential_type"
+
+    term: str = Field(sa_column=Column(String(64), primary_key=True))
+    vct: str = Field(sa_column=Column(String(256), unique=True, nullable=False))
+    type_id: str = Field(sa_column=Column(String(66), unique=True, nullable=False))
+    schema_name: str = Field(sa_column=Column(String(96), unique=True, nullable=False))
+    canonical_schema: str = Field(sa_column=Column(Text, nullable=False))
+    schema_digest: str = Field(sa_column=Column(String(66), nullable=False))
+    publisher_id: int = Field(foreign_key="organisation.id", index=True)
+    published_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Block time of the chain's commitment."""
+    tx_hash: str | None = Field(default=None, sa_column=Column(String(66), nullable=True))
+    """The publishing transaction; ``None`` when another worker's transaction committed it."""
 
 
 class SigningKeyRecord(SQLModel, table=True):
@@ -91,6 +113,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CardProof(_Strict):
+    """The holder's e-card proof sent with an issuance request (``hrss-wallet credential
+    request``): an SD-JWT presentation of the e-card disclosing the person's ``name`` and
+    ``idNumber``, bound to the issuer (audience ``urn:hrss:entity:0x<id>``) and to
+    ``card_nonce("credential-issuance", challenge)``."""
+
+    presentation: str = PydanticField(min_length=1, max_length=65536)
+    challenge: str = PydanticField(
+        min_length=1,
+        max_length=256,
+        description="the issuer's one-time challenge the wallet bound the proof to",
+    )
+
+
 class CredentialRequest(_Strict):
     """One credential to issue."""
 
@@ -112,6 +148,14 @@ class CredentialRequest(_Strict):
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     training_file: dict[str, Any] | None = None
+    card_proof: CardProof | None = PydanticField(
+        default=None,
+        description="the holder's e-card proof: the subject's name and ID number must be the "
+        "card's, and the credential is bound to the card's holder key",
+    )
+    require_card: bool = PydanticField(
+        default=False, description="refuse (card_proof_required) when card_proof is missing"
+    )
 
 
 class IssueCredentialsRequest(_Strict):
@@ -153,12 +197,39 @@ class VerifyCredentialBody(_Strict):
     anchor_receipt: dict[str, Any] | None = None
 
 
+_ClaimName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class WithCard(_Strict):
+    """What a verifier asks of a credential presented with its holder's e-card in one
+    ``vp+jwt`` (``hrss-wallet credential present --with-card``)."""
+
+    require: list[_ClaimName] = PydanticField(
+        default_factory=list, max_length=32, description="credential claims that must be shown"
+    )
+    card_require: list[_ClaimName] = PydanticField(
+        default_factory=list, max_length=8, description="e-card claims that must be shown"
+    )
+    expected_name: str | None = PydanticField(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="is the person named this? answered as name_matches from the card's "
+        "disclosed name (nothing else of the card is needed)",
+    )
+
+
 class VerifyPresentationBody(_Strict):
     presentation: str = PydanticField(min_length=1, max_length=262144)
     nonce: str = PydanticField(min_length=1, max_length=256)
     audience: str = PydanticField(min_length=1, max_length=512)
     as_of: datetime | None = None
     anchor_receipts: list[dict[str, Any]] = PydanticField(default_factory=list, max_length=64)
+    with_card: WithCard | None = PydanticField(
+        default=None,
+        description="the presentation is a credential with its holder's e-card: check that "
+        "both are bound to one holder key and report the card identity disclosed",
+    )
 
 
 class VerifyTrainingFileBody(_Strict):
@@ -180,6 +251,12 @@ class SigningKeyPublic(BaseModel):
     revoked_at: int | None
 
 
+class KeyRotation(_Strict):
+    """What the new signing key of a rotation signs with; by default the current key's."""
+
+    alg: KeyAlgorithm | None = None
+
+
 class KeyRevocation(_Strict):
     revoked_at: datetime
 
@@ -194,6 +271,32 @@ class CredentialTypePublic(BaseModel):
     title: str
     type_id: str
     personal_identifiers: list[str]
+    disclosable: list[str]
+    formats: list[str]
+    schema_digest: str
+    """``0x`` SHA-256 of the schema's RFC 8785 canonical JSON, as committed on chain."""
+    schema_url: str | None
+    """Where the service serves the schema (``GET /schemas/<name>``)."""
     schema_: dict[str, Any] = PydanticField(alias="schema")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class CredentialTypePublication(_Strict):
+    """A new credential type: its JSON Schema (draft 2020-12, with ``$id``) and, unless the
+    schema already says so in its ``x-hrss-*`` members, its VC type term, personal
+    identifiers, selectively disclosable claims (JSON Pointers) and allowed formats."""
+
+    schema_: dict[str, Any] = PydanticField(alias="schema")
+    term: str | None = None
+    personal_identifiers: list[str] | None = None
+    disclosable: list[str] | None = None
+    formats: list[Literal["vc+jwt", "vc+sd-jwt"]] | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PublishedCredentialType(CredentialTypePublic):
+    published_at: int
+    """Block time of the on-chain commitment."""
+    tx_hash: str | None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from credential_service.errors import ConfigurationError
@@ -50,6 +51,8 @@ class CredentialRuntime:
     """Blocks a status registration or change must lie under the head before it counts as
     written (``Settings.chain_confirmations``); see ``Chain.settle``."""
     settle_timeout: float = 60.0
+    signing_curve: Curve = Curve.ED25519
+    """Curve of the issuers' new credential-signing keys (the profile's: SM2 in national)."""
 
     def __post_init__(self) -> None:
         self.verifier = CredentialVerifier(self.trust_state, types=self.types)
@@ -88,7 +91,12 @@ class CredentialRuntime:
     def from_service(
         cls, context: ServiceContext, *, follow_interval: float | None = DEFAULT_FOLLOW_INTERVAL
     ) -> CredentialRuntime:
-        """Build from a running service's ledger (chain and deployment) and keystore."""
+        """Build from a running service's ledger (chain and deployment) and keystore; the
+        credential types published at run time are read through from the database.
+
+        Raises ``ConfigurationError`` when the chain cannot be read."""
+        from credential_service.credentials.type_registry import stored_type
+
         chain: Chain | None = getattr(context.ledger, "chain", None)
         deployment: Deployment | None = getattr(context.ledger, "deployment", None)
         path = context.settings.deployment_path
@@ -96,14 +104,19 @@ class CredentialRuntime:
             deployment = Deployment.load(path)
         if chain is None or deployment is None:
             raise ConfigurationError("the registry deployment is not known")
+        types = CredentialTypeRegistry(
+            default_registry(), resolve=partial(stored_type, context.engine)
+        )
         runtime = cls.open(
             chain=chain,
             deployment=deployment,
             keystore=context.keystore,
+            types=types,
             follow_interval=follow_interval,
         )
         runtime.confirmations = context.settings.chain_confirmations
         runtime.settle_timeout = context.settings.chain_settle_seconds
+        runtime.signing_curve = context.settings.crypto_profile.algorithms.signing_curve
         return runtime
 
     @property
@@ -119,6 +132,15 @@ class CredentialRuntime:
             self.trust_state.catch_up(receipt.block_number)
         except TrustStateError as err:
             log.warning("chain state not caught up to block %s: %s", receipt.block_number, err)
+
+    def saw_chain_write(self) -> None:
+        """Read your own writes for a write whose receipt the caller does not hold (e.g. an
+        organisation's status change, sent through the ledger): the state reads up to the
+        current head, which includes the write. Logged, not raised, like `saw_confirmed`."""
+        try:
+            self.trust_state.catch_up(self.chain.block_number())
+        except (TrustStateError, ChainError) as err:
+            log.warning("chain state not caught up to the head: %s", err)
 
     def file_head_secret(self) -> bytes:
         """The key of the training files' pseudonymous head keys (`file_head_key`), made on

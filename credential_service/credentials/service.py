@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 from credential_service.anchoring.outbox import NewItem
 from credential_service.anchoring.service import submit_digests
 from credential_service.credentials.models import (
+    CardProof,
     CredentialRecord,
     CredentialRequest,
     CredentialState,
@@ -45,6 +46,7 @@ from credential_service.credentials.models import (
     IssuedCredentialPublic,
     SigningKeyPublic,
     SigningKeyRecord,
+    WithCard,
 )
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.errors import (
@@ -57,9 +59,10 @@ from credential_service.errors import (
     NotFound,
     Unprocessable,
 )
+from credential_service.models import KeyAlgorithm as OrganisationKeyAlgorithm
 from credential_service.models import Organisation, OrganisationKind, utc_now
 from credential_service.observability import record_verification
-from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
 from credential_service.services.audit import note_for_audit
 from credential_service.services.organisations import require_active_path
 from node_adapter import (
@@ -73,7 +76,7 @@ from node_adapter import (
     TransactionReverted,
     TxReceipt,
 )
-from wallet_sdk import FormatError, WalletError
+from wallet_sdk import FormatError, VerificationError, WalletError
 from wallet_sdk.credentials import (
     FILE_HEAD_CLAIM,
     SOCIAL_SECURITY_CARD,
@@ -84,15 +87,28 @@ from wallet_sdk.credentials import (
     CredentialType,
     IssuanceError,
     IssuedCredential,
+    PresentationReport,
     TrainingFileLink,
+    TrustView,
     check_card_subject,
     file_head_key,
     issue_sd_jwt,
     issue_vc_jwt,
+    issuer_uri,
     training_file_id,
     training_period,
 )
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.credentials.card_proof import (
+    CARD_CHECK,
+    DISCLOSURE_CHECK,
+    ISSUANCE_PURPOSE,
+    SAME_HOLDER_CHECK,
+    CardIdentity,
+    card_nonce,
+    check_card_bound,
+    verify_card_proof,
+)
+from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_encode
 from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
@@ -126,7 +142,6 @@ FILE_ENTRY_BATCH = 80
 """Credentials per transaction when a batch holds training file entries: a registration with
 its file head advance costs about 141,000 gas (71,000 of it the head's three new slots), so 80
 stay near 11.3 M gas, under the in-process chain's 12 M and a usual 30 M block gas limit."""
-_CHAIN_ALG = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
 _TO_CHAIN_STATUS = {
     CredentialState.ACTIVE: CredentialStatus.ACTIVE,
     CredentialState.SUSPENDED: CredentialStatus.SUSPENDED,
@@ -244,10 +259,11 @@ def _new_signing_key(
     issuer: Organisation,
     valid_from: int,
     serial: int,
-    curve: Curve = Curve.ED25519,
+    curve: Curve | None = None,
 ) -> tuple[SigningKeyRecord, Jwk]:
+    """A new signing key on `curve` (default: the runtime's, the profile's), registered."""
     name = _key_name(issuer, serial)
-    key = runtime.keystore.ensure(name, curve)
+    key = runtime.keystore.ensure(name, runtime.signing_curve if curve is None else curve)
     controller = runtime.controller(issuer.credit_code)
     existing = _chain(
         "read a key", lambda: runtime.clients.trust_registry.get_key(key.thumbprint())
@@ -260,7 +276,7 @@ def _new_signing_key(
                 controller,
                 id=_entity_id(issuer),
                 key_id=key.thumbprint(),
-                alg=_CHAIN_ALG[key.curve],
+                alg=KeyAlgorithm(key.curve.registry_code),
                 purpose=KeyPurpose.CREDENTIAL_SIGNING,
                 public_key=key.raw_public_key(),
                 valid_from=valid_from,
@@ -315,10 +331,16 @@ def list_signing_keys(
 
 
 def rotate_signing_key(
-    *, session: Session, runtime: CredentialRuntime, issuer: Organisation, now: datetime
+    *,
+    session: Session,
+    runtime: CredentialRuntime,
+    issuer: Organisation,
+    now: datetime,
+    algorithm: OrganisationKeyAlgorithm | None = None,
 ) -> SigningKeyPublic:
     """Routine rotation: a new key registered from now, the old key's validity ended now.
-    Credentials signed under the old key keep verifying as of their issue time."""
+    Credentials signed under the old key keep verifying as of their issue time. The new key
+    signs with `algorithm`, by default with the old key's."""
     _require_active_issuer(session=session, issuer=issuer)
     at = _chain_time(runtime, now)
     # The key to end is the open one (no end, not revoked), even when a rotation earlier in
@@ -341,8 +363,9 @@ def rotate_signing_key(
             select(SigningKeyRecord).where(SigningKeyRecord.organisation_id == issuer.id)
         ).all()
     )
+    curve = old_key.curve if algorithm is None else JwsAlgorithm(algorithm.value).curve
     new_row, new_key = _new_signing_key(
-        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count
+        session=session, runtime=runtime, issuer=issuer, valid_from=0, serial=count, curve=curve
     )
     # The old key ends where the new one begins: the new key's registration block (the old
     # key's window must not end before it began, hence the max).
@@ -494,6 +517,74 @@ def _holder_key(request: CredentialRequest, index: int) -> Jwk | None:
         ) from err
 
 
+_CARD_IDENTITY = ("name", "idNumber")
+"""The claims of a credential subject that must be the e-card's when a card proof is sent."""
+
+
+def _bound_holder_key(
+    runtime: CredentialRuntime, request: CredentialRequest, index: int, *, audience: str
+) -> Jwk | None:
+    """The holder key the credential is bound to (``cnf``): the e-card's when the request
+    carries the holder's card proof (`_card_identity`), else ``holder_jwk``.
+
+    Raises `InvalidInput` (``card_proof_required`` when ``require_card`` and no proof;
+    ``card_proof_invalid``), `Forbidden` (``card_subject_mismatch``: the subject's name or ID
+    number is not the card's; ``card_holder_mismatch``: ``holder_jwk`` is another key than
+    the card's)."""
+    if request.card_proof is None:
+        if request.require_card:
+            raise InvalidInput(
+                "this credential requires the holder's e-card proof (card_proof)",
+                code=ErrorCode.CARD_PROOF_REQUIRED,
+                detail={"index": index},
+            )
+        return _holder_key(request, index)
+    identity = _card_identity(runtime, request, request.card_proof, index, audience=audience)
+    if request.holder_jwk is not None:
+        named = _holder_key(request, index)
+        if named is None or named.thumbprint() != identity.holder_thumbprint:
+            raise Forbidden(
+                "holder_jwk is not the key the holder's e-card is bound to",
+                code=ErrorCode.CARD_HOLDER_MISMATCH,
+                detail={"index": index},
+            )
+    return identity.holder_key
+
+
+def _card_identity(
+    runtime: CredentialRuntime,
+    request: CredentialRequest,
+    proof: CardProof,
+    index: int,
+    *,
+    audience: str,
+) -> CardIdentity:
+    """The identity the card proof shows, verified now (issuer accredited, card active, key
+    binding to the issuer and the challenge), disclosing every `_CARD_IDENTITY` claim the
+    subject names, each equal to the subject's."""
+    named = [name for name in _CARD_IDENTITY if name in request.subject]
+    try:
+        nonce = card_nonce(ISSUANCE_PURPOSE, proof.challenge)
+        identity = verify_card_proof(
+            runtime.verifier, proof.presentation, nonce=nonce, audience=audience, require=named
+        )
+    except VerificationError as err:
+        raise InvalidInput(
+            f"the e-card proof fails {err.check}: {err.message}",
+            code=ErrorCode.CARD_PROOF_INVALID,
+            detail={"index": index, "check": err.check},
+        ) from err
+    differing = [name for name in named if identity.claims[name] != request.subject[name]]
+    if differing:
+        # which claims differ, never their values: the caller may not be the card's holder
+        raise Forbidden(
+            "the holder's e-card names another person than the credential subject",
+            code=ErrorCode.CARD_SUBJECT_MISMATCH,
+            detail={"index": index, "claims": differing},
+        )
+    return identity
+
+
 @dataclass
 class _FileHeads:
     """The heads of the training files a batch extends: read from the chain once per file,
@@ -615,6 +706,12 @@ def _issue(
         _require_card_issuer(issuer, term)
     for index, request in enumerate(requests):
         _check_card_request(request, index)
+        if request.format not in types[request.type].formats:
+            raise InvalidInput(
+                f"{request.type} is issued as {', '.join(types[request.type].formats)} only",
+                code=ErrorCode.CREDENTIAL_FORMAT_NOT_ALLOWED,
+                detail={"index": index, "format": request.format},
+            )
     for term, credential_type in types.items():
         type_id = credential_type.type_id
         accredited = _chain(
@@ -633,9 +730,10 @@ def _issue(
     signed: list[IssuedCredential] = []
     files = _FileHeads(runtime, {})
     advances: dict[int, FileAdvance] = {}
+    audience = issuer_uri(entity)
     for index, request in enumerate(requests):
         credential_type = types[request.type]
-        holder_key = _holder_key(request, index)
+        holder_key = _bound_holder_key(runtime, request, index, audience=audience)
         training = _training_claims(request, holder_key, issued_at, index)
         extra: dict[str, Any] | None = None
         file_key = b""
@@ -782,6 +880,7 @@ def _register_chunk(
 # ------------------------------------------------------------------------------- idempotency
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+_CARD_FIELDS = ("card_proof", "require_card")
 _IDEMPOTENCY_KEY_CHARACTERS = frozenset(chr(c) for c in range(0x20, 0x7F))
 _in_flight: set[tuple[int, str]] = set()
 _in_flight_lock = threading.Lock()
@@ -822,8 +921,17 @@ def check_idempotency_key(key: str) -> str:
 def request_digest(requests: Sequence[CredentialRequest]) -> str:
     """SHA-256 (hex) of the canonical JSON of a parsed issuance request: keys sorted, no
     whitespace, defaults filled in, so two bodies that mean the same request match."""
+    # A request without the e-card digests as it did before card proofs existed.
     canonical = json.dumps(
-        {"credentials": [r.model_dump(mode="json") for r in requests]},
+        {
+            "credentials": [
+                r.model_dump(
+                    mode="json",
+                    exclude={name for name in _CARD_FIELDS if not getattr(r, name)},
+                )
+                for r in requests
+            ]
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -883,7 +991,15 @@ def _answer_info(organisation_id: int, key: str) -> bytes:
     return organisation_id.to_bytes(8, "big") + key.encode()
 
 
-def seal_answer(*, secret: bytes, organisation_id: int, key: str, digest: str, body: str) -> str:
+def seal_answer(
+    *,
+    secret: bytes,
+    organisation_id: int,
+    key: str,
+    digest: str,
+    body: str,
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> str:
     """A stored answer sealed (`credential_service.sealing`) under a key derived from the
     service's sealing secret, the organisation and the idempotency key, the request digest
     bound as associated data. The signed credentials it holds carry personal data: the
@@ -895,6 +1011,7 @@ def seal_answer(*, secret: bytes, organisation_id: int, key: str, digest: str, b
         info=_answer_info(organisation_id, key),
         aad=digest.encode(),
         salt=_ANSWER_SALT,
+        algorithm=algorithm,
     )
     return _SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode()
 
@@ -952,6 +1069,7 @@ def issue_credentials_idempotently(
     key: str,
     ttl: timedelta,
     sealing_secret: bytes,
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
 ) -> IssuanceAnswer:
     """`issue_credentials` at most once per (issuer, idempotency key) within `ttl`.
 
@@ -1020,6 +1138,7 @@ def issue_credentials_idempotently(
                     key=key,
                     digest=digest,
                     body=body,
+                    algorithm=seal_algorithm,
                 ),
                 created_at=utc_now(),
                 expires_at=at + int(ttl.total_seconds()),
@@ -1231,10 +1350,13 @@ def verify_presentation(
     as_of: datetime | None,
     receipts: Sequence[Mapping[str, Any]],
     issuers: Callable[[bytes], Mapping[str, Any]] | None = None,
+    with_card: WithCard | None = None,
 ) -> dict[str, Any]:
     """The verification report of a presentation (SD-JWT with key binding, or vp+jwt);
     receipts are matched to credentials by the digest they prove. With `issuers` every
-    credential's report names its ``issuer`` as in `verify_credential`."""
+    credential's report names its ``issuer`` as in `verify_credential`. With `with_card` the
+    presentation is a credential with its holder's e-card: the report's ``card`` says whether
+    both are bound to one holder key (`_card_bound`), and ``verified`` requires it."""
     report = runtime.verifier.verify_presentation(
         token,
         nonce=nonce,
@@ -1245,4 +1367,64 @@ def verify_presentation(
     )
     as_dict = report.to_dict()
     as_dict["credentials"] = [_named(one, issuers) for one in report.credentials]
+    if with_card is not None:
+        _card_bound(as_dict, report, token, with_card, issuers, runtime.verifier.trust)
     return record_verification("presentation", as_dict)  # metrics by check
+
+
+_CARD_BOUND_CHECKS = frozenset({CARD_CHECK, SAME_HOLDER_CHECK, DISCLOSURE_CHECK})
+
+
+def _card_bound(
+    as_dict: dict[str, Any],
+    report: PresentationReport,
+    token: str,
+    with_card: WithCard,
+    issuers: Callable[[bytes], Mapping[str, Any]] | None,
+    trust: TrustView,
+) -> None:
+    """Add to `as_dict` the ``card`` section of a credential presented with the e-card
+    (`check_card_bound`): ``verified``, the failed ``check`` and its ``detail``, else the
+    holder key's thumbprint, the credential's id, the card (id, issuer, disclosed claims) and
+    ``name_matches`` (``null`` unless an expected name was given). The checks of its own
+    (``card``, ``same_holder``, ``disclosure``) join the report's ``checks``; a failed one
+    makes the whole report fail with it."""
+    try:
+        bound = check_card_bound(
+            report,
+            token,
+            trust=trust,
+            require=with_card.require,
+            card_require=with_card.card_require,
+            expected_name=with_card.expected_name,
+        )
+    except VerificationError as err:
+        as_dict["card"] = {"verified": False, "check": err.check, "detail": err.message}
+        if err.check in _CARD_BOUND_CHECKS:
+            as_dict["checks"].append(
+                {"check": err.check, "status": "failed", "detail": err.message}
+            )
+        as_dict["verified"] = False
+        as_dict["verdict"] = f"not verified: {err.check} failed"
+        return
+    as_dict["checks"].append(
+        {
+            "check": SAME_HOLDER_CHECK,
+            "status": "passed",
+            "detail": "the credential and the e-card are bound to one holder key",
+        }
+    )
+    card = bound.card
+    as_dict["card"] = {
+        "verified": True,
+        "check": None,
+        "detail": "a credential with the e-card of its holder",
+        "holder": b64url_encode(bound.holder_thumbprint),
+        "credential": "0x" + bound.credential.credential_id.hex(),
+        "card": {
+            "id": "0x" + card.credential_id.hex(),
+            "issuer": dict(issuers(card.issuer_id)) if issuers else "0x" + card.issuer_id.hex(),
+            "claims": dict(card.claims),
+        },
+        "name_matches": bound.name_matches,
+    }

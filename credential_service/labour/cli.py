@@ -14,15 +14,15 @@ Exit status: 0 done; 1 the service refused (its ``code`` and message are printed
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
+
+from credential_service.cli_connection import signing_in
 
 if TYPE_CHECKING:  # imported when a command runs: `hrss --help` starts without them
     import httpx
@@ -54,48 +54,23 @@ class _Employer:
         return service_session(self.service, token)
 
 
-_CONNECTION_OPTIONS = (
-    click.option("--service", "service_url", required=True, help="Service base URL."),
-    click.option("--client-id", required=True, help="The employer's client id (credit code)."),
-    click.option(
-        "--key-file",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="The employer's private client key, a JSON JWK.",
-    ),
-    click.option(
-        "--client-keystore",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Instead of --key-file: the demo clients' keystore of `make run` "
-        "(with HRSS_DEV_MODE=true).",
-    ),
-)
+def _employer(
+    service_url: str, client_id: str, key_file: Path | None, client_keystore: Path | None
+) -> _Employer:
+    """The signed-in employer, with the demo keystore's document key when it has one."""
+    from credential_service.service_client import client_jwk, document_jwk
+
+    jwk = client_jwk(client_id=client_id, key_file=key_file, client_keystore=client_keystore)
+    document = (
+        None
+        if client_keystore is None
+        else document_jwk(client_id=client_id, client_keystore=client_keystore)
+    )
+    return _Employer(service_url, client_id, jwk, document)
 
 
-def _as_employer(function: Callable[..., None]) -> Callable[..., None]:
-    """Give a command the connection options and call it with the signed-in `_Employer`."""
-
-    @functools.wraps(function)
-    def command(
-        *,
-        service_url: str,
-        client_id: str,
-        key_file: Path | None,
-        client_keystore: Path | None,
-        **options: Any,
-    ) -> None:
-        from credential_service.service_client import client_jwk, document_jwk
-
-        jwk = client_jwk(client_id=client_id, key_file=key_file, client_keystore=client_keystore)
-        document = (
-            None
-            if client_keystore is None
-            else document_jwk(client_id=client_id, client_keystore=client_keystore)
-        )
-        function(_Employer(service_url, client_id, jwk, document), **options)
-
-    for option in reversed(_CONNECTION_OPTIONS):
-        command = option(command)
-    return command
+_as_employer = signing_in("employer", _employer)
+"""Give a command the connection options and call it with the signed-in `_Employer`."""
 
 
 @click.group("contract")
@@ -207,7 +182,19 @@ def _employee(path: Path) -> tuple[str, str]:
     "employee_file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The employee's identity: the JSON `hrss-wallet whoami` prints (address, did).",
+    help="The employee's wallet: the JSON `hrss-wallet whoami` prints (address, did).",
+)
+@click.option(
+    "--employee-name",
+    required=True,
+    help="The employee's name as on their e-card: only they can sign the contract.",
+)
+@click.option(
+    "--employee-id",
+    "employee_id_number",
+    required=True,
+    metavar="ID_NUMBER",
+    help="The employee's citizen ID number (18 characters), sealed by the service.",
 )
 @_hr_operator_option
 @_key_term_option
@@ -218,17 +205,22 @@ def create_command(
     employer: _Employer,
     document: Path,
     employee_file: Path,
+    employee_name: str,
+    employee_id_number: str,
     hr_operator: str,
     key_terms: tuple[str, ...],
     sign_now: bool,
     signing_key_file: Path | None,
 ) -> None:
-    """Upload DOCUMENT as a new contract with an employee; print the contract. The employer's
+    """Upload DOCUMENT as a new contract with the employee named by name and ID number (the
+    employee signs with the e-card that shows them); print the contract. The employer's
     signature is then pending (``sign``)."""
     holder, did = _employee(employee_file)
     terms = {
         "employee_holder": holder,
         "employee_did": did,
+        "employee_name": employee_name,
+        "employee_id_number": employee_id_number.strip().upper(),
         "hr_operator": hr_operator,
         "key_terms": _key_terms(key_terms),
     }

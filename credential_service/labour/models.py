@@ -47,6 +47,14 @@ class LabourContract(SQLModel, table=True):
     employer_id: int = Field(foreign_key="organisation.id", index=True)
     employee_holder: str = Field(sa_column=Column(String(42), nullable=False, index=True))
     employee_did: str = Field(sa_column=Column(String(512), nullable=False))
+    employee_identity_sealed: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    """The named employee's name and ID number with the salt of their commitment, sealed."""
+    employee_identity_commitment: str | None = Field(
+        default=None, sa_column=Column(String(66), nullable=True)
+    )
+    """``0x`` + `identity_commitment` of name and ID number: what every offer names."""
     state: str = Field(sa_column=Column(String(40), nullable=False))
     effective_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     latest_version: int = Field(sa_column=Column(Integer, nullable=False))
@@ -104,6 +112,10 @@ class ContractTerms(BaseModel):
 
     employee_holder: str = PydanticField(pattern=r"^0x[0-9a-fA-F]{40}$")
     employee_did: str = PydanticField(pattern=r"^did:jwk:[A-Za-z0-9_-]+$", max_length=512)
+    employee_name: str = PydanticField(min_length=1, max_length=100)
+    """The employee's name as on their e-card: their signature must prove it."""
+    employee_id_number: str = PydanticField(pattern=r"^[0-9]{17}[0-9X]$")
+    """The employee's citizen ID number (GB 11643), sealed at rest, committed in the record."""
     hr_operator: str = PydanticField(min_length=1, max_length=200)
     key_terms: KeyTermsIn = PydanticField(min_length=1, max_length=64)
 
@@ -132,6 +144,9 @@ class SignatureSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     jws: str = PydanticField(min_length=10, max_length=16384)
+    card_proof: str | None = PydanticField(default=None, min_length=10, max_length=16384)
+    """The employee's e-card proof (`wallet_sdk.evidence.sign_as_employee`): required with
+    an acceptance."""
 
 
 class PendingSignature(BaseModel):
@@ -175,6 +190,8 @@ class ContractPublic(BaseModel):
     employer_name: str
     employee_holder: str
     employee_did: str
+    employee_identity: str | None
+    """The commitment to the named employee's name and ID number (never them in clear)."""
     state: ContractState
     effective_version: int | None
     latest_version: int
@@ -184,3 +201,6 @@ class ContractPublic(BaseModel):
     key_terms: dict[int, dict[str, Any]] | None = None
     created_at: datetime
     updated_at: datetime
+    earlier_phone: bool = False
+    """Signed with an earlier phone of the person (the employee's holder address is one the
+    calling cardholder succeeds); only in the employee's own listing."""

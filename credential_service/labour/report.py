@@ -12,6 +12,7 @@ nobody signs, is printed marked as stated in the package and not verified.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from urllib.parse import urlencode
@@ -76,6 +77,7 @@ _CHECKS = {
     "anchoring": "上链存证 anchoring",
     "key_validity": "密钥有效期 key validity",
     "accreditation": "用人单位资质链 accreditation path",
+    "employee_identity": "劳动者身份（电子社保卡） employee identity (e-card)",
     "key_terms": "关键条款承诺 key-terms commitments",
     "lifecycle": "合同生命周期 contract lifecycle",
     "both_parties_signed": "双方均已签署 signed by both parties",
@@ -119,7 +121,14 @@ def _grid(rows: list[list[Paragraph]], widths: list[float], *, header: bool = Fa
     return table
 
 
-def _layout(package: EvidencePackage, report: EvidenceReport, *, url: str, now: int) -> bytes:
+def _layout(
+    package: EvidencePackage,
+    report: EvidenceReport,
+    *,
+    url: str,
+    now: int,
+    card_issuer_name: str | None,
+) -> bytes:
     _register_font()
     body = ParagraphStyle("body", fontName=_FONT, fontSize=8.5, leading=11.5)
     small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
@@ -160,6 +169,7 @@ def _layout(package: EvidencePackage, report: EvidenceReport, *, url: str, now: 
     subject = report.subject_version
     summary = [
         [p("统一社会信用代码 Credit code"), p(report.employer_credit_code or "—")],
+        *_employee_rows(report, card_issuer_name, p),
         [p("劳动者 Employee (DID)"), p(report.employee or "—")],
         [p("所核验版本 Version"), p(subject if subject is not None else "—")],
         [p("合同状态 Contract status"), p(_STATUSES[report.contract_status.value])],
@@ -303,19 +313,44 @@ def _to_pdfa3(layout: bytes, package_json: bytes, *, now: int) -> bytes:
     return out.getvalue()
 
 
+def _employee_rows(
+    report: EvidenceReport, card_issuer_name: str | None, p: Callable[..., Paragraph]
+) -> list[list[Paragraph]]:
+    """The employee as their e-card proved them: only when ``employee_identity`` passed."""
+    identity = report.employee_identity
+    if identity is None:
+        return []
+    issuer = "0x" + identity.card_issuer_id.hex()
+    return [
+        [p("劳动者 Employee（电子社保卡核验 verified by e-card）"), p(identity.name)],
+        [p("身份证号 ID number"), p(identity.masked_id_number)],
+        [
+            p("发卡机构 Card issuer"),
+            p(f"{card_issuer_name}（{issuer}）" if card_issuer_name else issuer),
+        ],
+    ]
+
+
 def _pdf_date(moment: datetime) -> str:
     return moment.strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
 def render_report_pdf(
-    package: EvidencePackage, report: EvidenceReport, *, base_url: str, now: int
+    package: EvidencePackage,
+    report: EvidenceReport,
+    *,
+    base_url: str,
+    now: int,
+    card_issuer_name: str | None = None,
 ) -> bytes:
     """A PDF/A-3b report of the package and its verification `report`: the QR code to the
     page on the first page, every font embedded, the package attached as ``evidence.json``.
+    When the employee's identity was verified, their name, masked ID number and card issuer
+    (`card_issuer_name`, the registry's name of the issuer the chain proved) are shown.
 
     Raises `ModuleNotFoundError` when the font package is not installed (a packaging
     error, not an input error); any package and report render.
     """
     url = verification_url(base_url, package)
-    layout = _layout(package, report, url=url, now=now)
+    layout = _layout(package, report, url=url, now=now, card_issuer_name=card_issuer_name)
     return _to_pdfa3(layout, package.to_json().encode("utf-8"), now=now)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from credential_service.anchoring.service import anchor_statuses, submit_digests
 from credential_service.errors import (
     Conflict,
     ErrorCode,
+    Forbidden,
     InvalidInput,
     NotFound,
     ServiceError,
@@ -50,7 +51,9 @@ from credential_service.labour.models import (
     VersionPublic,
 )
 from credential_service.models import Organisation, as_utc
-from credential_service.sealing import SealBroken, open_sealed, seal
+from credential_service.sealing import SealAlgorithm, SealBroken, open_sealed, seal
+from wallet_sdk.credentials import CredentialVerifier
+from wallet_sdk.credentials.card_proof import identity_commitment, new_commitment_salt
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence import (
     AccreditationLink,
@@ -66,6 +69,7 @@ from wallet_sdk.evidence import (
     KeyTermsDisclosure,
     Relation,
     Role,
+    verify_employee_proof,
     verify_event_signature,
     verify_evidence,
 )
@@ -101,6 +105,7 @@ MAX_CLOCK_SKEW = 300
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 GENERATOR = "hrss-trust credential service 0.1.0"
 _KEY_TERMS_INFO = b"hrss-labour-key-terms/1"
+_EMPLOYEE_INFO = b"hrss-labour-employee/1"
 _DOCUMENT_INFO = b"hrss-labour-document/1"
 _KINDS = {1: "ministry", 2: "province", 3: "issuer", 4: "employer", 5: "data_user", 6: "court"}
 _STATUSES = {0: "none", 1: "active", 2: "suspended", 3: "revoked"}
@@ -120,6 +125,11 @@ class LabourDesk:
     chain_time: Callable[[], int]
     """Timestamp of the chain's latest block: keys are checked valid at the later of it and
     the service's clock (an in-process chain runs ahead of the wall clock)."""
+    card_verifier: CredentialVerifier | None = None
+    """Verifies the employee's e-card proofs against the same registries (status read from
+    the chain on every call); without one no acceptance is taken."""
+    seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
+    """What new key terms and documents are sealed with (the profile's; both open)."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -144,14 +154,27 @@ def _conflict(message: str) -> Conflict:
 def _seal(desk: LabourDesk, contract_id: str, version: int, terms: KeyTerms) -> bytes:
     plaintext = json.dumps(terms.to_dict(), sort_keys=True, ensure_ascii=False).encode()
     aad = f"{contract_id}:{version}".encode()
-    return seal(desk.key_terms_secret, plaintext, info=_KEY_TERMS_INFO, aad=aad)
+    return seal(
+        desk.key_terms_secret,
+        plaintext,
+        info=_KEY_TERMS_INFO,
+        aad=aad,
+        algorithm=desk.seal_algorithm,
+    )
 
 
-def seal_document(secret: bytes, *, contract_id: str, version: int, document: bytes) -> bytes:
+def seal_document(
+    secret: bytes,
+    *,
+    contract_id: str,
+    version: int,
+    document: bytes,
+    algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM,
+) -> bytes:
     """A version's document sealed at rest with the key-terms secret (its own HKDF ``info``),
     bound to the contract and version."""
     aad = f"{contract_id}:{version}".encode()
-    return seal(secret, document, info=_DOCUMENT_INFO, aad=aad)
+    return seal(secret, document, info=_DOCUMENT_INFO, aad=aad, algorithm=algorithm)
 
 
 def open_document(secret: bytes, *, contract_id: str, version: int, sealed: bytes) -> bytes:
@@ -174,6 +197,42 @@ def _unseal(desk: LabourDesk, row: LabourContractVersion) -> KeyTerms:
         raise ServiceError("the sealed key terms cannot be opened") from err
     data = json.loads(plaintext)
     return KeyTerms(terms=data["terms"], salt=bytes.fromhex(data["salt"][2:]))
+
+
+def _name_employee(
+    desk: LabourDesk, contract_id: str, name: str, id_number: str
+) -> tuple[bytes, str]:
+    """The named employee sealed at rest (name, ID number and the commitment's salt) and the
+    commitment the offers carry. Raises `InvalidInput` (``employee_identity_invalid``)."""
+    salt = new_commitment_salt()
+    try:
+        commitment = "0x" + identity_commitment({"name": name, "idNumber": id_number}, salt)
+    except FormatError as err:
+        raise InvalidInput(str(err), code=ErrorCode.EMPLOYEE_IDENTITY_INVALID) from err
+    plaintext = json.dumps(
+        {"name": name, "idNumber": id_number, "salt": salt}, ensure_ascii=False
+    ).encode()
+    sealed = seal(desk.key_terms_secret, plaintext, info=_EMPLOYEE_INFO, aad=contract_id.encode())
+    return sealed, commitment
+
+
+def _named_employee(desk: LabourDesk, contract: LabourContract) -> dict[str, str]:
+    """The named employee (``name``, ``idNumber``, ``salt``), unsealed. Raises `Conflict` for
+    a contract created before employees were named, ``ServiceError`` when the seal does not
+    open."""
+    if contract.employee_identity_sealed is None:
+        raise _conflict("the contract names no employee by name and ID number")
+    try:
+        plaintext = open_sealed(
+            desk.key_terms_secret,
+            bytes(contract.employee_identity_sealed),
+            info=_EMPLOYEE_INFO,
+            aad=contract.id.encode(),
+        )
+    except SealBroken as err:
+        raise ServiceError("the sealed employee identity cannot be opened") from err
+    named: dict[str, str] = json.loads(plaintext)
+    return named
 
 
 def _key_terms(values: Mapping[str, str | int]) -> KeyTerms:
@@ -271,6 +330,7 @@ def _offer_template(
         employer=employer.ledger_id,
         hr_operator=version.hr_operator,
         employee=contract.employee_did,
+        employee_identity=contract.employee_identity_commitment,
         relation=version.relation,
         supersedes=supersedes,
     )
@@ -290,15 +350,22 @@ def create_contract(
     filename: str,
     now: int,
 ) -> LabourContract:
-    """A new contract (version 1) with its document stored and key terms sealed; the
-    employer's ``employer_signed`` record is pending. Raises `InvalidInput`."""
+    """A new contract (version 1) with its document stored, key terms and the named employee
+    (name, ID number) sealed; the employer's ``employer_signed`` record, naming the employee
+    by a salted commitment, is pending. Raises `InvalidInput`."""
     _check_document(document, media_type, filename)
     key_terms = _key_terms(terms.key_terms)
+    contract_id = str(uuid.uuid4())
+    sealed, commitment = _name_employee(
+        desk, contract_id, terms.employee_name, terms.employee_id_number
+    )
     contract = LabourContract(
-        id=str(uuid.uuid4()),
-        employer_id=employer.id,  # type: ignore[arg-type]
+        id=contract_id,
+        employer_id=employer.id,  # type: ignore[arg-type]  # SQLModel types id Optional; the row is stored
         employee_holder=terms.employee_holder.lower(),
         employee_did=terms.employee_did,
+        employee_identity_sealed=sealed,
+        employee_identity_commitment=commitment,
         state=ContractState.AWAITING_EMPLOYER,
         latest_version=1,
         created_at=_utc(now),
@@ -345,7 +412,11 @@ def _new_version_row(
         relation=relation.value,
         hr_operator=hr_operator,
         document_sealed=seal_document(
-            desk.key_terms_secret, contract_id=contract_id, version=number, document=document
+            desk.key_terms_secret,
+            contract_id=contract_id,
+            version=number,
+            document=document,
+            algorithm=desk.seal_algorithm,
         ),
         document_size=len(document),
         document_digest=_hex(hashlib.sha256(document).digest()),
@@ -375,6 +446,8 @@ def prepare_new_version(
     contract = contract_for_employer(session=session, employer=employer, contract_id=contract_id)
     if contract.state != ContractState.EFFECTIVE or contract.pending is not None:
         raise _conflict("only an effective contract with nothing pending can be amended")
+    if contract.employee_identity_commitment is None:
+        raise _conflict("the contract names no employee by name and ID number")
     _check_document(document, media_type, filename)
     number = contract.latest_version + 1
     version = _new_version_row(
@@ -461,11 +534,17 @@ def submit_signature(
     role: Role,
     jws: str,
     now: int,
+    card_proof: str | None = None,
 ) -> LabourContract:
     """Accept `role`'s signature of the pending record: verify it, store the event, submit its
     event digest for anchoring, and move the contract on (an employer's offer then waits for
-    the employee). Raises `Conflict` when nothing is pending for `role`, `InvalidInput` when
-    the signature does not verify (``detail`` names the failed check)."""
+    the employee). The employee's acceptance must carry `card_proof`, an e-card proof bound
+    to the record and the signing key, of the employee the contract names, the card active
+    now. Raises `Conflict` when nothing is pending for `role`, `InvalidInput` when the
+    signature does not verify (``detail`` names the failed check) or the card proof is
+    missing (``card_proof_required``) or does not verify (``card_proof_invalid``), and
+    `Forbidden` when the card is not active (``card_not_active``) or its holder is not the
+    named employee (``employee_mismatch``)."""
     pending = contract.pending
     if pending is None or pending["role"] != role.value:
         raise _conflict(f"no record is waiting for the {role.value}'s signature")
@@ -485,7 +564,9 @@ def submit_signature(
             signer = employer.ledger_id
         else:
             key_id, signer = contract.employee_did + "#0", contract.employee_did
-        signature = EventSignature(role=role, signer=signer, key_id=key_id, jws=jws)
+        signature = EventSignature(
+            role=role, signer=signer, key_id=key_id, jws=jws, card_proof=card_proof
+        )
         verify_event_signature(
             record,
             signature,
@@ -505,10 +586,14 @@ def submit_signature(
         raise InvalidInput(
             f"the signature is malformed: {err}", code=ErrorCode.VALIDATION_FAILED
         ) from err
+    if role is Role.EMPLOYEE and (
+        record.event is EventKind.EMPLOYEE_SIGNED or card_proof is not None
+    ):
+        _check_employee_card(desk, contract, record, signature, max(now, desk.chain_time()))
     event = EvidenceEvent(record=record, signature=signature, receipt=None)
     [submitted] = submit_digests(
         session.connection(),
-        organisation_id=employer.id,  # type: ignore[arg-type]
+        organisation_id=employer.id,  # type: ignore[arg-type]  # SQLModel types id Optional; the row is stored
         algorithm="sha-256",
         items=[NewItem(event.event_digest, DOCUMENT_TYPE)],
     )
@@ -552,6 +637,53 @@ def submit_signature(
     return contract
 
 
+def _check_employee_card(
+    desk: LabourDesk,
+    contract: LabourContract,
+    record: EventRecord,
+    signature: EventSignature,
+    at: int,
+) -> None:
+    """The employee's e-card proof, checked as the evidence verifier will (status now)."""
+    if signature.card_proof is None:
+        raise InvalidInput(
+            "the employee's acceptance must carry an e-card proof bound to the record",
+            code=ErrorCode.CARD_PROOF_REQUIRED,
+        )
+    if desk.card_verifier is None:
+        raise ServiceError("the service has no credential verifier for e-card proofs")
+    named = _named_employee(desk, contract)
+    try:
+        verify_employee_proof(
+            desk.card_verifier,
+            record,
+            signature,
+            commitment=str(contract.employee_identity_commitment),
+            salt=named["salt"],
+            at=at,
+        )
+    except VerificationError as err:
+        if err.check == "employee_mismatch" or err.check == "signing_key":
+            raise Forbidden(
+                "the e-card does not show the employee the contract names"
+                if err.check == "employee_mismatch"
+                else "the e-card is bound to another key than the one that signed",
+                code=ErrorCode.EMPLOYEE_MISMATCH,
+                detail={"check": err.check},
+            ) from err
+        if err.check in ("status", "issuer_active"):
+            raise Forbidden(
+                f"the e-card is not active: {err.message}",
+                code=ErrorCode.CARD_NOT_ACTIVE,
+                detail={"check": err.check},
+            ) from err
+        raise InvalidInput(
+            f"the e-card proof does not verify: {err.message}",
+            code=ErrorCode.CARD_PROOF_INVALID,
+            detail={"check": err.check},
+        ) from err
+
+
 # ---------------------------------------------------------------------------- reading
 
 
@@ -565,12 +697,20 @@ def contract_for_employer(
     return contract
 
 
-def contract_for_employee(*, session: Session, holder: str, contract_id: str) -> LabourContract:
-    """The contract if the cardholder `holder` is its employee. Raises `NotFound` otherwise."""
+def contract_for_employee(
+    *, session: Session, holder: str, contract_id: str, earlier: Sequence[str] = ()
+) -> LabourContract:
+    """The contract if the cardholder `holder`, or one of the person's earlier phones
+    (`earlier`, holder addresses `holder` succeeds), is its employee. Raises `NotFound`
+    otherwise."""
     contract = session.get(LabourContract, contract_id)
-    if contract is None or contract.employee_holder != holder.lower():
+    if contract is None or contract.employee_holder not in _lowered(holder, earlier):
         raise _not_found(contract_id)
     return contract
+
+
+def _lowered(holder: str, earlier: Sequence[str]) -> list[str]:
+    return [address.lower() for address in (holder, *earlier)]
 
 
 def list_for_employer(*, session: Session, employer: Organisation) -> list[LabourContract]:
@@ -583,11 +723,15 @@ def list_for_employer(*, session: Session, employer: Organisation) -> list[Labou
     )
 
 
-def list_for_employee(*, session: Session, holder: str) -> list[LabourContract]:
+def list_for_employee(
+    *, session: Session, holder: str, earlier: Sequence[str] = ()
+) -> list[LabourContract]:
+    """The contracts of the cardholder `holder` and of the person's earlier phones
+    (`earlier`)."""
     return list(
         session.exec(
             select(LabourContract)
-            .where(LabourContract.employee_holder == holder.lower())
+            .where(col(LabourContract.employee_holder).in_(_lowered(holder, earlier)))
             .order_by(col(LabourContract.created_at))
         ).all()
     )
@@ -656,6 +800,7 @@ def contract_public(
         employer_name=employer.name,
         employee_holder=contract.employee_holder,
         employee_did=contract.employee_did,
+        employee_identity=contract.employee_identity_commitment,
         state=ContractState(contract.state),
         effective_version=contract.effective_version,
         latest_version=contract.latest_version,
@@ -731,7 +876,9 @@ def evidence_package(
 ) -> EvidencePackage:
     """The ``hrss-evidence/1`` package of the contract as it stands: every signed event with
     its receipt (``null`` while anchoring is pending), the documents' digests, the employer's
-    accreditation path read from the chain now, and the verifier's own report. With
+    accreditation path read from the chain now, the salt of the named employee's identity
+    commitment (the package shows whoever holds it who the employee is: it is the court's),
+    and the verifier's own report. With
     `disclose_key_terms` the key terms and their salts are included (a party's choice).
     Raises `Conflict` while no event has been signed yet."""
     employer = session.get(Organisation, contract.employer_id)
@@ -772,6 +919,9 @@ def evidence_package(
         if disclose_key_terms
         else (),
         status=contract.state,
+        employee_identity_salt=None
+        if contract.employee_identity_sealed is None
+        else _named_employee(desk, contract)["salt"],
     )
     report = verify_evidence(
         package,
@@ -780,6 +930,7 @@ def evidence_package(
         anchor_registry=desk.anchor_registry,
         trust_registry=desk.trust_registry,
         strict=False,
+        card_verifier=desk.card_verifier,
     )
     return _with_report(package, report.to_dict(), now)
 
@@ -807,6 +958,7 @@ def desk_of_service(context: ServiceContext) -> LabourDesk:
     `ConfigurationError` when the ledger has no deployment."""
     from credential_service.chain import NodeTrustLedger
     from credential_service.errors import ConfigurationError
+    from wallet_sdk.credentials import DirectTrustView
     from wallet_sdk.evidence.chain import NodeEvidenceChainView
     from wallet_sdk.jose import Curve
 
@@ -822,4 +974,6 @@ def desk_of_service(context: ServiceContext) -> LabourDesk:
         anchor_registry=deployment.anchor_registry,
         key_terms_secret=secret,
         chain_time=lambda: ledger.chain.block().timestamp,
+        card_verifier=CredentialVerifier(DirectTrustView(ledger.chain, deployment)),
+        seal_algorithm=context.settings.crypto_profile.algorithms.seal_algorithm,
     )

@@ -20,10 +20,11 @@ class LoginChallenge(SQLModel, table=True):
     """One QR login challenge. ``used_at`` is set once, atomically: a second answer fails.
 
     ``poll_secret_hash`` lets the screen that showed the QR (and only it) collect the token
-    once. The token itself is never stored: ``pending_token_sha256`` is its SHA-256, kept
-    until the screen collects it; the service signs the same token again then (Ed25519 is
-    deterministic and every claim follows from the row) and hands it out only if it hashes
-    to this value, then erases the hash.
+    once. The token itself is never stored: ``pending_token_sha256`` is the SHA-256 of its
+    signed part (``header.payload``), kept until the screen collects it; the service signs
+    the same claims again then (every claim follows from the row; under Ed25519 the very same
+    token, under SM2 another signature) and hands the token out only if its signed part
+    hashes to this value, then erases the hash.
     """
 
     __tablename__ = "login_challenge"
@@ -35,6 +36,11 @@ class LoginChallenge(SQLModel, table=True):
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     used_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     holder: str | None = Field(default=None, sa_column=Column(String(42), nullable=True))
+    relying_party: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    """Who the login is for: an organisation's ``urn:hrss:entity:`` id, or ``None`` for this
+    service itself."""
+    subject: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    """The person's pairwise pseudonym at the relying party, once answered."""
     pending_token_sha256: str | None = Field(
         default=None, sa_column=Column(String(64), nullable=True)
     )
@@ -52,7 +58,7 @@ class LoginChallengePublic(_Wire):
 
 
 class LoginResponseSubmit(_Wire):
-    response: str = PydanticField(min_length=1, max_length=8192)
+    response: str = PydanticField(min_length=1, max_length=16384)
 
 
 class LoginPoll(_Wire):
@@ -63,4 +69,7 @@ class CardholderTokenPublic(_Wire):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
-    holder: str
+    subject: str
+    """The person's pairwise pseudonym at the relying party (the token's ``sub``)."""
+    holder: str | None
+    """The holder address of the wallet that logged in; only in a login to this service."""

@@ -54,7 +54,7 @@ LATENCY_BUCKETS = (
 
 # ``*_created`` series were never part of this service's exposition (and the multiprocess
 # mode has none): dashboards see the same series as before the move to prometheus_client.
-disable_created_metrics()  # type: ignore[no-untyped-call]
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess API is untyped
 
 
 def multiprocess_directory() -> str | None:
@@ -71,7 +71,7 @@ def mark_process_dead(pid: int | None, directory: str) -> None:
     being reported; its counters and histograms stay counted. A process that never started
     (no pid) left nothing to mark."""
     if pid is not None:
-        _mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+        _mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess API is untyped
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +299,8 @@ class Registry:
         directory = multiprocess_directory()
         metrics: Iterable[Metric]
         if directory is not None:
-            collector = MultiProcessCollector(None, path=directory)  # type: ignore[no-untyped-call]
-            metrics = collector.collect()  # type: ignore[no-untyped-call]
+            collector = MultiProcessCollector(None, path=directory)  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess API is untyped
+            metrics = collector.collect()  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess API is untyped
         else:
             metrics = self._registry.collect()
         scrape = _Scrape([*metrics, *self._collected()])

@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from credential_service.credentials.models import CredentialTypeRecord
 from credential_service.errors import ErrorCode, InvalidInput, NotFound
 from credential_service.models import CREDIT_CODE_PATTERN, Organisation
 from wallet_sdk._key_purpose import KeyPurpose
 from wallet_sdk.credentials import CachedTrustState, CredentialTypeRegistry, EntityRecord
 from wallet_sdk.credentials._model import rfc3339
-from wallet_sdk.jose import b64url_encode
+from wallet_sdk.errors import FormatError
+from wallet_sdk.jose import Curve, b64url_encode
 
 __all__ = [
     "PROVINCES",
@@ -163,8 +165,19 @@ def organisation_profile(
         **_summary(session, organisation),
         "entity_id": organisation.ledger_id,
         "on_chain": record is not None,
-        **(_chain_part(record, types) if record else _no_chain_part()),
+        **(_chain_part(record, _type_terms(session, types)) if record else _no_chain_part()),
     }
+
+
+def _type_terms(session: Session, types: CredentialTypeRegistry) -> dict[bytes, str]:
+    """Terms by on-chain type id: this worker's types and every one published (by any
+    worker) since it started."""
+    terms = {t.type_id: t.term for t in types}
+    for type_id, term in session.exec(
+        select(CredentialTypeRecord.type_id, CredentialTypeRecord.term)
+    ).all():
+        terms.setdefault(bytes.fromhex(type_id.removeprefix("0x")), term)
+    return terms
 
 
 def _no_chain_part() -> dict[str, Any]:
@@ -178,8 +191,15 @@ def _purpose(value: int) -> str:
         return "unknown"
 
 
-def _chain_part(record: EntityRecord, types: CredentialTypeRegistry) -> dict[str, Any]:
-    known = {t.type_id: t for t in types}
+def _algorithm(code: int) -> str:
+    """The JOSE name of a registry algorithm code."""
+    try:
+        return Curve.from_registry_code(code).algorithm.value
+    except FormatError:
+        return "unknown"
+
+
+def _chain_part(record: EntityRecord, known: Mapping[bytes, str]) -> dict[str, Any]:
     status = record.status_history[-1][1] if record.status_history else 0
     return {
         "status": _STATUS_NAMES.get(status, "unknown"),
@@ -189,7 +209,7 @@ def _chain_part(record: EntityRecord, types: CredentialTypeRegistry) -> dict[str
         ],
         "credential_types": [
             {
-                "type": known[type_id].term if type_id in known else None,
+                "type": known.get(type_id),
                 "type_id": "0x" + type_id.hex(),
                 "allowed": history[-1][1],
                 "history": [{"at": rfc3339(at), "allowed": allowed} for at, allowed in history],
@@ -200,7 +220,7 @@ def _chain_part(record: EntityRecord, types: CredentialTypeRegistry) -> dict[str
             {
                 "key_id": b64url_encode(key_id),
                 "purpose": _purpose(key.purpose),
-                "algorithm": {1: "EdDSA", 2: "ES256", 3: "ES256K"}.get(key.algorithm, "unknown"),
+                "algorithm": _algorithm(key.algorithm),
                 "valid_from": rfc3339(key.valid_from),
                 "valid_until": rfc3339(key.valid_until) if key.valid_until else None,
                 "revoked_at": rfc3339(key.revoked_at) if key.revoked_at else None,

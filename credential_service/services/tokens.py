@@ -2,8 +2,11 @@
 tokens.
 
 A client proves possession of a key registered for it by signing an assertion; the service
-answers with a short-lived EdDSA access token signed by its own Ed25519 key. Algorithms are
-pinned on both sides: the client's by its registered key, the service's to ``EdDSA``.
+answers with a short-lived access token signed by its own key: Ed25519 (``EdDSA``), or SM2
+(``SM2SM3``) in the national profile. Algorithms are pinned on both sides: the client's by its
+registered key, the service's by its own key. Every token, ours and the clients' assertions,
+is signed and verified through `wallet_sdk.jose` (one JWS stack, SM2 included); this module
+checks the JWT claims (RFC 7519) on top.
 
 An access token names the client key it was obtained with (claim ``client_key``, the key's
 RFC 7638 thumbprint); every request checks that key is still valid, so ending or revoking a
@@ -13,6 +16,7 @@ key also ends the tokens issued under it (at once in the worker that made the ch
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -23,8 +27,6 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -37,7 +39,7 @@ from credential_service.errors import (
     TokenRequestError,
     UnsupportedGrantType,
 )
-from credential_service.jwk import parse_public_jwk, public_jwk_of, thumbprint
+from credential_service.jwk import parse_public_jwk
 from credential_service.models import (
     AccessTokenPublic,
     KeyAlgorithm,
@@ -56,7 +58,15 @@ from credential_service.services.organisations import (
     accreditation_standing,
     find_organisation,
 )
-from wallet_sdk.jose import b64url_decode
+from wallet_sdk.errors import VerificationError
+from wallet_sdk.jose import (
+    Jwk,
+    b64url_decode,
+    read_unverified_header,
+    read_unverified_payload,
+    sign_compact,
+    verify_compact,
+)
 
 GRANT_TYPE = "client_credentials"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -68,7 +78,13 @@ _KEY_BEARING_HEADERS = ("jwk", "jku", "x5c", "x5u")
 
 SCOPES_BY_ROLE: dict[OrganisationKind, frozenset[str]] = {
     OrganisationKind.MINISTRY: frozenset(
-        {"organisations:read", "organisations:accredit", "organisations:status", "keys:write"}
+        {
+            "organisations:read",
+            "organisations:accredit",
+            "organisations:status",
+            "keys:write",
+            "types:publish",
+        }
     ),
     OrganisationKind.PROVINCE: frozenset(
         {"organisations:read", "organisations:accredit", "organisations:status", "keys:write"}
@@ -103,17 +119,118 @@ class TokenPolicy:
 
 @dataclass(frozen=True)
 class ServiceTokenKey:
-    """The service's Ed25519 token-signing key and its ``kid`` (RFC 7638 thumbprint)."""
+    """The service's token-signing key (Ed25519, or SM2 in the national profile) and its
+    ``kid`` (RFC 7638 thumbprint). Its tokens verify under its own algorithm only."""
 
-    private_key: ed25519.Ed25519PrivateKey
+    key: Jwk
+    """The private key."""
+
+    def __post_init__(self) -> None:
+        if not self.key.has_private:
+            raise ValueError("a service token key needs its private part")
 
     @cached_property
     def kid(self) -> str:
-        return thumbprint(public_jwk_of(self.private_key))
+        return self.key.thumbprint_b64()
 
-    @cached_property
-    def public_key(self) -> ed25519.Ed25519PublicKey:
-        return self.private_key.public_key()
+    @property
+    def algorithm(self) -> str:
+        """The JOSE ``alg`` of every token this key signs (``EdDSA`` or ``SM2SM3``)."""
+        return self.key.algorithm.value
+
+    def sign(self, claims: Mapping[str, Any], *, typ: str) -> str:
+        """A compact JWT of `claims`, ``typ`` and ``kid`` in its header."""
+        payload = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
+        return sign_compact(payload, self.key, headers={"kid": self.kid, "typ": typ})
+
+    def verify(
+        self,
+        token: str,
+        *,
+        typ: str,
+        audience: str | None,
+        issuer: str | None,
+        leeway: timedelta,
+        now: float | None = None,
+    ) -> dict[str, Any]:
+        """The claims of one of our tokens of type `typ`. Raises `JwtRejected`."""
+        return verify_jwt(
+            token,
+            self.key,
+            typ=typ,
+            audiences=None if audience is None else (audience,),
+            issuer=issuer,
+            leeway=leeway,
+            now=time.time() if now is None else now,
+        )
+
+
+class JwtRejected(Exception):
+    """A JWT that fails `verify_jwt`; ``reason`` says which check: ``signature`` (the
+    signature does not verify), ``token`` (malformed, other algorithm or ``typ``, forbidden
+    header: `wallet_sdk.jose`'s check in the message), ``claims`` (a required claim missing
+    or of the wrong type), ``not_yet_valid`` (``iat`` or ``nbf`` in the future), ``expired``,
+    ``issuer``, ``audience``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti")
+
+
+def verify_jwt(
+    token: str,
+    key: Jwk,
+    *,
+    typ: str | None,
+    audiences: Sequence[str] | None,
+    issuer: str | None,
+    leeway: timedelta,
+    now: float,
+    require: Sequence[str] = REQUIRED_CLAIMS,
+    check_times: bool = True,
+) -> dict[str, Any]:
+    """Verify a compact JWT signed by `key`, under `key`'s own algorithm only, then its claims
+    (RFC 7519), in PyJWT's order: required claims; ``iat`` and ``nbf`` not after `now` +
+    `leeway`; ``exp`` not before `now` - `leeway`; ``iss`` equal to `issuer`; ``aud`` (a
+    string or a list) naming one of `audiences`. `None` skips the issuer or audience check;
+    `check_times` false skips the three time checks (a key whose validity ended is told apart
+    by its signature alone). Raises `JwtRejected`.
+    """
+    # 1. signature, algorithm pinned by the key, typ, no embedded keys (wallet_sdk.jose)
+    try:
+        claims = verify_compact(token, key, algorithms=[key.algorithm], typ=typ).payload_json()
+    except VerificationError as err:
+        reason = "signature" if err.check == "signature" else "token"
+        raise JwtRejected(reason, f"{err.check}: {err}") from err
+    except ValueError as err:  # FormatError: the payload is not a JSON object
+        raise JwtRejected("token", f"format: {err}") from err
+    # 2. required claims, and times that are numbers (a NumericDate)
+    missing = [name for name in require if name not in claims]
+    if missing:
+        raise JwtRejected("claims", f"the token lacks the claim {missing[0]!r}")
+    for name in ("iat", "nbf", "exp"):
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise JwtRejected("claims", f"{name} must be a number (NumericDate)")
+    # 3. times
+    slack = leeway.total_seconds()
+    if check_times:
+        for name in ("iat", "nbf"):
+            if name in claims and claims[name] > now + slack:
+                raise JwtRejected("not_yet_valid", f"the token is not valid yet ({name})")
+        if "exp" in claims and claims["exp"] <= now - slack:
+            raise JwtRejected("expired", "the token has expired")
+    # 4. issuer and audience
+    if issuer is not None and claims.get("iss") != issuer:
+        raise JwtRejected("issuer", "the token's issuer is not the expected one")
+    if audiences is not None:
+        aud = claims.get("aud")
+        named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else None
+        if named is None or not any(isinstance(a, str) and a in audiences for a in named):
+            raise JwtRejected("audience", "the token is not addressed to this audience")
+    return claims
 
 
 @dataclass(frozen=True)
@@ -174,9 +291,9 @@ def issue_access_token(
         raise TokenRequestError("client_assertion is required")
     # 2. the algorithm, before anything else is believed
     try:
-        header = jwt.get_unverified_header(client_assertion)
-        claims: dict[str, Any] = jwt.decode(client_assertion, options={"verify_signature": False})
-    except jwt.InvalidTokenError as err:
+        header = read_unverified_header(client_assertion)
+        claims = read_unverified_payload(client_assertion)
+    except VerificationError as err:
         raise _reject("the client assertion is not a JWT", ErrorCode.ASSERTION_MALFORMED) from err
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
@@ -191,7 +308,7 @@ def issue_access_token(
                 f"the assertion header {name} is not allowed",
                 ErrorCode.ASSERTION_HEADER_NOT_ALLOWED,
             )
-    # PyJWT takes "exp": "9999999999" for a time; RFC 7519 wants a NumericDate.
+    # RFC 7519 wants a NumericDate: "exp": "9999999999" is no time.
     for name in ("exp", "iat", "nbf"):
         if name in claims and not _is_numeric_date(claims[name]):
             raise _reject(f"{name} must be a number (NumericDate)", ErrorCode.ASSERTION_MALFORMED)
@@ -258,7 +375,7 @@ def issue_access_token(
     # 8. one use per jti: a unique row until the assertion expires
     _consume_jti(session=session, client_id=issuer, jti=jti, expires=expires, now=now)
     lifetime = int(policy.access_token_lifetime.total_seconds())
-    token = jwt.encode(
+    token = token_key.sign(
         {
             "iss": policy.issuer,
             "sub": organisation.credit_code,
@@ -271,9 +388,7 @@ def issue_access_token(
             "jti": uuid.uuid4().hex,
             CLIENT_KEY_CLAIM: client_key.key_id,
         },
-        token_key.private_key,
-        algorithm="EdDSA",
-        headers={"kid": token_key.kid, "typ": ACCESS_TOKEN_TYPE},
+        typ=ACCESS_TOKEN_TYPE,
     )
     return IssuedAccessToken(
         client_id=organisation.credit_code,
@@ -281,6 +396,11 @@ def issue_access_token(
             access_token=token, expires_in=lifetime, scope=" ".join(sorted(requested))
         ),
     )
+
+
+def _registered_jwk(key: OrganisationKey) -> Jwk:
+    """The registered public key as a `Jwk` (its algorithm pinned by its curve)."""
+    return parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).key
 
 
 def _registered_keys(
@@ -313,21 +433,19 @@ def _refuse_if_signed_by_ended_key(
     both; the chain tells whether the key was revoked (compromise) or its validity ended.
     """
     for key in ended:
-        public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
         try:
-            jwt.decode(
+            verify_jwt(
                 assertion,
-                key=public,
-                algorithms=[key.alg],
-                options={
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_aud": False,
-                    "verify_iss": False,
-                },
+                _registered_jwk(key),
+                typ=None,
+                audiences=None,
+                issuer=None,
+                leeway=timedelta(0),
+                now=now.timestamp(),
+                require=(),
+                check_times=False,
             )
-        except jwt.InvalidTokenError:
+        except JwtRejected:
             continue
         on_chain = ledger.key_on_chain(key_id=b64url_decode(key.key_id))
         if on_chain is not None and 0 < on_chain.revoked_at <= int(now.timestamp()):
@@ -345,31 +463,30 @@ def _verify_assertion(
 ) -> tuple[dict[str, Any], OrganisationKey]:
     """The verified claims and the key that verified them."""
     for key in candidates:
-        public = parse_public_jwk(PublicJwk.model_validate(key.public_jwk)).public_key
         try:
-            claims: dict[str, Any] = jwt.decode(
+            claims = verify_jwt(
                 assertion,
-                key=public,
-                algorithms=[key.alg],
-                audience=[policy.token_endpoint, policy.issuer],
+                _registered_jwk(key),
+                typ=None,
+                audiences=(policy.token_endpoint, policy.issuer),
                 issuer=client_id,
                 leeway=policy.leeway,
-                options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+                now=now.timestamp(),
             )
-        except jwt.InvalidSignatureError:
-            continue
-        except jwt.ExpiredSignatureError as err:
-            raise _reject("the assertion has expired", ErrorCode.ASSERTION_EXPIRED) from err
-        except jwt.InvalidAudienceError as err:
-            raise _reject(
-                "the assertion is not addressed to this token endpoint",
-                ErrorCode.ASSERTION_WRONG_AUDIENCE,
-            ) from err
-        except (jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError) as err:
-            raise _reject(
-                "the assertion is not valid yet", ErrorCode.ASSERTION_NOT_YET_VALID
-            ) from err
-        except jwt.InvalidTokenError as err:
+        except JwtRejected as err:
+            if err.reason == "signature":
+                continue
+            if err.reason == "expired":
+                raise _reject("the assertion has expired", ErrorCode.ASSERTION_EXPIRED) from err
+            if err.reason == "audience":
+                raise _reject(
+                    "the assertion is not addressed to this token endpoint",
+                    ErrorCode.ASSERTION_WRONG_AUDIENCE,
+                ) from err
+            if err.reason == "not_yet_valid":
+                raise _reject(
+                    "the assertion is not valid yet", ErrorCode.ASSERTION_NOT_YET_VALID
+                ) from err
             raise _reject(
                 f"the assertion is invalid: {err}", ErrorCode.ASSERTION_MALFORMED
             ) from err
@@ -558,19 +675,14 @@ def decode_access_token(
     ``typ``, wrong audience or issuer, expired, missing claims (``client_key`` included).
     """
     try:
-        header = jwt.get_unverified_header(token)
-        if header.get("typ") != ACCESS_TOKEN_TYPE:
-            raise NotAuthenticated()
-        claims = jwt.decode(
+        claims = token_key.verify(
             token,
-            key=token_key.public_key,
-            algorithms=["EdDSA"],
+            typ=ACCESS_TOKEN_TYPE,
             audience=policy.audience,
             issuer=policy.issuer,
             leeway=policy.leeway,
-            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
         )
-    except jwt.InvalidTokenError as err:
+    except JwtRejected as err:
         raise NotAuthenticated() from err
     subject, scope, expires = claims.get("sub"), claims.get("scope"), claims.get("exp")
     client_key = claims.get(CLIENT_KEY_CLAIM)

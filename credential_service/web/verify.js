@@ -42,9 +42,12 @@ const TEXT = {
     checks: {
       format: "证据包格式", document: "合同文件摘要比对", event_chain: "事件哈希链完整",
       signer_keys: "签名密钥已在链上登记", signatures: "电子签名有效", anchoring: "上链存证（可信时间）",
-      key_validity: "密钥在签署与上链时有效", accreditation: "用人单位资质链", key_terms: "关键条款承诺",
+      key_validity: "密钥在签署与上链时有效", accreditation: "用人单位资质链",
+      employee_identity: "劳动者身份（电子社保卡）", key_terms: "关键条款承诺",
       lifecycle: "合同生命周期", both_parties_signed: "双方均已签署（合同生效）",
     },
+    employeeTitle: "劳动者身份（电子社保卡核验）",
+    employeeFacts: { name: "姓名", id: "身份证号", issuer: "发卡机构" },
     summary: { contract: "合同编号", creditCode: "用人单位统一社会信用代码", employee: "劳动者（DID）",
                version: "所核验版本", versionStatus: "该版本状态", contractStatus: "合同当前状态",
                effectiveAt: "生效时间（上链）", digest: "文件 SHA-256" },
@@ -92,8 +95,11 @@ const TEXT = {
       format: "package format", document: "document digest", event_chain: "event hash chain",
       signer_keys: "signing keys registered on chain", signatures: "signatures", anchoring: "anchoring (trusted time)",
       key_validity: "keys valid at signing and anchoring", accreditation: "employer accreditation path",
+      employee_identity: "employee identity (e-card)",
       key_terms: "key-terms commitments", lifecycle: "contract lifecycle", both_parties_signed: "signed by both parties (effective)",
     },
+    employeeTitle: "Employee identity (verified with the e-card)",
+    employeeFacts: { name: "Name", id: "ID number", issuer: "Card issuer" },
     summary: { contract: "Contract", creditCode: "Employer's unified social credit code", employee: "Employee (DID)",
                version: "Version verified", versionStatus: "Status of this version", contractStatus: "Contract status now",
                effectiveAt: "Effective at (anchored)", digest: "Document SHA-256" },
@@ -214,6 +220,28 @@ function render(report) {
     dd.id = id;
     summary.append(dt, dd);
   }
+
+  // The employee as the e-card proved them: present only when employee_identity passed.
+  const employee = document.getElementById("employee-identity");
+  const facts = document.getElementById("employee-identity-list");
+  facts.replaceChildren();
+  const identity = report.employee_identity;
+  if (identity) {
+    const f = t("employeeFacts");
+    const issuer = identity.card_issuer_name
+      ? `${identity.card_issuer_name} (${identity.card_issuer})` : identity.card_issuer;
+    for (const [id, label, value] of [
+      ["employee-name", f.name, identity.name],
+      ["employee-id-number", f.id, identity.id_number_masked],
+      ["card-issuer", f.issuer, issuer],
+    ]) {
+      const dt = document.createElement("dt"); dt.textContent = label;
+      const dd = document.createElement("dd"); dd.textContent = String(value); dd.id = id;
+      facts.append(dt, dd);
+    }
+  }
+  document.getElementById("employee-identity-title").textContent = t("employeeTitle");
+  employee.hidden = !identity;
 
   // What the package states but nobody signed: shown apart, marked, never beside the verdict.
   const unverified = document.getElementById("unverified");

@@ -145,9 +145,10 @@ def chromium_page(binary: str, profile: Path, *extra_flags: str) -> Iterator[Pag
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free local port; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+def serve(app: Any, port: int = 0) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on `port` (0: a free one) of the loopback interface;
+    yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

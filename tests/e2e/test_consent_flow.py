@@ -57,10 +57,11 @@ def _now() -> int:
 def test_request_qr_grant_check_withdraw_check(consent_service: ConsentService) -> None:
     service = consent_service
     data_user = service.data_users[0]
-    wallet = service.wallet()
+    wallet = service.wallet(PERSON_ID_NUMBER)
 
-    # 1. the data user asks; the answer is a signed QR payload the e-card app can scan
-    created = service.request_consent(data_user, notice=f"Applicant {PERSON_NAME}")
+    # 1. the data user asks about the person; the answer is a signed QR payload the e-card app
+    # can scan
+    created = service.request_consent(data_user, wallet, notice=f"Applicant {PERSON_NAME}")
     assert render_qr_png(created["qr"]).startswith(b"\x89PNG")
 
     # 2. the cardholder logs in by QR, reviews and grants one purpose of the two asked
@@ -135,10 +136,12 @@ PERSONAL_DATA = [
 ]
 
 
-def _assert_no_personal_data_on_chain(chain: Chain, *, positive: list[bytes]) -> None:
+def _assert_no_personal_data_on_chain(
+    chain: Chain, *, positive: list[bytes], personal: list[PersonalValue] = PERSONAL_DATA
+) -> None:
     """Scan every transaction input and log from genesis with `wallet_sdk.privacy`."""
     controls = [PersonalValue.binary(f"control-{i}", value) for i, value in enumerate(positive)]
-    report = scan_chain_for([*controls, *PERSONAL_DATA], chain)
+    report = scan_chain_for([*controls, *personal], chain)
     assert report.from_block == 0 and report.to_block == chain.block_number()
     # The scan sees what the scenario did put on chain (else it would prove nothing)...
     for control in controls:

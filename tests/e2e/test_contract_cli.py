@@ -16,14 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.cards import CardCentre
 from tests.fixtures.running_service import RunningService, environment_without_hrss
-from tests.integration.labour.harness import DOCUMENT
+from tests.integration.labour.harness import DOCUMENT, person
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("contract-cli")]
 
 BIN = Path(sys.executable).parent
 AMENDED = DOCUMENT + "补充协议: 工作地点变更为广州市天河区\n".encode()
 RENEWED = DOCUMENT.replace(b"2029-12-31", b"2032-12-31")
+EMPLOYEE = person(601)  # a person of this test's own: the service is the session's
+STRANGER = person(602)
 
 
 class Tools:
@@ -53,6 +56,21 @@ class Tools:
         assert result.returncode == expect, f"{tool} {args}:\n{result.stdout}\n{result.stderr}"
         return result.stdout + result.stderr
 
+    def activate_e_card(self) -> None:
+        """The Guangdong card centre activates the employee's e-card in the wallet, which
+        every login of ``hrss-wallet contract`` presents."""
+        with httpx.Client(base_url=self.service.base, timeout=60) as api:
+            centre = CardCentre(
+                client=api,
+                headers=self.service.headers,
+                centre=self.service.client_id("card_issuer"),
+                province=self.service.client_id("province"),
+            )
+            code = centre.activation_code(centre.new_person("王小明"))
+        self.run(
+            "hrss-wallet", "card", "activate", code, "--service", self.service.base, *self.wallet
+        )
+
     def hrss(self, *args: str) -> Any:
         connection = [
             "--service", self.service.base, "--client-id", self.employer,
@@ -64,6 +82,27 @@ class Tools:
     def wallet_contract(self, *args: str, expect: int = 0) -> str:
         service = ["--service", self.service.base, "--trust", str(self.trust)]
         return self.run("hrss-wallet", "contract", *args, *self.wallet, *service, expect=expect)
+
+    def activate_card(self, subject: dict[str, str]) -> None:
+        """The Guangdong card centre issues the wallet's e-card (``hrss-wallet card activate``)."""
+        service = self.service
+        centre = service.client_id("card_issuer")
+        allowed = httpx.put(
+            f"{service.base}/v1/credential-types/SocialSecurityCard/issuers/{centre}",
+            json={"allowed": True},
+            headers=service.headers(service.client_id("province")),
+            timeout=60,
+        )
+        assert allowed.status_code == 200, allowed.text
+        activation = httpx.post(
+            f"{service.base}/v1/cards/activations",
+            json=subject,
+            headers=service.headers(centre),
+            timeout=60,
+        )
+        assert activation.status_code == 201, activation.text
+        code = activation.json()["activation_code"]
+        self.run("hrss-wallet", "card", "activate", code, "--service", service.base, *self.wallet)
 
     def employee_signs(self, contract_id: str, document: Path) -> Any:
         reviewed = self.workdir / "reviewed.pdf"
@@ -84,14 +123,18 @@ def test_the_whole_lifecycle_through_the_two_command_line_tools(
 ) -> None:
     tools = Tools(running_service, tmp_path)
     identity = tools.run("hrss-wallet", "init", *tools.wallet, "--scrypt-n", "1024")
+    tools.activate_e_card()
     employee = _file(tmp_path, "employee.json", identity.encode())
+    tools.activate_card(EMPLOYEE)
+    named = ("--employee-name", EMPLOYEE["name"], "--employee-id", EMPLOYEE["idNumber"])
     v1 = _file(tmp_path, "contract-v1.pdf", DOCUMENT)
     v2 = _file(tmp_path, "contract-v2.pdf", AMENDED)
     v3 = _file(tmp_path, "contract-v3.pdf", RENEWED)
 
     # 1. the employer uploads, then signs; the employee reviews and signs: effective
     created = tools.hrss(
-        "create", str(v1), "--employee", str(employee), "--hr-operator", "人事经理 陈静 (HR-007)",
+        "create", str(v1), "--employee", str(employee), *named,
+        "--hr-operator", "人事经理 陈静 (HR-007)",
         "--key-term", "position=后端工程师", "--key-term", "term=2027-01-01/2029-12-31",
         "--key-term", "monthly_wage_fen=2500000",
     )  # fmt: skip
@@ -108,6 +151,14 @@ def test_the_whole_lifecycle_through_the_two_command_line_tools(
     refused = tools.wallet_contract("sign", contract_id, "--document", str(other), expect=1)
     assert "the record names another document" in refused
     assert tools.employee_signs(contract_id, v1)["state"] == "effective"
+    # A contract naming someone else cannot be signed with this wallet's e-card.
+    elsewhere = tools.hrss(
+        "create", str(v1), "--employee", str(employee), "--employee-name", STRANGER["name"],
+        "--employee-id", STRANGER["idNumber"], "--hr-operator", "HR", "--key-term", "x=1",
+        "--sign",
+    )  # fmt: skip
+    refused = tools.wallet_contract("sign", elsewhere["contract_id"], expect=1)
+    assert '"code":"employee_mismatch"' in refused.replace(" ", "")
 
     # 2. amendment, signed at once by the employer, then by the employee
     amended = tools.hrss(
@@ -158,4 +209,7 @@ def test_the_whole_lifecycle_through_the_two_command_line_tools(
     )  # fmt: skip
     result = json.loads(verified)
     assert result["verdict"] == "verified", result["checks"]
+    assert result["employee_identity"]["name"] == EMPLOYEE["name"]
+    masked = EMPLOYEE["idNumber"][:6] + "********" + EMPLOYEE["idNumber"][-4:]
+    assert result["employee_identity"]["id_number_masked"] == masked
     assert result["version_status"] == "terminated"

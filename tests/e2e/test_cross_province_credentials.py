@@ -21,7 +21,7 @@ from wallet_sdk.credentials import (
     present_sd_jwt,
     present_vc_jwt,
 )
-from wallet_sdk.jose import Curve, Jwk
+from wallet_sdk.jose import Curve, Jwk, read_unverified_header
 
 pytestmark = pytest.mark.anvil
 
@@ -258,6 +258,10 @@ def test_service_issuers_in_two_provinces_verified_in_a_third(
     shanghai_chain = Chain.from_urls([node.url])
     state = CachedTrustState.from_chain(shanghai_chain, Deployment.load(settings.deployment_path))
     verifier = CredentialVerifier(state)
+    # Signed with the issuing service's profile (SM2SM3 under --crypto-profile national);
+    # Shanghai's verifier, on the default policy, takes either profile's credentials.
+    signing = settings.crypto_profile.algorithms.signing_curve.algorithm.value
+    assert {read_unverified_header(t.split("~")[0])["alg"] for t in (diploma, skill)} == {signing}
     assert verifier.verify_credential(diploma).passed
     presentation = present_sd_jwt(
         skill, disclose=["level"], holder_key=cardholder, nonce="sh-1",

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from credential_service.cli import main as hrss
 from node_adapter import AnvilProcess, Chain, Deployment
 from tests.integration.labour.harness import DOCUMENT, open_labour_service
+from wallet_sdk.credentials import CredentialVerifier, DirectTrustView
 from wallet_sdk.evidence import Verdict, sign_as_employee, verify_evidence
 from wallet_sdk.evidence.chain import NodeEvidenceChainView
 
@@ -70,10 +71,14 @@ def test_contract_lifecycle_and_evidence_that_outlives_the_service_database(
             headers=headers,
         )
         assert prepared.status_code == 200, prepared.text
-        signature = sign_as_employee(service.pending_record(prepared.json()), wallet=wallet)
+        signature = sign_as_employee(
+            service.pending_record(prepared.json()),
+            wallet=wallet,
+            card=wallet.social_security_card().token,
+        )
         done = service.client.post(
             f"/v1/me/labour-contracts/{contract_id}/signature",
-            json={"jws": signature.jws},
+            json={"jws": signature.jws, "card_proof": signature.card_proof},
             headers=headers,
         )
         assert done.status_code == 200 and done.json()["state"] == "terminated"
@@ -131,9 +136,13 @@ def test_contract_lifecycle_and_evidence_that_outlives_the_service_database(
         NodeEvidenceChainView.from_urls([anvil.url]),
         anchor_registry=trusted.anchor_registry,
         trust_registry=trusted.trust_registry,
+        card_verifier=CredentialVerifier(DirectTrustView(chain, trusted)),
     )
     assert result.verdict is Verdict.VERIFIED
     assert result.timeline[-1].event == "terminated"
+    # three employee signatures, each with its e-card proof
+    assert result.reasons["employee_identity"].code == "employee_identity.ok"
+    assert dict(result.reasons["employee_identity"].params)["events"] == 3
 
 
 def test_cli_without_a_node_or_registries_is_a_usage_error(tmp_path: Path) -> None:

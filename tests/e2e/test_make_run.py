@@ -8,15 +8,23 @@ starts it again and checks that the same chain state, registries and organisatio
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fixtures.running_service import RunningService, environment_without_hrss, free_port
+from tests.fixtures.running_service import (
+    REPO,
+    RunningService,
+    environment_without_hrss,
+    free_port,
+)
+from wallet_sdk.jose import read_unverified_header
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("make-run")]
 
@@ -102,3 +110,34 @@ def test_make_run_on_a_zero_gas_chain_without_funded_accounts(tmp_path: Path) ->
         assert me.json()["status"] == "active"
     finally:
         service.stop()
+
+
+def test_make_run_in_the_national_profile(tmp_path: Path) -> None:
+    """`make run RUN_ARGS="--profile national"`: the service signs its access tokens SM2SM3
+    and seals the keys it makes with SM4-GCM; the state directory keeps its profile, and
+    starting it under the other one is refused before anything starts."""
+    service = RunningService(tmp_path, extra_args=("--profile", "national"))
+    try:
+        assert service.field("crypto profile") == "national"
+        result = _run_printed_command(_token_command(service))
+        assert result.returncode == 0, result.stderr
+        token = result.stdout.strip()
+        assert read_unverified_header(token)["alg"] == "SM2SM3"
+        me = httpx.get(
+            f"{service.base}/v1/organisations/me",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert me.status_code == 200, me.text
+        entries = json.loads((tmp_path / "service.keystore").read_text())["keys"]
+        token_entry = next(e for e in entries if e["kid"] == "service/token-signing")
+        assert token_entry["cipher"] == "SM4-GCM" and token_entry["alg"] == "SM2SM3"
+    finally:
+        service.stop()
+    refused = subprocess.run(
+        [sys.executable, "-m", "scripts.run", "--var", str(tmp_path), "--profile",
+         "international", "--port", str(free_port()), "--chain-port", str(free_port())],
+        cwd=REPO, env=environment_without_hrss(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "holds a deployment of the national profile" in refused.stderr

@@ -9,8 +9,6 @@ name, ID number or card number in clear."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,13 @@ from jwcrypto import jwk as jc_jwk
 from sd_jwt.verifier import SDJWTVerifier
 
 from node_adapter import Chain, Deployment
+from tests.fixtures.privacy import assert_no_person_on_chain, cardholder_values
 from tests.fixtures.running_service import (
     RunningService,
-    environment_without_hrss,
+    new_wallet,
     running_service,  # noqa: F401  (fixture)
 )
+from tests.fixtures.running_service import run_wallet as _run
 from wallet_sdk.credentials import (
     SOCIAL_SECURITY_CARD,
     CardStatusReason,
@@ -32,13 +32,11 @@ from wallet_sdk.credentials import (
     CredentialVerifier,
     DirectTrustView,
 )
-from wallet_sdk.jose import b64url_decode, b64url_encode
-from wallet_sdk.privacy import PersonalValue, scan_chain_for
+from wallet_sdk.jose import Curve, b64url_decode, b64url_encode, read_unverified_header
 from wallet_sdk.wallet import Wallet
 
 pytestmark = pytest.mark.anvil
 
-BIN = Path(sys.executable).parent
 PASSPHRASE = "correct horse battery staple"
 CARD = {
     "name": "陈秀英",
@@ -56,23 +54,7 @@ def chain(running_service: RunningService) -> Chain:  # noqa: F811
 
 
 def _wallet(workdir: Path, name: str) -> list[str]:
-    passphrase = workdir / f"{name}-passphrase"
-    passphrase.write_text(PASSPHRASE + "\n")
-    args = ["--wallet", str(workdir / name), "--passphrase-file", str(passphrase)]
-    _run("init", *args)
-    return args
-
-
-def _run(*args: str, expect: int = 0) -> str:
-    result = subprocess.run(
-        [str(BIN / "hrss-wallet"), *args],
-        env={**environment_without_hrss(), "HRSS_DEV_MODE": "true"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == expect, f"{args}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
+    return new_wallet(workdir, name, PASSPHRASE)
 
 
 def _post(service: RunningService, path: str, body: Any, client_id: str) -> httpx.Response:
@@ -138,6 +120,9 @@ def test_activation_end_to_end(
     wallet = Wallet.open(tmp_path / "phone-1", PASSPHRASE)
     (stored,) = wallet.credentials()
     assert stored.credential_id == first_id and stored.format == "vc+sd-jwt"
+    # signed in the service's profile: SM2SM3 under --crypto-profile national
+    signing = "SM2SM3" if service.field("crypto profile") == "national" else "EdDSA"
+    assert read_unverified_header(stored.token.split("~")[0])["alg"] == signing
     # 4. it verifies with our verifier, against the chain, bound to the wallet's key
     deployment = Deployment.load(service.var / "deployment.json")
     view = DirectTrustView(chain, deployment)
@@ -153,12 +138,18 @@ def test_activation_end_to_end(
     signed_part = stored.token.split("~", 1)[0]
     for value in CARD.values():
         assert value not in _payload_text(signed_part)
-    # ... and with the reference sd-jwt package, the issuer key read from the chain
+    # ... and with the reference sd-jwt package, the issuer key read from the chain (an
+    # Ed25519 key, registry code 1; the reference package knows no SM2, so in the national
+    # profile the chain shows the SM2 key, code 6, that wallet_sdk verified above)
     registered = view.key(verified.key_id)
-    assert registered is not None and registered.algorithm == 1
-    issuer_key = jc_jwk.JWK(kty="OKP", crv="Ed25519", x=b64url_encode(registered.public_key))
-    reference = SDJWTVerifier(stored.token, lambda iss, header: issuer_key)
-    assert reference.get_verified_payload()["credentialSubject"] == CARD
+    assert registered is not None
+    if signing == "SM2SM3":
+        assert registered.algorithm == Curve.SM2.registry_code
+    else:
+        assert registered.algorithm == 1
+        issuer_key = jc_jwk.JWK(kty="OKP", crv="Ed25519", x=b64url_encode(registered.public_key))
+        reference = SDJWTVerifier(stored.token, lambda iss, header: issuer_key)
+        assert reference.get_verified_payload()["credentialSubject"] == CARD
     # 5. a new phone: the second activation replaces the first card
     second_wallet = _wallet(tmp_path, "phone-2")
     output = _run(
@@ -186,16 +177,11 @@ def test_activation_end_to_end(
     for value in (CARD["name"], CARD["idNumber"], CARD["cardNumber"]):
         for form in (value.encode(), value.encode().hex().encode()):
             assert form not in database, f"{value!r} in the database"
-    controls = [PersonalValue.binary("control-card", verified.credential_id)]
-    personal = [
-        PersonalValue.person_name(CARD["name"]),
-        PersonalValue.id_number(CARD["idNumber"]),
-        PersonalValue.text("card-number", CARD["cardNumber"]),
-    ]
-    report = scan_chain_for([*controls, *personal], chain)
-    assert report.hits_for("control-card"), "the scan does not see the card's id: it is blind"
-    leaked = [hit for hit in report.hits if hit.label != "control-card"]
-    assert not leaked, "personal data on chain:\n" + "\n".join(h.describe() for h in leaked[:3])
+    assert_no_person_on_chain(
+        chain,
+        control=("control-card", verified.credential_id),
+        personal=cardholder_values(CARD),
+    )
 
 
 def _payload_text(jwt: str) -> str:

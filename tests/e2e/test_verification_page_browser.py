@@ -18,6 +18,7 @@ import pytest
 from credential_service import create_app
 from tests.e2e.browser import Page, chromium_page, find_chromium, serve
 from tests.integration.labour.harness import DOCUMENT, LabourService, open_labour_service
+from wallet_sdk.evidence import EVIDENCE_CHECKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("labour-browser")]
 
@@ -85,6 +86,17 @@ def test_clerk_verifies_genuine_tampered_terminated_and_unsigned_contracts(
         assert block.isdigit()
         failed = page.evaluate("document.querySelectorAll('#checks tr.failed').length")
         assert failed == 0
+        # the employee as their e-card proved them: name, masked ID number, card issuer
+        named = service.people[wallet.did]
+        shown = page.evaluate(
+            "['employee-name', 'employee-id-number', 'card-issuer']"
+            ".map(id => document.getElementById(id).textContent)"
+        )
+        masked = named["idNumber"][:6] + "********" + named["idNumber"][-4:]
+        assert shown[:2] == [named["name"], masked]
+        assert shown[2].startswith("广东省社会保障卡服务中心 (0x")
+        assert named["idNumber"] not in page.evaluate("document.body.innerText")
+        _screenshot(page, tmp_path / "employee-identity.png")
 
         # 2. the same report in English
         page.evaluate("document.getElementById('lang-toggle').click()")
@@ -137,6 +149,8 @@ def test_clerk_verifies_genuine_tampered_terminated_and_unsigned_contracts(
         assert page.evaluate("document.querySelector('#checks tr.failed').dataset.check") == (
             "both_parties_signed"
         )
+        # nobody has proved who the employee is yet: no identity is shown
+        assert page.evaluate("document.getElementById('employee-identity').hidden") is True
 
 
 FORGED_NAME = "伪造人力资源有限公司"
@@ -208,7 +222,7 @@ def test_page_in_chinese_translates_every_reason_and_marks_unsigned_text(
             page.wait_for("document.body.dataset.state === 'done'")
 
         def assert_chinese(reasons: list[str]) -> None:
-            assert len(reasons) == 11
+            assert len(reasons) == len(EVIDENCE_CHECKS)
             for reason in reasons:
                 latin = _IDENTIFIERS.sub("", reason.replace(contract_text, ""))
                 assert not re.search(r"[A-Za-z]{2,}", latin), reason
@@ -226,7 +240,7 @@ def test_page_in_chinese_translates_every_reason_and_marks_unsigned_text(
         # the same report in English: every reason in English, none left in Chinese
         page.evaluate("document.getElementById('lang-toggle').click()")
         english = _reasons(page)
-        assert len(english) == 11
+        assert len(english) == len(EVIDENCE_CHECKS)
         assert not any(re.search(r"[\u4e00-\u9fff]", reason) for reason in english), english
         assert "version 1 signed by employer and employee" in english[-1]
         _screenshot(page, tmp_path / "genuine-en.png")

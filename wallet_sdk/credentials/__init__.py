@@ -35,6 +35,7 @@ from wallet_sdk.credentials.holder import (
     disclosed_claim_names,
     present_sd_jwt,
     present_vc_jwt,
+    select_sd_jwt,
 )
 from wallet_sdk.credentials.issuer import (
     IssuanceError,
@@ -79,6 +80,7 @@ from wallet_sdk.credentials.trust_state import (
     TrustView,
 )
 from wallet_sdk.credentials.types import (
+    CREDENTIAL_FORMATS,
     DIPLOMA,
     PROFESSIONAL_TITLE,
     SKILL_CERTIFICATE,
@@ -87,6 +89,9 @@ from wallet_sdk.credentials.types import (
     CredentialTypeRegistry,
     credential_type_id,
     default_registry,
+    fetch_type_schema,
+    schema_digest,
+    schema_url,
 )
 from wallet_sdk.credentials.verifier import (
     CHECKS,
@@ -100,6 +105,7 @@ from wallet_sdk.credentials.verifier import (
 
 __all__ = [
     "CHECKS",
+    "CREDENTIAL_FORMATS",
     "DIPLOMA",
     "ENVELOPED_VC_PREFIX",
     "ENVELOPED_VC_TYPE",
@@ -162,6 +168,7 @@ __all__ = [
     "disclosed_claim_names",
     "entity_id_from_uri",
     "envelope",
+    "fetch_type_schema",
     "file_head_key",
     "issue_sd_jwt",
     "issue_vc_jwt",
@@ -169,6 +176,9 @@ __all__ = [
     "present_sd_jwt",
     "present_vc_jwt",
     "require_v2_context",
+    "schema_digest",
+    "schema_url",
+    "select_sd_jwt",
     "training_file_id",
     "training_period",
     "unenvelope",

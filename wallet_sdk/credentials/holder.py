@@ -35,6 +35,7 @@ __all__ = [
     "disclosed_claim_names",
     "present_sd_jwt",
     "present_vc_jwt",
+    "select_sd_jwt",
 ]
 
 
@@ -76,6 +77,21 @@ def disclosable_paths(token: str) -> list[str]:
     return [format_path(path[1:]) for path in _locate(token)[1].values() if path[0] == _SUBJECT]
 
 
+def select_sd_jwt(token: str, *, disclose: Collection[str]) -> str:
+    """The SD-JWT issuance `token` with only the disclosures of the `disclose` claims
+    (``<jwt>~<chosen disclosures>~``, no key binding JWT): what `present_sd_jwt` binds with
+    a KB-JWT, and what a ``vp+jwt`` envelopes (`present_vc_jwt`, the presentation then being
+    the holder's proof). Paths as in `present_sd_jwt`. Raises `PresentationError` when a
+    chosen claim has no disclosure."""
+    jwt, located = _locate(token)
+    try:
+        chosen = [(_SUBJECT, *parse_path(path)) for path in disclose]
+        picked = select_disclosures(located, chosen) if chosen else []
+    except FormatError as err:
+        raise PresentationError(str(err).replace("/" + _SUBJECT, "")) from err
+    return "~".join([jwt, *picked]) + "~"
+
+
 def present_sd_jwt(
     token: str,
     *,
@@ -94,15 +110,9 @@ def present_sd_jwt(
     of everything before it. Raises `PresentationError` when a chosen claim has no
     disclosure, or the holder key cannot sign.
     """
-    jwt, located = _locate(token)
-    try:
-        chosen = [(_SUBJECT, *parse_path(path)) for path in disclose]
-        picked = select_disclosures(located, chosen) if chosen else []
-    except FormatError as err:
-        raise PresentationError(str(err).replace("/" + _SUBJECT, "")) from err
+    presented = select_sd_jwt(token, disclose=disclose)
     if not nonce or not audience:
         raise PresentationError("nonce and audience are required")
-    presented = "~".join([jwt, *picked]) + "~"
     payload = {"aud": audience, "iat": issued_at, "nonce": nonce, "sd_hash": sha256_b64(presented)}
     try:
         kb_jwt = sign_compact(

@@ -39,7 +39,7 @@ from wallet_sdk.credentials._sd_jwt import (
 )
 from wallet_sdk.credentials.types import CredentialType
 from wallet_sdk.errors import FormatError, SignatureError, WalletError
-from wallet_sdk.jose import Jwk, JwsAlgorithm, b64url_encode, sign_compact
+from wallet_sdk.jose import SIGNING_ALGORITHMS, Jwk, JwsAlgorithm, b64url_encode, sign_compact
 
 __all__ = [
     "ISSUABLE_ALGORITHMS",
@@ -51,7 +51,8 @@ __all__ = [
     "make_disclosure",
 ]
 
-ISSUABLE_ALGORITHMS = frozenset({JwsAlgorithm.EDDSA, JwsAlgorithm.ES256})
+ISSUABLE_ALGORITHMS: frozenset[JwsAlgorithm] = SIGNING_ALGORITHMS
+"""EdDSA, ES256, ES384, ES512 and SM2SM3: never ES256K (the wallets' chain accounts)."""
 
 
 class IssuanceError(WalletError):
@@ -155,7 +156,8 @@ def _signing_key(key: Jwk) -> tuple[Jwk, bytes]:
     if not key.has_private:
         raise IssuanceError("the issuer key has no private part")
     if key.algorithm not in ISSUABLE_ALGORITHMS:
-        raise IssuanceError(f"{key.algorithm} is not an issuance algorithm (EdDSA, ES256)")
+        allowed = ", ".join(sorted(ISSUABLE_ALGORITHMS))
+        raise IssuanceError(f"{key.algorithm} is not an issuance algorithm ({allowed})")
     thumbprint = key.thumbprint()
     signing = key.with_kid(b64url_encode(thumbprint))
     if len(_SIGNING_KEYS) > 1024:
@@ -185,7 +187,7 @@ def issue_vc_jwt(
     holder_key: Jwk | None = None,
     extra_claims: Mapping[str, Any] | None = None,
 ) -> IssuedCredential:
-    """Sign a credential as a compact ``vc+jwt`` with `key` (EdDSA or ES256).
+    """Sign a credential as a compact ``vc+jwt`` with `key` (`ISSUABLE_ALGORITHMS`).
 
     `credential_id` defaults to 32 random bytes. Raises `IssuanceError`.
     """

@@ -911,5 +911,5 @@ def verify_training_file(
     )
     if strict and failed is not None:
         failure = next(c for c in checks if c.status is CheckStatus.FAILED)
-        raise CredentialVerificationError(failure.name, failure.detail, report)  # type: ignore[arg-type]
+        raise CredentialVerificationError(failure.name, failure.detail, report)  # type: ignore[arg-type]  # the training file's report stands in for the credential report
     return report

@@ -59,8 +59,6 @@ from functools import lru_cache
 from json.scanner import make_scanner
 from typing import Any, cast
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
 from wallet_sdk._key_purpose import KeyPurpose, purpose_name
 from wallet_sdk.credentials._model import (
     CONTENT_TYPES,
@@ -89,6 +87,7 @@ from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry,
 from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
 from wallet_sdk.jose import (
     DEFAULT_MAX_TOKEN_BYTES,
+    SIGNING_ALGORITHMS,
     Curve,
     Jwk,
     JwsAlgorithm,
@@ -123,11 +122,6 @@ CHECKS = (
 _STATUS_NAMES = {0: "not registered", 1: "active", 2: "suspended", 3: "revoked"}
 _UNTRUSTED_HEADERS = ("jwk", "jku", "x5c", "x5u", "x5t", "x5t#S256")
 _UNTRUSTED_HEADER_SET = frozenset(_UNTRUSTED_HEADERS)
-_KEY_ALGORITHMS: dict[int, tuple[Curve, JwsAlgorithm]] = {
-    1: (Curve.ED25519, JwsAlgorithm.EDDSA),
-    2: (Curve.P256, JwsAlgorithm.ES256),
-    3: (Curve.SECP256K1, JwsAlgorithm.ES256K),
-}
 
 
 # Reports give times as RFC 3339 (UTC); a busy verifier reports the same few seconds over and
@@ -151,7 +145,7 @@ class VerificationPolicy:
     """What a verifier accepts. Raises `FormatError` when built with an empty or unknown
     algorithm allowlist (an empty allowlist never means "allow all")."""
 
-    algorithms: frozenset[JwsAlgorithm] = frozenset({JwsAlgorithm.EDDSA, JwsAlgorithm.ES256})
+    algorithms: frozenset[JwsAlgorithm] = SIGNING_ALGORITHMS
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
     clock_skew: int = 60
     max_presentation_age: int = 300
@@ -344,7 +338,7 @@ _NO_CHAIN = "not checked: no chain (static trust list)"
 _sodium_verify: Callable[[bytes, bytes], bool] | None
 try:  # libsodium verifies Ed25519 about twice as fast as OpenSSL; optional
     import nacl.bindings  # type: ignore[import-not-found,unused-ignore]  # runs sodium_init()
-    from nacl.exceptions import (  # type: ignore[import-not-found,unused-ignore]
+    from nacl.exceptions import (  # type: ignore[import-not-found,unused-ignore]  # PyNaCl ships no type information
         BadSignatureError as _SodiumBadSignature,
     )
 
@@ -361,10 +355,10 @@ try:  # libsodium verifies Ed25519 about twice as fast as OpenSSL; optional
         # PyNaCl's `crypto_sign_open` allocates and copies out the whole message on every
         # call; libsodium's own function accepts NULL for the message it would return (the
         # check is the same `crypto_sign_verify_detached`), so it is called directly.
-        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]
+        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]  # PyNaCl ships no type information
             ffi as _sodium_ffi,
         )
-        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]
+        from nacl._sodium import (  # type: ignore[import-not-found,unused-ignore]  # PyNaCl ships no type information
             lib as _sodium_lib,
         )
 
@@ -667,15 +661,12 @@ def _int_claim(claims: Mapping[str, Any], name: str, *, required: bool = False) 
 
 def _jwk_from_chain(algorithm: int, public_key: bytes) -> Jwk:
     try:
-        curve, _ = _KEY_ALGORITHMS[algorithm]
-    except KeyError as err:
+        curve = Curve.from_registry_code(algorithm)
+    except FormatError as err:
         raise _Failed(f"key algorithm {algorithm} is not supported") from err
     try:
-        if curve is Curve.ED25519:
-            return Jwk(curve, ed25519.Ed25519PublicKey.from_public_bytes(public_key))
-        ec_curve = ec.SECP256R1() if curve is Curve.P256 else ec.SECP256K1()
-        return Jwk(curve, ec.EllipticCurvePublicKey.from_encoded_point(ec_curve, public_key))
-    except ValueError as err:
+        return Jwk.from_public_bytes(curve, public_key)
+    except FormatError as err:
         raise _Failed("the registered public key is malformed") from err
 
 

@@ -7,6 +7,7 @@ side goes through `EvidenceChainView`; `wallet_sdk.evidence.chain.NodeEvidenceCh
 implements it over `node_adapter` and is not imported here.
 """
 
+from wallet_sdk.evidence._employee import VerifiedEmployee, mask_id_number, verify_employee_proof
 from wallet_sdk.evidence._package import (
     EVIDENCE_VERSION,
     AccreditationLink,
@@ -18,7 +19,10 @@ from wallet_sdk.evidence._package import (
 )
 from wallet_sdk.evidence._reasons import REASON_TEXTS, Reason
 from wallet_sdk.evidence._records import (
+    CARD_PROOF_PURPOSE,
+    CONTRACT_CARD_AUDIENCE,
     DIGEST_SIGNATURE_TYP,
+    EMPLOYEE_IDENTITY_CLAIMS,
     EVENT_RECORD_TYPE,
     EventKind,
     EventRecord,
@@ -28,6 +32,7 @@ from wallet_sdk.evidence._records import (
     Role,
     canonical_json,
     contract_line,
+    employee_card_nonce,
     employer_entity_id,
     event_digest,
     key_terms_commitment,
@@ -50,7 +55,10 @@ from wallet_sdk.evidence._verify import (
 )
 
 __all__ = [
+    "CARD_PROOF_PURPOSE",
+    "CONTRACT_CARD_AUDIENCE",
     "DIGEST_SIGNATURE_TYP",
+    "EMPLOYEE_IDENTITY_CLAIMS",
     "EVENT_RECORD_TYPE",
     "EVIDENCE_CHECKS",
     "EVIDENCE_VERSION",
@@ -76,14 +84,18 @@ __all__ = [
     "Role",
     "TimelineEntry",
     "Verdict",
+    "VerifiedEmployee",
     "canonical_json",
     "contract_line",
+    "employee_card_nonce",
     "employer_entity_id",
     "event_digest",
     "key_terms_commitment",
+    "mask_id_number",
     "pending_record",
     "sign_as_employee",
     "sign_as_employer",
+    "verify_employee_proof",
     "verify_event_signature",
     "verify_evidence",
 ]

@@ -90,7 +90,7 @@ class EvidenceEvent:
 
     @property
     def event_digest(self) -> bytes:
-        return event_digest(self.record_digest, self.signature.jws)
+        return event_digest(self.record_digest, self.signature.jws, self.signature.card_proof)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +157,10 @@ class EvidencePackage:
     key_terms: tuple[KeyTermsDisclosure, ...] = ()
     status: str = "unknown"
     report: Mapping[str, Any] | None = None
+    employee_identity_salt: str | None = None
+    """The salt of the offers' ``employee_identity`` commitment: with it the court checks
+    that the name and ID number the employee's e-card disclosed are the ones the employer
+    named (the package reveals the named employee to whoever holds it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The package as JSON members."""
@@ -176,7 +180,14 @@ class EvidencePackage:
                     "credit_code": self.employer.credit_code,
                     "name": self.employer.name,
                 },
-                "employee": {"did": self.employee},
+                "employee": {
+                    "did": self.employee,
+                    **(
+                        {}
+                        if self.employee_identity_salt is None
+                        else {"identity_salt": self.employee_identity_salt}
+                    ),
+                },
             },
             "documents": [document.to_dict() for document in self.documents],
             "events": [event.to_dict() for event in self.events],
@@ -254,6 +265,7 @@ class EvidencePackage:
                 name=_require_text("employer name", employer["name"], limit=200),
             ),
             employee=contract["employee"]["did"],
+            employee_identity_salt=contract["employee"].get("identity_salt"),
             documents=tuple(
                 ContractDocument(
                     version=d["version"],

@@ -87,8 +87,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{events} 个事件按摘要首尾相连，均由相应当事人签署",
     ),
     "key.bad_algorithm": (
-        "key {key} has algorithm code {alg}, not EdDSA or ES256",
-        "密钥 {key} 的算法代码为 {alg}，不是 EdDSA 或 ES256",
+        "key {key} has algorithm code {alg}, not a document-signing algorithm",
+        "密钥 {key} 的算法代码为 {alg}，不是文档签名算法",
     ),
     "key.invalid": ("key {key} on chain is not a valid public key", "链上密钥 {key} 不是有效公钥"),
     "key.thumbprint": (
@@ -201,6 +201,57 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "accreditation.ok": (
         "employer → province → ministry, all active at {count} employer signing time(s)",
         "用人单位 → 省级人社厅 → 人社部，在用人单位 {count} 次签署时均处于有效状态",
+    ),
+    "employee_identity.ok": (
+        "the employee's e-card (card issuer {issuer}) proves the named employee signed, "
+        "active at the chain's time of {events} signature(s)",
+        "劳动者的电子社保卡（发卡机构 {issuer}）证明签署人即合同所载劳动者，"
+        "在链上记录的 {events} 次签署时均有效",
+    ),
+    "employee_identity.none_signed": (
+        "the employee has signed nothing yet: no e-card proof to check",
+        "劳动者尚未签署：无电子社保卡证明可核验",
+    ),
+    "employee_identity.changed": (
+        "the offers name different employees",
+        "各版要约所载劳动者身份不一致",
+    ),
+    "employee_identity.not_named": (
+        "the contract names no employee by name and ID number",
+        "合同未以姓名和身份证号载明劳动者",
+    ),
+    "employee_identity.no_salt": (
+        "the package does not carry the salt of the employee's identity commitment",
+        "证据包未附劳动者身份承诺值的盐值，无法核对",
+    ),
+    "employee_identity.no_verifier": (
+        "no credential verifier was given to check the employee's e-card",
+        "未提供电子社保卡的核验方，无法核验劳动者身份",
+    ),
+    "employee_identity.no_proof": (
+        "{label}: the employee's signature carries no e-card proof",
+        "{label}：劳动者签名未附电子社保卡证明",
+    ),
+    "employee_identity.card_status": (
+        "{label}: the e-card was not active when the chain witnessed the signature ({message})",
+        "{label}：链上记录签署时该电子社保卡已不处于有效状态（挂失、注销或被替换）",
+    ),
+    "employee_identity.card": (
+        "{label}: the e-card proof does not verify ({check}: {message})",
+        "{label}：电子社保卡证明核验未通过（{check}）",
+    ),
+    "employee_identity.other_key": (
+        "{label}: the e-card is bound to another key than the one that signed",
+        "{label}：电子社保卡绑定的密钥不是签署所用的密钥",
+    ),
+    "employee_identity.mismatch": (
+        "{label}: the e-card's holder is not the employee the contract names",
+        "{label}：电子社保卡持卡人不是合同所载的劳动者",
+    ),
+    "employee_identity.issuer_inactive": (
+        "{label}: the e-card's issuer was not accredited when the chain witnessed the "
+        "signature ({message})",
+        "{label}：链上记录签署时该电子社保卡的发卡机构不处于有效状态",
     ),
     "key_terms.none": (
         "no key terms disclosed: their commitments were not opened",

@@ -7,14 +7,20 @@ digest:
 
 ``employer_signed``  the employer, with a key registered to it in `TrustRegistry` (the record
                      names the document, the key-terms commitment, the HR operator acting for
-                     the employer and the employee's ``did:jwk``);
-``employee_signed``  the employee, in the wallet, with the ``did:jwk`` the offer names;
+                     the employer, the employee's ``did:jwk`` and ``employee_identity``, the
+                     salted commitment to the employee's name and ID number);
+``employee_signed``  the employee, in the wallet, with the ``did:jwk`` the offer names; the
+                     signature carries an e-card proof (``card_proof``) bound to the record;
 ``terminated``       the party ending the contract (either of the two).
 
 A signature is a compact JWS (``typ`` ``hrss-digest-sig+jwt``, the wallet's digest-signature
-format) whose claims are ``{"iss", "digest_alg", "digest", "purpose", "iat"}``. The *event
-digest* binds the record digest and the signature together; it is what is anchored, so the
-anchor's block time bounds when the signature existed.
+format) whose claims are ``{"iss", "digest_alg", "digest", "purpose", "iat"}``. An
+employee's acceptance also carries ``card_proof``: an SD-JWT presentation of the employee's
+e-card disclosing ``name`` and ``idNumber``, key-bound (`CONTRACT_CARD_AUDIENCE`, nonce
+``card_nonce("contract-signature", record digest)``) with the key that signs the record.
+The *event digest* binds the record digest, the signature and the card proof together; it
+is what is anchored, so the anchor's block time bounds when the signature and the proof
+existed.
 """
 
 from __future__ import annotations
@@ -31,11 +37,15 @@ from typing import Any, Protocol
 
 from eth_utils.crypto import keccak
 
+from wallet_sdk.credentials.card_proof import card_nonce, present_card
 from wallet_sdk.errors import FormatError, SignatureError
 from wallet_sdk.jose import Jwk, b64url_encode, sign_compact
 
 __all__ = [
+    "CARD_PROOF_PURPOSE",
+    "CONTRACT_CARD_AUDIENCE",
     "DIGEST_SIGNATURE_TYP",
+    "EMPLOYEE_IDENTITY_CLAIMS",
     "EVENT_RECORD_TYPE",
     "EventKind",
     "EventRecord",
@@ -56,12 +66,19 @@ EVENT_RECORD_TYPE = "hrss-labour-event/1"
 EVENT_SEAL_TYPE = "hrss-labour-event-seal/1"
 DIGEST_SIGNATURE_TYP = "hrss-digest-sig+jwt"  # the wallet's format (`wallet_sdk.wallet`)
 PURPOSE_PREFIX = "labour-contract:"
+CARD_PROOF_PURPOSE = "contract-signature"
+"""The `card_nonce` purpose of the e-card proof an employee's acceptance carries."""
+CONTRACT_CARD_AUDIENCE = "urn:hrss:labour-contract"
+"""The audience of that proof's key binding (the nonce binds it to the record)."""
+EMPLOYEE_IDENTITY_CLAIMS = ("name", "idNumber")
+"""The e-card claims the employer names the employee by, committed in every offer."""
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _REASON_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _UINT64_MAX = 2**64 - 1
 _MAX_TEXT = 2000
+_MAX_CARD_PROOF = 16384
 
 
 class EventKind(enum.StrEnum):
@@ -194,7 +211,14 @@ _COMMON = (
     "at",
 )
 _SPECIFIC: dict[EventKind, tuple[str, ...]] = {
-    EventKind.EMPLOYER_SIGNED: ("employer", "hr_operator", "employee", "relation", "supersedes"),
+    EventKind.EMPLOYER_SIGNED: (
+        "employer",
+        "hr_operator",
+        "employee",
+        "employee_identity",
+        "relation",
+        "supersedes",
+    ),
     EventKind.EMPLOYEE_SIGNED: ("employee", "offer"),
     EventKind.TERMINATED: ("terminated_by", "reason_code", "reason", "effective_date"),
 }
@@ -222,6 +246,7 @@ class EventRecord:
     employer: str | None = None
     hr_operator: str | None = None
     employee: str | None = None
+    employee_identity: str | None = None
     relation: Relation | None = None
     supersedes: str | None = None
     offer: str | None = None
@@ -248,10 +273,7 @@ class EventRecord:
         _require_hex32("document_digest", self.document_digest)
         _require_hex32("key_terms_commitment", self.key_terms_commitment)
         allowed = set(_SPECIFIC[self.event])
-        for name in ("employer", "hr_operator", "employee", "relation", "supersedes", "offer"):
-            if name not in allowed and getattr(self, name) is not None:
-                raise FormatError(f"{name} does not belong to a {self.event} record")
-        for name in ("terminated_by", "reason_code", "reason", "effective_date"):
+        for name in dict.fromkeys(n for names in _SPECIFIC.values() for n in names):
             if name not in allowed and getattr(self, name) is not None:
                 raise FormatError(f"{name} does not belong to a {self.event} record")
         if self.event is EventKind.EMPLOYER_SIGNED:
@@ -266,8 +288,9 @@ class EventRecord:
         _require_hex32("employer", self.employer)
         _require_text("hr_operator", self.hr_operator, limit=200)
         _require_did(self.employee)
+        _require_hex32("employee_identity", self.employee_identity)
         try:
-            relation = Relation(self.relation)  # type: ignore[arg-type]
+            relation = Relation(self.relation)  # type: ignore[arg-type]  # a str from JSON, turned into the enum (ValueError caught)
         except ValueError as err:
             raise FormatError(f"unknown relation {self.relation!r}") from err
         object.__setattr__(self, "relation", relation)
@@ -280,7 +303,7 @@ class EventRecord:
 
     def _check_termination(self) -> None:
         try:
-            object.__setattr__(self, "terminated_by", Role(self.terminated_by))  # type: ignore[arg-type]
+            object.__setattr__(self, "terminated_by", Role(self.terminated_by))  # type: ignore[arg-type]  # a str from JSON, turned into the enum (ValueError caught)
         except ValueError as err:
             raise FormatError("terminated_by must be employer or employee") from err
         if not isinstance(self.reason_code, str) or not _REASON_CODE.fullmatch(self.reason_code):
@@ -384,7 +407,8 @@ class EventSignature:
     """A party's signature of an event record.
 
     ``signer`` is the employer's entity id (0x hex) or the employee's ``did:jwk``; ``key_id``
-    the employer's registered key id (RFC 7638 thumbprint, 0x hex) or ``<did>#0``.
+    the employer's registered key id (RFC 7638 thumbprint, 0x hex) or ``<did>#0``;
+    ``card_proof`` the employee's e-card proof (an SD-JWT presentation), employee only.
     Raises `FormatError` when a member is malformed.
     """
 
@@ -392,6 +416,7 @@ class EventSignature:
     signer: str
     key_id: str
     jws: str
+    card_proof: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -401,32 +426,47 @@ class EventSignature:
         if self.role is Role.EMPLOYER:
             _require_hex32("signer", self.signer)
             _require_hex32("key_id", self.key_id)
+            if self.card_proof is not None:
+                raise FormatError("an employer signature carries no card proof")
         else:
             _require_did(self.signer)
             if self.key_id != self.signer + "#0":
                 raise FormatError("an employee key id is '<did>#0'")
         if not isinstance(self.jws, str) or self.jws.count(".") != 2 or len(self.jws) > 16384:
             raise FormatError("jws must be a compact JWS")
+        if self.card_proof is not None and (
+            not isinstance(self.card_proof, str)
+            or "~" not in self.card_proof
+            or len(self.card_proof) > _MAX_CARD_PROOF
+        ):
+            raise FormatError("card_proof must be an SD-JWT presentation")
 
     def to_dict(self) -> dict[str, str]:
-        return {
+        result = {
             "role": self.role.value,
             "signer": self.signer,
             "key_id": self.key_id,
             "jws": self.jws,
         }
+        if self.card_proof is not None:
+            result["card_proof"] = self.card_proof
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EventSignature:
-        if not isinstance(data, Mapping) or set(data) != {"role", "signer", "key_id", "jws"}:
-            raise FormatError("a signature has exactly role, signer, key_id and jws")
+        required = {"role", "signer", "key_id", "jws"}
+        if not isinstance(data, Mapping) or not required <= set(data) <= {*required, "card_proof"}:
+            raise FormatError("a signature has exactly role, signer, key_id, jws and card_proof")
         return cls(**dict(data))
 
 
-def event_digest(record_digest: bytes, jws: str) -> bytes:
+def event_digest(record_digest: bytes, jws: str, card_proof: str | None = None) -> bytes:
     """The digest anchored for an event: SHA-256 over the canonical seal
-    ``{"type": "hrss-labour-event-seal/1", "record_digest": "0x..", "signature": jws}``."""
+    ``{"type": "hrss-labour-event-seal/1", "record_digest": "0x..", "signature": jws}``, with
+    ``"card_proof"`` when the signature carries one."""
     seal = {"type": EVENT_SEAL_TYPE, "record_digest": _hex(record_digest), "signature": jws}
+    if card_proof is not None:
+        seal["card_proof"] = card_proof
     return hashlib.sha256(canonical_json(seal)).digest()
 
 
@@ -468,17 +508,45 @@ class DigestSigner(Protocol):
     @property
     def did(self) -> str: ...
 
+    @property
+    def credential_key(self) -> Jwk: ...
+
     def sign_digest(self, digest: bytes, *, now: int, purpose: str = ...) -> Any: ...
 
 
-def sign_as_employee(record: EventRecord, *, wallet: DigestSigner) -> EventSignature:
+def employee_card_nonce(record: EventRecord) -> str:
+    """The key-binding nonce of the e-card proof that goes with a signature of `record`."""
+    return card_nonce(CARD_PROOF_PURPOSE, record.digest())
+
+
+def sign_as_employee(
+    record: EventRecord, *, wallet: DigestSigner, card: str | None = None
+) -> EventSignature:
     """The employee's signature of `record`, made by the wallet's ``did:jwk`` key over the
-    record digest (``Wallet.sign_digest``). Raises `SignatureError` when the record is not the
-    employee's to sign or names another ``did``."""
+    record digest (``Wallet.sign_digest``). An acceptance (``employee_signed``) carries the
+    proof of the e-card `card` (the wallet's SD-JWT e-card, bound to the same key) disclosing
+    the name and ID number, bound to this record; a termination carries it when `card` is
+    given. Raises `SignatureError` when the record is not the employee's to sign, names
+    another ``did``, or an acceptance has no card; `PresentationError` when the card cannot
+    be presented with the wallet's key."""
     if record.signer_role is not Role.EMPLOYEE:
         raise SignatureError(f"the employee does not sign a {record.event} record of the employer")
     if record.event is EventKind.EMPLOYEE_SIGNED and record.employee != wallet.did:
         raise SignatureError("the record names another employee")
+    if record.event is EventKind.EMPLOYEE_SIGNED and card is None:
+        raise SignatureError("an acceptance is signed with the e-card: the wallet holds none")
     signed = wallet.sign_digest(record.digest(), now=record.at, purpose=record.purpose)
     jws = str(signed.jws)
-    return EventSignature(role=Role.EMPLOYEE, signer=wallet.did, key_id=wallet.did + "#0", jws=jws)
+    proof = None
+    if card is not None:
+        proof = present_card(
+            card,
+            holder_key=wallet.credential_key,
+            disclose=EMPLOYEE_IDENTITY_CLAIMS,
+            nonce=employee_card_nonce(record),
+            audience=CONTRACT_CARD_AUDIENCE,
+            issued_at=record.at,
+        )
+    return EventSignature(
+        role=Role.EMPLOYEE, signer=wallet.did, key_id=wallet.did + "#0", jws=jws, card_proof=proof
+    )

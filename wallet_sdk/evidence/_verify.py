@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from wallet_sdk._key_purpose import KeyPurpose, purpose_name
+from wallet_sdk.credentials.verifier import CredentialVerifier
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.evidence._employee import (
+    ISSUER_CHECK,
+    MISMATCH_CHECK,
+    PROOF_CHECK,
+    SIGNING_KEY_CHECK,
+    VerifiedEmployee,
+    verify_employee_proof,
+)
 from wallet_sdk.evidence._package import EvidencePackage
 from wallet_sdk.evidence._reasons import Reason
 from wallet_sdk.evidence._records import (
@@ -22,7 +31,14 @@ from wallet_sdk.evidence._records import (
     employer_entity_id,
     signature_claims,
 )
-from wallet_sdk.jose import Curve, Jwk, b64url_decode, b64url_encode, verify_compact
+from wallet_sdk.jose import (
+    SIGNING_ALGORITHMS,
+    Curve,
+    Jwk,
+    b64url_decode,
+    b64url_encode,
+    verify_compact,
+)
 from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import ChainView, CheckResult, CheckStatus, verify_receipt
 
@@ -49,6 +65,7 @@ EVIDENCE_CHECKS: tuple[str, ...] = (
     "anchoring",
     "key_validity",
     "accreditation",
+    "employee_identity",
     "key_terms",
     "lifecycle",
     "both_parties_signed",
@@ -68,6 +85,13 @@ _KIND_NAMES = {
 }
 _STATUS_NAMES = {0: "none", 1: "active", 2: "suspended", 3: "revoked"}
 _ZERO32 = bytes(32)
+_EMPLOYEE_FAILURES = {
+    PROOF_CHECK: "employee_identity.no_proof",
+    SIGNING_KEY_CHECK: "employee_identity.other_key",
+    MISMATCH_CHECK: "employee_identity.mismatch",
+    "status": "employee_identity.card_status",
+    ISSUER_CHECK: "employee_identity.issuer_inactive",
+}
 
 
 # ------------------------------------------------------------------------------ chain view
@@ -208,6 +232,9 @@ class EvidenceReport:
     timeline: tuple[TimelineEntry, ...] = ()
     accreditation: tuple[Mapping[str, Any], ...] = field(default=())
     reasons: Mapping[str, Reason] = field(default_factory=dict)
+    employee_identity: VerifiedEmployee | None = None
+    """The employee as the e-card proof of their signature showed them; set only when the
+    ``employee_identity`` check passed."""
 
     @property
     def passed(self) -> bool:
@@ -248,6 +275,9 @@ class EvidenceReport:
             # not signed, not verified: shown marked as such, or not at all
             "unverified": {"employer_name": self.stated_employer_name},
             "employee": self.employee,
+            "employee_identity": None
+            if self.employee_identity is None
+            else self.employee_identity.to_dict(),
             "document_checked": self.document_checked,
             "document_digest": self.document_digest,
             "subject_version": self.subject_version,
@@ -368,20 +398,14 @@ def _unhex(value: str) -> bytes:
 
 
 def _key_from_chain(record: RegisteredKeyRecord, key_id: bytes) -> Jwk:
-    raw = bytes(record.public_key)
-    if record.alg == 1 and len(raw) == 32:
-        jwk: dict[str, str] = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
-    elif record.alg == 2 and len(raw) == 65 and raw[0] == 4:
-        jwk = {
-            "kty": "EC",
-            "crv": "P-256",
-            "x": b64url_encode(raw[1:33]),
-            "y": b64url_encode(raw[33:]),
-        }
-    else:
+    try:
+        curve = Curve.from_registry_code(record.alg)
+    except FormatError as err:
+        raise _Failed("key.bad_algorithm", key=_hex(key_id), alg=record.alg) from err
+    if curve.algorithm not in SIGNING_ALGORITHMS:
         raise _Failed("key.bad_algorithm", key=_hex(key_id), alg=record.alg)
     try:
-        key = Jwk.from_jwk(jwk)
+        key = Jwk.from_public_bytes(curve, record.public_key)
     except FormatError as err:
         raise _Failed("key.invalid", key=_hex(key_id)) from err
     if not hmac.compare_digest(key.thumbprint(), key_id):
@@ -503,6 +527,7 @@ def verify_evidence(
     trust_registry: str,
     strict: bool = True,
     max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
+    card_verifier: CredentialVerifier | None = None,
 ) -> EvidenceReport:
     """Verify an evidence package, and optionally the contract document, against the chain.
 
@@ -529,6 +554,14 @@ def verify_evidence(
        at the anchoring block time (not before its window, not expired, not revoked).
     8. ``accreditation``: the employer is an Employer accredited under a Province under the
        Ministry, active with its whole path at every anchoring time of its signatures.
+    8a. ``employee_identity``: every offer names the same employee identity (a salted
+       commitment to name and ID number), the package carries its salt, and every
+       acceptance (and any employee signature with one) carries an e-card proof that
+       `card_verifier` (over the trusted registries) verifies with the card's status and the
+       key binding judged at the signature's anchoring time: issued by an accredited card
+       issuer active then, bound to the record and to the key that signed it, disclosing the
+       named name and ID number. Skipped while the employee has signed nothing; failed
+       without a `card_verifier`.
     9. ``key_terms``: disclosed key terms match their version's commitment. Skipped when no
        terms are disclosed.
     10. ``lifecycle``: the events follow the contract's lifecycle (offer, acceptance,
@@ -548,6 +581,7 @@ def verify_evidence(
     anchors: dict[int, _Anchor] = {}
     lifecycle = _Lifecycle()
     accreditation: list[dict[str, Any]] = []
+    verified_employee: list[VerifiedEmployee] = []
     document_digest = None if document is None else hashlib.sha256(document).digest()
 
     def check_format() -> Reason:
@@ -737,6 +771,56 @@ def verify_evidence(
             )
         return Reason.of("accreditation.ok", count=len(times))
 
+    def check_employee_identity() -> Reason:
+        p = pkg()
+        named = {
+            e.record.employee_identity
+            for e in p.events
+            if e.record.event is EventKind.EMPLOYER_SIGNED
+        }
+        if len(named) > 1:
+            raise _Failed("employee_identity.changed")
+        signed = [
+            i
+            for i, e in enumerate(p.events)
+            if e.signature.role is Role.EMPLOYEE
+            and (e.record.event is EventKind.EMPLOYEE_SIGNED or e.signature.card_proof is not None)
+        ]
+        if not signed:
+            raise _Skip("employee_identity.none_signed")
+        if not named:
+            raise _Failed("employee_identity.not_named")
+        commitment = str(named.pop())
+        salt = p.employee_identity_salt
+        if salt is None:
+            raise _Failed("employee_identity.no_salt")
+        if card_verifier is None:
+            raise _Failed("employee_identity.no_verifier")
+        proved: list[VerifiedEmployee] = []
+        for index in signed:
+            event = p.events[index]
+            label = _event_label(index, event.record)
+            at = anchors[index].block_time
+            try:
+                employee = verify_employee_proof(
+                    card_verifier,
+                    event.record,
+                    event.signature,
+                    commitment=commitment,
+                    salt=salt,
+                    at=at,
+                )
+            except VerificationError as err:
+                code = _EMPLOYEE_FAILURES.get(err.check, "employee_identity.card")
+                raise _Failed(code, check=err.check, message=err.message, **label) from err
+            proved.append(employee)
+        verified_employee.append(proved[-1])
+        return Reason.of(
+            "employee_identity.ok",
+            issuer=_hex(proved[-1].card_issuer_id),
+            events=len(proved),
+        )
+
     def check_key_terms() -> Reason:
         p = pkg()
         if not p.key_terms:
@@ -780,6 +864,11 @@ def verify_evidence(
     runner.run("anchoring", check_anchoring, after=("event_chain",))
     runner.run("key_validity", check_key_validity, after=("signer_keys", "anchoring"))
     runner.run("accreditation", check_accreditation, after=("event_chain", "anchoring"))
+    runner.run(
+        "employee_identity",
+        check_employee_identity,
+        after=("signatures", "anchoring"),
+    )
     runner.run("key_terms", check_key_terms, after=("event_chain",))
     runner.run("lifecycle", check_lifecycle, after=("event_chain",))
     runner.run("both_parties_signed", check_both_signed, after=("lifecycle", "document"))
@@ -792,6 +881,7 @@ def verify_evidence(
         anchors,
         accreditation,
         document_digest,
+        verified_employee[0] if verified_employee else None,
     )
     if strict and report.verdict is not Verdict.VERIFIED:
         failure = report.first_failure
@@ -852,6 +942,7 @@ def _report(
     anchors: Mapping[int, _Anchor],
     accreditation: list[dict[str, Any]],
     document_digest: bytes | None,
+    employee: VerifiedEmployee | None,
 ) -> EvidenceReport:
     results = runner.results
     failed = [r.name for r in results if r.status is CheckStatus.FAILED]
@@ -936,4 +1027,5 @@ def _report(
         timeline=tuple(timeline),
         accreditation=tuple(accreditation),
         reasons=dict(runner.reasons),
+        employee_identity=employee,
     )

@@ -4,9 +4,10 @@
 one or more files, which are hashed while they stream in (nothing is buffered, whatever the
 size). It answers 202 at once with the ids; the anchoring worker does the rest.
 
-Digests are SHA-256 or SM3 (GB/T 32905), named by ``algorithm`` (``sha-256`` unless given).
-An upload is hashed once, with the algorithm its ``algorithm`` field names, so that field
-must come before the first file; the same bytes under the two algorithms are two anchors.
+Digests are SHA-256 or SM3 (GB/T 32905), named by ``algorithm`` (``sha-256`` unless given:
+the client hashed them). An upload is hashed once, with the algorithm its ``algorithm`` field
+names (unless given, the profile's: ``sm3`` in the national profile), so that field must come
+before the first file; the same bytes under the two algorithms are two anchors.
 """
 
 from __future__ import annotations
@@ -169,8 +170,9 @@ _SUBMIT_DOC = {
                         "algorithm": {
                             "type": "string",
                             "enum": sorted(service.ALGORITHMS),
-                            "default": service.DEFAULT_ALGORITHM,
-                            "description": "Hashes every file; must come before the files.",
+                            "description": "Hashes every file; must come before the files. "
+                            "Default: the deployment's profile (sha-256, or sm3 in the "
+                            "national profile).",
                         },
                         "file": {
                             "type": "array",
@@ -202,7 +204,11 @@ async def submit_anchors(
     # A JSON body of bare digests (the bulk case) is stored without an object per digest.
     plain: list[bytes] | None = None
     if content_type.startswith("multipart/form-data"):
-        algorithm, document_type, uploads = await _hash_upload(request, content_type)
+        algorithm, document_type, uploads = await _hash_upload(
+            request,
+            content_type,
+            default_algorithm=context.settings.crypto_profile.algorithms.hash_algorithm.value,
+        )
         items = [NewItem(digest, document_type) for _, _, digest in uploads]
         files = [(name, size) for name, size, _ in uploads]
     elif content_type.split(";")[0].strip() in ("application/json", ""):
@@ -319,12 +325,13 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 async def _hash_upload(
-    request: Request, content_type: str
+    request: Request, content_type: str, *, default_algorithm: str
 ) -> tuple[str, str, list[tuple[str | None, int, bytes]]]:
     """Hash every file part as it streams; return (algorithm, document type, files).
 
     Every file is hashed once, with the algorithm of the ``algorithm`` field, which therefore
-    has to arrive before the first file (``sha-256`` when no such field precedes it). Raises
+    has to arrive before the first file (`default_algorithm`, the profile's: ``sha-256``, or
+    ``sm3`` in the national profile, when no such field precedes it). Raises
     `InvalidInput` for a malformed body, no file, an unsupported algorithm, or an
     ``algorithm`` field given twice or after a file.
     """
@@ -361,7 +368,7 @@ async def _hash_upload(
                     code=ErrorCode.VALIDATION_FAILED,
                 )
             # The first file settles the algorithm: a field naming it later is refused.
-            algorithm = fields.setdefault("algorithm", service.DEFAULT_ALGORITHM)
+            algorithm = fields.setdefault("algorithm", default_algorithm)
             state["hasher"] = service.StreamingDigest(algorithm)
             state["filename"] = filename.decode("utf-8", "replace")
 
@@ -415,7 +422,7 @@ async def _hash_upload(
         ) from err
     if not uploads:
         raise InvalidInput("no file in the upload", code=ErrorCode.VALIDATION_FAILED)
-    algorithm = service.check_algorithm(fields.get("algorithm", service.DEFAULT_ALGORITHM))
+    algorithm = service.check_algorithm(fields.get("algorithm", default_algorithm))
     document_type = service.check_document_type(fields.get("document_type", ""))
     return algorithm, document_type, uploads
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from credential_service.api.deps import (
     ConsentContextDep,
+    ContextDep,
     CurrentOrg,
     NowDep,
     SessionDep,
@@ -23,6 +24,7 @@ from credential_service.cards.models import (
 )
 from credential_service.consent.context import ConsentContext
 from credential_service.credentials.runtime import CredentialRuntime
+from credential_service.sealing import SealAlgorithm
 
 router = APIRouter(prefix="/v1/cards", tags=["cards"])
 
@@ -30,19 +32,24 @@ _issue = Depends(require_scope("credentials:issue"))
 
 
 def get_card_desk(
-    request: Request, runtime: RuntimeDep, consent: ConsentContextDep
+    request: Request, runtime: RuntimeDep, consent: ConsentContextDep, context: ContextDep
 ) -> service.CardDesk:
     """The activation secrets, read from the keystore once per app."""
     desk: service.CardDesk | None = getattr(request.app.state, "card_desk", None)
     if desk is None:
-        desk = _desk(runtime, consent)
+        desk = _desk(runtime, consent, context.settings.crypto_profile.algorithms.seal_algorithm)
         request.app.state.card_desk = desk
     return desk
 
 
-def _desk(runtime: CredentialRuntime, consent: ConsentContext) -> service.CardDesk:
+def _desk(
+    runtime: CredentialRuntime, consent: ConsentContext, seal_algorithm: SealAlgorithm
+) -> service.CardDesk:
     return service.CardDesk.from_keystore(
-        runtime.keystore, qr_issuer=consent.signer.issuer, qr_key=consent.signer.key
+        runtime.keystore,
+        qr_issuer=consent.signer.issuer,
+        qr_key=consent.signer.key,
+        seal_algorithm=seal_algorithm,
     )
 
 

@@ -15,6 +15,8 @@ from credential_service.api.deps import (
     SessionDep,
     require_scope,
 )
+from credential_service.api.routes.credentials import RuntimeDep
+from credential_service.cards.service import holder_predecessors
 from credential_service.consent import service
 from credential_service.consent.models import (
     ConsentCheckPublic,
@@ -133,16 +135,21 @@ def grant_consent(
     body: Annotated[dict[str, Any], Body()],
     session: SessionDep,
     consent: ConsentContextDep,
+    runtime: RuntimeDep,
     cardholder: CurrentCardholder,
     now: NowDep,
 ) -> ConsentReceiptPublic:
-    """Relay the cardholder's signed grant (``SignedConsent`` JSON) to ``ConsentRegistry``;
-    the service pays the gas. Answers with the signed grant receipt."""
+    """Relay the cardholder's signed grant (``SignedConsent`` JSON, with ``identity_proof``:
+    the e-card presentation disclosing ``idNumber`` that shows the cardholder is the
+    request's subject) to ``ConsentRegistry``; the service pays the gas. Answers with the
+    signed grant receipt and ``subject_verified``: a grant that is not the subject's is
+    recorded as signed, and every check of it answers ``subject_mismatch``."""
     _require(cardholder, "consents:grant")
     return service.relay_grant(
         session=session,
         ledger=consent.ledger,
         signer=consent.signer,
+        card_verifier=runtime.verifier,
         holder=cardholder.address,
         payload=body,
         now=int(now.timestamp()),
@@ -158,7 +165,9 @@ def withdraw_consent(
     cardholder: CurrentCardholder,
     now: NowDep,
 ) -> ConsentReceiptPublic:
-    """Relay the cardholder's signed withdrawal; it takes effect from its block."""
+    """Relay the cardholder's signed withdrawal; it takes effect from its block. A consent
+    granted with an earlier phone of the person is withdrawn with the new wallet's signature
+    (the chain accepts it from the holder's successor)."""
     _require(cardholder, "consents:withdraw")
     return service.relay_withdrawal(
         session=session,
@@ -168,4 +177,5 @@ def withdraw_consent(
         consent_id=bytes.fromhex(consent_id[2:]),
         payload=body,
         now=int(now.timestamp()),
+        earlier=holder_predecessors(session=session, holder=cardholder.address),
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlmodel import select
 
 from credential_service.anchoring.service import anchor_status
 from credential_service.api.deps import (
@@ -24,15 +25,19 @@ from credential_service.api.deps import (
 )
 from credential_service.context import ServiceContext
 from credential_service.core import heap
-from credential_service.credentials import service, training_files
+from credential_service.credentials import service, training_files, type_registry
 from credential_service.credentials.models import (
     CredentialRecord,
     CredentialStatusChange,
     CredentialStatusPublic,
     CredentialTypePublic,
+    CredentialTypePublication,
+    CredentialTypeRecord,
     IssueCredentialsRequest,
     IssueCredentialsResponse,
     KeyRevocation,
+    KeyRotation,
+    PublishedCredentialType,
     SigningKeyPublic,
     TypeAccreditation,
     VerifyCredentialBody,
@@ -123,7 +128,7 @@ async def get_verifying_runtime(request: Request) -> CredentialRuntime:
 VerifyingRuntimeDep = Annotated[CredentialRuntime, Depends(get_verifying_runtime)]
 
 
-def _issuer_names(request: Request) -> IssuerNames:
+def issuer_names_of(request: Request) -> IssuerNames:
     """The app's one `IssuerNames` (the public registry view behind a 5 s cache per issuer)."""
     names: IssuerNames | None = getattr(request.app.state, "issuer_names", None)
     if names is None:
@@ -144,7 +149,7 @@ async def verify_credential(
         token=body.credential,
         as_of=body.as_of,
         receipt=body.anchor_receipt,
-        issuers=_issuer_names(request),
+        issuers=issuer_names_of(request),
     )
 
 
@@ -153,7 +158,9 @@ async def verify_presentation(
     body: VerifyPresentationBody, runtime: VerifyingRuntimeDep, request: Request
 ) -> dict[str, Any]:
     """The verification report of a presentation bound to the caller's nonce and audience;
-    each credential's report names its ``issuer`` as ``POST /v1/credentials/verify`` does."""
+    each credential's report names its ``issuer`` as ``POST /v1/credentials/verify`` does.
+    With ``with_card``: a credential with its holder's e-card in one ``vp+jwt``, reported
+    under ``card`` (one holder key, the card's disclosed claims, ``name_matches``)."""
     return service.verify_presentation(
         runtime=runtime,
         token=body.presentation,
@@ -161,7 +168,8 @@ async def verify_presentation(
         audience=body.audience,
         as_of=body.as_of,
         receipts=body.anchor_receipts,
-        issuers=_issuer_names(request),
+        issuers=issuer_names_of(request),
+        with_card=body.with_card,
     )
 
 
@@ -223,6 +231,7 @@ def issue_credentials(
         key=idempotency_key,
         ttl=timedelta(seconds=context.settings.idempotency_key_ttl_seconds),
         sealing_secret=context.idempotency_secret,
+        seal_algorithm=context.settings.crypto_profile.algorithms.seal_algorithm,
     )
     return Response(
         content=answer.body,
@@ -302,10 +311,21 @@ def list_signing_keys(
 
 @router.post("/v1/credentials/keys/rotate", response_model=SigningKeyPublic, dependencies=[_issue])
 def rotate_signing_key(
-    session: SessionDep, runtime: RuntimeDep, actor: CurrentOrg, now: NowDep
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: CurrentOrg,
+    now: NowDep,
+    body: KeyRotation | None = None,
 ) -> SigningKeyPublic:
-    """Register a new signing key from now and end the current key's validity."""
-    return service.rotate_signing_key(session=session, runtime=runtime, issuer=actor, now=now)
+    """Register a new signing key from now and end the current key's validity. The new key
+    signs with ``alg`` (EdDSA, ES256, ES384, ES512, SM2SM3), by default the current key's."""
+    return service.rotate_signing_key(
+        session=session,
+        runtime=runtime,
+        issuer=actor,
+        now=now,
+        algorithm=None if body is None else body.alg,
+    )
 
 
 @router.post(
@@ -331,19 +351,51 @@ def revoke_signing_key(
 
 
 @router.get("/v1/credential-types", response_model=list[CredentialTypePublic])
-def list_credential_types(runtime: RuntimeDep, _actor: CurrentOrg) -> list[CredentialTypePublic]:
-    """The credential types and their JSON Schemas."""
-    return [
-        CredentialTypePublic(
-            term=t.term,
-            vct=t.vct,
-            title=t.title,
-            type_id="0x" + t.type_id.hex(),
-            personal_identifiers=list(t.personal_identifiers),
-            schema_=dict(t.schema),
-        )
-        for t in runtime.types
-    ]
+def list_credential_types(
+    runtime: RuntimeDep, session: SessionDep, context: ContextDep, _actor: CurrentOrg
+) -> list[CredentialTypePublic]:
+    """The published credential types (built-in and published at run time, by any worker):
+    JSON Schema, schema digest committed on chain, where the schema is served."""
+    terms = {t.term for t in runtime.types} | set(
+        session.exec(select(CredentialTypeRecord.term)).all()
+    )
+    base = context.settings.issuer_url
+    return [type_registry.describe(runtime.types.get(term), base) for term in sorted(terms)]
+
+
+@router.post(
+    "/v1/credential-types",
+    status_code=201,
+    response_model=PublishedCredentialType,
+    dependencies=[Depends(require_scope("types:publish"))],
+)
+def publish_credential_type(
+    body: CredentialTypePublication,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: ContextDep,
+    actor: CurrentOrg,
+) -> PublishedCredentialType:
+    """The Ministry publishes a new credential type: its JSON Schema (draft 2020-12; ``$id``
+    ``{public base}/schemas/<name>.json``, where it is then served, or
+    ``urn:hrss:vct:<name>:<version>``) with the type term, personal identifiers, selectively
+    disclosable claims and allowed formats (in the body or as the schema's ``x-hrss-*``
+    members). The schema's digest (SHA-256 of its RFC 8785 form) is committed on chain.
+    400 ``credential_type_invalid``, 409 ``credential_type_exists``."""
+    schema = type_registry.prepare_schema(
+        body.schema_,
+        term=body.term,
+        personal_identifiers=body.personal_identifiers,
+        disclosable=body.disclosable,
+        formats=body.formats,
+    )
+    return type_registry.publish_credential_type(
+        session=session,
+        runtime=runtime,
+        actor=actor,
+        schema=schema,
+        base_url=context.settings.issuer_url,
+    )
 
 
 @router.put("/v1/credential-types/{term}/issuers/{credit_code}", dependencies=[_accredit])

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from credential_service.api.routes.credentials import issuer_names_of
 from credential_service.api.routes.labour_contracts import DeskDep
 from credential_service.errors import ErrorCode, InvalidInput, NotFound
 from credential_service.observability import record_verification
@@ -68,12 +69,15 @@ def verification_reasons() -> Response:
 
 @router.post("/v1/evidence/verify")
 def verify(
+    request: Request,
     desk: DeskDep,
     package: Annotated[UploadFile, File(description="hrss-evidence/1 JSON")],
     document: Annotated[UploadFile | None, File(description="the contract document")] = None,
 ) -> Any:
     """Verify an evidence package, and the document when given, against the chain: the
-    report of named checks, verdict and timeline (`wallet_sdk.evidence.verify_evidence`)."""
+    report of named checks, verdict and timeline (`wallet_sdk.evidence.verify_evidence`).
+    When the employee's e-card was verified, ``employee_identity`` names the employee (name,
+    masked ID number) and the card issuer (its id on chain and this registry's name)."""
     package_bytes = package.file.read()
     if not package_bytes:
         raise InvalidInput("the evidence package is empty", code=ErrorCode.VALIDATION_FAILED)
@@ -89,6 +93,10 @@ def verify(
         anchor_registry=desk.anchor_registry,
         trust_registry=desk.trust_registry,
         strict=False,
+        card_verifier=desk.card_verifier,
     )
     result = record_verification("evidence", report.to_dict())  # metrics by check
+    if report.employee_identity is not None:
+        issuer = issuer_names_of(request)(report.employee_identity.card_issuer_id)
+        result["employee_identity"]["card_issuer_name"] = issuer.get("name")
     return JSONResponse(result, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})

@@ -20,6 +20,7 @@ from credential_service.api.deps import (
     require_scope,
 )
 from credential_service.api.errors import invalid_field
+from credential_service.cards.service import holder_predecessors
 from credential_service.errors import ErrorCode, Forbidden, InvalidInput
 from credential_service.labour import service
 from credential_service.labour.models import (
@@ -33,6 +34,7 @@ from credential_service.labour.models import (
 from credential_service.labour.report import render_report_pdf
 from credential_service.labour.service import LabourDesk
 from credential_service.login.service import Cardholder
+from credential_service.services.registry import describe_issuer
 from wallet_sdk.errors import FormatError, JsonTooDeep
 from wallet_sdk.evidence import Role, verify_evidence
 from wallet_sdk.nesting import load_json
@@ -60,6 +62,8 @@ DeskDep = Annotated[LabourDesk, Depends(get_labour_desk)]
 _TERMS_DOC = (
     "JSON object, sent as a text form field: `employee_holder` (the employee's wallet holder "
     "address, 0x + 40 hex), `employee_did` (the employee's did:jwk, from `hrss-wallet whoami`), "
+    "`employee_name` and `employee_id_number` (the employee as on their e-card: sealed at rest, "
+    "only their salted commitment enters the records; only that cardholder can sign), "
     "`hr_operator` (who acts for the employer, 1-200 characters) and `key_terms` (1-64 "
     "position, term, wage... values, strings or integers; encrypted at rest, only their "
     "salted commitment enters the records)."
@@ -68,6 +72,8 @@ _TERMS_EXAMPLE = {
     "employee_holder": "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
     "employee_did": "did:jwk:eyJjcnYiOiJFZDI1NTE5Iiwia3R5IjoiT0tQIiwieCI6IjExcXlTeGh4TEc"
     "3LVpMa0NWRGNOSDZjS1ZEWmV5dXNXTjU3Nmd0ZUpOQkkifQ",
+    "employee_name": "王小明",
+    "employee_id_number": "440305199001010018",
     "hr_operator": "人事经理 陈静 (HR-007)",
     "key_terms": {
         "position": "后端工程师",
@@ -156,8 +162,15 @@ def _report_response(
         anchor_registry=desk.anchor_registry,
         trust_registry=desk.trust_registry,
         strict=False,
+        card_verifier=desk.card_verifier,
     )
-    pdf = render_report_pdf(package, report, base_url=base_url, now=now)
+    issuer_name = None
+    if report.employee_identity is not None:
+        issuer = describe_issuer(session=session, entity_id=report.employee_identity.card_issuer_id)
+        issuer_name = issuer["name"]
+    pdf = render_report_pdf(
+        package, report, base_url=base_url, now=now, card_issuer_name=issuer_name
+    )
     return Response(
         content=pdf,
         media_type="application/pdf",
@@ -246,6 +259,7 @@ def employer_signature(
         role=Role.EMPLOYER,
         jws=body.jws,
         now=_seconds(now),
+        card_proof=body.card_proof,
     )
     return _public(session, desk, contract, False)
 
@@ -359,17 +373,26 @@ def employer_report(
 def _employee_contract(
     session: Session, cardholder: Cardholder, contract_id: str
 ) -> LabourContract:
+    holder = _cardholder(cardholder)
     return service.contract_for_employee(
-        session=session, holder=_cardholder(cardholder), contract_id=contract_id
+        session=session,
+        holder=holder,
+        contract_id=contract_id,
+        earlier=holder_predecessors(session=session, holder=holder),
     )
 
 
 @router.get("/v1/me/labour-contracts", response_model=list[ContractPublic])
 def my_contracts(session: SessionDep, desk: DeskDep, cardholder: CurrentCardholder) -> Any:
+    """The cardholder's contracts, and those signed with the person's earlier phones
+    (``earlier_phone``)."""
     holder = _cardholder(cardholder)
+    earlier = holder_predecessors(session=session, holder=holder)
     return [
-        _public(session, desk, c, False)
-        for c in service.list_for_employee(session=session, holder=holder)
+        _public(session, desk, c, False).model_copy(
+            update={"earlier_phone": c.employee_holder != holder.lower()}
+        )
+        for c in service.list_for_employee(session=session, holder=holder, earlier=earlier)
     ]
 
 
@@ -390,7 +413,11 @@ def employee_signature(
     contract_id: ContractId,
     body: SignatureSubmission,
 ) -> Any:
-    """The employee's signature (from the wallet) of the pending record."""
+    """The employee's signature (from the wallet) of the pending record. An acceptance
+    carries ``card_proof``, the e-card proof bound to the record: 400 ``card_proof_required``
+    / ``card_proof_invalid``, 403 ``card_not_active`` (lost, cancelled, replaced) or
+    ``employee_mismatch`` (not the employee the contract names, or a card bound to another
+    key)."""
     contract = service.submit_signature(
         session=session,
         desk=desk,
@@ -398,6 +425,7 @@ def employee_signature(
         role=Role.EMPLOYEE,
         jws=body.jws,
         now=_seconds(now),
+        card_proof=body.card_proof,
     )
     return _public(session, desk, contract, False)
 

@@ -16,6 +16,7 @@ from credential_service.api.deps import (
     require_scope,
     standing_cache,
 )
+from credential_service.api.routes.credentials import RuntimeDep
 from credential_service.models import (
     CREDIT_CODE_PATTERN,
     OrganisationCreate,
@@ -119,6 +120,7 @@ def change_organisation_status(
     ledger: LedgerDep,
     actor: CurrentOrg,
     now: NowDep,
+    runtime: RuntimeDep,
 ) -> OrganisationPublic:
     """Suspend, reinstate or revoke (final) an organisation the caller accredited."""
     changed = service.change_organisation_status(
@@ -130,6 +132,7 @@ def change_organisation_status(
         now=now,
     )
     standing_cache(request).forget(changed.credit_code)  # this worker sees it at once
+    runtime.saw_chain_write()  # and so does its verifier (card proofs judge issuers now)
     return service.to_public(session=session, organisation=changed)
 
 
@@ -156,8 +159,8 @@ def register_organisation_key(
     actor: CurrentOrg,
     now: NowDep,
 ) -> OrganisationKeyPublic:
-    """Register an Ed25519 or P-256 public JWK for the caller or an organisation it
-    accredited; on chain its keyId is the RFC 7638 thumbprint."""
+    """Register an Ed25519, P-256, P-384, P-521 or SM2 public JWK for the caller or an
+    organisation it accredited; on chain its keyId is the RFC 7638 thumbprint."""
     organisation, key = service.register_organisation_key(
         session=session,
         ledger=ledger,

@@ -22,6 +22,7 @@ from credential_service.anchoring.cli import verify_receipt_command
 from credential_service.anchoring.outbox import NewItem
 from credential_service.anchoring.service import ALGORITHMS, anchor_status, submit_digests
 from credential_service.cli import main
+from credential_service.crypto_profile import CryptoProfile
 from credential_service.models import OrganisationKind
 from node_adapter import AnvilProcess
 from tests.fixtures.anchoring import AnchoringRegistries
@@ -473,3 +474,31 @@ def test_hrss_verify_receipt_checks_an_sm3_receipt_against_a_node(
         result = json.loads(bad.output)
         assert result["verified"] is False
         assert next(c["name"] for c in result["checks"] if c["status"] == "failed") == check
+
+
+@pytest.mark.xdist_group("credential_service")
+def test_an_upload_without_an_algorithm_is_hashed_with_the_profiles(service: Service) -> None:
+    """The service hashes uploads itself: unless the field names one, with its profile's hash
+    (SM3 in the national profile). Digests a client sends keep ``sha-256`` unless named: the
+    client hashed them, and the label must say how."""
+    employer = _employer(service)
+    document = os.urandom(1_000)
+    parts: list[tuple[str, str | None, bytes]] = [
+        ("document_type", None, b"labour_contract"),
+        ("file", "contract.pdf", document),
+    ]
+    settings = service.context.settings
+    try:
+        for profile, algorithm in (
+            (CryptoProfile.INTERNATIONAL, SHA256),
+            (CryptoProfile.NATIONAL, SM3),
+        ):
+            service.context.settings = settings.model_copy(update={"crypto_profile": profile})
+            uploaded = _upload(service, employer, parts)
+            assert uploaded.status_code == 202, uploaded.text
+            assert uploaded.json()["algorithm"] == algorithm.value
+            assert uploaded.json()["items"][0]["digest"] == _hex(algorithm.digest(document))
+            sent = _submit(service, employer, {"digests": [_hex(os.urandom(32))]})
+            assert sent.status_code == 202 and sent.json()["algorithm"] == "sha-256"
+    finally:
+        service.context.settings = settings

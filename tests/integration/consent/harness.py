@@ -1,5 +1,6 @@
 """A running service with the consent routes, on its own in-process chain, for the consent
-integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR.
+integration and end-to-end tests: data users with tokens, cardholder wallets that log in by QR
+with the e-card the Guangdong card centre activated for them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pydantic import SecretStr
 from credential_service import Settings, create_app
 from credential_service.bootstrap import bootstrap_demo, load_client_key
 from credential_service.context import ServiceContext
+from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain
+from tests.fixtures.cards import CardCentre, card_subject, citizen_id, give_card
 from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
 from wallet_sdk.jose import Jwk
 from wallet_sdk.wallet import Wallet
@@ -28,7 +31,7 @@ WALLET_AUDIENCE = "urn:hrss:wallet"
 
 # The scenario's personal data: it may travel through the service, never onto the chain.
 PERSON_NAME = "张三丰"
-PERSON_ID_NUMBER = "11010119900307123X"
+PERSON_ID_NUMBER = "110101199003071233"
 PERSON_PHONE = "13800138000"
 SUBJECT_REFERENCE = f"{PERSON_NAME} {PERSON_ID_NUMBER} {PERSON_PHONE}"
 
@@ -45,7 +48,27 @@ class ConsentService:
     trust: dict[str, list[Jwk]]
     directory: Path
     roles: dict[str, OrganisationKind] = field(default_factory=dict)
+    subjects: dict[str, str] = field(default_factory=dict)
+    """The ID number of each wallet's cardholder, by holder address."""
     _wallets: int = field(default=0)
+    _cards: CardCentre | None = field(default=None)
+
+    @property
+    def cards(self) -> CardCentre:
+        """The Guangdong card centre, activating e-cards for this service's wallets."""
+        if self._cards is None:
+            province = next(
+                client
+                for client, kind in self.roles.items()
+                if kind == OrganisationKind.PROVINCE and client[2:4] == "44"
+            )
+            self._cards = CardCentre(
+                client=self.client,
+                headers=self.org_headers,
+                centre=self.client_of(OrganisationKind.CARD_ISSUER),
+                province=province,
+            )
+        return self._cards
 
     def client_of(self, role: OrganisationKind) -> str:
         """The first demo organisation of `role`."""
@@ -54,12 +77,33 @@ class ConsentService:
     def org_headers(self, client_id: str) -> dict[str, str]:
         return bearer_headers(self.client, client_id, self.keys[client_id])
 
-    def wallet(self) -> Wallet:
+    def card_centre(self) -> str:
+        """The demo card centre's client id, allowed by its province to issue the e-card (once,
+        whichever test asks first)."""
+        self.cards.allow()
+        return self.cards.centre
+
+    def wallet(self, id_number: str | None = None, *, card: bool = True) -> Wallet:
+        """A cardholder's wallet with the e-card of `id_number` (default: a new person of
+        their own; none when not `card`)."""
         self._wallets += 1
-        return Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
+        wallet = Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
+        if card:
+            centre = self.card_centre()
+            person = id_number or citizen_id(self._wallets)
+            give_card(
+                self.client.request,
+                wallet,
+                card_subject(person),
+                centre=self.org_headers(centre),
+            )
+            self.subjects[wallet.address] = person
+        return wallet
 
     def login(self, wallet: Wallet) -> dict[str, str]:
-        """QR login: challenge → wallet answer → cardholder token."""
+        """QR login: challenge → wallet answer with its e-card (activated first if the wallet
+        has none) → cardholder token."""
+        self.cards.ensure_card(wallet)
         challenge = self.client.post("/v1/login/challenges")
         assert challenge.status_code == 201, challenge.text
         answer = wallet.answer_login(
@@ -72,8 +116,15 @@ class ConsentService:
         assert token.status_code == 200, token.text
         return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
-    def request_consent(self, data_user: str, **overrides: Any) -> dict[str, Any]:
+    def request_consent(
+        self, data_user: str, subject: Wallet | str | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A consent request about `subject` (a wallet's cardholder, an ID number; default
+        the scenario's person)."""
+        if isinstance(subject, Wallet):
+            subject = self.subjects[subject.address]
         body = {
+            "subject_id_number": subject or PERSON_ID_NUMBER,
             "purposes": ["recruitment", "skill-verification"],
             "data_categories": ["identity", "skill-certificate"],
             "duration_seconds": 30 * 24 * 3600,
@@ -135,6 +186,8 @@ def open_consent_service(
         if c.role == OrganisationKind.PROVINCE and c.client_id[2:4] == "33"
     )
     app = create_app(settings, context=context)
+    runtime = CredentialRuntime.from_service(context, follow_interval=None)
+    app.state.credential_runtime = runtime
     with TestClient(app, base_url=ISSUER_URL) as client:
         service = ConsentService(
             context=context,
@@ -155,6 +208,7 @@ def open_consent_service(
             issuer: [Jwk.from_jwk(k) for k in keys_] for issuer, keys_ in trust.json().items()
         }
         yield service
+    runtime.close()
     context.close()
 
 

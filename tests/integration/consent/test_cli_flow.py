@@ -1,5 +1,6 @@
-"""hrss-wallet against the running service: QR login, grant and withdrawal relayed with
-``--service`` (the CLI's HTTP calls are routed into the test client)."""
+"""hrss-wallet against the running service: e-card activation, QR login with the e-card, grant
+and withdrawal relayed with ``--service`` (the CLI's HTTP calls are routed into the test
+client)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.fixtures.cards import card_subject, citizen_id, give_card
 from tests.integration.consent.harness import ISSUER_URL, ConsentService
 from wallet_sdk.cli import main
+from wallet_sdk.wallet import Wallet
 
 
 def test_login_grant_and_withdraw_from_the_command_line(
@@ -35,13 +38,25 @@ def test_login_grant_and_withdraw_from_the_command_line(
     assert runner.invoke(main, ["init", *wallet, "--scrypt-n", "1024"]).exit_code == 0
 
     challenge = service.client.post("/v1/login/challenges").json()
-    login = runner.invoke(
-        main, ["login", *wallet, "--trust", str(trust), challenge["qr"], "--service", ISSUER_URL]
-    )
+    login_args = ["login", *wallet, "--trust", str(trust), challenge["qr"], "--service", ISSUER_URL]
+    without_card = runner.invoke(main, login_args)
+    assert without_card.exit_code == 2
+    assert "activate your e-card first: hrss-wallet card activate CODE" in without_card.output
+    code = service.cards.activation_code(service.cards.new_person())
+    activated = runner.invoke(main, ["card", "activate", code, *wallet, "--service", ISSUER_URL])
+    assert activated.exit_code == 0, activated.output
+    login = runner.invoke(main, login_args)
     assert login.exit_code == 0, login.output
     token = json.loads(login.output)["access_token"]
 
-    qr = service.request_consent(data_user)["qr"]
+    person = citizen_id(900)
+    give_card(
+        service.client.request,
+        Wallet.open(tmp_path / "w", "cli passphrase"),
+        card_subject(person),
+        centre=service.org_headers(service.card_centre()),
+    )
+    qr = service.request_consent(data_user, person)["qr"]
     grant = runner.invoke(
         main,
         [

@@ -10,9 +10,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from credential_service.api.deps import get_now
-from tests.integration.consent.harness import ConsentService
-from wallet_sdk.consent import ConsentRequest, Purpose, SignedConsent, sign_grant
+from credential_service.credentials.runtime import CredentialRuntime
+from tests.integration.consent.harness import PERSON_ID_NUMBER, ConsentService
+from wallet_sdk.consent import (
+    ConsentRequest,
+    Purpose,
+    SignedConsent,
+    present_identity_proof,
+    sign_grant,
+    verify_consent_receipt,
+)
+from wallet_sdk.credentials import CredentialVerifier
+from wallet_sdk.errors import VerificationError
 from wallet_sdk.wallet import Wallet
 
 
@@ -23,7 +35,7 @@ def _now() -> int:
 def _review(
     service: ConsentService, wallet: Wallet, data_user: str, **asked: Any
 ) -> ConsentRequest:
-    created = service.request_consent(data_user, **asked)
+    created = service.request_consent(data_user, wallet, **asked)
     return wallet.review_consent(created["qr"], trusted_keys=service.trust, now=_now())
 
 
@@ -143,7 +155,8 @@ def test_forged_signature_is_rejected(consent_service: ConsentService) -> None:
     victim, forger = service.wallet(), service.wallet()
     request = _review(service, victim, service.data_users[0])
     genuine = victim.grant_consent(request, now=_now())
-    forged_by_other = forger.grant_consent(request, now=_now())
+    forger_key = forger._holder_key.private_bytes()  # its wallet refuses: not its subject
+    forged_by_other = sign_grant(request, private_key=forger_key, now=_now())
     forged = replace(genuine, signature=forged_by_other.signature)
     response = _relay(service, victim, forged)
     assert response.status_code == 400, response.text
@@ -283,6 +296,7 @@ def test_only_data_users_ask_for_consent(consent_service: ConsentService) -> Non
             "data_categories": ["identity"],
             "duration_seconds": 3600,
             "contact": "x@example.cn",
+            "subject_id_number": PERSON_ID_NUMBER,
         },
         headers=service.org_headers(others[0]),
     )
@@ -298,6 +312,7 @@ def test_request_outside_the_vocabulary_is_refused(consent_service: ConsentServi
             "data_categories": ["identity"],
             "duration_seconds": 3600,
             "contact": "x@example.cn",
+            "subject_id_number": PERSON_ID_NUMBER,
         },
         headers=service.org_headers(service.data_users[0]),
     )
@@ -306,3 +321,100 @@ def test_request_outside_the_vocabulary_is_refused(consent_service: ConsentServi
     assert "'marketing'" in body["message"] and "recruitment" in body["message"]
     assert "recruitment" in body["detail"]["allowed_purposes"]
     assert "identity" in body["detail"]["allowed_data_categories"]
+
+
+# -- the data subject -------------------------------------------------------------------------
+
+
+def _verifier(service: ConsentService) -> CredentialVerifier:
+    runtime: CredentialRuntime = service.client.app.state.credential_runtime  # type: ignore[attr-defined]
+    return runtime.verifier
+
+
+def test_the_subject_grants_with_their_e_card_proof(consent_service: ConsentService) -> None:
+    service = consent_service
+    data_user, other_tenant = service.data_users
+    wallet = service.wallet()
+    signed, consent_id = _grant(service, wallet, data_user)
+    assert signed.identity_proof is not None
+    assert service.check(data_user, consent_id).json()["reason"] == "granted"
+    # the receipt carries the proof, and it verifies against the chain as of the grant
+    [shown] = [c for c in service.client.get(
+        "/v1/consents", headers=service.org_headers(data_user)
+    ).json() if c["consent_id"] == consent_id]  # fmt: skip
+    assert shown["subject_verified"] is True
+    receipt = verify_consent_receipt(
+        shown["receipts"][0], trusted_keys=service.trust, card_verifier=_verifier(service)
+    )
+    assert receipt.consent.identity_proof == signed.identity_proof
+    # another tenant sees neither the consent nor the proof
+    assert service.client.get(
+        f"/v1/consents/{consent_id}", headers=service.org_headers(other_tenant)
+    ).status_code == 404  # fmt: skip
+    theirs = service.client.get("/v1/consents", headers=service.org_headers(other_tenant))
+    assert signed.identity_proof.split("~")[1] not in theirs.text
+    assert service.subjects[wallet.address] not in theirs.text
+    assert service.check(other_tenant, consent_id).json()["reason"] == "not_grantee"
+
+
+def test_a_grant_by_another_cardholder_is_a_subject_mismatch(
+    consent_service: ConsentService,
+) -> None:
+    service = consent_service
+    data_user = service.data_users[0]
+    subject, intruder = service.wallet(), service.wallet()
+    created = service.request_consent(data_user, subject)
+    # the intruder's wallet refuses the request...
+    with pytest.raises(VerificationError, match="this request is about someone else"):
+        intruder.review_consent(created["qr"], trusted_keys=service.trust, now=_now())
+    # ...so it signs one itself and proves its own identity, through the API
+    request = ConsentRequest.from_json(created["request"])
+    signed = sign_grant(request, private_key=intruder._holder_key.private_bytes(), now=_now())
+    card = intruder.card_token()
+    assert card is not None
+    with_proof = present_identity_proof(
+        card,
+        holder_key=intruder.credential_key,
+        consent=signed,
+        controller=request.controller,
+        issued_at=_now(),
+    )
+    for attempt in (with_proof, None):
+        grant = attempt or sign_grant(
+            request, private_key=intruder._holder_key.private_bytes(), now=_now()
+        )
+        response = _relay(service, intruder, grant)
+        assert response.status_code == 201, response.text
+        assert response.json()["subject_verified"] is False
+        checked = service.check(data_user, response.json()["consent_id"]).json()
+        assert (checked["allowed"], checked["reason"]) == (False, "subject_mismatch")
+        with pytest.raises(VerificationError) as caught:
+            verify_consent_receipt(
+                response.json()["receipt"],
+                trusted_keys=service.trust,
+                card_verifier=_verifier(service),
+            )
+        assert caught.value.check == "subject"
+
+
+def test_a_request_names_its_subject_by_a_valid_id_number(
+    consent_service: ConsentService,
+) -> None:
+    service = consent_service
+    wrong = PERSON_ID_NUMBER[:-1] + "9"
+    response = service.client.post(
+        "/v1/consent-requests",
+        json={
+            "purposes": ["recruitment"],
+            "data_categories": ["identity"],
+            "duration_seconds": 3600,
+            "contact": "privacy@data-user.example.cn",
+            "subject_id_number": wrong,
+        },
+        headers=service.org_headers(service.data_users[0]),
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "consent_subject_invalid"
+    assert body["message"] == "subject_id_number: idNumber check digit is wrong (ISO 7064 MOD 11-2)"
+    assert wrong not in response.text

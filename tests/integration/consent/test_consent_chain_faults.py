@@ -38,8 +38,15 @@ class Scene:
 
     def signed_grant(self) -> tuple[SignedConsent, dict[str, str]]:
         service = self.service
-        wallet = service.wallet()
-        created = service.request_consent(service.data_users[0])
+        # the e-card's activation answers once its writes are deep: blocks must follow
+        self.rpc("evm_setAutomine", False)
+        self.rpc("evm_setIntervalMining", 1)
+        try:
+            wallet = service.wallet()
+        finally:
+            self.rpc("evm_setIntervalMining", 0)
+            self.rpc("evm_setAutomine", True)
+        created = service.request_consent(service.data_users[0], wallet)
         request = wallet.review_consent(created["qr"], trusted_keys=service.trust, now=_now())
         return wallet.grant_consent(request, now=_now()), service.login(wallet)
 

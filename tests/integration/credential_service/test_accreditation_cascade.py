@@ -72,7 +72,8 @@ def _actions(
     """Every action of the provinces' children, each with the token its party held, to run."""
     employer, school = held[OrganisationKind.EMPLOYER], held[OrganisationKind.ISSUER]
     client = service.client
-    wallet = service.wallet()
+    wallet = service.wallet(card=False)  # no e-card: its issuer may be suspended by now
+    named = service.people[wallet.did]
     record = service.pending_record(contract)
     from wallet_sdk.evidence import sign_as_employer
 
@@ -93,6 +94,7 @@ def _actions(
                 "data_categories": ["identity"],
                 "duration_seconds": 3600,
                 "contact": "privacy@data-user.example.cn",
+                "subject_id_number": "110101199003071233",
                 "notice": "Checking the applicant.",
                 "subject_reference": "applicant 42",
             },
@@ -111,6 +113,8 @@ def _actions(
                     {
                         "employee_holder": wallet.address,
                         "employee_did": wallet.did,
+                        "employee_name": named["name"],
+                        "employee_id_number": named["idNumber"],
                         "hr_operator": "HR-007",
                         "key_terms": KEY_TERMS,
                     }

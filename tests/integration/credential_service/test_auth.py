@@ -273,7 +273,7 @@ def test_resource_authentication_failures_are_one_opaque_answer(service: Service
     }
     expired = jwt.encode(
         expired_claims,
-        service.context.token_key.private_key,
+        service.context.token_key.key.private_key,
         algorithm="EdDSA",
         headers={"typ": "at+jwt"},
     )

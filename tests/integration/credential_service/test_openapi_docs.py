@@ -25,7 +25,8 @@ def test_the_terms_form_fields_are_documented_with_examples_that_validate(
 ) -> None:
     spec = service.client.get("/openapi.json").json()
     terms = _form_field(spec, "/v1/labour-contracts", "terms")
-    for member in ("employee_holder", "employee_did", "hr_operator", "key_terms"):
+    members = ("employee_holder", "employee_did", "employee_name", "employee_id_number")
+    for member in (*members, "hr_operator", "key_terms"):
         assert f"`{member}`" in terms["description"]
     [example] = terms["examples"]
     assert set(ContractTerms.model_validate(json.loads(example)).key_terms) == {

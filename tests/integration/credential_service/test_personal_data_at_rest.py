@@ -1,6 +1,7 @@
 """No personal data and no bearer token in the clear in the database (#11.6).
 
-A labour contract whose document names the employee with ID number and phone, a consent
+A labour contract whose document and terms name the employee (ID number, phone; its signer's
+e-card shows the same), a consent
 request naming its data subject with a contact phone and its grant (whose receipt carries
 the request), and QR logins (one collected by the
 screen, one not); then the raw SQLite file (with its WAL) is scanned byte for byte, and on
@@ -18,15 +19,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from credential_service.crypto_profile import CryptoProfile
 from credential_service.models import OrganisationKind
+from credential_service.sealing import SealAlgorithm, sealed_algorithm
+from tests.fixtures.cards import allow_card_type, card_subject, give_card
 from tests.integration.labour.harness import (
     WALLET_AUDIENCE,
     LabourService,
     open_labour_service,
+    person,
 )
+from wallet_sdk.jose import read_unverified_header
 
 EMPLOYEE_NAME = "李四光"
-EMPLOYEE_ID_NUMBER = "44030119900307123X"
+EMPLOYEE_ID_NUMBER = "440301199003071230"
 EMPLOYEE_PHONE = "13912345678"
 DOCUMENT = (
     "劳动合同书\n甲方: 深圳市示例科技有限公司\n"
@@ -37,14 +43,17 @@ SUBJECT_ID_NUMBER = "11010119900307555X"
 CONTACT_PHONE = "13700137000"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=list(CryptoProfile))
 def at_rest_service(
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     database_backend: str,
     database_url_factory: Callable[[str], str],
 ) -> Iterator[LabourService]:
     yield from open_labour_service(
-        tmp_path_factory.mktemp("at-rest"), database_url=database_url_factory(database_backend)
+        tmp_path_factory.mktemp("at-rest"),
+        database_url=database_url_factory(database_backend),
+        crypto_profile=request.param,
     )
 
 
@@ -80,6 +89,7 @@ def _postgres_text(service: LabourService) -> bytes:
 def _screen_login(service: LabourService) -> tuple[str, str]:
     """A QR login the screen collects: (the wallet's token, the screen's token)."""
     wallet = service.wallet()
+    service.cards.ensure_card(wallet)
     challenge = service.client.post("/v1/login/challenges").json()
     answer = wallet.answer_login(
         challenge["qr"], trusted_keys=service.trust, audience=WALLET_AUDIENCE, now=int(time.time())
@@ -91,7 +101,9 @@ def _screen_login(service: LabourService) -> tuple[str, str]:
         json={"poll_secret": challenge["poll_secret"]},
     )
     assert collected.status_code == 200, collected.text
-    assert collected.json()["access_token"] == issued.json()["access_token"]
+    # the same claims and header (under SM2 another signature)
+    signed_part = issued.json()["access_token"].rsplit(".", 1)[0]
+    assert collected.json()["access_token"].rsplit(".", 1)[0] == signed_part
     return issued.json()["access_token"], collected.json()["access_token"]
 
 
@@ -100,8 +112,9 @@ def test_the_database_holds_no_personal_data_and_no_token(
 ) -> None:
     service = at_rest_service
     tokens: list[str] = list(_screen_login(service))
-    # a labour contract, signed by both parties (the employee logs in without a screen)
-    wallet = service.wallet()
+    # a labour contract naming the employee (name and ID number), signed by both parties with
+    # the employee's e-card (the employee logs in without a screen)
+    wallet = service.wallet({**person(1), "name": EMPLOYEE_NAME, "idNumber": EMPLOYEE_ID_NUMBER})
     employer_headers = service.employer_headers()
     tokens.append(employer_headers["Authorization"].removeprefix("Bearer "))
     contract = service.upload(wallet, DOCUMENT, hr_operator="HR-007")
@@ -125,6 +138,7 @@ def test_the_database_holds_no_personal_data_and_no_token(
             "data_categories": ["identity"],
             "duration_seconds": 3600,
             "contact": f"tel:{CONTACT_PHONE}",
+            "subject_id_number": SUBJECT_ID_NUMBER,
             "notice": "Checking the applicant.",
             "subject_reference": f"{SUBJECT_NAME} {SUBJECT_ID_NUMBER}",
         },
@@ -132,8 +146,21 @@ def test_the_database_holds_no_personal_data_and_no_token(
     )
     assert requested.status_code == 201, requested.text
     assert requested.json()["request"]["subject_reference"].startswith(SUBJECT_NAME)
-    # the cardholder grants it: the receipt carries the request
+    # the subject, holding their e-card, grants it: the receipt carries the request and the
+    # e-card proof that discloses the ID number
     grantor = service.wallet()
+    centre = service.organisation(OrganisationKind.CARD_ISSUER)
+    allow_card_type(
+        service.client.request,
+        province=service.organisation_headers(*service.organisation(OrganisationKind.PROVINCE)),
+        centre=centre[0],
+    )
+    give_card(
+        service.client.request,
+        grantor,
+        card_subject(SUBJECT_ID_NUMBER, name=SUBJECT_NAME),
+        centre=service.organisation_headers(*centre),
+    )
     now = max(int(time.time()), service.chain.block().timestamp)
     request = grantor.review_consent(requested.json()["qr"], trusted_keys=service.trust, now=now)
     grantor_headers = service.login(grantor)
@@ -144,6 +171,7 @@ def test_the_database_holds_no_personal_data_and_no_token(
         headers=grantor_headers,
     )
     assert granted.status_code == 201, granted.text
+    assert granted.json()["subject_verified"] is True
     receipt = granted.json()["receipt"]
     tokens.append(receipt)
     mine = service.client.get("/v1/me/consents", headers=grantor_headers)
@@ -166,3 +194,26 @@ def test_the_database_holds_no_personal_data_and_no_token(
     ]
     found = [needle[:24] for needle in needles if any(f in stored for f in _forms(needle))]
     assert found == []
+    # what was sealed and signed, with the profile's algorithms
+    algorithms = service.context.settings.crypto_profile.algorithms
+    assert _sealed_with(service) == {algorithms.seal_algorithm}
+    signing = algorithms.signing_curve.algorithm.value
+    assert {read_unverified_header(token)["alg"] for token in tokens[:2]} == {signing}
+    assert read_unverified_header(receipt)["alg"] == signing  # verified by the wallet above
+
+
+def _sealed_with(service: LabourService) -> set[SealAlgorithm]:
+    """The algorithm of every sealed value of the labour, consent and login tables."""
+    columns = [
+        ("labour_contract_version", "document_sealed"),
+        ("labour_contract_version", "key_terms_sealed"),
+        ("consent_request", "body_sealed"),
+        ("consent_receipt", "token_sealed"),
+    ]
+    found: set[SealAlgorithm] = set()
+    with service.context.engine.connect() as connection:
+        for table, column in columns:
+            values = connection.execute(text(f"SELECT {column} FROM {table}")).scalars().all()
+            assert values, f"nothing sealed in {table}.{column}"
+            found |= {sealed_algorithm(bytes(value)) for value in values}
+    return found

@@ -69,10 +69,15 @@ def accredited(service: Service, runtime: CredentialRuntime) -> dict[str, str]: 
     province = client_of(service, OrganisationKind.PROVINCE)
     school = client_of(service, OrganisationKind.ISSUER)
     for term in ("TechnicalSchoolDiploma", "TrainingRecord"):
-        response = service.client.put(
-            f"/v1/credential-types/{term}/issuers/{school}",
-            json={"allowed": True},
-            headers=service.headers(province),
-        )
-        assert response.status_code == 200, response.text
+        allow_type(service, province, term, school)
     return {"province": province, "school": school}
+
+
+def allow_type(service: Service, accreditor: str, term: str, issuer: str) -> None:  # noqa: F811
+    """`accreditor` accredits `issuer` for the credential type `term` through the API."""
+    response = service.client.put(
+        f"/v1/credential-types/{term}/issuers/{issuer}",
+        json={"allowed": True},
+        headers=service.headers(accreditor),
+    )
+    assert response.status_code == 200, response.text

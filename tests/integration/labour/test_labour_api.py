@@ -72,11 +72,13 @@ def test_employee_signature_from_another_wallet_is_refused(labour_service: Labou
     ).json()
     record = service.pending_record(review)
     forged = sign_as_employee(
-        EventRecord.from_dict({**record.to_dict(), "employee": intruder.did}), wallet=intruder
+        EventRecord.from_dict({**record.to_dict(), "employee": intruder.did}),
+        wallet=intruder,
+        card=intruder.social_security_card().token,
     )
     response = service.client.post(
         f"/v1/me/labour-contracts/{contract['contract_id']}/signature",
-        json={"jws": forged.jws},
+        json={"jws": forged.jws, "card_proof": forged.card_proof},
         headers=headers,
     )
     assert response.status_code == 400
@@ -403,6 +405,7 @@ def test_invalid_terms_are_answered_in_our_own_words(labour_service: LabourServi
     secret = "11010119900307123X"
     body = {
         "employee_holder": secret,
+        "employee_id_number": secret[:-1] + "Y",
         "hr_operator": "",
         "key_terms": {"position": "x"},
         "name_of_employee": "王小明",
@@ -416,11 +419,13 @@ def test_invalid_terms_are_answered_in_our_own_words(labour_service: LabourServi
     assert answer["detail"] == [
         {"loc": ["terms", "employee_holder"], "problem": "not in the expected form"},
         {"loc": ["terms", "employee_did"], "problem": "missing"},
+        {"loc": ["terms", "employee_name"], "problem": "missing"},
+        {"loc": ["terms", "employee_id_number"], "problem": "not in the expected form"},
         {"loc": ["terms", "hr_operator"], "problem": "too short"},
         {"loc": ["terms", "name_of_employee"], "problem": "not allowed here"},
     ]
     text_of_answer = response.text
-    for leak in (secret, "王小明", "pydantic", "http", "should", "input"):
+    for leak in (secret, secret[:-1], "王小明", "pydantic", "http", "should", "input"):
         assert leak not in text_of_answer, leak
 
     not_json = _upload_terms(service, "{not json " + secret)
@@ -430,6 +435,29 @@ def test_invalid_terms_are_answered_in_our_own_words(labour_service: LabourServi
         "message": "the contract terms are not valid",
         "detail": [{"loc": ["terms"], "problem": "not a JSON object"}],
     }
+
+
+def test_an_employee_id_number_with_a_wrong_check_digit_is_refused(
+    labour_service: LabourService,
+) -> None:
+    service = labour_service
+    wallet = service.wallet(card=False)
+    wrong = service.people[wallet.did]["idNumber"][:17] + "0"
+    if wrong == service.people[wallet.did]["idNumber"]:
+        wrong = wrong[:17] + "1"
+    body = {
+        "employee_holder": wallet.address,
+        "employee_did": wallet.did,
+        "employee_name": "王小明",
+        "employee_id_number": wrong,
+        "hr_operator": "HR",
+        "key_terms": {"position": "x"},
+    }
+    response = _upload_terms(service, json.dumps(body, ensure_ascii=False))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "employee_identity_invalid"
+    assert response.json()["message"] == "idNumber check digit is wrong (ISO 7064 MOD 11-2)"
+    assert wrong not in response.text
 
 
 def test_terms_nested_too_deep_are_400_too_deep(labour_service: LabourService) -> None:

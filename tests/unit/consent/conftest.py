@@ -1,9 +1,12 @@
 """Factories for the consent domain's unit tests: a migrated SQLite database, organisations,
-an in-memory `ConsentLedger` that follows the contract's rules, and signed grants."""
+an in-memory `ConsentLedger` that follows the contract's rules, signed grants, and e-cards of
+an accredited card centre on the embedded chain of the credential tests (`world`), so a
+grant's identity proof runs the whole credential pipeline."""
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,11 +22,23 @@ from credential_service.errors import ErrorCode, LedgerRejected
 from credential_service.models import Organisation
 from credential_service.persistence import create_database_engine, migrate
 from credential_service.services.ledger import organisation_ledger_id
-from wallet_sdk.consent import ConsentRequest, GrantTerms, RegistryDomain
+from tests.fixtures.cards import card_subject
+from tests.unit.credentials.conftest import card_centre, world  # noqa: F401  (fixtures)
+from tests.unit.credentials.world import DemoIssuer, TrustWorld
+from wallet_sdk.consent import (
+    ConsentRequest,
+    GrantTerms,
+    RegistryDomain,
+    SignedConsent,
+    present_identity_proof,
+)
+from wallet_sdk.credentials import CredentialVerifier
 from wallet_sdk.jose import Curve, Jwk
 
 NOW = 1_760_000_000
 DOMAIN = RegistryDomain(chain_id=1337, address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+SUBJECT_ID_NUMBER = "11010519491231002X"
+"""The data subject every `make_request` request names."""
 
 
 @dataclass
@@ -153,6 +168,7 @@ def make_request(
             "data_categories": ["identity"],
             "duration_seconds": 24 * 3600,
             "contact": "dpo@example.cn",
+            "subject_id_number": SUBJECT_ID_NUMBER,
         }
         fields.update(overrides)
         created = create_consent_request(
@@ -166,3 +182,51 @@ def make_request(
         return ConsentRequest.from_json(created.request)
 
     return make
+
+
+@dataclass(frozen=True)
+class ECard:
+    """A person's e-card (SD-JWT) and the credential key it is bound to."""
+
+    token: str
+    credential_key: Jwk
+
+    def prove(self, signed: SignedConsent, request: ConsentRequest) -> SignedConsent:
+        """`signed` with this card's identity proof to `request`'s data user, presented now
+        (the card verifier judges the key binding's freshness by the wall clock)."""
+        return present_identity_proof(
+            self.token,
+            holder_key=self.credential_key,
+            consent=signed,
+            controller=request.controller,
+            issued_at=int(time.time()),
+        )
+
+
+@pytest.fixture
+def e_card(world: TrustWorld, card_centre: DemoIssuer) -> Callable[[str], ECard]:  # noqa: F811
+    """The e-card of the person with an ID number, issued by the accredited card centre and
+    registered active on the chain (one card per person and test)."""
+    cards: dict[str, ECard] = {}
+
+    def card(id_number: str) -> ECard:
+        if id_number not in cards:
+            credential_key = Jwk.generate(Curve.ED25519)
+            issued = world.issue(
+                card_centre,
+                "SocialSecurityCard",
+                card_subject(id_number),
+                sd=True,
+                holder_key=credential_key,
+            )
+            cards[id_number] = ECard(issued.token, credential_key)
+        return cards[id_number]
+
+    return card
+
+
+@pytest.fixture
+def card_verifier(world: TrustWorld) -> CredentialVerifier:  # noqa: F811
+    """An e-card verifier running the whole pipeline against the chain's trust state, read
+    directly (a cached state would not see the cards `e_card` registers after it was built)."""
+    return world.verifier(world.direct_view())

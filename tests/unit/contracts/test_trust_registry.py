@@ -10,6 +10,7 @@ from eth_utils import keccak
 
 from node_adapter.errors import TransactionReverted
 from tests.fixtures.chain import MINISTRY_REGION
+from wallet_sdk.jose import Curve, Jwk
 
 from .conftest import (
     ACTIVE,
@@ -40,9 +41,19 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ED25519_KEY = bytes(range(32))
 P256_KEY = b"\x04" + bytes(range(64))
 SECP256K1_KEY = b"\x04" + bytes(range(100, 164))
+P384_KEY = Jwk.generate(Curve.P384).raw_public_key()
+P521_KEY = Jwk.generate(Curve.P521).raw_public_key()
+SM2_KEY = Jwk.generate(Curve.SM2).raw_public_key()
 NEW_ISSUER = org_id("GZ-TECH-SCHOOL")
 T = "TrustRegistry"
 CLIENT_AUTHENTICATION, CREDENTIAL_SIGNING, DOCUMENT_SIGNING, ANCHORING = 1, 2, 3, 4
+
+
+def _key_param_id(value: object) -> str:
+    """Test ids that name a key by its first byte and length, not its raw bytes."""
+    if isinstance(value, bytes):
+        return f"{value[:1].hex() or 'empty'}-{len(value)}B"
+    return str(value)
 
 
 def _key_id() -> bytes:
@@ -402,6 +413,37 @@ def test_set_credential_type_rejects_unknown_and_revoked_entities(world: World):
         world.tx(T, world.province, "setCredentialType", ISSUER_ID, SKILL_CERT, True)
 
 
+# -- publishCredentialType ----------------------------------------------------------------------
+
+
+def test_the_ministry_publishes_a_type_schema_digest_once(world: World):
+    new_type, digest = keccak(text="https://hrss.example/schemas/welder.json"), os.urandom(32)
+    assert world.call(T, "credentialTypeSchema", new_type) == (bytes(32), ZERO_ADDRESS, 0)
+    receipt = world.tx(T, world.ministry, "publishCredentialType", new_type, digest)
+    at = world.time_of(receipt)
+    event = receipt.event("CredentialTypePublished").args
+    assert (event["credentialType"], event["schemaDigest"], event["at"]) == (new_type, digest, at)
+    assert event["publisher"] == world.ministry.address
+    assert world.call(T, "credentialTypeSchema", new_type) == (digest, world.ministry.address, at)
+    # Fixed for ever: a new schema is a new type (a new $id), never a new digest for this one.
+    with expect_revert("CredentialTypeExists", (new_type, digest)):
+        world.tx(T, world.ministry, "publishCredentialType", new_type, os.urandom(32))
+    # A province accredits an issuer for it with the existing call.
+    world.advance(10)
+    allowed = world.tx(T, world.province, "setCredentialType", ISSUER_ID, new_type, True)
+    assert world.call(T, "isAccreditedFor", ISSUER_ID, new_type, world.time_of(allowed))
+
+
+def test_only_the_ministry_publishes_types_and_never_a_zero_one(world: World):
+    new_type = keccak(text="https://hrss.example/schemas/welder.json")
+    with expect_revert("NotController", (MINISTRY_ID, world.province.address)):
+        world.tx(T, world.province, "publishCredentialType", new_type, os.urandom(32))
+    with expect_revert("ZeroId"):
+        world.tx(T, world.ministry, "publishCredentialType", new_type, bytes(32))
+    with expect_revert("ZeroId"):
+        world.tx(T, world.ministry, "publishCredentialType", bytes(32), os.urandom(32))
+
+
 # -- setController -----------------------------------------------------------------------------
 
 
@@ -522,7 +564,16 @@ def test_set_anchoring_account_rejects_zero_unknown_and_revoked(world: World):
 
 
 @pytest.mark.parametrize(
-    ("alg", "public_key"), [(1, ED25519_KEY), (2, P256_KEY), (3, SECP256K1_KEY)]
+    ("alg", "public_key"),
+    [
+        (1, ED25519_KEY),
+        (2, P256_KEY),
+        (3, SECP256K1_KEY),
+        (4, P384_KEY),
+        (5, P521_KEY),
+        (6, SM2_KEY),
+    ],
+    ids=_key_param_id,
 )
 def test_register_key_for_each_algorithm(world: World, alg, public_key):
     key_id = _key_id()
@@ -557,6 +608,20 @@ def test_register_key_for_each_algorithm(world: World, alg, public_key):
         0,
         CREDENTIAL_SIGNING,
     )
+
+
+def test_algorithm_constants_are_the_sdk_table(world: World):
+    constants = {
+        Curve.ED25519: "ALG_ED25519",
+        Curve.P256: "ALG_P256",
+        Curve.SECP256K1: "ALG_SECP256K1",
+        Curve.P384: "ALG_P384",
+        Curve.P521: "ALG_P521",
+        Curve.SM2: "ALG_SM2",
+    }
+    assert {curve: world.call(T, name) for curve, name in constants.items()} == {
+        curve: curve.registry_code for curve in Curve
+    }
 
 
 @pytest.mark.parametrize(
@@ -634,7 +699,7 @@ def test_register_key_rejects_duplicates_forever(world: World):
         )
 
 
-@pytest.mark.parametrize("alg", [0, 4, 255])
+@pytest.mark.parametrize("alg", [0, 7, 255])
 def test_register_key_rejects_unknown_algorithm(world: World, alg):
     with expect_revert("UnsupportedKeyAlgorithm", (alg,)):
         world.tx(
@@ -660,7 +725,22 @@ def test_register_key_rejects_unknown_algorithm(world: World, alg):
         (2, b"\x02" + bytes(64)),
         (3, b"\x04" + bytes(63)),
         (3, b""),
+        # P-384: 97 bytes with the 0x04 prefix, never a P-256 or P-521 length.
+        (4, P256_KEY),
+        (4, P384_KEY[:-1]),
+        (4, P384_KEY + b"\x00"),
+        (4, b"\x03" + P384_KEY[1:]),
+        # P-521: 133 bytes with the 0x04 prefix.
+        (5, P384_KEY),
+        (5, P521_KEY[:-1]),
+        (5, b"\x02" + P521_KEY[1:]),
+        # SM2: 65 bytes with the 0x04 prefix, like P-256.
+        (6, SM2_KEY[:-1]),
+        (6, P384_KEY),
+        (6, b"\x02" + SM2_KEY[1:]),
+        (6, ED25519_KEY),
     ],
+    ids=_key_param_id,
 )
 def test_register_key_rejects_malformed_public_key(world: World, alg, public_key):
     with expect_revert("InvalidPublicKey", (alg, len(public_key))):

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from credential_service.errors import NotAuthenticated
 from credential_service.models import OrganisationKind, OrganisationStatus
@@ -23,6 +22,7 @@ from credential_service.services.tokens import (
     decode_access_token,
     principal_of,
 )
+from wallet_sdk.jose import Curve, Jwk, read_unverified_header
 
 CODE = "91440100MA5ABCDE1X"
 POLICY = TokenPolicy(
@@ -32,7 +32,7 @@ POLICY = TokenPolicy(
     assertion_max_lifetime=timedelta(minutes=5),
     leeway=timedelta(seconds=30),
 )
-TOKEN_KEY = ServiceTokenKey(private_key=ed25519.Ed25519PrivateKey.generate())
+TOKEN_KEY = ServiceTokenKey(Jwk.generate(Curve.ED25519))
 
 
 def standing(**key_ends: float | None) -> OrganisationStanding:
@@ -85,7 +85,7 @@ def _token(**extra: object) -> str:
         **extra,
     }
     return jwt.encode(
-        body, TOKEN_KEY.private_key, algorithm="EdDSA", headers={"typ": ACCESS_TOKEN_TYPE}
+        body, TOKEN_KEY.key.private_key, algorithm="EdDSA", headers={"typ": ACCESS_TOKEN_TYPE}
     )
 
 
@@ -97,3 +97,23 @@ def test_decoding_keeps_the_client_key_and_requires_it() -> None:
     for missing in (_token(), _token(**{CLIENT_KEY_CLAIM: 5})):
         with pytest.raises(NotAuthenticated):
             decode_access_token(policy=POLICY, token_key=TOKEN_KEY, token=missing)
+
+
+def test_an_sm2_token_key_signs_access_tokens_that_only_it_accepts() -> None:
+    """National profile: the service's key is SM2, its tokens SM2SM3 through wallet_sdk.jose;
+    an international (Ed25519) service refuses them, and the SM2 service refuses EdDSA ones."""
+    sm2 = ServiceTokenKey(Jwk.generate(Curve.SM2))
+    now = int(time.time())
+    token = sm2.sign(
+        {
+            "iss": POLICY.issuer, "sub": CODE, "aud": POLICY.audience, "scope": "x",
+            "iat": now, "exp": now + 60, "jti": "j", CLIENT_KEY_CLAIM: "k1",
+        },
+        typ=ACCESS_TOKEN_TYPE,
+    )  # fmt: skip
+    assert read_unverified_header(token)["alg"] == "SM2SM3"
+    assert decode_access_token(policy=POLICY, token_key=sm2, token=token).client_key == "k1"
+    with pytest.raises(NotAuthenticated):
+        decode_access_token(policy=POLICY, token_key=TOKEN_KEY, token=token)
+    with pytest.raises(NotAuthenticated):
+        decode_access_token(policy=POLICY, token_key=sm2, token=_token(**{CLIENT_KEY_CLAIM: "k1"}))

@@ -47,10 +47,28 @@ def test_rejects(jwk: dict[str, str], code: ErrorCode) -> None:
     assert caught.value.code == code
 
 
-def test_sm2_organisation_keys_are_refused_until_the_chain_has_the_key_type() -> None:
-    # TrustRegistry has no SM2 key algorithm yet: the wire model refuses the curve.
+@pytest.mark.parametrize(
+    ("curve", "alg", "length"),
+    [
+        (Curve.P384, KeyAlgorithm.ES384, 97),
+        (Curve.P521, KeyAlgorithm.ES512, 133),
+        (Curve.SM2, KeyAlgorithm.SM2SM3, 65),
+    ],
+)
+def test_p384_p521_and_sm2_organisation_keys(curve: Curve, alg: KeyAlgorithm, length: int) -> None:
+    key = Jwk.generate(curve)
+    members = key.public_jwk()
+    parsed = parse_public_jwk(
+        PublicJwk.model_validate({k: members[k] for k in ("kty", "crv", "x", "y")})
+    )
+    assert (parsed.alg, parsed.curve, parsed.key_id) == (alg, curve, key.thumbprint_b64())
+    assert parsed.raw_public_key == key.raw_public_key() and len(parsed.raw_public_key) == length
+
+
+def test_secp256k1_keys_are_not_organisation_keys() -> None:
+    # secp256k1 keys are the wallets' chain accounts; the wire model refuses the curve.
     from pydantic import ValidationError
 
-    members = Jwk.generate(Curve.SM2).public_jwk()
-    with pytest.raises(ValidationError, match="Input should be 'Ed25519' or 'P-256'"):
+    members = Jwk.generate(Curve.SECP256K1).public_jwk()
+    with pytest.raises(ValidationError, match="crv"):
         PublicJwk.model_validate({k: members[k] for k in ("kty", "crv", "x", "y")})

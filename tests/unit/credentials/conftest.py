@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from node_adapter import Kind
 from tests.unit.credentials.world import RECORD_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     CachedTrustState,
@@ -26,6 +27,18 @@ ASSETS = Path(__file__).parents[2] / "assets" / "credentials"
 @pytest.fixture(scope="session")
 def world() -> TrustWorld:
     return TrustWorld.build()
+
+
+@pytest.fixture(scope="session")
+def card_centre(world: TrustWorld) -> DemoIssuer:
+    """A card centre (card issuer) in Beijing, accredited for the e-card."""
+    return world.add_issuer(
+        "card-centre",
+        province="beijing",
+        region=110000,
+        types=["SocialSecurityCard"],
+        kind=Kind.CARD_ISSUER,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from node_adapter import CredentialStatus, Kind
+from node_adapter import CredentialStatus, EntityStatus, Kind
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import CardStatusReason
 from wallet_sdk.credentials.card_proof import (
     CARD_CHECK,
+    ISSUER_ACTIVE_CHECK,
     card_nonce,
     identity_commitment,
     matches_commitment,
@@ -31,17 +32,6 @@ SUBJECT: dict[str, Any] = {
     "validUntil": "2036-01-01",
 }
 AUDIENCE = "https://hrss.example/labour"
-
-
-@pytest.fixture(scope="module")
-def card_centre(world: TrustWorld) -> DemoIssuer:
-    return world.add_issuer(
-        "card-centre",
-        province="beijing",
-        region=110000,
-        types=["SocialSecurityCard"],
-        kind=Kind.CARD_ISSUER,
-    )
 
 
 def _card(world: TrustWorld, centre: DemoIssuer, holder: Jwk) -> Any:
@@ -194,3 +184,34 @@ def test_commitments_bind_the_named_identity_under_a_salt(
         identity_commitment({"idNumber": "110105194912310021"}, salt)
     with pytest.raises(FormatError, match="at least 16 bytes"):
         identity_commitment({"idNumber": "11010519491231002X"}, "c2hvcnQ")
+
+
+def test_a_card_of_an_issuer_suspended_since_proves_nothing(world: TrustWorld) -> None:
+    # The pipeline judges the issuer's accreditation at the card's issue time; a card proof
+    # speaks for a person only while the card issuer still may (failed before: the proof of a
+    # card whose issuer was suspended after issuing it verified).
+    centre = world.add_issuer(
+        "suspended-centre",
+        province="beijing",
+        region=110000,
+        types=["SocialSecurityCard"],
+        kind=Kind.CARD_ISSUER,
+    )
+    holder = Jwk.generate(Curve.ED25519)
+    card = _card(world, centre, holder)
+    before = world.now()
+    world.chain.mine(2)
+    world.set_issuer_status(centre, EntityStatus.SUSPENDED)
+    nonce = card_nonce("login", "challenge-3")
+    proof = present_card(
+        card.token, holder_key=holder, disclose=[], nonce=nonce, audience=AUDIENCE,
+        issued_at=world.now(),
+    )  # fmt: skip
+    with pytest.raises(VerificationError) as caught:
+        verify_card_proof(world.verifier(), proof, nonce=nonce, audience=AUDIENCE)
+    assert caught.value.check == ISSUER_ACTIVE_CHECK
+    identity = verify_card_proof(
+        world.verifier(), proof, nonce=nonce, audience=AUDIENCE, as_of=before,
+        presented_at=world.now(),
+    )  # fmt: skip
+    assert identity.issuer_id == centre.entity_id

@@ -323,7 +323,13 @@ def test_policy_fails_closed() -> None:
         VerificationPolicy(algorithms=frozenset())
     with pytest.raises(FormatError):
         VerificationPolicy(algorithms=frozenset({"HS256"}))  # type: ignore[arg-type]
-    assert VerificationPolicy().algorithms == {JwsAlgorithm.EDDSA, JwsAlgorithm.ES256}
+    assert VerificationPolicy().algorithms == {
+        JwsAlgorithm.EDDSA,
+        JwsAlgorithm.ES256,
+        JwsAlgorithm.ES384,
+        JwsAlgorithm.ES512,
+        JwsAlgorithm.SM2SM3,
+    }  # never ES256K: secp256k1 keys are the wallets' chain accounts
 
 
 def test_anchoring_required_by_policy(world: TrustWorld, school: DemoIssuer, make_verifier) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from node_adapter import (
     Signer,
     deploy_registries,
 )
+from tests.fixtures.crypto_profile import crypto_profile_of_run
 from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialTypeRegistry,
@@ -47,7 +48,6 @@ W3C_EXAMPLES: dict[str, Any] = json.loads(
     (Path(__file__).parents[2] / "assets" / "credentials" / "w3c_examples.json").read_text()
 )
 PROVINCES = {"beijing": 110000, "guangdong": 440000, "shanghai": 310000}
-_KEY_ALG = {Curve.ED25519: KeyAlgorithm.EDDSA, Curve.P256: KeyAlgorithm.ES256}
 
 
 def org_id(name: str) -> bytes:
@@ -113,10 +113,12 @@ class TrustWorld:
         province: str,
         region: int,
         types: Iterable[str],
-        curve: Curve = Curve.ED25519,
+        curve: Curve | None = None,
         register_key: bool = True,
         kind: Kind = Kind.ISSUER,
     ) -> DemoIssuer:
+        """An issuer accredited by `province` for `types`, with a key on `curve` (default: the
+        run's profile, Ed25519 or SM2 under ``--crypto-profile national``)."""
         controller = Signer.generate()
         self.chain.fund(controller.address, 10**20)
         entity_id = org_id(name + secrets.token_hex(4))
@@ -137,6 +139,8 @@ class TrustWorld:
                 credential_type=self.types.get(term).type_id,
                 allowed=True,
             )
+        if curve is None:
+            curve = Curve.SM2 if crypto_profile_of_run() == "national" else Curve.ED25519
         key = Jwk.generate(curve)
         issuer = DemoIssuer(name, entity_id, province, controller, key, [key])
         if register_key:
@@ -157,7 +161,7 @@ class TrustWorld:
             issuer.controller,
             id=issuer.entity_id,
             key_id=key.thumbprint(),
-            alg=_KEY_ALG[key.curve],
+            alg=KeyAlgorithm(key.curve.registry_code),
             purpose=purpose,
             public_key=key.raw_public_key(),
             valid_from=valid_from,

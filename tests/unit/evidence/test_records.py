@@ -48,6 +48,7 @@ def _offer(**changes: Any) -> EventRecord:
         "employer": HEX,
         "hr_operator": "人事专员 李娜",
         "employee": "did:jwk:abc",
+        "employee_identity": HEX,
         "relation": Relation.ORIGINAL,
         "supersedes": None,
     }
@@ -77,6 +78,8 @@ def test_record_round_trips_and_its_digest_covers_every_member() -> None:
         ({"version": 0}, "version must be an integer"),
         ({"document_digest": "0xAB"}, "document_digest"),
         ({"employee": "0x1234"}, "did:jwk"),
+        ({"employee_identity": None}, "employee_identity"),
+        ({"employee_identity": "张三"}, "employee_identity"),
         ({"relation": Relation.AMENDMENT}, "version 1 is the original"),
         ({"version": 2, "relation": Relation.RENEWAL}, "supersedes names the previous"),
         ({"offer": HEX}, "offer does not belong"),
@@ -151,6 +154,9 @@ def test_parties_can_only_sign_their_own_records(tmp_path: Path) -> None:
         sign_as_employer(accept, key=Jwk.generate(Curve.ED25519), entity_id=bytes(32))
     with pytest.raises(SignatureError, match="names another employee"):
         sign_as_employee(accept, wallet=wallet)
+    own = EventRecord.from_dict({**accept.to_dict(), "employee": wallet.did})
+    with pytest.raises(SignatureError, match="signed with the e-card"):
+        sign_as_employee(own, wallet=wallet)  # an acceptance without the e-card
 
 
 def test_signature_members_are_checked() -> None:
@@ -162,6 +168,19 @@ def test_signature_members_are_checked() -> None:
         EventSignature(role=Role.EMPLOYER, signer=HEX, key_id=HEX, jws="nope")
     with pytest.raises(FormatError, match="exactly"):
         EventSignature.from_dict({"role": "employer", "signer": HEX, "key_id": HEX})
+    with pytest.raises(FormatError, match="no card proof"):
+        EventSignature(role=Role.EMPLOYER, signer=HEX, key_id=HEX, jws="a.b.c", card_proof="x~")
+    with pytest.raises(FormatError, match="SD-JWT presentation"):
+        EventSignature(
+            role=Role.EMPLOYEE,
+            signer="did:jwk:a",
+            key_id="did:jwk:a#0",
+            jws="a.b.c",
+            card_proof="x",
+        )
+    # the card proof is sealed into the anchored digest: it cannot be swapped afterwards
+    assert event_digest(bytes(32), "a.b.c", "x~y") != event_digest(bytes(32), "a.b.c", "x~z")
+    assert event_digest(bytes(32), "a.b.c", "x~y") != event_digest(bytes(32), "a.b.c")
 
 
 def test_schema_is_valid_and_the_example_package_matches_it() -> None:

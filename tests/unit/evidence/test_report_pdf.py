@@ -133,3 +133,26 @@ def test_report_never_prints_edited_unsigned_members_as_verified(
         assert forged not in text
     name_lines = [line for line in text.splitlines() if FORGED_NAME in line]
     assert name_lines and all("未经核验" in line for line in name_lines)
+
+
+def test_report_shows_the_employee_the_e_card_proved(world: LabourWorld, tmp_path: Path) -> None:
+    """The name, the masked ID number and the card issuer, printed only when the check
+    ``employee_identity`` passed; never the whole ID number."""
+    package = _signed(world)
+    report = verify_evidence(package, None, world.view, strict=False, **world.verify_kwargs())
+    pdf = tmp_path / "identity.pdf"
+    pdf.write_bytes(
+        render_report_pdf(
+            package, report, base_url=BASE_URL, now=world.now(), card_issuer_name="北京市社保卡中心"
+        )
+    )
+    text = _run("pdftotext", "-layout", pdf, "-")
+    assert "张三" in text and "110105********002X" in text
+    assert "北京市社保卡中心" in text and "11010519491231002X" not in text
+    _run("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, tmp_path / "id")
+    # without a card verifier the check fails: nothing about the employee is printed as fact
+    unproved = verify_evidence(package, None, world.view, strict=False, **{
+        **world.verify_kwargs(), "card_verifier": None})  # fmt: skip
+    pdf.write_bytes(render_report_pdf(package, unproved, base_url=BASE_URL, now=world.now()))
+    text = _run("pdftotext", "-layout", pdf, "-")
+    assert "110105********002X" not in text and "电子社保卡核验" not in text.split("核验步骤")[0]

@@ -43,6 +43,28 @@ def _signed(world: LabourWorld, *, disclose: bool = False) -> EvidencePackage:
     return contract.package(disclose_terms=disclose)
 
 
+def _register(world: LabourWorld, key: Jwk, *, purpose: KeyPurpose) -> None:
+    """Register `key` for the employer in `TrustRegistry`, under its curve's algorithm code."""
+    world.trust.register_key(
+        world.registries.signers.employer,
+        id=world.employer_id,
+        key_id=key.thumbprint(),
+        alg=KeyAlgorithm(key.curve.registry_code),
+        purpose=purpose,
+        public_key=key.raw_public_key(),
+    )
+
+
+def _signer_keys_failure(world: LabourWorld, key: Jwk) -> str:
+    """The detail of the ``signer_keys`` failure of an offer signed with `key`."""
+    contract = world.contract()
+    contract.offer(DOCUMENT, key=key)
+    contract.anchor()
+    report = _verify(world, contract.package())
+    assert report.first_failure is not None and report.first_failure.name == "signer_keys"
+    return report.first_failure.detail
+
+
 def _status(report: EvidenceReport, name: str) -> CheckStatus:
     return report.check(name).status
 
@@ -107,23 +129,34 @@ def test_employer_key_of_another_purpose_fails_signer_keys(
     # The employer's OAuth client key authenticates it to the service; it never signs a
     # labour contract a court would accept.
     key = Jwk.generate(Curve.ED25519)
-    world.trust.register_key(
-        world.registries.signers.employer,
-        id=world.employer_id,
-        key_id=key.thumbprint(),
-        alg=KeyAlgorithm.EDDSA,
-        purpose=purpose,
-        public_key=key.raw_public_key(),
-    )
+    _register(world, key, purpose=purpose)
+    detail = _signer_keys_failure(world, key)
+    name = purpose.name.lower().replace("_", " ")
+    assert detail.endswith(f"is registered for {name}, not for document signing")
+
+
+@pytest.mark.parametrize("curve", [Curve.P256, Curve.P384, Curve.P521, Curve.SM2])
+def test_employer_document_keys_on_every_signing_curve_verify(
+    world: LabourWorld, curve: Curve
+) -> None:
+    key = Jwk.generate(curve)
+    _register(world, key, purpose=KeyPurpose.DOCUMENT_SIGNING)
     contract = world.contract()
     contract.offer(DOCUMENT, key=key)
+    contract.accept()
     contract.anchor()
     report = _verify(world, contract.package())
-    assert report.first_failure is not None and report.first_failure.name == "signer_keys"
-    name = purpose.name.lower().replace("_", " ")
-    assert report.first_failure.detail.endswith(
-        f"is registered for {name}, not for document signing"
-    )
+    assert report.verdict is Verdict.VERIFIED, report.first_failure
+    assert report.check("signer_keys").status is CheckStatus.PASSED
+
+
+def test_an_employer_key_on_secp256k1_fails_signer_keys(world: LabourWorld) -> None:
+    # The registry takes secp256k1 keys (wallets' chain accounts); a court does not take them
+    # for a document signature.
+    key = Jwk.generate(Curve.SECP256K1)
+    _register(world, key, purpose=KeyPurpose.DOCUMENT_SIGNING)
+    detail = _signer_keys_failure(world, key)
+    assert "algorithm code 3" in detail
 
 
 def test_key_of_another_entity_fails_signer_keys(world: LabourWorld) -> None:
@@ -143,12 +176,8 @@ def test_key_of_another_entity_fails_signer_keys(world: LabourWorld) -> None:
         purpose=KeyPurpose.DOCUMENT_SIGNING,
         public_key=key.raw_public_key(),
     )
-    contract = world.contract()
-    contract.offer(DOCUMENT, key=key)
-    contract.anchor()
-    report = _verify(world, contract.package())
-    assert report.first_failure is not None and report.first_failure.name == "signer_keys"
-    assert "not to the employer" in report.first_failure.detail
+    detail = _signer_keys_failure(world, key)
+    assert "not to the employer" in detail
 
 
 def test_contract_signed_by_the_employer_only_is_not_effective(world: LabourWorld) -> None:

@@ -1,7 +1,8 @@
 """A labour contract built by hand on a chain, without the service: an employer accredited
-under a province with a registered key, an employee wallet, lifecycle events signed by the
-right party and anchored by a Merkle batch. A factory shared by unit, integration and e2e
-tests."""
+under a province with a registered key, a card centre that issued the employee's e-card, an
+employee wallet holding it, lifecycle events signed by the right party (the employee's
+acceptance with its e-card proof) and anchored by a Merkle batch. A factory shared by unit,
+integration and e2e tests."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from node_adapter import (
     AnchorRegistryClient,
+    CredentialStatus,
     Deployment,
     KeyAlgorithm,
     KeyPurpose,
@@ -21,6 +23,16 @@ from node_adapter import (
     Signer,
     TrustRegistryClient,
 )
+from tests.unit.credentials.test_card_proof import SUBJECT
+from wallet_sdk.credentials import (
+    CredentialVerifier,
+    DirectTrustView,
+    IssuedCredential,
+    StatusRegistryRef,
+    default_registry,
+    issue_sd_jwt,
+)
+from wallet_sdk.credentials.card_proof import identity_commitment, new_commitment_salt
 from wallet_sdk.evidence import (
     AccreditationLink,
     ContractDocument,
@@ -52,6 +64,70 @@ TERMS = {
     "monthly_wage_fen": 2_500_000,
     "workplace": "北京市朝阳区",
 }
+CARD_SUBJECT: dict[str, str] = dict(SUBJECT)
+OTHER_PERSON = {**CARD_SUBJECT, "name": "李四", "idNumber": "110105198001010016"}
+
+
+@dataclass
+class CardCentre:
+    """A card issuer under the employer's province with a registered credential-signing key;
+    `issue` gives a wallet its e-card, registered on `StatusRegistry`."""
+
+    registries: Any
+    entity_id: bytes
+    controller: Signer
+    key: Jwk
+
+    @classmethod
+    def accredit(cls, registries: Any, province: bytes) -> CardCentre:
+        s = registries.signers
+        controller = Signer.generate()
+        registries.chain.fund(controller.address, 10**20)
+        centre = registries.accredit_under_province(
+            "card-centre", kind=Kind.CARD_ISSUER, province=province, region=110000,
+            controller=controller,
+        )  # fmt: skip
+        card_type = default_registry().get("SocialSecurityCard").type_id
+        registries.trust.set_credential_type(
+            s.province_a, id=centre, credential_type=card_type, allowed=True
+        )
+        key = Jwk.generate(Curve.ED25519)
+        registries.trust.register_key(
+            controller,
+            id=centre,
+            key_id=key.thumbprint(),
+            alg=KeyAlgorithm.EDDSA,
+            purpose=KeyPurpose.CREDENTIAL_SIGNING,
+            public_key=key.raw_public_key(),
+        )
+        return cls(registries, centre, controller, key)
+
+    def issue(self, holder: Jwk, subject: dict[str, str] = CARD_SUBJECT) -> IssuedCredential:
+        deployment = self.registries.deployment
+        issued = issue_sd_jwt(
+            credential_type=default_registry().get("SocialSecurityCard"),
+            subject=subject,
+            issuer_id=self.entity_id,
+            key=self.key,
+            status_registry=StatusRegistryRef(deployment.chain_id, deployment.status_registry),
+            issued_at=int(self.registries.now()),
+            holder_key=holder.public(),
+        )
+        self.registries.status.register(
+            self.controller,
+            issuer=self.entity_id,
+            credential_ids=[issued.credential_id],
+            digests=[issued.digest],
+        )
+        return issued
+
+    def report_lost(self, card: IssuedCredential) -> None:
+        self.registries.status.set_status(
+            self.controller,
+            credential_id=card.credential_id,
+            status=CredentialStatus.SUSPENDED,
+            reason=1,
+        )
 
 
 @dataclass
@@ -65,6 +141,9 @@ class LabourWorld:
     province_id: bytes
     anchorer: Signer
     view: NodeEvidenceChainView
+    card_centre: CardCentre
+    card: IssuedCredential
+    identity_salt: str
 
     @classmethod
     def build(cls, registries: Any, wallet_dir: Path) -> LabourWorld:
@@ -92,6 +171,7 @@ class LabourWorld:
             s.employer, id=employer_id, account=s.anchorer.address, enabled=True
         )
         wallet = Wallet.create(wallet_dir, "employee passphrase", scrypt_n=2**10)
+        centre = CardCentre.accredit(registries, province)
         return cls(
             registries=registries,
             wallet=wallet,
@@ -100,6 +180,9 @@ class LabourWorld:
             province_id=province,
             anchorer=s.anchorer,
             view=NodeEvidenceChainView(registries.chain),
+            card_centre=centre,
+            card=centre.issue(wallet.credential_key),
+            identity_salt=new_commitment_salt(),
         )
 
     @property
@@ -116,10 +199,19 @@ class LabourWorld:
     def contract(self, **kwargs: Any) -> ContractBuilder:
         return ContractBuilder(world=self, **kwargs)
 
+    def identity_commitment(self, subject: dict[str, str] = CARD_SUBJECT) -> str:
+        """The ``employee_identity`` an offer names for `subject` (0x hex)."""
+        named = {"name": subject["name"], "idNumber": subject["idNumber"]}
+        return "0x" + identity_commitment(named, self.identity_salt)
+
+    def card_verifier(self) -> CredentialVerifier:
+        return CredentialVerifier(DirectTrustView(self.registries.chain, self.deployment))
+
     def verify_kwargs(self) -> dict[str, Any]:
         return {
             "anchor_registry": self.deployment.anchor_registry,
             "trust_registry": self.deployment.trust_registry,
+            "card_verifier": self.card_verifier(),
         }
 
 
@@ -132,6 +224,8 @@ class ContractBuilder:
     events: list[EvidenceEvent] = field(default_factory=list)
     documents: dict[int, bytes] = field(default_factory=dict)
     terms: dict[int, KeyTerms] = field(default_factory=dict)
+    named: dict[str, str] = field(default_factory=lambda: dict(CARD_SUBJECT))
+    """The employee the employer names in its offers."""
 
     def _previous(self) -> str | None:
         return None if not self.events else "0x" + self.events[-1].record_digest.hex()
@@ -176,6 +270,7 @@ class ContractBuilder:
             employer="0x" + self.world.employer_id.hex(),
             hr_operator="人事专员 李娜 (HR-0042)",
             employee=self.world.wallet.did,
+            employee_identity=self.world.identity_commitment(self.named),
             relation=relation,
             supersedes=supersedes,
         )
@@ -196,7 +291,8 @@ class ContractBuilder:
             employee=self.world.wallet.did,
             offer="0x" + offer.digest().hex(),
         )
-        return self._add(record, sign_as_employee(record, wallet=self.world.wallet))
+        signature = sign_as_employee(record, wallet=self.world.wallet, card=self.world.card.token)
+        return self._add(record, signature)
 
     def terminate(self, *, by: Role = Role.EMPLOYER, reason: str = "协商一致解除") -> EventRecord:
         version = len(self.documents)
@@ -287,4 +383,5 @@ class ContractBuilder:
             if disclose_terms
             else (),
             status="generated by tests",
+            employee_identity_salt=self.world.identity_salt,
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -26,6 +27,8 @@ from credential_service.api.hardening import (
 from credential_service.api.observability import install_observability
 from credential_service.core.config import Settings
 from credential_service.errors import ConfigurationError
+from credential_service.services.tokens import ServiceTokenKey
+from wallet_sdk.jose import Curve, Jwk
 
 _OFF = RateLimitPolicy(client_rate=0, client_burst=1, anonymous_rate=0, anonymous_burst=1)
 
@@ -35,7 +38,9 @@ def _app(
 ) -> tuple[FastAPI, ed25519.Ed25519PrivateKey]:
     app = FastAPI()
     key = ed25519.Ed25519PrivateKey.generate()
-    app.state.context = SimpleNamespace(token_key=SimpleNamespace(private_key=key))
+    app.state.context = SimpleNamespace(
+        token_key=ServiceTokenKey(Jwk.from_private_bytes(Curve.ED25519, _seed(key)))
+    )
 
     @app.get("/v1/things/{thing_id}")
     def thing(thing_id: str) -> dict[str, str]:
@@ -48,6 +53,12 @@ def _app(
     install_hardening(app, policy=policy, cors_allow_origins=origins)
     install_observability(app, metrics_enabled=True, access_log=True)
     return app, key
+
+
+def _seed(key: ed25519.Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 def _token(key: ed25519.Ed25519PrivateKey, subject: str) -> str:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.unit.wallet.conftest import NOW, SERVICE
+from tests.unit.wallet.conftest import NOW, SERVICE, card_for, give_e_card
 from wallet_sdk.cli import main
 from wallet_sdk.consent import ConsentRequest, SignedConsent, encode_consent_request_qr
 from wallet_sdk.jose import Jwk
 from wallet_sdk.qr import QrPayloadType, encode_qr_payload
+from wallet_sdk.wallet import Wallet
 
 
 def _setup(tmp_path: Path, service_key: Jwk) -> tuple[list[str], Path]:
@@ -36,9 +37,23 @@ def test_consent_flow_on_the_command_line(
     assert json.loads(shown.output) == identity
 
     qr = encode_consent_request_qr(make_request(), issuer=SERVICE, key=service_key)
-    review = runner.invoke(
-        main, ["consent", "review", *wallet, "--trust", str(trust), qr, "--now", str(NOW)]
-    )
+    review_args = ["consent", "review", *wallet, "--trust", str(trust), qr, "--now", str(NOW)]
+    grant_args = ["consent", "grant", *wallet, "--trust", str(trust), qr, "--now", str(NOW)]
+    # without an e-card, and with the e-card of someone else, the wallet signs nothing
+    for args in (review_args, grant_args):
+        refused = runner.invoke(main, args)
+        assert refused.exit_code == 1 and "this wallet holds no e-card" in refused.output
+    held = Wallet.open(tmp_path / "w", "s3cret passphrase")
+    other = held.receive_credential(card_for(held, "110101199003074370"), now=NOW)
+    for args in (review_args, grant_args):
+        refused = runner.invoke(main, args)
+        assert refused.exit_code == 1, refused.output
+        assert "error: subject: this request is about someone else" in refused.output
+    assert runner.invoke(main, ["consent", "list", *wallet]).output == ""
+    held.remove_credential(other.credential_id)
+    held.receive_credential(card_for(held), now=NOW)
+
+    review = runner.invoke(main, review_args)
     assert review.exit_code == 0, review.output
     assert "recruitment" in review.output and "Example Recruitment" in review.output
 
@@ -91,7 +106,9 @@ def test_forged_request_exits_1(
     assert "signature" in result.output
 
 
-def test_login_prints_the_signed_answer(tmp_path: Path, service_key: Jwk) -> None:
+def test_login_answers_with_the_e_card_or_asks_to_activate_it(
+    tmp_path: Path, service_key: Jwk
+) -> None:
     from wallet_sdk.login import verify_login_response
 
     runner = CliRunner()
@@ -106,7 +123,12 @@ def test_login_prints_the_signed_answer(tmp_path: Path, service_key: Jwk) -> Non
         body={},
         key=service_key,
     )
-    result = runner.invoke(main, ["login", *wallet, "--trust", str(trust), qr, "--now", str(NOW)])
+    login = ["login", *wallet, "--trust", str(trust), qr, "--now", str(NOW)]
+    refused = runner.invoke(main, login)
+    assert refused.exit_code == 2
+    assert "activate your e-card first: hrss-wallet card activate CODE" in refused.output
+    give_e_card(Wallet.open(tmp_path / "w", "s3cret passphrase"))
+    result = runner.invoke(main, login)
     assert result.exit_code == 0, result.output
     answer = verify_login_response(result.output.strip(), audience=SERVICE, now=NOW)
     assert answer.address == identity["address"]

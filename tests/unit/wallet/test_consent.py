@@ -269,6 +269,16 @@ def test_grant_receipt_verifies(make_request: MakeRequest, service_key: Jwk, tru
     assert receipt.raw["purposes"][0]["code"] == "recruitment"
 
 
+@pytest.mark.parametrize("curve", [Curve.P384, Curve.P521, Curve.SM2])
+def test_receipts_signed_on_every_signing_curve_verify(
+    make_request: MakeRequest, curve: Curve
+) -> None:
+    service_key = Jwk.generate(curve)
+    token = _receipt(make_request(), service_key)
+    receipt = verify_consent_receipt(token, trusted_keys={SERVICE: [service_key.public()]})
+    assert receipt.event is ReceiptEvent.GRANT
+
+
 def test_withdrawal_receipt_verifies(
     make_request: MakeRequest, service_key: Jwk, trusted: dict
 ) -> None:

@@ -1,4 +1,5 @@
-"""QR login: the wallet's signed answer to a service challenge, and its verification."""
+"""QR login: the wallet's signed answer to a service challenge, with its e-card proof, and its
+verification."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from tests.unit.wallet.conftest import NOW, SERVICE
-from wallet_sdk.errors import VerificationError
+from wallet_sdk.credentials.card_proof import card_nonce
+from wallet_sdk.errors import CardMissing, VerificationError
 from wallet_sdk.jose import Curve, Jwk, b64url_decode, b64url_encode, sign_compact
-from wallet_sdk.login import LOGIN_RESPONSE_TYP, verify_login_response
+from wallet_sdk.login import LOGIN_RESPONSE_TYP, login_card_nonce, verify_login_response
 from wallet_sdk.qr import QrPayloadType, encode_qr_payload
 from wallet_sdk.wallet import Wallet
 
@@ -32,20 +34,60 @@ def _challenge(key: Jwk, *, kind: QrPayloadType = QrPayloadType.LOGIN_CHALLENGE)
 
 
 def test_login_answer_verifies(make_wallet: MakeWallet, service_key: Jwk, trusted: dict) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(card=True)
     token = wallet.answer_login(
         _challenge(service_key), trusted_keys=trusted, audience=AUDIENCE, now=NOW + 1
     )
     response = verify_login_response(token, audience=SERVICE, now=NOW + 2)
     assert response.address == wallet.address
     assert response.nonce == "challenge-nonce-1"
+    # the e-card proof: the wallet's card, nothing disclosed, bound to this challenge and
+    # holder key, for this service, by the credential key the card is bound to
+    issuer_jwt, *disclosures, kb_jwt = response.card.split("~")
+    assert issuer_jwt == wallet.social_security_card().token.split("~")[0]
+    assert disclosures == []
+    binding = json.loads(b64url_decode(kb_jwt.split(".")[1]))
+    assert binding["aud"] == SERVICE
+    assert binding["nonce"] == response.card_nonce
+    assert response.card_nonce == login_card_nonce("challenge-nonce-1", wallet.address)
+    assert response.card_nonce != card_nonce("login", "challenge-nonce-1")
+
+
+def test_a_wallet_without_an_e_card_cannot_answer(
+    make_wallet: MakeWallet, service_key: Jwk, trusted: dict
+) -> None:
+    with pytest.raises(CardMissing) as caught:
+        make_wallet(card=False).answer_login(
+            _challenge(service_key), trusted_keys=trusted, audience=AUDIENCE, now=NOW + 1
+        )
+    assert str(caught.value) == (
+        "this wallet holds no e-card: activate your e-card first: hrss-wallet card activate CODE"
+    )
+
+
+def test_an_answer_without_an_e_card_proof_is_refused(answer: str) -> None:
+    claims = _claims(answer)
+    key = Jwk.generate(Curve.SECP256K1)
+    from wallet_sdk.consent import address_of_public_key
+
+    for card in (None, "not-a-presentation", 7):
+        bare = {k: v for k, v in claims.items() if k != "card"}
+        bare |= {"sub": address_of_public_key(key), "sub_jwk": key.public().public_jwk()}
+        if card is not None:
+            bare["card"] = card
+        forged = sign_compact(
+            json.dumps(bare).encode(), key, headers={"typ": LOGIN_RESPONSE_TYP}, include_kid=False
+        )
+        with pytest.raises(VerificationError) as caught:
+            verify_login_response(forged, audience=SERVICE, now=NOW)
+        assert caught.value.check == "card"
 
 
 def test_expired_challenge_is_refused(
     make_wallet: MakeWallet, service_key: Jwk, trusted: dict
 ) -> None:
     with pytest.raises(VerificationError) as caught:
-        make_wallet().answer_login(
+        make_wallet(card=True).answer_login(
             _challenge(service_key), trusted_keys=trusted, audience=AUDIENCE, now=NOW + 600
         )
     assert caught.value.check == "expired"
@@ -54,7 +96,7 @@ def test_expired_challenge_is_refused(
 def test_forged_challenge_is_refused(make_wallet: MakeWallet, trusted: dict) -> None:
     forger = Jwk.generate(Curve.ED25519).with_kid(trusted[SERVICE][0].thumbprint_b64())
     with pytest.raises(VerificationError) as caught:
-        make_wallet().answer_login(
+        make_wallet(card=True).answer_login(
             _challenge(forger), trusted_keys=trusted, audience=AUDIENCE, now=NOW
         )
     assert caught.value.check == "signature"
@@ -65,13 +107,13 @@ def test_consent_request_is_not_a_login(
 ) -> None:
     text = _challenge(service_key, kind=QrPayloadType.CONSENT_REQUEST)
     with pytest.raises(VerificationError) as caught:
-        make_wallet().answer_login(text, trusted_keys=trusted, audience=AUDIENCE, now=NOW)
+        make_wallet(card=True).answer_login(text, trusted_keys=trusted, audience=AUDIENCE, now=NOW)
     assert caught.value.check == "type"
 
 
 @pytest.fixture
 def answer(make_wallet: MakeWallet, service_key: Jwk, trusted: dict) -> str:
-    return make_wallet().answer_login(
+    return make_wallet(card=True).answer_login(
         _challenge(service_key), trusted_keys=trusted, audience=AUDIENCE, now=NOW
     )
 

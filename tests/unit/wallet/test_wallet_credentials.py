@@ -51,7 +51,7 @@ def _issue(world: TrustWorld, assessor: DemoIssuer, holder: Jwk, *, sd: bool) ->
 def test_sd_jwt_presentation_with_chosen_disclosures(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
 ) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     token = _issue(world, assessor, wallet.credential_key, sd=True)
     stored = wallet.receive_credential(token, format="vc+sd-jwt", now=world.now())
     verifier = world.verifier()
@@ -74,7 +74,7 @@ def test_sd_jwt_presentation_with_chosen_disclosures(
 def test_vc_jwt_presentation(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
 ) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     token = _issue(world, assessor, wallet.credential_key, sd=False)
     stored = wallet.receive_credential(token, format="vc+jwt", now=world.now())
     presentation = wallet.present(
@@ -90,13 +90,13 @@ def test_credential_for_another_holder_is_refused(
 ) -> None:
     token = _issue(world, assessor, Jwk.generate(Curve.ED25519), sd=True)
     with pytest.raises(FormatError, match="another holder key"):
-        make_wallet().receive_credential(token, format="vc+sd-jwt", now=world.now())
+        make_wallet(id_number=None).receive_credential(token, format="vc+sd-jwt", now=world.now())
 
 
 def test_credentials_are_kept_sealed_and_removed(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
 ) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     token = _issue(world, assessor, wallet.credential_key, sd=False)
     stored = wallet.receive_credential(token, format="vc+jwt", now=world.now())
     assert Wallet.open(wallet.directory, "correct horse battery staple").credentials() == (stored,)
@@ -117,7 +117,7 @@ def test_credentials_are_kept_sealed_and_removed(
 def test_the_format_is_read_from_the_token(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer, sd: bool
 ) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     token = _issue(world, assessor, wallet.credential_key, sd=sd)
     stored = wallet.receive_credential(token, now=world.now())
     assert stored.format == ("vc+sd-jwt" if sd else "vc+jwt")
@@ -127,7 +127,7 @@ def test_the_format_is_read_from_the_token(
 def test_a_format_the_token_contradicts_is_refused_by_name(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer
 ) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     token = _issue(world, assessor, wallet.credential_key, sd=True)
     with pytest.raises(FormatError, match="the token is a vc\\+sd-jwt credential, not vc\\+jwt"):
         wallet.receive_credential(token, format="vc+jwt", now=world.now())
@@ -138,7 +138,7 @@ def test_a_format_the_token_contradicts_is_refused_by_name(
 def test_credential_commands_read_the_format_and_remove(
     make_wallet: MakeWallet, world: TrustWorld, assessor: DemoIssuer, tmp_path: Path
 ) -> None:
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     secret = tmp_path / "pass.txt"
     secret.write_text("correct horse battery staple\n")
     token_file = tmp_path / "credential.txt"
@@ -175,7 +175,7 @@ def test_training_file_commands(make_wallet: MakeWallet, world: TrustWorld, tmp_
     school = world.add_issuer(
         "training-school", province="beijing", region=110105, types=["TrainingRecord"]
     )
-    wallet = make_wallet()
+    wallet = make_wallet(id_number=None)
     secret = tmp_path / "pass.txt"
     secret.write_text("correct horse battery staple\n")
     options = ["--wallet", str(wallet.directory), "--passphrase-file", str(secret)]

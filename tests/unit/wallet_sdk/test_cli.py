@@ -46,6 +46,30 @@ def test_keystore_create_generate_list(tmp_path: Path) -> None:
     assert result.output.startswith("a\tP-256\t")
 
 
+def test_keystore_generate_follows_the_profile(tmp_path: Path) -> None:
+    """``--profile national`` (or HRSS_CRYPTO_PROFILE=national) makes SM2 keys sealed with
+    SM4-GCM; the international default Ed25519 under AES-256-GCM; ``--curve`` overrides."""
+    runner = CliRunner()
+    store = tmp_path / "k.json"
+    Keystore.create(store, "s3cret", scrypt_n=2**10)
+    secret = ["--passphrase-file", str(_passfile(tmp_path))]
+    unset: dict[str, str | None] = {"HRSS_CRYPTO_PROFILE": None}
+    runs: list[tuple[list[str], dict[str, str | None], str]] = [
+        (["--kid", "default"], unset, "Ed25519"),
+        (["--kid", "national", "--profile", "national"], unset, "SM2"),
+        (["--kid", "from-env"], {"HRSS_CRYPTO_PROFILE": "national"}, "SM2"),
+        (["--kid", "p256", "--profile", "national", "--curve", "p-256"], unset, "P-256"),
+    ]
+    for args, env, curve in runs:
+        result = runner.invoke(main, ["keystore", "generate", str(store), *args, *secret], env=env)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["crv"] == curve
+    entries = {e["kid"]: e for e in json.loads(store.read_text())["keys"]}
+    assert "cipher" not in entries["default"]  # AES-256-GCM
+    assert {entries[k]["cipher"] for k in ("national", "from-env", "p256")} == {"SM4-GCM"}
+    assert Keystore.load(store, "s3cret").get("national").curve.value == "SM2"
+
+
 def test_keystore_wrong_passphrase_exit_2(tmp_path: Path) -> None:
     runner = CliRunner()
     store = tmp_path / "k.json"

@@ -29,6 +29,8 @@ from wallet_sdk import (
 
 RFC8037 = load_asset("rfc8037_ed25519.json")
 RFC7515_A3 = load_asset("rfc7515_a3_es256.json")
+RFC7515_A4 = load_asset("rfc7515_a4_es512.json")
+RFC7520_4_3 = load_asset("rfc7520_4_3_es512.json")
 
 
 def _token(header: dict[str, Any], payload: bytes = b"{}", signature: bytes = b"x" * 64) -> str:
@@ -81,6 +83,51 @@ def test_rfc7515_a3_tampered_payload_fails() -> None:
     _check("signature", "does not verify", forged, key)
 
 
+def test_rfc7515_a4_es512_verification() -> None:
+    key = Jwk.from_jwk(RFC7515_A4["private_jwk"])  # its d matches x, y (checked on import)
+    verified = verify_compact(RFC7515_A4["jws"], key.public(), algorithms=["ES512"])
+    assert verified.payload.decode() == RFC7515_A4["payload_text"] == "Payload"
+    assert dict(verified.header) == {"alg": "ES512"}
+    assert verified.algorithm is JwsAlgorithm.ES512 and key.curve is Curve.P521
+    assert len(b64url_decode(RFC7515_A4["jws"].split(".")[2])) == 132  # 66-byte r || s
+
+
+def test_rfc7515_a4_tampered_or_not_allowed_fails() -> None:
+    key = Jwk.from_jwk(RFC7515_A4["private_jwk"]).public()
+    header, payload, signature = RFC7515_A4["jws"].split(".")
+    _check("signature", "does not verify", f"{header}.{b64url_encode(b'payload')}.{signature}", key)
+    raw = bytearray(b64url_decode(signature))
+    raw[70] ^= 1  # inside s
+    _check("signature", "does not verify", f"{header}.{payload}.{b64url_encode(bytes(raw))}", key)
+    _check("signature", "132 bytes", f"{header}.{payload}.{b64url_encode(bytes(raw[:-1]))}", key)
+    _check("algorithm", "not in the allowlist", RFC7515_A4["jws"], key, algorithms=["ES256"])
+    p384 = Jwk.generate(Curve.P384)
+    _check("key_type", "P-384", RFC7515_A4["jws"], p384, algorithms=["ES512", "ES384"])
+
+
+def test_rfc7520_4_3_es512_verification() -> None:
+    key = Jwk.from_jwk(RFC7520_4_3["public_jwk"])
+    assert key.kid == "bilbo.baggins@hobbiton.example"
+    verified = verify_compact(RFC7520_4_3["jws"], key, algorithms=["ES512"])
+    assert verified.payload.decode() == RFC7520_4_3["payload_text"]
+    assert verified.header["kid"] == "bilbo.baggins@hobbiton.example"
+
+
+def test_rfc7520_4_3_signing_with_the_published_key() -> None:
+    # ECDSA is randomised: what §4.3 can check of a new signature is that it verifies, here
+    # and in jwcrypto, under the published public key.
+    private = Jwk.from_jwk(RFC7520_4_3["private_jwk"])
+    token = sign_compact(RFC7520_4_3["payload_text"].encode(), private)
+    assert read_unverified_header(token) == {"alg": "ES512", "kid": private.kid}
+    public = Jwk.from_jwk(RFC7520_4_3["public_jwk"])
+    assert verify_compact(token, public, algorithms=["ES512"]).payload == (
+        RFC7520_4_3["payload_text"].encode()
+    )
+    theirs = jc_jws.JWS()
+    theirs.deserialize(token, jc_jwk.JWK(**RFC7520_4_3["public_jwk"]), alg="ES512")
+    assert theirs.payload == RFC7520_4_3["payload_text"].encode()
+
+
 # -- keys ---------------------------------------------------------------------------------------
 
 
@@ -99,7 +146,14 @@ def test_private_and_public_jwk_round_trip(curve: Curve) -> None:
 
 @pytest.mark.parametrize(
     ("curve", "length"),
-    [(Curve.ED25519, 32), (Curve.P256, 65), (Curve.SECP256K1, 65), (Curve.P521, 133)],
+    [
+        (Curve.ED25519, 32),
+        (Curve.P256, 65),
+        (Curve.SECP256K1, 65),
+        (Curve.P384, 97),
+        (Curve.P521, 133),
+        (Curve.SM2, 65),
+    ],
 )
 def test_raw_public_key_lengths(curve: Curve, length: int) -> None:
     raw = Jwk.generate(curve).raw_public_key()
@@ -207,7 +261,9 @@ def test_sign_verify_round_trip(curve: Curve) -> None:
     verified = verify_compact(token, key.public(), algorithms=[curve.algorithm], typ="test+jwt")
     assert verified.payload == b"payload"
     assert verified.header["kid"] == key.thumbprint_b64()
-    assert len(b64url_decode(token.split(".")[2])) == (132 if curve is Curve.P521 else 64)
+    # RFC 7518 §3.4: r || s, each as wide as the curve's order.
+    expected = {Curve.P384: 96, Curve.P521: 132}.get(curve, 64)
+    assert len(b64url_decode(token.split(".")[2])) == expected
 
 
 # jwcrypto has no SM2: SM2 interoperates with OpenSSL instead (test_sm2.py).
@@ -409,7 +465,7 @@ def test_property_verify_raises_only_wallet_errors(token: str) -> None:
         verify_compact(token, key, algorithms=["EdDSA"])
 
 
-@pytest.mark.parametrize("curve", [Curve.P256, Curve.SECP256K1, Curve.P521])
+@pytest.mark.parametrize("curve", [Curve.P256, Curve.SECP256K1, Curve.P384, Curve.P521])
 @pytest.mark.parametrize("pattern", ["zero", "r_zero", "above_order"])
 def test_degenerate_ecdsa_signatures_fail_as_signature(curve: Curve, pattern: str) -> None:
     key = Jwk.generate(curve)

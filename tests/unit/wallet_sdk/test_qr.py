@@ -79,6 +79,24 @@ def test_es256_key_with_kid() -> None:
     assert payload.key_id == "p256-2026"
 
 
+@pytest.mark.parametrize("curve", [Curve.P384, Curve.P521, Curve.SM2])
+def test_es384_es512_and_sm2_keys_verify_by_default(curve: Curve) -> None:
+    key = Jwk.generate(curve, kid=f"{curve}-2026")
+    payload = _parse(_encode(key), trusted_keys={ISSUER: [key.public()]})
+    assert payload.key_id == f"{curve}-2026"
+    _reject(
+        "signature",
+        "does not verify",
+        _encode(Jwk.generate(curve, kid=f"{curve}-2026")),
+        trusted_keys={ISSUER: [key.public()]},
+    )
+
+
+def test_secp256k1_keys_do_not_sign_qr_payloads_by_default() -> None:
+    key = Jwk.generate(Curve.SECP256K1, kid="k1")
+    _reject("algorithm", "not in the allowlist", _encode(key), trusted_keys={ISSUER: [key]})
+
+
 def test_random_nonces_differ() -> None:
     assert _parse(_encode()).nonce != _parse(_encode()).nonce
 

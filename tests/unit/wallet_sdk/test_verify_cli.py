@@ -155,9 +155,12 @@ def test_verifier_commands_run_without_the_server_extra(
         world.deployment.anchor_registry,
     ]
 
+    # the employee's e-card status is read from StatusRegistry
+    status = ["--status-registry", world.deployment.status_registry]
     evidence = _run(
-        verifier_venv, "hrss-wallet", "verify-evidence", str(package), str(document), *trusted
-    )
+        verifier_venv,
+        "hrss-wallet", "verify-evidence", str(package), str(document), *trusted, *status,
+    )  # fmt: skip
     assert evidence.returncode == 0, evidence.stdout + evidence.stderr
     assert evidence.stdout.startswith("verdict: VERIFIED")
 

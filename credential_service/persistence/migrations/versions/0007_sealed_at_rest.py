@@ -78,7 +78,7 @@ def _rows_and_secrets(
             sa.select(_RECEIPTS.c.id, _RECEIPTS.c.consent_id, _RECEIPTS.c.event)
         )
     ]
-    secrets = op.get_context().config.attributes.get("sealing")  # type: ignore[union-attr]
+    secrets = op.get_context().config.attributes.get("sealing")  # type: ignore[union-attr]  # alembic types config Optional; migrate() always sets it
     if (documents or requests or receipts) and secrets is None:
         raise RuntimeError(
             "existing contract documents and consent requests must be sealed: run this "

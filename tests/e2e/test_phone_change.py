@@ -159,6 +159,7 @@ def test_after_a_phone_change_the_person_lists_and_withdraws_and_old_signatures_
     document.write_bytes(DOCUMENT)
     created = person.hrss(
         "create", str(document), "--employee", str(employee), "--hr-operator", "人事经理 陈静",
+        "--employee-name", CARD["name"], "--employee-id", CARD["idNumber"],
         "--key-term", "position=后端工程师",
     )  # fmt: skip
     contract_id = created["contract_id"]

@@ -160,7 +160,10 @@ def test_a_credential_of_the_run_time_type_verifies(server: Server, issued: dict
     assert body["credential"]["type"] == TERM
 
 
-def test_a_subject_outside_the_published_schema_is_not_issued(server: Server) -> None:
+def test_a_subject_outside_the_published_schema_is_not_issued(
+    server: Server,
+    published: dict[str, Any],  # the type is published (else: credential_type_unknown)
+) -> None:
     body = {"credential": unsecured(credentialSubject={**SUBJECT, "score": 101})}
     response = server.post("issuer", "/credentials/issue", body)
     assert response.status_code == 400, response.text

@@ -28,6 +28,7 @@ def _create(tmp_path: Path, *extra: str) -> tuple[int, str]:
         main,
         [
             "contract", "create", str(document), "--employee", str(employee),
+            "--employee-name", "张三", "--employee-id", "11010519491231002X",
             "--hr-operator", "HR", "--service", _unused_url(), "--client-id", "91440300MA0000004X",
             *extra,
         ],
@@ -75,6 +76,7 @@ def test_the_employee_file_is_what_whoami_prints(tmp_path: Path) -> None:
         main,
         [
             "contract", "create", str(document), "--employee", str(employee),
+            "--employee-name", "张三", "--employee-id", "11010519491231002X",
             "--hr-operator", "HR", "--key-term", "a=b", "--service", _unused_url(),
             "--client-id", "91440300MA0000004X", "--key-file", _key_file(tmp_path),
         ],

@@ -82,9 +82,9 @@ __all__ = [
 ]
 
 CARD_CHECK = "card"
+"""The check name of what `verify_card_proof` adds to the credential pipeline's checks."""
 ISSUER_ACTIVE_CHECK = "issuer_active"
 """The check that the card issuer is still active as of the time a card proof is judged at."""
-"""The check name of what `verify_card_proof` adds to the credential pipeline's checks."""
 
 SAME_HOLDER_CHECK = "same_holder"
 """The check that a credential and the e-card presented with it are bound to one holder key."""

@@ -22,7 +22,7 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
 from node_adapter import Chain
-from tests.fixtures.cards import CardCentre, card_subject, citizen_id, give_card
+from tests.fixtures.cards import CardCentre, card_subject, citizen_id
 from tests.fixtures.organisations import ISSUER_URL, accredit_through_api, bearer_headers
 from wallet_sdk.jose import Jwk
 from wallet_sdk.wallet import Wallet
@@ -77,26 +77,14 @@ class ConsentService:
     def org_headers(self, client_id: str) -> dict[str, str]:
         return bearer_headers(self.client, client_id, self.keys[client_id])
 
-    def card_centre(self) -> str:
-        """The demo card centre's client id, allowed by its province to issue the e-card (once,
-        whichever test asks first)."""
-        self.cards.allow()
-        return self.cards.centre
-
     def wallet(self, id_number: str | None = None, *, card: bool = True) -> Wallet:
         """A cardholder's wallet with the e-card of `id_number` (default: a new person of
         their own; none when not `card`)."""
         self._wallets += 1
         wallet = Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
         if card:
-            centre = self.card_centre()
             person = id_number or citizen_id(self._wallets)
-            give_card(
-                self.client.request,
-                wallet,
-                card_subject(person),
-                centre=self.org_headers(centre),
-            )
+            self.cards.activate(wallet, card_subject(person))
             self.subjects[wallet.address] = person
         return wallet
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.fixtures.cards import card_subject, citizen_id, give_card
+from tests.fixtures.cards import card_subject, citizen_id
 from tests.integration.consent.harness import ISSUER_URL, ConsentService
 from wallet_sdk.cli import main
 from wallet_sdk.wallet import Wallet
@@ -50,12 +50,7 @@ def test_login_grant_and_withdraw_from_the_command_line(
     token = json.loads(login.output)["access_token"]
 
     person = citizen_id(900)
-    give_card(
-        service.client.request,
-        Wallet.open(tmp_path / "w", "cli passphrase"),
-        card_subject(person),
-        centre=service.org_headers(service.card_centre()),
-    )
+    service.cards.activate(Wallet.open(tmp_path / "w", "cli passphrase"), card_subject(person))
     qr = service.request_consent(data_user, person)["qr"]
     grant = runner.invoke(
         main,

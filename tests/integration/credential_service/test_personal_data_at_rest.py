@@ -22,7 +22,7 @@ from sqlalchemy import text
 from credential_service.crypto_profile import CryptoProfile
 from credential_service.models import OrganisationKind
 from credential_service.sealing import SealAlgorithm, sealed_algorithm
-from tests.fixtures.cards import allow_card_type, card_subject, give_card
+from tests.fixtures.cards import card_subject
 from tests.integration.labour.harness import (
     WALLET_AUDIENCE,
     LabourService,
@@ -149,18 +149,7 @@ def test_the_database_holds_no_personal_data_and_no_token(
     # the subject, holding their e-card, grants it: the receipt carries the request and the
     # e-card proof that discloses the ID number
     grantor = service.wallet()
-    centre = service.organisation(OrganisationKind.CARD_ISSUER)
-    allow_card_type(
-        service.client.request,
-        province=service.organisation_headers(*service.organisation(OrganisationKind.PROVINCE)),
-        centre=centre[0],
-    )
-    give_card(
-        service.client.request,
-        grantor,
-        card_subject(SUBJECT_ID_NUMBER, name=SUBJECT_NAME),
-        centre=service.organisation_headers(*centre),
-    )
+    service.cards.activate(grantor, card_subject(SUBJECT_ID_NUMBER, name=SUBJECT_NAME))
     now = max(int(time.time()), service.chain.block().timestamp)
     request = grantor.review_consent(requested.json()["qr"], trusted_keys=service.trust, now=now)
     grantor_headers = service.login(grantor)

@@ -16,11 +16,10 @@ defined by ``wallet_sdk/schemas/anchor-receipt-1.schema.json``.
 
 from __future__ import annotations
 
-import enum
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +29,8 @@ import jsonschema
 from eth_utils.address import is_checksum_address, to_checksum_address
 
 from wallet_sdk._strict_json import load_object, schema_validator
-from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.checks import CheckFailed, CheckReport, CheckResult, CheckRunner, CheckStatus
+from wallet_sdk.errors import FormatError, VerificationError
 from wallet_sdk.merkle import HashAlgorithm, InclusionProof, leaf_hash, verify_inclusion
 
 __all__ = [
@@ -288,32 +288,8 @@ class ChainView(Protocol):
         ...
 
 
-class CheckStatus(enum.Enum):
-    """Outcome of one named check."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # not run because a check it depends on failed; counts as not passed
-
-
-class CheckResult(NamedTuple):
-    """One step of a verification report: its name, outcome, and why.
-
-    Immutable. A named tuple rather than a frozen dataclass because a verification builds
-    one per check on the hot path, and a tuple is built in a fraction of the time."""
-
-    name: str
-    status: CheckStatus
-    detail: str
-
-    @property
-    def passed(self) -> bool:
-        """True only for `CheckStatus.PASSED`."""
-        return self.status is CheckStatus.PASSED
-
-
 @dataclass(frozen=True, slots=True)
-class ReceiptVerification:
+class ReceiptVerification(CheckReport):
     """Step-by-step report of a receipt verification, in check order."""
 
     receipt: AnchorReceipt
@@ -323,11 +299,6 @@ class ReceiptVerification:
     def passed(self) -> bool:
         """True when every check passed (a report with no checks never passes)."""
         return bool(self.checks) and all(check.passed for check in self.checks)
-
-    @property
-    def first_failure(self) -> CheckResult | None:
-        """The first check that did not pass, or ``None``."""
-        return next((check for check in self.checks if not check.passed), None)
 
 
 _OFFLINE_CHECKS = ("document_digest", "leaf_hash", "merkle_path")
@@ -342,68 +313,41 @@ RECEIPT_CHECKS: tuple[str, ...] = _OFFLINE_CHECKS + _ONLINE_CHECKS
 """Names of the receipt checks, in the order `verify_receipt` runs and reports them."""
 
 
-class _Failed(Exception):
-    """Internal: a check failed with the given reason."""
+def _finish(runner: CheckRunner, receipt: AnchorReceipt) -> ReceiptVerification:
+    report = ReceiptVerification(receipt=receipt, checks=tuple(runner.results))
+    failure = report.first_failure
+    if failure is not None:
+        raise VerificationError(failure.name, failure.detail, report=report)
+    return report
 
 
-class _Runner:
-    def __init__(self) -> None:
-        self.results: list[CheckResult] = []
-        self.failed: set[str] = set()
-
-    def run(self, name: str, check: Callable[[], str], *, after: tuple[str, ...] = ()) -> None:
-        blocked = [dep for dep in after if dep in self.failed]
-        if blocked:
-            self.failed.add(name)
-            self.results.append(
-                CheckResult(name, CheckStatus.SKIPPED, f"not run: {', '.join(blocked)} failed")
-            )
-            return
-        status = CheckStatus.PASSED
-        try:
-            detail = check()
-        except _Failed as err:
-            status, detail = CheckStatus.FAILED, str(err)
-        except VerificationError as err:
-            status, detail = CheckStatus.FAILED, err.message
-        except WalletError as err:
-            status, detail = CheckStatus.FAILED, str(err)
-        except Exception as err:
-            status, detail = CheckStatus.FAILED, f"chain query failed: {type(err).__name__}: {err}"
-        if status is CheckStatus.FAILED:
-            self.failed.add(name)
-        self.results.append(CheckResult(name, status, detail))
-
-    def finish(self, receipt: AnchorReceipt) -> ReceiptVerification:
-        report = ReceiptVerification(receipt=receipt, checks=tuple(self.results))
-        failure = report.first_failure
-        if failure is not None:
-            raise VerificationError(failure.name, failure.detail, report=report)
-        return report
+def _runner() -> CheckRunner:
+    # Every check that is not pure computation asks the chain view.
+    return CheckRunner(unexpected="chain query failed: ")
 
 
 def _run_offline(
-    runner: _Runner, receipt: AnchorReceipt, document_digest: bytes, algorithm: HashAlgorithm
+    runner: CheckRunner, receipt: AnchorReceipt, document_digest: bytes, algorithm: HashAlgorithm
 ) -> None:
     def check_digest() -> str:
         if not isinstance(algorithm, HashAlgorithm):
-            raise _Failed(f"the digest's algorithm must be a HashAlgorithm, not {algorithm!r}")
+            raise CheckFailed(f"the digest's algorithm must be a HashAlgorithm, not {algorithm!r}")
         if not isinstance(document_digest, bytes) or len(document_digest) != 32:
-            raise _Failed("document digest must be 32 bytes")
+            raise CheckFailed("document digest must be 32 bytes")
         if receipt.hash_algorithm != algorithm.value:
-            raise _Failed(
+            raise CheckFailed(
                 f"receipt is for a digest of {receipt.hash_algorithm}, "
                 f"the digest given is of {algorithm.value}"
             )
         if not hmac.compare_digest(_unhex(receipt.document_digest), document_digest):
-            raise _Failed("receipt is for a different document digest")
+            raise CheckFailed("receipt is for a different document digest")
         return f"receipt names this document's {algorithm.value} digest"
 
     # Both run only after check_digest passed: `algorithm` is then the receipt's too.
     def check_leaf() -> str:
         expected = leaf_hash(document_digest, algorithm)
         if not hmac.compare_digest(_unhex(receipt.leaf_hash), expected):
-            raise _Failed("leaf hash is not H(0x00 || document digest)")
+            raise CheckFailed("leaf hash is not H(0x00 || document digest)")
         return f"leaf hash recomputed with {algorithm.value}"
 
     def check_path() -> str:
@@ -436,9 +380,9 @@ def verify_receipt_offline(
     (``document_digest``, ``leaf_hash`` or ``merkle_path``), with the full report attached as
     ``.report``.
     """
-    runner = _Runner()
+    runner = _runner()
     _run_offline(runner, receipt, document_digest, algorithm)
-    return runner.finish(receipt)
+    return _finish(runner, receipt)
 
 
 def verify_receipt(
@@ -478,53 +422,59 @@ def verify_receipt(
     check that did not pass, with the full report as ``.report``. An exception raised by
     `chain` fails the check that called it.
     """
-    runner = _Runner()
+    runner = _runner()
     _run_offline(runner, receipt, document_digest, algorithm)
     record: list[AnchorRecord] = []
 
     def check_chain_id() -> str:
         actual = chain.chain_id()
         if actual != receipt.chain_id:
-            raise _Failed(f"connected to chain {actual}, receipt is for chain {receipt.chain_id}")
+            raise CheckFailed(
+                f"connected to chain {actual}, receipt is for chain {receipt.chain_id}"
+            )
         return f"chain {actual}"
 
     def check_registry() -> str:
         try:
             trusted = to_checksum_address(anchor_registry)
         except (ValueError, TypeError) as err:
-            raise _Failed(f"trusted registry address {anchor_registry!r} is malformed") from err
+            raise CheckFailed(f"trusted registry address {anchor_registry!r} is malformed") from err
         if receipt.registry != trusted:
-            raise _Failed(f"receipt names registry {receipt.registry}, trusted is {trusted}")
+            raise CheckFailed(f"receipt names registry {receipt.registry}, trusted is {trusted}")
         return f"AnchorRegistry {trusted}"
 
     def check_root() -> str:
         found = chain.anchor_of(receipt.registry, receipt.root_bytes)
         if found is None:
-            raise _Failed(f"root {receipt.root} is not in the registry")
+            raise CheckFailed(f"root {receipt.root} is not in the registry")
         anchor = AnchorRecord(*found)
         record.append(anchor)
         try:
             submitter = to_checksum_address(anchor.submitter)
         except (ValueError, TypeError) as err:
-            raise _Failed("chain returned a malformed submitter address") from err
+            raise CheckFailed("chain returned a malformed submitter address") from err
         if submitter != receipt.anchored_by:
-            raise _Failed(f"root was anchored by {submitter}, receipt says {receipt.anchored_by}")
+            raise CheckFailed(
+                f"root was anchored by {submitter}, receipt says {receipt.anchored_by}"
+            )
         return f"root anchored by {submitter}"
 
     def check_block() -> str:
         anchor = record[0]
         if anchor.block_number != receipt.block_number:
-            raise _Failed(
+            raise CheckFailed(
                 f"anchored in block {anchor.block_number}, receipt says {receipt.block_number}"
             )
         actual_hash = chain.block_hash(receipt.block_number)
         if not hmac.compare_digest(bytes(actual_hash), _unhex(receipt.block_hash)):
-            raise _Failed(
+            raise CheckFailed(
                 f"block {receipt.block_number} has hash 0x{bytes(actual_hash).hex()}, "
                 f"receipt says {receipt.block_hash}"
             )
         if anchor.timestamp != receipt.block_time:
-            raise _Failed(f"anchored at time {anchor.timestamp}, receipt says {receipt.block_time}")
+            raise CheckFailed(
+                f"anchored at time {anchor.timestamp}, receipt says {receipt.block_time}"
+            )
         return f"block {receipt.block_number} at time {receipt.block_time}"
 
     def check_entity() -> str:
@@ -532,11 +482,13 @@ def verify_receipt(
             chain.anchoring_entity_at(trust_registry, receipt.anchored_by, receipt.block_time)
         )
         if len(entity) != 32 or entity == _ZERO32:
-            raise _Failed(f"{receipt.anchored_by} was no entity's anchoring account then")
+            raise CheckFailed(f"{receipt.anchored_by} was no entity's anchoring account then")
         if not hmac.compare_digest(entity, _unhex(receipt.entity_id)):
-            raise _Failed(f"account belonged to entity 0x{entity.hex()}, not {receipt.entity_id}")
+            raise CheckFailed(
+                f"account belonged to entity 0x{entity.hex()}, not {receipt.entity_id}"
+            )
         if chain.is_active_at(trust_registry, entity, receipt.block_time) is not True:
-            raise _Failed(f"entity {receipt.entity_id} was not active at {receipt.block_time}")
+            raise CheckFailed(f"entity {receipt.entity_id} was not active at {receipt.block_time}")
         return f"entity {receipt.entity_id} active at {receipt.block_time}"
 
     offline = _OFFLINE_CHECKS
@@ -545,7 +497,7 @@ def verify_receipt(
     runner.run("root_anchored", check_root, after=(*offline, "chain_id", "registry_address"))
     runner.run("block", check_block, after=("root_anchored",))
     runner.run("anchoring_entity_active", check_entity, after=("root_anchored", "block"))
-    return runner.finish(receipt)
+    return _finish(runner, receipt)
 
 
 def load_receipt_argument(document: Path, receipt: Path) -> AnchorReceipt:

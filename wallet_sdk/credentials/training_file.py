@@ -59,8 +59,17 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
+from functools import partial
 from typing import Any, Literal, Protocol
 
+from wallet_sdk.checks import (
+    CheckFailed,
+    CheckNotApplicable,
+    CheckReport,
+    CheckResult,
+    CheckRunner,
+    CheckStatus,
+)
 from wallet_sdk.credentials._model import canonical_json, credential_digest, rfc3339
 from wallet_sdk.credentials.holder import PresentationError, _locate
 from wallet_sdk.credentials.trust_state import TrustStateError
@@ -73,7 +82,6 @@ from wallet_sdk.credentials.verifier import (
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode, b64url_encode, sign_compact, verify_compact
 from wallet_sdk.nesting import load_json
-from wallet_sdk.receipt import CheckResult, CheckStatus
 
 __all__ = [
     "FILE_BINDING_TYP",
@@ -529,7 +537,7 @@ class TrainingEntryReport:
 
 
 @dataclass(frozen=True, slots=True)
-class TrainingFileReport:
+class TrainingFileReport(CheckReport):
     """Result of a training file verification: the file checks (`FILE_CHECKS` order), one
     report per entry, and totals over counted entries (zero when the file failed)."""
 
@@ -554,10 +562,7 @@ class TrainingFileReport:
 
     def check_detail(self, name: str) -> str:
         """The detail of file check `name`. Raises `KeyError` when it was not run."""
-        for result in self.checks:
-            if result.name == name:
-                return result.detail
-        raise KeyError(name)
+        return self.check(name).detail
 
     @property
     def excluded(self) -> tuple[int, ...]:
@@ -606,10 +611,6 @@ class TrainingFileReport:
 # ------------------------------------------------------------------------------- verification
 
 
-class _CheckFailed(Exception):
-    pass
-
-
 @dataclass
 class _FileState:
     """What the file checks read and leave for the ones after them."""
@@ -630,7 +631,7 @@ class _FileState:
 def _check_format(state: _FileState) -> str:
     training_file = state.presentation.file
     if not training_file.entries:
-        raise _CheckFailed("the file has no entries")
+        raise CheckFailed("the file has no entries")
     for index, token in enumerate(training_file.entries):
         try:
             payload = _payload(token)
@@ -639,9 +640,9 @@ def _check_format(state: _FileState) -> str:
                 raise FormatError(f"not a {TRAINING_RECORD}")
             link = TrainingFileLink.from_claim(payload.get("trainingFile"))
         except FormatError as err:
-            raise _CheckFailed(f"entry {index}: {err}") from err
+            raise CheckFailed(f"entry {index}: {err}") from err
         if link.file_id != training_file.file_id:
-            raise _CheckFailed(f"entry {index} belongs to another file")
+            raise CheckFailed(f"entry {index} belongs to another file")
         state.payloads.append(payload)
         state.links.append(link)
     return f"{len(state.links)} entries"
@@ -655,7 +656,7 @@ def _check_holder_binding(state: _FileState) -> str:
         None,
     )
     if holder_key is None:
-        raise _CheckFailed("no entry carries the holder key the file belongs to")
+        raise CheckFailed("no entry carries the holder key the file belongs to")
     policy = state.verifier.policy
     try:
         verified = verify_compact(
@@ -667,24 +668,24 @@ def _check_holder_binding(state: _FileState) -> str:
         )
         claims = verified.payload_json()
     except (VerificationError, FormatError) as err:
-        raise _CheckFailed(f"the binding is not signed by the file's holder key: {err}") from err
+        raise CheckFailed(f"the binding is not signed by the file's holder key: {err}") from err
     nonce, audience = claims.get("nonce"), claims.get("aud")
     if not isinstance(nonce, str) or not hmac.compare_digest(nonce.encode(), state.nonce.encode()):
-        raise _CheckFailed("nonce does not match the verifier's nonce")
+        raise CheckFailed("nonce does not match the verifier's nonce")
     if audience != state.audience:
-        raise _CheckFailed(f"audience {audience!r} is not {state.audience!r}")
+        raise CheckFailed(f"audience {audience!r} is not {state.audience!r}")
     iat, exp = claims.get("iat"), claims.get("exp")
     if type(iat) is not int or type(exp) is not int:
-        raise _CheckFailed("iat and exp must be integers")
+        raise CheckFailed("iat and exp must be integers")
     if iat > state.now + policy.clock_skew:
-        raise _CheckFailed("presentation issued in the future")
+        raise CheckFailed("presentation issued in the future")
     if iat < state.now - policy.max_presentation_age or exp <= state.now - policy.clock_skew:
-        raise _CheckFailed("presentation is too old")
+        raise CheckFailed("presentation is too old")
     expected = b64url_encode(entries_digest(training_file.file_id, training_file.entries))
     if claims.get("file") != training_file.file_id or not hmac.compare_digest(
         str(claims.get("entries_hash")), expected
     ):
-        raise _CheckFailed(
+        raise CheckFailed(
             "the holder signed another list of entries (entries added, removed or changed)"
         )
     return "the file's holder presented exactly these entries, nonce and audience match"
@@ -713,7 +714,7 @@ def _check_one_person(state: _FileState) -> str:
                 reference.setdefault(name, subject[name])
     if state.foreign:
         named = "; ".join(f"entry {i} {why}" for i, why in sorted(state.foreign.items()))
-        raise _CheckFailed(f"entries of someone else: {named}")
+        raise CheckFailed(f"entries of someone else: {named}")
     return "every entry is bound to the holder's key and names one person"
 
 
@@ -723,11 +724,11 @@ def _check_entry_links(state: _FileState) -> str:
     expected = list(range(len(state.links)))
     if sequences != expected:
         if sorted(sequences) == expected:
-            raise _CheckFailed(f"sequence numbers {sequences} are out of order: entries reordered")
+            raise CheckFailed(f"sequence numbers {sequences} are out of order: entries reordered")
         if len(set(sequences)) != len(sequences):
-            raise _CheckFailed(f"sequence numbers {sequences} repeat: an entry was duplicated")
+            raise CheckFailed(f"sequence numbers {sequences} repeat: an entry was duplicated")
         missing = sorted(set(range(max(sequences) + 1)) - set(sequences))
-        raise _CheckFailed(f"sequence numbers {missing} are missing: an entry was removed")
+        raise CheckFailed(f"sequence numbers {missing} are missing: an entry was removed")
     previous = GENESIS
     broken: list[int] = []
     for index, (token, link) in enumerate(zip(entries, state.links, strict=True)):
@@ -739,45 +740,41 @@ def _check_entry_links(state: _FileState) -> str:
         named = ", ".join(
             f"entry {i} is not the one entry {i + 1}'s issuer linked to" for i in broken
         )
-        raise _CheckFailed(f"{named}: altered or replaced")
+        raise CheckFailed(f"{named}: altered or replaced")
     return f"sequence 0..{len(state.links) - 1} linked"
-
-
-class _CheckSkipped(Exception):
-    pass
 
 
 def _check_file_head(state: _FileState) -> str:
     if state.heads is None:
-        raise _CheckSkipped("not run: no chain view of file heads was given")
+        raise CheckNotApplicable("not run: no chain view of file heads was given")
     keys = {payload.get(FILE_HEAD_CLAIM) for payload in state.payloads}
     if len(keys) != 1:
-        raise _CheckFailed(f"the entries name {len(keys)} different file head keys, not one")
+        raise CheckFailed(f"the entries name {len(keys)} different file head keys, not one")
     (key,) = keys
     if not isinstance(key, str) or not re.fullmatch(r"0x[0-9a-f]{64}", key):
-        raise _CheckFailed(f"entries carry no file head key ({FILE_HEAD_CLAIM})")
+        raise CheckFailed(f"entries carry no file head key ({FILE_HEAD_CLAIM})")
     try:
         length, digest = state.heads.file_head_at(bytes.fromhex(key[2:]), state.as_of)
     except TrustStateError as err:
-        raise _CheckFailed(f"the file head cannot be read from the chain: {err}") from err
+        raise CheckFailed(f"the file head cannot be read from the chain: {err}") from err
     shown = len(state.presentation.file.entries)
     if length == 0:
-        raise _CheckFailed("the chain has no head for this file as of the verification time")
+        raise CheckFailed("the chain has no head for this file as of the verification time")
     last = _link_digest(state.presentation.file.entries[-1])
     if length > shown:
         lost = (
             "entries missing before the last" if last == digest else "entries dropped from the end"
         )
-        raise _CheckFailed(
+        raise CheckFailed(
             f"the file shows {shown} entries but its head on chain is entry {length - 1}: {lost}"
         )
     if length < shown:
-        raise _CheckFailed(
+        raise CheckFailed(
             f"the file shows {shown} entries but the chain has {length} as of the "
             "verification time: entries the file head never took (a fork)"
         )
     if not hmac.compare_digest(digest, last):
-        raise _CheckFailed(
+        raise CheckFailed(
             f"entry {shown - 1} is not the head on chain: a branch the file never took (a fork)"
         )
     return f"the head on chain is entry {length - 1}, the presented last entry"
@@ -881,35 +878,25 @@ def verify_training_file(
     now = verifier.now()
     as_of = now if as_of is None else as_of
     state = _FileState(presentation, nonce, audience, now, verifier, heads, as_of)
-    checks: list[CheckResult] = []
-    failed: str | None = None
+    runner = CheckRunner()
     for name, check in _FILE_CHECK_FUNCTIONS:
-        if failed == "format":
-            checks.append(CheckResult(name, CheckStatus.SKIPPED, "not run: format failed"))
-            continue
-        try:
-            checks.append(CheckResult(name, CheckStatus.PASSED, check(state)))
-        except _CheckSkipped as err:
-            checks.append(CheckResult(name, CheckStatus.SKIPPED, str(err)))
-        except _CheckFailed as err:
-            checks.append(CheckResult(name, CheckStatus.FAILED, str(err)))
-            failed = failed or name
+        runner.run(name, partial(check, state), after=("format",))
     entries: tuple[TrainingEntryReport, ...] = ()
-    if failed != "format":
+    if "format" not in runner.failed:
         entries = tuple(
             _entry_report(index, token, state, as_of=as_of, period=period)
             for index, token in enumerate(presentation.file.entries)
         )
     total, by_period = 0, dict[str, int]()
-    if failed is None:
+    if not runner.failed:
         for entry in entries:
             total += entry.hours
             for key, hours in entry.hours_by_period.items():
                 by_period[key] = by_period.get(key, 0) + hours
     report = TrainingFileReport(
-        tuple(checks), entries, total, dict(sorted(by_period.items())), as_of
+        tuple(runner.results), entries, total, dict(sorted(by_period.items())), as_of
     )
-    if strict and failed is not None:
-        failure = next(c for c in checks if c.status is CheckStatus.FAILED)
+    failure = report.first_failure
+    if strict and failure is not None:
         raise CredentialVerificationError(failure.name, failure.detail, report)  # type: ignore[arg-type]  # the training file's report stands in for the credential report
     return report

@@ -60,6 +60,8 @@ from json.scanner import make_scanner
 from typing import Any, cast
 
 from wallet_sdk._key_purpose import KeyPurpose, purpose_name
+from wallet_sdk.checks import CheckFailed as _Failed
+from wallet_sdk.checks import CheckNotApplicable, CheckReport, CheckResult, CheckRunner, CheckStatus
 from wallet_sdk.credentials._model import (
     CONTENT_TYPES,
     ENVELOPED_VC_TYPE,
@@ -84,7 +86,7 @@ from wallet_sdk.credentials._sd_jwt import compact_from_json
 from wallet_sdk.credentials.trust_list import NoChain, StaticTrustList
 from wallet_sdk.credentials.trust_state import TrustView
 from wallet_sdk.credentials.types import CredentialType, CredentialTypeRegistry, default_registry
-from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
+from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError
 from wallet_sdk.jose import (
     DEFAULT_MAX_TOKEN_BYTES,
     SIGNING_ALGORITHMS,
@@ -95,7 +97,7 @@ from wallet_sdk.jose import (
     b64url_encode,
 )
 from wallet_sdk.nesting import check_json_depth, load_json
-from wallet_sdk.receipt import AnchorReceipt, CheckResult, CheckStatus, verify_receipt
+from wallet_sdk.receipt import AnchorReceipt, verify_receipt
 
 __all__ = [
     "CHECKS",
@@ -195,26 +197,13 @@ class VerifiedCredential:
 
 
 @dataclass(frozen=True, slots=True)
-class CredentialReport:
+class CredentialReport(CheckReport):
     """Step-by-step report of one credential verification, checks in `CHECKS` order."""
 
     format: str | None
     as_of: int
     checks: tuple[CheckResult, ...]
     credential: VerifiedCredential | None
-
-    @property
-    def passed(self) -> bool:
-        """True when no check failed (skipped checks were not applicable)."""
-        return bool(self.checks) and self.first_failure is None
-
-    @property
-    def first_failure(self) -> CheckResult | None:
-        """The first failed check, or ``None``."""
-        for result in self.checks:
-            if result.status is CheckStatus.FAILED:
-                return result
-        return None
 
     @property
     def skipped(self) -> tuple[str, ...]:
@@ -226,13 +215,6 @@ class CredentialReport:
     def verdict(self) -> str:
         """One line: ``verified``, ``verified; skipped: ...`` or ``not verified: <check>``."""
         return _verdict(self.first_failure, self.skipped, bool(self.checks))
-
-    def check(self, name: str) -> CheckResult:
-        """The result of check `name`. Raises `KeyError` when it was not run."""
-        for result in self.checks:
-            if result.name == name:
-                return result
-        raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready report."""
@@ -325,10 +307,6 @@ def _verdict(failure: CheckResult | None, skipped: tuple[str, ...], ran: bool) -
     if not ran:
         return "not verified: nothing was verified"
     return f"verified; skipped: {', '.join(skipped)}" if skipped else "verified"
-
-
-class _Failed(Exception):
-    pass
 
 
 # What a check that needs the chain reports when the verifier has a static trust list.
@@ -480,57 +458,6 @@ class _State:
     kid: str | None = None
     issuer: str = ""
     type_term: str = ""
-
-
-_PASSED, _FAILED, _SKIPPED = CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.SKIPPED
-# `CheckResult` is a named tuple: building it through `tuple.__new__` skips the generated
-# Python-level `__new__`, which matters at nine results per credential.
-_result: Callable[[type[CheckResult], tuple[str, CheckStatus, str]], CheckResult] = tuple.__new__
-
-
-class _Runner:
-    __slots__ = ("failed", "results")
-
-    def __init__(self) -> None:
-        self.results: list[CheckResult] = []
-        self.failed: set[str] = set()
-
-    def run(self, name: str, check: Callable[[], str | None], *, after: Collection[str]) -> None:
-        failed = self.failed
-        if failed:
-            blocked = [dep for dep in after if dep in failed]
-            if blocked:
-                failed.add(name)
-                self.results.append(
-                    _result(CheckResult, (name, _SKIPPED, f"not run: {', '.join(blocked)} failed"))
-                )
-                return
-        try:
-            detail = check()
-        except _Failed as err:
-            failed.add(name)
-            self.results.append(_result(CheckResult, (name, _FAILED, str(err))))
-            return
-        except VerificationError as err:
-            failed.add(name)
-            self.results.append(_result(CheckResult, (name, _FAILED, err.message)))
-            return
-        except WalletError as err:
-            failed.add(name)
-            self.results.append(_result(CheckResult, (name, _FAILED, str(err))))
-            return
-        except Exception as err:  # a chain view failure fails the check: fail closed
-            failed.add(name)
-            self.results.append(
-                _result(CheckResult, (name, _FAILED, f"{type(err).__name__}: {err}"))
-            )
-            return
-        if detail is None:
-            self.results.append(_result(CheckResult, (name, _SKIPPED, "not applicable")))
-        elif detail.startswith(("not applicable", "not checked")):
-            self.results.append(_result(CheckResult, (name, _SKIPPED, detail)))
-        else:
-            self.results.append(_result(CheckResult, (name, _PASSED, detail)))
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -965,7 +892,7 @@ class CredentialVerifier:
     ) -> PresentationReport:
         """A ``vp+jwt``, or a ``vp+sd-jwt`` (``<jwt>~<disclosures>~``, no key binding JWT:
         the holder signed the presentation itself), of enveloped credentials."""
-        runner = _Runner()
+        runner = CheckRunner()
         inner: list[tuple[str, str]] = []
         jwt = token
 
@@ -1021,7 +948,7 @@ class CredentialVerifier:
         if binding is not None and binding.kind == KB_JWT_TYP:
             state.token = binding.presented
             state.kb_jwt = binding.token
-        runner = _Runner()
+        runner = CheckRunner()
         policy = self.policy
         trust = self.trust
         allowed_algorithms = self._allowed_algorithms
@@ -1157,7 +1084,7 @@ class CredentialVerifier:
             if receipt is None:
                 if policy.require_anchoring:
                     raise _Failed("an anchor receipt is required and none was given")
-                return "not applicable: no anchor receipt given"
+                raise CheckNotApplicable("not applicable: no anchor receipt given")
             registries = trust.registries
             verify_receipt(
                 receipt,
@@ -1190,7 +1117,7 @@ class CredentialVerifier:
         # 10. holder binding
         def check_binding() -> str:
             if binding is None:
-                return (
+                raise CheckNotApplicable(
                     "not applicable: a credential alone; holder binding is checked on presentations"
                 )
             self._check_binding(state, binding)
@@ -1214,10 +1141,10 @@ class CredentialVerifier:
             def check_anchoring_without_chain() -> str:
                 if policy.require_anchoring:
                     raise _Failed("anchoring is required and there is no chain to check it on")
-                return _NO_CHAIN
+                raise CheckNotApplicable(_NO_CHAIN)
 
             def not_checked() -> str:
-                return _NO_CHAIN
+                raise CheckNotApplicable(_NO_CHAIN)
 
             registration_check = issuer_check = status_check = not_checked
             key_check, anchoring_check = check_listed_key, check_anchoring_without_chain

@@ -7,9 +7,18 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from wallet_sdk._key_purpose import KeyPurpose, purpose_name
+from wallet_sdk.checks import (
+    CheckFailed,
+    CheckNotApplicable,
+    CheckReport,
+    CheckResult,
+    CheckStatus,
+    OutcomeRunner,
+)
 from wallet_sdk.credentials.verifier import CredentialVerifier
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence._employee import (
@@ -40,7 +49,7 @@ from wallet_sdk.jose import (
     verify_compact,
 )
 from wallet_sdk.nesting import load_json
-from wallet_sdk.receipt import ChainView, CheckResult, CheckStatus, verify_receipt
+from wallet_sdk.receipt import ChainView, verify_receipt
 
 __all__ = [
     "EVIDENCE_CHECKS",
@@ -200,7 +209,7 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class EvidenceReport:
+class EvidenceReport(CheckReport):
     """Step-by-step report of an evidence verification.
 
     ``verdict`` is `Verdict.VERIFIED` only when every check passed (``document`` and
@@ -238,19 +247,8 @@ class EvidenceReport:
 
     @property
     def passed(self) -> bool:
+        """True only for the verdict `Verdict.VERIFIED`."""
         return self.verdict is Verdict.VERIFIED
-
-    @property
-    def first_failure(self) -> CheckResult | None:
-        """The first check that failed, or ``None``."""
-        return next((c for c in self.checks if c.status is CheckStatus.FAILED), None)
-
-    def check(self, name: str) -> CheckResult:
-        """The result of check `name`. Raises `KeyError` for an unknown name."""
-        for result in self.checks:
-            if result.name == name:
-                return result
-        raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the verification page and ``hrss verify-evidence --json``)."""
@@ -309,7 +307,7 @@ _OTHER_PURPOSES = (
 )
 
 
-class _Failed(Exception):
+class _Failed(CheckFailed):
     """Internal: a check failed with this reason (its English text is the message)."""
 
     def __init__(self, code: str, **params: str | int) -> None:
@@ -317,45 +315,45 @@ class _Failed(Exception):
         super().__init__(self.reason.text())
 
 
-class _Runner:
+class _Skip(CheckNotApplicable):
+    """Internal: the check does not apply (no document, no disclosure)."""
+
+    def __init__(self, code: str, **params: str | int) -> None:
+        self.reason = Reason.of(code, **params)
+        super().__init__(self.reason.text())
+
+
+class _Runner(OutcomeRunner[Reason]):
+    """The check runner of evidence: each result's detail is its reason's English text, and
+    the reason itself is kept for the report (``reasons``)."""
+
+    __slots__ = ("reasons", "results")
+
     def __init__(self) -> None:
+        super().__init__()
         self.results: list[CheckResult] = []
         self.reasons: dict[str, Reason] = {}
-        self.failed: set[str] = set()
 
-    def _record(self, name: str, status: CheckStatus, reason: Reason) -> None:
-        self.reasons[name] = reason
-        self.results.append(CheckResult(name, status, reason.text()))
+    def _record(self, name: str, status: CheckStatus, outcome: Reason) -> None:
+        self.reasons[name] = outcome
+        self.results.append(CheckResult(name, status, outcome.text()))
 
-    def run(self, name: str, check: Callable[[], Reason], *, after: tuple[str, ...] = ()) -> None:
-        blocked = [dep for dep in after if dep in self.failed]
-        if blocked:
-            self.failed.add(name)
-            self._record(name, CheckStatus.SKIPPED, Reason.of("not_run", checks=", ".join(blocked)))
-            return
-        status = CheckStatus.PASSED
-        try:
-            reason = check()
-        except _Skip as skip:
-            self._record(name, CheckStatus.SKIPPED, skip.reason)
-            return
-        except _Failed as err:
-            status, reason = CheckStatus.FAILED, err.reason
-        except VerificationError as err:
-            reason = Reason.of("error.verification", check=err.check, message=err.message)
-            status = CheckStatus.FAILED
-        except WalletError as err:
-            status, reason = CheckStatus.FAILED, Reason.of("error.other", message=str(err))
-        except Exception as err:  # a chain view that cannot answer fails closed
-            error = f"{type(err).__name__}: {err}"
-            status, reason = CheckStatus.FAILED, Reason.of("chain.query_failed", error=error)
-        if status is CheckStatus.FAILED:
-            self.failed.add(name)
-        self._record(name, status, reason)
+    def _not_run(self, blocked: list[str]) -> Reason:
+        return Reason.of("not_run", checks=", ".join(blocked))
 
+    def _not_applicable(self, skip: CheckNotApplicable) -> Reason:
+        assert isinstance(skip, _Skip)  # the only one evidence checks raise
+        return skip.reason
 
-class _Skip(_Failed):
-    """Internal: the check does not apply (no document, no disclosure)."""
+    def _failure(self, err: Exception) -> Reason:
+        if isinstance(err, _Failed):
+            return err.reason
+        if isinstance(err, VerificationError):
+            return Reason.of("error.verification", check=err.check, message=err.message)
+        if isinstance(err, WalletError):
+            return Reason.of("error.other", message=str(err))
+        # a chain view that cannot answer fails closed
+        return Reason.of("chain.query_failed", error=f"{type(err).__name__}: {err}")
 
 
 @dataclass
@@ -574,320 +572,347 @@ def verify_evidence(
     ``strict=False`` the report is always returned. A chain view that cannot answer fails
     the check that asked.
     """
-    runner = _Runner()
-    parsed: list[EvidencePackage] = []
-    subject: list[int] = []
-    keys: dict[int, Jwk] = {}
-    anchors: dict[int, _Anchor] = {}
-    lifecycle = _Lifecycle()
-    accreditation: list[dict[str, Any]] = []
-    verified_employee: list[VerifiedEmployee] = []
     document_digest = None if document is None else hashlib.sha256(document).digest()
-
-    def check_format() -> Reason:
-        try:
-            parsed.append(
-                package if isinstance(package, EvidencePackage) else EvidencePackage.parse(package)
-            )
-        except FormatError as err:
-            raise _Failed("format.invalid", message=str(err)) from err
-        pkg = parsed[0]
-        return Reason.of("format.ok", contract=pkg.contract_id, events=len(pkg.events))
-
-    def pkg() -> EvidencePackage:
-        return parsed[0]
-
-    def check_document() -> Reason:
-        if document_digest is None:
-            raise _Skip("document.none")
-        digest = _hex(document_digest)
-        for doc in pkg().documents:
-            if hmac.compare_digest(_unhex(doc.digest), document_digest):
-                subject.append(doc.version)
-                # no filename: it is not signed, so a verified report must not repeat it
-                return Reason.of("document.match", digest=digest, version=doc.version)
-        raise _Failed("document.no_match", digest=digest)
-
-    def check_event_chain() -> Reason:
-        p = pkg()
-        if _hex(employer_entity_id(p.employer.credit_code)) != p.employer.entity_id:
-            raise _Failed("event_chain.entity_id")
-        documents = {doc.version: doc for doc in p.documents}
-        if len(documents) != len(p.documents):
-            raise _Failed("event_chain.duplicate_version")
-        previous: bytes | None = None
-        for index, event in enumerate(p.events):
-            record, signature = event.record, event.signature
-            label = _event_label(index, record)
-            if record.sequence != index:
-                raise _Failed("event_chain.sequence", index=index, sequence=record.sequence)
-            if record.contract_id != p.contract_id:
-                raise _Failed("event_chain.other_contract", contract=record.contract_id, **label)
-            expected_previous = None if previous is None else _hex(previous)
-            if record.previous != expected_previous:
-                raise _Failed("event_chain.broken", **label)
-            doc = documents.get(record.version)
-            if doc is None or doc.digest != record.document_digest:
-                raise _Failed("event_chain.unlisted_document", **label)
-            if record.event is EventKind.EMPLOYER_SIGNED:
-                if record.employer != p.employer.entity_id or record.employee != p.employee:
-                    raise _Failed("event_chain.other_parties", **label)
-            if signature.role is not record.signer_role:
-                raise _Failed("event_chain.wrong_role", role=record.signer_role.value, **label)
-            expected_signer = (
-                p.employer.entity_id if signature.role is Role.EMPLOYER else p.employee
-            )
-            if signature.signer != expected_signer:
-                raise _Failed("event_chain.not_a_party", signer=signature.signer[:48], **label)
-            previous = event.record_digest
-        return Reason.of("event_chain.ok", events=len(p.events))
-
-    def check_signer_keys() -> Reason:
-        employer_id = _unhex(pkg().employer.entity_id)
-        registered = set()
-        for index, event in enumerate(pkg().events):
-            signature = event.signature
-            if signature.role is Role.EMPLOYEE:
-                keys[index] = _key_from_did(signature.signer)
-                continue
-            label = _event_label(index, event.record)
-            keys[index] = _employer_key(chain, trust_registry, signature, employer_id, label)
-            registered.add(signature.key_id)
-        if not registered:
-            return Reason.of("signer_keys.ok_none")
-        return Reason.of("signer_keys.ok", keys=", ".join(sorted(registered)))
-
-    def check_signatures() -> Reason:
-        for index, event in enumerate(pkg().events):
-            _check_jws(
-                event.record, event.signature, keys[index], _event_label(index, event.record)
-            )
-        return Reason.of("signatures.ok", events=len(pkg().events))
-
-    def check_anchoring() -> Reason:
-        last_time = -1
-        for index, event in enumerate(pkg().events):
-            label = _event_label(index, event.record)
-            receipt = event.receipt
-            if receipt is None:
-                raise _Failed("anchoring.no_receipt", **label)
-            try:
-                verify_receipt(
-                    receipt,
-                    event.event_digest,
-                    chain,
-                    anchor_registry=anchor_registry,
-                    trust_registry=trust_registry,
-                )
-            except VerificationError as err:
-                raise _Failed(
-                    "anchoring.receipt", check=err.check, message=err.message, **label
-                ) from err
-            if receipt.block_time < last_time:
-                raise _Failed("anchoring.out_of_order", **label)
-            if event.record.at > receipt.block_time + max_clock_skew:
-                raise _Failed("anchoring.claimed_after", **label)
-            last_time = receipt.block_time
-            anchors[index] = _Anchor(
-                receipt.block_number, receipt.block_time, receipt.transaction_hash
-            )
-        blocks = sorted({a.block_number for a in anchors.values()})
-        return Reason.of("anchoring.ok", events=len(anchors), blocks=", ".join(map(str, blocks)))
-
-    def employer_events() -> list[int]:
-        return [i for i, e in enumerate(pkg().events) if e.signature.role is Role.EMPLOYER]
-
-    def check_key_validity() -> Reason:
-        for index in employer_events():
-            event = pkg().events[index]
-            key_id = _unhex(event.signature.key_id)
-            label = _event_label(index, event.record)
-            anchor = anchors[index]
-            if chain.is_key_valid_at(trust_registry, key_id, event.record.at) is not True:
-                raise _Failed(
-                    "key_validity.at_signing",
-                    key=event.signature.key_id,
-                    time=event.record.at,
-                    **label,
-                )
-            if chain.is_key_valid_at(trust_registry, key_id, anchor.block_time) is not True:
-                raise _Failed(
-                    "key_validity.at_anchoring",
-                    key=event.signature.key_id,
-                    block=anchor.block_number,
-                    time=anchor.block_time,
-                    **label,
-                )
-        return Reason.of("key_validity.ok")
-
-    def check_accreditation() -> Reason:
-        p = pkg()
-        employer_id = _unhex(p.employer.entity_id)
-        path: list[tuple[str, bytes, EntityRecord]] = []
-        current = employer_id
-        for role, kind in (
-            ("employer", _KIND_EMPLOYER),
-            ("province", _KIND_PROVINCE),
-            ("ministry", _KIND_MINISTRY),
-        ):
-            entity = chain.entity(trust_registry, current)
-            if entity is None:
-                raise _Failed("accreditation.missing", role=role, entity=_hex(current))
-            if entity.kind != kind:
-                raise _Failed(
-                    "accreditation.wrong_kind",
-                    role=role,
-                    entity=_hex(current),
-                    kind=_KIND_NAMES.get(entity.kind, "unknown"),
-                )
-            path.append((role, current, entity))
-            current = bytes(entity.parent)
-        if current != _ZERO32:
-            raise _Failed("accreditation.root")
-        stated = [(link.role, link.entity_id) for link in p.accreditation_path]
-        observed = [(role, _hex(entity_id)) for role, entity_id, _ in path]
-        if stated != observed:
-            raise _Failed("accreditation.path_differs")
-        times = [anchors[i].block_time for i in employer_events()]
-        for t in times:
-            if chain.is_active_at(trust_registry, employer_id, t) is not True:
-                raise _Failed("accreditation.inactive", time=t)
-        first = min(times) if times else None
-        for role, entity_id, entity in path:
-            status = (
-                None if first is None else chain.entity_status_at(trust_registry, entity_id, first)
-            )
-            accreditation.append(
-                {
-                    "role": role,
-                    "entity_id": _hex(entity_id),
-                    "kind": _KIND_NAMES.get(entity.kind, "unknown"),
-                    "region": entity.region,
-                    "status_at_signing": _STATUS_NAMES.get(status, "unknown")
-                    if status is not None
-                    else None,
-                    "status_now": _STATUS_NAMES.get(entity.status, "unknown"),
-                }
-            )
-        return Reason.of("accreditation.ok", count=len(times))
-
-    def check_employee_identity() -> Reason:
-        p = pkg()
-        named = {
-            e.record.employee_identity
-            for e in p.events
-            if e.record.event is EventKind.EMPLOYER_SIGNED
-        }
-        if len(named) > 1:
-            raise _Failed("employee_identity.changed")
-        signed = [
-            i
-            for i, e in enumerate(p.events)
-            if e.signature.role is Role.EMPLOYEE
-            and (e.record.event is EventKind.EMPLOYEE_SIGNED or e.signature.card_proof is not None)
-        ]
-        if not signed:
-            raise _Skip("employee_identity.none_signed")
-        if not named:
-            raise _Failed("employee_identity.not_named")
-        commitment = str(named.pop())
-        salt = p.employee_identity_salt
-        if salt is None:
-            raise _Failed("employee_identity.no_salt")
-        if card_verifier is None:
-            raise _Failed("employee_identity.no_verifier")
-        proved: list[VerifiedEmployee] = []
-        for index in signed:
-            event = p.events[index]
-            label = _event_label(index, event.record)
-            at = anchors[index].block_time
-            try:
-                employee = verify_employee_proof(
-                    card_verifier,
-                    event.record,
-                    event.signature,
-                    commitment=commitment,
-                    salt=salt,
-                    at=at,
-                )
-            except VerificationError as err:
-                code = _EMPLOYEE_FAILURES.get(err.check, "employee_identity.card")
-                raise _Failed(code, check=err.check, message=err.message, **label) from err
-            proved.append(employee)
-        verified_employee.append(proved[-1])
-        return Reason.of(
-            "employee_identity.ok",
-            issuer=_hex(proved[-1].card_issuer_id),
-            events=len(proved),
-        )
-
-    def check_key_terms() -> Reason:
-        p = pkg()
-        if not p.key_terms:
-            raise _Skip("key_terms.none")
-        commitments = {e.record.version: e.record.key_terms_commitment for e in p.events}
-        for disclosure in p.key_terms:
-            expected = commitments.get(disclosure.version)
-            if expected is None:
-                raise _Failed("key_terms.unknown_version", version=disclosure.version)
-            if not hmac.compare_digest(_unhex(expected), disclosure.key_terms.commitment()):
-                raise _Failed("key_terms.mismatch", version=disclosure.version)
-        versions = ", ".join(str(d.version) for d in p.key_terms)
-        return Reason.of("key_terms.ok", versions=versions)
-
-    def check_lifecycle() -> Reason:
-        _walk_lifecycle(pkg(), lifecycle)
-        return Reason.of("lifecycle.ok", status=lifecycle.contract_status().value)
-
-    def check_both_signed() -> Reason:
-        version = subject[0] if subject else max(lifecycle.offers, default=1)
-        if not subject:
-            subject.append(version)
-        if version not in lifecycle.acceptances:
-            raise _Failed("both_parties_signed.employer_only", version=version)
-        anchor = anchors.get(lifecycle.acceptances[version])
-        if anchor is None:
-            return Reason.of("both_parties_signed.ok", version=version)
-        return Reason.of(
-            "both_parties_signed.ok_at",
-            version=version,
-            block=anchor.block_number,
-            time=anchor.block_time,
-        )
-
-    runner.run("format", check_format)
-    after_format = ("format",)
-    runner.run("document", check_document, after=after_format)
-    runner.run("event_chain", check_event_chain, after=after_format)
-    runner.run("signer_keys", check_signer_keys, after=("event_chain",))
-    runner.run("signatures", check_signatures, after=("signer_keys",))
-    runner.run("anchoring", check_anchoring, after=("event_chain",))
-    runner.run("key_validity", check_key_validity, after=("signer_keys", "anchoring"))
-    runner.run("accreditation", check_accreditation, after=("event_chain", "anchoring"))
-    runner.run(
-        "employee_identity",
-        check_employee_identity,
-        after=("signatures", "anchoring"),
+    context = _Evidence(
+        given=package,
+        document_digest=document_digest,
+        chain=chain,
+        anchor_registry=anchor_registry,
+        trust_registry=trust_registry,
+        max_clock_skew=max_clock_skew,
+        card_verifier=card_verifier,
     )
-    runner.run("key_terms", check_key_terms, after=("event_chain",))
-    runner.run("lifecycle", check_lifecycle, after=("event_chain",))
-    runner.run("both_parties_signed", check_both_signed, after=("lifecycle", "document"))
-
-    report = _report(
-        runner,
-        parsed[0] if parsed else None,
-        subject[0] if subject else None,
-        lifecycle,
-        anchors,
-        accreditation,
-        document_digest,
-        verified_employee[0] if verified_employee else None,
-    )
+    runner = _Runner()
+    for name, check, after in _PIPELINE:
+        runner.run(name, partial(check, context), after=after)
+    report = _report(runner, context)
     if strict and report.verdict is not Verdict.VERIFIED:
         failure = report.first_failure
         assert failure is not None  # a verdict other than verified has a failed check
         raise EvidenceVerificationError(failure.name, failure.detail, report)
     return report
+
+
+@dataclass
+class _Evidence:
+    """What the evidence checks share: the inputs, and what each check established for the
+    checks after it (the parsed package, the keys, the anchors, the lifecycle)."""
+
+    given: EvidencePackage | str | bytes | Mapping[str, Any]
+    document_digest: bytes | None
+    chain: EvidenceChainView
+    anchor_registry: str
+    trust_registry: str
+    max_clock_skew: int
+    card_verifier: CredentialVerifier | None
+    parsed: EvidencePackage | None = None  # by format
+    subject: int | None = None  # the version in question: by document or both_parties_signed
+    keys: dict[int, Jwk] = field(default_factory=dict)  # by signer_keys, per event
+    anchors: dict[int, _Anchor] = field(default_factory=dict)  # by anchoring, per event
+    lifecycle: _Lifecycle = field(default_factory=_Lifecycle)
+    accreditation: list[dict[str, Any]] = field(default_factory=list)  # by accreditation
+    employee: VerifiedEmployee | None = None  # by employee_identity
+
+    @property
+    def package(self) -> EvidencePackage:
+        """The parsed package; only checks that run after ``format`` passed ask for it."""
+        assert self.parsed is not None
+        return self.parsed
+
+    def employer_events(self) -> list[int]:
+        return [i for i, e in enumerate(self.package.events) if e.signature.role is Role.EMPLOYER]
+
+
+def _check_format(ctx: _Evidence) -> Reason:
+    given = ctx.given
+    try:
+        ctx.parsed = given if isinstance(given, EvidencePackage) else EvidencePackage.parse(given)
+    except FormatError as err:
+        raise _Failed("format.invalid", message=str(err)) from err
+    return Reason.of("format.ok", contract=ctx.parsed.contract_id, events=len(ctx.parsed.events))
+
+
+def _check_document(ctx: _Evidence) -> Reason:
+    document_digest = ctx.document_digest
+    if document_digest is None:
+        raise _Skip("document.none")
+    digest = _hex(document_digest)
+    for doc in ctx.package.documents:
+        if hmac.compare_digest(_unhex(doc.digest), document_digest):
+            ctx.subject = doc.version
+            # no filename: it is not signed, so a verified report must not repeat it
+            return Reason.of("document.match", digest=digest, version=doc.version)
+    raise _Failed("document.no_match", digest=digest)
+
+
+def _check_event_chain(ctx: _Evidence) -> Reason:
+    p = ctx.package
+    if _hex(employer_entity_id(p.employer.credit_code)) != p.employer.entity_id:
+        raise _Failed("event_chain.entity_id")
+    documents = {doc.version: doc for doc in p.documents}
+    if len(documents) != len(p.documents):
+        raise _Failed("event_chain.duplicate_version")
+    previous: bytes | None = None
+    for index, event in enumerate(p.events):
+        record, signature = event.record, event.signature
+        label = _event_label(index, record)
+        if record.sequence != index:
+            raise _Failed("event_chain.sequence", index=index, sequence=record.sequence)
+        if record.contract_id != p.contract_id:
+            raise _Failed("event_chain.other_contract", contract=record.contract_id, **label)
+        expected_previous = None if previous is None else _hex(previous)
+        if record.previous != expected_previous:
+            raise _Failed("event_chain.broken", **label)
+        doc = documents.get(record.version)
+        if doc is None or doc.digest != record.document_digest:
+            raise _Failed("event_chain.unlisted_document", **label)
+        if record.event is EventKind.EMPLOYER_SIGNED:
+            if record.employer != p.employer.entity_id or record.employee != p.employee:
+                raise _Failed("event_chain.other_parties", **label)
+        if signature.role is not record.signer_role:
+            raise _Failed("event_chain.wrong_role", role=record.signer_role.value, **label)
+        expected_signer = p.employer.entity_id if signature.role is Role.EMPLOYER else p.employee
+        if signature.signer != expected_signer:
+            raise _Failed("event_chain.not_a_party", signer=signature.signer[:48], **label)
+        previous = event.record_digest
+    return Reason.of("event_chain.ok", events=len(p.events))
+
+
+def _check_signer_keys(ctx: _Evidence) -> Reason:
+    employer_id = _unhex(ctx.package.employer.entity_id)
+    registered = set()
+    for index, event in enumerate(ctx.package.events):
+        signature = event.signature
+        if signature.role is Role.EMPLOYEE:
+            ctx.keys[index] = _key_from_did(signature.signer)
+            continue
+        label = _event_label(index, event.record)
+        ctx.keys[index] = _employer_key(
+            ctx.chain, ctx.trust_registry, signature, employer_id, label
+        )
+        registered.add(signature.key_id)
+    if not registered:
+        return Reason.of("signer_keys.ok_none")
+    return Reason.of("signer_keys.ok", keys=", ".join(sorted(registered)))
+
+
+def _check_signatures(ctx: _Evidence) -> Reason:
+    for index, event in enumerate(ctx.package.events):
+        _check_jws(
+            event.record, event.signature, ctx.keys[index], _event_label(index, event.record)
+        )
+    return Reason.of("signatures.ok", events=len(ctx.package.events))
+
+
+def _check_anchoring(ctx: _Evidence) -> Reason:
+    last_time = -1
+    for index, event in enumerate(ctx.package.events):
+        label = _event_label(index, event.record)
+        receipt = event.receipt
+        if receipt is None:
+            raise _Failed("anchoring.no_receipt", **label)
+        try:
+            verify_receipt(
+                receipt,
+                event.event_digest,
+                ctx.chain,
+                anchor_registry=ctx.anchor_registry,
+                trust_registry=ctx.trust_registry,
+            )
+        except VerificationError as err:
+            raise _Failed(
+                "anchoring.receipt", check=err.check, message=err.message, **label
+            ) from err
+        if receipt.block_time < last_time:
+            raise _Failed("anchoring.out_of_order", **label)
+        if event.record.at > receipt.block_time + ctx.max_clock_skew:
+            raise _Failed("anchoring.claimed_after", **label)
+        last_time = receipt.block_time
+        ctx.anchors[index] = _Anchor(
+            receipt.block_number, receipt.block_time, receipt.transaction_hash
+        )
+    blocks = sorted({a.block_number for a in ctx.anchors.values()})
+    return Reason.of("anchoring.ok", events=len(ctx.anchors), blocks=", ".join(map(str, blocks)))
+
+
+def _check_key_validity(ctx: _Evidence) -> Reason:
+    chain, trust_registry = ctx.chain, ctx.trust_registry
+    for index in ctx.employer_events():
+        event = ctx.package.events[index]
+        key_id = _unhex(event.signature.key_id)
+        label = _event_label(index, event.record)
+        anchor = ctx.anchors[index]
+        if chain.is_key_valid_at(trust_registry, key_id, event.record.at) is not True:
+            raise _Failed(
+                "key_validity.at_signing",
+                key=event.signature.key_id,
+                time=event.record.at,
+                **label,
+            )
+        if chain.is_key_valid_at(trust_registry, key_id, anchor.block_time) is not True:
+            raise _Failed(
+                "key_validity.at_anchoring",
+                key=event.signature.key_id,
+                block=anchor.block_number,
+                time=anchor.block_time,
+                **label,
+            )
+    return Reason.of("key_validity.ok")
+
+
+def _check_accreditation(ctx: _Evidence) -> Reason:
+    p, chain, trust_registry = ctx.package, ctx.chain, ctx.trust_registry
+    employer_id = _unhex(p.employer.entity_id)
+    path: list[tuple[str, bytes, EntityRecord]] = []
+    current = employer_id
+    for role, kind in (
+        ("employer", _KIND_EMPLOYER),
+        ("province", _KIND_PROVINCE),
+        ("ministry", _KIND_MINISTRY),
+    ):
+        entity = chain.entity(trust_registry, current)
+        if entity is None:
+            raise _Failed("accreditation.missing", role=role, entity=_hex(current))
+        if entity.kind != kind:
+            raise _Failed(
+                "accreditation.wrong_kind",
+                role=role,
+                entity=_hex(current),
+                kind=_KIND_NAMES.get(entity.kind, "unknown"),
+            )
+        path.append((role, current, entity))
+        current = bytes(entity.parent)
+    if current != _ZERO32:
+        raise _Failed("accreditation.root")
+    stated = [(link.role, link.entity_id) for link in p.accreditation_path]
+    observed = [(role, _hex(entity_id)) for role, entity_id, _ in path]
+    if stated != observed:
+        raise _Failed("accreditation.path_differs")
+    times = [ctx.anchors[i].block_time for i in ctx.employer_events()]
+    for t in times:
+        if chain.is_active_at(trust_registry, employer_id, t) is not True:
+            raise _Failed("accreditation.inactive", time=t)
+    first = min(times) if times else None
+    for role, entity_id, entity in path:
+        status = None if first is None else chain.entity_status_at(trust_registry, entity_id, first)
+        ctx.accreditation.append(
+            {
+                "role": role,
+                "entity_id": _hex(entity_id),
+                "kind": _KIND_NAMES.get(entity.kind, "unknown"),
+                "region": entity.region,
+                "status_at_signing": _STATUS_NAMES.get(status, "unknown")
+                if status is not None
+                else None,
+                "status_now": _STATUS_NAMES.get(entity.status, "unknown"),
+            }
+        )
+    return Reason.of("accreditation.ok", count=len(times))
+
+
+def _check_employee_identity(ctx: _Evidence) -> Reason:
+    p = ctx.package
+    named = {
+        e.record.employee_identity for e in p.events if e.record.event is EventKind.EMPLOYER_SIGNED
+    }
+    if len(named) > 1:
+        raise _Failed("employee_identity.changed")
+    signed = [
+        i
+        for i, e in enumerate(p.events)
+        if e.signature.role is Role.EMPLOYEE
+        and (e.record.event is EventKind.EMPLOYEE_SIGNED or e.signature.card_proof is not None)
+    ]
+    if not signed:
+        raise _Skip("employee_identity.none_signed")
+    if not named:
+        raise _Failed("employee_identity.not_named")
+    commitment = str(named.pop())
+    salt = p.employee_identity_salt
+    if salt is None:
+        raise _Failed("employee_identity.no_salt")
+    card_verifier = ctx.card_verifier
+    if card_verifier is None:
+        raise _Failed("employee_identity.no_verifier")
+    proved: list[VerifiedEmployee] = []
+    for index in signed:
+        event = p.events[index]
+        label = _event_label(index, event.record)
+        at = ctx.anchors[index].block_time
+        try:
+            employee = verify_employee_proof(
+                card_verifier,
+                event.record,
+                event.signature,
+                commitment=commitment,
+                salt=salt,
+                at=at,
+            )
+        except VerificationError as err:
+            code = _EMPLOYEE_FAILURES.get(err.check, "employee_identity.card")
+            raise _Failed(code, check=err.check, message=err.message, **label) from err
+        proved.append(employee)
+    ctx.employee = proved[-1]
+    return Reason.of(
+        "employee_identity.ok",
+        issuer=_hex(proved[-1].card_issuer_id),
+        events=len(proved),
+    )
+
+
+def _check_key_terms(ctx: _Evidence) -> Reason:
+    p = ctx.package
+    if not p.key_terms:
+        raise _Skip("key_terms.none")
+    commitments = {e.record.version: e.record.key_terms_commitment for e in p.events}
+    for disclosure in p.key_terms:
+        expected = commitments.get(disclosure.version)
+        if expected is None:
+            raise _Failed("key_terms.unknown_version", version=disclosure.version)
+        if not hmac.compare_digest(_unhex(expected), disclosure.key_terms.commitment()):
+            raise _Failed("key_terms.mismatch", version=disclosure.version)
+    versions = ", ".join(str(d.version) for d in p.key_terms)
+    return Reason.of("key_terms.ok", versions=versions)
+
+
+def _check_lifecycle(ctx: _Evidence) -> Reason:
+    _walk_lifecycle(ctx.package, ctx.lifecycle)
+    return Reason.of("lifecycle.ok", status=ctx.lifecycle.contract_status().value)
+
+
+def _check_both_parties_signed(ctx: _Evidence) -> Reason:
+    lifecycle = ctx.lifecycle
+    if ctx.subject is None:
+        ctx.subject = max(lifecycle.offers, default=1)
+    version = ctx.subject
+    if version not in lifecycle.acceptances:
+        raise _Failed("both_parties_signed.employer_only", version=version)
+    anchor = ctx.anchors.get(lifecycle.acceptances[version])
+    if anchor is None:
+        return Reason.of("both_parties_signed.ok", version=version)
+    return Reason.of(
+        "both_parties_signed.ok_at",
+        version=version,
+        block=anchor.block_number,
+        time=anchor.block_time,
+    )
+
+
+# The checks in `EVIDENCE_CHECKS` order, each with the checks it needs to have passed.
+_PIPELINE: tuple[tuple[str, Callable[[_Evidence], Reason], tuple[str, ...]], ...] = (
+    ("format", _check_format, ()),
+    ("document", _check_document, ("format",)),
+    ("event_chain", _check_event_chain, ("format",)),
+    ("signer_keys", _check_signer_keys, ("event_chain",)),
+    ("signatures", _check_signatures, ("signer_keys",)),
+    ("anchoring", _check_anchoring, ("event_chain",)),
+    ("key_validity", _check_key_validity, ("signer_keys", "anchoring")),
+    ("accreditation", _check_accreditation, ("event_chain", "anchoring")),
+    ("employee_identity", _check_employee_identity, ("signatures", "anchoring")),
+    ("key_terms", _check_key_terms, ("event_chain",)),
+    ("lifecycle", _check_lifecycle, ("event_chain",)),
+    ("both_parties_signed", _check_both_parties_signed, ("lifecycle", "document")),
+)
 
 
 def _walk_lifecycle(p: EvidencePackage, state: _Lifecycle) -> None:
@@ -934,16 +959,9 @@ def _walk_lifecycle(p: EvidencePackage, state: _Lifecycle) -> None:
             state.termination = index
 
 
-def _report(
-    runner: _Runner,
-    package: EvidencePackage | None,
-    subject: int | None,
-    lifecycle: _Lifecycle,
-    anchors: Mapping[int, _Anchor],
-    accreditation: list[dict[str, Any]],
-    document_digest: bytes | None,
-    employee: VerifiedEmployee | None,
-) -> EvidenceReport:
+def _report(runner: _Runner, ctx: _Evidence) -> EvidenceReport:
+    package, subject, lifecycle, anchors = ctx.parsed, ctx.subject, ctx.lifecycle, ctx.anchors
+    accreditation, document_digest, employee = ctx.accreditation, ctx.document_digest, ctx.employee
     results = runner.results
     failed = [r.name for r in results if r.status is CheckStatus.FAILED]
     if not failed:

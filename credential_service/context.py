@@ -24,7 +24,7 @@ from credential_service.services.tokens import ServiceTokenKey, TokenPolicy
 from wallet_sdk import Curve
 
 if TYPE_CHECKING:
-    from node_adapter import Chain
+    from node_adapter import Chain, Deployment
 
 TOKEN_SIGNING_KEY = "service/token-signing"
 IDEMPOTENCY_SEALING_KEY = "service/idempotency-sealing"
@@ -126,6 +126,18 @@ class ServiceContext:
                 log.warning("chain unreachable at startup (%s); retrying in %.1f s", err, delay)
                 sleep(min(delay, left))
                 delay = min(delay * 2, 15.0)
+
+    def registry_chain(self) -> tuple[Chain, Deployment]:
+        """The chain the ledger writes to, and where its registries are deployed on it.
+
+        Raises ``ConfigurationError`` when the ledger is not over a chain node or does not
+        know its deployment."""
+        from credential_service.chain import NodeTrustLedger
+
+        ledger = self.ledger
+        if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
+            raise ConfigurationError("the registry deployment is not known")
+        return ledger.chain, ledger.deployment
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,6 +1,7 @@
 """Anchoring: document digests batched into Merkle trees whose roots go to `AnchorRegistry`.
 
 - `service`: submit digests, read an item's state and receipt (what the API and CLI call);
+- `upload`: the files of a multipart upload, hashed as they stream in;
 - `outbox`: the database side (bulk inserts, sealing, leases, state changes);
 - `batcher`: seal → anchor → confirm → receipts, with crash recovery and rollback handling;
 - `chain`: the `AnchorLedger` port over `node_adapter`;

@@ -20,14 +20,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from credential_service.anchoring import service
 from credential_service.anchoring.outbox import NewItem
+from credential_service.anchoring.upload import hash_upload
 from credential_service.api.body_limit import RequestBodyTooLarge
 from credential_service.api.deps import ContextDep, CurrentPrincipal, SessionDep
-from credential_service.errors import ConfigurationError, ErrorCode, InvalidInput
+from credential_service.errors import ErrorCode, InvalidInput
 from credential_service.observability import record_verification
 from wallet_sdk.errors import FormatError, VerificationError
 from wallet_sdk.merkle import HashAlgorithm
@@ -37,8 +37,6 @@ router = APIRouter(prefix="/v1/anchors", tags=["anchors"])
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 """Largest multipart upload to ``POST /v1/anchors`` (the JSON form keeps the service's limit)."""
-MAX_FILES_PER_UPLOAD = 1_000
-_MAX_FIELD_BYTES = 4_096
 _HEX32 = r"^(0x)?[0-9a-fA-F]{64}$"
 
 DigestAlgorithm = Literal["sha-256", "sm3"]
@@ -204,13 +202,14 @@ async def submit_anchors(
     # A JSON body of bare digests (the bulk case) is stored without an object per digest.
     plain: list[bytes] | None = None
     if content_type.startswith("multipart/form-data"):
-        algorithm, document_type, uploads = await _hash_upload(
-            request,
+        upload = await hash_upload(
+            request.stream(),
             content_type,
             default_algorithm=context.settings.crypto_profile.algorithms.hash_algorithm.value,
         )
-        items = [NewItem(digest, document_type) for _, _, digest in uploads]
-        files = [(name, size) for name, size, _ in uploads]
+        algorithm, document_type = upload.algorithm, upload.document_type
+        items = [NewItem(file.digest, document_type) for file in upload.files]
+        files = [(file.filename, file.size) for file in upload.files]
     elif content_type.split(";")[0].strip() in ("application/json", ""):
         body = await _read_limited(request, context.settings.max_body_bytes)
         try:
@@ -324,109 +323,6 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _hash_upload(
-    request: Request, content_type: str, *, default_algorithm: str
-) -> tuple[str, str, list[tuple[str | None, int, bytes]]]:
-    """Hash every file part as it streams; return (algorithm, document type, files).
-
-    Every file is hashed once, with the algorithm of the ``algorithm`` field, which therefore
-    has to arrive before the first file (`default_algorithm`, the profile's: ``sha-256``, or
-    ``sm3`` in the national profile, when no such field precedes it). Raises
-    `InvalidInput` for a malformed body, no file, an unsupported algorithm, or an
-    ``algorithm`` field given twice or after a file.
-    """
-    _, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise InvalidInput("multipart body without boundary", code=ErrorCode.VALIDATION_FAILED)
-    fields: dict[str, str] = {}
-    uploads: list[tuple[str | None, int, bytes]] = []
-    state: dict[str, Any] = {}
-
-    def on_part_begin() -> None:
-        state.update(headers={}, field=b"", value=b"", hasher=None, data=b"", name=None)
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["field"].decode("latin-1").lower()] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        disposition = state["headers"].get("content-disposition", b"")
-        _, params = parse_options_header(disposition)
-        state["name"] = params.get(b"name", b"").decode("utf-8", "replace")
-        filename = params.get(b"filename")
-        if filename is not None:
-            if len(uploads) >= MAX_FILES_PER_UPLOAD:
-                raise InvalidInput(
-                    f"at most {MAX_FILES_PER_UPLOAD} files per upload",
-                    code=ErrorCode.VALIDATION_FAILED,
-                )
-            # The first file settles the algorithm: a field naming it later is refused.
-            algorithm = fields.setdefault("algorithm", default_algorithm)
-            state["hasher"] = service.StreamingDigest(algorithm)
-            state["filename"] = filename.decode("utf-8", "replace")
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        hasher = state["hasher"]
-        if hasher is not None:
-            hasher.update(data[start:end])
-            return
-        state["data"] += data[start:end]
-        if len(state["data"]) > _MAX_FIELD_BYTES:
-            raise InvalidInput("form field too long", code=ErrorCode.VALIDATION_FAILED)
-
-    def on_part_end() -> None:
-        hasher = state["hasher"]
-        if hasher is not None:
-            uploads.append((state["filename"], hasher.size, hasher.digest()))
-            return
-        name = state["name"]
-        if name == "algorithm" and "algorithm" in fields:
-            raise InvalidInput(
-                "the algorithm field must come before the files: each file is hashed as it "
-                "streams in, with one algorithm"
-                if uploads
-                else "the algorithm field is given twice",
-                code=ErrorCode.VALIDATION_FAILED,
-                detail={"field": "algorithm"},
-            )
-        fields[name] = state["data"].decode("utf-8", "replace")
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
-    except InvalidInput:
-        raise
-    except Exception as err:  # python-multipart's parse errors have no common root
-        raise InvalidInput(
-            f"malformed multipart body: {err}", code=ErrorCode.VALIDATION_FAILED
-        ) from err
-    if not uploads:
-        raise InvalidInput("no file in the upload", code=ErrorCode.VALIDATION_FAILED)
-    algorithm = service.check_algorithm(fields.get("algorithm", default_algorithm))
-    document_type = service.check_document_type(fields.get("document_type", ""))
-    return algorithm, document_type, uploads
-
-
 # ---------------------------------------------------------------------------- reading
 
 
@@ -479,11 +375,7 @@ def verify_anchor_receipt(body: VerifyRequest, context: ContextDep) -> Verificat
         raise InvalidInput(
             f"not an anchor receipt: {err}", code=ErrorCode.VALIDATION_FAILED
         ) from err
-    ledger = context.ledger
-    chain = getattr(ledger, "chain", None)
-    deployment = getattr(ledger, "deployment", None)
-    if chain is None or deployment is None:
-        raise ConfigurationError("the registry deployment is not known")
+    chain, deployment = context.registry_chain()
     try:
         report = verify_receipt(
             receipt,

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
     from .artifacts import ARTIFACTS_DIR, CONTRACT_NAMES, load_artifact
     from .chain import Block, Chain, ChainTransaction, DecodedEvent, RawLog, TxReceipt
     from .consent_format import (
+        ConsentGrant,
         ConsentOnChain,
         TypedData,
         consent_id,
         consent_typed_data,
         withdrawal_typed_data,
     )
-    from .consent_registry import ConsentGrant, ConsentRegistryClient, HolderSuccession
+    from .consent_registry import ConsentRegistryClient, HolderSuccession
     from .deployment import Deployment, RegistryClients, deploy_registries
     from .enums import CredentialStatus, EntityStatus, KeyAlgorithm, KeyPurpose, Kind
     from .errors import (
@@ -54,13 +55,14 @@ _HOMES = {
     "artifacts": ("ARTIFACTS_DIR", "CONTRACT_NAMES", "load_artifact"),
     "chain": ("Block", "Chain", "ChainTransaction", "DecodedEvent", "RawLog", "TxReceipt"),
     "consent_format": (
+        "ConsentGrant",
         "ConsentOnChain",
         "TypedData",
         "consent_id",
         "consent_typed_data",
         "withdrawal_typed_data",
     ),
-    "consent_registry": ("ConsentGrant", "ConsentRegistryClient", "HolderSuccession"),
+    "consent_registry": ("ConsentRegistryClient", "HolderSuccession"),
     "deployment": ("Deployment", "RegistryClients", "deploy_registries"),
     "enums": ("CredentialStatus", "EntityStatus", "KeyAlgorithm", "KeyPurpose", "Kind"),
     "errors": (

@@ -17,6 +17,7 @@ from eth_abi.exceptions import EncodingError
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils.crypto import keccak
 
+from ._values import address, bytes32, uint
 from .errors import ConfigurationError
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "GRANT_TYPES",
     "WITHDRAWAL_TYPEHASH",
     "WITHDRAWAL_TYPES",
+    "ConsentGrant",
     "ConsentOnChain",
     "GrantFields",
     "TypedData",
@@ -80,8 +82,8 @@ TypedData = tuple[dict[str, Any], dict[str, list[dict[str, str]]], dict[str, Any
 
 
 class GrantFields(Protocol):
-    """What a grant has, whichever layer validated it (`node_adapter.ConsentGrant`,
-    `wallet_sdk.consent.GrantTerms`)."""
+    """What a grant has, validated or not (`ConsentGrant` and the wallet's `GrantTerms` are
+    validated)."""
 
     @property
     def holder(self) -> str: ...
@@ -97,6 +99,44 @@ class GrantFields(Protocol):
     def not_after(self) -> int: ...
     @property
     def nonce(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentGrant:
+    """The consent a holder signs: `grantee` (a DataUser entity id) may use the data in
+    `scope_hash` for `purpose_hash` between `not_before` and `not_after`. Purpose and scope are
+    salted commitments, never plain text: the EIP-712 ``Grant`` struct (`GRANT_TYPES`).
+    Validated on construction (`ConfigurationError`); the wallet's `GrantTerms` is this struct
+    as the wallet checks and writes it."""
+
+    holder: str
+    grantee: bytes
+    purpose_hash: bytes
+    scope_hash: bytes
+    not_before: int
+    not_after: int
+    nonce: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "holder", address("holder", self.holder))
+        bytes32("grantee", self.grantee)
+        bytes32("purpose_hash", self.purpose_hash)
+        bytes32("scope_hash", self.scope_hash)
+        uint("not_before", self.not_before, 64)
+        uint("not_after", self.not_after, 64)
+        uint("nonce", self.nonce, 256)
+
+    def as_tuple(self) -> tuple[str, bytes, bytes, bytes, int, int, int]:
+        """The ABI tuple of the `Grant` struct."""
+        return (
+            self.holder,
+            self.grantee,
+            self.purpose_hash,
+            self.scope_hash,
+            self.not_before,
+            self.not_after,
+            self.nonce,
+        )
 
 
 @dataclass(frozen=True, slots=True)

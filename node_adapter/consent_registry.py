@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ._client import ContractClient, address, bytes32, uint
 from .chain import BlockId, TxReceipt
 from .consent_format import (
+    ConsentGrant,
     ConsentOnChain,
     TypedData,
     consent_id,
@@ -16,43 +17,7 @@ from .consent_format import (
 )
 from .signer import Signer
 
-__all__ = ["ConsentGrant", "ConsentRegistryClient", "HolderSuccession"]
-
-
-@dataclass(frozen=True)
-class ConsentGrant:
-    """The consent a holder signs: `grantee` (a DataUser entity id) may use the data in
-    `scope_hash` for `purpose_hash` between `not_before` and `not_after`. Purpose and scope are
-    salted commitments, never plain text. Validated on construction (`ConfigurationError`)."""
-
-    holder: str
-    grantee: bytes
-    purpose_hash: bytes
-    scope_hash: bytes
-    not_before: int
-    not_after: int
-    nonce: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "holder", address("holder", self.holder))
-        bytes32("grantee", self.grantee)
-        bytes32("purpose_hash", self.purpose_hash)
-        bytes32("scope_hash", self.scope_hash)
-        uint("not_before", self.not_before, 64)
-        uint("not_after", self.not_after, 64)
-        uint("nonce", self.nonce, 256)
-
-    def as_tuple(self) -> tuple[str, bytes, bytes, bytes, int, int, int]:
-        """The ABI tuple of the `Grant` struct."""
-        return (
-            self.holder,
-            self.grantee,
-            self.purpose_hash,
-            self.scope_hash,
-            self.not_before,
-            self.not_after,
-            self.nonce,
-        )
+__all__ = ["ConsentRegistryClient", "HolderSuccession"]
 
 
 @dataclass(frozen=True)

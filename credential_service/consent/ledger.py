@@ -19,7 +19,6 @@ from node_adapter import (
     Chain,
     ChainError,
     ChainUnavailable,
-    ConsentGrant,
     ConsentOnChain,
     ConsentRegistryClient,
     Signer,
@@ -171,18 +170,9 @@ class NodeConsentLedger:
         )
 
     def grant(self, *, terms: GrantTerms, signature: bytes) -> RelayedTx:
-        grant = ConsentGrant(
-            holder=terms.holder,
-            grantee=terms.grantee,
-            purpose_hash=terms.purpose_hash,
-            scope_hash=terms.scope_hash,
-            not_before=terms.not_before,
-            not_after=terms.not_after,
-            nonce=terms.nonce,
-        )
         return self._relayed(
             "relay a consent grant",
-            lambda: self._registry.grant(self._relayer, grant, signature),
+            lambda: self._registry.grant(self._relayer, terms, signature),
             landed=lambda: self._registry.nonce_used(terms.holder, terms.nonce),
         )
 

@@ -20,6 +20,7 @@ from eth_utils.exceptions import ValidationError as EthValidationError
 from node_adapter.consent_format import (
     CONSENT_DOMAIN_NAME,
     CONSENT_DOMAIN_VERSION,
+    ConsentGrant,
     TypedData,
     consent_typed_data,
     typed_data_digest,
@@ -59,16 +60,10 @@ _MAX_PROOF = 16_000
 
 
 @dataclass(frozen=True, slots=True)
-class GrantTerms:
-    """The EIP-712 ``Grant`` struct, exactly what ``ConsentRegistry.grant`` receives."""
-
-    holder: str
-    grantee: bytes
-    purpose_hash: bytes
-    scope_hash: bytes
-    not_before: int
-    not_after: int
-    nonce: int
+class GrantTerms(ConsentGrant):
+    """The EIP-712 ``Grant`` struct, exactly what ``ConsentRegistry.grant`` receives: the
+    adapter's `ConsentGrant`, checked as the wallet checks input (`FormatError`, and a start
+    before the end) and written as JSON (``nonce`` a decimal string)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "holder", checksum_address(self.holder, "holder"))

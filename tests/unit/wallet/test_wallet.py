@@ -178,5 +178,10 @@ def test_wallet_modules_need_no_chain_or_service() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == str(
-        ["node_adapter", "node_adapter.consent_format", "node_adapter.errors"]
+        [
+            "node_adapter",
+            "node_adapter._values",
+            "node_adapter.consent_format",
+            "node_adapter.errors",
+        ]
     )

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any, TypeVar
 
-from web3 import Web3
-
 from ._abi import ABI
+
+# The argument checks live in the web3-free `_values`, with the consent format that needs them.
+from ._values import address as address
+from ._values import bytes32 as bytes32
+from ._values import uint as uint
 from .artifacts import load_artifact
 from .chain import BlockId, Chain, TxReceipt
-from .errors import ChainError, ConfigurationError
+from .errors import ChainError
 from .signer import Signer
 
 ZERO32 = bytes(32)
@@ -25,28 +28,6 @@ def as_enum(enum: type[E], value: int) -> E:
         return enum(int(value))
     except ValueError as err:
         raise ChainError(f"unexpected {enum.__name__} value {value} from chain") from err
-
-
-def bytes32(name: str, value: bytes) -> bytes:
-    """Validate a `bytes32` argument; raises `ConfigurationError`."""
-    if not isinstance(value, bytes | bytearray) or len(value) != 32:
-        raise ConfigurationError(f"{name} must be 32 bytes")
-    return bytes(value)
-
-
-def uint(name: str, value: int, bits: int) -> int:
-    """Validate an unsigned integer argument; raises `ConfigurationError`."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
-        raise ConfigurationError(f"{name} must be an integer in [0, 2**{bits})")
-    return int(value)
-
-
-def address(name: str, value: str) -> str:
-    """Validate and checksum an address argument; raises `ConfigurationError`."""
-    try:
-        return str(Web3.to_checksum_address(value))
-    except (ValueError, TypeError) as err:
-        raise ConfigurationError(f"{name} is not an address: {value!r}") from err
 
 
 class ContractClient:

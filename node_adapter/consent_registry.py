@@ -1,99 +1,23 @@
-"""Typed client of `ConsentRegistry` and the EIP-712 data a cardholder's wallet signs."""
+"""Typed client of `ConsentRegistry`; the EIP-712 data a cardholder's wallet signs and the
+stored consent are defined in `node_adapter.consent_format`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from eth_account.messages import encode_typed_data
-from eth_utils.crypto import keccak
 
 from ._client import ContractClient, address, bytes32, uint
 from .chain import BlockId, TxReceipt
-from .errors import ConfigurationError
+from .consent_format import (
+    ConsentGrant,
+    ConsentOnChain,
+    TypedData,
+    consent_id,
+    consent_typed_data,
+    withdrawal_typed_data,
+)
 from .signer import Signer
 
-__all__ = [
-    "CONSENT_DOMAIN_NAME",
-    "CONSENT_DOMAIN_VERSION",
-    "ConsentGrant",
-    "ConsentRecord",
-    "ConsentRegistryClient",
-    "HolderSuccession",
-    "TypedData",
-    "consent_id",
-    "consent_typed_data",
-    "withdrawal_typed_data",
-]
-
-CONSENT_DOMAIN_NAME = "HRSS Consent"
-CONSENT_DOMAIN_VERSION = "1"
-
-GRANT_TYPE = [
-    {"name": "holder", "type": "address"},
-    {"name": "grantee", "type": "bytes32"},
-    {"name": "purposeHash", "type": "bytes32"},
-    {"name": "scopeHash", "type": "bytes32"},
-    {"name": "notBefore", "type": "uint64"},
-    {"name": "notAfter", "type": "uint64"},
-    {"name": "nonce", "type": "uint256"},
-]
-WITHDRAWAL_TYPE = [
-    {"name": "consentId", "type": "bytes32"},
-    {"name": "nonce", "type": "uint256"},
-]
-
-# (domain, types, message) as EIP-712 wallets take them; `types` excludes `EIP712Domain`.
-TypedData = tuple[dict[str, Any], dict[str, list[dict[str, str]]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class ConsentGrant:
-    """The consent a holder signs: `grantee` (a DataUser entity id) may use the data in
-    `scope_hash` for `purpose_hash` between `not_before` and `not_after`. Purpose and scope are
-    salted commitments, never plain text. Validated on construction (`ConfigurationError`)."""
-
-    holder: str
-    grantee: bytes
-    purpose_hash: bytes
-    scope_hash: bytes
-    not_before: int
-    not_after: int
-    nonce: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "holder", address("holder", self.holder))
-        bytes32("grantee", self.grantee)
-        bytes32("purpose_hash", self.purpose_hash)
-        bytes32("scope_hash", self.scope_hash)
-        uint("not_before", self.not_before, 64)
-        uint("not_after", self.not_after, 64)
-        uint("nonce", self.nonce, 256)
-
-    def as_tuple(self) -> tuple[str, bytes, bytes, bytes, int, int, int]:
-        """The ABI tuple of the `Grant` struct."""
-        return (
-            self.holder,
-            self.grantee,
-            self.purpose_hash,
-            self.scope_hash,
-            self.not_before,
-            self.not_after,
-            self.nonce,
-        )
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    """A consent as stored on chain; `withdrawn_at == 0` while not withdrawn."""
-
-    holder: str
-    grantee: bytes
-    purpose_hash: bytes
-    scope_hash: bytes
-    not_before: int
-    not_after: int
-    withdrawn_at: int
+__all__ = ["ConsentRegistryClient", "HolderSuccession"]
 
 
 @dataclass(frozen=True)
@@ -104,52 +28,6 @@ class HolderSuccession:
     predecessor: str
     successor: str
     at: int
-
-
-def _domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
-    return {
-        "name": CONSENT_DOMAIN_NAME,
-        "version": CONSENT_DOMAIN_VERSION,
-        "chainId": int(chain_id),
-        "verifyingContract": address("verifying_contract", verifying_contract),
-    }
-
-
-def consent_typed_data(grant: ConsentGrant, chain_id: int, address_: str) -> TypedData:
-    """The EIP-712 `(domain, types, message)` of `grant` for the registry at `address_`."""
-    message = {
-        "holder": grant.holder,
-        "grantee": grant.grantee,
-        "purposeHash": grant.purpose_hash,
-        "scopeHash": grant.scope_hash,
-        "notBefore": grant.not_before,
-        "notAfter": grant.not_after,
-        "nonce": grant.nonce,
-    }
-    return _domain(chain_id, address_), {"Grant": list(GRANT_TYPE)}, message
-
-
-def withdrawal_typed_data(
-    consent_id_: bytes, nonce: int, chain_id: int, address_: str
-) -> TypedData:
-    """The EIP-712 `(domain, types, message)` withdrawing consent `consent_id_`."""
-    message = {"consentId": bytes32("consent_id", consent_id_), "nonce": uint("nonce", nonce, 256)}
-    return _domain(chain_id, address_), {"Withdrawal": list(WITHDRAWAL_TYPE)}, message
-
-
-def typed_data_digest(typed: TypedData) -> bytes:
-    """The EIP-712 digest `keccak256(0x1901 || domainSeparator || structHash)`."""
-    domain, types, message = typed
-    try:
-        signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
-    except (ValueError, TypeError, KeyError) as err:
-        raise ConfigurationError(f"cannot encode EIP-712 data: {err}") from err
-    return bytes(keccak(b"\x19" + signable.version + signable.header + signable.body))
-
-
-def consent_id(grant: ConsentGrant, chain_id: int, address_: str) -> bytes:
-    """The consent id: the EIP-712 digest of the grant (as `ConsentRegistry` computes it)."""
-    return typed_data_digest(consent_typed_data(grant, chain_id, address_))
 
 
 class ConsentRegistryClient(ContractClient):
@@ -165,7 +43,12 @@ class ConsentRegistryClient(ContractClient):
 
     def withdrawal_typed_data(self, consent_id_: bytes, nonce: int) -> TypedData:
         """`withdrawal_typed_data` for this registry."""
-        return withdrawal_typed_data(consent_id_, nonce, self.chain.chain_id, self.address)
+        return withdrawal_typed_data(
+            bytes32("consent_id", consent_id_),
+            uint("nonce", nonce, 256),
+            self.chain.chain_id,
+            self.address,
+        )
 
     def consent_id(self, grant: ConsentGrant) -> bytes:
         """`consent_id` for this registry."""
@@ -217,13 +100,13 @@ class ConsentRegistryClient(ContractClient):
             )
         )
 
-    def consent_of(self, consent_id: bytes, *, block: BlockId = "latest") -> ConsentRecord | None:
+    def consent_of(self, consent_id: bytes, *, block: BlockId = "latest") -> ConsentOnChain | None:
         """The stored consent, `None` when never granted."""
         values = self._call("consentOf", [bytes32("consent_id", consent_id)], block)
         holder, grantee, purpose, scope, not_before, not_after, withdrawn_at = values
         if int(str(holder), 16) == 0:
             return None
-        return ConsentRecord(
+        return ConsentOnChain(
             holder=str(holder),
             grantee=bytes(grantee),
             purpose_hash=bytes(purpose),

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from node_adapter import Chain, ConsentRegistryClient
-from wallet_sdk.consent import ConsentOnChain
+from node_adapter import Chain, ConsentOnChain, ConsentRegistryClient
 
 __all__ = ["NodeConsentView"]
 
@@ -40,15 +39,4 @@ class NodeConsentView:
         return ConsentRegistryClient(self._chain, registry).is_successor_of(holder, candidate)
 
     def consent_of(self, registry: str, consent_id: bytes) -> ConsentOnChain | None:
-        record = ConsentRegistryClient(self._chain, registry).consent_of(bytes(consent_id))
-        if record is None:
-            return None
-        return ConsentOnChain(
-            holder=record.holder,
-            grantee=record.grantee,
-            purpose_hash=record.purpose_hash,
-            scope_hash=record.scope_hash,
-            not_before=record.not_before,
-            not_after=record.not_after,
-            withdrawn_at=record.withdrawn_at,
-        )
+        return ConsentRegistryClient(self._chain, registry).consent_of(bytes(consent_id))

@@ -1,11 +1,21 @@
-"""The JSON Canonicalization Scheme (JCS, RFC 8785): the one byte form of a JSON value that
-every implementation computes alike, so a digest of it (a credential type's schema digest,
-committed on chain) can be recomputed by anyone from the parsed value.
+"""Canonical JSON, each byte form written once.
 
-It differs from the compact sorted JSON the signed payloads use (`canonical_json`) in two
-places that matter across implementations: object members are sorted by their names' UTF-16
-code units (not code points), and numbers are written as ECMAScript writes an IEEE 754 double
-(``1e+21``, ``1e-7``, ``10000000000000000``, ``4.5``), so ``1.0`` and ``1`` are the same.
+- `canonical_json`: compact UTF-8 JSON with sorted keys (Python's code-point order), no
+  whitespace, non-ASCII kept as UTF-8, NaN and Infinity refused. The form of every signed
+  payload (credentials, key bindings, consent receipts) and of what the consent commitments
+  and request digests hash.
+- `canonical_json_without_floats`: the same bytes, refusing floats anywhere in the value. The
+  form of labour-contract records and their seals, whose digests are anchored: amounts are
+  strings or integers, so no two writers can disagree on a number.
+- `canonicalize`: the JSON Canonicalization Scheme (JCS, RFC 8785), the one byte form of a
+  JSON value that every implementation computes alike, so a digest of it (a credential type's
+  schema digest, committed on chain) can be recomputed by anyone from the parsed value. It
+  differs from `canonical_json` in two places that matter across implementations: object
+  members are sorted by their names' UTF-16 code units (not code points), and numbers are
+  written as ECMAScript writes an IEEE 754 double (``1e+21``, ``1e-7``,
+  ``10000000000000000``, ``4.5``), so ``1.0`` and ``1`` are the same.
+
+Changing any of these changes digests already signed or anchored: each is pinned by a test.
 """
 
 from __future__ import annotations
@@ -17,10 +27,43 @@ from typing import Any
 
 from wallet_sdk.errors import FormatError
 
-__all__ = ["canonicalize"]
+__all__ = ["canonical_json", "canonical_json_without_floats", "canonicalize"]
 
 _MAX_SAFE_INTEGER = 2**53
 """An integer beyond this is not exactly an IEEE 754 double: RFC 8785 §3.2.2.3 cannot write it."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON with sorted keys (the signed payload form).
+
+    Raises `FormatError` for a value JSON cannot carry (NaN, Infinity, another type).
+    """
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except (TypeError, ValueError) as err:
+        raise FormatError(f"value is not JSON-serialisable: {err}") from err
+
+
+def canonical_json_without_floats(value: Any) -> bytes:
+    """`canonical_json` of a value that holds no float (the labour-record form).
+
+    Raises `FormatError` for a float anywhere in `value`, or a value JSON cannot carry.
+    """
+    _reject_floats(value)
+    return canonical_json(value)
+
+
+def _reject_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise FormatError("floats are not allowed in canonical records")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _reject_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_floats(item)
 
 
 def canonicalize(value: Any) -> bytes:

@@ -19,7 +19,7 @@ from node_adapter import (
     Chain,
     ChainError,
     ChainUnavailable,
-    ConsentGrant,
+    ConsentOnChain,
     ConsentRegistryClient,
     Signer,
     TransactionReverted,
@@ -27,7 +27,7 @@ from node_adapter import (
 )
 from wallet_sdk.consent import GrantTerms, RegistryDomain
 
-__all__ = ["ChainTime", "ConsentLedger", "NodeConsentLedger", "OnChainConsent", "RelayedTx"]
+__all__ = ["ChainTime", "ConsentLedger", "NodeConsentLedger", "RelayedTx"]
 
 T = TypeVar("T")
 
@@ -51,19 +51,6 @@ class RelayedTx:
     """The depth the transaction had reached (at least) when the relay returned."""
 
 
-@dataclass(frozen=True)
-class OnChainConsent:
-    """``consentOf`` as the registry stores it; ``withdrawn_at == 0`` while not withdrawn."""
-
-    holder: str
-    grantee: bytes
-    purpose_hash: bytes
-    scope_hash: bytes
-    not_before: int
-    not_after: int
-    withdrawn_at: int
-
-
 class ConsentLedger(Protocol):
     """Reads and writes of ``ConsentRegistry``."""
 
@@ -84,7 +71,7 @@ class ConsentLedger(Protocol):
         """Relay a holder-signed withdrawal."""
         ...
 
-    def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
+    def consent_of(self, *, consent_id: bytes, block: int) -> ConsentOnChain | None:
         """The consent as of `block`; ``None`` when unknown."""
         ...
 
@@ -183,18 +170,9 @@ class NodeConsentLedger:
         )
 
     def grant(self, *, terms: GrantTerms, signature: bytes) -> RelayedTx:
-        grant = ConsentGrant(
-            holder=terms.holder,
-            grantee=terms.grantee,
-            purpose_hash=terms.purpose_hash,
-            scope_hash=terms.scope_hash,
-            not_before=terms.not_before,
-            not_after=terms.not_after,
-            nonce=terms.nonce,
-        )
         return self._relayed(
             "relay a consent grant",
-            lambda: self._registry.grant(self._relayer, grant, signature),
+            lambda: self._registry.grant(self._relayer, terms, signature),
             landed=lambda: self._registry.nonce_used(terms.holder, terms.nonce),
         )
 
@@ -209,20 +187,9 @@ class NodeConsentLedger:
         record = self._registry.consent_of(consent_id, block=self._chain.block_number())
         return record is not None and record.withdrawn_at != 0
 
-    def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
-        record = _guarded(
+    def consent_of(self, *, consent_id: bytes, block: int) -> ConsentOnChain | None:
+        return _guarded(
             "read a consent", lambda: self._registry.consent_of(consent_id, block=block)
-        )
-        if record is None:
-            return None
-        return OnChainConsent(
-            holder=record.holder,
-            grantee=record.grantee,
-            purpose_hash=record.purpose_hash,
-            scope_hash=record.scope_hash,
-            not_before=record.not_before,
-            not_after=record.not_after,
-            withdrawn_at=record.withdrawn_at,
         )
 
     def is_valid(

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from credential_service.consent.ledger import ConsentLedger, OnChainConsent
+from credential_service.consent.ledger import ConsentLedger
 from credential_service.consent.models import (
     CheckReason,
     ConsentCheckPublic,
@@ -584,7 +584,7 @@ def _decide(
         return CheckReason.SUBJECT_MISMATCH
     signed = SignedConsent.from_json(record.signed)
     consent_id = signed.consent_id
-    on_chain: OnChainConsent | None = ledger.consent_of(consent_id=consent_id, block=block)
+    on_chain = ledger.consent_of(consent_id=consent_id, block=block)
     # 4. the chain holds it, with the commitments our opening opens
     if on_chain is None:
         return CheckReason.UNKNOWN_CONSENT

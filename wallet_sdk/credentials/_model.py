@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 from eth_utils.address import is_address, to_checksum_address
 
 from wallet_sdk.errors import FormatError
+from wallet_sdk.jcs import canonical_json as canonical_json
 from wallet_sdk.jose import b64url_encode
 
 VC_JWT_TYP = "vc+jwt"
@@ -187,16 +187,6 @@ def vc_types(value: object, required: str) -> list[str]:
     if not isinstance(types, list) or required not in types:
         raise FormatError(f"type must include {required}")
     return types
-
-
-def canonical_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON with sorted keys (the signed payload form)."""
-    try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
-    except (TypeError, ValueError) as err:
-        raise FormatError(f"value is not JSON-serialisable: {err}") from err
 
 
 def sha256_b64(text: str) -> str:

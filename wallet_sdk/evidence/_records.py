@@ -28,7 +28,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -39,6 +38,7 @@ from eth_utils.crypto import keccak
 
 from wallet_sdk.credentials.card_proof import card_nonce, present_card
 from wallet_sdk.errors import FormatError, SignatureError
+from wallet_sdk.jcs import canonical_json_without_floats
 from wallet_sdk.jose import Jwk, b64url_encode, sign_compact
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
     "KeyTerms",
     "Relation",
     "Role",
-    "canonical_json",
     "employer_entity_id",
     "event_digest",
     "key_terms_commitment",
@@ -102,31 +101,6 @@ class Role(enum.StrEnum):
 
     EMPLOYER = "employer"
     EMPLOYEE = "employee"
-
-
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes: sorted keys, no whitespace, UTF-8. Floats are refused (amounts
-    are strings or integers), so the encoding is unambiguous.
-
-    Raises `FormatError` for values JSON cannot carry.
-    """
-    _reject_floats(value)
-    try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError) as err:
-        raise FormatError(f"value is not canonical JSON: {err}") from err
-    return text.encode("utf-8")
-
-
-def _reject_floats(value: Any) -> None:
-    if isinstance(value, float):
-        raise FormatError("floats are not allowed in canonical records")
-    if isinstance(value, Mapping):
-        for item in value.values():
-            _reject_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _reject_floats(item)
 
 
 def _hex(value: bytes) -> str:
@@ -192,8 +166,8 @@ class KeyTerms:
 
 
 def key_terms_commitment(terms: Mapping[str, str | int], salt: bytes) -> bytes:
-    """``HMAC-SHA256(salt, canonical_json(terms))``."""
-    return hmac.new(salt, canonical_json(dict(terms)), hashlib.sha256).digest()
+    """``HMAC-SHA256(salt, canonical_json_without_floats(terms))``."""
+    return hmac.new(salt, canonical_json_without_floats(dict(terms)), hashlib.sha256).digest()
 
 
 # ------------------------------------------------------------------------------ records
@@ -337,7 +311,7 @@ class EventRecord:
 
     def canonical(self) -> bytes:
         """Canonical JSON bytes of the record."""
-        return canonical_json(self.to_dict())
+        return canonical_json_without_floats(self.to_dict())
 
     def digest(self) -> bytes:
         """The record digest: SHA-256 over the canonical JSON."""
@@ -467,7 +441,7 @@ def event_digest(record_digest: bytes, jws: str, card_proof: str | None = None) 
     seal = {"type": EVENT_SEAL_TYPE, "record_digest": _hex(record_digest), "signature": jws}
     if card_proof is not None:
         seal["card_proof"] = card_proof
-    return hashlib.sha256(canonical_json(seal)).digest()
+    return hashlib.sha256(canonical_json_without_floats(seal)).digest()
 
 
 def signature_claims(record: EventRecord, signer: str) -> dict[str, Any]:
@@ -493,7 +467,7 @@ def sign_as_employer(record: EventRecord, *, key: Jwk, entity_id: bytes) -> Even
     if not isinstance(entity_id, bytes) or len(entity_id) != 32:
         raise SignatureError("entity_id is 32 bytes")
     signer = _hex(entity_id)
-    payload = canonical_json(signature_claims(record, signer))
+    payload = canonical_json_without_floats(signature_claims(record, signer))
     jws = sign_compact(
         payload,
         key,

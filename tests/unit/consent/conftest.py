@@ -8,20 +8,21 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlmodel import Session
 
-from credential_service.consent.ledger import ChainTime, OnChainConsent, RelayedTx
+from credential_service.consent.ledger import ChainTime, RelayedTx
 from credential_service.consent.models import ConsentRequestCreate
 from credential_service.consent.service import ConsentSigner, create_consent_request
 from credential_service.errors import ErrorCode, LedgerRejected
 from credential_service.models import Organisation
 from credential_service.persistence import create_database_engine, migrate
 from credential_service.services.ledger import organisation_ledger_id
+from node_adapter import ConsentOnChain
 from tests.fixtures.cards import card_subject
 from tests.unit.credentials.conftest import card_centre, world  # noqa: F401  (fixtures)
 from tests.unit.credentials.world import DemoIssuer, TrustWorld
@@ -47,7 +48,7 @@ class FakeLedger:
 
     block_number: int = 10
     block_time: int = NOW
-    consents: dict[bytes, OnChainConsent] = field(default_factory=dict)
+    consents: dict[bytes, ConsentOnChain] = field(default_factory=dict)
     nonces: set[tuple[str, int]] = field(default_factory=set)
     inactive: set[bytes] = field(default_factory=set)
     domain: RegistryDomain = DOMAIN
@@ -68,7 +69,7 @@ class FakeLedger:
                 "nonce used", code=ErrorCode.CHAIN_REJECTED, detail={"error": "NonceAlreadyUsed"}
             )
         self.nonces.add((terms.holder, terms.nonce))
-        self.consents[grant_digest(terms, self.domain)] = OnChainConsent(
+        self.consents[grant_digest(terms, self.domain)] = ConsentOnChain(
             holder=terms.holder,
             grantee=terms.grantee,
             purpose_hash=terms.purpose_hash,
@@ -82,12 +83,10 @@ class FakeLedger:
     def withdraw(self, *, consent_id: bytes, nonce: int, signature: bytes) -> RelayedTx:
         tx = self._mine()
         old = self.consents[consent_id]
-        self.consents[consent_id] = OnChainConsent(
-            **{**old.__dict__, "withdrawn_at": tx.block_time}
-        )
+        self.consents[consent_id] = replace(old, withdrawn_at=tx.block_time)
         return tx
 
-    def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
+    def consent_of(self, *, consent_id: bytes, block: int) -> ConsentOnChain | None:
         return self.consents.get(consent_id)
 
     def is_valid(

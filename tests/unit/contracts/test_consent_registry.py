@@ -9,6 +9,16 @@ import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
+from node_adapter.consent_format import (
+    CONSENT_DOMAIN_NAME,
+    CONSENT_DOMAIN_VERSION,
+    GRANT_TYPEHASH,
+    GRANT_TYPES,
+    WITHDRAWAL_TYPEHASH,
+    WITHDRAWAL_TYPES,
+    consent_domain,
+    typed_data_digest,
+)
 from node_adapter.signer import Signer
 
 from .conftest import (
@@ -29,31 +39,12 @@ T = "TrustRegistry"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
-GRANT_TYPES = {
-    "Grant": [
-        {"name": "holder", "type": "address"},
-        {"name": "grantee", "type": "bytes32"},
-        {"name": "purposeHash", "type": "bytes32"},
-        {"name": "scopeHash", "type": "bytes32"},
-        {"name": "notBefore", "type": "uint64"},
-        {"name": "notAfter", "type": "uint64"},
-        {"name": "nonce", "type": "uint256"},
-    ]
-}
-WITHDRAWAL_TYPES = {
-    "Withdrawal": [{"name": "consentId", "type": "bytes32"}, {"name": "nonce", "type": "uint256"}]
-}
 PURPOSE = keccak(b"salt-1|employment-verification")
 SCOPE = keccak(b"salt-2|contributions-2020-2025")
 
 
 def domain(world: World, **overrides: Any) -> dict[str, Any]:
-    return {
-        "name": "HRSS Consent",
-        "version": "1",
-        "chainId": world.chain.chain_id,
-        "verifyingContract": world.addresses[C],
-    } | overrides
+    return consent_domain(world.chain.chain_id, world.addresses[C]) | overrides
 
 
 def make_grant(world: World, holder: Signer, **overrides: Any) -> dict[str, Any]:
@@ -87,10 +78,7 @@ def sign_withdrawal(world: World, signer: Signer, consent_id: bytes, nonce: int)
 
 
 def digest(world: World, types: dict[str, Any], message: dict[str, Any]) -> bytes:
-    signable = encode_typed_data(
-        domain_data=domain(world), message_types=types, message_data=message
-    )
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return typed_data_digest((domain(world), types, message))
 
 
 def do_grant(world: World, holder: Signer, **overrides: Any) -> tuple[bytes, dict[str, Any]]:
@@ -141,14 +129,14 @@ def test_domain_is_hrss_consent_version_1(world: World):
     )
     assert world.call(C, "DOMAIN_SEPARATOR") == signable.header
     fields = world.call(C, "eip712Domain")
-    assert fields[1:5] == ("HRSS Consent", "1", world.chain.chain_id, world.addresses[C])
-    assert world.call(C, "GRANT_TYPEHASH") == keccak(
-        text="Grant(address holder,bytes32 grantee,bytes32 purposeHash,bytes32 scopeHash,"
-        "uint64 notBefore,uint64 notAfter,uint256 nonce)"
+    assert fields[1:5] == (
+        CONSENT_DOMAIN_NAME,
+        CONSENT_DOMAIN_VERSION,
+        world.chain.chain_id,
+        world.addresses[C],
     )
-    assert world.call(C, "WITHDRAWAL_TYPEHASH") == keccak(
-        text="Withdrawal(bytes32 consentId,uint256 nonce)"
-    )
+    assert world.call(C, "GRANT_TYPEHASH") == GRANT_TYPEHASH
+    assert world.call(C, "WITHDRAWAL_TYPEHASH") == WITHDRAWAL_TYPEHASH
     assert world.call(C, "hashWithdrawal", b"\x01" * 32, 7) == digest(
         world, WITHDRAWAL_TYPES, {"consentId": b"\x01" * 32, "nonce": 7}
     )

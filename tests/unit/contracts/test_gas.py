@@ -8,7 +8,7 @@ import os
 from node_adapter.signer import Signer
 
 from .conftest import ISSUER_ID, SUSPENDED, World
-from .test_consent_registry import as_tuple, make_grant, sign_grant
+from .test_consent_registry import as_tuple, make_grant, sign_grant, sign_withdrawal
 
 # One storage slot and one event per batch, plus the trust check (one cold call, three slots).
 ANCHOR_BUDGET = 60_000
@@ -55,21 +55,7 @@ def test_consent_grant_and_withdraw(world: World):
         "ConsentRegistry", world.relayer, "grant", as_tuple(grant), sign_grant(world, holder, grant)
     )
     consent_id = granted.event("ConsentGranted").args["consentId"]
-    signature = holder.sign_typed_data(
-        {
-            "name": "HRSS Consent",
-            "version": "1",
-            "chainId": world.chain.chain_id,
-            "verifyingContract": world.addresses["ConsentRegistry"],
-        },
-        {
-            "Withdrawal": [
-                {"name": "consentId", "type": "bytes32"},
-                {"name": "nonce", "type": "uint256"},
-            ]
-        },
-        {"consentId": consent_id, "nonce": 2},
-    )
+    signature = sign_withdrawal(world, holder, consent_id, 2)
     withdrawn = world.tx("ConsentRegistry", world.relayer, "withdraw", consent_id, 2, signature)
     _report(world, "ConsentRegistry.grant", granted.gas_used)
     _report(world, "ConsentRegistry.withdraw", withdrawn.gas_used)

@@ -21,7 +21,6 @@ from wallet_sdk.evidence import (
     KeyTerms,
     Relation,
     Role,
-    canonical_json,
     employer_entity_id,
     event_digest,
     pending_record,
@@ -54,12 +53,6 @@ def _offer(**changes: Any) -> EventRecord:
     }
     fields.update(changes)
     return EventRecord(**fields)
-
-
-def test_canonical_json_sorts_keys_keeps_utf8_and_refuses_floats() -> None:
-    assert canonical_json({"b": 1, "a": "工资"}) == '{"a":"工资","b":1}'.encode()
-    with pytest.raises(FormatError, match="floats"):
-        canonical_json({"wage": 1.5})
 
 
 def test_record_round_trips_and_its_digest_covers_every_member() -> None:

@@ -6,18 +6,9 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from node_adapter import ConfigurationError, Signer
+from node_adapter import ConfigurationError, Signer, withdrawal_typed_data
 
-DOMAIN = {
-    "name": "HRSS Consent",
-    "version": "1",
-    "chainId": 31337,
-    "verifyingContract": "0x" + "11" * 20,
-}
-TYPES = {
-    "Withdrawal": [{"name": "consentId", "type": "bytes32"}, {"name": "nonce", "type": "uint256"}]
-}
-MESSAGE = {"consentId": b"\x07" * 32, "nonce": 3}
+DOMAIN, TYPES, MESSAGE = withdrawal_typed_data(b"\x07" * 32, 3, 31337, "0x" + "11" * 20)
 
 
 def test_generate_gives_distinct_accounts_and_hides_key_in_repr() -> None:

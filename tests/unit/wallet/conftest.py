@@ -1,4 +1,5 @@
-"""Factories for the wallet and consent-format tests."""
+"""Factories for the wallet tests; the consent requests its wallets answer come from the
+consent tests' factories (`tests.unit.wallet_sdk.consent.conftest`)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ from typing import Any
 
 import pytest
 
-from wallet_sdk.consent import ConsentRequest, ConsentSubject, Controller, RegistryDomain
+from tests.unit.wallet_sdk.consent.conftest import (  # noqa: F401  (fixtures)
+    NOW,
+    REGISTRY,
+    SERVICE,
+    SUBJECT_ID_NUMBER,
+    make_controller,
+    make_request,
+    service_key,
+    trusted,
+)
 from wallet_sdk.credentials import VC_SD_JWT_TYP, StatusRegistryRef, default_registry, issue_sd_jwt
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.wallet import Wallet
 
-NOW = 1_760_000_000
-SERVICE = "https://hrss.example.gov.cn"
-REGISTRY = RegistryDomain(chain_id=1337, address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
 PASSPHRASE = "correct horse battery staple"
-SUBJECT_ID_NUMBER = "11010519491231002X"
-"""The cardholder of every `make_wallet` wallet unless told otherwise, and the data subject of
-every `make_request` request."""
 
 
 def card_for(wallet: Wallet, id_number: str = SUBJECT_ID_NUMBER) -> str:
@@ -44,52 +48,6 @@ def card_for(wallet: Wallet, id_number: str = SUBJECT_ID_NUMBER) -> str:
         disclosable=["name", "idNumber", "cardNumber", "issuingRegion", "validFrom", "validUntil"],
     )
     return issued.token
-
-
-@pytest.fixture
-def service_key() -> Jwk:
-    return Jwk.generate(Curve.ED25519)
-
-
-@pytest.fixture
-def trusted(service_key: Jwk) -> dict[str, list[Jwk]]:
-    return {SERVICE: [service_key.public()]}
-
-
-@pytest.fixture
-def make_controller() -> Callable[..., Controller]:
-    def make(**overrides: Any) -> Controller:
-        fields: dict[str, Any] = {
-            "ledger_id": secrets.token_bytes(32),
-            "credit_code": "91110000600037341L",
-            "name": "Example Recruitment Co., Ltd.",
-            "contact": "privacy@recruit.example.cn",
-        }
-        fields.update(overrides)
-        return Controller(**fields)
-
-    return make
-
-
-@pytest.fixture
-def make_request(make_controller: Callable[..., Controller]) -> Callable[..., ConsentRequest]:
-    def make(**overrides: Any) -> ConsentRequest:
-        fields: dict[str, Any] = {
-            "controller": make_controller(),
-            "purposes": ["recruitment", "skill-verification"],
-            "data_categories": ["identity", "skill-certificate"],
-            "duration_seconds": 30 * 24 * 3600,
-            "legal_basis": "pipl-art13-consent",
-            "registry": REGISTRY,
-            "now": NOW,
-            "notice": "We check your skill certificate for the welder position.",
-            "subject_reference": "张三 applicant 2026-117",
-            "subject": ConsentSubject.for_id_number(SUBJECT_ID_NUMBER),
-        }
-        fields.update(overrides)
-        return ConsentRequest.new(**fields)
-
-    return make
 
 
 @pytest.fixture

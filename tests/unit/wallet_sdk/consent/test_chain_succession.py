@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.wallet.test_consent import (
+from tests.unit.wallet_sdk.consent.conftest import (
     HOLDER_KEY,
     NOW,
     OTHER_KEY,
     FakeView,
     MakeRequest,
-    _on_chain,
-    _receipt,
+    on_chain_record,
+    receipt_token,
 )
 from wallet_sdk.consent import (
     ConsentOnChain,
@@ -45,7 +45,7 @@ def _withdrawn_by_successor(
     signed = sign_grant(request, private_key=HOLDER_KEY, now=NOW)
     withdrawal = sign_withdrawal(signed.consent_id, signed.domain, private_key=OTHER_KEY)
     successor = withdrawal.signer()
-    token = _receipt(
+    token = receipt_token(
         request,
         service_key,
         signed=signed,
@@ -53,7 +53,7 @@ def _withdrawn_by_successor(
         withdrawal=withdrawal,
         withdrawn_by=successor if name else None,
     )
-    return token, successor, _on_chain(signed, withdrawn_at=NOW)
+    return token, successor, on_chain_record(signed, withdrawn_at=NOW)
 
 
 def test_a_withdrawal_by_the_named_successor_verifies_with_the_succession_on_chain(

@@ -7,7 +7,8 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from wallet_sdk.consent import _recover, eip712_digest
+from node_adapter.consent_format import eip712_digest
+from wallet_sdk.consent.signing import _recover
 from wallet_sdk.errors import VerificationError
 
 # EIP-712, "Example" (https://eips.ethereum.org/EIPS/eip-712): the Mail message signed by the

@@ -57,11 +57,15 @@ def keystore() -> None:
 
 @keystore.command("create")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@profile_option
 @_passphrase_option
-def keystore_create(path: Path, passphrase_file: Path | None) -> None:
-    """Create an empty keystore at PATH."""
+def keystore_create(path: Path, profile: str, passphrase_file: Path | None) -> None:
+    """Create an empty keystore at PATH (its passphrase check sealed with the profile's
+    cipher)."""
     try:
-        Keystore.create(path, _passphrase(passphrase_file, confirm=True))
+        Keystore.create(
+            path, _passphrase(passphrase_file, confirm=True), cipher=WalletProfile(profile).cipher
+        )
     except WalletError as err:
         _fail(err)
     click.echo(f"created {path}")

@@ -21,6 +21,7 @@ from wallet_sdk.cli import main
 from wallet_sdk.consent import address_of_public_key
 from wallet_sdk.errors import FormatError, KeystoreError, VerificationError
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_decode, b64url_encode, sign_compact
+from wallet_sdk.keystore import Keystore
 from wallet_sdk.profile import HOLDER_ALGORITHMS, WalletProfile
 from wallet_sdk.wallet import DIGEST_SIGNATURE_TYP, Wallet, did_jwk, verify_digest_signature
 
@@ -288,3 +289,15 @@ def test_init_defaults_to_international_and_refuses_an_unknown_profile(tmp_path:
     result = _init(tmp_path, env={"HRSS_CRYPTO_PROFILE": None})
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["profile"] == "international"
+
+
+def test_keystore_create_seals_its_check_with_the_profiles_cipher(tmp_path: Path) -> None:
+    secret = tmp_path / "pass.txt"
+    secret.write_text("passphrase\n")
+    for profile, cipher in (("national", "SM4-GCM"), ("international", None)):
+        path = tmp_path / f"{profile}.json"
+        args = ["keystore", "create", str(path), "--profile", profile]
+        result = CliRunner().invoke(main, [*args, "--passphrase-file", str(secret)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(path.read_text())["check"].get("cipher") == cipher
+        Keystore.load(path, "passphrase")  # opens, the check verified

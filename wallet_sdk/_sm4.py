@@ -8,7 +8,9 @@ either can use it the same way. SM4 itself is OpenSSL's, through ``cryptography`
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = ["SM4GCM"]
 
@@ -24,6 +26,11 @@ class SM4GCM:
         if len(key) != 16:
             raise ValueError("an SM4 key is 16 bytes")
         self._key = key
+
+    @classmethod
+    def derived(cls, secret: bytes, info: bytes) -> SM4GCM:
+        """SM4-GCM under the 16-byte HKDF-SM3 of `secret` for the purpose `info`."""
+        return cls(HKDF(algorithm=hashes.SM3(), length=16, salt=None, info=info).derive(secret))
 
     def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes) -> bytes:
         """``ciphertext || tag``."""

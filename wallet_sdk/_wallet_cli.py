@@ -19,6 +19,7 @@ from typing import Any
 import click
 import httpx
 
+from wallet_sdk._cli_options import profile_option
 from wallet_sdk.consent import ConsentRequest, RegistryDomain, verify_consent_receipt
 from wallet_sdk.credentials import VC_SD_JWT_TYP, entity_id_from_uri, issuer_uri
 from wallet_sdk.credentials.card_proof import ISSUANCE_PURPOSE
@@ -121,33 +122,39 @@ _now_option = click.option("--now", type=int, hidden=True, help="Unix time (test
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Hex secp256k1 holder key to import instead of generating one.",
 )
+@profile_option
 @click.option("--scrypt-n", type=int, default=2**15, hidden=True)
 def init_command(
-    wallet_dir: Path, passphrase_file: Path | None, import_key_file: Path | None, scrypt_n: int
+    wallet_dir: Path,
+    passphrase_file: Path | None,
+    import_key_file: Path | None,
+    profile: str,
+    scrypt_n: int,
 ) -> None:
-    """Create a wallet: holder address for consents, did:jwk for credentials."""
+    """Create a wallet: holder address for consents, did:jwk for credentials (an SM2 key in
+    the national profile)."""
     passphrase = _read_passphrase(passphrase_file, confirm=True)
     try:
         if import_key_file is not None:
             raw = bytes.fromhex(import_key_file.read_text().strip().removeprefix("0x"))
             wallet = Wallet.import_key(
-                wallet_dir, passphrase, holder_private_key=raw, scrypt_n=scrypt_n
+                wallet_dir, passphrase, holder_private_key=raw, scrypt_n=scrypt_n, profile=profile
             )
         else:
-            wallet = Wallet.create(wallet_dir, passphrase, scrypt_n=scrypt_n)
+            wallet = Wallet.create(wallet_dir, passphrase, scrypt_n=scrypt_n, profile=profile)
     except (WalletError, ValueError) as err:
         _fail(err)
         return
-    _echo_json({"address": wallet.address, "did": wallet.did})
+    _echo_json({"address": wallet.address, "did": wallet.did, "profile": wallet.profile.value})
 
 
 @click.command("whoami")
 @_wallet_option
 @_pass_option
 def whoami_command(wallet_dir: Path, passphrase_file: Path | None) -> None:
-    """Print the holder address and did:jwk."""
+    """Print the holder address, did:jwk and profile."""
     wallet = _open(wallet_dir, passphrase_file)
-    _echo_json({"address": wallet.address, "did": wallet.did})
+    _echo_json({"address": wallet.address, "did": wallet.did, "profile": wallet.profile.value})
 
 
 @click.command("login")

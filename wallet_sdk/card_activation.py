@@ -1,8 +1,9 @@
 """E-card activation: the wallet's proof that it holds the credential key the card binds.
 
 A card issuer asks the service for a one-time activation code after its own real-name check;
-the wallet redeems the code with a self-issued compact JWS (``typ`` ``hrss-card-activation+jwt``,
-EdDSA) signed by its credential key (Ed25519), the public key in ``cnf.jwk``::
+the wallet redeems the code with a self-issued compact JWS (``typ`` ``hrss-card-activation+jwt``)
+signed by its credential key, the public key in ``cnf.jwk``: Ed25519 (``EdDSA``), or SM2
+(``SM2SM3``) for a wallet in the national profile (`wallet_sdk.profile.HOLDER_ALGORITHMS`)::
 
     {"iss": "urn:hrss:wallet", "aud": "urn:hrss:card-activation", "code": "<activation code>",
      "iat": ..., "exp": ..., "cnf": {"jwk": {...}}}
@@ -27,6 +28,7 @@ from wallet_sdk.consent import address_of_public_key
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_decode, sign_compact, verify_compact
 from wallet_sdk.nesting import load_json
+from wallet_sdk.profile import HOLDER_ALGORITHMS
 
 __all__ = [
     "ACTIVATION_PROOF_AUDIENCE",
@@ -67,15 +69,16 @@ def create_activation_proof(
     lifetime_seconds: int = 120,
     holder_key: Jwk | None = None,
 ) -> str:
-    """Sign `code` with the wallet's private Ed25519 credential `key`; with `holder_key` (the
-    wallet's private secp256k1 holder key) also name and prove the holder address.
+    """Sign `code` with the wallet's private credential `key` (Ed25519 or SM2); with
+    `holder_key` (the wallet's private secp256k1 holder key) also name and prove the holder
+    address.
 
-    Raises `FormatError` when the code is empty, the key is not a private Ed25519 key, the
-    holder key not a private secp256k1 key, or the lifetime is out of range (1 to 300 s)."""
+    Raises `FormatError` when the code is empty, the key is not a private Ed25519 or SM2 key,
+    the holder key not a private secp256k1 key, or the lifetime is out of range (1 to 300 s)."""
     if not isinstance(code, str) or not code:
         raise FormatError("an activation code is a non-empty string")
-    if key.curve is not Curve.ED25519 or not key.has_private:
-        raise FormatError("activation needs the wallet's private Ed25519 credential key")
+    if key.algorithm not in HOLDER_ALGORITHMS or not key.has_private:
+        raise FormatError("activation needs the wallet's private Ed25519 or SM2 credential key")
     if not 0 < lifetime_seconds <= _MAX_LIFETIME:
         raise FormatError(f"lifetime must be between 1 and {_MAX_LIFETIME} s")
     if holder_key is not None and (
@@ -106,8 +109,9 @@ def create_activation_proof(
 def verify_activation_proof(token: str, *, now: int, leeway: int = 30) -> ActivationProof:
     """Verify a wallet's activation proof.
 
-    Checks, in order: 1. ``cnf.jwk`` is a public Ed25519 key (``key``); 2. the EdDSA signature
-    under that key, ``typ`` pinned (``signature`` and the JWS checks of `verify_compact`);
+    Checks, in order: 1. ``cnf.jwk`` is a public Ed25519 or SM2 key (``key``); 2. the
+    signature under that key in its one algorithm (``EdDSA`` or ``SM2SM3``, never the header's
+    choice), ``typ`` pinned (``signature`` and the JWS checks of `verify_compact`);
     3. ``iss`` and ``aud`` (``issuer``, ``audience``); 4. ``code``, ``iat``, ``exp``
     (``format``, ``not_yet_valid``, ``expired``); 5. when the proof names a holder, its ES256K
     proof under that secp256k1 key, of this code, credential key and time (``holder``).
@@ -129,12 +133,12 @@ def verify_activation_proof(token: str, *, now: int, leeway: int = 30) -> Activa
         raise
     except (WalletError, ValueError, AttributeError) as err:
         raise VerificationError("format", f"unreadable activation proof: {err}") from err
-    # 1. the key
-    if key.curve is not Curve.ED25519:
-        raise VerificationError("key", "an activation proof is signed with an Ed25519 key")
-    # 2. the signature, algorithm pinned to EdDSA
+    # 1. the key: a wallet's credential key
+    if key.algorithm not in HOLDER_ALGORITHMS:
+        raise VerificationError("key", "an activation proof is signed with an Ed25519 or SM2 key")
+    # 2. the signature, algorithm pinned to the key's
     claims = verify_compact(
-        token, key, algorithms=(JwsAlgorithm.EDDSA,), typ=ACTIVATION_PROOF_TYP
+        token, key, algorithms=(key.algorithm,), typ=ACTIVATION_PROOF_TYP
     ).payload_json()
     # 3. issuer and audience
     if claims.get("iss") != _ISSUER:

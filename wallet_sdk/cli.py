@@ -13,10 +13,12 @@ from typing import NoReturn, TextIO
 
 import click
 
+from wallet_sdk._cli_options import profile_option
 from wallet_sdk.errors import FormatError, WalletError
 from wallet_sdk.jose import Curve
-from wallet_sdk.keystore import Keystore, KeystoreCipher
+from wallet_sdk.keystore import Keystore
 from wallet_sdk.privacy import PersonalValue, scan_chain_for
+from wallet_sdk.profile import WalletProfile
 from wallet_sdk.qr import render_qr_png, render_qr_text
 
 __all__ = ["main"]
@@ -55,35 +57,23 @@ def keystore() -> None:
 
 @keystore.command("create")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@profile_option
 @_passphrase_option
-def keystore_create(path: Path, passphrase_file: Path | None) -> None:
-    """Create an empty keystore at PATH."""
+def keystore_create(path: Path, profile: str, passphrase_file: Path | None) -> None:
+    """Create an empty keystore at PATH (its passphrase check sealed with the profile's
+    cipher)."""
     try:
-        Keystore.create(path, _passphrase(passphrase_file, confirm=True))
+        Keystore.create(
+            path, _passphrase(passphrase_file, confirm=True), cipher=WalletProfile(profile).cipher
+        )
     except WalletError as err:
         _fail(err)
     click.echo(f"created {path}")
 
 
-# What a profile makes keys with: (curve, keystore cipher). The service's profiles
-# (credential_service.crypto_profile) name the same algorithms.
-_PROFILES = {
-    "international": (Curve.ED25519, KeystoreCipher.AES_256_GCM),
-    "national": (Curve.SM2, KeystoreCipher.SM4_GCM),
-}
-
-
 @keystore.command("generate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--profile",
-    type=click.Choice(sorted(_PROFILES)),
-    envvar="HRSS_CRYPTO_PROFILE",
-    default="international",
-    show_default=True,
-    help="Cryptographic profile: national makes SM2 keys sealed with SM4-GCM "
-    "(environment: HRSS_CRYPTO_PROFILE).",
-)
+@profile_option
 @click.option(
     "--curve",
     type=click.Choice(sorted(_CURVES)),
@@ -95,11 +85,13 @@ def keystore_generate(
     path: Path, profile: str, curve: str | None, kid: str | None, passphrase_file: Path | None
 ) -> None:
     """Generate a key into the keystore and print its public JWK."""
-    profile_curve, cipher = _PROFILES[profile]
+    chosen = WalletProfile(profile)
     try:
         store = Keystore.load(path, _passphrase(passphrase_file, confirm=False))
         key = store.generate_key(
-            profile_curve if curve is None else _CURVES[curve], kid=kid, cipher=cipher
+            chosen.signing_curve if curve is None else _CURVES[curve],
+            kid=kid,
+            cipher=chosen.cipher,
         )
     except WalletError as err:
         _fail(err)

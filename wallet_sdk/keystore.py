@@ -16,7 +16,9 @@ public JWK) is the associated data, so swapping metadata between entries breaks 
 An entry may instead be sealed with SM4-GCM (GB/T 32907, the national profile): it then
 carries ``"cipher": "SM4-GCM"``, its key is HKDF-SM3 of the scrypt key (16 bytes) and the
 cipher name is part of its associated data. Entries without ``cipher`` are AES-256-GCM, as
-every entry written before SM4 existed.
+every entry written before SM4 existed. ``check`` likewise: created with SM4-GCM (a national
+wallet's keystore) it carries ``"cipher": "SM4-GCM"`` and is sealed as an entry is, so that
+nothing in such a keystore is AES.
 The file is written atomically (temporary file, fsync, rename) with mode 0600.
 """
 
@@ -35,9 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from wallet_sdk._sm4 import SM4GCM
@@ -66,8 +66,13 @@ class KeystoreCipher(enum.StrEnum):
 def _entry_aead(key: bytes, cipher: KeystoreCipher) -> AESGCM | SM4GCM:
     if cipher is KeystoreCipher.AES_256_GCM:
         return AESGCM(key)
-    info = f"{KEYSTORE_FORMAT} {cipher.value}".encode()
-    return SM4GCM(HKDF(algorithm=hashes.SM3(), length=16, salt=None, info=info).derive(key))
+    return SM4GCM.derived(key, f"{KEYSTORE_FORMAT} {cipher.value}".encode())
+
+
+def _check_aad(cipher: KeystoreCipher) -> bytes:
+    if cipher is KeystoreCipher.AES_256_GCM:
+        return _aad(KEYSTORE_FORMAT, "check")
+    return _aad(KEYSTORE_FORMAT, "check", cipher.value)
 
 
 def _entry_aad(kid: str, entry: dict[str, Any], cipher: KeystoreCipher) -> bytes:
@@ -136,12 +141,18 @@ class Keystore:
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        scrypt_n: int = DEFAULT_SCRYPT_N,
+        cipher: KeystoreCipher = KeystoreCipher.AES_256_GCM,
     ) -> Keystore:
         """Create an empty keystore file at `path` (which must not exist).
 
         `scrypt_n` is the scrypt cost, a power of two in [2**10, 2**20]; lower it only in
-        tests. Raises `KeystoreError` when the file exists, the cost is out of range, or the
+        tests. `cipher` seals the passphrase check (each key names its own, `add_key`).
+        Raises `KeystoreError` when the file exists, the cost is out of range, or the
         passphrase is empty.
         """
         target = Path(path)
@@ -151,8 +162,10 @@ class Keystore:
         salt = secrets.token_bytes(16)
         key = _derive(passphrase, salt, scrypt_n)
         nonce = secrets.token_bytes(12)
-        check = AESGCM(key).encrypt(nonce, _CHECK_PLAINTEXT, _aad(KEYSTORE_FORMAT, "check"))
+        check = _entry_aead(key, cipher).encrypt(nonce, _CHECK_PLAINTEXT, _check_aad(cipher))
         sealed = {"nonce": b64url_encode(nonce), "ciphertext": b64url_encode(check)}
+        if cipher is not KeystoreCipher.AES_256_GCM:
+            sealed["cipher"] = cipher.value
         store = cls(target, key, salt, scrypt_n, sealed, {})
         store._write()
         return store
@@ -193,6 +206,12 @@ class Keystore:
                 "nonce": str(document["check"]["nonce"]),
                 "ciphertext": str(document["check"]["ciphertext"]),
             }
+            try:
+                check_cipher = _entry_cipher(document["check"])
+            except ValueError as err:
+                raise KeystoreError(f"the passphrase check is malformed: {err}") from err
+            if check_cipher is not KeystoreCipher.AES_256_GCM:
+                sealed["cipher"] = check_cipher.value
             entries: dict[str, dict[str, Any]] = {}
             for entry in document["keys"]:
                 kid = entry["kid"]
@@ -216,10 +235,10 @@ class Keystore:
         store = cls(target, key, salt, n, sealed, entries)
         store._content_digest = hashlib.sha256(raw).digest()
         try:
-            check = AESGCM(key).decrypt(
+            check = _entry_aead(key, check_cipher).decrypt(
                 b64url_decode(sealed["nonce"]),
                 b64url_decode(sealed["ciphertext"]),
-                _aad(KEYSTORE_FORMAT, "check"),
+                _check_aad(check_cipher),
             )
         except (InvalidTag, FormatError, ValueError) as err:
             raise KeystoreError("wrong passphrase or corrupted keystore") from err

@@ -2,18 +2,25 @@
 
 A wallet is a directory::
 
-    keystore.json   hrss-keystore/1 (scrypt + AES-256-GCM): three private keys
-    store.json      hrss-wallet-store/1: credentials and consents, AES-256-GCM sealed
+    keystore.json   hrss-keystore/1 (scrypt, then AES-256-GCM or SM4-GCM): three private keys
+    store.json      hrss-wallet-store/1: credentials and consents, AES-256-GCM or SM4-GCM sealed
 
 Keys, each for one job so that one identifier cannot be linked to the other:
 
 ``holder-secp256k1``  signs consent grants and withdrawals (EIP-712) and login answers; its
                       Ethereum address is the holder on ``ConsentRegistry``.
 ``holder-ed25519``    the credential holder key, identified as ``did:jwk``; binds
-                      presentations and signs document digests (labour contracts).
-``store-seal``        a random 32-byte secret kept in the keystore; HKDF-SHA256 derives from it
-                      the key that seals ``store.json``. Credentials and consent openings are
-                      personal data, so they never sit on disk in the clear.
+                      presentations, proves e-card activation and signs document digests
+                      (labour contracts). Ed25519, or SM2 in the national profile (the key id
+                      stays, so that wallets made before profiles keep opening).
+``store-seal``        a random 32-byte secret kept in the keystore; HKDF-SHA256 (HKDF-SM3 in
+                      the national profile) derives from it the key that seals ``store.json``.
+                      Credentials and consent openings are personal data, so they never sit on
+                      disk in the clear.
+
+The profile (`WalletProfile`) is chosen at creation and recorded by the wallet itself: the
+credential key's curve says it, and ``store.json`` names its cipher (``"cipher": "SM4-GCM"``;
+without the member it is AES-256-GCM, as is every store written before SM4).
 
 Every method raises only `WalletError` subclasses (`KeystoreError` for the keystore and the
 store, `FormatError`, `VerificationError`, `SignatureError`).
@@ -36,6 +43,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from wallet_sdk._sm4 import SM4GCM
 from wallet_sdk.card_activation import create_activation_proof
 from wallet_sdk.consent import (
     ConsentReceipt,
@@ -77,16 +85,16 @@ from wallet_sdk.errors import (
 from wallet_sdk.jose import (
     Curve,
     Jwk,
-    JwsAlgorithm,
     b64url_decode,
     b64url_encode,
     read_unverified_payload,
     sign_compact,
     verify_compact,
 )
-from wallet_sdk.keystore import DEFAULT_SCRYPT_N, Keystore
+from wallet_sdk.keystore import DEFAULT_SCRYPT_N, Keystore, KeystoreCipher
 from wallet_sdk.login import create_login_response
 from wallet_sdk.nesting import load_json
+from wallet_sdk.profile import HOLDER_ALGORITHMS, WalletProfile
 from wallet_sdk.qr import QrPayloadType, parse_qr_payload
 
 __all__ = [
@@ -160,8 +168,11 @@ def _unverified_claims(jws: str) -> dict[str, Any]:
 def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSignature:
     """Verify a digest signature made by `Wallet.sign_digest` for `signer` (a ``did:jwk``).
 
-    Raises `VerificationError`: ``key`` (the signer is not a did:jwk Ed25519 key), JWS checks,
-    ``digest`` (signs another digest or for another signer).
+    The signer's key is a wallet's credential key (`HOLDER_ALGORITHMS`: Ed25519 or SM2) and
+    the signature must be in that key's one algorithm (``EdDSA`` or ``SM2SM3``), whatever the
+    header says. Raises `VerificationError`: ``key`` (the signer is not a public did:jwk
+    Ed25519 or SM2 key), the JWS checks of `verify_compact` (``algorithm`` for an ``alg``
+    other than the key's), ``digest`` (signs another digest or for another signer).
     """
     if not signer.startswith("did:jwk:"):
         raise VerificationError("key", "signer must be a did:jwk")
@@ -170,10 +181,10 @@ def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSi
         key = Jwk.from_jwk(members)
     except (WalletError, ValueError) as err:
         raise VerificationError("key", "signer is not a readable did:jwk") from err
-    if key.curve is not Curve.ED25519:
-        raise VerificationError("key", "digest signatures are EdDSA")
+    if key.algorithm not in HOLDER_ALGORITHMS or key.has_private:
+        raise VerificationError("key", "digest signatures are by a public Ed25519 or SM2 key")
     claims = verify_compact(
-        jws, key, algorithms=(JwsAlgorithm.EDDSA,), typ=DIGEST_SIGNATURE_TYP
+        jws, key, algorithms=(key.algorithm,), typ=DIGEST_SIGNATURE_TYP
     ).payload_json()
     if claims.get("digest") != digest.hex() or claims.get("iss") != signer:
         raise VerificationError("digest", "the signature is over another digest or signer")
@@ -183,10 +194,16 @@ def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSi
 class Wallet:
     """An open cardholder wallet. Build with `create`, `import_key` or `open`."""
 
-    __slots__ = ("_credential_key", "_directory", "_holder_key", "_seal", "_state")
+    __slots__ = ("_credential_key", "_directory", "_holder_key", "_profile", "_seal", "_state")
 
     def __init__(self, directory: Path, holder_key: Jwk, credential_key: Jwk, seal: bytes) -> None:
-        """Internal: use `Wallet.create`, `Wallet.import_key` or `Wallet.open`."""
+        """Internal: use `Wallet.create`, `Wallet.import_key` or `Wallet.open`.
+
+        Raises `KeystoreError` when the credential key is on no profile's curve."""
+        try:
+            self._profile = WalletProfile.of_curve(credential_key.curve)
+        except FormatError as err:
+            raise KeystoreError(f"the wallet's credential key: {err}") from err
         self._directory = directory
         self._holder_key = holder_key
         self._credential_key = credential_key
@@ -197,13 +214,20 @@ class Wallet:
 
     @classmethod
     def create(
-        cls, directory: str | os.PathLike[str], passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N
+        cls,
+        directory: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        scrypt_n: int = DEFAULT_SCRYPT_N,
+        profile: WalletProfile | str = WalletProfile.INTERNATIONAL,
     ) -> Wallet:
-        """Create a wallet with fresh keys in `directory` (created; must hold no wallet).
+        """Create a wallet with fresh keys in `directory` (created; must hold no wallet), in
+        `profile`: ``national`` makes an SM2 credential key and seals with SM4-GCM.
 
-        Raises `KeystoreError` when a wallet exists there or the passphrase is empty.
+        Raises `FormatError` for an unknown profile, `KeystoreError` when a wallet exists
+        there or the passphrase is empty.
         """
-        return cls._create(Path(directory), passphrase, scrypt_n, None)
+        return cls._create(Path(directory), passphrase, scrypt_n, None, profile)
 
     @classmethod
     def import_key(
@@ -213,29 +237,42 @@ class Wallet:
         *,
         holder_private_key: bytes,
         scrypt_n: int = DEFAULT_SCRYPT_N,
+        profile: WalletProfile | str = WalletProfile.INTERNATIONAL,
     ) -> Wallet:
         """Create a wallet around an existing 32-byte secp256k1 holder key (e.g. a card's
         key moved to a new phone), so consents signed before stay withdrawable.
 
-        Raises `FormatError` for an invalid key, `KeystoreError` as `create` does.
+        Raises `FormatError` for an invalid key or profile, `KeystoreError` as `create` does.
         """
         holder = Jwk.from_private_bytes(Curve.SECP256K1, holder_private_key)
-        return cls._create(Path(directory), passphrase, scrypt_n, holder)
+        return cls._create(Path(directory), passphrase, scrypt_n, holder, profile)
 
     @classmethod
-    def _create(cls, directory: Path, passphrase: str, n: int, holder: Jwk | None) -> Wallet:
+    def _create(
+        cls,
+        directory: Path,
+        passphrase: str,
+        n: int,
+        holder: Jwk | None,
+        profile: WalletProfile | str,
+    ) -> Wallet:
+        chosen = WalletProfile.parse(profile)
+        cipher = chosen.cipher
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as err:
             raise KeystoreError(f"cannot create {directory}: {err.strerror}") from err
-        store = Keystore.create(directory / _KEYSTORE_FILE, passphrase, scrypt_n=n)
+        store = Keystore.create(directory / _KEYSTORE_FILE, passphrase, scrypt_n=n, cipher=cipher)
         if holder is None:
-            holder_key = store.generate_key(Curve.SECP256K1, kid=_HOLDER_KEY)
+            holder_key = store.generate_key(Curve.SECP256K1, kid=_HOLDER_KEY, cipher=cipher)
         else:
-            store.add_key(holder, kid=_HOLDER_KEY)
+            store.add_key(holder, kid=_HOLDER_KEY, cipher=cipher)
             holder_key = holder.with_kid(_HOLDER_KEY)
-        credential_key = store.generate_key(Curve.ED25519, kid=_CREDENTIAL_KEY)
-        seal = store.generate_key(Curve.ED25519, kid=_SEAL_KEY)
+        credential_key = store.generate_key(
+            chosen.signing_curve, kid=_CREDENTIAL_KEY, cipher=cipher
+        )
+        # A random 32-byte secret, kept as an Ed25519 seed (any 32 bytes are one).
+        seal = store.generate_key(Curve.ED25519, kid=_SEAL_KEY, cipher=cipher)
         wallet = cls(directory, holder_key, credential_key, seal.private_bytes())
         wallet._write_store()
         return wallet
@@ -264,8 +301,14 @@ class Wallet:
         return address_of_public_key(self._holder_key)
 
     @property
+    def profile(self) -> WalletProfile:
+        """The profile the wallet was created in (its credential key's curve)."""
+        return self._profile
+
+    @property
     def did(self) -> str:
-        """The credential holder identifier, ``did:jwk`` of the Ed25519 holder key."""
+        """The credential holder identifier: ``did:jwk`` of the credential key (Ed25519, or
+        SM2 in the national profile)."""
         return did_jwk(self._credential_key)
 
     @property
@@ -497,8 +540,7 @@ class Wallet:
         cnf = claims.get("cnf")
         if cnf is not None:
             bound = cnf.get("jwk") if isinstance(cnf, dict) else None
-            mine = self._credential_key.public().public_jwk()
-            if not isinstance(bound, dict) or any(bound.get(k) != mine[k] for k in ("crv", "x")):
+            if not isinstance(bound, dict) or not self._is_credential_key(bound):
                 raise FormatError("the credential is bound to another holder key")
         elif format == VC_SD_JWT_TYP:
             raise FormatError("an SD-JWT credential must be bound to the holder key (cnf)")
@@ -513,6 +555,13 @@ class Wallet:
         )
         self._write_store()
         return stored
+
+    def _is_credential_key(self, jwk: dict[str, Any]) -> bool:
+        try:
+            bound = Jwk.from_jwk(jwk)
+        except WalletError:
+            return False
+        return bound.thumbprint() == self._credential_key.thumbprint()
 
     def _credential(self, credential_id: str) -> StoredCredential:
         for stored in self.credentials():
@@ -631,7 +680,8 @@ class Wallet:
     # -- document signatures ----------------------------------------------------------------
 
     def sign_digest(self, digest: bytes, *, now: int, purpose: str = "sign") -> DigestSignature:
-        """Sign a SHA-256 document digest (e.g. a labour contract) with the did:jwk key.
+        """Sign a SHA-256 document digest (e.g. a labour contract) with the did:jwk key, in
+        its one algorithm (``EdDSA``, or ``SM2SM3`` in the national profile).
 
         Raises `FormatError` when `digest` is not 32 bytes.
         """
@@ -654,10 +704,15 @@ class Wallet:
 
     # -- sealed store -----------------------------------------------------------------------
 
-    def _store_key(self) -> bytes:
-        return HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=STORE_FORMAT.encode()
-        ).derive(self._seal)
+    def _store_aead(self, cipher: KeystoreCipher) -> tuple[AESGCM | SM4GCM, bytes]:
+        """The AEAD sealing ``store.json`` with `cipher`, and its associated data."""
+        if cipher is KeystoreCipher.AES_256_GCM:
+            key = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=STORE_FORMAT.encode()
+            ).derive(self._seal)
+            return AESGCM(key), STORE_FORMAT.encode()
+        purpose = f"{STORE_FORMAT} {cipher.value}".encode()
+        return SM4GCM.derived(self._seal, purpose), purpose
 
     def _read_store(self) -> dict[str, Any]:
         path = self._directory / _STORE_FILE
@@ -667,10 +722,10 @@ class Wallet:
             sealed = json.loads(path.read_bytes())
             if sealed.get("format") != STORE_FORMAT:
                 raise KeystoreError(f"{path} is not an {STORE_FORMAT} file")
-            plain = AESGCM(self._store_key()).decrypt(
-                b64url_decode(sealed["nonce"]),
-                b64url_decode(sealed["ciphertext"]),
-                STORE_FORMAT.encode(),
+            cipher = KeystoreCipher(sealed.get("cipher", KeystoreCipher.AES_256_GCM.value))
+            aead, associated = self._store_aead(cipher)
+            plain = aead.decrypt(
+                b64url_decode(sealed["nonce"]), b64url_decode(sealed["ciphertext"]), associated
             )
             state: dict[str, Any] = json.loads(plain)
             if not isinstance(state.get("credentials"), list) or not isinstance(
@@ -686,12 +741,15 @@ class Wallet:
     def _write_store(self) -> None:
         nonce = secrets.token_bytes(12)
         plain = json.dumps(self._state, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        ciphertext = AESGCM(self._store_key()).encrypt(nonce, plain, STORE_FORMAT.encode())
+        cipher = self._profile.cipher
+        aead, associated = self._store_aead(cipher)
         document = {
             "format": STORE_FORMAT,
             "nonce": b64url_encode(nonce),
-            "ciphertext": b64url_encode(ciphertext),
+            "ciphertext": b64url_encode(aead.encrypt(nonce, plain, associated)),
         }
+        if cipher is not KeystoreCipher.AES_256_GCM:
+            document["cipher"] = cipher.value
         target = self._directory / _STORE_FILE
         try:
             fd, temp = tempfile.mkstemp(prefix=".store-", dir=self._directory)

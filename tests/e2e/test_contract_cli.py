@@ -17,8 +17,11 @@ import httpx
 import pytest
 
 from tests.fixtures.cards import CardCentre
-from tests.fixtures.running_service import RunningService, environment_without_hrss
+from tests.fixtures.crypto_profile import crypto_profile_of_run
+from tests.fixtures.running_service import RunningService, user_environment
 from tests.integration.labour.harness import DOCUMENT, person
+from wallet_sdk.evidence import EvidencePackage
+from wallet_sdk.jose import b64url_decode
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("contract-cli")]
 
@@ -44,11 +47,10 @@ class Tools:
         self.trust.write_bytes(httpx.get(f"{service.base}/v1/consents/trust", timeout=30).content)
 
     def run(self, tool: str, *args: str, expect: int = 0) -> str:
-        env = {**environment_without_hrss(), "HRSS_DEV_MODE": "true"}
         result = subprocess.run(
             [str(BIN / tool), *args],
             cwd=self.workdir,
-            env=env,
+            env=user_environment(),
             capture_output=True,
             text=True,
             timeout=120,
@@ -209,6 +211,20 @@ def test_the_whole_lifecycle_through_the_two_command_line_tools(
     )  # fmt: skip
     result = json.loads(verified)
     assert result["verdict"] == "verified", result["checks"]
+    # The wallet is in the deployment's profile: in the national one its did:jwk is an SM2 key
+    # and the employee's contract signatures are SM2 with SM3, and they verified above.
+    curve, alg = (
+        ("SM2", "SM2SM3") if crypto_profile_of_run() == "national" else ("Ed25519", "EdDSA")
+    )
+    did = json.loads(identity)["did"]
+    assert json.loads(b64url_decode(did.removeprefix("did:jwk:")))["crv"] == curve
+    signatures = [event.signature for event in EvidencePackage.parse(evidence.read_bytes()).events]
+    employee_algs = {
+        json.loads(b64url_decode(signature.jws.split(".")[0]))["alg"]
+        for signature in signatures
+        if signature.signer == did
+    }
+    assert employee_algs == {alg}, employee_algs
     assert result["employee_identity"]["name"] == EMPLOYEE["name"]
     masked = EMPLOYEE["idNumber"][:6] + "********" + EMPLOYEE["idNumber"][-4:]
     assert result["employee_identity"]["id_number_masked"] == masked

@@ -217,7 +217,8 @@ def test_service_issuers_in_two_provinces_verified_in_a_third(
                     headers=token(province),
                 )
                 assert response.status_code == 200, response.text
-            cardholder = Jwk.generate(Curve.ED25519)
+            # the cardholder's key is a wallet's of the deployment's profile (SM2 if national)
+            cardholder = Jwk.generate(settings.crypto_profile.algorithms.signing_curve)
             response = client.post(
                 "/v1/credentials",
                 json={

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.walkthrough import WalkthroughError, parse_blocks, run_blocks
+from tests.fixtures.crypto_profile import crypto_profile_of_run
 from tests.fixtures.running_service import REPO, RunningService, environment_without_hrss
 
 DOCUMENT = REPO / "docs" / "walkthrough.md"
@@ -25,6 +26,8 @@ BIN = Path(sys.executable).parent
 
 def _environment() -> dict[str, str]:
     env = environment_without_hrss()
+    # the reader of a national deployment has its profile set, so their wallet is SM2 too
+    env["HRSS_CRYPTO_PROFILE"] = crypto_profile_of_run()
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 

@@ -124,8 +124,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{did}… 不是可读取的 did:jwk",
     ),
     "employee.key_type": (
-        "an employee signs with an Ed25519 did:jwk public key",
-        "劳动者须以 Ed25519 did:jwk 公钥签署",
+        "an employee signs with an Ed25519 or SM2 did:jwk public key",
+        "劳动者须以 Ed25519 或 SM2 did:jwk 公钥签署",
     ),
     "signer_keys.ok": (
         "employer keys registered on chain: {keys}",

@@ -49,6 +49,7 @@ from wallet_sdk.jose import (
     verify_compact,
 )
 from wallet_sdk.nesting import load_json
+from wallet_sdk.profile import HOLDER_ALGORITHMS
 from wallet_sdk.receipt import ChainView, verify_receipt
 
 __all__ = [
@@ -417,7 +418,7 @@ def _key_from_did(did: str) -> Jwk:
         key = Jwk.from_jwk(members)
     except (WalletError, ValueError) as err:
         raise _Failed("employee.unreadable_did", did=did[:40]) from err
-    if key.curve is not Curve.ED25519 or key.has_private:
+    if key.algorithm not in HOLDER_ALGORITHMS or key.has_private:
         raise _Failed("employee.key_type")
     return key
 

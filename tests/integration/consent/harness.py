@@ -81,7 +81,13 @@ class ConsentService:
         """A cardholder's wallet with the e-card of `id_number` (default: a new person of
         their own; none when not `card`)."""
         self._wallets += 1
-        wallet = Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
+        # The cardholder's wallet is in the service's profile (SM2 did:jwk in the national one).
+        wallet = Wallet.create(
+            self.directory / f"wallet-{self._wallets}",
+            "pass",
+            scrypt_n=2**10,
+            profile=self.context.settings.crypto_profile.value,
+        )
         if card:
             person = id_number or citizen_id(self._wallets)
             self.cards.activate(wallet, card_subject(person))

@@ -157,7 +157,13 @@ class LabourService:
         """A new wallet; with `card` it holds an e-card of `subject` (default: a new person
         of its own)."""
         self._wallets += 1
-        wallet = Wallet.create(self.directory / f"wallet-{self._wallets}", "pass", scrypt_n=2**10)
+        # The cardholder's wallet is in the service's profile (SM2 did:jwk in the national one).
+        wallet = Wallet.create(
+            self.directory / f"wallet-{self._wallets}",
+            "pass",
+            scrypt_n=2**10,
+            profile=self.context.settings.crypto_profile.value,
+        )
         self.people[wallet.did] = subject or person(self._wallets)
         if card:
             self.activate_card(wallet, self.people[wallet.did])

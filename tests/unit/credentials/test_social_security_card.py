@@ -136,4 +136,6 @@ def test_an_activation_proof_signed_by_another_key_is_refused() -> None:
 def test_a_secp256k1_key_does_not_activate() -> None:
     with pytest.raises(FormatError) as caught:
         create_activation_proof("ABCD", key=Jwk.generate(Curve.SECP256K1), now=1)
-    assert str(caught.value) == "activation needs the wallet's private Ed25519 credential key"
+    assert str(caught.value) == (
+        "activation needs the wallet's private Ed25519 or SM2 credential key"
+    )

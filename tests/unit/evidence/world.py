@@ -146,7 +146,9 @@ class LabourWorld:
     identity_salt: str
 
     @classmethod
-    def build(cls, registries: Any, wallet_dir: Path) -> LabourWorld:
+    def build(
+        cls, registries: Any, wallet_dir: Path, *, profile: str = "international"
+    ) -> LabourWorld:
         s = registries.signers
         province = registries.accredit_province("province-a")
         employer_id = employer_entity_id(EMPLOYER_CREDIT_CODE)
@@ -170,7 +172,7 @@ class LabourWorld:
         registries.trust.set_anchoring_account(
             s.employer, id=employer_id, account=s.anchorer.address, enabled=True
         )
-        wallet = Wallet.create(wallet_dir, "employee passphrase", scrypt_n=2**10)
+        wallet = Wallet.create(wallet_dir, "employee passphrase", scrypt_n=2**10, profile=profile)
         centre = CardCentre.accredit(registries, province)
         return cls(
             registries=registries,

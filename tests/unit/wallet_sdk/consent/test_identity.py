@@ -86,8 +86,11 @@ def _grant(
     )
 
 
-def test_the_subjects_proof_verifies(world: TrustWorld, card_centre: DemoIssuer) -> None:
-    holder = Jwk.generate(Curve.ED25519)
+@pytest.mark.parametrize("curve", [Curve.ED25519, Curve.SM2])  # either profile's wallet
+def test_the_subjects_proof_verifies(
+    world: TrustWorld, card_centre: DemoIssuer, curve: Curve
+) -> None:
+    holder = Jwk.generate(curve)
     card = _card(world, card_centre, holder, SUBJECT_ID)
     request = _request(world)
     signed = _grant(world, request, card, holder)

@@ -51,7 +51,7 @@ class ServiceContext:
         Raises ``KeystoreError``, ``ConfigurationError``, ``LedgerUnavailable``,
         ``LedgerRejected``.
         """
-        from credential_service.chain import NodeTrustLedger
+        from credential_service.services.chain import NodeTrustLedger
 
         engine = create_database_engine(settings.database_url)
         try:
@@ -134,8 +134,8 @@ class ServiceContext:
 def _publish_builtin_types(engine: Engine, ledger: TrustLedger, settings: Settings) -> None:
     """The built-in credential types, published by the Ministry like any type (digest on
     chain, schema in the database) when a service first opens on a deployment."""
-    from credential_service.chain import NodeTrustLedger
     from credential_service.credentials.type_registry import publish_builtin_types
+    from credential_service.services.chain import NodeTrustLedger
 
     if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
         return

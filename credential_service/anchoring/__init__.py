@@ -3,7 +3,8 @@
 - `service`: submit digests, read an item's state and receipt (what the API and CLI call);
 - `outbox`: the database side (bulk inserts, sealing, leases, state changes);
 - `batcher`: seal → anchor → confirm → receipts, with crash recovery and rollback handling;
-- `chain`: the `AnchorLedger` port over `node_adapter`;
+- `ledger`: the `AnchorLedger` port the batcher writes through;
+- `chain`: its implementation over `node_adapter` (`NodeAnchorLedger`);
 - `worker`: the worker process (``python -m credential_service.anchoring.worker``).
 """
 

@@ -12,24 +12,19 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from credential_service.errors import ErrorCode, LedgerRejected, LedgerUnavailable
+from credential_service.chain import guarded
 from node_adapter import (
     Chain,
-    ChainError,
-    ChainUnavailable,
     ConsentGrant,
     ConsentRegistryClient,
     Signer,
-    TransactionReverted,
     TxReceipt,
 )
 from wallet_sdk.consent import GrantTerms, RegistryDomain
 
 __all__ = ["ChainTime", "ConsentLedger", "NodeConsentLedger", "OnChainConsent", "RelayedTx"]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -99,21 +94,6 @@ class ConsentLedger(Protocol):
         ...
 
 
-def _guarded(what: str, op: Callable[[], T]) -> T:
-    try:
-        return op()
-    except TransactionReverted as err:
-        raise LedgerRejected(
-            f"the chain refused to {what}: {err.reason}",
-            code=ErrorCode.CHAIN_REJECTED,
-            detail={"error": err.error_name, "reason": err.reason},
-        ) from err
-    except ChainUnavailable as err:
-        raise LedgerUnavailable(f"no chain node answers ({what})") from err
-    except ChainError as err:
-        raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
-
-
 class NodeConsentLedger:
     """``ConsentLedger`` over a ``node_adapter.Chain``; `relayer` pays the gas.
 
@@ -149,7 +129,7 @@ class NodeConsentLedger:
         return self._domain
 
     def latest(self) -> ChainTime:
-        block = _guarded("read the latest block", lambda: self._chain.block("latest"))
+        block = guarded("read the latest block", lambda: self._chain.block("latest"))
         return ChainTime(block_number=block.number, block_time=block.timestamp)
 
     def _relayed(
@@ -159,7 +139,7 @@ class NodeConsentLedger:
         with self._lock:
             receipt = self._settled(what, send, landed=landed)
         number = receipt.block_number
-        block = _guarded("read a block", lambda: self._chain.block(number))
+        block = guarded("read a block", lambda: self._chain.block(number))
         return RelayedTx(
             tx_hash=receipt.tx_hash,
             block_number=number,
@@ -170,7 +150,7 @@ class NodeConsentLedger:
     def _settled(
         self, what: str, send: Callable[[], TxReceipt], *, landed: Callable[[], bool]
     ) -> TxReceipt:
-        return _guarded(
+        return guarded(
             what,
             functools.partial(
                 self._chain.settle,
@@ -210,7 +190,7 @@ class NodeConsentLedger:
         return record is not None and record.withdrawn_at != 0
 
     def consent_of(self, *, consent_id: bytes, block: int) -> OnChainConsent | None:
-        record = _guarded(
+        record = guarded(
             "read a consent", lambda: self._registry.consent_of(consent_id, block=block)
         )
         if record is None:
@@ -228,7 +208,7 @@ class NodeConsentLedger:
     def is_valid(
         self, *, consent_id: bytes, grantee: bytes, purpose_hash: bytes, at: int, block: int
     ) -> bool:
-        return _guarded(
+        return guarded(
             "check a consent",
             lambda: self._registry.is_valid(
                 consent_id=consent_id,
@@ -240,4 +220,4 @@ class NodeConsentLedger:
         )
 
     def nonce_used(self, *, holder: str, nonce: int) -> bool:
-        return _guarded("read a nonce", lambda: self._registry.nonce_used(holder, nonce))
+        return guarded("read a nonce", lambda: self._registry.nonce_used(holder, nonce))

@@ -1,0 +1,89 @@
+"""The one translation of chain errors (`credential_service.chain`): a revert, an outage, any
+other chain failure, and errors that are not the chain's, which pass through."""
+
+from __future__ import annotations
+
+import pytest
+
+from credential_service.chain import guarded, ledger_errors
+from credential_service.errors import ErrorCode, LedgerRejected, LedgerUnavailable
+from node_adapter import (
+    ChainError,
+    ChainRollback,
+    ChainTimeout,
+    ChainUnavailable,
+    TransactionReverted,
+)
+
+
+def _raise(error: BaseException) -> None:
+    raise error
+
+
+def test_a_revert_is_rejected_naming_the_contract_error_and_what_was_done() -> None:
+    reverted = TransactionReverted(
+        "NotController(0x01, 0x02)", error_name="NotController", args=(b"\x01", "0x02")
+    )
+    with pytest.raises(LedgerRejected) as caught, ledger_errors("register a key"):
+        raise reverted
+    assert caught.value.code is ErrorCode.CHAIN_REJECTED
+    assert caught.value.message == "the chain refused to register a key: NotController(0x01, 0x02)"
+    assert caught.value.detail == {"error": "NotController", "reason": "NotController(0x01, 0x02)"}
+    assert caught.value.contract_error == "NotController"
+    assert caught.value.__cause__ is reverted
+
+
+def test_an_undecodable_revert_is_rejected_without_a_contract_error() -> None:
+    with pytest.raises(LedgerRejected) as caught:
+        guarded("anchor a root", lambda: _raise(TransactionReverted("execution reverted")))
+    assert caught.value.detail == {"error": None, "reason": "execution reverted"}
+    assert caught.value.contract_error is None
+
+
+def test_no_node_answering_is_unavailable() -> None:
+    down = ChainUnavailable("every RPC URL failed")
+    with pytest.raises(LedgerUnavailable) as caught, ledger_errors("read a key"):
+        raise down
+    assert caught.value.code is ErrorCode.CHAIN_UNAVAILABLE
+    assert caught.value.message == "no chain node answers (read a key)"
+    assert caught.value.__cause__ is down
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ChainTimeout("no receipt after 60 s", tx_hash="0xab"),
+        ChainRollback(7),
+        ChainError("eth_getLogs: query returned more than 10000 results"),
+    ],
+    ids=["timeout", "rollback", "rpc-error"],
+)
+def test_any_other_chain_failure_is_unavailable_and_named(failure: ChainError) -> None:
+    with pytest.raises(LedgerUnavailable) as caught:
+        guarded("read a block", lambda: _raise(failure))
+    assert caught.value.code is ErrorCode.CHAIN_UNAVAILABLE
+    assert caught.value.message == f"chain failure while trying to read a block: {failure}"
+    assert caught.value.__cause__ is failure
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("not the chain's"), KeyError("k"), LedgerRejected("already translated")],
+    ids=["value-error", "key-error", "service-error"],
+)
+def test_errors_that_are_not_the_chains_pass_through(error: Exception) -> None:
+    with pytest.raises(type(error)) as caught, ledger_errors("read a key"):
+        raise error
+    assert caught.value is error
+
+
+def test_a_result_is_returned_unchanged() -> None:
+    assert guarded("read the head", lambda: 42) == 42
+
+
+def test_a_rejection_built_elsewhere_names_no_contract_error_unless_it_says_one() -> None:
+    assert LedgerRejected("no", detail={"key_id": "abc"}).contract_error is None
+    assert LedgerRejected("no", detail="RootAlreadyAnchored").contract_error is None
+    assert LedgerRejected("no", detail={"error": "NonceAlreadyUsed"}).contract_error == (
+        "NonceAlreadyUsed"
+    )

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
+from credential_service.credentials.chain import NodeCredentialLedger
+from credential_service.credentials.ledger import CredentialLedger
 from credential_service.errors import ConfigurationError
 from credential_service.keystore import FileKeystore
 from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer, TxReceipt
@@ -47,6 +49,8 @@ class CredentialRuntime:
     direct: DirectTrustView
     clients: RegistryClients
     verifier: CredentialVerifier = field(init=False)
+    ledger: CredentialLedger = field(init=False)
+    """The domain's port to the chain (`NodeCredentialLedger` over this runtime)."""
     confirmations: int = 0
     """Blocks a status registration or change must lie under the head before it counts as
     written (``Settings.chain_confirmations``); see ``Chain.settle``."""
@@ -56,6 +60,7 @@ class CredentialRuntime:
 
     def __post_init__(self) -> None:
         self.verifier = CredentialVerifier(self.trust_state, types=self.types)
+        self.ledger = NodeCredentialLedger(self)
 
     @classmethod
     def open(

@@ -30,13 +30,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from credential_service.chain import guarded
 from credential_service.credentials.models import (
     CredentialTypePublic,
     CredentialTypeRecord,
     PublishedCredentialType,
 )
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import _chain
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from credential_service.models import Organisation, OrganisationKind
 from node_adapter import Chain, Signer, TrustRegistryClient
@@ -137,7 +137,7 @@ def _commit_on_chain(
     type_id, digest = credential_type.type_id, credential_type.schema_digest
 
     def on_chain() -> tuple[int, None] | None:
-        record = _chain("read a credential type", lambda: trust.credential_type_schema(type_id))
+        record = guarded("read a credential type", lambda: trust.credential_type_schema(type_id))
         if record is None:
             return None
         if record.schema_digest != digest:
@@ -151,7 +151,7 @@ def _commit_on_chain(
     found = on_chain()
     if found is not None:
         return found
-    receipt = _chain(
+    receipt = guarded(
         "publish a credential type",
         partial(
             chain.settle,
@@ -163,7 +163,7 @@ def _commit_on_chain(
             timeout=timeout,
         ),
     )
-    block = _chain("read a block", lambda: chain.block(receipt.block_number))
+    block = guarded("read a block", lambda: chain.block(receipt.block_number))
     return block.timestamp, receipt.tx_hash
 
 

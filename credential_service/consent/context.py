@@ -8,7 +8,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from credential_service.consent.ledger import ConsentLedger, NodeConsentLedger
+from credential_service.consent.chain import NodeConsentLedger
+from credential_service.consent.ledger import ConsentLedger
 from credential_service.consent.service import (
     CONSENT_SEALING_KEY,
     CONSENT_SIGNING_KEY,

@@ -1,7 +1,12 @@
 """The one translation of chain errors (`credential_service.chain`): a revert, an outage, any
-other chain failure, and errors that are not the chain's, which pass through."""
+other chain failure, and errors that are not the chain's, which pass through; and the one
+layout of the chain ports that use it (a Protocol in ``<domain>/ledger.py``, its
+``node_adapter`` implementation in ``<domain>/chain.py``)."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +92,77 @@ def test_a_rejection_built_elsewhere_names_no_contract_error_unless_it_says_one(
     assert LedgerRejected("no", detail={"error": "NonceAlreadyUsed"}).contract_error == (
         "NonceAlreadyUsed"
     )
+
+
+# --------------------------------------------------------------------- one layout of chain ports
+
+_PACKAGE = Path(__file__).resolve().parents[3] / "credential_service"
+_DOMAINS = {
+    "services": "TrustLedger",
+    "anchoring": "AnchorLedger",
+    "consent": "ConsentLedger",
+    "credentials": "CredentialLedger",
+}
+_CREDENTIAL_DOMAIN_MODULES = (
+    "service",
+    "issuers",
+    "keys",
+    "issuance",
+    "idempotency",
+    "status",
+    "verification",
+)
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _imported_modules(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _imports_node_adapter(tree: ast.Module) -> bool:
+    return any(m.split(".")[0] == "node_adapter" for m in _imported_modules(tree))
+
+
+@pytest.mark.parametrize("domain", sorted(_DOMAINS))
+def test_each_domain_has_its_port_in_ledger_and_its_node_implementation_in_chain(
+    domain: str,
+) -> None:
+    port = _DOMAINS[domain]
+    ledger = _tree(_PACKAGE / domain / "ledger.py")
+    classes = {n.name: n for n in ledger.body if isinstance(n, ast.ClassDef)}
+    assert port in classes and any(
+        isinstance(base, ast.Name) and base.id == "Protocol" for base in classes[port].bases
+    ), f"{domain}/ledger.py defines the Protocol {port}"
+    assert not _imports_node_adapter(ledger), f"{domain}/ledger.py is the port: no node_adapter"
+    chain = _tree(_PACKAGE / domain / "chain.py")
+    implementations = {n.name for n in chain.body if isinstance(n, ast.ClassDef)}
+    assert f"Node{port}" in implementations
+    assert "credential_service.chain" in _imported_modules(chain), "errors through the boundary"
+
+
+@pytest.mark.parametrize("module", _CREDENTIAL_DOMAIN_MODULES)
+def test_the_credentials_domain_reaches_the_chain_only_through_its_port(module: str) -> None:
+    assert not _imports_node_adapter(_tree(_PACKAGE / "credentials" / f"{module}.py"))
+
+
+def test_chain_errors_are_translated_in_one_module() -> None:
+    translating = sorted(
+        str(path.relative_to(_PACKAGE))
+        for path in _PACKAGE.rglob("*.py")
+        if any(
+            isinstance(node, ast.ExceptHandler)
+            and node.type is not None
+            and "TransactionReverted" in ast.unparse(node.type)
+            for node in ast.walk(_tree(path))
+        )
+    )
+    assert translating == ["chain.py"]

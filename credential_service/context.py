@@ -134,18 +134,23 @@ class ServiceContext:
 def _publish_builtin_types(engine: Engine, ledger: TrustLedger, settings: Settings) -> None:
     """The built-in credential types, published by the Ministry like any type (digest on
     chain, schema in the database) when a service first opens on a deployment."""
+    from credential_service.credentials.chain import NodeCredentialTypeLedger
     from credential_service.credentials.type_registry import publish_builtin_types
     from credential_service.services.chain import NodeTrustLedger
 
     if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
         return
-    publish_builtin_types(
-        engine=engine,
+    # Like the service's other startup writes (the Ministry's own), it waits for inclusion,
+    # not for confirmations.
+    types = NodeCredentialTypeLedger(
         chain=ledger.chain,
         trust=ledger.registry,
-        ministry_signer=ledger.controller_signer(credit_code=settings.ministry_credit_code),
-        ministry_credit_code=settings.ministry_credit_code,
+        publisher=ledger.controller_signer(credit_code=settings.ministry_credit_code),
+        confirmations=0,
         timeout=settings.chain_settle_seconds,
+    )
+    publish_builtin_types(
+        engine=engine, ledger=types, ministry_credit_code=settings.ministry_credit_code
     )
 
 

@@ -1,5 +1,5 @@
-"""`CredentialLedger` over ``node_adapter``: the runtime's chain, registry clients and
-custodied controller accounts.
+"""`CredentialLedger` and `CredentialTypeLedger` over ``node_adapter``: the runtime's chain,
+registry clients and custodied controller accounts.
 
 Errors of ``node_adapter`` are translated at the boundary (`credential_service.chain`).
 """
@@ -11,15 +11,17 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from credential_service.chain import guarded
-from credential_service.credentials.ledger import FileEntry, SigningKeyOnChain
+from credential_service.credentials.ledger import FileEntry, PublishedSchema, SigningKeyOnChain
 from credential_service.credentials.models import CredentialState
 from node_adapter import (
+    Chain,
     CredentialStatus,
     FileAdvance,
     KeyAlgorithm,
     KeyPurpose,
     RegistryClients,
     Signer,
+    TrustRegistryClient,
     TxReceipt,
 )
 from wallet_sdk.credentials import IssuedCredential
@@ -28,7 +30,7 @@ from wallet_sdk.jose import Jwk
 if TYPE_CHECKING:
     from credential_service.credentials.runtime import CredentialRuntime
 
-__all__ = ["NodeCredentialLedger", "write_settled"]
+__all__ = ["NodeCredentialLedger", "NodeCredentialTypeLedger", "write_settled"]
 
 _TO_CHAIN_STATUS = {
     CredentialState.ACTIVE: CredentialStatus.ACTIVE,
@@ -218,3 +220,49 @@ class NodeCredentialLedger:
                 registry.current_status(credential_id).status == _TO_CHAIN_STATUS[status]
             ),
         )
+
+
+class NodeCredentialTypeLedger:
+    """`CredentialTypeLedger` over `trust` on `chain`, publishing as `publisher`; a publication
+    returns once `confirmations` blocks deep (waiting at most `timeout` seconds)."""
+
+    def __init__(
+        self,
+        *,
+        chain: Chain,
+        trust: TrustRegistryClient,
+        publisher: Signer,
+        confirmations: int = 0,
+        timeout: float = 60.0,
+    ) -> None:
+        self._chain = chain
+        self._trust = trust
+        self._publisher = publisher
+        self._confirmations = confirmations
+        self._timeout = timeout
+
+    def published_schema(self, type_id: bytes) -> PublishedSchema | None:
+        record = guarded(
+            "read a credential type", lambda: self._trust.credential_type_schema(type_id)
+        )
+        if record is None:
+            return None
+        return PublishedSchema(schema_digest=record.schema_digest, published_at=record.published_at)
+
+    def publish_schema(
+        self, *, type_id: bytes, schema_digest: bytes, landed: Callable[[], bool]
+    ) -> tuple[int, str]:
+        receipt = guarded(
+            "publish a credential type",
+            partial(
+                self._chain.settle,
+                lambda: self._trust.publish_credential_type(
+                    self._publisher, credential_type=type_id, schema_digest=schema_digest
+                ),
+                landed=landed,
+                confirmations=self._confirmations,
+                timeout=self._timeout,
+            ),
+        )
+        block = guarded("read a block", lambda: self._chain.block(receipt.block_number))
+        return block.timestamp, receipt.tx_hash

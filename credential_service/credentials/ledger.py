@@ -1,18 +1,19 @@
-"""The port through which the credentials domain reads and writes the chain: issuers' signing
+"""The ports through which the credentials domain reads and writes the chain: issuers' signing
 keys and credential-type accreditations in ``TrustRegistry``, credential statuses and training
-file heads in ``StatusRegistry``.
+file heads in ``StatusRegistry`` (`CredentialLedger`), and the credential types' committed
+schema digests (`CredentialTypeLedger`).
 
-`credential_service.credentials.chain.NodeCredentialLedger` implements it over
-``node_adapter``; the domain modules know nothing of web3. Writes are signed by the custodied
-controller of the organisation named by its credit code, and return once settled (see
-``Settings.chain_confirmations``). Every method raises `LedgerUnavailable` when no node answers
-and `LedgerRejected` when the contract reverts (its ``contract_error`` names the contract
-error).
+`credential_service.credentials.chain` implements them over ``node_adapter``
+(`NodeCredentialLedger`, `NodeCredentialTypeLedger`); the domain modules know nothing of web3.
+Writes are signed by the custodied controller of the organisation named by its credit code,
+and return once settled (see ``Settings.chain_confirmations``). Every method raises
+`LedgerUnavailable` when no node answers and `LedgerRejected` when the contract reverts (its
+``contract_error`` names the contract error).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,7 +21,13 @@ from credential_service.credentials.models import CredentialState
 from wallet_sdk.credentials import IssuedCredential, TrainingFileLink
 from wallet_sdk.jose import Jwk
 
-__all__ = ["CredentialLedger", "FileEntry", "SigningKeyOnChain"]
+__all__ = [
+    "CredentialLedger",
+    "CredentialTypeLedger",
+    "FileEntry",
+    "PublishedSchema",
+    "SigningKeyOnChain",
+]
 
 
 @dataclass(frozen=True)
@@ -106,4 +113,29 @@ class CredentialLedger(Protocol):
         self, *, actor: str, credential_id: bytes, status: CredentialState, reason: int
     ) -> None:
         """Set a credential's status with a reason code, signed by `actor`'s controller."""
+        ...
+
+
+@dataclass(frozen=True)
+class PublishedSchema:
+    """A credential type's schema digest as ``TrustRegistry`` holds it, and when (block time,
+    unix seconds) it was published."""
+
+    schema_digest: bytes
+    published_at: int
+
+
+class CredentialTypeLedger(Protocol):
+    """The committed schema digests of credential types, published by one publisher (a
+    Ministry controller)."""
+
+    def published_schema(self, type_id: bytes) -> PublishedSchema | None:
+        """The digest committed for `type_id`, ``None`` when the type is not published."""
+        ...
+
+    def publish_schema(
+        self, *, type_id: bytes, schema_digest: bytes, landed: Callable[[], bool]
+    ) -> tuple[int, str]:
+        """Commit `schema_digest` for `type_id` (the contract takes it once), settled (sent
+        again while `landed()` says it is not on chain); its block time and transaction hash."""
         ...

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from credential_service.credentials.chain import NodeCredentialLedger
-from credential_service.credentials.ledger import CredentialLedger
+from credential_service.credentials.chain import NodeCredentialLedger, NodeCredentialTypeLedger
+from credential_service.credentials.ledger import CredentialLedger, CredentialTypeLedger
 from credential_service.errors import ConfigurationError
 from credential_service.keystore import FileKeystore
 from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer, TxReceipt
@@ -155,6 +155,17 @@ class CredentialRuntime:
     def controller(self, credit_code: str) -> Signer:
         """The custodied controller account of an organisation (``controller/<code>``)."""
         return Signer.from_key(self.keystore.secret(f"controller/{credit_code}"))
+
+    def type_ledger(self, publisher: str) -> CredentialTypeLedger:
+        """The credential types' ledger, publishing as `publisher`'s controller (the Ministry's)
+        with this runtime's confirmations and settle timeout."""
+        return NodeCredentialTypeLedger(
+            chain=self.chain,
+            trust=self.clients.trust_registry,
+            publisher=self.controller(publisher),
+            confirmations=self.confirmations,
+            timeout=self.settle_timeout,
+        )
 
     def close(self) -> None:
         self.trust_state.stop()

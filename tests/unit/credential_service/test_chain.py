@@ -111,6 +111,7 @@ _CREDENTIAL_DOMAIN_MODULES = (
     "idempotency",
     "status",
     "verification",
+    "type_registry",
 )
 
 

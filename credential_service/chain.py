@@ -28,6 +28,17 @@ __all__ = ["guarded", "ledger_errors"]
 T = TypeVar("T")
 
 
+def _translated(what: str, err: ChainError) -> LedgerRejected | LedgerUnavailable:
+    if isinstance(err, TransactionReverted):
+        return LedgerRejected(
+            f"the chain refused to {what}: {err.reason}",
+            detail={"error": err.error_name, "reason": err.reason},
+        )
+    if isinstance(err, ChainUnavailable):
+        return LedgerUnavailable(f"no chain node answers ({what})")
+    return LedgerUnavailable(f"chain failure while trying to {what}: {err}")
+
+
 @contextmanager
 def ledger_errors(what: str) -> Iterator[None]:
     """Translate the ``node_adapter`` errors raised in the block; `what` says what was being
@@ -37,18 +48,14 @@ def ledger_errors(what: str) -> Iterator[None]:
     each ``from`` the chain's error."""
     try:
         yield
-    except TransactionReverted as err:
-        raise LedgerRejected(
-            f"the chain refused to {what}: {err.reason}",
-            detail={"error": err.error_name, "reason": err.reason},
-        ) from err
-    except ChainUnavailable as err:
-        raise LedgerUnavailable(f"no chain node answers ({what})") from err
     except ChainError as err:
-        raise LedgerUnavailable(f"chain failure while trying to {what}: {err}") from err
+        raise _translated(what, err) from err
 
 
 def guarded(what: str, op: Callable[[], T]) -> T:
-    """``op()`` inside `ledger_errors` (`what` as there)."""
-    with ledger_errors(what):
+    """``op()``, its chain errors translated as in `ledger_errors` (a plain ``try``: this
+    wraps every chain call, and a generator context manager costs about 1.7 µs a call)."""
+    try:
         return op()
+    except ChainError as err:
+        raise _translated(what, err) from err

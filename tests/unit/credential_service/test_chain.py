@@ -156,13 +156,17 @@ def test_the_credentials_domain_reaches_the_chain_only_through_its_port(module: 
 
 
 def test_chain_errors_are_translated_in_one_module() -> None:
+    """Only the boundary names a revert: every other module gets `LedgerRejected`."""
     translating = sorted(
         str(path.relative_to(_PACKAGE))
         for path in _PACKAGE.rglob("*.py")
         if any(
-            isinstance(node, ast.ExceptHandler)
-            and node.type is not None
-            and "TransactionReverted" in ast.unparse(node.type)
+            (isinstance(node, ast.Name) and node.id == "TransactionReverted")
+            or (isinstance(node, ast.Attribute) and node.attr == "TransactionReverted")
+            or (
+                isinstance(node, ast.ImportFrom)
+                and any(alias.name == "TransactionReverted" for alias in node.names)
+            )
             for node in ast.walk(_tree(path))
         )
     )

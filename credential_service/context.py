@@ -51,7 +51,7 @@ class ServiceContext:
         Raises ``KeystoreError``, ``ConfigurationError``, ``LedgerUnavailable``,
         ``LedgerRejected``.
         """
-        from credential_service.chain import NodeTrustLedger
+        from credential_service.services.chain import NodeTrustLedger
 
         engine = create_database_engine(settings.database_url)
         try:
@@ -128,16 +128,23 @@ class ServiceContext:
                 delay = min(delay * 2, 15.0)
 
     def registry_chain(self) -> tuple[Chain, Deployment]:
-        """The chain the ledger writes to, and where its registries are deployed on it.
+        """The chain the ledger writes to, and where its registries are deployed on it: the
+        ledger's own deployment, else the configured deployment file.
 
-        Raises ``ConfigurationError`` when the ledger is not over a chain node or does not
-        know its deployment."""
-        from credential_service.chain import NodeTrustLedger
+        Raises ``ConfigurationError`` when the ledger is not over a chain node or the
+        deployment cannot be found."""
+        from credential_service.services.chain import NodeTrustLedger
 
         ledger = self.ledger
-        if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
+        if not isinstance(ledger, NodeTrustLedger):
             raise ConfigurationError("the registry deployment is not known")
-        return ledger.chain, ledger.deployment
+        deployment = ledger.deployment
+        path = self.settings.deployment_path
+        if deployment is None and path is not None and path.exists():
+            deployment = Deployment.load(path)
+        if deployment is None:
+            raise ConfigurationError("the registry deployment is not known")
+        return ledger.chain, deployment
 
     def close(self) -> None:
         self.engine.dispose()
@@ -146,18 +153,23 @@ class ServiceContext:
 def _publish_builtin_types(engine: Engine, ledger: TrustLedger, settings: Settings) -> None:
     """The built-in credential types, published by the Ministry like any type (digest on
     chain, schema in the database) when a service first opens on a deployment."""
-    from credential_service.chain import NodeTrustLedger
+    from credential_service.credentials.chain import NodeCredentialTypeLedger
     from credential_service.credentials.type_registry import publish_builtin_types
+    from credential_service.services.chain import NodeTrustLedger
 
     if not isinstance(ledger, NodeTrustLedger) or ledger.deployment is None:
         return
-    publish_builtin_types(
-        engine=engine,
+    # Like the service's other startup writes (the Ministry's own), it waits for inclusion,
+    # not for confirmations.
+    types = NodeCredentialTypeLedger(
         chain=ledger.chain,
         trust=ledger.registry,
-        ministry_signer=ledger.controller_signer(credit_code=settings.ministry_credit_code),
-        ministry_credit_code=settings.ministry_credit_code,
+        publisher=ledger.controller_signer(credit_code=settings.ministry_credit_code),
+        confirmations=0,
         timeout=settings.chain_settle_seconds,
+    )
+    publish_builtin_types(
+        engine=engine, ledger=types, ministry_credit_code=settings.ministry_credit_code
     )
 
 

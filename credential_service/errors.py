@@ -221,6 +221,13 @@ class LedgerRejected(ServiceError):
 
     default_code = ErrorCode.CHAIN_REJECTED
 
+    @property
+    def contract_error(self) -> str | None:
+        """The name of the contract error that reverted (``detail["error"]``), ``None`` when
+        the revert could not be decoded or the rejection names none."""
+        error = self.detail.get("error") if isinstance(self.detail, dict) else None
+        return error if isinstance(error, str) else None
+
 
 class KeystoreError(ServiceError):
     default_code = ErrorCode.KEYSTORE_CORRUPT

@@ -4,7 +4,8 @@
 - `upload`: the files of a multipart upload, hashed as they stream in;
 - `outbox`: the database side (bulk inserts, sealing, leases, state changes);
 - `batcher`: seal → anchor → confirm → receipts, with crash recovery and rollback handling;
-- `chain`: the `AnchorLedger` port over `node_adapter`;
+- `ledger`: the `AnchorLedger` port the batcher writes through;
+- `chain`: its implementation over `node_adapter` (`NodeAnchorLedger`);
 - `worker`: the worker process (``python -m credential_service.anchoring.worker``).
 """
 

@@ -364,7 +364,7 @@ class Batcher:
                 root=batch.root, leaf_count=batch.leaf_count, batch_ref=batch_ref_of(batch.id)
             )
         except LedgerRejected as err:
-            if err.detail != "RootAlreadyAnchored":
+            if err.contract_error != "RootAlreadyAnchored":
                 raise
             # An earlier transaction of ours (or a competing worker's) carried the root.
             found = ledger.find(batch.root)

@@ -1,42 +1,25 @@
 """`AnchorLedger` over `node_adapter`: anchoring roots from one account, finding them again.
 
-Errors of `node_adapter` are translated here, at the boundary: a revert becomes
-`LedgerRejected` (``detail`` is the contract error's name, e.g. ``"RootAlreadyAnchored"``);
-every other chain failure (no node, a timeout, an RPC error) becomes `LedgerUnavailable`,
-which the batcher answers with a backoff.
+Errors of `node_adapter` are translated at the boundary (`credential_service.chain`): a revert
+becomes `LedgerRejected` (its ``contract_error`` names the contract error, e.g.
+``"RootAlreadyAnchored"``); every other chain failure (no node, a timeout, an RPC error)
+becomes `LedgerUnavailable`, which the batcher answers with a backoff.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from credential_service.anchoring.outbox import Inclusion
-from credential_service.errors import LedgerRejected, LedgerUnavailable
+from credential_service.chain import guarded
+from credential_service.errors import LedgerUnavailable
 from node_adapter import (
     AnchorRegistryClient,
     Chain,
-    ChainError,
     DecodedEvent,
     Signer,
-    TransactionReverted,
     TxReceipt,
 )
 
 __all__ = ["NodeAnchorLedger"]
-
-T = TypeVar("T")
-
-
-def _translate(what: str, op: Callable[[], T]) -> T:
-    try:
-        return op()
-    except TransactionReverted as err:
-        raise LedgerRejected(
-            f"{what}: the registry refused: {err.reason}", detail=err.error_name
-        ) from err
-    except ChainError as err:
-        raise LedgerUnavailable(f"{what}: {err}") from err
 
 
 def _tx_hash(value: str) -> bytes:
@@ -56,7 +39,7 @@ class NodeAnchorLedger:
     @property
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = _translate("chain id", lambda: self._chain.chain_id)
+            self._chain_id = guarded("read the chain id", lambda: self._chain.chain_id)
         return self._chain_id
 
     @property
@@ -68,8 +51,8 @@ class NodeAnchorLedger:
         return self._signer.address
 
     def anchor(self, *, root: bytes, leaf_count: int, batch_ref: bytes) -> Inclusion:
-        receipt = _translate(
-            "anchor",
+        receipt = guarded(
+            "anchor a root",
             lambda: self._registry.anchor(
                 self._signer, root=root, leaf_count=leaf_count, batch_ref=batch_ref
             ),
@@ -77,8 +60,8 @@ class NodeAnchorLedger:
         return self._inclusion(receipt)
 
     def _inclusion(self, receipt: TxReceipt) -> Inclusion:
-        event = _translate("read Anchored event", lambda: receipt.event("Anchored"))
-        block = _translate("read block", lambda: self._chain.block(receipt.block_number))
+        event = guarded("read the Anchored event", lambda: receipt.event("Anchored"))
+        block = guarded("read a block", lambda: self._chain.block(receipt.block_number))
         return Inclusion(
             chain_id=self.chain_id,
             registry=self.registry,
@@ -92,12 +75,12 @@ class NodeAnchorLedger:
         )
 
     def find(self, root: bytes) -> Inclusion | None:
-        record = _translate("anchorOf", lambda: self._registry.anchor_of(root))
+        record = guarded("read an anchor", lambda: self._registry.anchor_of(root))
         if record is None:
             return None
         number = record.block_number
-        logs = _translate(
-            "read Anchored logs",
+        logs = guarded(
+            "read the Anchored logs",
             lambda: self._chain.get_logs(
                 address=self.registry,
                 from_block=number,
@@ -110,7 +93,7 @@ class NodeAnchorLedger:
             for decoded in (Chain.decode_log(self._registry.abi, entry) for entry in logs)
             if isinstance(decoded, DecodedEvent) and decoded.name == "Anchored"
         ]
-        block = _translate("read block", lambda: self._chain.find_block(number))
+        block = guarded("read a block", lambda: self._chain.find_block(number))
         if not events or block is None or events[0].block_hash != block.hash:
             # The state says anchored but the block moved under us: a rollback in progress.
             # Report "not found yet"; the next pass looks again.
@@ -128,11 +111,11 @@ class NodeAnchorLedger:
         )
 
     def block_hash(self, number: int) -> bytes | None:
-        block = _translate("read block", lambda: self._chain.find_block(number))
+        block = guarded("read a block", lambda: self._chain.find_block(number))
         return None if block is None else block.hash
 
     def head(self) -> int:
-        return _translate("block number", self._chain.block_number)
+        return guarded("read the head", self._chain.block_number)
 
     def resync(self) -> None:
         self._chain.forget_nonces()

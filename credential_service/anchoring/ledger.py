@@ -2,7 +2,7 @@
 
 `credential_service.anchoring.chain.NodeAnchorLedger` implements it over `node_adapter`; the
 worker knows nothing of web3. Every method raises `LedgerUnavailable` when no node answers and
-`LedgerRejected` when the contract reverts (``detail`` names the contract error).
+`LedgerRejected` when the contract reverts (``contract_error`` names the contract error).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class AnchorLedger(Protocol):
 
     def anchor(self, *, root: bytes, leaf_count: int, batch_ref: bytes) -> Inclusion:
         """Send ``anchor(root, leafCount, batchRef)``, wait for it to be mined, and return
-        where it landed. Raises `LedgerRejected` with ``detail == "RootAlreadyAnchored"`` when
-        the root is on chain already."""
+        where it landed. Raises `LedgerRejected` with ``contract_error ==
+        "RootAlreadyAnchored"`` when the root is on chain already."""
         ...
 
     def find(self, root: bytes) -> Inclusion | None:

@@ -39,21 +39,17 @@ from credential_service.cards.models import (
     CardIssuedPublic,
     HolderSuccessionRecord,
 )
+from credential_service.chain import guarded
+from credential_service.credentials.chain import write_settled
+from credential_service.credentials.issuance import _issue
+from credential_service.credentials.issuers import entity_id, issue_time, require_card_issuer
+from credential_service.credentials.keys import current_signing_key
 from credential_service.credentials.models import (
     CredentialRecord,
     CredentialRequest,
     CredentialState,
 )
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import (
-    _chain,
-    _chain_time,
-    _entity_id,
-    _issue,
-    _require_card_issuer,
-    _write,
-    current_signing_key,
-)
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation, utc_now
@@ -150,7 +146,7 @@ def request_activation(
     Raises `Forbidden` (``card_issuer_required``) when the caller is not a card issuer, and
     `InvalidInput` (``card_subject_invalid``) when the subject does not pass the type's schema
     or `check_card_subject` (e.g. a wrong ID check digit)."""
-    _require_card_issuer(issuer, SOCIAL_SECURITY_CARD)
+    require_card_issuer(issuer, SOCIAL_SECURITY_CARD)
     claims = subject.model_dump()
     try:
         runtime.types.get(SOCIAL_SECURITY_CARD).validate_subject(claims)
@@ -223,7 +219,7 @@ def redeem_activation(
     # The issuer's first credential creates its signing key and commits; do that now, so the
     # claim below, the person lock and the issuance stay one transaction.
     current_signing_key(
-        session=session, runtime=runtime, issuer=issuer, at=_chain_time(runtime, now)
+        session=session, runtime=runtime, issuer=issuer, at=issue_time(runtime, now)
     )
     session.commit()
     claimed = session.exec(
@@ -312,7 +308,7 @@ def _replace_holding(
     old_issuer = session.get(Organisation, holding.organisation_id)
     if record is not None and old_issuer is not None and record.state != CredentialState.REVOKED:
         controller = runtime.controller(old_issuer.credit_code)
-        _write(
+        write_settled(
             runtime,
             "revoke the replaced e-card",
             lambda: runtime.clients.status_registry.set_status(
@@ -360,11 +356,11 @@ def _record_succession(
     if predecessor == successor:
         return
     registry = runtime.clients.consent_registry
-    on_chain = _chain("read a holder succession", lambda: registry.successor_of(predecessor))
+    on_chain = guarded("read a holder succession", lambda: registry.successor_of(predecessor))
     if on_chain is not None and on_chain.successor != successor:
         log.warning("holder %s has another successor on chain; none recorded", predecessor)
         return
-    if on_chain is None and _chain(
+    if on_chain is None and guarded(
         "read a holder succession", lambda: registry.is_successor_of(successor, predecessor)
     ):
         # The card came back to an earlier phone: a link back would make a cycle.
@@ -372,18 +368,18 @@ def _record_succession(
         return
     if on_chain is None:
         controller = runtime.controller(issuer.credit_code)
-        receipt = _write(
+        receipt = write_settled(
             runtime,
             "record the holder succession",
             lambda: registry.record_succession(
                 controller,
-                card_issuer=_entity_id(issuer),
+                card_issuer=entity_id(issuer),
                 predecessor=predecessor,
                 successor=successor,
             ),
             landed=lambda: registry.successor_of(predecessor) is not None,
         )
-        block_time = _chain(
+        block_time = guarded(
             "read a block", lambda: runtime.chain.block(receipt.block_number).timestamp
         )
         transaction = receipt.tx_hash

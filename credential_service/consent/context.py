@@ -8,13 +8,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from credential_service.consent.ledger import ConsentLedger, NodeConsentLedger
+from credential_service.consent.chain import NodeConsentLedger
+from credential_service.consent.ledger import ConsentLedger
 from credential_service.consent.service import (
     CONSENT_SEALING_KEY,
     CONSENT_SIGNING_KEY,
     ConsentSigner,
 )
-from credential_service.errors import ConfigurationError
 from node_adapter import Chain, Deployment, Signer
 from wallet_sdk.jose import Curve
 
@@ -67,13 +67,7 @@ class ConsentContext:
 
         Raises ``ConfigurationError`` when the deployment cannot be found.
         """
-        chain: Chain | None = getattr(context.ledger, "chain", None)
-        deployment: Deployment | None = getattr(context.ledger, "deployment", None)
-        path = context.settings.deployment_path
-        if deployment is None and path is not None and path.exists():
-            deployment = Deployment.load(path)
-        if chain is None or deployment is None:
-            raise ConfigurationError("the consent registry deployment is not known")
+        chain, deployment = context.registry_chain()
         keystore = context.keystore
         relayer = Signer.from_key(
             keystore.ensure(CONSENT_RELAYER_KEY, Curve.SECP256K1).private_bytes()

@@ -405,7 +405,7 @@ def relay_grant(
         relayed = ledger.grant(terms=signed.terms, signature=signed.signature)
     except LedgerRejected as err:
         # A concurrent relay of the same grant won the race for the nonce.
-        if isinstance(err.detail, dict) and err.detail.get("error") == "NonceAlreadyUsed":
+        if err.contract_error == "NonceAlreadyUsed":
             raise Conflict(
                 "this grant was relayed already", code=ErrorCode.CONSENT_REPLAYED
             ) from err
@@ -509,7 +509,7 @@ def relay_withdrawal(
             consent_id=consent_id, nonce=withdrawal.nonce, signature=withdrawal.signature
         )
     except LedgerRejected as err:
-        if isinstance(err.detail, dict) and err.detail.get("error") == "NonceAlreadyUsed":
+        if err.contract_error == "NonceAlreadyUsed":
             raise Conflict(
                 "this withdrawal was relayed already", code=ErrorCode.CONSENT_REPLAYED
             ) from err

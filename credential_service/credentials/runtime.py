@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
+from credential_service.credentials.chain import NodeCredentialLedger, NodeCredentialTypeLedger
+from credential_service.credentials.ledger import CredentialLedger, CredentialTypeLedger
 from credential_service.errors import ConfigurationError
 from credential_service.keystore import FileKeystore
 from node_adapter import Chain, ChainError, Deployment, RegistryClients, Signer, TxReceipt
@@ -47,6 +49,8 @@ class CredentialRuntime:
     direct: DirectTrustView
     clients: RegistryClients
     verifier: CredentialVerifier = field(init=False)
+    ledger: CredentialLedger = field(init=False)
+    """The domain's port to the chain (`NodeCredentialLedger` over this runtime)."""
     confirmations: int = 0
     """Blocks a status registration or change must lie under the head before it counts as
     written (``Settings.chain_confirmations``); see ``Chain.settle``."""
@@ -56,6 +60,7 @@ class CredentialRuntime:
 
     def __post_init__(self) -> None:
         self.verifier = CredentialVerifier(self.trust_state, types=self.types)
+        self.ledger = NodeCredentialLedger(self)
 
     @classmethod
     def open(
@@ -97,13 +102,7 @@ class CredentialRuntime:
         Raises ``ConfigurationError`` when the chain cannot be read."""
         from credential_service.credentials.type_registry import stored_type
 
-        chain: Chain | None = getattr(context.ledger, "chain", None)
-        deployment: Deployment | None = getattr(context.ledger, "deployment", None)
-        path = context.settings.deployment_path
-        if deployment is None and path is not None and path.exists():
-            deployment = Deployment.load(path)
-        if chain is None or deployment is None:
-            raise ConfigurationError("the registry deployment is not known")
+        chain, deployment = context.registry_chain()
         types = CredentialTypeRegistry(
             default_registry(), resolve=partial(stored_type, context.engine)
         )
@@ -150,6 +149,17 @@ class CredentialRuntime:
     def controller(self, credit_code: str) -> Signer:
         """The custodied controller account of an organisation (``controller/<code>``)."""
         return Signer.from_key(self.keystore.secret(f"controller/{credit_code}"))
+
+    def type_ledger(self, publisher: str) -> CredentialTypeLedger:
+        """The credential types' ledger, publishing as `publisher`'s controller (the Ministry's)
+        with this runtime's confirmations and settle timeout."""
+        return NodeCredentialTypeLedger(
+            chain=self.chain,
+            trust=self.clients.trust_registry,
+            publisher=self.controller(publisher),
+            confirmations=self.confirmations,
+            timeout=self.settle_timeout,
+        )
 
     def close(self) -> None:
         self.trust_state.stop()

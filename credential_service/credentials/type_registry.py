@@ -23,23 +23,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from credential_service.credentials.ledger import CredentialTypeLedger
 from credential_service.credentials.models import (
     CredentialTypePublic,
     CredentialTypeRecord,
     PublishedCredentialType,
 )
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import _chain
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from credential_service.models import Organisation, OrganisationKind
-from node_adapter import Chain, Signer, TrustRegistryClient
 from wallet_sdk import FormatError
 from wallet_sdk.credentials import CredentialType, default_registry, schema_url
 from wallet_sdk.jcs import canonicalize
@@ -122,22 +120,16 @@ def describe(credential_type: CredentialType, base_url: str) -> CredentialTypePu
 
 
 def _commit_on_chain(
-    *,
-    chain: Chain,
-    trust: TrustRegistryClient,
-    signer: Signer,
-    credential_type: CredentialType,
-    confirmations: int,
-    timeout: float,
+    *, ledger: CredentialTypeLedger, credential_type: CredentialType
 ) -> tuple[int, str | None]:
-    """Commit the type's schema digest (once), as `signer` (a Ministry controller); its block
-    time and transaction hash, or ``None`` as the hash when the same digest is on chain
-    already (a retry, another worker). Raises `Conflict` (``credential_type_exists``) when
-    another digest is, and the ledger's errors."""
+    """Commit the type's schema digest (once) through `ledger`; its block time and transaction
+    hash, or ``None`` as the hash when the same digest is on chain already (a retry, another
+    worker). Raises `Conflict` (``credential_type_exists``) when another digest is, and the
+    ledger's errors."""
     type_id, digest = credential_type.type_id, credential_type.schema_digest
 
     def on_chain() -> tuple[int, None] | None:
-        record = _chain("read a credential type", lambda: trust.credential_type_schema(type_id))
+        record = ledger.published_schema(type_id)
         if record is None:
             return None
         if record.schema_digest != digest:
@@ -151,20 +143,9 @@ def _commit_on_chain(
     found = on_chain()
     if found is not None:
         return found
-    receipt = _chain(
-        "publish a credential type",
-        partial(
-            chain.settle,
-            lambda: trust.publish_credential_type(
-                signer, credential_type=type_id, schema_digest=digest
-            ),
-            landed=lambda: on_chain() is not None,
-            confirmations=confirmations,
-            timeout=timeout,
-        ),
+    return ledger.publish_schema(
+        type_id=type_id, schema_digest=digest, landed=lambda: on_chain() is not None
     )
-    block = _chain("read a block", lambda: chain.block(receipt.block_number))
-    return block.timestamp, receipt.tx_hash
 
 
 def _record(
@@ -221,12 +202,7 @@ def publish_credential_type(
             detail={"term": credential_type.term, "vct": credential_type.vct},
         )
     at, tx_hash = _commit_on_chain(
-        chain=runtime.chain,
-        trust=runtime.clients.trust_registry,
-        signer=runtime.controller(actor.credit_code),
-        credential_type=credential_type,
-        confirmations=runtime.confirmations,
-        timeout=runtime.settle_timeout,
+        ledger=runtime.type_ledger(actor.credit_code), credential_type=credential_type
     )
     session.add(_record(credential_type, actor, at, tx_hash))
     try:
@@ -245,34 +221,20 @@ def publish_credential_type(
 
 
 def publish_builtin_types(
-    *,
-    engine: Engine,
-    chain: Chain,
-    trust: TrustRegistryClient,
-    ministry_signer: Signer,
-    ministry_credit_code: str,
-    timeout: float = 60.0,
+    *, engine: Engine, ledger: CredentialTypeLedger, ministry_credit_code: str
 ) -> None:
     """Publish the built-in types (`default_registry`) the way the Ministry publishes any:
-    digest on chain, schema in the database. Every start of every worker calls it
-    (`ServiceContext.open`): a type already on chain is not sent again (one read each), one
-    a rollback took off the chain is, and a missing row is written. Like the service's other
-    startup writes (the Ministry's own), it waits for inclusion, not for confirmations.
-    Raises the ledger's errors."""
+    digest on chain through `ledger` (publishing as a Ministry controller), schema in the
+    database. Every start of every worker calls it (`ServiceContext.open`): a type already on
+    chain is not sent again (one read each), one a rollback took off the chain is, and a
+    missing row is written. Raises the ledger's errors."""
     with Session(engine) as session:
         stored = set(session.exec(select(CredentialTypeRecord.term)).all())
         ministry = session.exec(
             select(Organisation).where(Organisation.credit_code == ministry_credit_code)
         ).one()
         for credential_type in default_registry():
-            at, tx_hash = _commit_on_chain(
-                chain=chain,
-                trust=trust,
-                signer=ministry_signer,
-                credential_type=credential_type,
-                confirmations=0,
-                timeout=timeout,
-            )
+            at, tx_hash = _commit_on_chain(ledger=ledger, credential_type=credential_type)
             if credential_type.term in stored:
                 continue
             session.add(_record(credential_type, ministry, at, tx_hash))

@@ -956,8 +956,8 @@ def desk_of_service(context: ServiceContext) -> LabourDesk:
     """The `LabourDesk` of a running `ServiceContext`: its chain and deployment, and the
     key-terms secret kept in its keystore (created on first use). Raises
     `ConfigurationError` when the ledger has no deployment."""
-    from credential_service.chain import NodeTrustLedger
     from credential_service.errors import ConfigurationError
+    from credential_service.services.chain import NodeTrustLedger
     from wallet_sdk.credentials import DirectTrustView
     from wallet_sdk.evidence.chain import NodeEvidenceChainView
     from wallet_sdk.jose import Curve

@@ -1,7 +1,7 @@
 """The port through which domain services write the trust registry on chain.
 
-``credential_service.chain.NodeTrustLedger`` implements it over ``node_adapter``. Controller
-accounts are custodied by the service and named by the organisation's credit code.
+``credential_service.services.chain.NodeTrustLedger`` implements it over ``node_adapter``.
+Controller accounts are custodied by the service and named by the organisation's credit code.
 """
 
 from __future__ import annotations

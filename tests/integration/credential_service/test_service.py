@@ -11,11 +11,11 @@ from pydantic import SecretStr
 
 from credential_service import Settings, create_app
 from credential_service.bootstrap import bootstrap_demo
-from credential_service.chain import NodeTrustLedger
 from credential_service.context import ServiceContext
 from credential_service.errors import ConfigurationError, LedgerUnavailable
 from credential_service.keystore import FileKeystore
 from credential_service.models import OrganisationKind
+from credential_service.services.chain import NodeTrustLedger
 from node_adapter import Chain, Signer
 
 from .conftest import ASSERTION_TYPE, ISSUER_URL, Service, open_service, sign_assertion

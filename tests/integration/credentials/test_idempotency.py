@@ -17,7 +17,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, select
 
 from credential_service.anchoring.outbox import ITEM
-from credential_service.credentials import service as credential_service
+from credential_service.credentials import idempotency, issuance
 from credential_service.credentials.models import (
     CredentialRecord,
     CredentialRequest,
@@ -111,7 +111,7 @@ def counts(service: Service, issuer: Issuer) -> tuple[int, int]:
 def stored_keys(service: Service, key: str) -> list[IdempotencyRecord]:
     with Session(service.context.engine) as session:
         rows = select(IdempotencyRecord).where(
-            IdempotencyRecord.key_hash == credential_service.idempotency_row_key(key)
+            IdempotencyRecord.key_hash == idempotency.idempotency_row_key(key)
         )
         return list(session.exec(rows))
 
@@ -169,7 +169,7 @@ def test_replay_answers_the_same_credentials_and_issues_nothing(
     stored = row.sealed_response + row.key_hash
     for clear in (first.text, "I000000001", first.json()["credentials"][0]["credential"], key):
         assert clear not in stored
-    assert row.request_digest == credential_service.request_digest(
+    assert row.request_digest == idempotency.request_digest(
         [CredentialRequest.model_validate(c) for c in body["credentials"]]
     )
 
@@ -333,7 +333,7 @@ def test_losing_a_race_to_another_process_answers_the_winners_response(
     request's credentials are rolled back and the stored answer is returned."""
     key = fresh_key("race")
     body = {"credentials": [diploma("I000000090")]}
-    digest = credential_service.request_digest(
+    digest = idempotency.request_digest(
         [CredentialRequest.model_validate(c) for c in body["credentials"]]
     )
     winner = '{"credentials":[],"winner":true}'
@@ -349,10 +349,10 @@ def test_losing_a_race_to_another_process_answers_the_winners_response(
             other.add(
                 IdempotencyRecord(
                     organisation_id=organisation_id,
-                    key_hash=credential_service.idempotency_row_key(key),
+                    key_hash=idempotency.idempotency_row_key(key),
                     request_digest=digest,
                     response_status=201,
-                    sealed_response=credential_service.seal_answer(
+                    sealed_response=idempotency.seal_answer(
                         secret=service.context.idempotency_secret,
                         organisation_id=organisation_id,
                         key=key,
@@ -385,11 +385,11 @@ def test_a_key_answered_while_this_request_was_signing_is_replayed_before_the_ch
     reaches the chain."""
     key = fresh_key("late")
     body = {"credentials": [diploma("I000000095")]}
-    digest = credential_service.request_digest(
+    digest = idempotency.request_digest(
         [CredentialRequest.model_validate(c) for c in body["credentials"]]
     )
     winner = '{"credentials":[],"late":true}'
-    original = credential_service.current_signing_key
+    original = issuance.current_signing_key
 
     def meanwhile(**kwargs: Any) -> Any:
         issuer = kwargs["issuer"]
@@ -397,10 +397,10 @@ def test_a_key_answered_while_this_request_was_signing_is_replayed_before_the_ch
             other.add(
                 IdempotencyRecord(
                     organisation_id=issuer.id,
-                    key_hash=credential_service.idempotency_row_key(key),
+                    key_hash=idempotency.idempotency_row_key(key),
                     request_digest=digest,
                     response_status=201,
-                    sealed_response=credential_service.seal_answer(
+                    sealed_response=idempotency.seal_answer(
                         secret=service.context.idempotency_secret,
                         organisation_id=issuer.id,
                         key=key,
@@ -415,7 +415,7 @@ def test_a_key_answered_while_this_request_was_signing_is_replayed_before_the_ch
         return original(**kwargs)
 
     before = counts(service, school)
-    monkeypatch.setattr(credential_service, "current_signing_key", meanwhile)
+    monkeypatch.setattr(issuance, "current_signing_key", meanwhile)
     response = post(service, school, body, key)
     assert response.status_code == 201, response.text
     assert response.headers["idempotent-replayed"] == "true" and response.text == winner
@@ -436,7 +436,7 @@ def test_an_expired_key_is_forgotten(
             update(IdempotencyRecord)
             .where(
                 IdempotencyRecord.key_hash  # type: ignore[arg-type]
-                == credential_service.idempotency_row_key(key)
+                == idempotency.idempotency_row_key(key)
             )
             .values(expires_at=1)
         )
@@ -464,7 +464,7 @@ def test_the_key_lifetime_comes_from_the_settings(service: Service, school: Issu
 def test_postgres_serialises_the_key_across_processes(service: Service) -> None:
     """The advisory lock: a second database session (another process) working on the same
     key is refused while the first holds it, and takes it once the first has committed."""
-    claim: Callable[[Session, int, str], None] = credential_service._claim_across_processes
+    claim: Callable[[Session, int, str], None] = idempotency._claim_across_processes
     engine = service.context.engine
     with Session(engine) as first, Session(engine) as second:
         claim(first, 1, "shared-key")

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from credential_service.credentials.issuance import FILE_ENTRY_BATCH, _issue, issue_credentials
 from credential_service.credentials.models import CredentialRequest
 from credential_service.credentials.runtime import CredentialRuntime
-from credential_service.credentials.service import FILE_ENTRY_BATCH, _issue, issue_credentials
 from credential_service.errors import Conflict
 from credential_service.jwk import parse_public_jwk
 from credential_service.models import KeyPurpose as ModelKeyPurpose

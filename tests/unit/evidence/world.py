@@ -6,7 +6,6 @@ integration and e2e tests."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ from wallet_sdk.evidence import (
 )
 from wallet_sdk.evidence.chain import NodeEvidenceChainView
 from wallet_sdk.jose import Curve, Jwk
-from wallet_sdk.merkle import MerkleTree
+from wallet_sdk.merkle import HashAlgorithm, MerkleTree
 from wallet_sdk.receipt import AnchorReceipt
 from wallet_sdk.wallet import Wallet
 
@@ -226,6 +225,8 @@ class ContractBuilder:
     terms: dict[int, KeyTerms] = field(default_factory=dict)
     named: dict[str, str] = field(default_factory=lambda: dict(CARD_SUBJECT))
     """The employee the employer names in its offers."""
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256
+    """The hash of the records, documents, commitments and anchoring (SM3: national)."""
 
     def _previous(self) -> str | None:
         return None if not self.events else "0x" + self.events[-1].record_digest.hex()
@@ -241,9 +242,10 @@ class ContractBuilder:
             "previous": self._previous(),
             "event": kind,
             "version": version,
-            "document_digest": "0x" + hashlib.sha256(self.documents[version]).hexdigest(),
-            "key_terms_commitment": "0x" + self.terms[version].commitment().hex(),
+            "document_digest": "0x" + self.digest_alg.digest(self.documents[version]).hex(),
+            "key_terms_commitment": "0x" + self.terms[version].commitment(self.digest_alg).hex(),
             "at": self.world.now(),
+            "digest_alg": self.digest_alg,
         }
 
     def offer(
@@ -316,7 +318,7 @@ class ContractBuilder:
         if not pending:
             return
         digests = [self.events[i].event_digest for i in pending] + [os.urandom(32)]
-        tree = MerkleTree.build(digests)
+        tree = MerkleTree.build(digests, algorithm=self.digest_alg)
         batch_ref = os.urandom(32)
         registry = AnchorRegistryClient(
             self.world.registries.chain, self.world.deployment.anchor_registry
@@ -339,6 +341,7 @@ class ContractBuilder:
                 anchored_by=self.world.anchorer.address,
                 entity_id=self.world.employer_id,
                 batch_ref=batch_ref,
+                algorithm=self.digest_alg,
             )
             event = self.events[index]
             self.events[index] = EvidenceEvent(event.record, event.signature, receipt)
@@ -370,10 +373,11 @@ class ContractBuilder:
             documents=tuple(
                 ContractDocument(
                     v,
-                    "0x" + hashlib.sha256(d).hexdigest(),
+                    "0x" + self.digest_alg.digest(d).hex(),
                     "application/pdf",
                     f"contract-v{v}.pdf",
                     len(d),
+                    self.digest_alg,
                 )
                 for v, d in self.documents.items()
             ),

@@ -17,13 +17,14 @@ from tests.unit.credentials import conftest as credential_fixtures
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk import HashAlgorithm
 from wallet_sdk.credentials import (
+    DIGEST_ALG_HEADER,
     CredentialVerificationError,
     CredentialVerifier,
     IssuedCredential,
     credential_digest,
     present_sd_jwt,
 )
-from wallet_sdk.credentials._model import DIGEST_ALG_HEADER, canonical_json
+from wallet_sdk.credentials._model import canonical_json
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Curve, Jwk, b64url_encode, read_unverified_header, sign_compact
 from wallet_sdk.receipt import CheckStatus

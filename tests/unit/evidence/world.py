@@ -226,7 +226,9 @@ class ContractBuilder:
     named: dict[str, str] = field(default_factory=lambda: dict(CARD_SUBJECT))
     """The employee the employer names in its offers."""
     digest_alg: HashAlgorithm = HashAlgorithm.SHA256
-    """The hash of the records, documents, commitments and anchoring (SM3: national)."""
+    """The hash of new versions' records, documents, commitments and anchoring (SM3:
+    national); a version keeps the hash it was offered with (`version_algs`)."""
+    version_algs: dict[int, HashAlgorithm] = field(default_factory=dict)
 
     def _previous(self) -> str | None:
         return None if not self.events else "0x" + self.events[-1].record_digest.hex()
@@ -236,16 +238,17 @@ class ContractBuilder:
         return record
 
     def _common(self, kind: EventKind, version: int) -> dict[str, Any]:
+        algorithm = self.version_algs[version]
         return {
             "contract_id": self.contract_id,
             "sequence": len(self.events),
             "previous": self._previous(),
             "event": kind,
             "version": version,
-            "document_digest": "0x" + self.digest_alg.digest(self.documents[version]).hex(),
-            "key_terms_commitment": "0x" + self.terms[version].commitment(self.digest_alg).hex(),
+            "document_digest": "0x" + algorithm.digest(self.documents[version]).hex(),
+            "key_terms_commitment": "0x" + self.terms[version].commitment(algorithm).hex(),
             "at": self.world.now(),
-            "digest_alg": self.digest_alg,
+            "digest_alg": algorithm,
         }
 
     def offer(
@@ -258,6 +261,7 @@ class ContractBuilder:
     ) -> EventRecord:
         version = len(self.documents) + 1
         self.documents[version] = document
+        self.version_algs[version] = self.digest_alg
         self.terms[version] = KeyTerms.new(terms or TERMS)
         supersedes = None
         if version > 1:
@@ -373,11 +377,11 @@ class ContractBuilder:
             documents=tuple(
                 ContractDocument(
                     v,
-                    "0x" + self.digest_alg.digest(d).hex(),
+                    "0x" + self.version_algs[v].digest(d).hex(),
                     "application/pdf",
                     f"contract-v{v}.pdf",
                     len(d),
-                    self.digest_alg,
+                    self.version_algs[v],
                 )
                 for v, d in self.documents.items()
             ),

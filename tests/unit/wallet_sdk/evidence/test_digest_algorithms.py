@@ -32,6 +32,7 @@ from wallet_sdk.evidence import (
     EvidencePackage,
     EvidenceReport,
     KeyTerms,
+    Relation,
     Verdict,
     event_digest,
     key_terms_commitment,
@@ -44,6 +45,7 @@ from wallet_sdk.receipt import CheckStatus
 from wallet_sdk.wallet import Wallet, verify_digest_signature
 
 SM3 = HashAlgorithm.SM3
+AMENDED = DOCUMENT + "第十条 变更: 月工资调整为 28000 元\n".encode()
 SHA256 = HashAlgorithm.SHA256
 ASSETS = Path(__file__).parents[3] / "assets" / "wallet_sdk"
 # The evidence tests' fixtures: `world` on the in-process chain only.
@@ -234,6 +236,29 @@ def test_a_sha256_package_still_verifies_and_names_sha256(world: LabourWorld) ->
     assert report.verdict is Verdict.VERIFIED, report.first_failure
     assert report.document_digest == "0x" + hashlib.sha256(DOCUMENT).hexdigest()
     assert report.document_digest_alg == "sha-256"
+
+
+def test_a_contract_amended_after_a_switch_to_the_national_profile_verifies_both_versions(
+    world: LabourWorld,
+) -> None:
+    """Version 1 made in the international profile (SHA-256), version 2 after the deployment
+    moved to the national one (SM3): one package, each version read under its own hash."""
+    contract = world.contract()
+    contract.offer(DOCUMENT)
+    contract.accept()
+    contract.anchor()
+    contract.digest_alg = SM3
+    contract.offer(AMENDED, relation=Relation.AMENDMENT)
+    contract.accept()
+    contract.anchor()
+    package = contract.package(disclose_terms=True)
+    assert [e.record.digest_alg for e in package.events] == [SHA256, SHA256, SM3, SM3]
+    assert [d.digest_alg for d in package.documents] == [SHA256, SM3]
+    for document, version, alg in ((DOCUMENT, 1, "sha-256"), (AMENDED, 2, "sm3")):
+        report = _verify(world, package.to_json(), document)
+        assert report.verdict is Verdict.VERIFIED, report.first_failure
+        assert (report.subject_version, report.document_digest_alg) == (version, alg)
+    assert _verify(world, package.to_json(), None).check("key_terms").status is (CheckStatus.PASSED)
 
 
 def test_a_document_that_is_not_the_contract_fails_naming_the_hash_tried(

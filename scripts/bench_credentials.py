@@ -149,6 +149,7 @@ def _setup() -> dict[str, Any]:
     from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, TrustWorld
     from wallet_sdk.credentials import CredentialVerifier
     from wallet_sdk.jose import Curve, Jwk
+    from wallet_sdk.merkle import HashAlgorithm
 
     world = TrustWorld.build()
     issuer = world.add_issuer(
@@ -167,7 +168,9 @@ def _setup() -> dict[str, Any]:
     )
     holder = Jwk.generate(Curve.ED25519)
     diploma = world.issue(issuer, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
-    national_diploma = world.issue(national, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT)
+    national_diploma = world.issue(
+        national, "TechnicalSchoolDiploma", DIPLOMA_SUBJECT, digest_alg=HashAlgorithm.SM3
+    )
     skill = world.issue(
         issuer,
         "VocationalSkillCertificate",
@@ -199,6 +202,7 @@ def run() -> list[dict[str, Any]]:
     from wallet_sdk.credentials import issue_sd_jwt, issue_vc_jwt, present_sd_jwt
     from wallet_sdk.credentials.verifier import ED25519_BACKEND
     from wallet_sdk.jose import JwsAlgorithm, sign_compact, verify_compact
+    from wallet_sdk.merkle import HashAlgorithm
 
     s = _setup()
     world, issuer, verifier, as_of = s["world"], s["issuer"], s["verifier"], s["as_of"]
@@ -257,6 +261,7 @@ def run() -> list[dict[str, Any]]:
             key=national.key,
             status_registry=registry,
             issued_at=as_of,
+            digest_alg=HashAlgorithm.SM3,
         )
 
     def verify_jwt_national() -> object:
@@ -382,13 +387,14 @@ def run() -> list[dict[str, Any]]:
             "vc+jwt credentials issued, national profile",
             "issue_jwt_national",
             "issue_jwt",
-            "SM2SM3 (tongsuopy), the same schema-checked diploma",
+            "SM2SM3 (tongsuopy), SM3 credential digest, the same schema-checked diploma",
         ),
         national_row(
             "vc+jwt credentials verified, whole pipeline, national profile",
             "verify_jwt_national",
             "verify_jwt",
-            "the same 9 checks; an SM2 issuer key registered on chain (ALG_SM2)",
+            "the same 9 checks; an SM2 issuer key registered on chain (ALG_SM2), the "
+            "registered digest SM3",
         ),
         {
             "benchmark": "vc+jwt verified without the cache (DirectTrustView)",

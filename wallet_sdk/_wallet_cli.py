@@ -9,7 +9,6 @@ also talks to the credential service; without it, it prints what it would send.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ from wallet_sdk.credentials.card_proof import ISSUANCE_PURPOSE
 from wallet_sdk.credentials.training_file import TrainingFile, training_file_id
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.jose import Jwk, b64url_decode
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.wallet import Wallet
 
 __all__ = ["WALLET_COMMANDS"]
@@ -650,19 +650,35 @@ def training_file_present(
 @_wallet_option
 @_pass_option
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--algorithm",
+    type=click.Choice([a.value for a in HashAlgorithm]),
+    default=HashAlgorithm.SHA256.value,
+    show_default=True,
+    help="The hash of the digest signed (named in the signature's digest_alg).",
+)
 @_now_option
 def sign_digest_command(
-    wallet_dir: Path, passphrase_file: Path | None, document: Path, now: int | None
+    wallet_dir: Path, passphrase_file: Path | None, document: Path, algorithm: str, now: int | None
 ) -> None:
-    """Sign the SHA-256 digest of DOCUMENT with the did:jwk key (purpose ``sign``).
+    """Sign the digest of DOCUMENT (SHA-256, or SM3 with --algorithm sm3) with the did:jwk
+    key (purpose ``sign``).
 
     A labour contract is signed with `contract sign`: the service expects a signature over
     the record it prepared (digest, purpose and time), not over the file.
     """
     wallet = _open(wallet_dir, passphrase_file)
-    digest = hashlib.sha256(document.read_bytes()).digest()
-    signature = wallet.sign_digest(digest, now=_now(now))
-    _echo_json({"signer": signature.signer, "digest": digest.hex(), "jws": signature.jws})
+    hash_algorithm = HashAlgorithm(algorithm)
+    digest = hash_algorithm.digest_file(document)
+    signature = wallet.sign_digest(digest, now=_now(now), algorithm=hash_algorithm)
+    _echo_json(
+        {
+            "signer": signature.signer,
+            "digest_alg": hash_algorithm.value,
+            "digest": digest.hex(),
+            "jws": signature.jws,
+        }
+    )
 
 
 # ------------------------------------------------------------------- labour contracts
@@ -800,14 +816,15 @@ def contract_sign(me: _Cardholder, contract_id: str, reviewed: Path | None) -> N
     """Sign what waits for your signature (the employer's offer of a version, or a
     termination) with the wallet's did:jwk key, over the record the service prepared. The
     signature carries a proof of your e-card bound to that record, disclosing your name and
-    ID number to the service (and the court): the contract must name you."""
+    ID number to the service (and the court): the contract must name you. The document you
+    read is hashed with the hash the record names (SHA-256, or SM3 in the national profile)."""
     from wallet_sdk.evidence import Role, pending_record, sign_as_employee
 
     contract = _contract_json(me.service, me.token, contract_id)
     try:
         record = pending_record(contract, role=Role.EMPLOYEE, at=me.now)
         if reviewed is not None:
-            digest = "0x" + hashlib.sha256(reviewed.read_bytes()).hexdigest()
+            digest = "0x" + record.digest_alg.digest_file(reviewed).hex()
             if digest != record.document_digest:
                 _fail(
                     VerificationError(

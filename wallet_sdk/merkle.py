@@ -34,6 +34,7 @@ from typing import Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 
 from wallet_sdk.errors import FormatError, UnsupportedAlgorithmError, VerificationError
 
@@ -143,6 +144,26 @@ class HashAlgorithm(enum.Enum):
             return cls(name)
         except ValueError as err:
             raise UnsupportedAlgorithmError(f"unknown hash algorithm {name!r}") from err
+
+    @property
+    def label(self) -> str:
+        """The name a reader knows it by: ``SHA-256`` or ``SM3``."""
+        return "SHA-256" if self is HashAlgorithm.SHA256 else "SM3"
+
+    def mac(self, key: bytes, data: bytes) -> bytes:
+        """HMAC (RFC 2104) of `data` under `key` with this hash: HMAC-SHA256, or HMAC-SM3
+        (GB/T 15852.2's construction with SM3), for salted commitments to low-entropy values.
+
+        Raises `UnsupportedAlgorithmError` when no backend provides the algorithm.
+        """
+        if self is HashAlgorithm.SHA256:
+            return hmac.digest(key, data, "sha256")
+        try:
+            context = crypto_hmac.HMAC(key, hashes.SM3())
+        except UnsupportedAlgorithm as err:
+            raise UnsupportedAlgorithmError("HMAC-SM3 is not available") from err
+        context.update(data)
+        return context.finalize()
 
     def new(self) -> Hasher:
         """A running hash of this algorithm, for data that arrives in pieces.

@@ -59,7 +59,10 @@ def _print_report(report: EvidenceReport) -> None:
             f"card issuer 0x{identity.card_issuer_id.hex()}"
         )
     if report.document_checked:
-        click.echo(f"document: {report.document_digest} (version {report.subject_version})")
+        click.echo(
+            f"document: {report.document_digest_alg} {report.document_digest} "
+            f"(version {report.subject_version})"
+        )
     else:
         click.echo("document: not given, not checked")
     click.echo(f"version status: {report.version_status.value}")

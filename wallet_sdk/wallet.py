@@ -93,6 +93,7 @@ from wallet_sdk.jose import (
 )
 from wallet_sdk.keystore import DEFAULT_SCRYPT_N, Keystore, KeystoreCipher
 from wallet_sdk.login import create_login_response
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.nesting import load_json
 from wallet_sdk.profile import HOLDER_ALGORITHMS, WalletProfile
 from wallet_sdk.qr import QrPayloadType, parse_qr_payload
@@ -165,14 +166,22 @@ def _unverified_claims(jws: str) -> dict[str, Any]:
         raise FormatError("the credential is not a readable JWT") from err
 
 
-def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSignature:
-    """Verify a digest signature made by `Wallet.sign_digest` for `signer` (a ``did:jwk``).
+def verify_digest_signature(
+    jws: str,
+    *,
+    digest: bytes,
+    signer: str,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+) -> DigestSignature:
+    """Verify a digest signature made by `Wallet.sign_digest` for `signer` (a ``did:jwk``)
+    over `digest`, a digest of `algorithm` (the verifier's, never the signature's choice).
 
     The signer's key is a wallet's credential key (`HOLDER_ALGORITHMS`: Ed25519 or SM2) and
     the signature must be in that key's one algorithm (``EdDSA`` or ``SM2SM3``), whatever the
     header says. Raises `VerificationError`: ``key`` (the signer is not a public did:jwk
     Ed25519 or SM2 key), the JWS checks of `verify_compact` (``algorithm`` for an ``alg``
-    other than the key's), ``digest`` (signs another digest or for another signer).
+    other than the key's), ``digest`` (signs another digest, a digest of another hash, or for
+    another signer).
     """
     if not signer.startswith("did:jwk:"):
         raise VerificationError("key", "signer must be a did:jwk")
@@ -188,6 +197,11 @@ def verify_digest_signature(jws: str, *, digest: bytes, signer: str) -> DigestSi
     ).payload_json()
     if claims.get("digest") != digest.hex() or claims.get("iss") != signer:
         raise VerificationError("digest", "the signature is over another digest or signer")
+    if claims.get("digest_alg") != algorithm.value:
+        raise VerificationError(
+            "digest",
+            f"the signature is over a {claims.get('digest_alg')} digest, not {algorithm.value}",
+        )
     return DigestSignature(jws=jws, signer=signer, digest=digest)
 
 
@@ -679,17 +693,29 @@ class Wallet:
 
     # -- document signatures ----------------------------------------------------------------
 
-    def sign_digest(self, digest: bytes, *, now: int, purpose: str = "sign") -> DigestSignature:
-        """Sign a SHA-256 document digest (e.g. a labour contract) with the did:jwk key, in
-        its one algorithm (``EdDSA``, or ``SM2SM3`` in the national profile).
+    def sign_digest(
+        self,
+        digest: bytes,
+        *,
+        now: int,
+        purpose: str = "sign",
+        algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+    ) -> DigestSignature:
+        """Sign a document digest (e.g. a labour contract record's) under `algorithm`
+        (SHA-256 or SM3, named in the ``digest_alg`` claim) with the did:jwk key, in its one
+        algorithm (``EdDSA``, or ``SM2SM3`` in the national profile).
 
-        Raises `FormatError` when `digest` is not 32 bytes.
+        Raises `FormatError` when `digest` is not a digest of `algorithm`.
         """
-        if not isinstance(digest, bytes) or len(digest) != 32:
-            raise FormatError("a document digest is 32 bytes (SHA-256)")
+        if not isinstance(algorithm, HashAlgorithm):
+            raise FormatError(f"the digest's algorithm must be a HashAlgorithm, not {algorithm!r}")
+        if not isinstance(digest, bytes) or len(digest) != algorithm.digest_size:
+            raise FormatError(
+                f"a document digest is {algorithm.digest_size} bytes ({algorithm.label})"
+            )
         claims = {
             "iss": self.did,
-            "digest_alg": "sha-256",
+            "digest_alg": algorithm.value,
             "digest": digest.hex(),
             "purpose": purpose,
             "iat": now,

@@ -63,7 +63,6 @@ from wallet_sdk.credentials.card_proof import (
     verify_card_proof,
 )
 from wallet_sdk.jose import Jwk
-from wallet_sdk.merkle import HashAlgorithm
 
 __all__ = ["FILE_ENTRY_BATCH", "STATUS_BATCH", "issue_credentials"]
 
@@ -346,6 +345,7 @@ def _issue(
             "issued_at": issued_at,
             "valid_from": int(request.valid_from.timestamp()) if request.valid_from else None,
             "valid_until": int(request.valid_until.timestamp()) if request.valid_until else None,
+            "digest_alg": runtime.hash_algorithm,
         }
         try:
             if request.format == VC_SD_JWT_TYP:
@@ -380,7 +380,7 @@ def _issue(
     submitted = submit_digests(
         session.connection(),
         organisation_id=issuer.id,
-        algorithm=HashAlgorithm.SHA256.value,
+        algorithm=runtime.hash_algorithm.value,
         items=[NewItem(digest=c.digest, document_type=f"credential:{c.format}") for c in signed],
     )
     updated = utc_now()

@@ -24,6 +24,7 @@ from wallet_sdk.credentials import (
     default_registry,
 )
 from wallet_sdk.jose import Curve
+from wallet_sdk.merkle import HashAlgorithm
 
 if TYPE_CHECKING:
     from credential_service.context import ServiceContext
@@ -57,6 +58,9 @@ class CredentialRuntime:
     settle_timeout: float = 60.0
     signing_curve: Curve = Curve.ED25519
     """Curve of the issuers' new credential-signing keys (the profile's: SM2 in national)."""
+    hash_algorithm: HashAlgorithm = HashAlgorithm.SHA256
+    """Hash of the digests registered and anchored for new credentials (the profile's: SM3
+    in national, named in each credential's header)."""
 
     def __post_init__(self) -> None:
         self.verifier = CredentialVerifier(self.trust_state, types=self.types)
@@ -116,6 +120,7 @@ class CredentialRuntime:
         runtime.confirmations = context.settings.chain_confirmations
         runtime.settle_timeout = context.settings.chain_settle_seconds
         runtime.signing_curve = context.settings.crypto_profile.algorithms.signing_curve
+        runtime.hash_algorithm = context.settings.crypto_profile.algorithms.hash_algorithm
         return runtime
 
     @property

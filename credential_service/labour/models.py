@@ -3,7 +3,8 @@
 - ``labour_contract``: one contract between an employer and an employee, across versions;
   ``pending`` holds the record the service prepared and waits for a party to sign.
 - ``labour_contract_version``: one version's document (stored off chain, here) and its key
-  terms, both sealed with AES-256-GCM, and the key terms' salted commitment.
+  terms, both sealed with AES-256-GCM, and the key terms' salted commitment; ``digest_alg``
+  is the hash of its document digest, commitment and records.
 - ``labour_contract_event``: the signed lifecycle records in sequence, each with the anchoring
   item of its event digest.
 """
@@ -76,6 +77,12 @@ class LabourContractVersion(SQLModel, table=True):
     """The document (it carries names and ID numbers), sealed like the key terms."""
     document_size: int = Field(sa_column=Column(Integer, nullable=False))
     document_digest: str = Field(sa_column=Column(String(66), nullable=False, index=True))
+    digest_alg: str = Field(
+        default="sha-256",
+        sa_column=Column(String(16), nullable=False, server_default="sha-256"),
+    )
+    """The hash (`wallet_sdk.HashAlgorithm` name) of the document digest, the key-terms
+    commitment and the version's records: the profile's when the version was made."""
     media_type: str = Field(sa_column=Column(String(127), nullable=False))
     filename: str = Field(sa_column=Column(String(255), nullable=False))
     key_terms_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -163,6 +170,8 @@ class VersionPublic(BaseModel):
     version: int
     relation: str
     document_digest: str
+    digest_alg: str
+    """The hash of ``document_digest`` and of the version's records: sha-256 or sm3."""
     media_type: str
     filename: str
     size: int

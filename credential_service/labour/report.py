@@ -176,7 +176,8 @@ def _layout(
         [p("生效时间 Effective at"), p(_time(report.effective_at))],
     ]
     for document in package.documents:
-        summary.append([p(f"文件 v{document.version} SHA-256"), p(document.digest)])
+        label = f"文件 v{document.version} {document.digest_alg.label}"
+        summary.append([p(label), p(document.digest)])
     story += [_grid(summary, [45 * mm, 135 * mm])]
     # Nobody signs the name: print it apart and say so (the credit code above is proved).
     story += [

@@ -16,7 +16,6 @@ one), `Conflict` (the action does not fit the contract's state) and `Forbidden`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +55,8 @@ from wallet_sdk.credentials import CredentialVerifier
 from wallet_sdk.credentials.card_proof import identity_commitment, new_commitment_salt
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
 from wallet_sdk.evidence import (
+    EVENT_RECORD_TYPE,
+    EVENT_RECORD_TYPE_NAMED_DIGEST,
     AccreditationLink,
     ContractDocument,
     EmployerRef,
@@ -74,6 +75,7 @@ from wallet_sdk.evidence import (
     verify_evidence,
 )
 from wallet_sdk.jose import b64url_decode
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.nesting import load_json
 from wallet_sdk.receipt import AnchorReceipt
 
@@ -130,6 +132,9 @@ class LabourDesk:
     the chain on every call); without one no acceptance is taken."""
     seal_algorithm: SealAlgorithm = SealAlgorithm.AES_256_GCM
     """What new key terms and documents are sealed with (the profile's; both open)."""
+    hash_algorithm: HashAlgorithm = HashAlgorithm.SHA256
+    """The hash of new versions: document digest, key-terms commitment, records and event
+    digests (the profile's; a version keeps the hash it was made with)."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -289,8 +294,15 @@ def _record_template(
     """The record to sign, as a dict; ``at`` is filled in from the signature's ``iat``."""
     events = _events(session, contract.id)
     row = _version(session, contract.id, version)
+    # The record format is the version's hash's: SHA-256 records are /1, others name theirs.
+    algorithm = HashAlgorithm.from_name(row.digest_alg)
+    named = (
+        {}
+        if algorithm is HashAlgorithm.SHA256
+        else {"type": EVENT_RECORD_TYPE_NAMED_DIGEST, "digest_alg": algorithm.value}
+    )
     return {
-        "type": "hrss-labour-event/1",
+        "type": EVENT_RECORD_TYPE,
         "contract_id": contract.id,
         "sequence": len(events),
         "previous": events[-1].record_digest if events else None,
@@ -299,6 +311,7 @@ def _record_template(
         "document_digest": row.document_digest,
         "key_terms_commitment": row.key_terms_commitment,
         "at": 0,
+        **named,
         **extra,
     }
 
@@ -406,6 +419,7 @@ def _new_version_row(
     filename: str,
     now: int,
 ) -> LabourContractVersion:
+    algorithm = desk.hash_algorithm
     return LabourContractVersion(
         contract_id=contract_id,
         version=number,
@@ -419,11 +433,12 @@ def _new_version_row(
             algorithm=desk.seal_algorithm,
         ),
         document_size=len(document),
-        document_digest=_hex(hashlib.sha256(document).digest()),
+        document_digest=_hex(algorithm.digest(document)),
+        digest_alg=algorithm.value,
         media_type=media_type or "application/octet-stream",
         filename=filename or f"contract-v{number}",
         key_terms_sealed=_seal(desk, contract_id, number, key_terms),
-        key_terms_commitment=_hex(key_terms.commitment()),
+        key_terms_commitment=_hex(key_terms.commitment(algorithm)),
         created_at=_utc(now),
     )
 
@@ -594,7 +609,7 @@ def submit_signature(
     [submitted] = submit_digests(
         session.connection(),
         organisation_id=employer.id,  # type: ignore[arg-type]  # SQLModel types id Optional; the row is stored
-        algorithm="sha-256",
+        algorithm=record.digest_alg.value,
         items=[NewItem(event.event_digest, DOCUMENT_TYPE)],
     )
     session.add(
@@ -809,6 +824,7 @@ def contract_public(
                 version=v.version,
                 relation=v.relation,
                 document_digest=v.document_digest,
+                digest_alg=v.digest_alg,
                 media_type=v.media_type,
                 filename=v.filename,
                 size=v.document_size,
@@ -900,7 +916,12 @@ def evidence_package(
         employee=contract.employee_did,
         documents=tuple(
             ContractDocument(
-                v.version, v.document_digest, v.media_type, v.filename, v.document_size
+                v.version,
+                v.document_digest,
+                v.media_type,
+                v.filename,
+                v.document_size,
+                HashAlgorithm.from_name(v.digest_alg),
             )
             for v in versions
         ),
@@ -976,4 +997,5 @@ def desk_of_service(context: ServiceContext) -> LabourDesk:
         chain_time=lambda: ledger.chain.block().timestamp,
         card_verifier=CredentialVerifier(DirectTrustView(ledger.chain, deployment)),
         seal_algorithm=context.settings.crypto_profile.algorithms.seal_algorithm,
+        hash_algorithm=context.settings.crypto_profile.algorithms.hash_algorithm,
     )

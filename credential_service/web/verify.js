@@ -50,8 +50,8 @@ const TEXT = {
     employeeFacts: { name: "姓名", id: "身份证号", issuer: "发卡机构" },
     summary: { contract: "合同编号", creditCode: "用人单位统一社会信用代码", employee: "劳动者（DID）",
                version: "所核验版本", versionStatus: "该版本状态", contractStatus: "合同当前状态",
-               effectiveAt: "生效时间（上链）", digest: "文件 SHA-256" },
-    qrHint: "此报告对应合同 {contract}，文件 SHA-256 {digest}。请拖入合同文件与证据包进行核验。",
+               effectiveAt: "生效时间（上链）", digest: "文件摘要" },
+    qrHint: "此报告对应合同 {contract}，文件摘要 {digest}。请拖入合同文件与证据包进行核验。",
     errorPrefix: "无法核验：",
     needPackage: "请先选择证据包文件。",
   },
@@ -102,8 +102,8 @@ const TEXT = {
     employeeFacts: { name: "Name", id: "ID number", issuer: "Card issuer" },
     summary: { contract: "Contract", creditCode: "Employer's unified social credit code", employee: "Employee (DID)",
                version: "Version verified", versionStatus: "Status of this version", contractStatus: "Contract status now",
-               effectiveAt: "Effective at (anchored)", digest: "Document SHA-256" },
-    qrHint: "This report refers to contract {contract}, document SHA-256 {digest}. Drop the document and the evidence package to verify.",
+               effectiveAt: "Effective at (anchored)", digest: "Document digest" },
+    qrHint: "This report refers to contract {contract}, document digest {digest}. Drop the document and the evidence package to verify.",
     errorPrefix: "Cannot verify: ",
     needPackage: "Choose the evidence package first.",
   },
@@ -205,10 +205,13 @@ function render(report) {
   const status = t("status");
   // A document that matched no version is about no version: say so, not "version 1, effective".
   const noVersion = report.document_checked && report.subject_version === null;
+  // The digest under the hash the package names for it (SHA-256, or SM3 in the national profile).
+  const digestAlg = { "sha-256": "SHA-256", sm3: "SM3" }[report.document_digest_alg];
+  const digest = report.document_digest && digestAlg ? `${digestAlg} ${report.document_digest}` : report.document_digest;
   const rows = [
     ["contract", s.contract, report.contract_id],
     ["credit-code", s.creditCode, report.employer && report.employer.credit_code],
-    ["employee", s.employee, report.employee], ["digest", s.digest, report.document_digest],
+    ["employee", s.employee, report.employee], ["digest", s.digest, digest],
     ["version", s.version, noVersion ? t("noVersion") : report.subject_version],
     ["version-status", s.versionStatus, noVersion ? "—" : status[report.version_status]],
     ["contract-status", s.contractStatus, status[report.contract_status]],

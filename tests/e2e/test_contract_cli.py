@@ -20,6 +20,7 @@ from tests.fixtures.cards import CardCentre
 from tests.fixtures.crypto_profile import crypto_profile_of_run
 from tests.fixtures.running_service import RunningService, user_environment
 from tests.integration.labour.harness import DOCUMENT, person
+from wallet_sdk import HashAlgorithm
 from wallet_sdk.evidence import EvidencePackage
 from wallet_sdk.jose import b64url_decode
 
@@ -225,6 +226,13 @@ def test_the_whole_lifecycle_through_the_two_command_line_tools(
         if signature.signer == did
     }
     assert employee_algs == {alg}, employee_algs
+    # The contract's hash is the profile's (SM3 in the national one, issue #17), named in
+    # the package and the report; the wallet hashed the reviewed files with it to sign.
+    digest_alg = "sm3" if crypto_profile_of_run() == "national" else "sha-256"
+    package = json.loads(evidence.read_text(encoding="utf-8"))
+    assert {d["digest_alg"] for d in package["documents"]} == {digest_alg}
+    assert result["document_digest_alg"] == digest_alg
+    assert result["document_digest"] == "0x" + HashAlgorithm(digest_alg).digest(RENEWED).hex()
     assert result["employee_identity"]["name"] == EMPLOYEE["name"]
     masked = EMPLOYEE["idNumber"][:6] + "********" + EMPLOYEE["idNumber"][-4:]
     assert result["employee_identity"]["id_number_masked"] == masked

@@ -14,6 +14,7 @@ import pytest
 from node_adapter import AnvilProcess, Chain, CredentialStatus, Deployment
 from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, TrustWorld
 from wallet_sdk.credentials import (
+    DIGEST_ALG_HEADER,
     CachedTrustState,
     CredentialVerificationError,
     CredentialVerifier,
@@ -263,6 +264,10 @@ def test_service_issuers_in_two_provinces_verified_in_a_third(
     # Shanghai's verifier, on the default policy, takes either profile's credentials.
     signing = settings.crypto_profile.algorithms.signing_curve.algorithm.value
     assert {read_unverified_header(t.split("~")[0])["alg"] for t in (diploma, skill)} == {signing}
+    # ...and registered and anchored by the profile's digest (SM3 named in the header).
+    named = settings.crypto_profile.algorithms.hash_algorithm.value
+    headers = [read_unverified_header(t.split("~")[0]) for t in (diploma, skill)]
+    assert {h.get(DIGEST_ALG_HEADER, "sha-256") for h in headers} == {named}
     assert verifier.verify_credential(diploma).passed
     presentation = present_sd_jwt(
         skill, disclose=["level"], holder_key=cardholder, nonce="sh-1",

@@ -156,7 +156,7 @@ def test_clerk_verifies_genuine_tampered_terminated_and_unsigned_contracts(
 FORGED_NAME = "伪造人力资源有限公司"
 # What a Chinese reason may still hold in Latin letters: hex values, DIDs, the format name,
 # the digest algorithm, UTC times. Anything else is English text on a Chinese page.
-_IDENTIFIERS = re.compile(r"0x[0-9a-f]+|did:jwk:[A-Za-z0-9_-]+|hrss-evidence/1|SHA-256|UTC")
+_IDENTIFIERS = re.compile(r"0x[0-9a-f]+|did:jwk:[A-Za-z0-9_-]+|hrss-evidence/1|SHA-256|SM3|UTC")
 
 
 def _screenshot(page: Page, path: Path) -> None:

@@ -8,6 +8,7 @@ keys for verifying without a chain, `training_file` the lifelong training file.
 """
 
 from wallet_sdk.credentials._model import (
+    DIGEST_ALG_HEADER,
     ENVELOPED_VC_PREFIX,
     ENVELOPED_VC_TYPE,
     ENVELOPED_VP_TYPE,
@@ -19,6 +20,7 @@ from wallet_sdk.credentials._model import (
     VP_SD_JWT_TYP,
     StatusRegistryRef,
     credential_digest,
+    credential_digest_algorithm,
     credential_id_from_uri,
     credential_media_type,
     credential_uri,
@@ -106,6 +108,7 @@ from wallet_sdk.credentials.verifier import (
 __all__ = [
     "CHECKS",
     "CREDENTIAL_FORMATS",
+    "DIGEST_ALG_HEADER",
     "DIPLOMA",
     "ENVELOPED_VC_PREFIX",
     "ENVELOPED_VC_TYPE",
@@ -158,6 +161,7 @@ __all__ = [
     "check_card_subject",
     "citizen_id_check_digit",
     "credential_digest",
+    "credential_digest_algorithm",
     "credential_id_from_uri",
     "credential_media_type",
     "credential_type_id",

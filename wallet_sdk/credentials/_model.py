@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,9 +12,10 @@ from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
-from wallet_sdk.errors import FormatError
+from wallet_sdk.errors import FormatError, UnsupportedAlgorithmError, WalletError
 from wallet_sdk.jcs import canonical_json as canonical_json
-from wallet_sdk.jose import b64url_encode
+from wallet_sdk.jose import b64url_encode, read_unverified_header
+from wallet_sdk.merkle import HashAlgorithm
 
 VC_JWT_TYP = "vc+jwt"
 VC_SD_JWT_TYP = "vc+sd-jwt"
@@ -217,7 +218,42 @@ def _parse_rfc3339(value: str) -> int:
     return int(parsed.timestamp())
 
 
-def credential_digest(issuer_signed_jwt: str) -> bytes:
-    """The commitment anchored for a credential: SHA-256 of its issuer-signed JWT (for an
-    SD-JWT, the part before the first ``~``, which commits to every disclosure digest)."""
-    return hashlib.sha256(issuer_signed_jwt.encode("ascii")).digest()
+DIGEST_ALG_HEADER = "hrss_digest_alg"
+"""Protected JOSE header parameter naming the hash of a credential's anchored digest
+(`credential_digest`) when it is not SHA-256: ``sm3`` in the national profile. Without it the
+digest is SHA-256, as for every credential issued before SM3 (whose tokens are unchanged)."""
+
+
+def credential_digest_algorithm(header: Mapping[str, Any]) -> HashAlgorithm:
+    """The hash a credential's protected `header` names for its anchored digest.
+
+    Raises `FormatError` for an unknown hash, and for an explicit ``sha-256``: a SHA-256
+    credential names none, so each credential has one encoding.
+    """
+    if DIGEST_ALG_HEADER not in header:
+        return HashAlgorithm.SHA256
+    name = header[DIGEST_ALG_HEADER]
+    try:
+        algorithm = HashAlgorithm.from_name(name if isinstance(name, str) else repr(name))
+    except UnsupportedAlgorithmError as err:
+        raise FormatError(f"{DIGEST_ALG_HEADER} {name!r} is not a known digest") from err
+    if algorithm is HashAlgorithm.SHA256:
+        raise FormatError(f"a SHA-256 credential names no {DIGEST_ALG_HEADER}")
+    return algorithm
+
+
+def credential_digest(issuer_signed_jwt: str, algorithm: HashAlgorithm | None = None) -> bytes:
+    """The commitment anchored for a credential: the hash of its issuer-signed JWT (for an
+    SD-JWT, the part before the first ``~``, which commits to every disclosure digest), the
+    one its header names (`DIGEST_ALG_HEADER`: SHA-256 unless it says ``sm3``). An issuer
+    that has just signed passes its `algorithm` instead of having the header read back.
+
+    Raises `FormatError` when the header does not parse or names an unknown hash.
+    """
+    if algorithm is None:
+        try:
+            header = read_unverified_header(issuer_signed_jwt)
+        except WalletError as err:
+            raise FormatError(f"the credential's header does not parse: {err}") from err
+        algorithm = credential_digest_algorithm(header)
+    return algorithm.digest(issuer_signed_jwt.encode("ascii"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_sdk.credentials._model import (
+    DIGEST_ALG_HEADER,
     FORBIDDEN_CLAIMS,
     HRSS_CONTEXT,
     VC_CONTEXT_V2,
@@ -40,6 +41,7 @@ from wallet_sdk.credentials._sd_jwt import (
 from wallet_sdk.credentials.types import CredentialType
 from wallet_sdk.errors import FormatError, SignatureError, WalletError
 from wallet_sdk.jose import SIGNING_ALGORITHMS, Jwk, JwsAlgorithm, b64url_encode, sign_compact
+from wallet_sdk.merkle import HashAlgorithm
 
 __all__ = [
     "ISSUABLE_ALGORITHMS",
@@ -166,9 +168,12 @@ def _signing_key(key: Jwk) -> tuple[Jwk, bytes]:
     return signing, thumbprint
 
 
-def _sign(claims: Mapping[str, Any], key: Jwk, typ: str) -> str:
+def _sign(claims: Mapping[str, Any], key: Jwk, typ: str, digest_alg: HashAlgorithm) -> str:
+    headers = {"typ": typ}
+    if digest_alg is not HashAlgorithm.SHA256:  # SHA-256 credentials name none (as before)
+        headers[DIGEST_ALG_HEADER] = digest_alg.value
     try:
-        return sign_compact(canonical_json(claims), key, headers={"typ": typ})
+        return sign_compact(canonical_json(claims), key, headers=headers)
     except (SignatureError, FormatError) as err:
         raise IssuanceError(f"cannot sign: {err}") from err
 
@@ -186,10 +191,13 @@ def issue_vc_jwt(
     valid_until: int | None = None,
     holder_key: Jwk | None = None,
     extra_claims: Mapping[str, Any] | None = None,
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256,
 ) -> IssuedCredential:
     """Sign a credential as a compact ``vc+jwt`` with `key` (`ISSUABLE_ALGORITHMS`).
 
-    `credential_id` defaults to 32 random bytes. Raises `IssuanceError`.
+    `credential_id` defaults to 32 random bytes. `digest_alg` is the hash of the digest
+    registered and anchored for it (`credential_digest`; SM3 in the national profile, named
+    in the header). Raises `IssuanceError`.
     """
     signing_key, key_id = _signing_key(key)
     credential_id = secrets.token_bytes(32) if credential_id is None else credential_id
@@ -205,7 +213,7 @@ def issue_vc_jwt(
         holder_key=holder_key,
         extra_claims=extra_claims,
     )
-    token = _sign(claims, signing_key, VC_JWT_TYP)
+    token = _sign(claims, signing_key, VC_JWT_TYP, digest_alg)
     return IssuedCredential(
         format=VC_JWT_TYP,
         token=token,
@@ -214,7 +222,7 @@ def issue_vc_jwt(
         credential_type=credential_type.term,
         issued_at=issued_at,
         key_id=key_id,
-        digest=credential_digest(token),
+        digest=credential_digest(token, digest_alg),
         claims=claims,
     )
 
@@ -240,6 +248,7 @@ def issue_sd_jwt(
     valid_until: int | None = None,
     decoys: int = 2,
     extra_claims: Mapping[str, Any] | None = None,
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256,
 ) -> IssuedCredential:
     """Sign a credential as an SD-JWT (``typ: vc+sd-jwt``, ``_sd_alg: sha-256``).
 
@@ -250,7 +259,8 @@ def issue_sd_jwt(
     another one recursively (RFC 9901 §4.2). Every object or array that hides something gets
     `decoys` decoy digests, so their number tells nothing. The holder key goes into ``cnf``
     so presentations need key binding. `extra_claims` are top-level claims always visible (a
-    training file link). Raises `IssuanceError` when a path is malformed or
+    training file link). `digest_alg` as for `issue_vc_jwt` (disclosure digests stay
+    SHA-256, ``_sd_alg``). Raises `IssuanceError` when a path is malformed or
     not among the type's ``x-hrss-disclosable`` paths.
     """
     signing_key, key_id = _signing_key(key)
@@ -281,7 +291,7 @@ def issue_sd_jwt(
     secured = dict(claims)
     secured["credentialSubject"] = plain_subject
     secured["_sd_alg"] = "sha-256"
-    jwt = _sign(secured, signing_key, VC_SD_JWT_TYP)
+    jwt = _sign(secured, signing_key, VC_SD_JWT_TYP, digest_alg)
     token = "~".join([jwt, *disclosures]) + "~"
     return IssuedCredential(
         format=VC_SD_JWT_TYP,
@@ -291,6 +301,6 @@ def issue_sd_jwt(
         credential_type=credential_type.term,
         issued_at=issued_at,
         key_id=key_id,
-        digest=credential_digest(jwt),
+        digest=credential_digest(jwt, digest_alg),
         claims=claims,
     )

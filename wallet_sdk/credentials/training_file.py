@@ -240,11 +240,17 @@ def _cnf_thumbprint(payload: Mapping[str, Any]) -> str | None:
 
 
 def entries_digest(file_id: str, entries: tuple[str, ...]) -> bytes:
-    """SHA-256 over the file id and the list of entry digests (what the holder signs)."""
+    """SHA-256 over the file id and the list of entry digests (what the holder signs). An
+    entry's digest is its `credential_digest` (SHA-256, or the hash its header names); an
+    entry whose header does not parse counts by its SHA-256, as every entry did before SM3,
+    and is refused by the verifier's ``format`` check."""
     h = hashlib.sha256(_DIGEST_DOMAIN)
     h.update(file_id.encode("utf-8") + b"\n")
     for token in entries:
-        h.update(credential_digest(token))
+        try:
+            h.update(credential_digest(token))
+        except FormatError:
+            h.update(hashlib.sha256(token.encode("ascii")).digest())
     return h.digest()
 
 

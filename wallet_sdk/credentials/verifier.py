@@ -7,15 +7,17 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
 1. ``format``: the token parses (size limit, compact JWS or SD-JWT, JSON without duplicate
    members), its ``typ`` is the expected one, the header carries no key material (``jwk``,
    ``jku``, ``x5c``, ``x5u``) and no ``crit``, a ``cty`` if present is ``vc`` (``vp`` on a
-   presentation), SD-JWT disclosures match their digests, and the claims are a VC Data Model
-   2.0 credential (``@context`` an array starting with the v2 context, ``type`` one string or
-   an array, no ``vc`` or ``vp`` claim) of one registered type whose subject matches the type's
-   JSON Schema. A presentation's enveloped credentials each name their true media type.
+   presentation), a ``hrss_digest_alg`` if present names a known hash (``sm3``), SD-JWT
+   disclosures match their digests, and the claims are a VC Data Model 2.0 credential
+   (``@context`` an array starting with the v2 context, ``type`` one string or an array, no
+   ``vc`` or ``vp`` claim) of one registered type whose subject matches the type's JSON
+   Schema. A presentation's enveloped credentials each name their true media type.
 2. ``algorithm_allowlist``: ``alg`` is in the verifier's allowlist (never ``none``, never
    HMAC). The allowlist comes from the policy, never from the token.
 3. ``registration``: the credential's entry names the trusted `StatusRegistry`, where its id
-   was registered by the issuer bound to this very token (the SHA-256 digest of the
-   issuer-signed JWT, for an SD-JWT its issuer-signed part), so an id never carries other
+   was registered by the issuer bound to this very token (the digest of the issuer-signed
+   JWT, for an SD-JWT its issuer-signed part: SHA-256, or the hash its header names), so an
+   id never carries other
    content; and the claimed issue time lies within the policy's tolerance of the block that
    registered it (not earlier by more than ``issue_time_tolerance``, not later by more than
    ``clock_skew``). That block's time is the issue time the chain witnessed.
@@ -28,7 +30,8 @@ strict mode (the default) a failure raises `CredentialVerificationError` (a
    key's type (a header ``alg`` of another family is algorithm confusion).
 7. ``status``: the credential is active at the "as of" time (not suspended, not revoked).
 8. ``anchoring``: with an anchor receipt, it proves the credential's digest was anchored (via
-   `wallet_sdk.verify_receipt`), no earlier than the issue time claims, and before any key
+   `wallet_sdk.verify_receipt`, a receipt of the credential's digest hash), no earlier than
+   the issue time claims, and before any key
    revocation. Without one: skipped, or failed when the policy requires anchoring.
 9. ``validity_period``: issued no later than, valid from no later than, and not expired at the
    "as of" time (with the policy's clock skew).
@@ -73,6 +76,8 @@ from wallet_sdk.credentials._model import (
     VP_JWT_TYP,
     VP_SD_JWT_TYP,
     StatusRegistryRef,
+    credential_digest,
+    credential_digest_algorithm,
     credential_id_from_uri,
     entity_id_from_uri,
     parse_rfc3339,
@@ -96,6 +101,7 @@ from wallet_sdk.jose import (
     _verify_raw,
     b64url_encode,
 )
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.nesting import check_json_depth, load_json
 from wallet_sdk.receipt import AnchorReceipt, verify_receipt
 
@@ -428,12 +434,17 @@ class _State:
     presented: str = ""
     signature: bytes = b""
     key_raw: bytes = b""
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256
+    """The hash of the credential's anchored digest, as its header names it."""
     _digest: bytes = b""
     _jwt_hash: Any = None
 
     def digest(self) -> bytes:
         """`credential_digest` of the issuer-signed JWT, computed once."""
         if not self._digest:
+            if self.digest_alg is not HashAlgorithm.SHA256:
+                self._digest = credential_digest(self.jwt, self.digest_alg)
+                return self._digest
             # The hash state is kept: an SD-JWT presentation's sd_hash covers these same
             # bytes followed by the disclosures, so they are hashed once for both.
             self._jwt_hash = hashlib.sha256(self.jwt.encode("ascii"))
@@ -445,7 +456,7 @@ class _State:
         when `presented` starts with the issuer-signed JWT (it always does when built by
         `verify_presentation`)."""
         jwt = self.jwt
-        if not jwt or not presented.startswith(jwt):
+        if not jwt or not presented.startswith(jwt) or self.digest_alg is not HashAlgorithm.SHA256:
             return sha256_b64(presented)
         self.digest()
         rest = self._jwt_hash.copy()
@@ -1092,6 +1103,7 @@ class CredentialVerifier:
                 trust,
                 anchor_registry=registries.anchor_registry,
                 trust_registry=registries.trust_registry,
+                algorithm=state.digest_alg,
             )
             if receipt.block_time + policy.clock_skew < state.issued_at:
                 raise _Failed(
@@ -1245,6 +1257,10 @@ class CredentialVerifier:
         header, payload, signature = _split_jws(jwt)
         _check_header(header, fmt)
         state.header, state.jwt, state.format, state.signature = header, jwt, fmt, signature
+        try:
+            state.digest_alg = credential_digest_algorithm(header)
+        except FormatError as err:
+            raise _Failed(str(err)) from err
         if fmt == VC_SD_JWT_TYP:
             claims = _resolve_disclosures(payload, disclosures)
         else:

@@ -20,6 +20,7 @@ from wallet_sdk.evidence._records import (
     _require_text,
     event_digest,
 )
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.receipt import AnchorReceipt
 
 __all__ = [
@@ -47,18 +48,20 @@ def _hex(value: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ContractDocument:
-    """One version's document: its SHA-256 and what it is (the bytes stay with the parties)."""
+    """One version's document: its digest under ``digest_alg`` (the hash of that version's
+    records) and what it is (the bytes stay with the parties)."""
 
     version: int
     digest: str
     media_type: str
     filename: str
     size: int
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
-            "digest_alg": "sha-256",
+            "digest_alg": self.digest_alg.value,
             "digest": self.digest,
             "media_type": self.media_type,
             "filename": self.filename,
@@ -90,7 +93,12 @@ class EvidenceEvent:
 
     @property
     def event_digest(self) -> bytes:
-        return event_digest(self.record_digest, self.signature.jws, self.signature.card_proof)
+        return event_digest(
+            self.record_digest,
+            self.signature.jws,
+            self.signature.card_proof,
+            self.record.digest_alg,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -273,6 +281,7 @@ class EvidencePackage:
                     media_type=d["media_type"],
                     filename=d["filename"],
                     size=d["size"],
+                    digest_alg=HashAlgorithm.from_name(d["digest_alg"]),
                 )
                 for d in data["documents"]
             ),

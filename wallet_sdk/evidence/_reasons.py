@@ -40,14 +40,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "未提供合同文件：仅核验了证据包",
     ),
     "document.match": (
-        "SHA-256 {digest} is version {version}",
-        "文件 SHA-256 {digest} 与第 {version} 版一致",
+        "{algorithm} {digest} is version {version}",
+        "文件 {algorithm} {digest} 与第 {version} 版一致",
     ),
     "document.no_match": (
-        "the document's SHA-256 {digest} matches no version in this package: it is not the "
+        "the document's {digest} matches no version in this package: it is not the "
         "signed contract (altered or another file)",
-        "文件 SHA-256 {digest} 与证据包中任何版本都不一致："
-        "该文件不是所签署的合同（已被改动或是其他文件）",
+        "文件 {digest} 与证据包中任何版本都不一致：该文件不是所签署的合同（已被改动或是其他文件）",
     ),
     "event_chain.entity_id": (
         "the employer's entity id is not the hash of its credit code",
@@ -72,6 +71,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "event_chain.unlisted_document": (
         "{label} names a document not listed for version {version}",
         "{label}所指文件不在第 {version} 版的文件列表中",
+    ),
+    "event_chain.digest_alg": (
+        "{label} is hashed with {record_alg} but its version's document is listed under "
+        "{document_alg}",
+        "{label}使用 {record_alg} 摘要，而该版文件列表所载摘要算法为 {document_alg}",
     ),
     "event_chain.other_parties": (
         "{label} names other parties than the package",

@@ -1,9 +1,9 @@
-"""Labour-contract lifecycle records (``hrss-labour-event/1``), their digests and signatures.
+"""Labour-contract lifecycle records (``hrss-labour-event/1`` and ``/2``), their digests and
+signatures.
 
 A contract's history is a hash chain of event records. Each record is a JSON object whose
 canonical form (sorted keys, no whitespace, UTF-8; RFC 8785 for the strings and integers used
-here) is hashed with SHA-256 into its *record digest*. Exactly one party signs each record's
-digest:
+here) is hashed into its *record digest*. Exactly one party signs each record's digest:
 
 ``employer_signed``  the employer, with a key registered to it in `TrustRegistry` (the record
                      names the document, the key-terms commitment, the HR operator acting for
@@ -21,13 +21,19 @@ e-card disclosing ``name`` and ``idNumber``, key-bound (`CONTRACT_CARD_AUDIENCE`
 The *event digest* binds the record digest, the signature and the card proof together; it
 is what is anchored, so the anchor's block time bounds when the signature and the proof
 existed.
+
+One hash serves a whole record (its `HashAlgorithm`, ``digest_alg``): the version's document
+digest, the key-terms commitment (HMAC with that hash), the record digest, the signature's
+``digest_alg`` claim and the event digest. An ``hrss-labour-event/1`` record is SHA-256 and has
+no ``digest_alg`` member (so records and packages made before SM3 keep their digests, and
+verifiers from before SM3 keep reading SHA-256 ones); an ``hrss-labour-event/2`` record names
+its hash in ``digest_alg`` (``sm3`` in the national profile). Each record has one encoding: a
+SHA-256 record is always ``/1``.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Mapping
@@ -37,9 +43,10 @@ from typing import Any, Protocol
 from eth_utils.crypto import keccak
 
 from wallet_sdk.credentials.card_proof import card_nonce, present_card
-from wallet_sdk.errors import FormatError, SignatureError
+from wallet_sdk.errors import FormatError, SignatureError, UnsupportedAlgorithmError
 from wallet_sdk.jcs import canonical_json_without_floats
 from wallet_sdk.jose import Jwk, b64url_encode, sign_compact
+from wallet_sdk.merkle import HashAlgorithm
 
 __all__ = [
     "CARD_PROOF_PURPOSE",
@@ -47,6 +54,7 @@ __all__ = [
     "DIGEST_SIGNATURE_TYP",
     "EMPLOYEE_IDENTITY_CLAIMS",
     "EVENT_RECORD_TYPE",
+    "EVENT_RECORD_TYPE_NAMED_DIGEST",
     "EventKind",
     "EventRecord",
     "EventSignature",
@@ -62,7 +70,11 @@ __all__ = [
 ]
 
 EVENT_RECORD_TYPE = "hrss-labour-event/1"
+"""Type of a SHA-256 record (no ``digest_alg`` member)."""
+EVENT_RECORD_TYPE_NAMED_DIGEST = "hrss-labour-event/2"
+"""Type of a record that names its hash in ``digest_alg`` (any hash but SHA-256)."""
 EVENT_SEAL_TYPE = "hrss-labour-event-seal/1"
+EVENT_SEAL_TYPE_NAMED_DIGEST = "hrss-labour-event-seal/2"
 DIGEST_SIGNATURE_TYP = "hrss-digest-sig+jwt"  # the wallet's format (`wallet_sdk.wallet`)
 PURPOSE_PREFIX = "labour-contract:"
 CARD_PROOF_PURPOSE = "contract-signature"
@@ -156,18 +168,23 @@ class KeyTerms:
         """Key terms with a fresh random salt."""
         return cls(terms=dict(terms), salt=secrets.token_bytes(32))
 
-    def commitment(self) -> bytes:
-        """HMAC-SHA256 keyed by the salt over the canonical terms: a wage or a position has
-        little entropy, so a plain hash could be reversed by guessing."""
-        return key_terms_commitment(self.terms, self.salt)
+    def commitment(self, algorithm: HashAlgorithm = HashAlgorithm.SHA256) -> bytes:
+        """HMAC keyed by the salt over the canonical terms (HMAC-SHA256, or HMAC-SM3 for an
+        SM3 record): a wage or a position has little entropy, so a plain hash could be
+        reversed by guessing."""
+        return key_terms_commitment(self.terms, self.salt, algorithm)
 
     def to_dict(self) -> dict[str, Any]:
         return {"salt": _hex(self.salt), "terms": dict(self.terms)}
 
 
-def key_terms_commitment(terms: Mapping[str, str | int], salt: bytes) -> bytes:
-    """``HMAC-SHA256(salt, canonical_json_without_floats(terms))``."""
-    return hmac.new(salt, canonical_json_without_floats(dict(terms)), hashlib.sha256).digest()
+def key_terms_commitment(
+    terms: Mapping[str, str | int],
+    salt: bytes,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+) -> bytes:
+    """``HMAC-H(salt, canonical_json_without_floats(terms))`` with `algorithm` as ``H``."""
+    return algorithm.mac(salt, canonical_json_without_floats(dict(terms)))
 
 
 # ------------------------------------------------------------------------------ records
@@ -206,7 +223,9 @@ class EventRecord:
     ``previous`` (record digest of the event before, ``None`` for the first), ``version`` of
     the contract the event concerns (1, 2, ... one per amendment or renewal), that version's
     ``document_digest`` and ``key_terms_commitment``, and ``at``, the signer's time (Unix
-    seconds). The members of each kind are listed in ``_SPECIFIC``. Raises `FormatError`.
+    seconds). The members of each kind are listed in ``_SPECIFIC``. ``digest_alg`` is the
+    record's hash (module docstring): of its document digest, key-terms commitment and
+    record digest. Raises `FormatError`.
     """
 
     contract_id: str
@@ -228,8 +247,11 @@ class EventRecord:
     reason_code: str | None = None
     reason: str | None = None
     effective_date: str | None = None
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256
 
     def __post_init__(self) -> None:
+        if not isinstance(self.digest_alg, HashAlgorithm):
+            raise FormatError(f"digest_alg must be a HashAlgorithm, not {self.digest_alg!r}")
         if not isinstance(self.contract_id, str) or not _UUID.fullmatch(self.contract_id):
             raise FormatError("contract_id must be a lowercase UUID")
         for name, low in (("sequence", 0), ("version", 1), ("at", 0)):
@@ -302,8 +324,11 @@ class EventRecord:
         return PURPOSE_PREFIX + self.event.value
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as JSON members: common ones plus the kind's own."""
+        """The record as JSON members: common ones plus the kind's own (``/2``: and
+        ``digest_alg``)."""
         result: dict[str, Any] = {"type": EVENT_RECORD_TYPE}
+        if self.digest_alg is not HashAlgorithm.SHA256:
+            result = {"type": EVENT_RECORD_TYPE_NAMED_DIGEST, "digest_alg": self.digest_alg.value}
         for name in (*_COMMON[1:], *_SPECIFIC[self.event]):
             value = getattr(self, name)
             result[name] = value.value if isinstance(value, enum.Enum) else value
@@ -314,27 +339,45 @@ class EventRecord:
         return canonical_json_without_floats(self.to_dict())
 
     def digest(self) -> bytes:
-        """The record digest: SHA-256 over the canonical JSON."""
-        return hashlib.sha256(self.canonical()).digest()
+        """The record digest: the record's hash over the canonical JSON."""
+        return self.digest_alg.digest(self.canonical())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EventRecord:
         """Parse a record; unknown or missing members are rejected. Raises `FormatError`."""
         if not isinstance(data, Mapping):
             raise FormatError("a record is a JSON object")
-        if data.get("type") != EVENT_RECORD_TYPE:
-            raise FormatError(f"record type must be {EVENT_RECORD_TYPE!r}")
+        named = data.get("type") == EVENT_RECORD_TYPE_NAMED_DIGEST
+        if data.get("type") != EVENT_RECORD_TYPE and not named:
+            raise FormatError(
+                f"record type must be {EVENT_RECORD_TYPE!r} or {EVENT_RECORD_TYPE_NAMED_DIGEST!r}"
+            )
+        algorithm = _record_digest_alg(data) if named else HashAlgorithm.SHA256
         try:
             kind = EventKind(str(data.get("event")))
         except ValueError as err:
             raise FormatError(f"unknown event {data.get('event')!r}") from err
-        expected = {*_COMMON, *_SPECIFIC[kind]}
+        expected = {*_COMMON, *_SPECIFIC[kind], *(("digest_alg",) if named else ())}
         if set(data) != expected:
             extra = sorted(set(data) - expected)
             missing = sorted(expected - set(data))
             raise FormatError(f"record members: unexpected {extra}, missing {missing}")
         fields = {name: value for name, value in data.items() if name != "type"}
-        return cls(**fields)
+        return cls(**{**fields, "digest_alg": algorithm})
+
+
+def _record_digest_alg(data: Mapping[str, Any]) -> HashAlgorithm:
+    """The hash an ``hrss-labour-event/2`` record names. Raises `FormatError` for an unknown
+    one, and for SHA-256, whose records are ``/1`` (one encoding per record)."""
+    if "digest_alg" not in data:
+        raise FormatError(f"an {EVENT_RECORD_TYPE_NAMED_DIGEST!r} record names its digest_alg")
+    try:
+        algorithm = HashAlgorithm.from_name(str(data.get("digest_alg")))
+    except UnsupportedAlgorithmError as err:
+        raise FormatError(f"unknown record digest_alg {data.get('digest_alg')!r}") from err
+    if algorithm is HashAlgorithm.SHA256:
+        raise FormatError(f"a SHA-256 record is {EVENT_RECORD_TYPE!r}, without digest_alg")
+    return algorithm
 
 
 def contract_line(contract: Mapping[str, Any], *, party: str) -> str:
@@ -434,21 +477,29 @@ class EventSignature:
         return cls(**dict(data))
 
 
-def event_digest(record_digest: bytes, jws: str, card_proof: str | None = None) -> bytes:
-    """The digest anchored for an event: SHA-256 over the canonical seal
+def event_digest(
+    record_digest: bytes,
+    jws: str,
+    card_proof: str | None = None,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+) -> bytes:
+    """The digest anchored for an event: the record's hash `algorithm` over the canonical seal
     ``{"type": "hrss-labour-event-seal/1", "record_digest": "0x..", "signature": jws}``, with
-    ``"card_proof"`` when the signature carries one."""
+    ``"card_proof"`` when the signature carries one; for any hash but SHA-256 the seal is
+    ``hrss-labour-event-seal/2`` and names it in ``"digest_alg"``."""
     seal = {"type": EVENT_SEAL_TYPE, "record_digest": _hex(record_digest), "signature": jws}
+    if algorithm is not HashAlgorithm.SHA256:
+        seal |= {"type": EVENT_SEAL_TYPE_NAMED_DIGEST, "digest_alg": algorithm.value}
     if card_proof is not None:
         seal["card_proof"] = card_proof
-    return hashlib.sha256(canonical_json_without_floats(seal)).digest()
+    return algorithm.digest(canonical_json_without_floats(seal))
 
 
 def signature_claims(record: EventRecord, signer: str) -> dict[str, Any]:
     """The claims a signature of `record` by `signer` carries."""
     return {
         "iss": signer,
-        "digest_alg": "sha-256",
+        "digest_alg": record.digest_alg.value,
         "digest": record.digest().hex(),
         "purpose": record.purpose,
         "iat": record.at,
@@ -485,7 +536,9 @@ class DigestSigner(Protocol):
     @property
     def credential_key(self) -> Jwk: ...
 
-    def sign_digest(self, digest: bytes, *, now: int, purpose: str = ...) -> Any: ...
+    def sign_digest(
+        self, digest: bytes, *, now: int, purpose: str = ..., algorithm: HashAlgorithm = ...
+    ) -> Any: ...
 
 
 def employee_card_nonce(record: EventRecord) -> str:
@@ -509,7 +562,9 @@ def sign_as_employee(
         raise SignatureError("the record names another employee")
     if record.event is EventKind.EMPLOYEE_SIGNED and card is None:
         raise SignatureError("an acceptance is signed with the e-card: the wallet holds none")
-    signed = wallet.sign_digest(record.digest(), now=record.at, purpose=record.purpose)
+    signed = wallet.sign_digest(
+        record.digest(), now=record.at, purpose=record.purpose, algorithm=record.digest_alg
+    )
     jws = str(signed.jws)
     proof = None
     if card is not None:

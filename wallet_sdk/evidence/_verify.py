@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from wallet_sdk.jose import (
     b64url_encode,
     verify_compact,
 )
+from wallet_sdk.merkle import HashAlgorithm
 from wallet_sdk.nesting import load_json
 from wallet_sdk.profile import HOLDER_ALGORITHMS
 from wallet_sdk.receipt import ChainView, verify_receipt
@@ -235,6 +235,8 @@ class EvidenceReport(CheckReport):
     employee: str | None = None
     document_checked: bool = False
     document_digest: str | None = None
+    document_digest_alg: str | None = None
+    """The hash of ``document_digest``: the matched version's (``sha-256`` or ``sm3``)."""
     subject_version: int | None = None
     version_status: ContractStatus = ContractStatus.UNKNOWN
     contract_status: ContractStatus = ContractStatus.UNKNOWN
@@ -279,6 +281,7 @@ class EvidenceReport(CheckReport):
             else self.employee_identity.to_dict(),
             "document_checked": self.document_checked,
             "document_digest": self.document_digest,
+            "document_digest_alg": self.document_digest_alg,
             "subject_version": self.subject_version,
             "version_status": self.version_status.value,
             "contract_status": self.contract_status.value,
@@ -535,20 +538,22 @@ def verify_evidence(
 
     1. ``format``: the package parses (JSON Schema, typed records, signatures, receipts; its
        stated digests are the recomputed ones).
-    2. ``document``: the document's SHA-256 is the digest of one of the versions; that
-       version is the one the rest of the report speaks about. Skipped without a document.
+    2. ``document``: the document's digest, under the hash each version names
+       (``digest_alg``: SHA-256 or SM3), is the digest of one of the versions; that version
+       is the one the rest of the report speaks about. Skipped without a document.
     3. ``event_chain``: events are numbered 0, 1, ... each naming the digest of the one before
        (a hash chain: none removed, inserted or reordered); all name this contract, its
        employer (whose id is the hash of its credit code) and employee, and each version's
-       listed document; each is signed by the party its kind requires.
+       listed document under the hash the record names; each is signed by the party its kind
+       requires.
     4. ``signer_keys``: each employer signature's key is registered in `TrustRegistry` to
        this employer, with a supported algorithm (an unregistered key fails here); each
        employee signature's key is the ``did:jwk`` the contract names.
     5. ``signatures``: every JWS verifies, with the algorithm pinned by the key, over exactly
        this record's digest, purpose and time.
     6. ``anchoring``: every event digest is anchored (`verify_receipt` against the trusted
-       AnchorRegistry), in sequence order, and no signature claims a time after its anchor
-       (beyond `max_clock_skew`).
+       AnchorRegistry, the receipt's hash the record's), in sequence order, and no
+       signature claims a time after its anchor (beyond `max_clock_skew`).
     7. ``key_validity``: every employer key was valid both at the claimed signing time and
        at the anchoring block time (not before its window, not expired, not revoked).
     8. ``accreditation``: the employer is an Employer accredited under a Province under the
@@ -573,10 +578,9 @@ def verify_evidence(
     ``strict=False`` the report is always returned. A chain view that cannot answer fails
     the check that asked.
     """
-    document_digest = None if document is None else hashlib.sha256(document).digest()
     context = _Evidence(
         given=package,
-        document_digest=document_digest,
+        document=document,
         chain=chain,
         anchor_registry=anchor_registry,
         trust_registry=trust_registry,
@@ -600,7 +604,7 @@ class _Evidence:
     checks after it (the parsed package, the keys, the anchors, the lifecycle)."""
 
     given: EvidencePackage | str | bytes | Mapping[str, Any]
-    document_digest: bytes | None
+    document: bytes | None
     chain: EvidenceChainView
     anchor_registry: str
     trust_registry: str
@@ -613,12 +617,29 @@ class _Evidence:
     lifecycle: _Lifecycle = field(default_factory=_Lifecycle)
     accreditation: list[dict[str, Any]] = field(default_factory=list)  # by accreditation
     employee: VerifiedEmployee | None = None  # by employee_identity
+    # the document's digest under each hash a version names, computed once per hash
+    document_digests: dict[HashAlgorithm, bytes] = field(default_factory=dict)
+    matched_alg: HashAlgorithm | None = None  # by document: the matched version's hash
 
     @property
     def package(self) -> EvidencePackage:
         """The parsed package; only checks that run after ``format`` passed ask for it."""
         assert self.parsed is not None
         return self.parsed
+
+    def digest_of_document(self, algorithm: HashAlgorithm) -> bytes:
+        assert self.document is not None
+        if algorithm not in self.document_digests:
+            self.document_digests[algorithm] = algorithm.digest(self.document)
+        return self.document_digests[algorithm]
+
+    def document_result(self) -> tuple[HashAlgorithm, bytes] | None:
+        """The document's digest as the report names it: under the matched version's hash,
+        else the first tried (SHA-256 when none was)."""
+        if self.document is None:
+            return None
+        algorithm = self.matched_alg or next(iter(self.document_digests), HashAlgorithm.SHA256)
+        return algorithm, self.digest_of_document(algorithm)
 
     def employer_events(self) -> list[int]:
         return [i for i, e in enumerate(self.package.events) if e.signature.role is Role.EMPLOYER]
@@ -634,16 +655,22 @@ def _check_format(ctx: _Evidence) -> Reason:
 
 
 def _check_document(ctx: _Evidence) -> Reason:
-    document_digest = ctx.document_digest
-    if document_digest is None:
+    if ctx.document is None:
         raise _Skip("document.none")
-    digest = _hex(document_digest)
     for doc in ctx.package.documents:
+        document_digest = ctx.digest_of_document(doc.digest_alg)
         if hmac.compare_digest(_unhex(doc.digest), document_digest):
             ctx.subject = doc.version
+            ctx.matched_alg = doc.digest_alg
             # no filename: it is not signed, so a verified report must not repeat it
-            return Reason.of("document.match", digest=digest, version=doc.version)
-    raise _Failed("document.no_match", digest=digest)
+            return Reason.of(
+                "document.match",
+                algorithm=doc.digest_alg.label,
+                digest=_hex(document_digest),
+                version=doc.version,
+            )
+    digests = [f"{a.label} {_hex(d)}" for a, d in ctx.document_digests.items()]
+    raise _Failed("document.no_match", digest=", ".join(digests))
 
 
 def _check_event_chain(ctx: _Evidence) -> Reason:
@@ -667,6 +694,13 @@ def _check_event_chain(ctx: _Evidence) -> Reason:
         doc = documents.get(record.version)
         if doc is None or doc.digest != record.document_digest:
             raise _Failed("event_chain.unlisted_document", **label)
+        if doc.digest_alg is not record.digest_alg:
+            raise _Failed(
+                "event_chain.digest_alg",
+                record_alg=record.digest_alg.label,
+                document_alg=doc.digest_alg.label,
+                **label,
+            )
         if record.event is EventKind.EMPLOYER_SIGNED:
             if record.employer != p.employer.entity_id or record.employee != p.employee:
                 raise _Failed("event_chain.other_parties", **label)
@@ -719,6 +753,7 @@ def _check_anchoring(ctx: _Evidence) -> Reason:
                 ctx.chain,
                 anchor_registry=ctx.anchor_registry,
                 trust_registry=ctx.trust_registry,
+                algorithm=event.record.digest_alg,
             )
         except VerificationError as err:
             raise _Failed(
@@ -865,12 +900,14 @@ def _check_key_terms(ctx: _Evidence) -> Reason:
     p = ctx.package
     if not p.key_terms:
         raise _Skip("key_terms.none")
-    commitments = {e.record.version: e.record.key_terms_commitment for e in p.events}
+    commitments = {
+        e.record.version: (e.record.key_terms_commitment, e.record.digest_alg) for e in p.events
+    }
     for disclosure in p.key_terms:
-        expected = commitments.get(disclosure.version)
-        if expected is None:
+        if disclosure.version not in commitments:
             raise _Failed("key_terms.unknown_version", version=disclosure.version)
-        if not hmac.compare_digest(_unhex(expected), disclosure.key_terms.commitment()):
+        expected, algorithm = commitments[disclosure.version]
+        if not hmac.compare_digest(_unhex(expected), disclosure.key_terms.commitment(algorithm)):
             raise _Failed("key_terms.mismatch", version=disclosure.version)
     versions = ", ".join(str(d.version) for d in p.key_terms)
     return Reason.of("key_terms.ok", versions=versions)
@@ -960,9 +997,20 @@ def _walk_lifecycle(p: EvidencePackage, state: _Lifecycle) -> None:
             state.termination = index
 
 
+def _document_fields(document: tuple[HashAlgorithm, bytes] | None) -> dict[str, Any]:
+    if document is None:
+        return {"document_checked": False}
+    algorithm, digest = document
+    return {
+        "document_checked": True,
+        "document_digest": _hex(digest),
+        "document_digest_alg": algorithm.value,
+    }
+
+
 def _report(runner: _Runner, ctx: _Evidence) -> EvidenceReport:
     package, subject, lifecycle, anchors = ctx.parsed, ctx.subject, ctx.lifecycle, ctx.anchors
-    accreditation, document_digest, employee = ctx.accreditation, ctx.document_digest, ctx.employee
+    accreditation, document, employee = ctx.accreditation, ctx.document_result(), ctx.employee
     results = runner.results
     failed = [r.name for r in results if r.status is CheckStatus.FAILED]
     if not failed:
@@ -978,8 +1026,7 @@ def _report(runner: _Runner, ctx: _Evidence) -> EvidenceReport:
             checks=tuple(results),
             verdict=verdict,
             reasons=dict(runner.reasons),
-            document_checked=document_digest is not None,
-            document_digest=None if document_digest is None else _hex(document_digest),
+            **_document_fields(document),
         )
     timeline = []
     for index, event in enumerate(package.events):
@@ -1019,7 +1066,7 @@ def _report(runner: _Runner, ctx: _Evidence) -> EvidenceReport:
         )
     # A document that matched no version is about no version: the report must not speak of
     # the latest one as if the file were it.
-    if subject is not None or document_digest is not None:
+    if subject is not None or document is not None:
         version = subject
     else:
         version = max(lifecycle.offers) if lifecycle.offers else None
@@ -1035,8 +1082,7 @@ def _report(runner: _Runner, ctx: _Evidence) -> EvidenceReport:
         employer_credit_code=package.employer.credit_code,
         employer_entity_id=package.employer.entity_id,
         employee=package.employee,
-        document_checked=document_digest is not None,
-        document_digest=None if document_digest is None else _hex(document_digest),
+        **_document_fields(document),
         subject_version=version,
         version_status=lifecycle.version_status(version)
         if lifecycle_known and version is not None

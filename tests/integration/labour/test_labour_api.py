@@ -271,7 +271,7 @@ def test_verification_page_answers_head_like_get(labour_service: LabourService) 
 
 def test_reason_catalogue_is_served_for_the_page(labour_service: LabourService) -> None:
     catalogue = labour_service.client.get("/verify/reasons.json").json()
-    assert catalogue["document.no_match"]["zh"].startswith("文件 SHA-256 {digest}")
+    assert catalogue["document.match"]["zh"].startswith("文件 {algorithm} {digest}")
     assert all(set(texts) == {"en", "zh"} for texts in catalogue.values())
 
 

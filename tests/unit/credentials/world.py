@@ -40,7 +40,7 @@ from wallet_sdk.credentials import (
     issue_vc_jwt,
 )
 from wallet_sdk.jose import Curve, Jwk
-from wallet_sdk.merkle import MerkleTree
+from wallet_sdk.merkle import HashAlgorithm, MerkleTree
 from wallet_sdk.receipt import AnchorReceipt
 
 # The W3C specifications' own examples (VC Data Model 2.0, VC-JOSE-COSE), as data.
@@ -244,10 +244,14 @@ class TrustWorld:
         )
 
     def anchor(
-        self, issuer: DemoIssuer, credentials: list[IssuedCredential]
+        self,
+        issuer: DemoIssuer,
+        credentials: list[IssuedCredential],
+        algorithm: HashAlgorithm = HashAlgorithm.SHA256,
     ) -> dict[bytes, AnchorReceipt]:
-        """Anchor the credentials' digests as one Merkle batch, with the issuer's controller as
-        its anchoring account (what the anchoring pipeline does), and return their receipts."""
+        """Anchor the credentials' digests as one Merkle batch of `algorithm`, with the
+        issuer's controller as its anchoring account (what the anchoring pipeline does), and
+        return their receipts."""
         trust = self.clients.trust_registry
         if trust.anchoring_entity_at(issuer.controller.address, self.now()) != issuer.entity_id:
             trust.set_anchoring_account(
@@ -256,7 +260,7 @@ class TrustWorld:
                 account=issuer.controller.address,
                 enabled=True,
             )
-        tree = MerkleTree.build([c.digest for c in credentials])
+        tree = MerkleTree.build([c.digest for c in credentials], algorithm=algorithm)
         batch_ref = secrets.token_bytes(32)
         receipt = self.clients.anchor_registry.anchor(
             issuer.controller, root=tree.root, leaf_count=tree.size, batch_ref=batch_ref
@@ -276,6 +280,7 @@ class TrustWorld:
                 anchored_by=issuer.controller.address,
                 entity_id=issuer.entity_id,
                 batch_ref=batch_ref,
+                algorithm=algorithm,
             )
             for index, credential in enumerate(credentials)
         }

@@ -6,7 +6,6 @@ integration and e2e tests."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ from wallet_sdk.evidence import (
 )
 from wallet_sdk.evidence.chain import NodeEvidenceChainView
 from wallet_sdk.jose import Curve, Jwk
-from wallet_sdk.merkle import MerkleTree
+from wallet_sdk.merkle import HashAlgorithm, MerkleTree
 from wallet_sdk.receipt import AnchorReceipt
 from wallet_sdk.wallet import Wallet
 
@@ -228,6 +227,10 @@ class ContractBuilder:
     terms: dict[int, KeyTerms] = field(default_factory=dict)
     named: dict[str, str] = field(default_factory=lambda: dict(CARD_SUBJECT))
     """The employee the employer names in its offers."""
+    digest_alg: HashAlgorithm = HashAlgorithm.SHA256
+    """The hash of new versions' records, documents, commitments and anchoring (SM3:
+    national); a version keeps the hash it was offered with (`version_algs`)."""
+    version_algs: dict[int, HashAlgorithm] = field(default_factory=dict)
 
     def _previous(self) -> str | None:
         return None if not self.events else "0x" + self.events[-1].record_digest.hex()
@@ -237,15 +240,17 @@ class ContractBuilder:
         return record
 
     def _common(self, kind: EventKind, version: int) -> dict[str, Any]:
+        algorithm = self.version_algs[version]
         return {
             "contract_id": self.contract_id,
             "sequence": len(self.events),
             "previous": self._previous(),
             "event": kind,
             "version": version,
-            "document_digest": "0x" + hashlib.sha256(self.documents[version]).hexdigest(),
-            "key_terms_commitment": "0x" + self.terms[version].commitment().hex(),
+            "document_digest": "0x" + algorithm.digest(self.documents[version]).hex(),
+            "key_terms_commitment": "0x" + self.terms[version].commitment(algorithm).hex(),
             "at": self.world.now(),
+            "digest_alg": algorithm,
         }
 
     def offer(
@@ -258,6 +263,7 @@ class ContractBuilder:
     ) -> EventRecord:
         version = len(self.documents) + 1
         self.documents[version] = document
+        self.version_algs[version] = self.digest_alg
         self.terms[version] = KeyTerms.new(terms or TERMS)
         supersedes = None
         if version > 1:
@@ -318,7 +324,7 @@ class ContractBuilder:
         if not pending:
             return
         digests = [self.events[i].event_digest for i in pending] + [os.urandom(32)]
-        tree = MerkleTree.build(digests)
+        tree = MerkleTree.build(digests, algorithm=self.digest_alg)
         batch_ref = os.urandom(32)
         registry = AnchorRegistryClient(
             self.world.registries.chain, self.world.deployment.anchor_registry
@@ -341,6 +347,7 @@ class ContractBuilder:
                 anchored_by=self.world.anchorer.address,
                 entity_id=self.world.employer_id,
                 batch_ref=batch_ref,
+                algorithm=self.digest_alg,
             )
             event = self.events[index]
             self.events[index] = EvidenceEvent(event.record, event.signature, receipt)
@@ -372,10 +379,11 @@ class ContractBuilder:
             documents=tuple(
                 ContractDocument(
                     v,
-                    "0x" + hashlib.sha256(d).hexdigest(),
+                    "0x" + self.version_algs[v].digest(d).hex(),
                     "application/pdf",
                     f"contract-v{v}.pdf",
                     len(d),
+                    self.version_algs[v],
                 )
                 for v, d in self.documents.items()
             ),

@@ -20,7 +20,7 @@ from tests.fixtures.cards import CardCentre
 from tests.fixtures.running_service import RunningService, environment_without_hrss
 from tests.integration.labour.harness import DOCUMENT, person
 
-pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("contract-cli")]
+pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 
 BIN = Path(sys.executable).parent
 AMENDED = DOCUMENT + "补充协议: 工作地点变更为广州市天河区\n".encode()

@@ -18,7 +18,7 @@ import pytest
 
 from tests.fixtures.cards import CardCentre
 from tests.fixtures.running_service import RunningService, environment_without_hrss
-from tests.integration.labour.harness import DOCUMENT, person
+from tests.integration.credential_service.labour.harness import DOCUMENT, person
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 

@@ -21,7 +21,7 @@ import pytest
 from node_adapter import Chain, ConsentRegistryClient, Deployment
 from tests.e2e.test_contract_cli import Tools
 from tests.fixtures.running_service import RunningService
-from tests.integration.labour.harness import DOCUMENT
+from tests.integration.credential_service.labour.harness import DOCUMENT
 from wallet_sdk.consent import ReceiptEvent, verify_consent_receipt, verify_consent_receipt_on_chain
 from wallet_sdk.consent_chain import NodeConsentView
 from wallet_sdk.credentials import SOCIAL_SECURITY_CARD

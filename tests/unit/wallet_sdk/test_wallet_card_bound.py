@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from node_adapter import Kind
-from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.cli import main
 from wallet_sdk.credentials import issuer_uri
 from wallet_sdk.credentials.card_proof import (

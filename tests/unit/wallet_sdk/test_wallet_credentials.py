@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld, training_subject
+from tests.unit.wallet_sdk.credentials.world import (
+    SKILL_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+    training_subject,
+)
 from wallet_sdk.cli import main
 from wallet_sdk.credentials import (
     CredentialVerificationError,

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from credential_service.anchoring.batcher import Batcher
 from credential_service.cli import main
 from credential_service.models import OrganisationKind
-from tests.integration.anchoring.conftest import Service
+from tests.integration.credential_service.anchoring.conftest import Service
 from wallet_sdk.receipt import AnchorReceipt, verify_receipt_offline
 
 # With the service tests on one xdist worker, so the session's services are built once.

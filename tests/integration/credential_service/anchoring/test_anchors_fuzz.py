@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from credential_service.models import OrganisationKind
-from tests.integration.anchoring.conftest import Service
+from tests.integration.credential_service.anchoring.conftest import Service
 
 # With the service tests on one xdist worker, so the session's services are built once.
 pytestmark = pytest.mark.xdist_group("credential_service")

@@ -16,7 +16,9 @@ from credential_service.anchoring.service import submit_digests
 from node_adapter import AnvilProcess, Chain
 from tests.fixtures.anchoring import random_items, standalone_registries
 from tests.fixtures.chain import node_rpc
-from tests.integration.anchoring.test_worker_crashes import assert_each_anchored_once_and_verifies
+from tests.integration.credential_service.anchoring.test_worker_crashes import (
+    assert_each_anchored_once_and_verifies,
+)
 
 pytestmark = pytest.mark.anvil
 

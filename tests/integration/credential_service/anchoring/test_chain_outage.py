@@ -19,7 +19,9 @@ from tests.fixtures.anchoring import (
     wait_until_anchored,
     worker_environment_for,
 )
-from tests.integration.anchoring.test_worker_crashes import assert_each_anchored_once_and_verifies
+from tests.integration.credential_service.anchoring.test_worker_crashes import (
+    assert_each_anchored_once_and_verifies,
+)
 
 pytestmark = pytest.mark.anvil
 

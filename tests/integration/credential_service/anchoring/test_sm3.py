@@ -27,7 +27,7 @@ from credential_service.models import OrganisationKind
 from node_adapter import AnvilProcess
 from tests.fixtures.anchoring import AnchoringRegistries
 from tests.fixtures.database import BACKENDS
-from tests.integration.anchoring.conftest import Service
+from tests.integration.credential_service.anchoring.conftest import Service
 from wallet_sdk.chain_view import NodeChainView
 from wallet_sdk.errors import VerificationError
 from wallet_sdk.merkle import HashAlgorithm

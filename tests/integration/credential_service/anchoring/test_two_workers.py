@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from credential_service.anchoring.outbox import BATCH, ITEM, PROOF
 from credential_service.anchoring.service import submit_digests
 from tests.fixtures.anchoring import WorkerEnvironment, random_items, wait_until_anchored
-from tests.integration.anchoring.test_worker_crashes import (
+from tests.integration.credential_service.anchoring.test_worker_crashes import (
     ORG,
     assert_each_anchored_once_and_verifies,
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.serve.test_serve import _wait_serving, _workers, serving
+from tests.integration.credential_service.api.test_serve import _wait_serving, _workers, serving
 
 _PID_REQUESTS = re.compile(
     r'^hrss_http_request_duration_seconds_count\{method="GET",route="/pid",status="200"\} (\S+)$',

@@ -23,8 +23,8 @@ from credential_service.core.serving import SANE_RECURSION_LIMIT
 from node_adapter.anvil import _free_port as free_port
 from scripts.faults import api_workers
 
-REPO = Path(__file__).resolve().parents[3]
-APPS = "tests.integration.serve.apps"
+REPO = Path(__file__).resolve().parents[4]
+APPS = "tests.integration.credential_service.api.apps"
 
 
 def _start(app: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:

@@ -1,6 +1,6 @@
 """The service of ``tests/integration/credential_service`` with its credential runtime."""
 
-from tests.integration.credentials.conftest import (  # noqa: F401  (fixtures)
+from tests.integration.credential_service.credentials.conftest import (  # noqa: F401  (fixtures)
     Service,
     runtime,
     service,

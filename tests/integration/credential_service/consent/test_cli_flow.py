@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.fixtures.cards import card_subject, citizen_id
-from tests.integration.consent.harness import ISSUER_URL, ConsentService
+from tests.integration.credential_service.consent.harness import ISSUER_URL, ConsentService
 from wallet_sdk.cli import main
 from wallet_sdk.wallet import Wallet
 

@@ -14,7 +14,7 @@ import pytest
 
 from credential_service.api.deps import get_now
 from credential_service.credentials.runtime import CredentialRuntime
-from tests.integration.consent.harness import PERSON_ID_NUMBER, ConsentService
+from tests.integration.credential_service.consent.harness import PERSON_ID_NUMBER, ConsentService
 from wallet_sdk.consent import (
     ConsentRequest,
     Purpose,

@@ -18,8 +18,11 @@ import pytest
 from credential_service.models import OrganisationKind
 from node_adapter import AnvilProcess, Chain
 from tests.fixtures.chain import drop_pending_transactions, node_rpc
-from tests.integration.consent.harness import ConsentService, open_consent_service
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.integration.credential_service.consent.harness import (
+    ConsentService,
+    open_consent_service,
+)
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 from wallet_sdk.consent import SignedConsent
 
 pytestmark = pytest.mark.anvil

@@ -16,7 +16,7 @@ import jwt
 import pytest
 
 from credential_service.api.deps import get_now
-from tests.integration.consent.harness import WALLET_AUDIENCE, ConsentService
+from tests.integration.credential_service.consent.harness import WALLET_AUDIENCE, ConsentService
 from wallet_sdk.errors import CardMissing
 from wallet_sdk.jose import Curve, Jwk, b64url_decode, sign_compact
 from wallet_sdk.login import LOGIN_RESPONSE_TYP, create_login_response

@@ -34,7 +34,7 @@ def runtime(service: Service) -> Iterator[CredentialRuntime]:  # noqa: F811
 @pytest.fixture(scope="session")
 def batcher(service: Service) -> Batcher:  # noqa: F811
     """The anchoring pipeline's batcher on the service's chain and database, anchoring as the
-    Ministry (as `tests/integration/anchoring` sets it up)."""
+    Ministry (as `tests/integration/credential_service/anchoring` sets it up)."""
     context = service.context
     chain, deployment = context.ledger.chain, context.ledger.deployment  # type: ignore[attr-defined]
     signer = Signer.generate()

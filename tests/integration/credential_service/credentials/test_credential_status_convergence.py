@@ -15,7 +15,7 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import AuditEntry, OrganisationKind
 from node_adapter import CredentialStatus
 from tests.integration.credential_service.conftest import Service
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 
 
 def post(service: Service, client_id: str, path: str, body: Any) -> Any:

@@ -16,8 +16,8 @@ import pytest
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import OrganisationKind
 from tests.integration.credential_service.conftest import ISSUER_URL, Service
-from tests.integration.credentials.conftest import client_of, post
-from tests.unit.credentials import forge
+from tests.integration.credential_service.credentials.conftest import client_of, post
+from tests.unit.wallet_sdk.credentials import forge
 from wallet_sdk.credentials import default_registry, fetch_type_schema, schema_url
 from wallet_sdk.errors import VerificationError
 from wallet_sdk.jcs import canonicalize

@@ -14,8 +14,8 @@ from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import Organisation, OrganisationKind, OrganisationStatus
 from credential_service.services.tokens import OrganisationStandingCache
 from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
-from tests.integration.credentials.conftest import client_of, post
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
+from tests.integration.credential_service.credentials.conftest import client_of, post
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
 from wallet_sdk.credentials import (
     disclosable_paths,
     disclosed_claim_names,

@@ -29,7 +29,7 @@ from credential_service.models import Organisation, OrganisationKind, utc_now
 from credential_service.persistence import create_database_engine, migrate
 from node_adapter import TransactionReverted
 from tests.integration.credential_service.conftest import Service, fresh_credit_code, sign_assertion
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 from wallet_sdk.jose import Curve, Jwk
 
 DIPLOMA = "TechnicalSchoolDiploma"

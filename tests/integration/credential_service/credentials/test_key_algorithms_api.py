@@ -15,13 +15,13 @@ from node_adapter import KeyAlgorithm as ChainKeyAlgorithm
 from node_adapter import KeyPurpose as ChainKeyPurpose
 from tests.fixtures.organisations import accredit_through_api, bearer_headers
 from tests.integration.credential_service.conftest import Service
-from tests.integration.credentials.conftest import allow_type, client_of, post
-from tests.integration.credentials.test_credentials_api import (
+from tests.integration.credential_service.credentials.conftest import allow_type, client_of, post
+from tests.integration.credential_service.credentials.test_credentials_api import (
     failed_check,
     present_programme,
     verify,
 )
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 from wallet_sdk import b64url_decode, read_unverified_header
 from wallet_sdk.jose import Curve, Jwk
 

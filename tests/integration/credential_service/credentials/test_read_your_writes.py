@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.fixtures.running_service import RunningService
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("read-your-writes")]
 

@@ -18,9 +18,13 @@ from credential_service.jwk import parse_public_jwk
 from credential_service.models import KeyPurpose as ModelKeyPurpose
 from credential_service.models import Organisation, OrganisationKind, PublicJwk, utc_now
 from tests.integration.credential_service.conftest import Service
+from tests.integration.credential_service.credentials.test_credentials_api import (
+    client_of,
+    issue,
+    post,
+)
 from tests.integration.credential_service.test_key_revocation import public_members
-from tests.integration.credentials.test_credentials_api import client_of, issue, post
-from tests.unit.credentials.world import training_subject
+from tests.unit.wallet_sdk.credentials.world import training_subject
 from wallet_sdk._key_purpose import KeyPurpose
 from wallet_sdk.credentials import TrainingFile, file_head_key, training_file_id
 from wallet_sdk.jose import Curve, Jwk, b64url_encode

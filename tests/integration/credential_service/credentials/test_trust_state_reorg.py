@@ -14,7 +14,7 @@ import pytest
 
 from node_adapter import AnvilProcess, Chain, CredentialStatus, TxReceipt
 from tests.fixtures.chain import node_rpc
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialVerificationError,

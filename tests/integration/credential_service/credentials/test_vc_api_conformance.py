@@ -15,10 +15,10 @@ import pytest
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.models import OrganisationKind
 from tests.integration.credential_service.conftest import Service
-from tests.integration.credentials.conftest import client_of, post
-from tests.unit.credentials import forge
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
-from tests.unit.credentials.world import W3C_EXAMPLES as EXAMPLES
+from tests.integration.credential_service.credentials.conftest import client_of, post
+from tests.unit.wallet_sdk.credentials import forge
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
+from tests.unit.wallet_sdk.credentials.world import W3C_EXAMPLES as EXAMPLES
 from wallet_sdk.credentials import present_vc_jwt
 from wallet_sdk.jose import Curve, Jwk
 

@@ -21,8 +21,11 @@ import pytest
 
 from node_adapter import Chain, Deployment
 from tests.fixtures.running_service import RunningService
-from tests.integration.credentials.test_vc_api_conformance import V2, assert_problem
-from tests.unit.credentials import forge
+from tests.integration.credential_service.credentials.test_vc_api_conformance import (
+    V2,
+    assert_problem,
+)
+from tests.unit.wallet_sdk.credentials import forge
 from wallet_sdk.credentials import credential_type_id, fetch_type_schema, present_vc_jwt
 from wallet_sdk.jose import Curve, Jwk
 

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.integration.labour.harness import LabourService, open_labour_service
+from tests.integration.credential_service.labour.harness import LabourService, open_labour_service
 
 
 @pytest.fixture(scope="module")

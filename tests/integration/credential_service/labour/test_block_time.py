@@ -13,8 +13,12 @@ import pytest
 from credential_service.anchoring.batcher import Batcher, BatchPolicy
 from node_adapter import AnvilProcess, Chain
 from tests.fixtures.chain import node_rpc
-from tests.integration.labour.harness import DOCUMENT, LabourService, open_labour_service
-from tests.integration.labour.test_labour_api import _verify
+from tests.integration.credential_service.labour.harness import (
+    DOCUMENT,
+    LabourService,
+    open_labour_service,
+)
+from tests.integration.credential_service.labour.test_labour_api import _verify
 
 pytestmark = pytest.mark.anvil
 

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from credential_service.persistence import create_database_engine, migrate
-from tests.integration.labour.harness import LabourService, person
+from tests.integration.credential_service.labour.harness import LabourService, person
 from wallet_sdk.credentials.card_proof import present_card
 from wallet_sdk.evidence import (
     CONTRACT_CARD_AUDIENCE,

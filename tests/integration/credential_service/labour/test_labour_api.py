@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tests.integration.labour.harness import DOCUMENT, LabourService
+from tests.integration.credential_service.labour.harness import DOCUMENT, LabourService
 from wallet_sdk.evidence import EventRecord, sign_as_employee, sign_as_employer
 from wallet_sdk.jose import Curve, Jwk
 

@@ -21,7 +21,8 @@ from tests.fixtures.anchoring import AnchoringRegistries, random_items
 from wallet_sdk.chain_view import NodeChainView
 from wallet_sdk.receipt import verify_receipt, verify_receipt_offline
 
-# These run on the in-process EVM only; tests/integration/anchoring runs on anvil.
+# These run on the in-process EVM only; tests/integration/credential_service/anchoring runs on
+# anvil.
 embedded = pytest.mark.parametrize("_chain_base", ["embedded"], indirect=True)
 
 ORG = 7

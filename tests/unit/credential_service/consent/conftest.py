@@ -23,8 +23,8 @@ from credential_service.models import Organisation
 from credential_service.persistence import create_database_engine, migrate
 from credential_service.services.ledger import organisation_ledger_id
 from tests.fixtures.cards import card_subject
-from tests.unit.credentials.conftest import card_centre, world  # noqa: F401  (fixtures)
-from tests.unit.credentials.world import DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.conftest import card_centre, world  # noqa: F401  (fixtures)
+from tests.unit.wallet_sdk.credentials.world import DemoIssuer, TrustWorld
 from wallet_sdk.consent import (
     ConsentRequest,
     GrantTerms,

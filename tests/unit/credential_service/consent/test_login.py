@@ -31,8 +31,8 @@ from credential_service.services.tokens import (
     authenticate_access_token,
 )
 from tests.fixtures.cards import person_card_subject
-from tests.unit.consent.conftest import NOW
-from tests.unit.credentials.world import DemoIssuer, TrustWorld
+from tests.unit.credential_service.consent.conftest import NOW
+from tests.unit.wallet_sdk.credentials.world import DemoIssuer, TrustWorld
 from wallet_sdk.credentials import VC_SD_JWT_TYP
 from wallet_sdk.jose import Curve, Jwk, read_unverified_header
 from wallet_sdk.wallet import Wallet

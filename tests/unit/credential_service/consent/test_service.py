@@ -22,8 +22,8 @@ from credential_service.consent.service import (
 from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from credential_service.models import Organisation
 from tests.fixtures.cards import card_subject, citizen_id
-from tests.unit.consent.conftest import NOW, SUBJECT_ID_NUMBER, ECard, FakeLedger
-from tests.unit.credentials.world import DemoIssuer, TrustWorld
+from tests.unit.credential_service.consent.conftest import NOW, SUBJECT_ID_NUMBER, ECard, FakeLedger
+from tests.unit.wallet_sdk.credentials.world import DemoIssuer, TrustWorld
 from wallet_sdk.consent import ConsentRequest, SignedConsent, sign_grant, sign_withdrawal
 from wallet_sdk.credentials import CredentialVerifier
 from wallet_sdk.jose import Curve, Jwk

@@ -14,7 +14,7 @@ from credential_service.api import server
 from credential_service.api.main import create_app
 from credential_service.core.config import Settings
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 
 
 def test_settle_moves_the_live_heap_out_of_later_collections() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from node_adapter import Kind
-from tests.unit.credentials.world import RECORD_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import RECORD_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialType,
@@ -21,7 +21,7 @@ from wallet_sdk.credentials import (
 )
 from wallet_sdk.jose import Curve, Jwk
 
-ASSETS = Path(__file__).parents[2] / "assets" / "credentials"
+ASSETS = Path(__file__).parents[3] / "assets" / "credentials"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from node_adapter import CredentialStatus, Kind
-from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     VP_JWT_TYP,
     CardStatusReason,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from node_adapter import CredentialStatus, EntityStatus, Kind
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import CardStatusReason
 from wallet_sdk.credentials.card_proof import (
     CARD_CHECK,

@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.unit.credentials import forge
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
-from tests.unit.credentials.world import W3C_EXAMPLES as EXAMPLES
+from tests.unit.wallet_sdk.credentials import forge
+from tests.unit.wallet_sdk.credentials.world import (
+    DIPLOMA_SUBJECT,
+    SKILL_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+)
+from tests.unit.wallet_sdk.credentials.world import W3C_EXAMPLES as EXAMPLES
 from wallet_sdk.credentials import (
     CredentialVerificationError,
     CredentialVerifier,

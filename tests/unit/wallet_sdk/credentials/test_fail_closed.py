@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.credentials import forge
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials import forge
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     CredentialVerificationError,
     CredentialVerifier,

@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 
 from node_adapter import KeyPurpose
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import (
+    DIPLOMA_SUBJECT,
+    SKILL_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+)
 from wallet_sdk.credentials import (
     CredentialVerificationError,
     CredentialVerifier,

@@ -7,8 +7,13 @@ import time
 
 import pytest
 
-from tests.unit.credentials import forge
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials import forge
+from tests.unit.wallet_sdk.credentials.world import (
+    DIPLOMA_SUBJECT,
+    SKILL_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+)
 from wallet_sdk.credentials import (
     CredentialVerificationError,
     CredentialVerifier,

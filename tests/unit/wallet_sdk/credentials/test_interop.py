@@ -18,7 +18,7 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
 
-from tests.unit.credentials.world import (
+from tests.unit.wallet_sdk.credentials.world import (
     DIPLOMA_SUBJECT,
     RECORD_PATHS,
     RECORD_SUBJECT,
@@ -37,7 +37,7 @@ from wallet_sdk.credentials import (
 )
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, verify_compact
 
-ASSETS = Path(__file__).parents[2] / "assets"
+ASSETS = Path(__file__).parents[3] / "assets"
 AUDIENCE = "https://verifier.example"
 
 

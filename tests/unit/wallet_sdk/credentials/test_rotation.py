@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, TrustWorld
 from wallet_sdk.credentials import CredentialVerificationError, CredentialVerifier
 from wallet_sdk.jose import Curve, Jwk
 

@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.unit.credentials import forge
-from tests.unit.credentials.world import RECORD_PATHS, RECORD_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials import forge
+from tests.unit.wallet_sdk.credentials.world import (
+    RECORD_PATHS,
+    RECORD_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+)
 from wallet_sdk.credentials import (
     CredentialType,
     CredentialVerificationError,
@@ -29,7 +34,7 @@ from wallet_sdk.credentials._model import credential_digest, sha256_b64
 from wallet_sdk.errors import FormatError
 from wallet_sdk.jose import Jwk, b64url_decode, b64url_encode
 
-ASSETS = Path(__file__).parents[2] / "assets" / "credentials"
+ASSETS = Path(__file__).parents[3] / "assets" / "credentials"
 RFC = json.loads((ASSETS / "rfc9901_examples.json").read_text(encoding="utf-8"))
 AUDIENCE = "https://verifier.example"
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from node_adapter import CredentialStatus, FileAdvance
-from tests.unit.credentials.forge import replace_payload, sign, split
-from tests.unit.credentials.world import DemoIssuer, TrustWorld, training_subject
+from tests.unit.wallet_sdk.credentials.forge import replace_payload, sign, split
+from tests.unit.wallet_sdk.credentials.world import DemoIssuer, TrustWorld, training_subject
 from wallet_sdk.credentials import (
     FILE_HEAD_CLAIM,
     CredentialVerificationError,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from node_adapter import ChainUnavailable, CredentialStatus, EntityStatus
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialVerificationError,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT
 from wallet_sdk.credentials import (
     DIPLOMA,
     PROFESSIONAL_TITLE,
@@ -30,7 +30,7 @@ from wallet_sdk.credentials import (
 from wallet_sdk.errors import FormatError, VerificationError
 from wallet_sdk.jcs import canonicalize
 
-ASSETS = Path(__file__).parents[2] / "assets" / "credentials"
+ASSETS = Path(__file__).parents[3] / "assets" / "credentials"
 
 
 def test_builtin_types() -> None:

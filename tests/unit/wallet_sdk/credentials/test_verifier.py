@@ -7,8 +7,13 @@ import json
 import pytest
 
 from node_adapter import CredentialStatus, EntityStatus, TransactionReverted
-from tests.unit.credentials import forge
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials import forge
+from tests.unit.wallet_sdk.credentials.world import (
+    DIPLOMA_SUBJECT,
+    SKILL_SUBJECT,
+    DemoIssuer,
+    TrustWorld,
+)
 from wallet_sdk import VerificationError
 from wallet_sdk.credentials import (
     CHECKS,

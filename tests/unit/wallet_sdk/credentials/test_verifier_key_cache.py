@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import SKILL_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk.credentials import (
     CachedTrustState,
     CredentialVerificationError,

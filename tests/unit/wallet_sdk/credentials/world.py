@@ -45,7 +45,7 @@ from wallet_sdk.receipt import AnchorReceipt
 
 # The W3C specifications' own examples (VC Data Model 2.0, VC-JOSE-COSE), as data.
 W3C_EXAMPLES: dict[str, Any] = json.loads(
-    (Path(__file__).parents[2] / "assets" / "credentials" / "w3c_examples.json").read_text()
+    (Path(__file__).parents[3] / "assets" / "credentials" / "w3c_examples.json").read_text()
 )
 PROVINCES = {"beijing": 110000, "guangdong": 440000, "shanghai": 310000}
 

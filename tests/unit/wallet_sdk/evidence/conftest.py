@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.chain import Registries
-from tests.unit.evidence.world import LabourWorld
+from tests.unit.wallet_sdk.evidence.world import LabourWorld
 
 DOCUMENT = "劳动合同 Labour contract v1\n甲方: 北京示例科技有限公司\n乙方: 张三\n".encode()
 

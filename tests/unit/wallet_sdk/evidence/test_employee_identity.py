@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 
 from node_adapter import EntityStatus
-from tests.unit.evidence.conftest import DOCUMENT
-from tests.unit.evidence.world import OTHER_PERSON, LabourWorld
+from tests.unit.wallet_sdk.evidence.conftest import DOCUMENT
+from tests.unit.wallet_sdk.evidence.world import OTHER_PERSON, LabourWorld
 from wallet_sdk.evidence import EvidencePackage, EvidenceReport, Verdict, verify_evidence
 from wallet_sdk.jose import Curve, Jwk
 from wallet_sdk.receipt import CheckStatus

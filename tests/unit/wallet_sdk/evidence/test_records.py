@@ -31,7 +31,7 @@ from wallet_sdk.evidence import (
 from wallet_sdk.jose import Curve, Jwk, b64url_decode
 from wallet_sdk.wallet import Wallet
 
-ASSETS = Path(__file__).parents[2] / "assets" / "wallet_sdk"
+ASSETS = Path(__file__).parents[3] / "assets" / "wallet_sdk"
 HEX = "0x" + "ab" * 32
 
 

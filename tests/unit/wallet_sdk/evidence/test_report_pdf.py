@@ -23,8 +23,8 @@ from credential_service.labour.report import (
     render_report_pdf,
     verification_url,
 )
-from tests.unit.evidence.conftest import DOCUMENT
-from tests.unit.evidence.world import LabourWorld
+from tests.unit.wallet_sdk.evidence.conftest import DOCUMENT
+from tests.unit.wallet_sdk.evidence.world import LabourWorld
 from wallet_sdk.evidence import EvidencePackage, Verdict, verify_evidence
 
 BASE_URL = "https://hrss.example.gov.cn"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from node_adapter import EntityStatus, KeyAlgorithm, KeyPurpose
-from tests.unit.evidence.conftest import DOCUMENT
-from tests.unit.evidence.world import LabourWorld
+from tests.unit.wallet_sdk.evidence.conftest import DOCUMENT
+from tests.unit.wallet_sdk.evidence.world import LabourWorld
 from wallet_sdk.evidence import (
     EVIDENCE_CHECKS,
     ContractStatus,

@@ -23,7 +23,7 @@ from node_adapter import (
     Signer,
     TrustRegistryClient,
 )
-from tests.unit.credentials.test_card_proof import SUBJECT
+from tests.unit.wallet_sdk.credentials.test_card_proof import SUBJECT
 from wallet_sdk.credentials import (
     CredentialVerifier,
     DirectTrustView,

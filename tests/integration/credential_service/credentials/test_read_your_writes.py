@@ -6,15 +6,23 @@ follower polling every second as in production)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.fixtures.running_service import RunningService
+from tests.fixtures.running_service import RunningService, make_run_in_a_checkout
 from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("read-your-writes")]
+
+
+@pytest.fixture(scope="module")
+def running_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """A `make run` of this module's own, not the session's shared one: the test rotates the
+    demo school's signing key, which the modules sharing that one rely on."""
+    yield from make_run_in_a_checkout(tmp_path_factory)
 
 
 def _post(service: RunningService, client_id: str, path: str, body: Any) -> httpx.Response:

@@ -146,7 +146,7 @@ class _Didkit:
 
 
 def _setup() -> dict[str, Any]:
-    from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, TrustWorld
+    from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, TrustWorld
     from wallet_sdk.credentials import CredentialVerifier
     from wallet_sdk.jose import Curve, Jwk
     from wallet_sdk.merkle import HashAlgorithm

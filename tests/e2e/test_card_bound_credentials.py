@@ -23,11 +23,7 @@ import pytest
 
 from node_adapter import Chain
 from tests.fixtures.privacy import assert_no_person_on_chain, cardholder_values
-from tests.fixtures.running_service import (
-    RunningService,
-    new_wallet,
-    running_service,  # noqa: F401  (fixture)
-)
+from tests.fixtures.running_service import RunningService, new_wallet
 from tests.fixtures.running_service import run_wallet as _run
 from wallet_sdk.credentials import SOCIAL_SECURITY_CARD, credential_id_from_uri
 from wallet_sdk.credentials.card_proof import present_with_card
@@ -37,7 +33,7 @@ from wallet_sdk.wallet import Wallet
 pytestmark = pytest.mark.anvil
 
 PASSPHRASE = "correct horse battery staple"
-PERSON = {"name": "黄蓉", "idNumber": "440106199003070028"}
+PERSON = {"name": "黄蓉", "idNumber": "440106199205150122"}
 OTHER = {"name": "穆念慈", "idNumber": "44030519880512004X"}
 CARDS = {
     "phone-a": {**PERSON, "cardNumber": "M44077001"},
@@ -88,7 +84,7 @@ def _issue_with_card(service: RunningService, school: str, proof: dict[str, str]
 
 
 def test_credentials_to_the_right_person(
-    running_service: RunningService,  # noqa: F811
+    running_service: RunningService,
     tmp_path: Path,
 ) -> None:
     service = running_service

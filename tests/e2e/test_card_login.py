@@ -23,11 +23,7 @@ import pytest
 
 from node_adapter import Chain
 from tests.fixtures.cards import CardCentre
-from tests.fixtures.running_service import (
-    RunningService,
-    run_wallet,
-    running_service,  # noqa: F401  (fixture)
-)
+from tests.fixtures.running_service import RunningService, run_wallet
 from wallet_sdk.credentials import CardStatusReason
 from wallet_sdk.jose import Jwk, b64url_decode
 from wallet_sdk.privacy import PersonalValue, scan_chain_for
@@ -48,13 +44,13 @@ PERSON = {
 
 
 @pytest.fixture(scope="module")
-def api(running_service: RunningService) -> Iterator[httpx.Client]:  # noqa: F811
+def api(running_service: RunningService) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=running_service.base, timeout=60) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def centre(running_service: RunningService, api: httpx.Client) -> CardCentre:  # noqa: F811
+def centre(running_service: RunningService, api: httpx.Client) -> CardCentre:
     """The Guangdong card centre, allowed the e-card type by its province."""
     return CardCentre(
         client=api,
@@ -119,7 +115,7 @@ def _refused(output: str, code: str) -> None:
 
 
 def test_qr_login_with_the_e_card(
-    running_service: RunningService,  # noqa: F811
+    running_service: RunningService,
     api: httpx.Client,
     centre: CardCentre,
     tmp_path: Path,

@@ -21,7 +21,7 @@ from node_adapter import (
     Kind,
     deploy_registries,
 )
-from tests.integration.consent.harness import (
+from tests.integration.credential_service.consent.harness import (
     PERSON_ID_NUMBER,
     PERSON_NAME,
     PERSON_PHONE,

@@ -20,7 +20,7 @@ from credential_service.credentials.runtime import CredentialRuntime
 from node_adapter import AnvilProcess, Chain
 from tests.e2e.test_consent_flow import PERSONAL_DATA, _assert_no_personal_data_on_chain
 from tests.fixtures.cards import card_subject
-from tests.integration.consent.harness import (
+from tests.integration.credential_service.consent.harness import (
     PERSON_ID_NUMBER,
     ConsentService,
     open_consent_service,

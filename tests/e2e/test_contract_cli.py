@@ -19,12 +19,12 @@ import pytest
 from tests.fixtures.cards import CardCentre
 from tests.fixtures.crypto_profile import crypto_profile_of_run
 from tests.fixtures.running_service import RunningService, user_environment
-from tests.integration.labour.harness import DOCUMENT, person
+from tests.integration.credential_service.labour.harness import DOCUMENT, person
 from wallet_sdk import HashAlgorithm
 from wallet_sdk.evidence import EvidencePackage
 from wallet_sdk.jose import b64url_decode
 
-pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("contract-cli")]
+pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 
 BIN = Path(sys.executable).parent
 AMENDED = DOCUMENT + "补充协议: 工作地点变更为广州市天河区\n".encode()

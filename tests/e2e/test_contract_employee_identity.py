@@ -21,7 +21,11 @@ from click.testing import CliRunner
 
 from credential_service.cli import main as hrss
 from node_adapter import AnvilProcess, Chain, Deployment
-from tests.integration.labour.harness import LabourService, open_labour_service, person
+from tests.integration.credential_service.labour.harness import (
+    LabourService,
+    open_labour_service,
+    person,
+)
 from wallet_sdk.credentials import CredentialVerifier, DirectTrustView
 from wallet_sdk.evidence import Verdict, verify_evidence
 from wallet_sdk.evidence.chain import NodeEvidenceChainView

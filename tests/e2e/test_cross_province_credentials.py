@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from node_adapter import AnvilProcess, Chain, CredentialStatus, Deployment
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, SKILL_SUBJECT, TrustWorld
 from wallet_sdk.credentials import (
     DIGEST_ALG_HEADER,
     CachedTrustState,

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from credential_service.cli import main as hrss
 from node_adapter import AnvilProcess, Chain, Deployment
-from tests.integration.labour.harness import DOCUMENT, open_labour_service
+from tests.integration.credential_service.labour.harness import DOCUMENT, open_labour_service
 from wallet_sdk.credentials import CredentialVerifier, DirectTrustView
 from wallet_sdk.evidence import Verdict, sign_as_employee, verify_evidence
 from wallet_sdk.evidence.chain import NodeEvidenceChainView

@@ -20,11 +20,8 @@ import pytest
 
 from node_adapter import Chain, ConsentRegistryClient, Deployment
 from tests.e2e.test_contract_cli import Tools
-from tests.fixtures.running_service import (
-    RunningService,
-    running_service,  # noqa: F401  (fixture)
-)
-from tests.integration.labour.harness import DOCUMENT
+from tests.fixtures.running_service import RunningService
+from tests.integration.credential_service.labour.harness import DOCUMENT
 from wallet_sdk.consent import ReceiptEvent, verify_consent_receipt, verify_consent_receipt_on_chain
 from wallet_sdk.consent_chain import NodeConsentView
 from wallet_sdk.credentials import SOCIAL_SECURITY_CARD
@@ -113,7 +110,7 @@ def _check(service: RunningService, consent_id: str) -> dict[str, Any]:
 
 
 def test_after_a_phone_change_the_person_lists_and_withdraws_and_old_signatures_verify(
-    running_service: RunningService,  # noqa: F811
+    running_service: RunningService,
     tmp_path: Path,
 ) -> None:
     service = running_service

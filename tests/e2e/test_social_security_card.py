@@ -19,11 +19,7 @@ from sd_jwt.verifier import SDJWTVerifier
 
 from node_adapter import Chain, Deployment
 from tests.fixtures.privacy import assert_no_person_on_chain, cardholder_values
-from tests.fixtures.running_service import (
-    RunningService,
-    new_wallet,
-    running_service,  # noqa: F401  (fixture)
-)
+from tests.fixtures.running_service import RunningService, new_wallet
 from tests.fixtures.running_service import run_wallet as _run
 from wallet_sdk.credentials import (
     SOCIAL_SECURITY_CARD,
@@ -39,9 +35,9 @@ pytestmark = pytest.mark.anvil
 
 PASSPHRASE = "correct horse battery staple"
 CARD = {
-    "name": "陈秀英",
-    "idNumber": "44010619900307002" + "8",
-    "cardNumber": "M44012345",
+    "name": "林秀珍",
+    "idNumber": "44010619900307004" + "4",
+    "cardNumber": "M44012346",
     "issuingRegion": "440106",
     "validFrom": "2026-01-01",
     "validUntil": "2036-01-01",
@@ -49,7 +45,7 @@ CARD = {
 
 
 @pytest.fixture(scope="module")
-def chain(running_service: RunningService) -> Chain:  # noqa: F811
+def chain(running_service: RunningService) -> Chain:
     return Chain.from_urls([running_service.chain_url])
 
 
@@ -73,7 +69,7 @@ def _activation(service: RunningService, centre: str, subject: dict[str, str]) -
 
 
 def test_activation_end_to_end(
-    running_service: RunningService,  # noqa: F811
+    running_service: RunningService,
     chain: Chain,
     tmp_path: Path,
 ) -> None:

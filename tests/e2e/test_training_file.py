@@ -28,7 +28,7 @@ from credential_service.models import OrganisationKind
 from node_adapter import AnvilProcess
 from tests.fixtures.organisations import fresh_credit_code
 from tests.integration.credential_service.conftest import sign_assertion
-from tests.unit.credentials.world import training_subject
+from tests.unit.wallet_sdk.credentials.world import training_subject
 from wallet_sdk.credentials import FILE_HEAD_CLAIM, TrainingFile, issue_vc_jwt
 from wallet_sdk.jose import Curve, Jwk, b64url_decode
 from wallet_sdk.privacy import PersonalValue, scan_chain_for

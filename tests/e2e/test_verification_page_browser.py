@@ -17,7 +17,11 @@ import pytest
 
 from credential_service import create_app
 from tests.e2e.browser import Page, chromium_page, find_chromium, serve
-from tests.integration.labour.harness import DOCUMENT, LabourService, open_labour_service
+from tests.integration.credential_service.labour.harness import (
+    DOCUMENT,
+    LabourService,
+    open_labour_service,
+)
 from wallet_sdk.evidence import EVIDENCE_CHECKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("labour-browser")]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -32,23 +31,16 @@ def _environment() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def walkthrough_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """`make run` with its state in ``<checkout>/var`` of a directory standing for the
-    repository (its ``.venv`` links to this one), as the walkthrough's reader has it."""
-    checkout = tmp_path_factory.mktemp("walkthrough-checkout")
-    (checkout / ".venv").symlink_to(BIN.parent)
-    (checkout / "var").mkdir()
-    service = RunningService(checkout / "var")
-    try:
-        yield service
-    finally:
-        service.stop()
+@pytest.fixture
+def walkthrough_service(running_service: RunningService) -> RunningService:
+    """The session's `make run` (tests.fixtures.running_service): its state is in
+    ``<checkout>/var`` of a directory standing for the repository, as the walkthrough's reader
+    has it. Its person (陈秀英, 440106199003070028) is no other module's."""
+    return running_service
 
 
 @pytest.mark.slow
 @pytest.mark.anvil
-@pytest.mark.xdist_group("walkthrough")
 def test_the_walkthrough_runs_as_written(walkthrough_service: RunningService) -> None:
     for tool in ("bash", "curl", "jq"):
         assert shutil.which(tool), f"{tool} is missing: the walkthrough's reader types it"

@@ -125,9 +125,10 @@ def service(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` keep these tests on one worker, so the session-scoped
-    services (one bootstrap per backend) are built once, not once per worker."""
+    """Under ``--dist loadgroup`` keep the tests of this directory (not of the subpackages
+    below it, which group their own) on one worker, so the session-scoped services (one
+    bootstrap per backend) are built once, not once per worker."""
     here = Path(__file__).parent
     for item in items:
-        if here in item.path.parents:
+        if item.path.parent == here:
             item.add_marker(pytest.mark.xdist_group("credential_service"))

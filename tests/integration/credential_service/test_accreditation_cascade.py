@@ -19,8 +19,13 @@ from credential_service.bootstrap import GUANGDONG, ZHEJIANG
 from credential_service.models import OrganisationKind
 from credential_service.services.tokens import OrganisationStandingCache
 from tests.fixtures.organisations import sign_assertion
-from tests.integration.labour.harness import DOCUMENT, KEY_TERMS, LabourService, open_labour_service
-from tests.unit.credentials.world import DIPLOMA_SUBJECT
+from tests.integration.credential_service.labour.harness import (
+    DOCUMENT,
+    KEY_TERMS,
+    LabourService,
+    open_labour_service,
+)
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT
 from wallet_sdk.jose import Curve, Jwk
 
 UNAUTHENTICATED = {"code": "unauthenticated", "message": "authentication required", "detail": None}

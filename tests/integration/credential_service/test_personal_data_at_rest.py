@@ -23,7 +23,7 @@ from credential_service.crypto_profile import CryptoProfile
 from credential_service.models import OrganisationKind
 from credential_service.sealing import SealAlgorithm, sealed_algorithm
 from tests.fixtures.cards import card_subject
-from tests.integration.labour.harness import (
+from tests.integration.credential_service.labour.harness import (
     WALLET_AUDIENCE,
     LabourService,
     open_labour_service,

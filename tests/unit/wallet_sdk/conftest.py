@@ -11,6 +11,13 @@ from typing import Any
 
 import pytest
 
+from tests.unit.wallet_sdk.wallets import (  # noqa: F401  (the wallet tests' factories)
+    make_controller,
+    make_request,
+    make_wallet,
+    service_key,
+    trusted,
+)
 from wallet_sdk import AnchorReceipt, AnchorRecord, MerkleTree
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "wallet_sdk"

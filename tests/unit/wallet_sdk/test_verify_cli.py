@@ -22,8 +22,8 @@ import pytest
 
 from node_adapter import AnchorRegistryClient
 from tests.fixtures.chain import Registries
-from tests.unit.evidence.conftest import DOCUMENT
-from tests.unit.evidence.world import LabourWorld
+from tests.unit.wallet_sdk.evidence.conftest import DOCUMENT
+from tests.unit.wallet_sdk.evidence.world import LabourWorld
 from wallet_sdk.merkle import MerkleTree
 from wallet_sdk.receipt import AnchorReceipt
 

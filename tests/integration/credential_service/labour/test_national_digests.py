@@ -12,15 +12,19 @@ from typing import Any
 import pytest
 
 from credential_service.crypto_profile import CryptoProfile
-from tests.integration.labour.harness import DOCUMENT, LabourService, open_labour_service
+from tests.integration.credential_service.labour.harness import (
+    DOCUMENT,
+    LabourService,
+    open_labour_service,
+)
 from wallet_sdk import HashAlgorithm
 from wallet_sdk.evidence import (
     DIGEST_SIGNATURE_TYP,
     EvidencePackage,
     KeyTerms,
-    canonical_json,
 )
 from wallet_sdk.evidence._records import signature_claims
+from wallet_sdk.jcs import canonical_json_without_floats
 from wallet_sdk.jose import b64url_encode, sign_compact
 
 SM3 = HashAlgorithm.SM3
@@ -89,7 +93,7 @@ def test_a_signature_claiming_sha256_for_an_sm3_record_is_refused(
     signer = "0x" + national.employer_entity.hex()
     claims = {**signature_claims(record, signer), "digest_alg": "sha-256"}
     jws = sign_compact(
-        canonical_json(claims),
+        canonical_json_without_floats(claims),
         key,
         headers={"typ": DIGEST_SIGNATURE_TYP, "kid": b64url_encode(key.thumbprint())},
     )

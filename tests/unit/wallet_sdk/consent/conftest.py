@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.credentials.conftest import world  # noqa: F401  (the e-card tests' chain)
+from tests.unit.wallet_sdk.credentials.conftest import world  # noqa: F401  (the e-card tests' chain)
 from wallet_sdk.consent import (
     ConsentOnChain,
     ConsentRequest,

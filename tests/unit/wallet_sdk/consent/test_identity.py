@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from node_adapter import CredentialStatus, Kind
-from tests.unit.credentials.world import DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials.world import DemoIssuer, TrustWorld
 from wallet_sdk.consent import (
     ConsentRequest,
     ConsentSubject,

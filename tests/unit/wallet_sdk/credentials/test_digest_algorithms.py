@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.credentials import conftest as credential_fixtures
-from tests.unit.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
+from tests.unit.wallet_sdk.credentials import conftest as credential_fixtures
+from tests.unit.wallet_sdk.credentials.world import DIPLOMA_SUBJECT, DemoIssuer, TrustWorld
 from wallet_sdk import HashAlgorithm
 from wallet_sdk.credentials import (
     DIGEST_ALG_HEADER,

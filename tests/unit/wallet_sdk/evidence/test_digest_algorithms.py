@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.unit.evidence import conftest as evidence_fixtures
-from tests.unit.evidence.conftest import DOCUMENT
-from tests.unit.evidence.test_records import HEX, _offer
-from tests.unit.evidence.world import LabourWorld
+from tests.unit.wallet_sdk.evidence import conftest as evidence_fixtures
+from tests.unit.wallet_sdk.evidence.conftest import DOCUMENT
+from tests.unit.wallet_sdk.evidence.test_records import HEX, _offer
+from tests.unit.wallet_sdk.evidence.world import LabourWorld
 from wallet_sdk import HashAlgorithm
 from wallet_sdk.cli import main
 from wallet_sdk.errors import FormatError, VerificationError
@@ -320,7 +320,7 @@ def test_an_unknown_or_missing_hash_in_a_package_fails_format(
 def test_the_national_vector_parses_and_its_digests_are_sm3() -> None:
     """tests/assets/wallet_sdk/evidence-1.national.example.json: a national package (SM3
     records, documents, seals and receipts) beside the SHA-256 example, which still parses
-    (tests/unit/evidence/test_records.py)."""
+    (tests/unit/wallet_sdk/evidence/test_records.py)."""
     text = (ASSETS / "evidence-1.national.example.json").read_text(encoding="utf-8")
     package = EvidencePackage.parse(text)  # recomputes every record and event digest
     assert json.loads(package.to_json()) == json.loads(text)

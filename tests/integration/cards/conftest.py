@@ -1,9 +1,0 @@
-"""The service of ``tests/integration/credential_service`` with its credential runtime."""
-
-from tests.integration.credentials.conftest import (  # noqa: F401  (fixtures)
-    Service,
-    runtime,
-    service,
-    service_backend,
-    service_chain,
-)

@@ -21,11 +21,11 @@ succession (old address → new address) on chain.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from wallet_sdk.consent import address_of_public_key
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.jcs import canonical_json
 from wallet_sdk.jose import Curve, Jwk, JwsAlgorithm, b64url_decode, sign_compact, verify_compact
 from wallet_sdk.nesting import load_json
 from wallet_sdk.profile import HOLDER_ALGORITHMS
@@ -55,10 +55,6 @@ class ActivationProof:
     issued_at: int
     holder_address: str | None = None
     """The wallet's holder address (checksummed), when the proof names and proves it."""
-
-
-def _canonical(claims: dict[str, object]) -> bytes:
-    return json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def create_activation_proof(
@@ -98,11 +94,14 @@ def create_activation_proof(
         claims["holder"] = {
             "jwk": holder_key.public().with_kid(None).public_jwk(),
             "proof": sign_compact(
-                _canonical(bound), holder_key, headers={"typ": HOLDER_PROOF_TYP}, include_kid=False
+                canonical_json(bound),
+                holder_key,
+                headers={"typ": HOLDER_PROOF_TYP},
+                include_kid=False,
             ),
         }
     return sign_compact(
-        _canonical(claims), key, headers={"typ": ACTIVATION_PROOF_TYP}, include_kid=False
+        canonical_json(claims), key, headers={"typ": ACTIVATION_PROOF_TYP}, include_kid=False
     )
 
 

@@ -23,12 +23,12 @@ service's job.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from wallet_sdk.consent import address_of_public_key
 from wallet_sdk.credentials.card_proof import CARD_CHECK, card_nonce, present_card
 from wallet_sdk.errors import FormatError, VerificationError, WalletError
+from wallet_sdk.jcs import canonical_json
 from wallet_sdk.jose import (
     Curve,
     Jwk,
@@ -125,8 +125,9 @@ def create_login_response(
         "sub_jwk": public,
         "card": proof,
     }
-    payload = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return sign_compact(payload, key, headers={"typ": LOGIN_RESPONSE_TYP}, include_kid=False)
+    return sign_compact(
+        canonical_json(claims), key, headers={"typ": LOGIN_RESPONSE_TYP}, include_kid=False
+    )
 
 
 def verify_login_response(

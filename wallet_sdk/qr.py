@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import io
-import json
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 import segno
 
 from wallet_sdk.errors import FormatError, JsonTooDeep, VerificationError, WalletError
+from wallet_sdk.jcs import canonical_json
 from wallet_sdk.jose import (
     SIGNING_ALGORITHMS,
     Jwk,
@@ -115,10 +115,10 @@ def encode_qr_payload(
         "body": dict(body),
     }
     try:
-        payload = json.dumps(claims, separators=(",", ":"), sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as err:
-        raise FormatError(f"body is not JSON-serialisable: {err}") from err
-    token = sign_compact(payload.encode("utf-8"), key, headers={"typ": QR_JWS_TYPE})
+        payload = canonical_json(claims)
+    except FormatError as err:
+        raise FormatError(f"the QR payload's body: {err}") from err
+    token = sign_compact(payload, key, headers={"typ": QR_JWS_TYPE})
     text = QR_URI_PREFIX + token
     if len(text) > _MAX_QR_TEXT:
         raise FormatError(f"payload is {len(text)} bytes; a QR code holds {_MAX_QR_TEXT}")

@@ -82,6 +82,7 @@ from wallet_sdk.errors import (
     VerificationError,
     WalletError,
 )
+from wallet_sdk.jcs import canonical_json
 from wallet_sdk.jose import (
     Curve,
     Jwk,
@@ -720,9 +721,8 @@ class Wallet:
             "purpose": purpose,
             "iat": now,
         }
-        payload = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("utf-8")
         jws = sign_compact(
-            payload,
+            canonical_json(claims),
             self._credential_key,
             headers={"typ": DIGEST_SIGNATURE_TYP, "kid": self.did + "#0"},
         )

@@ -2,8 +2,9 @@
 service's.
 
 Every ledger implementation (``services.chain``, ``credentials.chain``, ``consent.chain``,
-``anchoring.chain``) runs its chain operations through `ledger_errors` (or `guarded`), so a
-revert, an outage and any other chain failure read the same wherever they happen:
+``cards.chain``, ``anchoring.chain``) runs its chain operations through `ledger_errors` (or
+`guarded`), so a revert, an outage and any other chain failure read the same wherever they
+happen:
 
 - ``TransactionReverted`` becomes `LedgerRejected` (``chain_rejected``), its ``detail``
   ``{"error": <contract error name>, "reason": <revert reason>}``;

@@ -24,9 +24,15 @@ from sqlalchemy import Engine
 
 from credential_service.anchoring.batcher import Batcher, BatchPolicy, FaultPoints
 from credential_service.anchoring.chain import NodeAnchorLedger
+from credential_service.chain import ledger_errors
 from credential_service.core.config import AnchoringSettings, Settings
 from credential_service.core.serving import restore_recursion_limit
-from credential_service.errors import ConfigurationError, LedgerUnavailable, ServiceError
+from credential_service.errors import (
+    ConfigurationError,
+    LedgerRejected,
+    LedgerUnavailable,
+    ServiceError,
+)
 from credential_service.keystore import FileKeystore
 from credential_service.observability import configure_logging, register_secret
 from credential_service.persistence import create_database_engine
@@ -88,6 +94,9 @@ class AnchoringWorker:
             deployment = Deployment.load(settings.deployment_path)
         except ChainError as err:
             raise ConfigurationError(f"cannot set up the chain: {err}") from err
+        # Not through `credential_service.chain`: it makes every failure but a revert
+        # `LedgerUnavailable` (worth a retry), while only an outage is; code that does not match
+        # the deployment is a configuration error that retrying cannot mend.
         try:
             deployment.check_code(chain)
         except ChainUnavailable as err:
@@ -153,23 +162,27 @@ def _ensure_anchoring_account(
     trust = TrustRegistryClient(chain, deployment.trust_registry)
     entity = organisation_ledger_id(credit_code)
     try:
-        current, _ = trust.active_anchoring_entity(signer.address)
-        if current is None:
-            # The key name under which NodeTrustLedger custodies an organisation's controller.
-            controller_key = f"controller/{credit_code}"
-            if controller_key not in keystore:
-                log.warning(
-                    "%s is no anchoring account and %s's controller key is not in the keystore",
-                    signer.address,
-                    credit_code,
+        with ledger_errors("set up the anchoring account"):
+            current, _ = trust.active_anchoring_entity(signer.address)
+            if current is None:
+                # The key name under which NodeTrustLedger custodies an organisation's
+                # controller.
+                controller_key = f"controller/{credit_code}"
+                if controller_key not in keystore:
+                    log.warning(
+                        "%s is no anchoring account and %s's controller key is not in the keystore",
+                        signer.address,
+                        credit_code,
+                    )
+                    return
+                controller = Signer.from_key(keystore.secret(controller_key))
+                _fund(chain, keystore, controller.address)
+                trust.set_anchoring_account(
+                    controller, id=entity, account=signer.address, enabled=True
                 )
-                return
-            controller = Signer.from_key(keystore.secret(controller_key))
-            _fund(chain, keystore, controller.address)
-            trust.set_anchoring_account(controller, id=entity, account=signer.address, enabled=True)
-            log.info("made %s an anchoring account of %s", signer.address, credit_code)
-        _fund(chain, keystore, signer.address)
-    except ChainError as err:
+                log.info("made %s an anchoring account of %s", signer.address, credit_code)
+            _fund(chain, keystore, signer.address)
+    except (LedgerRejected, LedgerUnavailable) as err:
         log.warning("could not check the anchoring account now: %s", err)
 
 

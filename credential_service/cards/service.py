@@ -31,6 +31,7 @@ from datetime import datetime
 from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
+from credential_service.cards.ledger import CardLedger
 from credential_service.cards.models import (
     CardActivation,
     CardActivationCreate,
@@ -39,9 +40,7 @@ from credential_service.cards.models import (
     CardIssuedPublic,
     HolderSuccessionRecord,
 )
-from credential_service.chain import guarded
-from credential_service.credentials.chain import write_settled
-from credential_service.credentials.issuance import _issue
+from credential_service.credentials.issuance import issue_uncommitted
 from credential_service.credentials.issuers import entity_id, issue_time, require_card_issuer
 from credential_service.credentials.keys import current_signing_key
 from credential_service.credentials.models import (
@@ -54,7 +53,6 @@ from credential_service.errors import Conflict, ErrorCode, Forbidden, InvalidInp
 from credential_service.keystore import FileKeystore
 from credential_service.models import Organisation, utc_now
 from credential_service.sealing import SealAlgorithm, open_sealed, seal
-from node_adapter import CredentialStatus
 from wallet_sdk.card_activation import verify_activation_proof
 from wallet_sdk.credentials import (
     SOCIAL_SECURITY_CARD,
@@ -188,11 +186,13 @@ def redeem_activation(
     *,
     session: Session,
     runtime: CredentialRuntime,
+    ledger: CardLedger,
     desk: CardDesk,
     proof: str,
     now: datetime,
 ) -> CardIssuedPublic:
-    """Redeem an activation code with the wallet's proof of its credential key; the e-card.
+    """Redeem an activation code with the wallet's proof of its credential key; the e-card
+    (the replaced card's revocation and the holder succession go through `ledger`).
 
     Raises `InvalidInput` (``card_activation_proof_invalid``, naming the failed check),
     `NotFound` (``activation_code_unknown``), `Conflict` (``activation_code_used``),
@@ -243,10 +243,12 @@ def redeem_activation(
         subject=subject,
         holder_jwk=verified.holder_key.public_jwk(),
     )
-    (issued,) = _issue(session=session, runtime=runtime, issuer=issuer, requests=[request], now=now)
+    (issued,) = issue_uncommitted(
+        session=session, runtime=runtime, issuer=issuer, requests=[request], now=now
+    )
     replaced = _replace_holding(
         session=session,
-        runtime=runtime,
+        ledger=ledger,
         person=row.person,
         issuer=issuer,
         new=issued.id,
@@ -279,7 +281,7 @@ def _lock_person(session: Session, person: str) -> None:
 def _replace_holding(
     *,
     session: Session,
-    runtime: CredentialRuntime,
+    ledger: CardLedger,
     person: str,
     issuer: Organisation,
     new: str,
@@ -307,16 +309,10 @@ def _replace_holding(
     record = session.get(CredentialRecord, old)
     old_issuer = session.get(Organisation, holding.organisation_id)
     if record is not None and old_issuer is not None and record.state != CredentialState.REVOKED:
-        controller = runtime.controller(old_issuer.credit_code)
-        write_settled(
-            runtime,
-            "revoke the replaced e-card",
-            lambda: runtime.clients.status_registry.set_status(
-                controller,
-                credential_id=bytes.fromhex(old.removeprefix("0x")),
-                status=CredentialStatus.REVOKED,
-                reason=CardStatusReason.REPLACED,
-            ),
+        ledger.revoke_card(
+            actor=old_issuer.credit_code,
+            credential_id=bytes.fromhex(old.removeprefix("0x")),
+            reason=CardStatusReason.REPLACED,
         )
         record.state = CredentialState.REVOKED
         record.state_reason = CardStatusReason.REPLACED
@@ -325,7 +321,7 @@ def _replace_holding(
     if holding.holder_address is not None and holder_address is not None:
         _record_succession(
             session=session,
-            runtime=runtime,
+            ledger=ledger,
             issuer=issuer,
             predecessor=holding.holder_address,
             successor=holder_address,
@@ -342,7 +338,7 @@ def _replace_holding(
 def _record_succession(
     *,
     session: Session,
-    runtime: CredentialRuntime,
+    ledger: CardLedger,
     issuer: Organisation,
     predecessor: str,
     successor: str,
@@ -355,34 +351,22 @@ def _record_succession(
     would close a cycle (the card back on an earlier phone)."""
     if predecessor == successor:
         return
-    registry = runtime.clients.consent_registry
-    on_chain = guarded("read a holder succession", lambda: registry.successor_of(predecessor))
+    on_chain = ledger.successor_of(predecessor)
     if on_chain is not None and on_chain.successor != successor:
         log.warning("holder %s has another successor on chain; none recorded", predecessor)
         return
-    if on_chain is None and guarded(
-        "read a holder succession", lambda: registry.is_successor_of(successor, predecessor)
-    ):
+    if on_chain is None and ledger.is_successor_of(successor, predecessor):
         # The card came back to an earlier phone: a link back would make a cycle.
         log.warning("holder %s succeeds %s already; none recorded", predecessor, successor)
         return
     if on_chain is None:
-        controller = runtime.controller(issuer.credit_code)
-        receipt = write_settled(
-            runtime,
-            "record the holder succession",
-            lambda: registry.record_succession(
-                controller,
-                card_issuer=entity_id(issuer),
-                predecessor=predecessor,
-                successor=successor,
-            ),
-            landed=lambda: registry.successor_of(predecessor) is not None,
+        recorded = ledger.record_succession(
+            actor=issuer.credit_code,
+            card_issuer=entity_id(issuer),
+            predecessor=predecessor,
+            successor=successor,
         )
-        block_time = guarded(
-            "read a block", lambda: runtime.chain.block(receipt.block_number).timestamp
-        )
-        transaction = receipt.tx_hash
+        block_time, transaction = recorded.block_time, recorded.tx_hash
     else:
         block_time, transaction = on_chain.at, ""
     assert issuer.id is not None

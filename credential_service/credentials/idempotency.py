@@ -20,7 +20,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from credential_service.credentials.issuance import _issue
+from credential_service.credentials.issuance import issue_uncommitted
 from credential_service.credentials.issuers import require_active_issuer
 from credential_service.credentials.models import (
     CredentialRequest,
@@ -274,7 +274,7 @@ def issue_credentials_idempotently(
 
     with _claim_in_process(organisation_id, key):
         try:
-            results = _issue(
+            results = issue_uncommitted(
                 session=session,
                 runtime=runtime,
                 issuer=issuer,

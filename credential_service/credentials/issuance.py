@@ -64,7 +64,7 @@ from wallet_sdk.credentials.card_proof import (
 )
 from wallet_sdk.jose import Jwk
 
-__all__ = ["FILE_ENTRY_BATCH", "STATUS_BATCH", "issue_credentials"]
+__all__ = ["FILE_ENTRY_BATCH", "STATUS_BATCH", "issue_credentials", "issue_uncommitted"]
 
 STATUS_BATCH = 200
 """Credentials registered in `StatusRegistry` per transaction."""
@@ -276,12 +276,14 @@ def issue_credentials(
     ``training_file_sequence_taken``, or not extending the file's head on chain,
     ``training_file_not_head``), `LedgerRejected`/`LedgerUnavailable`.
     """
-    results = _issue(session=session, runtime=runtime, issuer=issuer, requests=requests, now=now)
+    results = issue_uncommitted(
+        session=session, runtime=runtime, issuer=issuer, requests=requests, now=now
+    )
     session.commit()
     return results
 
 
-def _issue(
+def issue_uncommitted(
     *,
     session: Session,
     runtime: CredentialRuntime,
@@ -290,9 +292,10 @@ def _issue(
     now: datetime,
     before_chain: Callable[[], None] | None = None,
 ) -> list[IssuedCredentialPublic]:
-    """`issue_credentials` up to, not including, the commit; `before_chain` runs once every
-    request is signed, before the first chain transaction (in the transaction that will
-    write the credential rows)."""
+    """`issue_credentials` up to, not including, the commit: for a caller that makes the
+    issuance part of its own transaction (idempotent requests, e-card activation) and commits
+    it. `before_chain` runs once every request is signed, before the first chain transaction
+    (in the transaction that will write the credential rows). Raises as `issue_credentials`."""
     require_active_issuer(session=session, issuer=issuer)
     assert issuer.id is not None
     entity = entity_id(issuer)

@@ -16,6 +16,7 @@ from credential_service.api.deps import (
 )
 from credential_service.api.routes.credentials import RuntimeDep
 from credential_service.cards import service
+from credential_service.cards.chain import NodeCardLedger
 from credential_service.cards.models import (
     CardActivationCreate,
     CardActivationPublic,
@@ -101,5 +102,10 @@ def redeem_activation(
     ``activation_code_expired``, 400 ``card_activation_proof_invalid``."""
     response.headers["Cache-Control"] = "no-store"
     return service.redeem_activation(
-        session=session, runtime=runtime, desk=desk, proof=body.proof, now=now
+        session=session,
+        runtime=runtime,
+        ledger=NodeCardLedger(runtime),
+        desk=desk,
+        proof=body.proof,
+        now=now,
     )

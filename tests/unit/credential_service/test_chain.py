@@ -99,19 +99,22 @@ def test_a_rejection_built_elsewhere_names_no_contract_error_unless_it_says_one(
 _PACKAGE = Path(__file__).resolve().parents[3] / "credential_service"
 _DOMAINS = {
     "services": "TrustLedger",
+    "cards": "CardLedger",
     "anchoring": "AnchorLedger",
     "consent": "ConsentLedger",
     "credentials": "CredentialLedger",
 }
-_CREDENTIAL_DOMAIN_MODULES = (
-    "service",
-    "issuers",
-    "keys",
-    "issuance",
-    "idempotency",
-    "status",
-    "verification",
-    "type_registry",
+# The modules of the domains whose every chain read and write goes through their port.
+_PORT_ONLY_MODULES = (
+    "credentials/service",
+    "credentials/issuers",
+    "credentials/keys",
+    "credentials/issuance",
+    "credentials/idempotency",
+    "credentials/status",
+    "credentials/verification",
+    "credentials/type_registry",
+    "cards/service",
 )
 
 
@@ -158,9 +161,16 @@ def test_each_domain_has_its_port_in_ledger_and_its_node_implementation_in_chain
     assert "credential_service.chain" in _imported_modules(chain), "errors through the boundary"
 
 
-@pytest.mark.parametrize("module", _CREDENTIAL_DOMAIN_MODULES)
-def test_the_credentials_domain_reaches_the_chain_only_through_its_port(module: str) -> None:
-    assert not _imports_node_adapter(_tree(_PACKAGE / "credentials" / f"{module}.py"))
+@pytest.mark.parametrize("module", _PORT_ONLY_MODULES)
+def test_the_credentials_and_cards_domains_reach_the_chain_only_through_their_ports(
+    module: str,
+) -> None:
+    tree = _tree(_PACKAGE / f"{module}.py")
+    assert not _imports_node_adapter(tree)
+    # Nor through another domain's node implementation (a `chain` module other than the
+    # boundary's error translation).
+    reached = {m for m in _imported_modules(tree) if m.endswith(".chain")}
+    assert reached <= {"credential_service.chain"}, reached
 
 
 def test_chain_errors_are_translated_in_one_module() -> None:

@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from credential_service.credentials.issuance import FILE_ENTRY_BATCH, _issue, issue_credentials
+from credential_service.credentials.issuance import (
+    FILE_ENTRY_BATCH,
+    issue_credentials,
+    issue_uncommitted,
+)
 from credential_service.credentials.models import CredentialRequest
 from credential_service.credentials.runtime import CredentialRuntime
 from credential_service.errors import Conflict
@@ -333,7 +337,7 @@ def test_a_sequence_taken_by_a_concurrent_request_is_409_from_the_chain(
                 )
 
         with pytest.raises(Conflict) as raised:
-            _issue(
+            issue_uncommitted(
                 session=session,
                 runtime=runtime,
                 issuer=school,

@@ -15,6 +15,7 @@ evidence pipeline's `Reason`, which carries a code and parameters for translatio
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 from typing import Generic, NamedTuple, TypeVar
 
@@ -75,7 +76,7 @@ class CheckNotApplicable(Exception):
 Outcome = TypeVar("Outcome")
 
 
-class OutcomeRunner(Generic[Outcome]):
+class OutcomeRunner(ABC, Generic[Outcome]):
     """Runs named checks in order and records one outcome each.
 
     A check is a function of no arguments returning its outcome when it passes. Subclasses say
@@ -108,17 +109,21 @@ class OutcomeRunner(Generic[Outcome]):
             return
         self._record(name, _PASSED, outcome)
 
+    @abstractmethod
     def _record(self, name: str, status: CheckStatus, outcome: Outcome) -> None:
-        raise NotImplementedError
+        """A subclass says how its reports record this."""
 
+    @abstractmethod
     def _not_run(self, blocked: list[str]) -> Outcome:
-        raise NotImplementedError
+        """A subclass says how its reports record this."""
 
+    @abstractmethod
     def _not_applicable(self, skip: CheckNotApplicable) -> Outcome:
-        raise NotImplementedError
+        """A subclass says how its reports record this."""
 
+    @abstractmethod
     def _failure(self, err: Exception) -> Outcome:
-        raise NotImplementedError
+        """A subclass says how its reports record this."""
 
 
 class CheckRunner(OutcomeRunner[str]):

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test test-national lint bench compile deps clean lock
+.PHONY: run test test-national lint bench bench-instructions compile deps clean lock
 
 deps: $(STAMP_PY) $(STAMP_NODE)
 
@@ -53,6 +53,11 @@ lint: deps
 
 bench: deps
 	$(PY) -m scripts.bench
+
+# Instructions per call of the credential and signature rows (callgrind), this tree against a
+# git ref: repeatable where wall-clock rates on a shared machine are not. AGAINST=<ref> (required)
+bench-instructions: deps
+	$(PY) -m scripts.bench_instructions --against $(AGAINST) --limit 0.05
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -10,9 +10,10 @@ machine is doing. This command checks out REF in a temporary git worktree and ru
 side, one child process under callgrind that builds the credential bench's world
 (`scripts.bench_credentials._setup` of that side) and then calls each operation `--calls`
 times inside one `sys.call_tracing` (which nothing else calls, and which adds no
-tracing when no trace function is set); callgrind collects only inside that C function
-(``--toggle-collect``) and writes one profile per operation (``--dump-after``), so the set-up
-and the warm-up calls are not counted. Each side imports its own packages (the child runs
+tracing when no trace function is set); callgrind zeroes its counts on entering that C function
+(``--zero-before``) and writes one profile per operation on leaving it (``--dump-after``), so
+the set-up and the warm-up calls are not counted, and what other threads do meanwhile (the
+app's routes run on a worker thread) is. Each side imports its own packages (the child runs
 with that side's root first on ``sys.path``) with this tree's virtual environment.
 
 The table gives instructions per call on each side and the change. Instructions are not
@@ -210,8 +211,9 @@ def measure_side(root: Path, names: list[str], calls: int, python: str) -> dict[
             [
                 "valgrind",
                 "--tool=callgrind",
-                "--collect-atstart=no",
-                f"--toggle-collect={TOGGLE}",
+                # all threads (the app's routes run on a worker thread): costs are zeroed on
+                # entering the loop and dumped on leaving it
+                f"--zero-before={TOGGLE}",
                 f"--dump-after={TOGGLE}",
                 f"--callgrind-out-file={out}",
                 python,
